@@ -1,0 +1,309 @@
+/*
+ * codec.c: struct prof <-> stored blob (see codec.h).
+ */
+#include "codec.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#define MAGIC "FDX1"
+/* Level 1: most of the gain at a fraction of the time (measured on the
+ * benchmark profiles; see docs/BENCHMARKS.md). */
+#define ZLEVEL 1
+
+static void put_str(struct buf *b, const struct prof *p, uint32_t id)
+{
+	buf_add_uvarint(b, p->str_len[id]);
+	buf_add(b, p->arena + p->str_off[id], p->str_len[id]);
+}
+
+int codec_encode(const struct prof *p, struct buf *out)
+{
+	struct buf b = BUF_INIT;
+	buf_add_uvarint(&b, p->n_strs);
+	for (uint32_t i = 0; i < p->n_strs; i++)
+		put_str(&b, p, i);
+	buf_add_uvarint(&b, p->n_types);
+	for (uint32_t i = 0; i < p->n_types; i++) {
+		buf_add_uvarint(&b, p->type_type[i]);
+		buf_add_uvarint(&b, p->type_unit[i]);
+	}
+	buf_add_uvarint(&b, p->default_type);
+	buf_add_uvarint(&b, p->period_type);
+	buf_add_uvarint(&b, p->period_unit);
+	buf_add_svarint(&b, p->period);
+	buf_add_svarint(&b, p->time_nanos);
+	buf_add_svarint(&b, p->duration_nanos);
+	buf_add_uvarint(&b, (uint64_t)p->kind);
+	buf_add_uvarint(&b, p->orig_samples);
+	buf_add_uvarint(&b, p->orig_locations);
+	buf_add_uvarint(&b, p->orig_functions);
+	buf_add_uvarint(&b, p->n_funcs);
+	for (uint32_t i = 0; i < p->n_funcs; i++) {
+		buf_add_uvarint(&b, p->funcs[i].name);
+		buf_add_uvarint(&b, p->funcs[i].sysname);
+		buf_add_uvarint(&b, p->funcs[i].file);
+	}
+	buf_add_uvarint(&b, p->n_frames);
+	for (uint32_t i = 0; i < p->n_frames; i++) {
+		const struct prof_frame *f = &p->frames[i];
+		buf_add_uvarint(&b, (uint64_t)f->func + 1);
+		buf_add_uvarint(&b, (uint64_t)f->map_file + 1);
+		buf_add_uvarint(&b, f->key);
+		buf_add_svarint(&b, f->line);
+	}
+	buf_add_uvarint(&b, p->n_locs);
+	for (uint32_t i = 0; i < p->n_locs; i++)
+		buf_add_uvarint(&b, p->locs[i].n);
+	buf_add_uvarint(&b, p->n_loc_frames);
+	for (uint32_t i = 0; i < p->n_loc_frames; i++)
+		buf_add_uvarint(&b, p->loc_frames[i]);
+	buf_add_uvarint(&b, p->n_nodes);
+	for (uint32_t i = 1; i < p->n_nodes; i++) {
+		buf_add_uvarint(&b, i - p->nodes[i].parent);
+		buf_add_uvarint(&b, p->nodes[i].loc);
+	}
+	buf_add_uvarint(&b, p->n_labels);
+	for (uint32_t i = 0; i < p->n_labels; i++) {
+		const struct prof_label *l = &p->labels[i];
+		buf_add_uvarint(&b, l->key);
+		buf_add_uvarint(&b, (uint64_t)l->str + 1);
+		buf_add_uvarint(&b, (uint64_t)l->unit + 1);
+		buf_add_svarint(&b, l->num);
+	}
+	buf_add_uvarint(&b, p->n_labelsets);
+	for (uint32_t i = 0; i < p->n_labelsets; i++)
+		buf_add_uvarint(&b, p->labelsets[i].n);
+	buf_add_uvarint(&b, p->n_samples);
+	for (uint32_t i = 0; i < p->n_samples; i++) {
+		buf_add_uvarint(&b, p->samples[i].node);
+		buf_add_uvarint(&b, p->samples[i].labelset);
+		for (uint32_t t = 0; t < p->n_types; t++)
+			buf_add_uvarint(&b, (uint64_t)p->values[(size_t)i * p->n_types + t]);
+	}
+	if (b.oom) {
+		buf_release(&b);
+		return -1;
+	}
+	uLongf zlen = compressBound(b.len);
+	if (buf_grow(out, 4 + 8 + zlen) < 0) {
+		buf_release(&b);
+		return -1;
+	}
+	memcpy(out->data + out->len, MAGIC, 4);
+	uint64_t raw = b.len;
+	memcpy(out->data + out->len + 4, &raw, 8);
+	int rc = compress2((Bytef *)out->data + out->len + 12, &zlen, (const Bytef *)b.data, b.len, ZLEVEL);
+	buf_release(&b);
+	if (rc != Z_OK)
+		return -1;
+	out->len += 12 + zlen;
+	return 0;
+}
+
+struct rd {
+	const uint8_t *p, *end;
+	bool bad;
+};
+
+static uint64_t get(struct rd *r)
+{
+	uint64_t v = 0;
+	for (int s = 0; s < 64; s += 7) {
+		if (r->p >= r->end) {
+			r->bad = true;
+			return 0;
+		}
+		uint8_t c = *r->p++;
+		v |= (uint64_t)(c & 0x7f) << s;
+		if (!(c & 0x80))
+			return v;
+	}
+	r->bad = true;
+	return 0;
+}
+
+static int64_t sget(struct rd *r)
+{
+	uint64_t u = get(r);
+	return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+}
+
+/* A count that must fit the remaining bytes (each element >= 1 byte). */
+static uint32_t count(struct rd *r)
+{
+	uint64_t n = get(r);
+	if (n > (uint64_t)(r->end - r->p) || n >= UINT32_MAX) {
+		r->bad = true;
+		return 0;
+	}
+	return (uint32_t)n;
+}
+
+#define ALLOC(ptr, n) do { (ptr) = calloc((size_t)(n) + 1, sizeof(*(ptr))); if (!(ptr)) goto fail; } while (0)
+#define CHECK(cond) do { if (!(cond) || r.bad) goto fail; } while (0)
+
+struct prof *codec_decode(const uint8_t *data, size_t n)
+{
+	if (n < 12 || memcmp(data, MAGIC, 4) != 0)
+		return NULL;
+	uint64_t raw;
+	memcpy(&raw, data + 4, 8);
+	if (raw > ((uint64_t)1 << 34))
+		return NULL;
+	uint8_t *u = malloc(raw + 1);
+	if (!u)
+		return NULL;
+	uLongf ulen = raw;
+	if (uncompress(u, &ulen, data + 12, n - 12) != Z_OK || ulen != raw) {
+		free(u);
+		return NULL;
+	}
+	struct prof *p = calloc(1, sizeof(*p));
+	struct rd r = { u, u + raw, false };
+	if (!p)
+		goto fail;
+	p->n_strs = count(&r);
+	CHECK(p->n_strs > 0);
+	ALLOC(p->str_off, p->n_strs);
+	ALLOC(p->str_len, p->n_strs);
+	{
+		/* Arena size: at most the remaining bytes plus a NUL per string. */
+		size_t cap = (size_t)(r.end - r.p) + p->n_strs;
+		ALLOC(p->arena, cap);
+		size_t off = 0;
+		for (uint32_t i = 0; i < p->n_strs; i++) {
+			uint64_t l = get(&r);
+			CHECK(l <= (uint64_t)(r.end - r.p));
+			memcpy(p->arena + off, r.p, l);
+			p->arena[off + l] = '\0';
+			p->str_off[i] = (uint32_t)off;
+			p->str_len[i] = (uint32_t)l;
+			off += l + 1;
+			r.p += l;
+		}
+		p->arena_len = off;
+	}
+#define STR(x) CHECK((x) < p->n_strs)
+	p->n_types = count(&r);
+	ALLOC(p->type_type, p->n_types);
+	ALLOC(p->type_unit, p->n_types);
+	for (uint32_t i = 0; i < p->n_types; i++) {
+		p->type_type[i] = (uint32_t)get(&r);
+		p->type_unit[i] = (uint32_t)get(&r);
+		STR(p->type_type[i]);
+		STR(p->type_unit[i]);
+	}
+	p->default_type = (uint32_t)get(&r);
+	CHECK(p->n_types == 0 || p->default_type < p->n_types);
+	p->period_type = (uint32_t)get(&r);
+	p->period_unit = (uint32_t)get(&r);
+	STR(p->period_type);
+	STR(p->period_unit);
+	p->period = sget(&r);
+	p->time_nanos = sget(&r);
+	p->duration_nanos = sget(&r);
+	p->kind = (enum prof_kind)get(&r);
+	p->orig_samples = get(&r);
+	p->orig_locations = get(&r);
+	p->orig_functions = get(&r);
+	p->n_funcs = count(&r);
+	ALLOC(p->funcs, p->n_funcs);
+	for (uint32_t i = 0; i < p->n_funcs; i++) {
+		p->funcs[i].name = (uint32_t)get(&r);
+		p->funcs[i].sysname = (uint32_t)get(&r);
+		p->funcs[i].file = (uint32_t)get(&r);
+		STR(p->funcs[i].name);
+		STR(p->funcs[i].sysname);
+		STR(p->funcs[i].file);
+	}
+	p->n_frames = count(&r);
+	ALLOC(p->frames, p->n_frames);
+	for (uint32_t i = 0; i < p->n_frames; i++) {
+		struct prof_frame *f = &p->frames[i];
+		f->func = (uint32_t)(get(&r) - 1);
+		f->map_file = (uint32_t)(get(&r) - 1);
+		f->key = (uint32_t)get(&r);
+		f->line = sget(&r);
+		CHECK(f->func == PROF_NONE || f->func < p->n_funcs);
+		CHECK(f->map_file == PROF_NONE || f->map_file < p->n_strs);
+		STR(f->key);
+	}
+	p->n_locs = count(&r);
+	ALLOC(p->locs, p->n_locs);
+	{
+		uint64_t off = 0;
+		for (uint32_t i = 0; i < p->n_locs; i++) {
+			p->locs[i].off = (uint32_t)off;
+			p->locs[i].n = (uint32_t)get(&r);
+			off += p->locs[i].n;
+			CHECK(off < UINT32_MAX);
+		}
+		p->n_loc_frames = count(&r);
+		CHECK(off == p->n_loc_frames);
+	}
+	ALLOC(p->loc_frames, p->n_loc_frames);
+	for (uint32_t i = 0; i < p->n_loc_frames; i++) {
+		p->loc_frames[i] = (uint32_t)get(&r);
+		CHECK(p->loc_frames[i] < p->n_frames);
+	}
+	p->n_nodes = count(&r);
+	CHECK(p->n_nodes >= 1);
+	ALLOC(p->nodes, p->n_nodes);
+	p->nodes[0].parent = 0;
+	p->nodes[0].loc = PROF_NONE;
+	for (uint32_t i = 1; i < p->n_nodes; i++) {
+		uint64_t delta = get(&r);
+		CHECK(delta >= 1 && delta <= i);
+		p->nodes[i].parent = (uint32_t)(i - delta);
+		p->nodes[i].loc = (uint32_t)get(&r);
+		CHECK(p->nodes[i].loc < p->n_locs);
+	}
+	p->n_labels = count(&r);
+	ALLOC(p->labels, p->n_labels);
+	for (uint32_t i = 0; i < p->n_labels; i++) {
+		struct prof_label *l = &p->labels[i];
+		l->key = (uint32_t)get(&r);
+		l->str = (uint32_t)(get(&r) - 1);
+		l->unit = (uint32_t)(get(&r) - 1);
+		l->num = sget(&r);
+		STR(l->key);
+		CHECK(l->str == PROF_NONE || l->str < p->n_strs);
+		CHECK(l->unit == PROF_NONE || l->unit < p->n_strs);
+	}
+	p->n_labelsets = count(&r);
+	CHECK(p->n_labelsets >= 1);
+	ALLOC(p->labelsets, p->n_labelsets);
+	{
+		uint64_t off = 0;
+		for (uint32_t i = 0; i < p->n_labelsets; i++) {
+			p->labelsets[i].off = (uint32_t)off;
+			p->labelsets[i].n = (uint32_t)get(&r);
+			off += p->labelsets[i].n;
+			CHECK(off <= p->n_labels);
+		}
+	}
+	p->n_samples = count(&r);
+	ALLOC(p->samples, p->n_samples);
+	CHECK(p->n_types == 0 || p->n_samples <= SIZE_MAX / 8 / p->n_types);
+	ALLOC(p->values, (size_t)p->n_samples * p->n_types);
+	for (uint32_t i = 0; i < p->n_samples; i++) {
+		p->samples[i].node = (uint32_t)get(&r);
+		p->samples[i].labelset = (uint32_t)get(&r);
+		CHECK(p->samples[i].node < p->n_nodes && p->samples[i].labelset < p->n_labelsets);
+		for (uint32_t t = 0; t < p->n_types; t++) {
+			uint64_t v = get(&r);
+			CHECK(v <= INT64_MAX);
+			p->values[(size_t)i * p->n_types + t] = (int64_t)v;
+		}
+	}
+	CHECK(r.p == r.end);
+	free(u);
+	return p;
+fail:
+	free(u);
+	prof_free(p);
+	return NULL;
+}

@@ -1,0 +1,21 @@
+/*
+ * codec.h: the compact, compressed form of a struct prof stored in SQLite.
+ *
+ * Layout: "FDX1", then a zlib stream of varints: strings, metadata,
+ * functions, frames, locations, trie nodes (parent as a backwards delta),
+ * labels, label sets and aggregated samples. Decoding checks every index,
+ * so a damaged row gives an error, never a crash.
+ */
+#ifndef FDX_CODEC_H
+#define FDX_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "prof.h"
+
+int codec_encode(const struct prof *p, struct buf *out);
+struct prof *codec_decode(const uint8_t *data, size_t n);
+
+#endif

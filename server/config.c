@@ -1,0 +1,137 @@
+/*
+ * config.c: flags and environment (see config.h).
+ */
+#include "autoconfig.h"
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "limits.h"
+
+#ifndef FDX_WEBDIR
+#define FDX_WEBDIR "web"
+#endif
+
+struct config cfg;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: flamedex [options]\n"
+	        "  --listen HOST:PORT     address to serve on (default 127.0.0.1:8080; FLAMEDEX_LISTEN)\n"
+	        "  --db FILE              SQLite database (default var/flamedex.db; FLAMEDEX_DB)\n"
+	        "  --web DIR              static web assets (default %s; FLAMEDEX_WEB)\n"
+	        "  --max-body BYTES       largest upload body (default %u; FLAMEDEX_MAX_BODY)\n"
+	        "  --max-inflated BYTES   largest profile after gunzip (default %u; FLAMEDEX_MAX_INFLATED)\n"
+	        "  --cache-bytes BYTES    decoded profiles kept in memory (default %u; FLAMEDEX_CACHE_BYTES)\n"
+	        "  --max-conns N          simultaneous connections (default %u; FLAMEDEX_MAX_CONNS)\n"
+	        "  --help, --version\n",
+	        FDX_WEBDIR, FDX_DEFAULT_MAX_BODY, FDX_DEFAULT_MAX_INFLATED, FDX_DEFAULT_CACHE_BYTES,
+	        FDX_DEFAULT_MAX_CONNS);
+}
+
+/* Sizes accept a plain number or a k/m/g suffix (powers of 1024). */
+static int parse_size(const char *s, size_t *out)
+{
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -1;
+	unsigned long long mul = 1;
+	if (*end == 'k' || *end == 'K')
+		mul = 1024ULL, end++;
+	else if (*end == 'm' || *end == 'M')
+		mul = 1024ULL * 1024, end++;
+	else if (*end == 'g' || *end == 'G')
+		mul = 1024ULL * 1024 * 1024, end++;
+	if (*end || v > (unsigned long long)SIZE_MAX / mul)
+		return -1;
+	*out = (size_t)(v * mul);
+	return 0;
+}
+
+static int set(const char *name, const char *val)
+{
+	size_t sz;
+	if (!strcmp(name, "listen"))
+		snprintf(cfg.listen, sizeof(cfg.listen), "%s", val);
+	else if (!strcmp(name, "db"))
+		snprintf(cfg.db, sizeof(cfg.db), "%s", val);
+	else if (!strcmp(name, "web"))
+		snprintf(cfg.web, sizeof(cfg.web), "%s", val);
+	else if (parse_size(val, &sz) < 0 || sz == 0) {
+		fprintf(stderr, "flamedex: bad value for %s: %s\n", name, val);
+		return -1;
+	} else if (!strcmp(name, "max-body"))
+		cfg.max_body = sz;
+	else if (!strcmp(name, "max-inflated"))
+		cfg.max_inflated = sz;
+	else if (!strcmp(name, "cache-bytes"))
+		cfg.cache_bytes = sz;
+	else if (!strcmp(name, "max-conns"))
+		cfg.max_conns = sz > 10000 ? 10000 : (unsigned)sz;
+	return 0;
+}
+
+int config_load(int argc, char **argv)
+{
+	snprintf(cfg.listen, sizeof(cfg.listen), "127.0.0.1:8080");
+	snprintf(cfg.db, sizeof(cfg.db), "var/flamedex.db");
+	snprintf(cfg.web, sizeof(cfg.web), "%s", FDX_WEBDIR);
+	cfg.max_body = FDX_DEFAULT_MAX_BODY;
+	cfg.max_inflated = FDX_DEFAULT_MAX_INFLATED;
+	cfg.cache_bytes = FDX_DEFAULT_CACHE_BYTES;
+	cfg.max_conns = FDX_DEFAULT_MAX_CONNS;
+
+	static const char *const names[] = { "listen", "db", "web", "max-body", "max-inflated",
+	                                     "cache-bytes", "max-conns" };
+	static const char *const envs[] = { "FLAMEDEX_LISTEN", "FLAMEDEX_DB", "FLAMEDEX_WEB",
+	                                    "FLAMEDEX_MAX_BODY", "FLAMEDEX_MAX_INFLATED",
+	                                    "FLAMEDEX_CACHE_BYTES", "FLAMEDEX_MAX_CONNS" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *v = getenv(envs[i]);
+		if (v && *v && set(names[i], v) < 0)
+			return -1;
+	}
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 0 },
+		{ "db", required_argument, NULL, 0 },
+		{ "web", required_argument, NULL, 0 },
+		{ "max-body", required_argument, NULL, 0 },
+		{ "max-inflated", required_argument, NULL, 0 },
+		{ "cache-bytes", required_argument, NULL, 0 },
+		{ "max-conns", required_argument, NULL, 0 },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int idx, c;
+	while ((c = getopt_long(argc, argv, "hV", opts, &idx)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return 1;
+		}
+		if (c == 'V') {
+			printf("flamedex %s\n", PACKAGE_VERSION);
+			return 1;
+		}
+		if (c != 0) {
+			usage(stderr);
+			return -1;
+		}
+		if (set(opts[idx].name, optarg) < 0)
+			return -1;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "flamedex: unexpected argument: %s\n", argv[optind]);
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,55 @@
+/*
+ * hash.h: open-addressing hash tables used while decoding and querying.
+ *
+ * u64map: uint64 key -> uint32 value (keys are never UINT64_MAX).
+ * strmap: interns byte strings -> dense uint32 ids; the strings are not
+ *         copied, the caller keeps them alive as long as the map.
+ */
+#ifndef FDX_HASH_H
+#define FDX_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct u64map {
+	uint64_t *keys;
+	uint32_t *vals;
+	size_t cap;   /* power of two */
+	size_t len;
+};
+
+int u64map_init(struct u64map *m, size_t hint);
+void u64map_release(struct u64map *m);
+/* Returns pointer to the value slot for key, inserting (with *inserted=1,
+ * value left for the caller to set) if absent; NULL on allocation failure. */
+uint32_t *u64map_put(struct u64map *m, uint64_t key, int *inserted);
+/* Returns the value pointer or NULL. */
+uint32_t *u64map_get(const struct u64map *m, uint64_t key);
+
+struct strmap {
+	const char **strs;
+	uint32_t *lens;
+	uint32_t *ids;
+	size_t cap;
+	size_t len;
+};
+
+int strmap_init(struct strmap *m, size_t hint);
+void strmap_release(struct strmap *m);
+/* Look s up; if absent insert it with id next_id. Returns the id, or
+ * UINT32_MAX on allocation failure. *inserted tells which happened. */
+uint32_t strmap_intern(struct strmap *m, const char *s, uint32_t len, uint32_t next_id, int *inserted);
+
+static inline uint64_t hash_mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+uint64_t hash_bytes(const void *p, size_t n);
+
+#endif

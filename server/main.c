@@ -1,0 +1,72 @@
+/*
+ * main.c: flamedex, a self-hosted explorer for Go pprof profiles.
+ *
+ * Reads the configuration, opens the store, serves HTTP until SIGTERM or
+ * SIGINT, then stops accepting, lets in-flight requests finish and closes
+ * the database cleanly.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "http.h"
+#include "store.h"
+#include "util.h"
+
+/* Create the parent directory of the database file when missing. */
+static void ensure_parent_dir(const char *path)
+{
+	char dir[1024];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return;
+	*slash = '\0';
+	for (char *p = dir + 1; *p; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(dir, 0755);
+			*p = '/';
+		}
+	}
+	mkdir(dir, 0755);
+}
+
+int main(int argc, char **argv)
+{
+	int rc = config_load(argc, argv);
+	if (rc != 0)
+		return rc > 0 ? 0 : 2;
+
+	/* Block the stop signals in every thread; main waits for them. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	ensure_parent_dir(cfg.db);
+	if (store_init(cfg.db, cfg.cache_bytes) < 0) {
+		fprintf(stderr, "flamedex: cannot open database %s\n", cfg.db);
+		return 1;
+	}
+	if (http_start() < 0) {
+		store_shutdown();
+		return 1;
+	}
+	util_log("level=info msg=listening url=http://%s db=%s web=%s max_body=%zu max_inflated=%zu",
+	         cfg.listen, cfg.db, cfg.web, cfg.max_body, cfg.max_inflated);
+	int sig = 0;
+	while (sigwait(&set, &sig) != 0)
+		;
+	util_log("level=info msg=stopping signal=%d", sig);
+	http_stop();
+	store_shutdown();
+	util_log("level=info msg=stopped");
+	return 0;
+}

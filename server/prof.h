@@ -1,0 +1,129 @@
+/*
+ * prof.h: flamedex's in-memory model of one profile.
+ *
+ * pprof.c builds it from an upload, codec.c turns it into the compact blob
+ * stored in SQLite and back, tree.c answers queries from it. It keeps what
+ * the views need and nothing else:
+ *
+ *   strings   deduplicated arena; every name below is a string id
+ *   funcs     (name, system name, file) of each function
+ *   frames    one (function, line, mapping file) per inline frame, with
+ *             'key': the name pprof prints for it at function granularity
+ *   locs      a location is a run of frames, outermost (caller) first
+ *   nodes     a trie over locations: node 0 is the root, every other node
+ *             is (parent, location) and parent < node, so arrays can be
+ *             walked parents-first
+ *   labelsets interned sets of pprof labels; labelset 0 is the empty set
+ *   samples   aggregated per (node, labelset), one int64 per sample type
+ *
+ * drop_frames/keep_frames are applied while building the trie, as pprof
+ * does on load, so stored stacks are what every pprof view starts from.
+ */
+#ifndef FDX_PROF_H
+#define FDX_PROF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROF_NONE UINT32_MAX
+
+enum prof_kind {
+	PROF_KIND_OTHER = 0,
+	PROF_KIND_CPU,
+	PROF_KIND_HEAP,
+	PROF_KIND_GOROUTINE,
+	PROF_KIND_MUTEX,
+	PROF_KIND_BLOCK,
+};
+
+struct prof_func {
+	uint32_t name, sysname, file;
+};
+
+struct prof_frame {
+	uint32_t func;     /* PROF_NONE for a location without lines */
+	uint32_t map_file; /* string id of the mapping's file, PROF_NONE if no mapping */
+	uint32_t key;      /* string id of the printed node name */
+	int64_t line;
+};
+
+struct prof_loc {
+	uint32_t off, n;   /* into loc_frames, outermost first */
+};
+
+struct prof_node {
+	uint32_t parent, loc;
+};
+
+struct prof_label {
+	uint32_t key;
+	uint32_t str;      /* PROF_NONE for numeric labels */
+	uint32_t unit;     /* numeric labels: string id of the unit, PROF_NONE if unset */
+	int64_t num;
+};
+
+struct prof_labelset {
+	uint32_t off, n;   /* into labels */
+};
+
+struct prof_sample {
+	uint32_t node, labelset;
+};
+
+struct prof {
+	/* strings */
+	char *arena;
+	size_t arena_len;
+	uint32_t *str_off;
+	uint32_t *str_len;
+	uint32_t n_strs;
+
+	/* metadata */
+	uint32_t n_types;
+	uint32_t *type_type, *type_unit;  /* string ids */
+	uint32_t default_type;            /* index into types, as pprof picks it */
+	uint32_t period_type, period_unit;/* string ids (0 = "") */
+	int64_t period;
+	int64_t time_nanos, duration_nanos;
+	enum prof_kind kind;
+	uint64_t orig_samples, orig_locations, orig_functions;
+
+	uint32_t n_funcs;
+	struct prof_func *funcs;
+	uint32_t n_frames;
+	struct prof_frame *frames;
+	uint32_t n_locs;
+	struct prof_loc *locs;
+	uint32_t n_loc_frames;
+	uint32_t *loc_frames;
+	uint32_t n_nodes;
+	struct prof_node *nodes;
+	uint32_t n_labels;
+	struct prof_label *labels;
+	uint32_t n_labelsets;
+	struct prof_labelset *labelsets;
+	uint32_t n_samples;
+	struct prof_sample *samples;
+	int64_t *values;                  /* n_samples * n_types */
+};
+
+static inline const char *prof_str(const struct prof *p, uint32_t id)
+{
+	return id < p->n_strs ? p->arena + p->str_off[id] : "";
+}
+
+static inline uint32_t prof_strlen(const struct prof *p, uint32_t id)
+{
+	return id < p->n_strs ? p->str_len[id] : 0;
+}
+
+void prof_free(struct prof *p);
+/* Approximate heap bytes held by p (for the cache budget). */
+size_t prof_mem_bytes(const struct prof *p);
+const char *prof_kind_name(enum prof_kind k);
+int prof_kind_parse(const char *s);
+/* Index of the sample type named s ("cpu", "inuse_space", or a number), or
+ * -1. NULL or "" gives the default type. Same rules as pprof -sample_index. */
+int prof_sample_index(const struct prof *p, const char *s);
+
+#endif

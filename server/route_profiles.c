@@ -1,0 +1,212 @@
+/*
+ * route_profiles.c: upload, list, metadata, raw bytes, delete.
+ *
+ *   POST   /api/v1/profiles[?name=&labels=k:v,k:v]
+ *   GET    /api/v1/profiles[?limit=&offset=&label=k:v&type=&q=]
+ *   GET    /api/v1/profiles/{id}
+ *   GET    /api/v1/profiles/{id}/raw
+ *   DELETE /api/v1/profiles/{id}
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "json.h"
+#include "limits.h"
+#include "pprof.h"
+#include "routes.h"
+#include "store.h"
+#include "util.h"
+
+/* Parse "k1:v1,k2:v2" into labels; 0 or -1 with a message. */
+static int parse_labels(const char *s, struct store_label *out, int *n, char *err, size_t cap)
+{
+	*n = 0;
+	while (s && *s) {
+		const char *comma = strchr(s, ',');
+		size_t len = comma ? (size_t)(comma - s) : strlen(s);
+		const char *colon = memchr(s, ':', len);
+		if (!colon || colon == s || colon == s + len - 1) {
+			snprintf(err, cap, "labels must look like key:value,key:value");
+			return -1;
+		}
+		size_t kl = (size_t)(colon - s), vl = len - kl - 1;
+		if (kl > FDX_MAX_LABEL_LEN || vl > FDX_MAX_LABEL_LEN) {
+			snprintf(err, cap, "label keys and values are limited to %u bytes", FDX_MAX_LABEL_LEN);
+			return -1;
+		}
+		if (*n >= (int)FDX_MAX_PROFILE_LABELS) {
+			snprintf(err, cap, "at most %u labels", FDX_MAX_PROFILE_LABELS);
+			return -1;
+		}
+		memcpy(out[*n].key, s, kl);
+		out[*n].key[kl] = '\0';
+		memcpy(out[*n].value, colon + 1, vl);
+		out[*n].value[vl] = '\0';
+		(*n)++;
+		s = comma ? comma + 1 : NULL;
+	}
+	return 0;
+}
+
+static enum MHD_Result upload(struct req *r)
+{
+	struct buf *body = r->multipart ? &r->file : &r->body;
+	if (r->multipart && !r->got_file)
+		return reply_error(r, 400, "bad_request", "multipart upload without a \"file\" field");
+	const char *name = req_arg(r, "name");
+	if (!name || !*name)
+		name = r->file_name[0] ? r->file_name : "profile";
+	if (strlen(name) > FDX_MAX_NAME_LEN)
+		return reply_error(r, 400, "bad_request", "name is longer than %u bytes", FDX_MAX_NAME_LEN);
+	struct store_label labels[FDX_MAX_PROFILE_LABELS];
+	int n_labels = 0;
+	char err[256];
+	if (parse_labels(req_arg(r, "labels"), labels, &n_labels, err, sizeof(err)) < 0)
+		return reply_error(r, 400, "bad_request", "%s", err);
+
+	struct pprof_err perr;
+	double t0 = util_mono_ms();
+	struct prof *p = pprof_decode((const uint8_t *)body->data, body->len, cfg.max_inflated, &perr);
+	if (!p)
+		return reply_error(r, perr.status, perr.code, "%s", perr.message);
+	double t1 = util_mono_ms();
+	char id[FDX_ID_LEN + 1];
+	struct store_new sn = {
+		.name = name,
+		.labels = labels,
+		.n_labels = n_labels,
+		.raw = (const uint8_t *)body->data,
+		.raw_len = body->len,
+		.prof = p,
+	};
+	if (store_add(&sn, id) < 0) {
+		prof_free(p);
+		return reply_error(r, 500, "internal", "could not store the profile");
+	}
+	double t2 = util_mono_ms();
+	util_log("rid=%s msg=stored id=%s samples=%llu nodes=%u decode_ms=%.1f store_ms=%.1f", r->rid, id,
+	         (unsigned long long)p->orig_samples, p->n_nodes, t1 - t0, t2 - t1);
+	store_cache_add(id, p);
+	struct buf out = BUF_INIT;
+	struct json j;
+	json_init(&j, &out);
+	if (store_meta(id, &j) != 0) {
+		buf_release(&out);
+		return reply_error(r, 500, "internal", "stored profile not readable");
+	}
+	return reply_buf(r, 201, "application/json", &out);
+}
+
+static int parse_int_arg(struct req *r, const char *name, long def, long min, long max, long *out)
+{
+	const char *s = req_arg(r, name);
+	if (!s || !*s) {
+		*out = def;
+		return 0;
+	}
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (*end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static enum MHD_Result list(struct req *r)
+{
+	long limit, offset;
+	if (parse_int_arg(r, "limit", FDX_DEFAULT_LIST_LIMIT, 1, FDX_MAX_LIST_LIMIT, &limit) < 0)
+		return reply_error(r, 400, "bad_request", "limit must be an integer from 1 to %d", FDX_MAX_LIST_LIMIT);
+	if (parse_int_arg(r, "offset", 0, 0, 1L << 40, &offset) < 0)
+		return reply_error(r, 400, "bad_request", "offset must be a non-negative integer");
+	struct store_query q = { .limit = (int)limit, .offset = (int)(offset > 1 << 30 ? 1 << 30 : offset) };
+	q.kind = req_arg(r, "type");
+	if (q.kind && !*q.kind)
+		q.kind = NULL;
+	q.q = req_arg(r, "q");
+	if (q.q && (!*q.q || strlen(q.q) > FDX_MAX_NAME_LEN))
+		q.q = NULL;
+	char key[FDX_MAX_LABEL_LEN + 1], value[FDX_MAX_LABEL_LEN + 1];
+	const char *label = req_arg(r, "label");
+	if (label && *label) {
+		const char *colon = strchr(label, ':');
+		if (!colon || (size_t)(colon - label) > FDX_MAX_LABEL_LEN || strlen(colon + 1) > FDX_MAX_LABEL_LEN)
+			return reply_error(r, 400, "bad_request", "label must look like key:value");
+		memcpy(key, label, (size_t)(colon - label));
+		key[colon - label] = '\0';
+		snprintf(value, sizeof(value), "%s", colon + 1);
+		q.label_key = key;
+		q.label_value = value;
+	}
+	struct buf out = BUF_INIT;
+	struct json j;
+	json_init(&j, &out);
+	if (store_list(&q, &j) < 0) {
+		buf_release(&out);
+		return reply_error(r, 500, "internal", "listing failed");
+	}
+	return reply_buf(r, 200, "application/json", &out);
+}
+
+static enum MHD_Result one(struct req *r, const char *id)
+{
+	bool get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
+	if (strcmp(r->method, "DELETE") == 0) {
+		int rc = util_is_id(id) ? store_delete(id) : 1;
+		if (rc == 1)
+			return reply_error(r, 404, "not_found", "no profile with id %.40s", id);
+		if (rc < 0)
+			return reply_error(r, 500, "internal", "delete failed");
+		return reply_empty(r, 204);
+	}
+	if (!get)
+		return reply_error(r, 405, "method_not_allowed", "use GET or DELETE");
+	struct buf out = BUF_INIT;
+	struct json j;
+	json_init(&j, &out);
+	int rc = util_is_id(id) ? store_meta(id, &j) : 1;
+	if (rc == 1) {
+		buf_release(&out);
+		return reply_error(r, 404, "not_found", "no profile with id %.40s", id);
+	}
+	if (rc < 0) {
+		buf_release(&out);
+		return reply_error(r, 500, "internal", "metadata lookup failed");
+	}
+	return reply_buf(r, 200, "application/json", &out);
+}
+
+static enum MHD_Result raw(struct req *r, const char *id)
+{
+	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
+		return reply_error(r, 405, "method_not_allowed", "use GET");
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int rc = util_is_id(id) ? store_raw(id, &data, &len) : 1;
+	if (rc == 1)
+		return reply_error(r, 404, "not_found", "no profile with id %.40s", id);
+	if (rc < 0)
+		return reply_error(r, 500, "internal", "raw lookup failed");
+	char disp[96];
+	snprintf(disp, sizeof(disp), "attachment; filename=\"%s.pb.gz\"", id);
+	return reply_owned(r, 200, "application/octet-stream", data, len, disp);
+}
+
+enum MHD_Result route_profiles(struct req *r, const struct path *p)
+{
+	/* p: api v1 profiles [id [raw]] */
+	if (p->n == 3) {
+		if (strcmp(r->method, "POST") == 0)
+			return upload(r);
+		if (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0)
+			return list(r);
+		return reply_error(r, 405, "method_not_allowed", "use GET or POST");
+	}
+	if (p->n == 4)
+		return one(r, p->seg[3]);
+	if (p->n == 5 && strcmp(p->seg[4], "raw") == 0)
+		return raw(r, p->seg[3]);
+	return route_views(r, p);
+}

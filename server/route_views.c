@@ -1,0 +1,165 @@
+/*
+ * route_views.c: views of one profile.
+ *
+ *   GET /api/v1/profiles/{id}/top?sample_type=&sort=flat|cum&limit=N&<filters>
+ *   GET /api/v1/profiles/{id}/flamegraph?sample_type=&max_nodes=N&<filters>
+ *   GET /api/v1/profiles/{id}/tags?sample_type=&<filters>
+ *   GET /api/v1/profiles/{id}/sandwich?function=NAME&sample_type=&<filters>
+ *
+ * <filters>: focus, ignore, hide (regexes), tagfocus, tagignore.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "limits.h"
+#include "routes.h"
+#include "store.h"
+#include "tree.h"
+#include "util.h"
+
+static int long_arg(struct req *r, const char *name, long def, long min, long max, long *out)
+{
+	const char *s = req_arg(r, name);
+	if (!s || !*s) {
+		*out = def;
+		return 0;
+	}
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (*end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Fill o from the query. Returns 0, or replies with a 400 and returns -1
+ * (the reply result is stored in *res). */
+int views_parse_opts(struct req *r, const struct prof *p, struct view_opts *o, enum MHD_Result *res);
+int views_parse_opts(struct req *r, const struct prof *p, struct view_opts *o, enum MHD_Result *res)
+{
+	memset(o, 0, sizeof(*o));
+	const char *st = req_arg(r, "sample_type");
+	if (st && strlen(st) > 256) {
+		*res = reply_error(r, 400, "unknown_sample_type", "sample_type is too long");
+		return -1;
+	}
+	int t = p->n_types ? prof_sample_index(p, st) : 0;
+	if (t < 0) {
+		struct buf b = BUF_INIT;
+		for (uint32_t i = 0; i < p->n_types; i++)
+			buf_printf(&b, "%s%s", i ? ", " : "", prof_str(p, p->type_type[i]));
+		*res = reply_error(r, 400, "unknown_sample_type", "sample_type %.64s is not one of: %s", st,
+		                   b.data ? b.data : "");
+		buf_release(&b);
+		return -1;
+	}
+	o->type = t;
+	char err[256];
+	static const char *const rx_names[] = { "focus", "ignore", "hide" };
+	struct rx *rxs[] = { &o->focus, &o->ignore, &o->hide };
+	bool *has[] = { &o->has_focus, &o->has_ignore, &o->has_hide };
+	for (int i = 0; i < 3; i++) {
+		const char *v = req_arg(r, rx_names[i]);
+		if (!v || !*v)
+			continue;
+		if (rx_compile(rxs[i], v, err, sizeof(err)) < 0) {
+			view_opts_release(o);
+			*res = reply_error(r, 400, "bad_regex", "%s: %s", rx_names[i], err);
+			return -1;
+		}
+		*has[i] = true;
+	}
+	static const char *const tag_names[] = { "tagfocus", "tagignore" };
+	struct tagfilter *tfs[] = { &o->tagfocus, &o->tagignore };
+	bool *thas[] = { &o->has_tagfocus, &o->has_tagignore };
+	for (int i = 0; i < 2; i++) {
+		const char *v = req_arg(r, tag_names[i]);
+		if (!v || !*v)
+			continue;
+		if (strlen(v) > FDX_MAX_REGEX_LEN || tagfilter_parse(tfs[i], v, err, sizeof(err)) < 0) {
+			if (strlen(v) > FDX_MAX_REGEX_LEN)
+				snprintf(err, sizeof(err), "longer than %u bytes", FDX_MAX_REGEX_LEN);
+			view_opts_release(o);
+			*res = reply_error(r, 400, "bad_regex", "%s: %s", tag_names[i], err);
+			return -1;
+		}
+		*thas[i] = true;
+	}
+	return 0;
+}
+
+enum MHD_Result route_views(struct req *r, const struct path *p)
+{
+	if (p->n != 5)
+		return reply_error(r, 404, "not_found", "no such endpoint");
+	const char *what = p->seg[4];
+	bool top = !strcmp(what, "top"), flame = !strcmp(what, "flamegraph"), tags = !strcmp(what, "tags"),
+	     sandwich = !strcmp(what, "sandwich");
+	if (!top && !flame && !tags && !sandwich)
+		return reply_error(r, 404, "not_found", "no such endpoint");
+	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
+		return reply_error(r, 405, "method_not_allowed", "use GET");
+	const char *id = p->seg[3];
+	if (!util_is_id(id))
+		return reply_error(r, 404, "not_found", "no profile with id %.40s", id);
+
+	/* Cheap argument checks first, before loading anything. */
+	long limit = 0, max_nodes = FDX_DEFAULT_MAX_NODES;
+	bool by_cum = false;
+	const char *sort = req_arg(r, "sort");
+	if (sort && *sort) {
+		if (!strcmp(sort, "cum"))
+			by_cum = true;
+		else if (strcmp(sort, "flat") != 0)
+			return reply_error(r, 400, "bad_request", "sort must be flat or cum");
+	}
+	if (long_arg(r, "limit", 0, 0, 100000000, &limit) < 0)
+		return reply_error(r, 400, "bad_request", "limit must be a non-negative integer");
+	if (long_arg(r, "max_nodes", FDX_DEFAULT_MAX_NODES, 0, 100000000, &max_nodes) < 0)
+		return reply_error(r, 400, "bad_request", "max_nodes must be a non-negative integer");
+	const char *function = req_arg(r, "function");
+	if (sandwich && (!function || !*function))
+		return reply_error(r, 400, "bad_request", "sandwich needs function=NAME");
+
+	int status = 0;
+	struct prof *prof = store_get(id, &status);
+	if (!prof) {
+		if (status == 404)
+			return reply_error(r, 404, "not_found", "no profile with id %.40s", id);
+		return reply_error(r, 500, "internal", "could not load the profile");
+	}
+	struct view_opts o;
+	enum MHD_Result res;
+	if (views_parse_opts(r, prof, &o, &res) < 0) {
+		store_release(prof);
+		return res;
+	}
+	struct view v;
+	if (view_build(prof, &o, tags, &v) < 0) {
+		view_opts_release(&o);
+		store_release(prof);
+		return reply_error(r, 500, "internal", "out of memory building the view");
+	}
+	struct buf out = BUF_INIT;
+	struct json j;
+	json_init(&j, &out);
+	int rc = 0;
+	if (top)
+		view_top_json(&v, by_cum, limit, &j);
+	else if (flame)
+		view_flame_json(&v, max_nodes, &j);
+	else if (tags)
+		view_tags_json(&v, &j);
+	else
+		rc = view_sandwich_json(&v, function, max_nodes, &j);
+	view_release(&v);
+	view_opts_release(&o);
+	store_release(prof);
+	if (rc == 1) {
+		buf_release(&out);
+		return reply_error(r, 404, "not_found", "function %.200s is not in this view", function);
+	}
+	return reply_buf(r, 200, "application/json", &out);
+}

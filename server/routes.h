@@ -1,0 +1,28 @@
+/*
+ * routes.h: the endpoint groups, one file each.
+ *
+ * Each handler gets the request (its body complete) and the path split
+ * into segments; it replies exactly once.
+ */
+#ifndef FDX_ROUTES_H
+#define FDX_ROUTES_H
+
+#include "http.h"
+
+#define ROUTE_MAX_SEGS 8
+
+struct path {
+	char *seg[ROUTE_MAX_SEGS];
+	int n;
+};
+
+enum MHD_Result routes_dispatch(struct req *r);
+
+/* route_profiles.c: upload, list, metadata, raw, delete */
+enum MHD_Result route_profiles(struct req *r, const struct path *p);
+/* route_views.c: top, flamegraph, tags, sandwich (and diff) */
+enum MHD_Result route_views(struct req *r, const struct path *p);
+/* route_static.c: the web app and its assets, /healthz */
+enum MHD_Result route_static(struct req *r, const struct path *p);
+
+#endif

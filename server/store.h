@@ -1,0 +1,68 @@
+/*
+ * store.h: profiles in SQLite, and the cache of decoded profiles.
+ *
+ * A stored profile is one row in each of profiles, blobs and stacks (plus
+ * its labels), written in one transaction: an upload is either all there
+ * or not at all. Decoded profiles are shared read-only between requests
+ * through a reference-counted cache bounded in bytes.
+ */
+#ifndef FDX_STORE_H
+#define FDX_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "json.h"
+#include "prof.h"
+
+struct store_label {
+	char key[129], value[129];
+};
+
+struct store_new {
+	const char *name;
+	const struct store_label *labels;
+	int n_labels;
+	const uint8_t *raw;
+	size_t raw_len;
+	const struct prof *prof;
+};
+
+int store_init(const char *db_path, size_t cache_bytes);
+void store_shutdown(void);
+int store_health(void);
+
+/* Store a decoded profile; writes its id (FDX_ID_LEN+1 bytes). 0 or -1. */
+int store_add(const struct store_new *n, char *id_out);
+
+/* Metadata object of one profile into j. 0, 1 if unknown, -1 on error. */
+int store_meta(const char *id, struct json *j);
+
+struct store_query {
+	int limit, offset;
+	const char *kind;        /* NULL = any */
+	const char *q;           /* substring of the name, NULL = any */
+	const char *label_key;   /* NULL = any */
+	const char *label_value;
+};
+/* {"profiles": [...], "total": N} into j. 0 or -1. */
+int store_list(const struct store_query *q, struct json *j);
+
+/* 0 deleted, 1 unknown, -1 error. */
+int store_delete(const char *id);
+
+/* The uploaded bytes (malloc'd). 0, 1 unknown, -1 error. */
+int store_raw(const char *id, uint8_t **data, size_t *len);
+
+/* A decoded profile, shared: release with store_release. NULL with
+ * *status 404 (unknown) or 500. */
+struct prof *store_get(const char *id, int *status);
+void store_release(struct prof *p);
+/* Hand a freshly decoded profile to the cache (takes ownership). */
+void store_cache_add(const char *id, struct prof *p);
+
+/* ids of the profiles carrying profile label key=value, oldest first. */
+int store_ids_by_label(const char *key, const char *value, const char *kind,
+                       char (*ids)[23], int max, int *n);
+
+#endif
