@@ -61,6 +61,7 @@ struct view_opts {
 	bool has_focus, has_ignore, has_hide;
 	struct tagfilter tagfocus, tagignore;
 	bool has_tagfocus, has_tagignore;
+	double scale;             /* 0 or 1: none; else values * scale, rounded (normalize) */
 };
 
 void view_opts_release(struct view_opts *o);

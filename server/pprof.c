@@ -877,11 +877,13 @@ static int read_sample(struct dec *d, struct sample_ctx *s, const struct fld *f,
 	if (s->nvals != n_types)
 		FAIL(d, 400, "bad_profile", "sample has %u values but the profile has %u sample types",
 		     s->nvals, n_types);
+	/* Negative values are legal pprof (diff profiles written by
+	 * pprof -diff_base -proto carry them); values whose absolute sum does
+	 * not fit 63 bits are not, since no view could add them up. */
 	for (uint32_t i = 0; i < n_types; i++) {
-		if (s->vals[i] < 0)
-			FAIL(d, 400, "bad_profile", "negative sample value %lld", (long long)s->vals[i]);
-		if (!util_add_ok(&d->totals[i], s->vals[i]))
-			FAIL(d, 400, "bad_profile", "sample values overflow a 64-bit total");
+		int64_t v = s->vals[i];
+		if (v == INT64_MIN || !util_add_ok(&d->totals[i], v < 0 ? -v : v))
+			FAIL(d, 400, "bad_profile", "sample values are absurd: their sum overflows 64 bits");
 	}
 	/* drop_frames truncation: scan from the root (last) to the leaf. */
 	uint32_t lo = 0; /* locations kept: [lo, nlocs) */
@@ -928,7 +930,7 @@ static int read_sample(struct dec *d, struct sample_ctx *s, const struct fld *f,
 	} else {
 		int64_t *v = (int64_t *)d->values.data + (size_t)*slot * n_types;
 		for (uint32_t i = 0; i < n_types; i++)
-			v[i] += s->vals[i]; /* cannot overflow: totals were checked */
+			v[i] += s->vals[i]; /* cannot overflow: absolute totals were checked */
 	}
 	return 0;
 }

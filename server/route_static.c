@@ -123,6 +123,8 @@ enum MHD_Result routes_dispatch(struct req *r)
 	if (p.n >= 2 && !strcmp(p.seg[0], "api") && !strcmp(p.seg[1], "v1")) {
 		if (p.n >= 3 && !strcmp(p.seg[2], "profiles"))
 			return route_profiles(r, &p);
+		if (p.n >= 3 && !strcmp(p.seg[2], "diff"))
+			return route_diff(r, &p);
 		return reply_error(r, 404, "not_found", "no such endpoint");
 	}
 	return route_static(r, &p);

@@ -36,7 +36,6 @@ static int long_arg(struct req *r, const char *name, long def, long min, long ma
 
 /* Fill o from the query. Returns 0, or replies with a 400 and returns -1
  * (the reply result is stored in *res). */
-int views_parse_opts(struct req *r, const struct prof *p, struct view_opts *o, enum MHD_Result *res);
 int views_parse_opts(struct req *r, const struct prof *p, struct view_opts *o, enum MHD_Result *res)
 {
 	memset(o, 0, sizeof(*o));

@@ -25,4 +25,13 @@ enum MHD_Result route_views(struct req *r, const struct path *p);
 /* route_static.c: the web app and its assets, /healthz */
 enum MHD_Result route_static(struct req *r, const struct path *p);
 
+/* route_diff.c: /api/v1/diff and /api/v1/diff/top */
+enum MHD_Result route_diff(struct req *r, const struct path *p);
+
+struct prof;
+struct view_opts;
+/* Parse sample_type and the filters for profile p into o. 0, or -1 after
+ * replying with a 400 (result in *res). Release o with view_opts_release. */
+int views_parse_opts(struct req *r, const struct prof *p, struct view_opts *o, enum MHD_Result *res);
+
 #endif

@@ -15,6 +15,7 @@
  */
 #include "tree.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -199,6 +200,26 @@ int view_build(const struct prof *p, const struct view_opts *o, bool with_tags, 
 			allhidden[n] = allhidden[p->nodes[n].parent] && !any;
 		}
 	}
+	/* pprof's computeTotal: the sum of absolute values, or, in a diff
+	 * profile, of the samples labelled pprof::base only. */
+	int64_t total_abs = 0, total_base = 0;
+	uint8_t *is_base = NULL;
+	for (uint32_t i = 0; i < p->n_labels && !is_base; i++) {
+		if (strcmp(prof_str(p, p->labels[i].key), "pprof::base") == 0) {
+			is_base = calloc((size_t)p->n_labelsets + 1, 1);
+			if (!is_base)
+				goto out;
+			for (uint32_t ls = 0; ls < p->n_labelsets; ls++)
+				for (uint32_t k = 0; k < p->labelsets[ls].n; k++)
+					if (strcmp(prof_str(p, p->labels[p->labelsets[ls].off + k].key), "pprof::base") == 0)
+						is_base[ls] = 1;
+		}
+	}
+	int64_t *absv = calloc((size_t)N + 1, sizeof(int64_t));
+	if (!absv) {
+		free(is_base);
+		goto out;
+	}
 	for (uint32_t s = 0; s < p->n_samples; s++) {
 		uint32_t node = p->samples[s].node;
 		if (name_filters) {
@@ -213,19 +234,27 @@ int view_build(const struct prof *p, const struct view_opts *o, bool with_tags, 
 		if (lsk && !lsk[ls])
 			continue;
 		int64_t val = p->n_types ? p->values[(size_t)s * p->n_types + (size_t)o->type] : 0;
+		if (o->scale != 0 && o->scale != 1)
+			val = llround((double)val * o->scale); /* pprof's ScaleN */
 		selfv[node] += val;
+		int64_t av = val < 0 ? -val : val;
+		absv[node] += av;
+		total_abs += av;
+		if (is_base && is_base[ls])
+			total_base += av;
 		if (with_tags) {
 			v->ls_sum[ls] += val;
 			v->ls_seen[ls] = true;
 		}
 	}
 	free(allhidden);
-	/* Subtree totals on the location trie. */
-	sub = malloc(((size_t)N + 1) * sizeof(int64_t));
+	free(is_base);
+	/* Subtree weights (absolute, so that diff values cannot cancel a
+	 * node away) on the location trie. */
+	sub = absv;
 	ntof = malloc(((size_t)N + 1) * sizeof(uint32_t));
-	if (!sub || !ntof)
+	if (!ntof)
 		goto out;
-	memcpy(sub, selfv, (size_t)N * sizeof(int64_t));
 	for (uint32_t n = N; n-- > 1;)
 		sub[p->nodes[n].parent] += sub[n];
 	/* Map weighted nodes onto the name tree. */
@@ -264,7 +293,7 @@ int view_build(const struct prof *p, const struct view_opts *o, bool with_tags, 
 	memcpy(v->tot, v->self, (size_t)v->n * sizeof(int64_t));
 	for (uint32_t n = v->n; n-- > 1;)
 		v->tot[v->parent[n]] += v->tot[n];
-	v->total = v->tot[0];
+	v->total = total_base > 0 ? total_base : total_abs;
 	rc = 0;
 out:
 	free(fb);
@@ -417,19 +446,19 @@ static int cmp_rows(const void *a, const void *b, void *arg)
 	const struct prof *rows_prof = rc->p;
 	bool rows_by_cum = rc->by_cum;
 	const struct top_row *x = a, *y = b;
-	int64_t x1 = rows_by_cum ? x->cum : x->flat, y1 = rows_by_cum ? y->cum : y->flat;
+	int64_t x1 = llabs(rows_by_cum ? x->cum : x->flat), y1 = llabs(rows_by_cum ? y->cum : y->flat);
 	if (x1 != y1)
 		return x1 > y1 ? -1 : 1;
 	int c = strcmp(prof_str(rows_prof, x->key), prof_str(rows_prof, y->key));
 	if (c)
 		return c;
-	int64_t x2 = rows_by_cum ? x->flat : x->cum, y2 = rows_by_cum ? y->flat : y->cum;
+	int64_t x2 = llabs(rows_by_cum ? x->flat : x->cum), y2 = llabs(rows_by_cum ? y->flat : y->cum);
 	if (x2 != y2)
 		return x2 > y2 ? -1 : 1;
 	return 0;
 }
 
-/* pprof's FlatNameOrder / CumNameOrder. Values are non-negative here. */
+/* pprof's FlatNameOrder / CumNameOrder (by absolute value). */
 void top_sort(const struct prof *p, struct top_row *rows, uint32_t n, bool by_cum)
 {
 	struct rows_ctx ctx = { p, by_cum };
@@ -476,7 +505,8 @@ static int cmp_i64_desc(const void *a, const void *b)
 
 /* Mark the nodes to emit: the max_nodes with the largest totals, closed
  * under ancestors (totals never grow toward the leaves, so a threshold on
- * total keeps ancestors; ties at the threshold are taken parents-first). */
+ * total keeps ancestors; ties at the threshold are taken parents-first).
+ * Absolute values, for diff profiles with negative samples. */
 static uint8_t *prune_mask(uint32_t n, const uint32_t *parent, const int64_t *tot, long max_nodes)
 {
 	uint8_t *keep = malloc((size_t)n + 1);
@@ -494,7 +524,8 @@ static uint8_t *prune_mask(uint32_t n, const uint32_t *parent, const int64_t *to
 		free(keep);
 		return NULL;
 	}
-	memcpy(t, tot, (size_t)n * sizeof(int64_t));
+	for (uint32_t i = 0; i < n; i++)
+		t[i] = llabs(tot[i]);
 	qsort(t, n, sizeof(int64_t), cmp_i64_desc);
 	int64_t thr = t[max_nodes - 1];
 	free(t);
@@ -503,12 +534,12 @@ static uint8_t *prune_mask(uint32_t n, const uint32_t *parent, const int64_t *to
 	keep[0] = 1;
 	count = 1;
 	for (uint32_t i = 1; i < n; i++)
-		if (tot[i] > thr && tot[i] > 0 && keep[parent[i]]) {
+		if (llabs(tot[i]) > thr && keep[parent[i]]) {
 			keep[i] = 1;
 			count++;
 		}
 	for (uint32_t i = 1; i < n && count < max_nodes; i++)
-		if (!keep[i] && tot[i] == thr && thr > 0 && keep[parent[i]]) {
+		if (!keep[i] && llabs(tot[i]) == thr && thr > 0 && keep[parent[i]]) {
 			keep[i] = 1;
 			count++;
 		}

@@ -1,0 +1,49 @@
+/*
+ * diff.h: base vs target, as go tool pprof -diff_base computes it.
+ *
+ * Both profiles are filtered alike and folded into name trees (tree.h);
+ * the trees are merged by name path into one union tree carrying both
+ * values. Per function, target - base of flat and cum is exactly what
+ * `go tool pprof -top -diff_base BASE TARGET` prints; with normalize the
+ * target's values are first scaled by base_total/target_total per sample,
+ * as pprof -normalize does (so equal within rounding).
+ *
+ * Significance: for each node, the sample counts behind it (from a count
+ * sample type of the same profile: samples, *_objects, contentions,
+ * goroutine) are tested against "no change" with a binomial test
+ * conditioned on the node's total count: under H0 the target's share of
+ * the node's samples equals the target's share of all samples. A change
+ * is significant when the two-sided p-value is below DIFF_ALPHA.
+ */
+#ifndef FDX_DIFF_H
+#define FDX_DIFF_H
+
+#include "json.h"
+#include "tree.h"
+
+#define DIFF_ALPHA 0.001
+
+struct diff_in {
+	const struct view *base, *target;
+	/* count views for significance (NULL when no count type exists) */
+	const struct view *base_n, *target_n;
+	long max_nodes;
+	int sort;          /* for top: DIFF_SORT_* */
+	long limit;
+};
+
+enum {
+	DIFF_SORT_CUM_DELTA,   /* |target_cum - base_cum| */
+	DIFF_SORT_FLAT_DELTA,  /* |target_flat - base_flat| */
+	DIFF_SORT_REL,         /* |relative change of cum|, new/gone first */
+	DIFF_SORT_TARGET_CUM,
+	DIFF_SORT_BASE_CUM,
+};
+
+/* Two-sided binomial p-value of k successes in n trials with p0. */
+double diff_binom_p(uint64_t k, uint64_t n, double p0);
+
+int diff_tree_json(const struct diff_in *in, struct json *j);
+int diff_top_json(const struct diff_in *in, struct json *j);
+
+#endif
