@@ -161,7 +161,7 @@ struct prof *codec_decode(const uint8_t *data, size_t n)
 		free(u);
 		return NULL;
 	}
-	struct prof *p = calloc(1, sizeof(*p));
+	struct prof *p = prof_alloc();
 	struct rd r = { u, u + raw, false };
 	if (!p)
 		goto fail;

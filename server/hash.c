@@ -17,42 +17,50 @@ static size_t pow2_for(size_t hint)
 	return cap;
 }
 
+static inline uint64_t slot_key(const struct u64slot *s)
+{
+	return (uint64_t)s->khi << 32 | s->klo;
+}
+
+/* Map a hash onto [0, cap) without division (Lemire's fastrange). */
+static inline size_t slot_of(uint64_t h, size_t cap)
+{
+	return (size_t)(((__uint128_t)h * cap) >> 64);
+}
+
 int u64map_init(struct u64map *m, size_t hint)
 {
-	m->cap = pow2_for(hint);
+	m->cap = hint * 4 / 3 + 16;
 	m->len = 0;
-	m->keys = malloc(m->cap * sizeof(*m->keys));
-	m->vals = malloc(m->cap * sizeof(*m->vals));
-	if (!m->keys || !m->vals) {
-		u64map_release(m);
+	m->slots = malloc(m->cap * sizeof(*m->slots));
+	if (!m->slots) {
+		m->cap = 0;
 		return -1;
 	}
-	memset(m->keys, 0xff, m->cap * sizeof(*m->keys));
+	memset(m->slots, 0xff, m->cap * sizeof(*m->slots));
 	return 0;
 }
 
 void u64map_release(struct u64map *m)
 {
-	free(m->keys);
-	free(m->vals);
-	m->keys = NULL;
-	m->vals = NULL;
+	free(m->slots);
+	m->slots = NULL;
 	m->cap = m->len = 0;
 }
 
 static int u64map_rehash(struct u64map *m)
 {
 	struct u64map n;
-	if (u64map_init(&n, m->cap) < 0)
+	if (u64map_init(&n, m->cap + m->cap / 2) < 0)
 		return -1;
 	for (size_t i = 0; i < m->cap; i++) {
-		if (m->keys[i] == EMPTY)
+		uint64_t k = slot_key(&m->slots[i]);
+		if (k == EMPTY)
 			continue;
-		size_t j = hash_mix64(m->keys[i]) & (n.cap - 1);
-		while (n.keys[j] != EMPTY)
-			j = (j + 1) & (n.cap - 1);
-		n.keys[j] = m->keys[i];
-		n.vals[j] = m->vals[i];
+		size_t j = slot_of(hash_mix64(k), n.cap);
+		while (slot_key(&n.slots[j]) != EMPTY)
+			j = j + 1 == n.cap ? 0 : j + 1;
+		n.slots[j] = m->slots[i];
 	}
 	n.len = m->len;
 	u64map_release(m);
@@ -62,33 +70,41 @@ static int u64map_rehash(struct u64map *m)
 
 uint32_t *u64map_put(struct u64map *m, uint64_t key, int *inserted)
 {
-	if ((m->len + 1) * 2 > m->cap && u64map_rehash(m) < 0)
+	if ((m->len + 1) * 4 > m->cap * 3 && u64map_rehash(m) < 0)
 		return NULL;
-	size_t j = hash_mix64(key) & (m->cap - 1);
-	while (m->keys[j] != EMPTY) {
-		if (m->keys[j] == key) {
+	size_t j = slot_of(hash_mix64(key), m->cap);
+	for (;;) {
+		struct u64slot *s = &m->slots[j];
+		uint64_t k = slot_key(s);
+		if (k == key) {
 			*inserted = 0;
-			return &m->vals[j];
+			return &s->val;
 		}
-		j = (j + 1) & (m->cap - 1);
+		if (k == EMPTY) {
+			s->klo = (uint32_t)key;
+			s->khi = (uint32_t)(key >> 32);
+			m->len++;
+			*inserted = 1;
+			return &s->val;
+		}
+		j = j + 1 == m->cap ? 0 : j + 1;
 	}
-	m->keys[j] = key;
-	m->len++;
-	*inserted = 1;
-	return &m->vals[j];
 }
 
 uint32_t *u64map_get(const struct u64map *m, uint64_t key)
 {
 	if (!m->cap)
 		return NULL;
-	size_t j = hash_mix64(key) & (m->cap - 1);
-	while (m->keys[j] != EMPTY) {
-		if (m->keys[j] == key)
-			return &m->vals[j];
-		j = (j + 1) & (m->cap - 1);
+	size_t j = slot_of(hash_mix64(key), m->cap);
+	for (;;) {
+		struct u64slot *s = &m->slots[j];
+		uint64_t k = slot_key(s);
+		if (k == key)
+			return &s->val;
+		if (k == EMPTY)
+			return NULL;
+		j = j + 1 == m->cap ? 0 : j + 1;
 	}
-	return NULL;
 }
 
 uint64_t hash_bytes(const void *p, size_t n)

@@ -11,10 +11,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct u64slot {
+	uint32_t klo, khi;   /* the key, split so the slot is 12 bytes, 4-aligned */
+	uint32_t val;
+};
+
+/* Slots hold key and value together (one cache miss per probe), 12 bytes
+ * each; capacity is any size (grown by half), load factor at most 3/4. */
 struct u64map {
-	uint64_t *keys;
-	uint32_t *vals;
-	size_t cap;   /* power of two */
+	struct u64slot *slots;
+	size_t cap;
 	size_t len;
 };
 

@@ -1028,7 +1028,7 @@ static struct prof *decode_proto(const uint8_t *data, size_t n, struct pprof_err
 	struct dec *d = &D;
 	memset(d, 0, sizeof(*d));
 	d->err = err;
-	struct prof *p = calloc(1, sizeof(*p));
+	struct prof *p = prof_alloc();
 	struct buf funcs = BUF_INIT, maps = BUF_INIT, types = BUF_INIT;
 	int64_t period_type_t = 0, period_type_u = 0;
 	bool have_period_type = false, have_strings = false;

@@ -6,10 +6,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct prof *prof_alloc(void)
+{
+	struct prof *p = calloc(1, sizeof(*p));
+	if (p)
+		pthread_mutex_init(&p->lazy_mu, NULL);
+	return p;
+}
+
+void prof_ntree_free(struct prof_ntree *t)
+{
+	if (!t)
+		return;
+	free(t->parent);
+	free(t->key);
+	free(t->first);
+	free(t->koff);
+	free(t->klist);
+	free(t->ntof);
+	free(t);
+}
+
 void prof_free(struct prof *p)
 {
 	if (!p)
 		return;
+	prof_ntree_free(p->ntree);
+	pthread_mutex_destroy(&p->lazy_mu);
 	free(p->arena);
 	free(p->str_off);
 	free(p->str_len);
@@ -36,7 +59,10 @@ size_t prof_mem_bytes(const struct prof *p)
 	       (size_t)p->n_nodes * sizeof(*p->nodes) +
 	       (size_t)p->n_labels * sizeof(*p->labels) +
 	       (size_t)p->n_labelsets * sizeof(*p->labelsets) +
-	       (size_t)p->n_samples * (sizeof(*p->samples) + 8 * (size_t)p->n_types);
+	       (size_t)p->n_samples * (sizeof(*p->samples) + 8 * (size_t)p->n_types) +
+	       /* room for the lazily built name tree: at most one node per
+	        * frame of each trie node, typically about one per trie node */
+	       (size_t)p->n_nodes * 21;
 }
 
 static const char *const kind_names[] = {

@@ -22,6 +22,7 @@
 #ifndef FDX_PROF_H
 #define FDX_PROF_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,6 +71,18 @@ struct prof_sample {
 	uint32_t node, labelset;
 };
 
+/* The name tree of the whole profile (no filters), built on first use by
+ * tree.c and shared by every view that does not hide frames. */
+struct prof_ntree {
+	uint32_t n;
+	uint32_t *parent, *key;  /* key: string id of the name; root PROF_NONE */
+	uint8_t *first;          /* 1 when the name is not on the path above */
+	uint32_t *koff, *klist;  /* children of i: klist[koff[i]..koff[i+1]), by name */
+	uint32_t *ntof;          /* location-trie node -> name-tree node */
+};
+
+void prof_ntree_free(struct prof_ntree *t);
+
 struct prof {
 	/* strings */
 	char *arena;
@@ -105,7 +118,14 @@ struct prof {
 	uint32_t n_samples;
 	struct prof_sample *samples;
 	int64_t *values;                  /* n_samples * n_types */
+
+	/* built lazily, guarded by lazy_mu */
+	pthread_mutex_t lazy_mu;
+	struct prof_ntree *ntree;
 };
+
+/* A zeroed profile with its lock initialised. */
+struct prof *prof_alloc(void);
 
 static inline const char *prof_str(const struct prof *p, uint32_t id)
 {

@@ -160,5 +160,9 @@ enum MHD_Result route_views(struct req *r, const struct path *p)
 		buf_release(&out);
 		return reply_error(r, 404, "not_found", "function %.200s is not in this view", function);
 	}
+	if (rc < 0) {
+		buf_release(&out);
+		return reply_error(r, 500, "internal", "out of memory building the view");
+	}
 	return reply_buf(r, 200, "application/json", &out);
 }

@@ -9,9 +9,11 @@
  * same). Matching is per function (name and file) and per mapping file,
  * computed once per distinct function, not once per frame.
  *
- * Folding: sample values are summed per trie node, pushed up to get
- * subtree totals, and only nodes that carry weight are mapped onto the
- * name tree (children merged by printed name).
+ * Folding: every location-trie node maps to one node of the name tree
+ * (children merged by printed name). Without hide that mapping does not
+ * depend on the request, so it is built once per profile (prof_ntree) and
+ * a view only sums sample values into it: O(samples + tree nodes). With
+ * hide, a private tree is built for the weighted nodes only.
  */
 #include "tree.h"
 
@@ -88,14 +90,21 @@ fail:
 
 void view_release(struct view *v)
 {
-	free(v->parent);
-	free(v->key);
+	if (!v->borrowed) {
+		free(v->parent);
+		free(v->key);
+		free(v->first);
+		free(v->koff);
+		free(v->klist);
+	}
 	free(v->self);
 	free(v->tot);
 	free(v->ls_sum);
 	free(v->ls_seen);
 	memset(v, 0, sizeof(*v));
 }
+
+/* ---- building name trees -------------------------------------------------- */
 
 struct nt_builder {
 	struct u64map map;
@@ -118,6 +127,25 @@ static int nt_grow(struct nt_builder *b)
 	return 0;
 }
 
+static int nt_init(struct nt_builder *b, uint32_t root_key, size_t hint)
+{
+	memset(b, 0, sizeof(*b));
+	if (u64map_init(&b->map, hint) < 0 || nt_grow(b) < 0)
+		return -1;
+	b->parent[0] = 0;
+	b->key[0] = root_key;
+	b->n = 1;
+	return 0;
+}
+
+static void nt_release(struct nt_builder *b)
+{
+	u64map_release(&b->map);
+	free(b->parent);
+	free(b->key);
+	memset(b, 0, sizeof(*b));
+}
+
 static uint32_t nt_child(struct nt_builder *b, uint32_t parent, uint32_t key)
 {
 	int ins;
@@ -134,20 +162,144 @@ static uint32_t nt_child(struct nt_builder *b, uint32_t parent, uint32_t key)
 	return b->n++;
 }
 
+struct name_ctx {
+	const struct prof *p;
+	const uint32_t *key;
+};
+
+static int cmp_by_name(const void *a, const void *b, void *arg)
+{
+	const struct name_ctx *c = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return strcmp(prof_str(c->p, c->key[x]), prof_str(c->p, c->key[y]));
+}
+
+/* Children lists sorted by name, and first[i] = key[i] is not on the path
+ * above i (so cum counts a name once per stack). */
+static int tree_finish(const struct prof *p, uint32_t n, const uint32_t *parent, const uint32_t *key,
+                       uint32_t **koff_out, uint32_t **klist_out, uint8_t **first_out)
+{
+	uint32_t *koff = calloc((size_t)n + 2, sizeof(uint32_t));
+	uint32_t *klist = malloc(((size_t)n + 1) * sizeof(uint32_t));
+	uint32_t *fill = malloc(((size_t)n + 1) * sizeof(uint32_t));
+	uint8_t *first = first_out ? malloc((size_t)n + 1) : NULL;
+	uint32_t *onpath = first_out ? calloc((size_t)p->n_strs + 1, sizeof(uint32_t)) : NULL;
+	uint32_t *stack = first_out ? malloc(((size_t)n * 2 + 2) * sizeof(uint32_t)) : NULL;
+	if (!koff || !klist || !fill || (first_out && (!first || !onpath || !stack)))
+		goto fail;
+	for (uint32_t i = 1; i < n; i++)
+		koff[parent[i] + 1]++;
+	for (uint32_t i = 0; i < n; i++)
+		koff[i + 1] += koff[i];
+	memcpy(fill, koff, (size_t)n * sizeof(uint32_t));
+	for (uint32_t i = 1; i < n; i++)
+		klist[fill[parent[i]]++] = i;
+	struct name_ctx ctx = { p, key };
+	for (uint32_t i = 0; i < n; i++)
+		if (koff[i + 1] - koff[i] > 1)
+			qsort_r(klist + koff[i], koff[i + 1] - koff[i], sizeof(uint32_t), cmp_by_name, &ctx);
+	if (first_out) {
+		/* DFS; ~x marks leaving x. The root has no name. */
+		uint32_t sp = 0;
+		first[0] = 0;
+		for (uint32_t c = koff[0]; c < koff[1]; c++)
+			stack[sp++] = klist[c];
+		while (sp) {
+			uint32_t x = stack[--sp];
+			if (x & 0x80000000u) {
+				onpath[key[x & 0x7fffffffu]]--;
+				continue;
+			}
+			first[x] = onpath[key[x]] == 0;
+			onpath[key[x]]++;
+			stack[sp++] = x | 0x80000000u;
+			for (uint32_t c = koff[x]; c < koff[x + 1]; c++)
+				stack[sp++] = klist[c];
+		}
+		*first_out = first;
+	}
+	free(fill);
+	free(onpath);
+	free(stack);
+	*koff_out = koff;
+	*klist_out = klist;
+	return 0;
+fail:
+	free(koff);
+	free(klist);
+	free(fill);
+	free(first);
+	free(onpath);
+	free(stack);
+	return -1;
+}
+
+/* The shared name tree of p, built on first use. */
+static const struct prof_ntree *get_ntree(const struct prof *cp)
+{
+	struct prof *p = (struct prof *)cp; /* only the lazy cache is written */
+	pthread_mutex_lock(&p->lazy_mu);
+	if (p->ntree)
+		goto done;
+	struct prof_ntree *t = calloc(1, sizeof(*t));
+	struct nt_builder b;
+	if (!t || nt_init(&b, PROF_NONE, p->n_nodes) < 0) {
+		free(t);
+		goto done;
+	}
+	t->ntof = malloc(((size_t)p->n_nodes + 1) * sizeof(uint32_t));
+	if (!t->ntof)
+		goto fail;
+	t->ntof[0] = 0;
+	for (uint32_t n = 1; n < p->n_nodes; n++) {
+		uint32_t cur = t->ntof[p->nodes[n].parent];
+		const struct prof_loc *l = &p->locs[p->nodes[n].loc];
+		for (uint32_t k = 0; k < l->n; k++) {
+			cur = nt_child(&b, cur, p->frames[p->loc_frames[l->off + k]].key);
+			if (cur == PROF_NONE)
+				goto fail;
+		}
+		t->ntof[n] = cur;
+	}
+	u64map_release(&b.map);
+	t->n = b.n;
+	t->parent = b.parent;
+	t->key = b.key;
+	b.parent = b.key = NULL;
+	if (tree_finish(p, t->n, t->parent, t->key, &t->koff, &t->klist, &t->first) < 0)
+		goto fail;
+	p->ntree = t;
+	goto done;
+fail:
+	nt_release(&b);
+	prof_ntree_free(t);
+done:
+	pthread_mutex_unlock(&p->lazy_mu);
+	return p->ntree;
+}
+
+/* ---- filtering and folding --------------------------------------------- */
+
 int view_build(const struct prof *p, const struct view_opts *o, bool with_tags, struct view *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->p = p;
 	v->type = o->type;
 	bool name_filters = o->has_focus || o->has_ignore || o->has_hide;
-	uint8_t *fb = NULL, *nb = NULL, *lsk = NULL, *lb = NULL;
-	int64_t *selfv = NULL, *sub = NULL;
-	uint32_t *ntof = NULL, *num_units = NULL;
+	uint8_t *fb = NULL, *nb = NULL, *lsk = NULL, *lb = NULL, *is_base = NULL, *allhidden = NULL;
+	int64_t *selfv = NULL, *absv = NULL;
+	uint32_t *ntof_priv = NULL, *num_units = NULL;
 	struct nt_builder b;
 	memset(&b, 0, sizeof(b));
 	int rc = -1;
 	uint32_t N = p->n_nodes;
+	const struct prof_ntree *shared = NULL;
 
+	if (!o->has_hide) {
+		shared = get_ntree(p);
+		if (!shared)
+			goto out;
+	}
 	if (name_filters) {
 		fb = frame_bits(p, o);
 		lb = calloc((size_t)p->n_locs + 1, 1);
@@ -160,7 +312,6 @@ int view_build(const struct prof *p, const struct view_opts *o, bool with_tags, 
 		for (uint32_t n = 1; n < N; n++)
 			nb[n] = nb[p->nodes[n].parent] | (lb[p->nodes[n].loc] & (B_FOCUS | B_IGNORE));
 	}
-	/* Tag filters, per label set. */
 	if (o->has_tagfocus || o->has_tagignore) {
 		num_units = filter_num_units(p);
 		lsk = malloc((size_t)p->n_labelsets + 1);
@@ -175,19 +326,14 @@ int view_build(const struct prof *p, const struct view_opts *o, bool with_tags, 
 			lsk[i] = keep;
 		}
 	}
-	selfv = calloc((size_t)N + 1, sizeof(int64_t));
-	if (!selfv)
-		goto out;
 	if (with_tags) {
 		v->ls_sum = calloc((size_t)p->n_labelsets + 1, sizeof(int64_t));
 		v->ls_seen = calloc((size_t)p->n_labelsets + 1, sizeof(bool));
 		if (!v->ls_sum || !v->ls_seen)
 			goto out;
 	}
-	/* A sample is also dropped when hide removed all of its frames; that is
-	 * known only per node, so first mark which nodes keep a frame. */
-	uint8_t *allhidden = NULL;
 	if (o->has_hide) {
+		/* A sample whose frames are all hidden is dropped. */
 		allhidden = malloc((size_t)N + 1);
 		if (!allhidden)
 			goto out;
@@ -203,22 +349,33 @@ int view_build(const struct prof *p, const struct view_opts *o, bool with_tags, 
 	/* pprof's computeTotal: the sum of absolute values, or, in a diff
 	 * profile, of the samples labelled pprof::base only. */
 	int64_t total_abs = 0, total_base = 0;
-	uint8_t *is_base = NULL;
 	for (uint32_t i = 0; i < p->n_labels && !is_base; i++) {
-		if (strcmp(prof_str(p, p->labels[i].key), "pprof::base") == 0) {
-			is_base = calloc((size_t)p->n_labelsets + 1, 1);
-			if (!is_base)
-				goto out;
-			for (uint32_t ls = 0; ls < p->n_labelsets; ls++)
-				for (uint32_t k = 0; k < p->labelsets[ls].n; k++)
-					if (strcmp(prof_str(p, p->labels[p->labelsets[ls].off + k].key), "pprof::base") == 0)
-						is_base[ls] = 1;
-		}
+		if (strcmp(prof_str(p, p->labels[i].key), "pprof::base") != 0)
+			continue;
+		is_base = calloc((size_t)p->n_labelsets + 1, 1);
+		if (!is_base)
+			goto out;
+		for (uint32_t ls = 0; ls < p->n_labelsets; ls++)
+			for (uint32_t k = 0; k < p->labelsets[ls].n; k++)
+				if (strcmp(prof_str(p, p->labels[p->labelsets[ls].off + k].key), "pprof::base") == 0)
+					is_base[ls] = 1;
 	}
-	int64_t *absv = calloc((size_t)N + 1, sizeof(int64_t));
-	if (!absv) {
-		free(is_base);
-		goto out;
+	if (shared) {
+		v->n = shared->n;
+		v->borrowed = true;
+		v->parent = shared->parent;
+		v->key = shared->key;
+		v->first = shared->first;
+		v->koff = shared->koff;
+		v->klist = shared->klist;
+		v->self = calloc((size_t)v->n + 1, sizeof(int64_t));
+		if (!v->self)
+			goto out;
+	} else {
+		selfv = calloc((size_t)N + 1, sizeof(int64_t));
+		absv = calloc((size_t)N + 1, sizeof(int64_t));
+		if (!selfv || !absv)
+			goto out;
 	}
 	for (uint32_t s = 0; s < p->n_samples; s++) {
 		uint32_t node = p->samples[s].node;
@@ -236,60 +393,60 @@ int view_build(const struct prof *p, const struct view_opts *o, bool with_tags, 
 		int64_t val = p->n_types ? p->values[(size_t)s * p->n_types + (size_t)o->type] : 0;
 		if (o->scale != 0 && o->scale != 1)
 			val = llround((double)val * o->scale); /* pprof's ScaleN */
-		selfv[node] += val;
 		int64_t av = val < 0 ? -val : val;
-		absv[node] += av;
 		total_abs += av;
 		if (is_base && is_base[ls])
 			total_base += av;
+		if (shared) {
+			v->self[shared->ntof[node]] += val;
+		} else {
+			selfv[node] += val;
+			absv[node] += av;
+		}
 		if (with_tags) {
 			v->ls_sum[ls] += val;
 			v->ls_seen[ls] = true;
 		}
 	}
-	free(allhidden);
-	free(is_base);
-	/* Subtree weights (absolute, so that diff values cannot cancel a
-	 * node away) on the location trie. */
-	sub = absv;
-	ntof = malloc(((size_t)N + 1) * sizeof(uint32_t));
-	if (!ntof)
-		goto out;
-	for (uint32_t n = N; n-- > 1;)
-		sub[p->nodes[n].parent] += sub[n];
-	/* Map weighted nodes onto the name tree. */
-	if (u64map_init(&b.map, 1024) < 0 || nt_grow(&b) < 0)
-		goto out;
-	b.parent[0] = 0;
-	b.key[0] = PROF_NONE;
-	b.n = 1;
-	ntof[0] = 0;
-	for (uint32_t n = 1; n < N; n++) {
-		if (sub[n] == 0)
-			continue;
-		uint32_t cur = ntof[p->nodes[n].parent];
-		const struct prof_loc *l = &p->locs[p->nodes[n].loc];
-		for (uint32_t k = 0; k < l->n; k++) {
-			uint32_t fr = p->loc_frames[l->off + k];
-			if (o->has_hide && (fb[fr] & B_HIDE))
+	if (!shared) {
+		/* Private tree over the weighted nodes, with hidden frames removed. */
+		for (uint32_t n = N; n-- > 1;)
+			absv[p->nodes[n].parent] += absv[n];
+		ntof_priv = malloc(((size_t)N + 1) * sizeof(uint32_t));
+		if (!ntof_priv || nt_init(&b, PROF_NONE, 1024) < 0)
+			goto out;
+		ntof_priv[0] = 0;
+		for (uint32_t n = 1; n < N; n++) {
+			if (absv[n] == 0)
 				continue;
-			cur = nt_child(&b, cur, p->frames[fr].key);
-			if (cur == PROF_NONE)
-				goto out;
+			uint32_t cur = ntof_priv[p->nodes[n].parent];
+			const struct prof_loc *l = &p->locs[p->nodes[n].loc];
+			for (uint32_t k = 0; k < l->n; k++) {
+				uint32_t fr = p->loc_frames[l->off + k];
+				if (fb[fr] & B_HIDE)
+					continue;
+				cur = nt_child(&b, cur, p->frames[fr].key);
+				if (cur == PROF_NONE)
+					goto out;
+			}
+			ntof_priv[n] = cur;
 		}
-		ntof[n] = cur;
+		v->n = b.n;
+		v->parent = b.parent;
+		v->key = b.key;
+		b.parent = b.key = NULL;
+		v->self = calloc((size_t)v->n + 1, sizeof(int64_t));
+		if (!v->self)
+			goto out;
+		for (uint32_t n = 0; n < N; n++)
+			if (selfv[n] && (n == 0 || absv[n]))
+				v->self[ntof_priv[n]] += selfv[n];
+		if (tree_finish(p, v->n, v->parent, v->key, &v->koff, &v->klist, &v->first) < 0)
+			goto out;
 	}
-	v->n = b.n;
-	v->parent = b.parent;
-	v->key = b.key;
-	b.parent = b.key = NULL;
-	v->self = calloc((size_t)v->n + 1, sizeof(int64_t));
-	v->tot = calloc((size_t)v->n + 1, sizeof(int64_t));
-	if (!v->self || !v->tot)
+	v->tot = malloc(((size_t)v->n + 1) * sizeof(int64_t));
+	if (!v->tot)
 		goto out;
-	for (uint32_t n = 0; n < N; n++)
-		if (selfv[n] && (n == 0 || sub[n]))
-			v->self[ntof[n]] += selfv[n];
 	memcpy(v->tot, v->self, (size_t)v->n * sizeof(int64_t));
 	for (uint32_t n = v->n; n-- > 1;)
 		v->tot[v->parent[n]] += v->tot[n];
@@ -300,71 +457,16 @@ out:
 	free(lb);
 	free(nb);
 	free(lsk);
+	free(is_base);
+	free(allhidden);
 	free(selfv);
-	free(sub);
-	free(ntof);
+	free(absv);
+	free(ntof_priv);
 	free(num_units);
-	free(b.parent);
-	free(b.key);
-	u64map_release(&b.map);
+	nt_release(&b);
 	if (rc < 0)
 		view_release(v);
 	return rc;
-}
-
-/* ---- children lists ------------------------------------------------------ */
-
-struct kids {
-	uint32_t *off;   /* n+1 offsets into list */
-	uint32_t *list;  /* children, sorted by name */
-};
-
-struct name_ctx {
-	const struct prof *p;
-	const uint32_t *key;
-};
-
-static int cmp_by_name(const void *a, const void *b, void *arg)
-{
-	const struct name_ctx *c = arg;
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return strcmp(prof_str(c->p, c->key[x]), prof_str(c->p, c->key[y]));
-}
-
-/* keep: optional mask of nodes to include. */
-static int kids_build(const struct prof *p, uint32_t n, const uint32_t *parent, const uint32_t *key,
-                      const uint8_t *keep, struct kids *k)
-{
-	k->off = calloc((size_t)n + 2, sizeof(uint32_t));
-	k->list = malloc(((size_t)n + 1) * sizeof(uint32_t));
-	if (!k->off || !k->list)
-		return -1;
-	for (uint32_t i = 1; i < n; i++)
-		if (!keep || keep[i])
-			k->off[parent[i] + 1]++;
-	for (uint32_t i = 0; i < n; i++)
-		k->off[i + 1] += k->off[i];
-	uint32_t *fill = malloc(((size_t)n + 1) * sizeof(uint32_t));
-	if (!fill)
-		return -1;
-	memcpy(fill, k->off, (size_t)n * sizeof(uint32_t));
-	for (uint32_t i = 1; i < n; i++)
-		if (!keep || keep[i])
-			k->list[fill[parent[i]]++] = i;
-	free(fill);
-	struct name_ctx ctx = { p, key };
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t c = k->off[i + 1] - k->off[i];
-		if (c > 1)
-			qsort_r(k->list + k->off[i], c, sizeof(uint32_t), cmp_by_name, &ctx);
-	}
-	return 0;
-}
-
-static void kids_release(struct kids *k)
-{
-	free(k->off);
-	free(k->list);
 }
 
 /* ---- top ------------------------------------------------------------------ */
@@ -374,39 +476,16 @@ struct top_row *view_top(const struct view *v, uint32_t *nrows)
 	const struct prof *p = v->p;
 	int64_t *flat = calloc((size_t)p->n_strs + 1, sizeof(int64_t));
 	int64_t *cum = calloc((size_t)p->n_strs + 1, sizeof(int64_t));
-	uint32_t *onpath = calloc((size_t)p->n_strs + 1, sizeof(uint32_t));
 	uint8_t *used = calloc((size_t)p->n_strs + 1, 1);
-	uint32_t *stack = malloc(((size_t)v->n + 1) * sizeof(uint32_t));
 	struct top_row *rows = NULL;
-	struct kids k = { NULL, NULL };
-	if (!flat || !cum || !onpath || !used || !stack)
+	if (!flat || !cum || !used)
 		goto out;
-	if (kids_build(p, v->n, v->parent, v->key, NULL, &k) < 0)
-		goto out;
-	/* Iterative DFS; a node is pushed as n (enter) and later ~n (leave).
-	 * cum counts a function once per path even when it recurses. */
-	uint32_t sp = 0;
-	for (uint32_t c = k.off[0]; c < k.off[1]; c++)
-		stack[sp++] = k.list[c];
-	uint32_t *stack2 = realloc(stack, ((size_t)v->n * 2 + 2) * sizeof(uint32_t));
-	if (!stack2)
-		goto out;
-	stack = stack2;
-	while (sp) {
-		uint32_t x = stack[--sp];
-		if (x & 0x80000000u) {
-			onpath[v->key[x & 0x7fffffffu]]--;
-			continue;
-		}
+	for (uint32_t x = 1; x < v->n; x++) {
 		uint32_t key = v->key[x];
-		if (onpath[key] == 0)
-			cum[key] += v->tot[x];
-		onpath[key]++;
 		flat[key] += v->self[x];
+		if (v->first[x])
+			cum[key] += v->tot[x];
 		used[key] = 1;
-		stack[sp++] = x | 0x80000000u;
-		for (uint32_t c = k.off[x]; c < k.off[x + 1]; c++)
-			stack[sp++] = k.list[c];
 	}
 	uint32_t n = 0;
 	for (uint32_t s = 0; s < p->n_strs; s++)
@@ -428,10 +507,7 @@ struct top_row *view_top(const struct view *v, uint32_t *nrows)
 out:
 	free(flat);
 	free(cum);
-	free(onpath);
 	free(used);
-	free(stack);
-	kids_release(&k);
 	return rows;
 }
 
@@ -443,16 +519,14 @@ struct rows_ctx {
 static int cmp_rows(const void *a, const void *b, void *arg)
 {
 	const struct rows_ctx *rc = arg;
-	const struct prof *rows_prof = rc->p;
-	bool rows_by_cum = rc->by_cum;
 	const struct top_row *x = a, *y = b;
-	int64_t x1 = llabs(rows_by_cum ? x->cum : x->flat), y1 = llabs(rows_by_cum ? y->cum : y->flat);
+	int64_t x1 = llabs(rc->by_cum ? x->cum : x->flat), y1 = llabs(rc->by_cum ? y->cum : y->flat);
 	if (x1 != y1)
 		return x1 > y1 ? -1 : 1;
-	int c = strcmp(prof_str(rows_prof, x->key), prof_str(rows_prof, y->key));
+	int c = strcmp(prof_str(rc->p, x->key), prof_str(rc->p, y->key));
 	if (c)
 		return c;
-	int64_t x2 = llabs(rows_by_cum ? x->flat : x->cum), y2 = llabs(rows_by_cum ? y->flat : y->cum);
+	int64_t x2 = llabs(rc->by_cum ? x->flat : x->cum), y2 = llabs(rc->by_cum ? y->flat : y->cum);
 	if (x2 != y2)
 		return x2 > y2 ? -1 : 1;
 	return 0;
@@ -497,26 +571,56 @@ void view_top_json(const struct view *v, bool by_cum, long limit, struct json *j
 
 /* ---- flame graph --------------------------------------------------------- */
 
-static int cmp_i64_desc(const void *a, const void *b)
+/* The k-th largest value of a[0..n) (k >= 1), by quickselect; a is reordered. */
+static int64_t kth_largest(int64_t *a, size_t n, size_t k)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return x > y ? -1 : x < y;
+	size_t lo = 0, hi = n - 1, want = k - 1;
+	uint64_t seed = 0x9e3779b97f4a7c15ULL;
+	while (lo < hi) {
+		seed = hash_mix64(seed + lo + hi);
+		int64_t pivot = a[lo + seed % (hi - lo + 1)];
+		size_t i = lo, j = hi;
+		while (i <= j) {
+			while (a[i] > pivot)
+				i++;
+			while (a[j] < pivot)
+				j--;
+			if (i <= j) {
+				int64_t t = a[i];
+				a[i] = a[j];
+				a[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (want <= j)
+			hi = j;
+		else if (want >= i)
+			lo = i;
+		else
+			return a[want];
+	}
+	return a[want];
 }
 
-/* Mark the nodes to emit: the max_nodes with the largest totals, closed
- * under ancestors (totals never grow toward the leaves, so a threshold on
- * total keeps ancestors; ties at the threshold are taken parents-first).
- * Absolute values, for diff profiles with negative samples. */
+/* Mark the nodes to emit: the max_nodes with the largest |totals|, closed
+ * under ancestors (totals never grow toward the leaves, so a threshold
+ * keeps ancestors; ties at the threshold are taken parents-first). Nodes
+ * with a zero total are never emitted. */
 static uint8_t *prune_mask(uint32_t n, const uint32_t *parent, const int64_t *tot, long max_nodes)
 {
-	uint8_t *keep = malloc((size_t)n + 1);
+	uint8_t *keep = calloc((size_t)n + 1, 1);
 	if (!keep)
 		return NULL;
-	if (max_nodes <= 0 || (uint64_t)max_nodes >= n) {
-		memset(keep, 1, n);
+	keep[0] = 1;
+	uint32_t nonzero = 0;
+	for (uint32_t i = 1; i < n; i++)
+		nonzero += tot[i] != 0;
+	if (max_nodes <= 0 || (uint64_t)max_nodes >= (uint64_t)nonzero + 1) {
 		for (uint32_t i = 1; i < n; i++)
-			if (tot[i] == 0)
-				keep[i] = 0;
+			keep[i] = tot[i] != 0 && keep[parent[i]];
 		return keep;
 	}
 	int64_t *t = malloc(((size_t)n + 1) * sizeof(int64_t));
@@ -526,56 +630,66 @@ static uint8_t *prune_mask(uint32_t n, const uint32_t *parent, const int64_t *to
 	}
 	for (uint32_t i = 0; i < n; i++)
 		t[i] = llabs(tot[i]);
-	qsort(t, n, sizeof(int64_t), cmp_i64_desc);
-	int64_t thr = t[max_nodes - 1];
+	int64_t thr = kth_largest(t, n, (size_t)max_nodes);
 	free(t);
-	long count = 0;
-	memset(keep, 0, n);
-	keep[0] = 1;
-	count = 1;
+	long count = 1;
 	for (uint32_t i = 1; i < n; i++)
 		if (llabs(tot[i]) > thr && keep[parent[i]]) {
 			keep[i] = 1;
 			count++;
 		}
 	for (uint32_t i = 1; i < n && count < max_nodes; i++)
-		if (!keep[i] && llabs(tot[i]) == thr && thr > 0 && keep[parent[i]]) {
+		if (!keep[i] && thr > 0 && llabs(tot[i]) == thr && keep[parent[i]]) {
 			keep[i] = 1;
 			count++;
 		}
 	return keep;
 }
 
-/* Emit names[] and nodes[] of a tree (parent/key/self/tot arrays, root 0
- * named "root"). Pruned subtrees fold into their parent's self. */
+/* Emit names[], files[] and nodes[] of a tree (sorted children in
+ * koff/klist, root 0 named root_name). Pruned subtrees fold into their
+ * parent's self. */
 static void emit_tree(const struct prof *p, uint32_t n, const uint32_t *parent, const uint32_t *key,
-                      const int64_t *tot, long max_nodes, const char *root_name, struct json *j)
+                      const uint32_t *koff, const uint32_t *klist, const int64_t *tot, long max_nodes,
+                      const char *root_name, struct json *j)
 {
 	uint8_t *keep = prune_mask(n, parent, tot, max_nodes);
-	struct kids k = { NULL, NULL };
 	uint32_t *stack = malloc(((size_t)n + 1) * sizeof(uint32_t));
+	uint32_t *order = malloc(((size_t)n + 1) * sizeof(uint32_t));
 	uint32_t *depth = malloc(((size_t)n + 1) * sizeof(uint32_t));
 	uint32_t *name_ix = malloc(((size_t)p->n_strs + 1) * sizeof(uint32_t));
-	if (!keep || !stack || !depth || !name_ix || kids_build(p, n, parent, key, keep, &k) < 0) {
+	uint32_t *file_of = malloc(((size_t)p->n_strs + 1) * sizeof(uint32_t));
+	if (!keep || !stack || !order || !depth || !name_ix || !file_of) {
 		json_key(j, "error");
 		json_str(j, "out of memory");
 		goto out;
 	}
 	memset(name_ix, 0xff, ((size_t)p->n_strs + 1) * sizeof(uint32_t));
-	/* names: "root" first, then each name in order of first appearance. */
-	json_key(j, "names");
-	json_arr_begin(j);
-	json_str(j, root_name);
-	uint32_t next_name = 1, sp = 0;
-	uint32_t *order = depth; /* reuse as preorder list first */
-	uint32_t norder = 0;
+	memset(file_of, 0xff, ((size_t)p->n_strs + 1) * sizeof(uint32_t));
+	for (uint32_t f = 0; f < p->n_frames; f++) {
+		const struct prof_frame *fr = &p->frames[f];
+		if (fr->func != PROF_NONE && file_of[fr->key] == PROF_NONE)
+			file_of[fr->key] = p->funcs[fr->func].file;
+	}
+	/* preorder of the kept nodes */
+	uint32_t norder = 0, sp = 0;
 	stack[sp++] = 0;
+	depth[0] = 0;
 	while (sp) {
 		uint32_t x = stack[--sp];
 		order[norder++] = x;
-		for (uint32_t c = k.off[x + 1]; c-- > k.off[x];)
-			stack[sp++] = k.list[c];
+		for (uint32_t c = koff[x + 1]; c-- > koff[x];) {
+			uint32_t y = klist[c];
+			if (keep[y]) {
+				depth[y] = depth[x] + 1;
+				stack[sp++] = y;
+			}
+		}
 	}
+	json_key(j, "names");
+	json_arr_begin(j);
+	json_str(j, root_name);
+	uint32_t next_name = 1;
 	for (uint32_t i = 1; i < norder; i++) {
 		uint32_t kk = key[order[i]];
 		if (name_ix[kk] == PROF_NONE) {
@@ -584,62 +698,40 @@ static void emit_tree(const struct prof *p, uint32_t n, const uint32_t *parent, 
 		}
 	}
 	json_arr_end(j);
-	/* files: parallel to names, the source file of that function. */
 	json_key(j, "files");
 	json_arr_begin(j);
 	json_str(j, "");
-	{
-		uint32_t *file_of = malloc(((size_t)p->n_strs + 1) * sizeof(uint32_t));
-		if (file_of) {
-			memset(file_of, 0xff, ((size_t)p->n_strs + 1) * sizeof(uint32_t));
-			for (uint32_t f = 0; f < p->n_frames; f++) {
-				const struct prof_frame *fr = &p->frames[f];
-				if (fr->func != PROF_NONE && file_of[fr->key] == PROF_NONE)
-					file_of[fr->key] = p->funcs[fr->func].file;
-			}
-		}
-		uint32_t emitted = 1;
-		for (uint32_t i = 1; i < norder && emitted < next_name; i++) {
-			uint32_t kk = key[order[i]];
-			if (name_ix[kk] != emitted)
-				continue;
-			emitted++;
-			uint32_t fs = file_of ? file_of[kk] : PROF_NONE;
-			json_str(j, fs == PROF_NONE ? "" : prof_str(p, fs));
-		}
-		free(file_of);
+	for (uint32_t i = 1, emitted = 1; i < norder && emitted < next_name; i++) {
+		uint32_t kk = key[order[i]];
+		if (name_ix[kk] != emitted)
+			continue;
+		emitted++;
+		json_str(j, file_of[kk] == PROF_NONE ? "" : prof_str(p, file_of[kk]));
 	}
 	json_arr_end(j);
-	/* nodes in preorder: [name, depth, self, total]; self = total minus the
-	 * totals of emitted children, so pruned subtrees fold into it. */
 	json_key(j, "nodes");
 	json_arr_begin(j);
-	uint32_t *d = malloc(((size_t)n + 1) * sizeof(uint32_t));
-	if (d) {
-		d[0] = 0;
-		for (uint32_t i = 0; i < norder; i++) {
-			uint32_t x = order[i];
-			if (x)
-				d[x] = d[parent[x]] + 1;
-			int64_t self = tot[x];
-			for (uint32_t c = k.off[x]; c < k.off[x + 1]; c++)
-				self -= tot[k.list[c]];
-			json_arr_begin(j);
-			json_uint(j, x ? name_ix[key[x]] : 0);
-			json_uint(j, d[x]);
-			json_int(j, self);
-			json_int(j, tot[x]);
-			json_arr_end(j);
-		}
-		free(d);
+	for (uint32_t i = 0; i < norder; i++) {
+		uint32_t x = order[i];
+		int64_t self = tot[x];
+		for (uint32_t c = koff[x]; c < koff[x + 1]; c++)
+			if (keep[klist[c]])
+				self -= tot[klist[c]];
+		json_arr_begin(j);
+		json_uint(j, x ? name_ix[key[x]] : 0);
+		json_uint(j, depth[x]);
+		json_int(j, self);
+		json_int(j, tot[x]);
+		json_arr_end(j);
 	}
 	json_arr_end(j);
 out:
 	free(keep);
 	free(stack);
+	free(order);
 	free(depth);
 	free(name_ix);
-	kids_release(&k);
+	free(file_of);
 }
 
 void view_flame_json(const struct view *v, long max_nodes, struct json *j)
@@ -649,7 +741,7 @@ void view_flame_json(const struct view *v, long max_nodes, struct json *j)
 	json_sample_type(j, v->p, v->type);
 	json_key(j, "total");
 	json_int(j, v->total);
-	emit_tree(v->p, v->n, v->parent, v->key, v->tot, max_nodes, "root", j);
+	emit_tree(v->p, v->n, v->parent, v->key, v->koff, v->klist, v->tot, max_nodes, "root", j);
 	json_obj_end(j);
 }
 
@@ -666,6 +758,7 @@ int view_sandwich_json(const struct view *v, const char *function, long max_node
 			fkey = v->key[i];
 	if (fkey == PROF_NONE)
 		return 1;
+	int rc = -1;
 	/* has_f_above[i]: F appears strictly above i. */
 	uint8_t *above = calloc((size_t)v->n + 1, 1);
 	uint32_t *map = malloc(((size_t)v->n + 1) * sizeof(uint32_t));
@@ -674,6 +767,7 @@ int view_sandwich_json(const struct view *v, const char *function, long max_node
 	memset(&ca, 0, sizeof(ca));
 	int64_t *ce_tot = NULL, *ca_tot = NULL;
 	int64_t cumf = 0;
+	uint32_t *ko1 = NULL, *kl1 = NULL, *ko2 = NULL, *kl2 = NULL;
 	if (!above || !map || u64map_init(&ce.map, 256) < 0 || u64map_init(&ca.map, 256) < 0 ||
 	    nt_grow(&ce) < 0 || nt_grow(&ca) < 0)
 		goto out;
@@ -736,6 +830,9 @@ int view_sandwich_json(const struct view *v, const char *function, long max_node
 			ca_tot[cur] += v->tot[i];
 		}
 	}
+	if (tree_finish(p, ce.n, ce.parent, ce.key, &ko1, &kl1, NULL) < 0 ||
+	    tree_finish(p, ca.n, ca.parent, ca.key, &ko2, &kl2, NULL) < 0)
+		goto out;
 	json_obj_begin(j);
 	json_key(j, "sample_type");
 	json_sample_type(j, p, v->type);
@@ -747,14 +844,19 @@ int view_sandwich_json(const struct view *v, const char *function, long max_node
 	json_int(j, cumf);
 	json_key(j, "callees");
 	json_obj_begin(j);
-	emit_tree(p, ce.n, ce.parent, ce.key, ce_tot, max_nodes, function, j);
+	emit_tree(p, ce.n, ce.parent, ce.key, ko1, kl1, ce_tot, max_nodes, function, j);
 	json_obj_end(j);
 	json_key(j, "callers");
 	json_obj_begin(j);
-	emit_tree(p, ca.n, ca.parent, ca.key, ca_tot, max_nodes, function, j);
+	emit_tree(p, ca.n, ca.parent, ca.key, ko2, kl2, ca_tot, max_nodes, function, j);
 	json_obj_end(j);
 	json_obj_end(j);
+	rc = 0;
 out:
+	free(ko1);
+	free(kl1);
+	free(ko2);
+	free(kl2);
 	free(above);
 	free(map);
 	free(ce_tot);
@@ -765,7 +867,7 @@ out:
 	free(ca.key);
 	u64map_release(&ce.map);
 	u64map_release(&ca.map);
-	return 0;
+	return rc;
 }
 
 /* ---- tags ---------------------------------------------------------------- */

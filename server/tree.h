@@ -26,6 +26,9 @@ struct view {
 	uint32_t n;
 	uint32_t *parent;
 	uint32_t *key;       /* string id of the name (PROF_NONE for the root) */
+	uint8_t *first;      /* name not on the path above: counts toward cum */
+	uint32_t *koff, *klist; /* children, sorted by name */
+	bool borrowed;       /* parent/key/first/koff/klist belong to the profile */
 	int64_t *self;
 	int64_t *tot;
 	/* per-label-set sums of kept samples, for tags (NULL unless asked) */
@@ -48,7 +51,7 @@ void top_sort(const struct prof *p, struct top_row *rows, uint32_t n, bool by_cu
 
 void view_top_json(const struct view *v, bool by_cum, long limit, struct json *j);
 void view_flame_json(const struct view *v, long max_nodes, struct json *j);
-/* 0, or 1 if the function is not in the view. */
+/* 0, 1 if the function is not in the view, -1 out of memory. */
 int view_sandwich_json(const struct view *v, const char *function, long max_nodes, struct json *j);
 void view_tags_json(const struct view *v, struct json *j);
 
