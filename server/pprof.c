@@ -30,6 +30,7 @@
 #include "hash.h"
 #include "limits.h"
 #include "profile.pb-c.h"
+#include "textdump.h"
 #include "util.h"
 
 static void set_err(struct pprof_err *e, int status, const char *code, const char *fmt, ...)
@@ -1022,7 +1023,7 @@ static void *take(struct buf *b, uint32_t *count, size_t elem)
 	return buf_detach(b, NULL);
 }
 
-static struct prof *decode_proto(const uint8_t *data, size_t n, struct pprof_err *err)
+struct prof *pprof_decode_proto(const uint8_t *data, size_t n, struct pprof_err *err)
 {
 	struct dec D;
 	struct dec *d = &D;
@@ -1284,6 +1285,12 @@ struct prof *pprof_decode(const uint8_t *data, size_t n, size_t max_inflated, st
 		set_err(err, 413, "inflated_too_large", "profile is larger than %zu bytes", max_inflated);
 		return NULL;
 	}
+	bool debug1;
+	if (textdump_sniff(body, in_len, &debug1)) {
+		struct prof *tp = textdump_decode(body, in_len, debug1, err);
+		free(inflated);
+		return tp;
+	}
 	const char *fmt = pprof_sniff_format(body, in_len);
 	if (fmt) {
 		set_err(err, 415, "unsupported_format", "unsupported format: %s; upload a profile.proto file", fmt);
@@ -1295,7 +1302,7 @@ struct prof *pprof_decode(const uint8_t *data, size_t n, size_t max_inflated, st
 		free(inflated);
 		return NULL;
 	}
-	struct prof *p = decode_proto(body, in_len, err);
+	struct prof *p = pprof_decode_proto(body, in_len, err);
 	free(inflated);
 	return p;
 }

@@ -33,4 +33,7 @@ const char *pprof_sniff_format(const uint8_t *data, size_t n);
 struct prof *pprof_decode(const uint8_t *data, size_t n, size_t max_inflated,
                           struct pprof_err *err);
 
+/* Decode an uncompressed profile.proto message (no sniffing). */
+struct prof *pprof_decode_proto(const uint8_t *data, size_t n, struct pprof_err *err);
+
 #endif

@@ -28,6 +28,9 @@ enum MHD_Result route_static(struct req *r, const struct path *p);
 /* route_diff.c: /api/v1/diff and /api/v1/diff/top */
 enum MHD_Result route_diff(struct req *r, const struct path *p);
 
+/* route_leaks.c: /api/v1/leaks */
+enum MHD_Result route_leaks(struct req *r, const struct path *p);
+
 struct prof;
 struct view_opts;
 /* Parse sample_type and the filters for profile p into o. 0, or -1 after

@@ -61,6 +61,9 @@ void store_release(struct prof *p);
 /* Hand a freshly decoded profile to the cache (takes ownership). */
 void store_cache_add(const char *id, struct prof *p);
 
+/* Upload time of a profile (unix ns). 0, 1 unknown, -1 error. */
+int store_uploaded_at(const char *id, int64_t *ns);
+
 /* ids of the profiles carrying profile label key=value, oldest first. */
 int store_ids_by_label(const char *key, const char *value, const char *kind,
                        char (*ids)[23], int max, int *n);

@@ -1,0 +1,42 @@
+/*
+ * leaks.h: leak candidates from goroutine and heap snapshots.
+ *
+ * Goroutines are grouped by blocking site (the first frame outside the
+ * runtime and the standard synchronisation packages) and wait kind
+ * (channel receive/send, select, select {}, mutex, WaitGroup, cond,
+ * network I/O, sleep, syscall, running), read from the wait reason of
+ * text dumps or from the runtime frames of proto profiles (frame names of
+ * Go 1.19 through 1.26). Heap samples are grouped by allocation site.
+ *
+ * One snapshot: LeakProf-style ranking, goroutines at a site weighted by
+ * how suspicious their wait kind is. A series: per site the Theil–Sen
+ * slope, the Mann–Kendall trend statistic, whether the minimum keeps
+ * rising, the share of total growth, a plateau test, restarts (the total
+ * falls by half) cut the series; with text dumps, goroutine ids give real
+ * lifetimes. docs/LEAKS.md has the rules and thresholds.
+ */
+#ifndef FDX_LEAKS_H
+#define FDX_LEAKS_H
+
+#include <stdint.h>
+
+#include "json.h"
+#include "prof.h"
+
+struct leak_snap {
+	const struct prof *p;
+	char id[23];
+	int64_t time_ns;   /* profile time, or upload time when unset */
+};
+
+struct leak_opts {
+	double min_age_s;      /* text dumps: goroutines older than this ... */
+	long min_count;        /* ... and at least this many make a leak */
+	long single_min_count; /* one proto snapshot: this many suspicious goroutines */
+};
+
+/* Snapshots must be ordered by time. Returns 0, or -1 (out of memory),
+ * or -2 when the snapshots are not all goroutine or all heap profiles. */
+int leaks_json(const struct leak_snap *snaps, int n, const struct leak_opts *o, struct json *j);
+
+#endif

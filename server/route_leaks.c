@@ -1,0 +1,147 @@
+/*
+ * route_leaks.c: leak candidates over snapshots.
+ *
+ *   GET /api/v1/leaks?ids=ID1,ID2,…[&min_age=SECONDS&min_count=N&single_min_count=N]
+ *   GET /api/v1/leaks?label=service:NAME&type=goroutine|heap[&…]
+ *
+ * Snapshots are ordered by profile time (upload time when the profile has
+ * none, as text dumps do).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "leaks.h"
+#include "limits.h"
+#include "routes.h"
+#include "store.h"
+#include "util.h"
+
+static int cmp_snap(const void *a, const void *b)
+{
+	const struct leak_snap *x = a, *y = b;
+	return x->time_ns < y->time_ns ? -1 : x->time_ns > y->time_ns;
+}
+
+static int num_arg(struct req *r, const char *name, double def, double *out)
+{
+	const char *s = req_arg(r, name);
+	if (!s || !*s) {
+		*out = def;
+		return 0;
+	}
+	char *end;
+	double v = strtod(s, &end);
+	if (*end || !(v >= 0) || v > 1e12)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+enum MHD_Result route_leaks(struct req *r, const struct path *p)
+{
+	(void)p;
+	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
+		return reply_error(r, 405, "method_not_allowed", "use GET");
+	struct leak_opts o;
+	double min_count, single;
+	if (num_arg(r, "min_age", 30, &o.min_age_s) < 0 || num_arg(r, "min_count", 50, &min_count) < 0 ||
+	    num_arg(r, "single_min_count", 1000, &single) < 0)
+		return reply_error(r, 400, "bad_request", "min_age, min_count and single_min_count must be non-negative numbers");
+	o.min_count = (long)min_count;
+	o.single_min_count = (long)single;
+
+	char (*ids)[23] = calloc(FDX_MAX_IDS_PER_QUERY, sizeof(*ids));
+	struct leak_snap *snaps = calloc(FDX_MAX_IDS_PER_QUERY, sizeof(*snaps));
+	int n = 0;
+	enum MHD_Result res;
+	if (!ids || !snaps) {
+		res = reply_error(r, 500, "internal", "out of memory");
+		goto out;
+	}
+	const char *list = req_arg(r, "ids"), *label = req_arg(r, "label");
+	if (list && *list) {
+		for (const char *s = list; *s;) {
+			const char *c = strchr(s, ',');
+			size_t len = c ? (size_t)(c - s) : strlen(s);
+			if (n >= FDX_MAX_IDS_PER_QUERY) {
+				res = reply_error(r, 400, "bad_request", "at most %d ids", FDX_MAX_IDS_PER_QUERY);
+				goto out;
+			}
+			if (len != FDX_ID_LEN) {
+				res = reply_error(r, 404, "not_found", "no profile with id %.*s", (int)(len > 40 ? 40 : len), s);
+				goto out;
+			}
+			memcpy(ids[n], s, len);
+			ids[n][len] = '\0';
+			if (!util_is_id(ids[n])) {
+				res = reply_error(r, 404, "not_found", "no profile with id %.40s", ids[n]);
+				goto out;
+			}
+			n++;
+			s = c ? c + 1 : s + len;
+		}
+	} else if (label && *label) {
+		const char *colon = strchr(label, ':');
+		if (!colon || (size_t)(colon - label) > FDX_MAX_LABEL_LEN || strlen(colon + 1) > FDX_MAX_LABEL_LEN) {
+			res = reply_error(r, 400, "bad_request", "label must look like key:value");
+			goto out;
+		}
+		char key[FDX_MAX_LABEL_LEN + 1];
+		memcpy(key, label, (size_t)(colon - label));
+		key[colon - label] = '\0';
+		const char *type = req_arg(r, "type");
+		if (type && *type && strcmp(type, "goroutine") && strcmp(type, "heap")) {
+			res = reply_error(r, 400, "bad_request", "type must be goroutine or heap");
+			goto out;
+		}
+		if (store_ids_by_label(key, colon + 1, type && *type ? type : NULL, ids, FDX_MAX_IDS_PER_QUERY, &n) < 0) {
+			res = reply_error(r, 500, "internal", "series lookup failed");
+			goto out;
+		}
+		if (n == 0) {
+			res = reply_error(r, 404, "not_found", "no profiles with label %.200s", label);
+			goto out;
+		}
+	} else {
+		res = reply_error(r, 400, "bad_request", "leaks needs ids=ID1,ID2,… or label=key:value&type=goroutine|heap");
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		int st = 0;
+		snaps[i].p = store_get(ids[i], &st);
+		memcpy(snaps[i].id, ids[i], sizeof(snaps[i].id));
+		if (!snaps[i].p) {
+			res = st == 404 ? reply_error(r, 404, "not_found", "no profile with id %.40s", ids[i])
+			                : reply_error(r, 500, "internal", "could not load a profile");
+			goto out;
+		}
+		snaps[i].time_ns = snaps[i].p->time_nanos;
+		if (!snaps[i].time_ns && store_uploaded_at(ids[i], &snaps[i].time_ns) != 0) {
+			res = reply_error(r, 500, "internal", "could not read upload time");
+			goto out;
+		}
+	}
+	qsort(snaps, (size_t)n, sizeof(*snaps), cmp_snap);
+	struct buf b = BUF_INIT;
+	struct json j;
+	json_init(&j, &b);
+	int rc = leaks_json(snaps, n, &o, &j);
+	if (rc == -2) {
+		buf_release(&b);
+		res = reply_error(r, 400, "bad_request", "leak analysis needs goroutine profiles or heap profiles, all of one kind");
+		goto out;
+	}
+	if (rc < 0) {
+		buf_release(&b);
+		res = reply_error(r, 500, "internal", "out of memory in leak analysis");
+		goto out;
+	}
+	res = reply_buf(r, 200, "application/json", &b);
+out:
+	for (int i = 0; snaps && i < n; i++)
+		store_release((struct prof *)snaps[i].p);
+	free(ids);
+	free(snaps);
+	return res;
+}
