@@ -5,6 +5,7 @@
 #include "diff.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -468,4 +469,79 @@ out:
 	free(u.len);
 	strmap_release(&u.map);
 	return rc;
+}
+
+/* ---- CI check ------------------------------------------------------------------ */
+
+int diff_check_json(const struct diff_in *in, double max_growth_pct, double min_share_pct,
+                    struct json *j, char *summary, size_t cap)
+{
+	uint32_t nb = 0, nt = 0;
+	struct top_row *rb = view_top(in->base, &nb);
+	struct top_row *rt = view_top(in->target, &nt);
+	struct unames u;
+	memset(&u, 0, sizeof(u));
+	int64_t *bc = NULL;
+	int found = -1;
+	if (!rb || !rt || strmap_init(&u.map, (size_t)nb + 16) < 0)
+		goto out;
+	bc = calloc((size_t)nb + 1, sizeof(int64_t));
+	if (!bc)
+		goto out;
+	for (uint32_t i = 0; i < nb; i++) {
+		uint32_t k = uname(&u, prof_str(in->base->p, rb[i].key), prof_strlen(in->base->p, rb[i].key));
+		if (k == UINT32_MAX)
+			goto out;
+		bc[k] = rb[i].cum;
+	}
+	double ttot = (double)in->target->total;
+	found = 0;
+	size_t sl = 0;
+	summary[0] = '\0';
+	json_key(j, "regressions");
+	json_arr_begin(j);
+	for (uint32_t i = 0; i < nt; i++) {
+		const char *name = prof_str(in->target->p, rt[i].key);
+		uint32_t len = prof_strlen(in->target->p, rt[i].key);
+		int ins;
+		uint32_t k = strmap_intern(&u.map, name, len, UINT32_MAX - 1, &ins);
+		int64_t base = (!ins && k < nb + 1) ? bc[k] : 0;
+		int64_t tgt = rt[i].cum;
+		if (ttot <= 0 || (double)tgt * 100 < min_share_pct * ttot)
+			continue;
+		double growth = base > 0 ? ((double)tgt - (double)base) * 100 / (double)base : INFINITY;
+		if (growth <= max_growth_pct)
+			continue;
+		found++;
+		json_obj_begin(j);
+		json_key(j, "function");
+		json_strn(j, name, len);
+		json_key(j, "base_cum");
+		json_int(j, base);
+		json_key(j, "target_cum");
+		json_int(j, tgt);
+		json_key(j, "growth_pct");
+		json_double(j, growth); /* null when new */
+		json_obj_end(j);
+		if (sl + 64 < cap) {
+			int w = isfinite(growth)
+				? snprintf(summary + sl, cap - sl, "%s%.*s (+%.0f%%)", sl ? ", " : "", (int)(len > 80 ? 80 : len), name, growth)
+				: snprintf(summary + sl, cap - sl, "%s%.*s (new)", sl ? ", " : "", (int)(len > 80 ? 80 : len), name);
+			if (w > 0)
+				sl += (size_t)w < cap - sl ? (size_t)w : cap - sl - 1;
+		}
+	}
+	json_arr_end(j);
+	json_key(j, "max_growth_pct");
+	json_double(j, max_growth_pct);
+	json_key(j, "min_share_pct");
+	json_double(j, min_share_pct);
+out:
+	free(rb);
+	free(rt);
+	free(bc);
+	free(u.s);
+	free(u.len);
+	strmap_release(&u.map);
+	return found;
 }

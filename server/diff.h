@@ -46,4 +46,12 @@ double diff_binom_p(uint64_t k, uint64_t n, double p0);
 int diff_tree_json(const struct diff_in *in, struct json *j);
 int diff_top_json(const struct diff_in *in, struct json *j);
 
+/* CI gate: functions whose cum grew by more than max_growth_pct percent
+ * (new functions count as infinite growth), among those holding at least
+ * min_share_pct percent of the target total. Writes "regressions" and
+ * the thresholds into j and a one-line summary; returns how many
+ * regressed, or -1 on allocation failure. */
+int diff_check_json(const struct diff_in *in, double max_growth_pct, double min_share_pct,
+                    struct json *j, char *summary, size_t cap);
+
 #endif

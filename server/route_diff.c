@@ -3,6 +3,9 @@
  *
  *   GET /api/v1/diff?base=ID&target=ID&sample_type=&normalize=0|1&max_nodes=N&<filters>
  *   GET /api/v1/diff/top?base=ID&target=ID&sample_type=&normalize=&sort=&limit=&<filters>
+ *   GET /api/v1/diff/check?base=ID&target=ID&max_growth=PCT&min_share=PCT&normalize=&<filters>
+ *       200 when no function's cum grew more than max_growth percent, 422
+ *       (code "regression") otherwise: a CI gate for `curl --fail`.
  *
  * The sample type is chosen in the base profile (default: the base's
  * default) and must exist, with the same unit, in the target: anything
@@ -62,7 +65,8 @@ static int64_t type_sum(const struct prof *p, int t)
 enum MHD_Result route_diff(struct req *r, const struct path *p)
 {
 	bool top = p->n == 4 && !strcmp(p->seg[3], "top");
-	if (p->n != 3 && !top)
+	bool check = p->n == 4 && !strcmp(p->seg[3], "check");
+	if (p->n != 3 && !top && !check)
 		return reply_error(r, 404, "not_found", "no such endpoint");
 	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
 		return reply_error(r, 405, "method_not_allowed", "use GET");
@@ -87,6 +91,17 @@ enum MHD_Result route_diff(struct req *r, const struct path *p)
 		limit = strtol(s, &end, 10);
 		if (*end || limit < 0)
 			return reply_error(r, 400, "bad_request", "limit must be a non-negative integer");
+	}
+	double max_growth = 10, min_share = 1;
+	if ((s = req_arg(r, "max_growth")) && *s) {
+		max_growth = strtod(s, &end);
+		if (*end || !(max_growth >= 0))
+			return reply_error(r, 400, "bad_request", "max_growth must be a non-negative percentage");
+	}
+	if ((s = req_arg(r, "min_share")) && *s) {
+		min_share = strtod(s, &end);
+		if (*end || !(min_share >= 0) || min_share > 100)
+			return reply_error(r, 400, "bad_request", "min_share must be a percentage from 0 to 100");
 	}
 	int sort = DIFF_SORT_CUM_DELTA;
 	if ((s = req_arg(r, "sort")) && *s) {
@@ -147,6 +162,7 @@ enum MHD_Result route_diff(struct req *r, const struct path *p)
 	}
 	int cb = count_type(pb, ob.type), ct = cb >= 0 ? find_type(pt, prof_str(pb, pb->type_type[cb]), "count") : -1;
 	bool counts = cb >= 0 && ct >= 0;
+	top = top || check; /* the check needs no tree */
 	if (counts && !top) {
 		struct view_opts obn = ob, otn = ot;
 		obn.type = cb;
@@ -176,14 +192,29 @@ enum MHD_Result route_diff(struct req *r, const struct path *p)
 	json_bool(&j, normalize);
 	json_key(&j, "scale");
 	json_double(&j, scale);
-	int rc = top ? diff_top_json(&in, &j) : diff_tree_json(&in, &j);
+	char summary[1024];
+	int rc = check ? diff_check_json(&in, max_growth, min_share, &j, summary, sizeof(summary))
+	       : top ? diff_top_json(&in, &j) : diff_tree_json(&in, &j);
+	if (check && rc > 0) {
+		/* A failing gate is an error reply, so `curl --fail` fails the job. */
+		json_key(&j, "error");
+		json_obj_begin(&j);
+		json_key(&j, "code");
+		json_str(&j, "regression");
+		json_key(&j, "message");
+		char msg[1200];
+		snprintf(msg, sizeof(msg), "%d function%s grew more than %g%%: %s", rc, rc == 1 ? "" : "s",
+		         max_growth, summary);
+		json_str(&j, msg);
+		json_obj_end(&j);
+	}
 	json_obj_end(&j);
 	if (rc < 0) {
 		buf_release(&out);
 		res = reply_error(r, 500, "internal", "out of memory building the diff");
 		goto out;
 	}
-	res = reply_buf(r, 200, "application/json", &out);
+	res = reply_buf(r, check && rc > 0 ? 422 : 200, "application/json", &out);
 out:
 	view_release(&vb);
 	view_release(&vt);
