@@ -1,0 +1,100 @@
+// api.js: the JSON API of /api/v1 (see API.md), and nothing else.
+// Every call resolves to parsed JSON or rejects with an ApiError carrying the
+// server's error.code and error.message.
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message || code || ('HTTP ' + status));
+    this.status = status;
+    this.code = code || 'http_' + status;
+  }
+}
+
+const BASE = '/api/v1';
+
+/** Build a query string from an object, skipping empty values. */
+export function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params || {})) {
+    if (v === undefined || v === null || v === '') continue;
+    q.append(k, String(v));
+  }
+  const s = q.toString();
+  return s ? '?' + s : '';
+}
+
+/** Turn a non-2xx response body into an ApiError. */
+function errorFrom(status, statusText, bodyText) {
+  try {
+    const j = JSON.parse(bodyText);
+    if (j && j.error) return new ApiError(status, j.error.code, j.error.message);
+  } catch (_) { /* not JSON: a proxy page or empty body */ }
+  const text = (bodyText || '').trim();
+  const short = text && text.length < 200 && !text.startsWith('<') ? text : '';
+  return new ApiError(status, 'http_' + status, short || `${status} ${statusText || 'error'}`);
+}
+
+async function request(method, path, { params, signal, timing } = {}) {
+  const res = await fetch(BASE + path + query(params), {
+    method,
+    signal,
+    headers: { Accept: 'application/json' },
+    credentials: 'same-origin',
+  });
+  if (res.status === 204) return null;
+  const text = await res.text();
+  if (timing) timing.received = performance.now();
+  if (!res.ok) throw errorFrom(res.status, res.statusText, text);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ApiError(res.status, 'bad_json', 'the server sent a response that is not JSON');
+  }
+}
+
+const id = (x) => encodeURIComponent(x);
+
+export const api = {
+  listProfiles: (params, signal) => request('GET', '/profiles', { params, signal }),
+  profile: (pid, signal) => request('GET', `/profiles/${id(pid)}`, { signal }),
+  deleteProfile: (pid) => request('DELETE', `/profiles/${id(pid)}`),
+  flamegraph: (pid, params, signal, timing) => request('GET', `/profiles/${id(pid)}/flamegraph`, { params, signal, timing }),
+  top: (pid, params, signal) => request('GET', `/profiles/${id(pid)}/top`, { params, signal }),
+  tags: (pid, params, signal) => request('GET', `/profiles/${id(pid)}/tags`, { params, signal }),
+  sandwich: (pid, params, signal) => request('GET', `/profiles/${id(pid)}/sandwich`, { params, signal }),
+  rawUrl: (pid) => `${BASE}/profiles/${id(pid)}/raw`,
+
+  /**
+   * Upload one file as the raw request body (the server sniffs gzip).
+   * onProgress(loaded, total) follows XMLHttpRequest upload progress.
+   * Returns {promise, abort}.
+   */
+  upload(file, { name, labels } = {}, onProgress) {
+    const xhr = new XMLHttpRequest();
+    const promise = new Promise((resolve, reject) => {
+      xhr.open('POST', BASE + '/profiles' + query({ name, labels }));
+      xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+      xhr.setRequestHeader('Accept', 'application/json');
+      xhr.responseType = 'text';
+      xhr.upload.onprogress = (ev) => {
+        if (onProgress) onProgress(ev.loaded, ev.lengthComputable ? ev.total : file.size);
+      };
+      xhr.onload = () => {
+        if (xhr.status >= 200 && xhr.status < 300) {
+          try { resolve(JSON.parse(xhr.responseText)); } catch (_) {
+            reject(new ApiError(xhr.status, 'bad_json', 'the server sent a response that is not JSON'));
+          }
+        } else reject(errorFrom(xhr.status, xhr.statusText, xhr.responseText));
+      };
+      xhr.onerror = () => reject(new ApiError(0, 'network', 'the upload failed: the connection to the server was lost'));
+      xhr.onabort = () => reject(new ApiError(0, 'aborted', 'upload cancelled'));
+      xhr.send(file);
+    });
+    return { promise, abort: () => xhr.abort() };
+  },
+};
+
+/** Regex-escape a literal so that the server's regex matches exactly it. */
+export function regexEscape(s) {
+  return String(s).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,88 @@
+// format.js: numbers in a profile's own unit, made readable.
+// Values arrive as exact integers; only display rounds them.
+
+const TIME_UNITS = { nanoseconds: 1, ns: 1, microseconds: 1e3, us: 1e3, milliseconds: 1e6, ms: 1e6, seconds: 1e9, s: 1e9 };
+const BYTE_UNITS = { bytes: 1, b: 1, byte: 1, kilobytes: 1024, megabytes: 1024 * 1024 };
+
+function trim(x) {
+  const a = Math.abs(x);
+  const digits = a >= 100 ? 0 : a >= 10 ? 1 : 2;
+  return x.toFixed(digits);
+}
+
+const intFmt = new Intl.NumberFormat('en-US');
+export function formatInt(n) { return intFmt.format(n); }
+
+/** Kind of a unit string: 'time', 'bytes' or 'count'. */
+export function unitKind(unit) {
+  const u = String(unit || '').toLowerCase();
+  if (u in TIME_UNITS) return 'time';
+  if (u in BYTE_UNITS) return 'bytes';
+  return 'count';
+}
+
+/** Format a nanosecond count: 1.23 s, 456 ms, 12.3 µs, 80 ns, 2.5 min, 1.2 h. */
+export function formatNanos(ns) {
+  const a = Math.abs(ns);
+  if (a === 0) return '0';
+  if (a < 1e3) return trim(ns) + ' ns';
+  if (a < 1e6) return trim(ns / 1e3) + ' µs';
+  if (a < 1e9) return trim(ns / 1e6) + ' ms';
+  if (a < 600e9) return trim(ns / 1e9) + ' s';
+  if (a < 36000e9) return trim(ns / 60e9) + ' min';
+  return trim(ns / 3600e9) + ' h';
+}
+
+export function formatBytes(b) {
+  const a = Math.abs(b);
+  if (a < 1024) return formatInt(b) + ' B';
+  const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let v = b / 1024, i = 0;
+  while (Math.abs(v) >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  return trim(v) + ' ' + units[i];
+}
+
+/** A sample value in its unit: ns as ms/s, bytes as KiB/MiB/GiB, counts plain. */
+export function formatValue(v, unit) {
+  const u = String(unit || '').toLowerCase();
+  if (u in TIME_UNITS) return formatNanos(v * TIME_UNITS[u]);
+  if (u in BYTE_UNITS) return formatBytes(v * BYTE_UNITS[u]);
+  return formatInt(v);
+}
+
+export function formatPercent(part, whole) {
+  if (!whole) return '0%';
+  const p = (100 * part) / whole;
+  if (p === 0) return '0%';
+  if (Math.abs(p) < 0.01) return '<0.01%';
+  if (Math.abs(p) >= 99.995 && Math.abs(p) <= 100.005) return '100%';
+  return p.toFixed(2) + '%';
+}
+
+/** RFC 3339 → "2024-05-01 12:34:56" in the viewer's local time. */
+export function formatTime(iso) {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (isNaN(d.getTime())) return String(iso);
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+/** "3 min ago" style; falls back to the date after a week. */
+export function formatAgo(iso, now = Date.now()) {
+  const d = new Date(iso).getTime();
+  if (isNaN(d)) return '—';
+  const s = Math.round((now - d) / 1000);
+  if (s < 45) return 'just now';
+  if (s < 3600) return Math.round(s / 60) + ' min ago';
+  if (s < 86400) return Math.round(s / 3600) + ' h ago';
+  if (s < 7 * 86400) return Math.round(s / 86400) + ' d ago';
+  return formatTime(iso).slice(0, 10);
+}
+
+/** A period like {type:'cpu', unit:'nanoseconds', value:10000000} → "10 ms cpu". */
+export function formatPeriod(period) {
+  if (!period || !period.value) return '—';
+  const v = formatValue(period.value, period.unit);
+  return period.type ? `${v} (${period.type})` : v;
+}

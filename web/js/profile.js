@@ -1,0 +1,648 @@
+// profile.js: the page of one profile, /p/{id}: metadata, controls, and the
+// flame graph / top / sandwich / labels views. All view state is kept in the
+// URL (urlstate.js); refresh() makes the page match the state, loading what
+// is missing and reusing what was already fetched.
+
+import { api, regexEscape } from './api.js';
+import { h, replace, copyText, toast, isTyping } from './dom.js';
+import { formatValue, formatPercent, formatInt, formatTime, formatNanos, formatBytes, formatPeriod } from './format.js';
+import { UrlState, joinPath, splitPath } from './urlstate.js';
+import { FlameModel, makeMatcher } from './flame/model.js';
+import { FlameGraph } from './flame/flamegraph.js';
+import { renderTop } from './views/top.js';
+import { renderLabels } from './views/labels.js';
+import { SandwichView } from './views/sandwich.js';
+import { appBar } from './chrome.js';
+
+const DEFAULTS = {
+  view: 'flame',
+  sample_type: '',
+  focus: '',
+  ignore: '',
+  hide: '',
+  tagfocus: '',
+  tagignore: '',
+  zoom: '',
+  search: '',
+  re: '',
+  orient: 'icicle',
+  fn: '',
+  sort: 'flat',
+};
+const FILTER_KEYS = ['focus', 'ignore', 'hide', 'tagfocus', 'tagignore'];
+const VIEWS = [
+  ['flame', 'Flame graph'],
+  ['top', 'Top'],
+  ['sandwich', 'Callers / callees'],
+  ['labels', 'Labels'],
+];
+const TOP_LIMIT = 1000;
+
+export function mountProfile(root, id) {
+  const page = new ProfilePage(root, id);
+  page.start();
+  return page;
+}
+
+class ProfilePage {
+  constructor(root, id) {
+    this.root = root;
+    this.id = id;
+    this.us = new UrlState(DEFAULTS);
+    this.meta = null;
+    this.tags = null;          // {key, data} for the current sample type
+    this.flame = null;         // {key, model, unit}
+    this.top = null;           // {key, data}
+    this.sandwichData = null;  // {key, data}
+    this.sandwich = null;      // SandwichView
+    this.inflight = {};        // kind -> {key, ctrl}
+    this.searchKey = '';
+    this.build();
+  }
+
+  // ---- skeleton -------------------------------------------------------
+
+  build() {
+    const s = this.us.state;
+    this.titleEl = h('h1', { class: 'profile-title' }, 'Loading profile…');
+    this.kindEl = h('span', { class: 'badge', hidden: true });
+    this.metaEl = h('dl', { class: 'meta' });
+    this.copyBtn = h('button', { class: 'btn', type: 'button', title: 'Copy a link to exactly this view', onclick: () => this.copyLink() }, 'Copy link');
+    this.downloadA = h('a', { class: 'btn', href: api.rawUrl(this.id), download: '', title: 'The uploaded file, unchanged (works with go tool pprof)' }, 'Download');
+
+    this.typeSel = h('select', { class: 'select', id: 'sample-type', 'aria-label': 'Sample type', onchange: () => this.set({ sample_type: this.typeSel.value }) });
+    this.searchIn = h('input', { class: 'input search', id: 'search', type: 'search', placeholder: 'Search functions  ( / )', autocomplete: 'off', spellcheck: 'false', 'aria-label': 'Search functions', value: s.search });
+    // typing is debounced; the pending text wins over the URL until it lands
+    this.searchPending = null;
+    const flushSearch = () => {
+      clearTimeout(this.searchTimer);
+      if (this.searchPending === null) return;
+      const v = this.searchPending;
+      this.searchPending = null;
+      this.set({ search: v });
+    };
+    this.searchIn.addEventListener('input', () => {
+      this.searchPending = this.searchIn.value;
+      clearTimeout(this.searchTimer);
+      this.searchTimer = setTimeout(flushSearch, 120);
+    });
+    this.searchIn.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') flushSearch(); });
+    this.searchIn.addEventListener('blur', flushSearch);
+    this.reBox = h('input', { type: 'checkbox', id: 're', checked: s.re === '1', onchange: () => this.set({ re: this.reBox.checked ? '1' : '' }) });
+    this.matchInfo = h('span', { class: 'match-info', id: 'match-info', 'aria-live': 'polite' });
+    this.orientBtn = h('button', { class: 'btn', type: 'button', id: 'orient', title: 'Flame (root at the bottom) or icicle (root at the top)  ( o )', onclick: () => this.toggleOrientation() });
+    this.resetBtn = h('button', { class: 'btn', type: 'button', title: 'Reset zoom and search  ( r )', onclick: () => this.resetView() }, 'Reset');
+
+    const filterInput = (key, label, placeholder, hint) => {
+      const input = h('input', { class: 'input mono', id: 'filter-' + key, type: 'text', placeholder, title: hint, autocomplete: 'off', spellcheck: 'false', 'aria-label': label + ' regex' });
+      input.addEventListener('change', () => this.set({ [key]: input.value.trim() }));
+      input.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') this.set({ [key]: input.value.trim() }); });
+      return [h('label', { class: 'field', title: hint }, h('span', null, label), input), input];
+    };
+    const [focusF, focusIn] = filterInput('focus', 'Focus', 'regex to keep', 'Keep only the samples that have a frame matching this regex');
+    const [ignoreF, ignoreIn] = filterInput('ignore', 'Ignore', 'regex to drop', 'Drop the samples that have a frame matching this regex');
+    const [hideF, hideIn] = filterInput('hide', 'Hide', 'regex to hide', 'Remove the frames matching this regex from the stacks');
+    this.filterIns = { focus: focusIn, ignore: ignoreIn, hide: hideIn };
+
+    this.tagKeySel = h('select', { class: 'select', id: 'tag-key', 'aria-label': 'Label key', onchange: () => this.fillTagValues() });
+    this.tagValSel = h('select', { class: 'select', id: 'tag-value', 'aria-label': 'Label value' });
+    this.tagFocusBtn = h('button', { class: 'btn', type: 'button', id: 'tag-focus', onclick: () => this.pickTag('tagfocus') }, 'Focus');
+    this.tagIgnoreBtn = h('button', { class: 'btn', type: 'button', id: 'tag-ignore', onclick: () => this.pickTag('tagignore') }, 'Ignore');
+    this.tagPicker = h('div', { class: 'field tag-picker' },
+      h('span', null, 'Label'), this.tagKeySel, this.tagValSel, this.tagFocusBtn, this.tagIgnoreBtn);
+    this.chips = h('div', { class: 'chips', id: 'active-filters' });
+    this.errorEl = h('div', { class: 'error-box', role: 'alert', hidden: true });
+
+    this.tabs = h('div', { class: 'tabs', role: 'tablist' }, VIEWS.map(([key, label]) =>
+      h('button', { class: 'tab', type: 'button', role: 'tab', id: 'tab-' + key, dataset: { view: key }, onclick: () => this.set({ view: key }, { push: true }) }, label)));
+
+    // flame view
+    this.crumbs = h('nav', { class: 'crumbs', id: 'breadcrumb', 'aria-label': 'Zoom path' });
+    this.flameHost = h('div', { class: 'flame-main' });
+    this.flameView = h('section', { class: 'view', id: 'view-flame' }, this.crumbs, this.flameHost);
+    // other views
+    this.topView = h('section', { class: 'view', id: 'view-top' });
+    this.sandwichPick = h('input', { class: 'input mono', id: 'sandwich-fn', type: 'text', list: 'fn-list', placeholder: 'Function name (exact)', autocomplete: 'off', spellcheck: 'false', 'aria-label': 'Function for callers and callees' });
+    this.sandwichPick.addEventListener('change', () => this.set({ fn: this.sandwichPick.value.trim() }, { push: true }));
+    this.fnList = h('datalist', { id: 'fn-list' });
+    this.sandwichBody = h('div', { class: 'sandwich-body' });
+    this.sandwichView = h('section', { class: 'view', id: 'view-sandwich' },
+      h('label', { class: 'field wide' }, h('span', null, 'Function'), this.sandwichPick), this.fnList, this.sandwichBody);
+    this.labelsView = h('section', { class: 'view', id: 'view-labels' });
+    this.views = { flame: this.flameView, top: this.topView, sandwich: this.sandwichView, labels: this.labelsView };
+    this.viewWrap = h('div', { class: 'views' }, this.flameView, this.topView, this.sandwichView, this.labelsView);
+
+    replace(this.root,
+      appBar([this.copyBtn, this.downloadA]),
+      h('main', { class: 'page profile-page' },
+        h('header', { class: 'profile-head' },
+          h('div', { class: 'title-row' }, this.titleEl, this.kindEl),
+          this.metaEl),
+        h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'View controls' },
+          h('label', { class: 'field' }, h('span', null, 'Sample type'), this.typeSel),
+          h('div', { class: 'search-box' }, this.searchIn,
+            h('label', { class: 'check', title: 'Treat the search as a regular expression' }, this.reBox, h('span', null, 'regex'))),
+          this.matchInfo,
+          h('span', { class: 'spacer' }),
+          this.orientBtn, this.resetBtn),
+        h('div', { class: 'filters' }, focusF, ignoreF, hideF, this.tagPicker),
+        this.chips,
+        this.errorEl,
+        this.tabs,
+        this.viewWrap,
+        h('footer', { class: 'keys' },
+          h('kbd', null, '/'), ' search · ', h('kbd', null, 'Esc'), ' reset zoom · ', h('kbd', null, 'r'), ' reset zoom and search · ',
+          h('kbd', null, 'o'), ' flip orientation · ', h('kbd', null, 's'), ' callers/callees of the frame under the mouse')));
+
+    this.fg = new FlameGraph(this.flameHost, {
+      flame: s.orient === 'flame',
+      label: 'flame graph',
+      minHeight: 0,
+      onZoom: (node) => this.zoomTo(node),
+      onSelect: (name) => this.set({ view: 'sandwich', fn: name }, { push: true }),
+    });
+
+    this.onKey = (ev) => this.handleKey(ev);
+    this.onPop = () => { this.us.reload(); this.refresh(); };
+    document.addEventListener('keydown', this.onKey);
+    window.addEventListener('popstate', this.onPop);
+  }
+
+  destroy() {
+    document.removeEventListener('keydown', this.onKey);
+    window.removeEventListener('popstate', this.onPop);
+    this.fg.destroy();
+    if (this.sandwich) this.sandwich.destroy();
+  }
+
+  async start() {
+    this.syncControls();
+    this.showView();
+    try {
+      this.meta = await api.profile(this.id);
+    } catch (e) {
+      this.destroy();
+      document.title = 'not found · flamedex';
+      replace(this.root, appBar(), h('main', { class: 'page narrow' },
+        h('h1', null, e.status === 404 ? 'Profile not found' : 'Could not load the profile'),
+        h('p', { class: 'error-box' }, String(e.message), h('span', { class: 'muted' }, e.code ? ` (${e.code})` : '')),
+        h('p', null, e.status === 404 ? 'It may have been deleted, or the link is incomplete. ' : '', h('a', { href: '/' }, 'All profiles'))));
+      return;
+    }
+    this.fillMeta();
+    this.refresh();
+  }
+
+  // ---- state ------------------------------------------------------------
+
+  /** Change the state (URL) and bring the page up to date. */
+  set(patch, opts) {
+    const changed = this.us.update(patch, opts);
+    if (changed.size) this.refresh(changed);
+  }
+
+  filterParams() {
+    const s = this.us.state;
+    const p = { sample_type: s.sample_type };
+    for (const k of FILTER_KEYS) p[k] = s[k];
+    return p;
+  }
+
+  refresh() {
+    if (!this.meta) return;
+    this.hideError();
+    this.syncControls();
+    this.showView();
+    const v = this.us.state.view;
+    let main;
+    if (v === 'flame') main = this.loadFlame();
+    else if (v === 'top') main = this.loadTop();
+    else if (v === 'sandwich') main = this.loadSandwich();
+    else { this.renderLabelsView(); main = this.loadTags(); }
+    // the label picker's data comes second: it must not delay the first graph
+    Promise.resolve(main).finally(() => this.loadTags());
+  }
+
+  syncControls() {
+    const s = this.us.state;
+    for (const [k, input] of Object.entries(this.filterIns)) if (document.activeElement !== input) input.value = s[k];
+    if (document.activeElement !== this.searchIn && this.searchPending === null) this.searchIn.value = s.search;
+    this.reBox.checked = s.re === '1';
+    this.orientBtn.textContent = s.orient === 'flame' ? 'Flame ▲' : 'Icicle ▼';
+    this.fg.setOrientation(s.orient === 'flame');
+    if (this.meta) this.typeSel.value = this.selectedType();
+    if (document.activeElement !== this.sandwichPick) this.sandwichPick.value = s.fn;
+    for (const b of this.tabs.children) {
+      const on = b.dataset.view === s.view;
+      b.classList.toggle('active', on);
+      b.setAttribute('aria-selected', on ? 'true' : 'false');
+    }
+    this.renderChips();
+  }
+
+  showView() {
+    const v = this.us.state.view in this.views ? this.us.state.view : 'flame';
+    for (const [k, el] of Object.entries(this.views)) el.hidden = k !== v;
+  }
+
+  /** The sample type select's value for the current state. */
+  selectedType() {
+    const st = this.us.state.sample_type;
+    const types = this.meta.sample_types || [];
+    if (st !== '') return st;
+    const def = this.meta.default_sample_type;
+    if (def && types.some((t) => t.type === def)) return def;
+    return types.length ? this.typeValue(types.length - 1) : '';
+  }
+
+  typeValue(i) {
+    const types = this.meta.sample_types || [];
+    const t = types[i].type;
+    const unique = t && types.filter((x) => x.type === t).length === 1;
+    return unique ? t : String(i);
+  }
+
+  currentUnit() {
+    const types = this.meta.sample_types || [];
+    const v = this.selectedType();
+    const t = types.find((x, i) => this.typeValue(i) === v);
+    return t ? t.unit : '';
+  }
+
+  // ---- metadata ---------------------------------------------------------
+
+  fillMeta() {
+    const m = this.meta;
+    const name = m.name || m.id;
+    this.titleEl.textContent = name;
+    document.title = name + ' · flamedex';
+    if (m.kind) { this.kindEl.textContent = m.kind; this.kindEl.hidden = false; this.kindEl.dataset.kind = m.kind; }
+    const types = m.sample_types || [];
+    replace(this.typeSel, types.map((t, i) => h('option', { value: this.typeValue(i) }, `${t.type || '(unnamed)'} (${t.unit || 'count'})`)));
+    this.typeSel.disabled = types.length < 2;
+    const labels = Object.entries(m.labels || {});
+    const item = (k, v) => h('div', { class: 'meta-item' }, h('dt', null, k), h('dd', null, v));
+    replace(this.metaEl,
+      item('Type', types.map((t) => `${t.type}/${t.unit}`).join(', ') || '—'),
+      item('Period', formatPeriod(m.period)),
+      m.duration_ns ? item('Duration', formatNanos(m.duration_ns)) : null,
+      item('Time', m.time ? formatTime(m.time) : '—'),
+      item('Samples', formatInt(m.samples || 0)),
+      item('Functions', formatInt(m.functions || 0)),
+      item('Size', formatBytes(m.bytes || 0)),
+      item('Uploaded', formatTime(m.uploaded_at)),
+      labels.length ? item('Labels', h('span', { class: 'chips inline' }, labels.map(([k, v]) => h('span', { class: 'chip' }, `${k}:${v}`)))) : null);
+    this.syncControls();
+  }
+
+  // ---- filters ----------------------------------------------------------
+
+  renderChips() {
+    const s = this.us.state;
+    // re-render only on change: a rebuilt chip under the mouse would eat the click
+    const sig = FILTER_KEYS.map((k) => s[k]).join('\u0000');
+    if (sig === this.chipSig) return;
+    this.chipSig = sig;
+    const chips = [];
+    const chip = (label, key) => chips.push(h('span', { class: 'chip filter-chip', dataset: { filter: key } },
+      h('span', { class: 'chip-k' }, label), h('span', { class: 'chip-v' }, s[key]),
+      h('button', { class: 'chip-x', type: 'button', title: 'Remove this filter', 'aria-label': 'Remove ' + label + ' filter', onclick: () => this.set({ [key]: '' }) }, '×')));
+    if (s.focus) chip('focus', 'focus');
+    if (s.ignore) chip('ignore', 'ignore');
+    if (s.hide) chip('hide', 'hide');
+    if (s.tagfocus) chip('label focus', 'tagfocus');
+    if (s.tagignore) chip('label ignore', 'tagignore');
+    if (chips.length > 1) chips.push(h('button', { class: 'link', type: 'button', onclick: () => this.set({ focus: '', ignore: '', hide: '', tagfocus: '', tagignore: '' }) }, 'clear all'));
+    replace(this.chips, chips);
+    this.chips.hidden = !chips.length;
+  }
+
+  async loadTags() {
+    const key = this.us.state.sample_type;
+    if (this.tags && this.tags.key === key) return;
+    const data = await this.fetchOnce('tags', key, (signal) => api.tags(this.id, { sample_type: key }, signal));
+    if (!data) return;
+    this.tags = { key, data };
+    this.fillTagKeys();
+    if (this.us.state.view === 'labels') this.renderLabelsView();
+  }
+
+  fillTagKeys() {
+    const tags = (this.tags && this.tags.data.tags) || [];
+    // the picker is always there (no layout shift when tags arrive), disabled without labels
+    for (const el of [this.tagKeySel, this.tagValSel, this.tagFocusBtn, this.tagIgnoreBtn]) el.disabled = !tags.length;
+    this.tagPicker.title = tags.length ? 'Filter by a pprof label of the samples' : 'This profile has no pprof labels';
+    const prev = this.tagKeySel.value;
+    replace(this.tagKeySel, tags.length ? tags.map((t) => h('option', { value: t.key }, t.key)) : h('option', { value: '' }, 'no labels'));
+    if (tags.some((t) => t.key === prev)) this.tagKeySel.value = prev;
+    this.fillTagValues();
+  }
+
+  fillTagValues() {
+    const tags = (this.tags && this.tags.data.tags) || [];
+    const t = tags.find((x) => x.key === this.tagKeySel.value);
+    const unit = this.currentUnit();
+    const values = t ? t.values.slice().sort((a, b) => b.total - a.total).slice(0, 1000) : [];
+    replace(this.tagValSel, values.length
+      ? values.map((v) => h('option', { value: v.value }, `${v.value || '(empty)'} — ${formatValue(v.total, unit)}`))
+      : h('option', { value: '' }, '—'));
+  }
+
+  pickTag(kind) {
+    const key = this.tagKeySel.value;
+    if (!key) return;
+    this.set({ [kind]: tagExpr(key, this.tagValSel.value, this.isNumericTag(key)), zoom: '' }, { push: true });
+  }
+
+  /** Numeric labels (pprof num labels, e.g. bytes) take pprof's value syntax, not a regex. */
+  isNumericTag(key) {
+    const tags = (this.tags && this.tags.data.tags) || [];
+    const t = tags.find((x) => x.key === key);
+    return !!(t && t.numeric);
+  }
+
+  // ---- loading ----------------------------------------------------------
+
+  /**
+   * Fetch with "latest wins" per kind: a newer request for a different key
+   * aborts the older one. Resolves to the data, or null when superseded or
+   * failed (the error is shown).
+   */
+  async fetchOnce(kind, key, fn) {
+    const cur = this.inflight[kind];
+    if (cur && cur.key === key) return cur.promise;
+    if (cur) cur.ctrl.abort();
+    const ctrl = new AbortController();
+    const entry = { key, ctrl };
+    entry.promise = (async () => {
+      this.viewWrap.classList.add('loading');
+      try {
+        const data = await fn(ctrl.signal);
+        if (this.inflight[kind] !== entry) return null;
+        if (kind !== 'tags') this.hideError();
+        return data;
+      } catch (e) {
+        if (e.name === 'AbortError' || this.inflight[kind] !== entry) return null;
+        this.showError(e);
+        if (kind !== 'tags') this.viewWrap.classList.add('stale');
+        return null;
+      } finally {
+        if (this.inflight[kind] === entry) delete this.inflight[kind];
+        if (!Object.keys(this.inflight).length) this.viewWrap.classList.remove('loading');
+      }
+    })();
+    this.inflight[kind] = entry;
+    return entry.promise;
+  }
+
+  showError(e) {
+    const code = e.code ? ` (${e.code})` : '';
+    replace(this.errorEl, h('strong', null, 'Error: '), String(e.message || e), h('span', { class: 'muted' }, code));
+    this.errorEl.hidden = false;
+  }
+  hideError() {
+    this.errorEl.hidden = true;
+    this.viewWrap.classList.remove('stale');
+  }
+
+  // ---- flame view -------------------------------------------------------
+
+  async loadFlame() {
+    const params = this.filterParams();
+    const key = JSON.stringify(params);
+    if (!this.flame || this.flame.key !== key) {
+      const timing = {};
+      const data = await this.fetchOnce('flame', key, (signal) => api.flamegraph(this.id, params, signal, timing));
+      if (!data) return;
+      if (this.flame && this.flame.key === key) return; // another caller built it meanwhile
+      const t0 = timing.received || performance.now();
+      let model;
+      try {
+        model = new FlameModel(data);
+      } catch (e) {
+        this.showError(e);
+        return;
+      }
+      const unit = data.sample_type ? data.sample_type.unit : this.currentUnit();
+      this.flame = { key, model, unit };
+      this.searchKey = null;
+      this.fg.setData(model, unit, this.resolveZoom(model));
+      this.fg.canvas.dataset.firstDrawMs = (performance.now() - t0).toFixed(1);
+      this.fillFnList(model.names);
+      if (this.us.state.view !== 'flame') return;
+    }
+    const model = this.flame.model;
+    this.fg.setZoom(this.resolveZoom(model));
+    this.applySearch();
+    this.renderCrumbs();
+  }
+
+  /** The node of the zoom path in the URL (the deepest one that exists). */
+  resolveZoom(model) {
+    const z = this.us.state.zoom;
+    if (!z) return 0;
+    return model.findPath(splitPath(z)).node;
+  }
+
+  zoomTo(node) {
+    const model = this.flame && this.flame.model;
+    if (!model) return;
+    this.set({ zoom: joinPath(model.pathOf(node)) }, { push: true });
+  }
+
+  renderCrumbs() {
+    const model = this.flame && this.flame.model;
+    if (!model) return;
+    const path = model.ancestry(this.fg.zoom);
+    const items = [];
+    path.forEach((node, i) => {
+      if (i) items.push(h('span', { class: 'crumb-sep', 'aria-hidden': 'true' }, '›'));
+      const last = i === path.length - 1;
+      const label = i === 0 ? 'all' : model.nameOf(node);
+      items.push(h('button', { class: 'crumb' + (last ? ' current' : ''), type: 'button', 'aria-current': last ? 'true' : null, title: i === 0 ? 'Show the whole profile (Esc)' : label, onclick: () => this.zoomTo(node) }, label));
+    });
+    const z = this.fg.zoom;
+    const info = h('span', { class: 'crumb-info' }, z ? `${formatValue(model.total[z], this.flame.unit)} · ${formatPercent(model.total[z], model.rootTotal)} of all` : `${formatValue(model.rootTotal, this.flame.unit)} total · ${formatInt(model.n)} nodes`);
+    replace(this.crumbs, h('div', { class: 'crumb-list' }, items), info);
+    this.crumbs.dataset.depth = String(path.length - 1);
+    const list = this.crumbs.firstChild;
+    list.scrollLeft = list.scrollWidth;
+  }
+
+  matcher() {
+    const s = this.us.state;
+    return makeMatcher(s.search, s.re === '1');
+  }
+
+  applySearch() {
+    const model = this.flame && this.flame.model;
+    if (!model) return;
+    const s = this.us.state;
+    const key = s.search + '\u0000' + s.re;
+    if (key === this.searchKey) return;
+    this.searchKey = key;
+    const m = this.matcher();
+    this.searchIn.classList.toggle('invalid', !!m.error);
+    if (m.error) {
+      this.matchInfo.textContent = m.error;
+      this.matchInfo.dataset.matches = '0';
+      this.fg.setHits(null);
+      return;
+    }
+    if (!m.test) {
+      this.matchInfo.textContent = '';
+      delete this.matchInfo.dataset.matches;
+      this.fg.setHits(null);
+      return;
+    }
+    const r = model.search(m.test);
+    this.fg.setHits(r.hit);
+    this.matchInfo.dataset.matches = String(r.count);
+    this.matchInfo.dataset.share = formatPercent(r.value, model.rootTotal);
+    this.matchInfo.textContent = r.count
+      ? `${formatInt(r.count)} frame${r.count === 1 ? '' : 's'} match · ${formatValue(r.value, this.flame.unit)} · ${formatPercent(r.value, model.rootTotal)} of total`
+      : 'no frames match';
+  }
+
+  fillFnList(names) {
+    const max = 3000;
+    replace(this.fnList, names.slice(1, max).map((n) => h('option', { value: n })));
+  }
+
+  // ---- top view ---------------------------------------------------------
+
+  async loadTop() {
+    const s = this.us.state;
+    const params = { ...this.filterParams(), sort: s.sort === 'cum' ? 'cum' : 'flat', limit: TOP_LIMIT };
+    const key = JSON.stringify(params);
+    if (!this.top || this.top.key !== key) {
+      const data = await this.fetchOnce('top', key, (signal) => api.top(this.id, params, signal));
+      if (!data) return;
+      this.top = { key, data };
+    }
+    if (this.us.state.view !== 'top') return;
+    const m = this.matcher();
+    renderTop(this.topView, this.top.data, {
+      sort: s.sort,
+      test: m.test || null,
+      limit: TOP_LIMIT,
+      onSort: (k) => this.set({ sort: k }),
+      onFocus: (fn) => this.set({ focus: '^' + regexEscape(fn) + '$', view: 'flame', zoom: '' }, { push: true }),
+      onSandwich: (fn) => this.set({ view: 'sandwich', fn }, { push: true }),
+    });
+    this.matchInfo.textContent = m.error || '';
+  }
+
+  // ---- sandwich view ----------------------------------------------------
+
+  async loadSandwich() {
+    const fn = this.us.state.fn;
+    if (!fn) {
+      if (this.sandwich) { this.sandwich.destroy(); this.sandwich = null; }
+      replace(this.sandwichBody, h('p', { class: 'empty' },
+        'Pick a function above, or hover a frame in the flame graph and press s, or use ⇅ in the Top table.'));
+      if (!this.flame) this.loadNamesForPicker();
+      return;
+    }
+    const params = { ...this.filterParams(), function: fn };
+    const key = JSON.stringify(params);
+    if (!this.sandwichData || this.sandwichData.key !== key) {
+      const data = await this.fetchOnce('sandwich', key, (signal) => api.sandwich(this.id, params, signal));
+      if (!data) return;
+      this.sandwichData = { key, data };
+    }
+    if (this.us.state.view !== 'sandwich') return;
+    if (!this.sandwich) this.sandwich = new SandwichView(this.sandwichBody, { onPick: (name) => this.set({ fn: name }, { push: true }) });
+    if (this.sandwich.shown !== this.sandwichData.key) {
+      this.sandwich.setData(this.sandwichData.data);
+      this.sandwich.shown = this.sandwichData.key;
+    }
+  }
+
+  async loadNamesForPicker() {
+    const params = { ...this.filterParams(), sort: 'flat', limit: TOP_LIMIT };
+    try {
+      const d = await api.top(this.id, params);
+      if (!this.flame) replace(this.fnList, (d.rows || []).map((r) => h('option', { value: String(r.function) })));
+    } catch (_) { /* the picker still takes typed names */ }
+  }
+
+  // ---- labels view ------------------------------------------------------
+
+  renderLabelsView() {
+    if (!this.tags || this.tags.key !== this.us.state.sample_type) {
+      replace(this.labelsView, h('p', { class: 'empty' }, 'Loading labels…'));
+      return;
+    }
+    const tf = parseTagExpr(this.us.state.tagfocus);
+    renderLabels(this.labelsView, this.tags.data, {
+      unit: this.currentUnit(),
+      active: tf ? tf.key + '\u0000' + tf.value : '',
+      onPick: (key, value) => this.set({ tagfocus: tagExpr(key, value, this.isNumericTag(key)), view: 'flame', zoom: '' }, { push: true }),
+    });
+  }
+
+  // ---- actions ----------------------------------------------------------
+
+  toggleOrientation() {
+    this.set({ orient: this.us.state.orient === 'flame' ? 'icicle' : 'flame' });
+  }
+
+  resetView() {
+    clearTimeout(this.searchTimer);
+    this.searchPending = null;
+    this.searchIn.value = '';
+    this.set({ zoom: '', search: '' }, { push: true });
+  }
+
+  async copyLink() {
+    const ok = await copyText(location.href);
+    toast(ok ? 'Link copied: it reopens this exact view.' : 'Could not copy; the address bar has the link.', ok ? 'info' : 'error');
+  }
+
+  handleKey(ev) {
+    if (ev.defaultPrevented) return;
+    const typing = isTyping(ev);
+    if ((ev.ctrlKey || ev.metaKey) && !ev.altKey && (ev.key === 'f' || ev.key === 'F')) {
+      ev.preventDefault();
+      this.focusSearch();
+      return;
+    }
+    if (ev.key === 'Escape') {
+      if (typing) { ev.target.blur(); return; }
+      if (this.us.state.zoom) this.set({ zoom: '' }, { push: true });
+      return;
+    }
+    if (typing || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (ev.key === '/') { ev.preventDefault(); this.focusSearch(); }
+    else if (ev.key === 'r') this.resetView();
+    else if (ev.key === 'o') this.toggleOrientation();
+    else if (ev.key === 's' && this.us.state.view === 'flame') {
+      const node = this.fg.hoveredNode();
+      if (node > 0) this.set({ view: 'sandwich', fn: this.flame.model.nameOf(node) }, { push: true });
+    }
+  }
+
+  focusSearch() {
+    this.searchIn.focus();
+    this.searchIn.select();
+  }
+}
+
+/**
+ * tagfocus/tagignore value that selects exactly one label value: KEY=^VALUE$
+ * with VALUE regex-escaped; numeric labels use pprof's KEY=VALUE form.
+ */
+export function tagExpr(key, value, numeric = false) {
+  return numeric ? `${key}=${value}` : `${key}=^${regexEscape(value)}$`;
+}
+
+/** Inverse of tagExpr for highlighting; null if the value is not of that form. */
+function parseTagExpr(s) {
+  const eq = s.indexOf('=');
+  if (eq < 0) return null;
+  const key = s.slice(0, eq);
+  const re = s.slice(eq + 1);
+  if (!re.startsWith('^') || !re.endsWith('$')) return { key, value: re };
+  return { key, value: re.slice(1, -1).replace(/\\(.)/g, '$1') };
+}

@@ -1,0 +1,65 @@
+// top.js: the "top" table (flat, flat%, cum, cum%), like `go tool pprof -top`.
+
+import { h, replace } from '../dom.js';
+import { formatValue, formatPercent, formatInt } from '../format.js';
+
+const COLS = [
+  { key: 'flat', label: 'Flat', num: true },
+  { key: 'flatp', label: 'Flat %', num: true, sortAs: 'flat' },
+  { key: 'cum', label: 'Cum', num: true },
+  { key: 'cump', label: 'Cum %', num: true, sortAs: 'cum' },
+  { key: 'name', label: 'Function', num: false },
+];
+
+/**
+ * @param {HTMLElement} el
+ * @param {{total:number, rows:{function:string, flat:number, cum:number}[], sample_type:{unit:string}}} data
+ * @param {{sort:string, test:((s:string)=>boolean)|null, limit:number,
+ *          onSort:(k:string)=>void, onFocus:(fn:string)=>void, onSandwich:(fn:string)=>void}} o
+ */
+export function renderTop(el, data, o) {
+  const unit = data.sample_type ? data.sample_type.unit : '';
+  const total = data.total || 0;
+  let rows = Array.isArray(data.rows) ? data.rows.slice() : [];
+  const all = rows.length;
+  if (o.test) rows = rows.filter((r) => o.test(String(r.function)));
+  const sort = o.sort === 'cum' || o.sort === 'name' ? o.sort : 'flat';
+  if (sort === 'name') rows.sort((a, b) => String(a.function).localeCompare(String(b.function)));
+  else rows.sort((a, b) => (b[sort] - a[sort]) || String(a.function).localeCompare(String(b.function)));
+
+  const head = h('tr', null, COLS.map((c) => {
+    const key = c.sortAs || c.key;
+    const active = key === sort && !c.sortAs;
+    return h('th', { class: (c.num ? 'num' : 'fn') + (active ? ' sorted' : ''), scope: 'col', 'aria-sort': active ? (c.num ? 'descending' : 'ascending') : null },
+      h('button', { class: 'th-sort', type: 'button', title: `Sort by ${c.label.toLowerCase()}`, onclick: () => o.onSort(key) },
+        c.label, active ? (c.num ? ' ▾' : ' ▴') : ''));
+  }), h('th', { class: 'act' }, h('span', { class: 'sr-only' }, 'Actions')));
+
+  const body = h('tbody');
+  for (const r of rows) {
+    const fn = String(r.function);
+    body.appendChild(h('tr', null,
+      h('td', { class: 'num' }, formatValue(r.flat, unit)),
+      h('td', { class: 'num pct' }, pctCell(r.flat, total)),
+      h('td', { class: 'num' }, formatValue(r.cum, unit)),
+      h('td', { class: 'num pct' }, pctCell(r.cum, total)),
+      h('td', { class: 'fn' }, h('button', { class: 'link fn-focus', type: 'button', title: 'Focus the flame graph on this function', onclick: () => o.onFocus(fn) }, fn)),
+      h('td', { class: 'act' }, h('button', { class: 'icon-btn', type: 'button', title: 'Callers and callees of this function', 'aria-label': 'Callers and callees', onclick: () => o.onSandwich(fn) }, '⇅')),
+    ));
+  }
+  const note = o.test
+    ? `${formatInt(rows.length)} of ${formatInt(all)} functions match the search`
+    : `${formatInt(all)} functions${all >= o.limit ? ` (the top ${formatInt(o.limit)})` : ''} · total ${formatValue(total, unit)}`;
+  replace(el,
+    h('p', { class: 'table-note' }, note),
+    h('div', { class: 'table-wrap' },
+      h('table', { class: 'data top-table' }, h('thead', null, head), body)),
+    rows.length ? null : h('p', { class: 'empty' }, 'No functions to show.'));
+}
+
+function pctCell(v, total) {
+  const p = total ? Math.max(0, Math.min(1, v / total)) : 0;
+  const bar = h('span', { class: 'pct-bar' });
+  bar.style.width = (p * 100).toFixed(1) + '%';
+  return [h('span', { class: 'pct-track' }, bar), h('span', { class: 'pct-text' }, formatPercent(v, total))];
+}
