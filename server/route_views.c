@@ -116,6 +116,9 @@ enum MHD_Result route_views(struct req *r, const struct path *p)
 	}
 	if (long_arg(r, "limit", 0, 0, 100000000, &limit) < 0)
 		return reply_error(r, 400, "bad_request", "limit must be a non-negative integer");
+	long max_values = 0;
+	if (long_arg(r, "max_values", 0, 0, 100000000, &max_values) < 0)
+		return reply_error(r, 400, "bad_request", "max_values must be a non-negative integer");
 	if (long_arg(r, "max_nodes", FDX_DEFAULT_MAX_NODES, 0, 100000000, &max_nodes) < 0)
 		return reply_error(r, 400, "bad_request", "max_nodes must be a non-negative integer");
 	const char *function = req_arg(r, "function");
@@ -150,7 +153,7 @@ enum MHD_Result route_views(struct req *r, const struct path *p)
 	else if (flame)
 		view_flame_json(&v, max_nodes, &j);
 	else if (tags)
-		view_tags_json(&v, &j);
+		view_tags_json(&v, max_values, &j);
 	else
 		rc = view_sandwich_json(&v, function, max_nodes, &j);
 	view_release(&v);

@@ -892,7 +892,7 @@ static int cmp_tagkey(const void *a, const void *b, void *arg)
 
 /* Totals per label value over the kept samples, as go tool pprof -tags:
  * a sample adds its value once per label value it carries. */
-void view_tags_json(const struct view *v, struct json *j)
+void view_tags_json(const struct view *v, long max_values, struct json *j)
 {
 	const struct prof *p = v->p;
 	uint32_t *units = filter_num_units(p);
@@ -978,9 +978,11 @@ emit:
 		}
 		json_key(j, "total");
 		json_int(j, ktot);
+		json_key(j, "n_values");
+		json_uint(j, e - i);
 		json_key(j, "values");
 		json_arr_begin(j);
-		for (size_t k = i; k < e; k++) {
+		for (size_t k = i; k < e && (max_values <= 0 || k - i < (size_t)max_values); k++) {
 			json_obj_begin(j);
 			json_key(j, "value");
 			json_str(j, vals[k].text);

@@ -53,7 +53,9 @@ void view_top_json(const struct view *v, bool by_cum, long limit, struct json *j
 void view_flame_json(const struct view *v, long max_nodes, struct json *j);
 /* 0, 1 if the function is not in the view, -1 out of memory. */
 int view_sandwich_json(const struct view *v, const char *function, long max_nodes, struct json *j);
-void view_tags_json(const struct view *v, struct json *j);
+/* max_values > 0 keeps that many values per key (largest first); every
+ * key also reports n_values, its number of distinct values. */
+void view_tags_json(const struct view *v, long max_values, struct json *j);
 
 /* Shared output helper: {"type","unit"} of sample type t. */
 void json_sample_type(struct json *j, const struct prof *p, int t);
