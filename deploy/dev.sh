@@ -98,7 +98,7 @@ check)
 	fi
 
 	log "API tests (pytest, against go tool pprof; server built with ASan+UBSan)"
-	if python3 -m pytest -q -p no:cacheprovider tests/api 2>&1 | tee /tmp/flamedex-api.log; then :; else status=1; fi
+	if /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/api $(ls -d tests/leaks 2>/dev/null) 2>&1 | tee /tmp/flamedex-api.log; then :; else status=1; fi
 	line=$(grep -E '[0-9]+ (passed|failed)' /tmp/flamedex-api.log | tail -1 || true)
 	n=$(echo "$line" | grep -o '[0-9]* passed' | grep -o '[0-9]*' || true); passed=$((passed + ${n:-0}))
 	n=$(echo "$line" | grep -o '[0-9]* failed' | grep -o '[0-9]*' || true); failed=$((failed + ${n:-0}))

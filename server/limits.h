@@ -12,8 +12,10 @@
 /* default: largest request body accepted. 64 MiB holds the largest real
  * profiles we have seen (~3 MiB gzipped) twenty times over. */
 #define FDX_DEFAULT_MAX_BODY        (64u * 1024 * 1024)
-/* default: largest inflated profile. Zip bombs stop here, not in RAM. */
-#define FDX_DEFAULT_MAX_INFLATED    (512u * 1024 * 1024)
+/* default: largest inflated profile. Zip bombs stop here, not in RAM.
+ * The largest real profile we have inflates to 14 MiB; 128 MiB is nine
+ * times that, and bounds what one hostile upload can make us hold. */
+#define FDX_DEFAULT_MAX_INFLATED    (128u * 1024 * 1024)
 /* default: bytes of decoded profiles kept in the in-memory cache. */
 #define FDX_DEFAULT_CACHE_BYTES     (512u * 1024 * 1024)
 /* default: simultaneous connections (each has a thread). */

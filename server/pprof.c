@@ -151,19 +151,21 @@ const char *pprof_sniff_format(const uint8_t *d, size_t n)
 		return "goroutine text profile (debug=1)";
 	if (starts(d, n, "goroutine ") && n > 10 && d[10] >= '0' && d[10] <= '9')
 		return "goroutine dump (debug=2)";
+	if (starts(d, n, "--- threadz") || starts(d, n, "--- thread"))
+		return "legacy text thread profile";
 	if (starts(d, n, "threadcreate profile:"))
 		return "legacy text threadcreate profile";
 	if (starts(d, n, "--- heapz") || starts(d, n, "--- heap"))
 		return "legacy text heap profile";
 	if (n >= 16) {
 		/* Legacy binary CPU profile: header words 0, 3, 0 (32- or 64-bit). */
-		uint64_t w[3];
-		memcpy(w, d, sizeof(w) <= n ? sizeof(w) : 0);
-		if (n >= 24 && w[0] == 0 && w[1] == 3 && w[2] == 0)
-			return "legacy binary CPU profile";
-		uint32_t v[3];
-		memcpy(v, d, sizeof(v));
-		if (v[0] == 0 && v[1] == 3 && v[2] == 0)
+		/* Legacy binary CPU profile: header words 0 (count) and 3 (header
+		 * length), 64- or 32-bit, either byte order. */
+		static const uint8_t le64[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0 };
+		static const uint8_t be64[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3 };
+		static const uint8_t le32[8] = { 0, 0, 0, 0, 3, 0, 0, 0 };
+		static const uint8_t be32[8] = { 0, 0, 0, 0, 0, 0, 0, 3 };
+		if (!memcmp(d, le64, 16) || !memcmp(d, be64, 16) || !memcmp(d, le32, 8) || !memcmp(d, be32, 8))
 			return "legacy binary CPU profile";
 	}
 	if (n && (*d == '{' || *d == '['))
@@ -919,6 +921,8 @@ static int read_sample(struct dec *d, struct sample_ctx *s, const struct fld *f,
 	uint32_t ls = intern_labelset(d, s->lab, s->nlab);
 	if (ls == PROF_NONE)
 		FAIL(d, 500, "internal", "out of memory");
+	/* Samples with the same stack and labels are summed, as pprof's Merge
+	 * does on load (so with mixed signs, totals agree with pprof too). */
 	int ins;
 	uint32_t *slot = u64map_put(&d->sample_ids, (uint64_t)node << 32 | ls, &ins);
 	if (!slot)

@@ -403,7 +403,7 @@ int view_build(const struct prof *p, const struct view_opts *o, bool with_tags, 
 			selfv[node] += val;
 			absv[node] += av;
 		}
-		if (with_tags) {
+		if (with_tags && node != 0) { /* pprof -tags leaves out samples without a stack */
 			v->ls_sum[ls] += val;
 			v->ls_seen[ls] = true;
 		}

@@ -1,0 +1,108 @@
+"""Profile collection endpoints: list, metadata, labels, multipart, delete,
+healthz and error shapes not covered elsewhere."""
+
+
+import checks
+import pb
+from client import multipart
+
+
+def _profile(tag, n=1):
+    return pb.simple_profile({("main.main", "main.%s" % tag): [n, n * 10],
+                              ("main.main", "main.%s" % tag, "main.leaf"): [1, 5]})
+
+
+def test_healthz(client):
+    r = client.get("/healthz")
+    assert r.status == 200 and r.body.strip() == b"ok"
+
+
+def test_multipart_upload_equals_octet_stream(client):
+    data = _profile("multipart")
+    body, ctype = multipart("file", "cpu.pb.gz", data)
+    r = client.upload(body, content_type=ctype)
+    assert r.status == 201, r
+    meta = r.json()
+    raw = client.get("/api/v1/profiles/%s/raw" % meta["id"])
+    assert raw.status == 200 and raw.body == data
+    plain = client.upload_ok(data)
+    a = client.get_json("/api/v1/profiles/%s/top" % meta["id"], {"limit": 0})
+    b = client.get_json("/api/v1/profiles/%s/top" % plain["id"], {"limit": 0})
+    assert a["total"] == b["total"] and checks.server_top_rows(a) == checks.server_top_rows(b)
+
+
+def test_multipart_without_file_field(client):
+    before = client.list_total()
+    body, ctype = multipart("notfile", "cpu.pb.gz", _profile("nofield"))
+    r = client.upload(body, content_type=ctype)
+    assert 400 <= r.status < 500, r
+    r.error_code()
+    assert client.list_total() == before
+
+
+def test_name_and_labels(client):
+    meta = client.upload_ok(_profile("labels"), {"name": "checkout cpu",
+                                                 "labels": "service:checkout,zone:eu-1"})
+    assert meta["name"] == "checkout cpu"
+    assert meta["labels"] == {"service": "checkout", "zone": "eu-1"}
+    listed = client.get_json("/api/v1/profiles", {"label": "service:checkout"})
+    ids = [p["id"] for p in listed["profiles"]]
+    assert meta["id"] in ids
+    assert all(p["labels"].get("service") == "checkout" for p in listed["profiles"])
+    assert listed["total"] == len(listed["profiles"]) or listed["total"] >= len(ids)
+    none = client.get_json("/api/v1/profiles", {"label": "service:no-such-service"})
+    assert none["total"] == 0 and none["profiles"] == []
+
+
+def test_list_newest_first_and_paging(client):
+    ids = [client.upload_ok(_profile("page%d" % i, i + 1))["id"] for i in range(5)]
+    j = client.get_json("/api/v1/profiles", {"limit": 5})
+    assert [p["id"] for p in j["profiles"]] == ids[::-1], "newest first"
+    total = j["total"]
+    assert checks.is_int(total) and total >= 5
+    j2 = client.get_json("/api/v1/profiles", {"limit": 2, "offset": 1})
+    assert [p["id"] for p in j2["profiles"]] == ids[::-1][1:3]
+    assert j2["total"] == total
+
+
+def test_list_by_type(client, generated_profiles):
+    with open(generated_profiles["gen/goroutine"], "rb") as f:
+        meta = client.upload_ok(f.read())
+    j = client.get_json("/api/v1/profiles", {"type": "goroutine", "limit": 1000})
+    assert meta["id"] in [p["id"] for p in j["profiles"]]
+    for p in j["profiles"]:
+        assert "goroutine" in [st["type"] for st in p["sample_types"]]
+
+
+def test_delete(client):
+    meta = client.upload_ok(_profile("delete"))
+    before = client.list_total()
+    r = client.request("DELETE", "/api/v1/profiles/" + meta["id"])
+    assert r.status == 204, r
+    assert client.list_total() == before - 1
+    for suffix in ("", "/top", "/flamegraph", "/tags", "/raw"):
+        r = client.get("/api/v1/profiles/%s%s" % (meta["id"], suffix))
+        assert r.status == 404 and r.error_code() == "not_found", (suffix, r)
+    r = client.request("DELETE", "/api/v1/profiles/" + meta["id"])
+    assert r.status == 404 and r.error_code() == "not_found"
+
+
+def test_ids_are_unique_for_identical_uploads(client):
+    data = _profile("same")
+    a = client.upload_ok(data)["id"]
+    b = client.upload_ok(data)["id"]
+    assert a != b
+    assert checks.ID_RE.match(a) and checks.ID_RE.match(b)
+
+
+def test_zero_sample_profile(client):
+    b = pb.Builder()
+    b.sample_type("samples", "count").sample_type("cpu", "nanoseconds")
+    data = b.encode(gzipped=True)
+    meta = client.upload_ok(data)
+    j = client.get_json("/api/v1/profiles/%s/top" % meta["id"], {"limit": 0})
+    assert j["total"] == 0 and j["rows"] == []
+    fg = client.get_json("/api/v1/profiles/%s/flamegraph" % meta["id"])
+    t = checks.Tree(fg)
+    t.check_sums()
+    assert t.nodes[0][3] == 0 and len(t.nodes) == 1
