@@ -94,6 +94,7 @@ char *buf_detach(struct buf *b, size_t *len)
 		buf_release(b);
 		return NULL;
 	}
+	b->data[b->len] = '\0';
 	char *p = b->data;
 	if (len)
 		*len = b->len;

@@ -81,7 +81,7 @@ int codec_encode(const struct prof *p, struct buf *out)
 		buf_add_uvarint(&b, p->samples[i].node);
 		buf_add_uvarint(&b, p->samples[i].labelset);
 		for (uint32_t t = 0; t < p->n_types; t++)
-			buf_add_uvarint(&b, (uint64_t)p->values[(size_t)i * p->n_types + t]);
+			buf_add_svarint(&b, p->values[(size_t)i * p->n_types + t]);
 	}
 	if (b.oom) {
 		buf_release(&b);
@@ -293,11 +293,8 @@ struct prof *codec_decode(const uint8_t *data, size_t n)
 		p->samples[i].node = (uint32_t)get(&r);
 		p->samples[i].labelset = (uint32_t)get(&r);
 		CHECK(p->samples[i].node < p->n_nodes && p->samples[i].labelset < p->n_labelsets);
-		for (uint32_t t = 0; t < p->n_types; t++) {
-			uint64_t v = get(&r);
-			CHECK(v <= INT64_MAX);
-			p->values[(size_t)i * p->n_types + t] = (int64_t)v;
-		}
+		for (uint32_t t = 0; t < p->n_types; t++)
+			p->values[(size_t)i * p->n_types + t] = sget(&r);
 	}
 	CHECK(r.p == r.end);
 	free(u);

@@ -117,7 +117,7 @@ static const struct unit *sniff_unit(const struct unit_type *ut, const char *u)
 
 double measure_scale(int64_t value, const char *from, const char *to, const char **out_unit)
 {
-	if (value < 0 && -value > 0) {
+	if (value < 0 && value != INT64_MIN) { /* pprof: -value > 0 */
 		double v = measure_scale(-value, from, to, out_unit);
 		return -v;
 	}

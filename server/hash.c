@@ -32,6 +32,7 @@ int u64map_init(struct u64map *m, size_t hint)
 {
 	m->cap = hint * 4 / 3 + 16;
 	m->len = 0;
+	m->has_max = 0;
 	m->slots = malloc(m->cap * sizeof(*m->slots));
 	if (!m->slots) {
 		m->cap = 0;
@@ -63,6 +64,8 @@ static int u64map_rehash(struct u64map *m)
 		n.slots[j] = m->slots[i];
 	}
 	n.len = m->len;
+	n.has_max = m->has_max;
+	n.max_val = m->max_val;
 	u64map_release(m);
 	*m = n;
 	return 0;
@@ -70,6 +73,11 @@ static int u64map_rehash(struct u64map *m)
 
 uint32_t *u64map_put(struct u64map *m, uint64_t key, int *inserted)
 {
+	if (key == EMPTY) {
+		*inserted = !m->has_max;
+		m->has_max = 1;
+		return &m->max_val;
+	}
 	if ((m->len + 1) * 4 > m->cap * 3 && u64map_rehash(m) < 0)
 		return NULL;
 	size_t j = slot_of(hash_mix64(key), m->cap);
@@ -93,6 +101,8 @@ uint32_t *u64map_put(struct u64map *m, uint64_t key, int *inserted)
 
 uint32_t *u64map_get(const struct u64map *m, uint64_t key)
 {
+	if (key == EMPTY)
+		return m->has_max ? (uint32_t *)&m->max_val : NULL;
 	if (!m->cap)
 		return NULL;
 	size_t j = slot_of(hash_mix64(key), m->cap);

@@ -1,7 +1,7 @@
 /*
  * hash.h: open-addressing hash tables used while decoding and querying.
  *
- * u64map: uint64 key -> uint32 value (keys are never UINT64_MAX).
+ * u64map: uint64 key -> uint32 value (any key).
  * strmap: interns byte strings -> dense uint32 ids; the strings are not
  *         copied, the caller keeps them alive as long as the map.
  */
@@ -22,6 +22,9 @@ struct u64map {
 	struct u64slot *slots;
 	size_t cap;
 	size_t len;
+	/* UINT64_MAX marks empty slots, so that one key lives here */
+	int has_max;
+	uint32_t max_val;
 };
 
 int u64map_init(struct u64map *m, size_t hint);

@@ -308,6 +308,7 @@ static int parse_debug2(struct writer *w, const char *data, size_t len, struct p
 			lab[nlab++] = (struct wlabel){ k_goid, 0, strtoll(s + 10, NULL, 10), 0 };
 			/* reason, then ", N minutes", ", locked to thread" */
 			const char *r = lb + 1, *re = rb;
+			bool have_min = false;
 			const char *comma = memchr(r, ',', (size_t)(re - r));
 			size_t rl = comma ? (size_t)(comma - r) : (size_t)(re - r);
 			lab[nlab++] = (struct wlabel){ k_state, w_str(w, r, rl), 0, 0 };
@@ -318,8 +319,12 @@ static int parse_debug2(struct writer *w, const char *data, size_t len, struct p
 				if (t < re && isdigit((unsigned char)*t)) {
 					char *e;
 					long long m = strtoll(t, &e, 10);
-					if (e < re && !strncmp(e, " minute", 7))
+					/* one minutes label at most; lab has room for it
+					 * and created_by */
+					if (e < re && !strncmp(e, " minute", 7) && !have_min) {
 						lab[nlab++] = (struct wlabel){ k_min, 0, m, u_min };
+						have_min = true;
+					}
 				}
 				c = memchr(t, ',', (size_t)(re - t));
 			}
