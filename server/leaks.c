@@ -113,7 +113,7 @@ static bool infra(const char *f, bool heap)
 /* ---- candidates --------------------------------------------------------------- */
 
 struct cand {
-	char *site, *entry, *func, *file;
+	char *site, *entry, *func, *file, *created_by;
 	const struct wait_kind *wk;
 	char wait_reason[64];
 	int64_t line;
@@ -195,6 +195,7 @@ static void set_release(struct set *s)
 		struct cand *c = &s->c[i];
 		free(c->site);
 		free(c->entry);
+		free(c->created_by);
 		free(c->func);
 		free(c->file);
 		free(c->counts);
@@ -241,7 +242,8 @@ static const struct prof_label *find_label(const struct prof *p, uint32_t ls, co
 }
 
 /* Fold one snapshot into the candidate set. */
-static int add_snapshot(struct set *s, const struct leak_snap *sn, int si, bool heap, double *total)
+static int add_snapshot(struct set *s, const struct leak_snap *sn, int si, bool heap, double *total,
+                        double *max_goid)
 {
 	const struct prof *p = sn->p;
 	uint32_t *fr = malloc(MAX_FRAMES * sizeof(uint32_t));
@@ -286,7 +288,7 @@ static int add_snapshot(struct set *s, const struct leak_snap *sn, int si, bool 
 		const struct prof_label *state = heap ? NULL : find_label(p, ls, "state");
 		if (!heap)
 			wk = state ? kind_from_reason(prof_str(p, state->str), p, fr, n) : kind_from_frames(p, fr, n);
-		char sitebuf[1200], key[1400];
+		char sitebuf[1200], key[1600];
 		const char *fname = "<no stack>", *file = "";
 		int64_t line = 0;
 		if (site >= 0) {
@@ -299,7 +301,19 @@ static int add_snapshot(struct set *s, const struct leak_snap *sn, int si, bool 
 			snprintf(sitebuf, sizeof(sitebuf), "%.900s (%.200s:%lld)", fname, base_name(file), (long long)line);
 		else
 			snprintf(sitebuf, sizeof(sitebuf), "%.900s", fname);
-		snprintf(key, sizeof(key), "%s|%s", sitebuf, wk ? wk->name : "heap");
+		/* entry: the goroutine's root function (the same in proto
+		 * profiles and text dumps); part of the key, so one site reached
+		 * from two entry points (a server's and a client's reads, say)
+		 * gives two candidates */
+		const char *entry = "";
+		for (int k = n - 1; k >= 0; k--) {
+			const char *f = prof_str(p, p->frames[fr[k]].key);
+			if (strcmp(f, "runtime.goexit") && strcmp(f, "runtime.main")) {
+				entry = f;
+				break;
+			}
+		}
+		snprintf(key, sizeof(key), "%s|%s|%.300s", sitebuf, wk ? wk->name : "heap", entry);
 		struct cand *c = get_cand(s, key);
 		if (!c) {
 			free(fr);
@@ -313,21 +327,11 @@ static int add_snapshot(struct set *s, const struct leak_snap *sn, int si, bool 
 			c->wk = wk;
 			if (state)
 				snprintf(c->wait_reason, sizeof(c->wait_reason), "%s", prof_str(p, state->str));
-			/* entry: who started the goroutine */
+			c->entry = dupn(entry, strlen(entry));
+			/* text dumps also say who created the goroutine */
 			const struct prof_label *cb = heap ? NULL : find_label(p, ls, "created_by");
-			const char *entry = NULL;
-			if (cb && cb->str != PROF_NONE) {
-				entry = prof_str(p, cb->str);
-			} else {
-				for (int k = n - 1; k >= 0; k--) {
-					const char *f = prof_str(p, p->frames[fr[k]].key);
-					if (strcmp(f, "runtime.goexit") && strcmp(f, "runtime.main")) {
-						entry = f;
-						break;
-					}
-				}
-			}
-			c->entry = dupn(entry ? entry : "", entry ? strlen(entry) : 0);
+			if (cb && cb->str != PROF_NONE)
+				c->created_by = dupn(prof_str(p, cb->str), prof_strlen(p, cb->str));
 			for (int k = 0; k < n && c->nstack < MAX_STACK_OUT; k++) {
 				const char *f = prof_str(p, p->frames[fr[k]].key);
 				c->stack[c->nstack++] = dupn(f, strlen(f));
@@ -343,6 +347,8 @@ static int add_snapshot(struct set *s, const struct leak_snap *sn, int si, bool 
 			if (mins && mins->num > c->max_minutes)
 				c->max_minutes = mins->num;
 			if (gid) {
+				if ((double)gid->num > *max_goid)
+					*max_goid = (double)gid->num;
 				if (!c->have_goids) {
 					if (u64map_init(&c->goids, 64) < 0) {
 						free(fr);
@@ -430,6 +436,23 @@ static void judge(struct cand *c, const double *t, const double *tot, int n, int
                   const struct leak_opts *o, bool text)
 {
 	double *y = c->counts;
+	/* A site that rose, fell sharply and rises again: a leak reset by a
+	 * restart the totals did not show. Judge the trend after the reset. */
+	bool reset = false;
+	if (!heap) {
+		int j = -1;
+		for (int i = seg + 1; i < n; i++)
+			if (y[i] <= 0.5 * y[i - 1] && y[i - 1] - y[i] >= 3)
+				j = i;
+		if (j > 0 && j - seg >= 3 && n - j >= 3) {
+			double tau0, p0;
+			mann_kendall(y, seg, j, &tau0, &p0);
+			if (tau0 >= 0.6 && y[j - 1] > y[seg]) {
+				seg = j;
+				reset = true;
+			}
+		}
+	}
 	int m = n - seg;
 	double now = y[n - 1];
 	double w = heap ? 1.0 : c->wk->weight;
@@ -534,7 +557,9 @@ static void judge(struct cand *c, const double *t, const double *tot, int n, int
 	}
 	if (seg > 0) {
 		size_t l = strlen(c->reason);
-		snprintf(c->reason + l, sizeof(c->reason) - l, "; trend measured after a restart at snapshot %d", seg + 1);
+		snprintf(c->reason + l, sizeof(c->reason) - l, reset
+		         ? "; it had risen before, fell at snapshot %d (a restart?) and rises again"
+		         : "; trend measured after a restart at snapshot %d", seg + 1);
 	}
 }
 
@@ -570,19 +595,36 @@ int leaks_json(const struct leak_snap *snaps, int n, const struct leak_opts *o, 
 	memset(&s, 0, sizeof(s));
 	s.nsnap = n;
 	double *t = calloc((size_t)n, sizeof(double)), *tot = calloc((size_t)n, sizeof(double));
+	double *goid = calloc((size_t)n, sizeof(double));
 	int rc = -1;
-	if (!t || !tot || strmap_init(&s.map, 256) < 0)
+	if (!t || !tot || !goid || strmap_init(&s.map, 256) < 0)
 		goto out;
 	for (int i = 0; i < n; i++) {
 		t[i] = (double)(snaps[i].time_ns - snaps[0].time_ns) / 1e9;
-		if (add_snapshot(&s, &snaps[i], i, heap, &tot[i]) < 0)
+		if (add_snapshot(&s, &snaps[i], i, heap, &tot[i], &goid[i]) < 0)
 			goto out;
 	}
-	/* restarts: the total falls by half (and by something real) */
+	/* Restarts. Goroutine ids only grow within a process, so with text
+	 * dumps a falling maximum id is a restart. Otherwise: the total falls
+	 * by half (and by something real), spread over several sites — one
+	 * site emptying alone is a burst draining, not a restart. */
 	int seg = 0;
 	for (int i = 1; i < n; i++) {
+		if (text) {
+			if (goid[i] > 0 && goid[i - 1] > 0 && goid[i] < goid[i - 1])
+				seg = i;
+			continue;
+		}
 		double drop = tot[i - 1] - tot[i];
-		if (tot[i] < 0.5 * tot[i - 1] && drop >= (heap ? 1048576 : 10))
+		if (!(tot[i] < 0.5 * tot[i - 1] && drop >= (heap ? 1048576 : 10)))
+			continue;
+		double largest = 0;
+		for (int k = 0; k < s.n; k++) {
+			double d = s.c[k].counts[i - 1] - s.c[k].counts[i];
+			if (d > largest)
+				largest = d;
+		}
+		if (largest < 0.8 * drop)
 			seg = i;
 	}
 	for (int i = 0; i < s.n; i++)
@@ -628,6 +670,10 @@ int leaks_json(const struct leak_snap *snaps, int n, const struct leak_opts *o, 
 		json_int(j, c->line);
 		json_key(j, "entry");
 		json_str(j, c->entry);
+		if (c->created_by) {
+			json_key(j, "created_by");
+			json_str(j, c->created_by);
+		}
 		json_key(j, "wait");
 		if (heap)
 			json_null(j);
@@ -688,6 +734,7 @@ int leaks_json(const struct leak_snap *snaps, int n, const struct leak_opts *o, 
 out:
 	free(t);
 	free(tot);
+	free(goid);
 	set_release(&s);
 	return rc;
 }

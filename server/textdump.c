@@ -505,10 +505,13 @@ struct prof *textdump_decode(const uint8_t *data, size_t n, bool debug1, struct 
 	struct writer w;
 	struct buf final = BUF_INIT;
 	struct prof *p = NULL;
-	if (w_init(&w) < 0)
+	/* The parsers use strtoll and friends: give them a terminated copy. */
+	char *text = malloc(n + 1);
+	if (w_init(&w) < 0 || !text)
 		goto oom;
-	int rc = debug1 ? parse_debug1(&w, (const char *)data, n)
-	                : parse_debug2(&w, (const char *)data, n, err);
+	memcpy(text, data, n);
+	text[n] = '\0';
+	int rc = debug1 ? parse_debug1(&w, text, n) : parse_debug2(&w, text, n, err);
 	if (rc < 0) {
 		if (!err->code)
 			goto oom;
@@ -530,6 +533,7 @@ oom:
 	err->code = "internal";
 	snprintf(err->message, sizeof(err->message), "out of memory reading the goroutine dump");
 out:
+	free(text);
 	buf_release(&final);
 	w_release(&w);
 	return p;

@@ -1,0 +1,276 @@
+/*
+ * fuzz_pprof.c: libFuzzer target for the upload path (see README.md).
+ *
+ * pprof_decode with small caps; on success the profile goes through the
+ * stored-blob codec and back, and through every view with default options
+ * and with one filtered option set. Oracles beyond "no sanitizer report":
+ *   - a refused upload has a 400/413/415 status, a code and a message;
+ *   - codec_decode(codec_encode(p)) equals p, array by array;
+ *   - every JSON writer produces valid JSON (tests/unit/jsoncheck.h);
+ *   - unfiltered: the top table's flat values add up to the tree's total
+ *     minus the root's own value, and, without negative values,
+ *     0 <= flat <= cum <= total for every row.
+ * Any violated oracle calls abort(), so libFuzzer saves the input.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "diff.h"
+#include "filter.h"
+#include "json.h"
+#include "jsoncheck.h"
+#include "leaks.h"
+#include "pprof.h"
+#include "prof.h"
+#include "tree.h"
+
+#define MAX_INFLATED (4u * 1024 * 1024)
+
+#define ORACLE(cond, ...)                                                  \
+	do {                                                               \
+		if (!(cond)) {                                             \
+			fprintf(stderr, "oracle failed: %s: ", #cond);     \
+			fprintf(stderr, __VA_ARGS__);                      \
+			fputc('\n', stderr);                               \
+			abort();                                           \
+		}                                                          \
+	} while (0)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static bool has_negative(const struct prof *p)
+{
+	size_t n = (size_t)p->n_samples * p->n_types;
+	for (size_t i = 0; i < n; i++)
+		if (p->values[i] < 0)
+			return true;
+	return false;
+}
+
+#define SAME(field) ORACLE(a->field == b->field, "codec: " #field " differs")
+#define SAME_ARR(field, n) \
+	ORACLE((n) == 0 || memcmp(a->field, b->field, (size_t)(n) * sizeof(*a->field)) == 0, \
+	       "codec: " #field " differs")
+
+static void check_same(const struct prof *a, const struct prof *b)
+{
+	SAME(n_strs);
+	SAME(arena_len);
+	SAME_ARR(arena, a->arena_len);
+	SAME_ARR(str_off, a->n_strs);
+	SAME_ARR(str_len, a->n_strs);
+	SAME(n_types);
+	SAME_ARR(type_type, a->n_types);
+	SAME_ARR(type_unit, a->n_types);
+	SAME(default_type);
+	SAME(period_type);
+	SAME(period_unit);
+	SAME(period);
+	SAME(time_nanos);
+	SAME(duration_nanos);
+	SAME(kind);
+	SAME(orig_samples);
+	SAME(orig_locations);
+	SAME(orig_functions);
+	SAME(n_funcs);
+	SAME_ARR(funcs, a->n_funcs);
+	SAME(n_frames);
+	for (uint32_t i = 0; i < a->n_frames; i++) {
+		SAME(frames[i].func);
+		SAME(frames[i].map_file);
+		SAME(frames[i].key);
+		SAME(frames[i].line);
+	}
+	SAME(n_locs);
+	SAME_ARR(locs, a->n_locs);
+	SAME(n_loc_frames);
+	SAME_ARR(loc_frames, a->n_loc_frames);
+	SAME(n_nodes);
+	SAME_ARR(nodes, a->n_nodes);
+	SAME(n_labels);
+	for (uint32_t i = 0; i < a->n_labels; i++) {
+		SAME(labels[i].key);
+		SAME(labels[i].str);
+		SAME(labels[i].unit);
+		SAME(labels[i].num);
+	}
+	SAME(n_labelsets);
+	SAME_ARR(labelsets, a->n_labelsets);
+	SAME(n_samples);
+	SAME_ARR(samples, a->n_samples);
+	SAME_ARR(values, (size_t)a->n_samples * a->n_types);
+}
+
+static void check_json(struct buf *b, const char *what)
+{
+	ORACLE(!b->oom, "%s: out of memory", what);
+	ORACLE(json_is_valid(b->data, b->len), "%s: invalid JSON: %.300s", what, b->data ? b->data : "(null)");
+	buf_release(b);
+}
+
+/* Every view of p under o; unfiltered adds the arithmetic oracles. */
+static void run_views(const struct prof *p, const struct view_opts *o, bool unfiltered)
+{
+	struct view v;
+	if (view_build(p, o, true, &v) != 0)
+		return;
+	uint32_t n = 0;
+	struct top_row *rows = view_top(&v, &n);
+	if (rows) {
+		if (unfiltered && v.n) {
+			int64_t flat_sum = 0;
+			bool neg = has_negative(p);
+			for (uint32_t i = 0; i < n; i++) {
+				flat_sum += rows[i].flat;
+				if (!neg)
+					ORACLE(rows[i].flat >= 0 && rows[i].flat <= rows[i].cum && rows[i].cum <= v.tot[0],
+					       "row %s: flat %lld cum %lld total %lld", prof_str(p, rows[i].key),
+					       (long long)rows[i].flat, (long long)rows[i].cum, (long long)v.tot[0]);
+			}
+			ORACLE(flat_sum == v.tot[0] - v.self[0], "sum of flat %lld, tree %lld - root %lld",
+			       (long long)flat_sum, (long long)v.tot[0], (long long)v.self[0]);
+			if (!neg)
+				ORACLE(v.total == v.tot[0], "total %lld, tree %lld", (long long)v.total,
+				       (long long)v.tot[0]);
+		}
+		top_sort(p, rows, n, false);
+		top_sort(p, rows, n, true);
+	}
+	struct buf b = BUF_INIT;
+	struct json j;
+
+	json_init(&j, &b);
+	view_top_json(&v, true, 0, &j);
+	check_json(&b, "top");
+	json_init(&j, &b);
+	view_top_json(&v, false, 3, &j);
+	check_json(&b, "top limit");
+	json_init(&j, &b);
+	view_flame_json(&v, 0, &j);
+	check_json(&b, "flame");
+	json_init(&j, &b);
+	view_flame_json(&v, 5, &j);
+	check_json(&b, "flame pruned");
+	json_init(&j, &b);
+	view_tags_json(&v, 0, &j);
+	check_json(&b, "tags");
+	json_init(&j, &b);
+	view_tags_json(&v, 1, &j);
+	check_json(&b, "tags max_values");
+	if (rows && n) {
+		json_init(&j, &b);
+		if (view_sandwich_json(&v, prof_str(p, rows[0].key), 0, &j) == 0)
+			check_json(&b, "sandwich");
+		else
+			buf_release(&b);
+		json_init(&j, &b);
+		if (view_sandwich_json(&v, prof_str(p, rows[n - 1].key), 4, &j) == 0)
+			check_json(&b, "sandwich pruned");
+		else
+			buf_release(&b);
+	}
+	/* The profile against itself. */
+	struct diff_in din;
+	memset(&din, 0, sizeof(din));
+	din.base = &v;
+	din.target = &v;
+	din.max_nodes = 0;
+	din.limit = 10;
+	din.base_n = &v; /* significance test path */
+	din.target_n = &v;
+	/* The diff writers add members to an object the caller opened. */
+	json_init(&j, &b);
+	json_obj_begin(&j);
+	int rc = diff_tree_json(&din, &j);
+	json_obj_end(&j);
+	if (rc == 0)
+		check_json(&b, "diff tree");
+	else
+		buf_release(&b);
+	din.sort = DIFF_SORT_REL;
+	din.max_nodes = 4;
+	json_init(&j, &b);
+	json_obj_begin(&j);
+	rc = diff_top_json(&din, &j);
+	json_obj_end(&j);
+	if (rc == 0)
+		check_json(&b, "diff top");
+	else
+		buf_release(&b);
+	free(rows);
+	view_release(&v);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct pprof_err err;
+	struct prof *p = pprof_decode(data, size, MAX_INFLATED, &err);
+	if (!p) {
+		ORACLE(err.status == 400 || err.status == 413 || err.status == 415,
+		       "status %d code %s: %s", err.status, err.code ? err.code : "(null)", err.message);
+		ORACLE(err.code && err.code[0], "no error code");
+		ORACLE(err.message[0], "no error message");
+		return 0;
+	}
+	ORACLE(p->n_types == 0 || p->default_type < p->n_types, "default type %u of %u", p->default_type,
+	       p->n_types);
+
+	/* Stored blob round trip. */
+	struct buf blob = BUF_INIT;
+	ORACLE(codec_encode(p, &blob) == 0, "codec_encode failed");
+	struct prof *q = codec_decode((const uint8_t *)blob.data, blob.len);
+	ORACLE(q != NULL, "codec_decode refused a fresh blob (%zu bytes)", blob.len);
+	check_same(p, q);
+	buf_release(&blob);
+
+	/* Views, default options, on the decoded copy (what the server uses
+	 * after a cache miss) and on the original for the filtered run. */
+	struct view_opts o;
+	memset(&o, 0, sizeof(o));
+	o.type = (int)q->default_type;
+	run_views(q, &o, true);
+	run_views(q, &o, true); /* second call: lazily built shared state */
+	view_opts_release(&o);
+
+	char e[256];
+	memset(&o, 0, sizeof(o));
+	o.type = p->n_types ? (int)(p->n_types - 1) : 0;
+	if (rx_compile(&o.focus, "[a-m]", e, sizeof(e)) == 0)
+		o.has_focus = true;
+	if (rx_compile(&o.hide, "^[n-z]", e, sizeof(e)) == 0)
+		o.has_hide = true;
+	if (tagfilter_parse(&o.tagignore, "=1:4096", e, sizeof(e)) == 0)
+		o.has_tagignore = true;
+	o.scale = 0.37; /* the diff API's normalize path */
+	run_views(p, &o, false);
+	view_opts_release(&o);
+
+	/* Leak report: one snapshot, and the pair as a two-point series. */
+	struct leak_snap snaps[2];
+	memset(snaps, 0, sizeof(snaps));
+	snaps[0].p = p;
+	snaps[0].time_ns = 1;
+	strcpy(snaps[0].id, "AAAAAAAAAAAAAAAAAAAAAA");
+	snaps[1] = snaps[0];
+	snaps[1].p = q;
+	snaps[1].time_ns = 2;
+	struct leak_opts lo = { 0, 1, 1 };
+	for (int ns = 1; ns <= 2; ns++) {
+		struct buf b = BUF_INIT;
+		struct json j;
+		json_init(&j, &b);
+		int rc = leaks_json(snaps, ns, &lo, &j);
+		if (rc == 0)
+			check_json(&b, "leaks");
+		else
+			buf_release(&b);
+	}
+
+	prof_free(q);
+	prof_free(p);
+	return 0;
+}

@@ -1,0 +1,135 @@
+// heap_cache: an LRU cache of rendered pages, bounded at 600 entries of
+// 6 KiB. It fills during the first snapshots, then every insert evicts the
+// oldest entry, so in-use bytes at the insert site grow, then stay flat
+// (NOT a leak).
+package main
+
+import (
+	"container/list"
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"time"
+)
+
+type page struct {
+	key  int
+	body []byte
+}
+
+type pageCache struct {
+	max   int
+	order *list.List
+	byKey map[int]*list.Element
+}
+
+// pageCachePut inserts a rendered page and evicts the least recently used
+// one when the cache is full.
+//
+//go:noinline
+func (c *pageCache) pageCachePut(key int) {
+	if e, ok := c.byKey[key]; ok {
+		c.order.MoveToFront(e)
+		return
+	}
+	p := &page{key: key, body: make([]byte, 6<<10)}
+	p.body[0] = byte(key)
+	c.byKey[key] = c.order.PushFront(p)
+	if c.order.Len() > c.max {
+		old := c.order.Back()
+		c.order.Remove(old)
+		delete(c.byKey, old.Value.(*page).key)
+	}
+}
+
+func main() {
+	runtime.MemProfileRate = 512
+	snap := newSnapshots(true)
+	rng := rand.New(rand.NewSource(12))
+	c := &pageCache{max: 600, order: list.New(), byKey: make(map[int]*list.Element, 1024)}
+	key := 0
+	for round := 0; round < 10; round++ {
+		for i := 0; i < 300; i++ {
+			if rng.Intn(5) == 0 && key > 0 {
+				c.pageCachePut(key - rng.Intn(50)) // a hit on a recent page
+			} else {
+				key++
+				c.pageCachePut(key)
+			}
+			if i%20 == 0 {
+				time.Sleep(2 * time.Millisecond)
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+		snap.take()
+	}
+	fmt.Fprintln(os.Stderr, c.order.Len(), "pages cached")
+}
+
+// ---- snapshot writer (the same block in every scenario) ----
+
+// snapshots writes numbered profiles into the directory given as argv[1]:
+// goroutine-NN.pb.gz (proto) and goroutine-NN.txt (debug=2 dump), or for a
+// heap scenario heap-NN.pb.gz taken right after a full GC.
+type snapshots struct {
+	dir  string
+	n    int
+	heap bool
+}
+
+func newSnapshots(heap bool) *snapshots {
+	if len(os.Args) != 2 {
+		fmt.Fprintf(os.Stderr, "usage: %s OUTDIR\n", os.Args[0])
+		os.Exit(2)
+	}
+	if err := os.MkdirAll(os.Args[1], 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	return &snapshots{dir: os.Args[1], heap: heap}
+}
+
+func (s *snapshots) take() {
+	if s.heap {
+		runtime.GC()
+		s.write(fmt.Sprintf("heap-%02d.pb.gz", s.n), "heap", 0)
+	} else {
+		settle()
+		s.write(fmt.Sprintf("goroutine-%02d.pb.gz", s.n), "goroutine", 0)
+		s.write(fmt.Sprintf("goroutine-%02d.txt", s.n), "goroutine", 2)
+	}
+	s.n++
+}
+
+func (s *snapshots) write(name, profile string, debug int) {
+	f, err := os.Create(filepath.Join(s.dir, name))
+	if err == nil {
+		err = pprof.Lookup(profile).WriteTo(f, debug)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// settle waits (at most 300 ms) until the number of goroutines has not
+// changed for 25 ms, so that a snapshot sees goroutines parked where they
+// will stay rather than on their way there.
+func settle() {
+	deadline := time.Now().Add(300 * time.Millisecond)
+	last, same := runtime.NumGoroutine(), 0
+	for same < 5 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+		if n := runtime.NumGoroutine(); n == last {
+			same++
+		} else {
+			last, same = n, 0
+		}
+	}
+}

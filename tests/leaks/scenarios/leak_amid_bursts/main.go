@@ -1,0 +1,139 @@
+// leak_amid_bursts: a batch API takes bursts of requests (hundreds of handler
+// goroutines queue on a 16-slot limiter and drain, so the total goroutine
+// count swings up and down), and after each request an audit goroutine waits
+// for the storage ack. The retry path never sends the ack, so one audit
+// goroutine in eight stays in "chan receive" forever: a steady leak hidden in
+// a noisy service (LEAK).
+package main
+
+import (
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"sync"
+	"time"
+)
+
+// leakAuditWaiter writes the audit record once storage acknowledges.
+//
+//go:noinline
+func leakAuditWaiter(req int, ack <-chan bool) {
+	if ok := <-ack; !ok {
+		fmt.Fprintf(os.Stderr, "request %d not stored\n", req)
+	}
+}
+
+//go:noinline
+func handleBatch(req int, retry bool, sem chan struct{}, wg *sync.WaitGroup) {
+	defer wg.Done()
+	sem <- struct{}{}
+	time.Sleep(30 * time.Millisecond) // the work
+	<-sem
+	ack := make(chan bool)
+	go leakAuditWaiter(req, ack)
+	if retry {
+		return // bug: the retry path never acknowledges
+	}
+	ack <- true
+}
+
+//go:noinline
+func queueConsumer(in <-chan int) {
+	for v := range in {
+		_ = v
+	}
+}
+
+func main() {
+	snap := newSnapshots(false)
+	rng := rand.New(rand.NewSource(14))
+	sem := make(chan struct{}, 16)
+	in := make(chan int)
+	for i := 0; i < 4; i++ {
+		go queueConsumer(in)
+	}
+	var wg sync.WaitGroup
+	req := 0
+	send := func(n int) {
+		for i := 0; i < n; i++ {
+			req++
+			wg.Add(1)
+			go handleBatch(req, rng.Intn(8) == 0, sem, &wg)
+		}
+	}
+	bursts := map[int]int{1: 300, 5: 250}
+	for round := 0; round < 10; round++ {
+		send(bursts[round] + 40) // a burst, or the usual traffic
+		time.Sleep(200 * time.Millisecond)
+		snap.take()
+	}
+	wg.Wait()
+}
+
+// ---- snapshot writer (the same block in every scenario) ----
+
+// snapshots writes numbered profiles into the directory given as argv[1]:
+// goroutine-NN.pb.gz (proto) and goroutine-NN.txt (debug=2 dump), or for a
+// heap scenario heap-NN.pb.gz taken right after a full GC.
+type snapshots struct {
+	dir  string
+	n    int
+	heap bool
+}
+
+func newSnapshots(heap bool) *snapshots {
+	if len(os.Args) != 2 {
+		fmt.Fprintf(os.Stderr, "usage: %s OUTDIR\n", os.Args[0])
+		os.Exit(2)
+	}
+	if err := os.MkdirAll(os.Args[1], 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	return &snapshots{dir: os.Args[1], heap: heap}
+}
+
+func (s *snapshots) take() {
+	if s.heap {
+		runtime.GC()
+		s.write(fmt.Sprintf("heap-%02d.pb.gz", s.n), "heap", 0)
+	} else {
+		settle()
+		s.write(fmt.Sprintf("goroutine-%02d.pb.gz", s.n), "goroutine", 0)
+		s.write(fmt.Sprintf("goroutine-%02d.txt", s.n), "goroutine", 2)
+	}
+	s.n++
+}
+
+func (s *snapshots) write(name, profile string, debug int) {
+	f, err := os.Create(filepath.Join(s.dir, name))
+	if err == nil {
+		err = pprof.Lookup(profile).WriteTo(f, debug)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// settle waits (at most 300 ms) until the number of goroutines has not
+// changed for 25 ms, so that a snapshot sees goroutines parked where they
+// will stay rather than on their way there.
+func settle() {
+	deadline := time.Now().Add(300 * time.Millisecond)
+	last, same := runtime.NumGoroutine(), 0
+	for same < 5 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+		if n := runtime.NumGoroutine(); n == last {
+			same++
+		} else {
+			last, same = n, 0
+		}
+	}
+}

@@ -1,0 +1,145 @@
+// slow_leak: a webhook sender starts a notifier goroutine that waits for the
+// receiver's acknowledgement. Only on a rare error path (about one request in
+// thirty) does the sender forget to deliver the ack, so the notifier waits in
+// "chan receive" forever: about one leaked goroutine per snapshot, far fewer
+// goroutines than the stable pools of the look-alikes (LEAK).
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"time"
+)
+
+var errRedirect = errors.New("unexpected redirect")
+
+// leakRetryNotifier records the outcome once the webhook is acknowledged.
+//
+//go:noinline
+func leakRetryNotifier(hook int, ack <-chan error, log chan<- string) {
+	if err := <-ack; err != nil {
+		log <- fmt.Sprintf("hook %d: %v", hook, err)
+	}
+}
+
+//go:noinline
+func sendWebhook(hook int, rng *rand.Rand, log chan<- string) {
+	ack := make(chan error)
+	go leakRetryNotifier(hook, ack, log)
+	if rng.Intn(30) == 0 {
+		return // bug: the redirect path never acknowledges
+	}
+	ack <- nil
+}
+
+//go:noinline
+func logWriter(lines <-chan string) {
+	for l := range lines {
+		_ = len(l)
+	}
+}
+
+//go:noinline
+func dnsCacheRefresher(stop <-chan struct{}) {
+	t := time.NewTicker(45 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-stop:
+			return
+		}
+	}
+}
+
+func main() {
+	snap := newSnapshots(false)
+	rng := rand.New(rand.NewSource(13))
+	log := make(chan string, 16)
+	for i := 0; i < 3; i++ {
+		go logWriter(log)
+	}
+	stop := make(chan struct{})
+	go dnsCacheRefresher(stop)
+	hook := 0
+	for round := 0; round < 10; round++ {
+		for i := 0; i < 45; i++ {
+			hook++
+			sendWebhook(hook, rng, log)
+			time.Sleep(4 * time.Millisecond)
+		}
+		snap.take()
+	}
+	close(stop)
+	_ = errRedirect
+}
+
+// ---- snapshot writer (the same block in every scenario) ----
+
+// snapshots writes numbered profiles into the directory given as argv[1]:
+// goroutine-NN.pb.gz (proto) and goroutine-NN.txt (debug=2 dump), or for a
+// heap scenario heap-NN.pb.gz taken right after a full GC.
+type snapshots struct {
+	dir  string
+	n    int
+	heap bool
+}
+
+func newSnapshots(heap bool) *snapshots {
+	if len(os.Args) != 2 {
+		fmt.Fprintf(os.Stderr, "usage: %s OUTDIR\n", os.Args[0])
+		os.Exit(2)
+	}
+	if err := os.MkdirAll(os.Args[1], 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	return &snapshots{dir: os.Args[1], heap: heap}
+}
+
+func (s *snapshots) take() {
+	if s.heap {
+		runtime.GC()
+		s.write(fmt.Sprintf("heap-%02d.pb.gz", s.n), "heap", 0)
+	} else {
+		settle()
+		s.write(fmt.Sprintf("goroutine-%02d.pb.gz", s.n), "goroutine", 0)
+		s.write(fmt.Sprintf("goroutine-%02d.txt", s.n), "goroutine", 2)
+	}
+	s.n++
+}
+
+func (s *snapshots) write(name, profile string, debug int) {
+	f, err := os.Create(filepath.Join(s.dir, name))
+	if err == nil {
+		err = pprof.Lookup(profile).WriteTo(f, debug)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// settle waits (at most 300 ms) until the number of goroutines has not
+// changed for 25 ms, so that a snapshot sees goroutines parked where they
+// will stay rather than on their way there.
+func settle() {
+	deadline := time.Now().Add(300 * time.Millisecond)
+	last, same := runtime.NumGoroutine(), 0
+	for same < 5 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+		if n := runtime.NumGoroutine(); n == last {
+			same++
+		} else {
+			last, same = n, 0
+		}
+	}
+}

@@ -1,0 +1,153 @@
+// waitgroup: each report request starts a collector goroutine that fans out
+// one fetcher per shard and waits on a WaitGroup. A fetcher that finds an
+// empty shard returns without calling Done, so that request's collector
+// blocks forever in WaitGroup.Wait ("semacquire") (LEAK).
+package main
+
+import (
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+//go:noinline
+func fetchShard(wg *sync.WaitGroup, rows int, total *int64) {
+	if rows == 0 {
+		return // bug: missing wg.Done()
+	}
+	atomic.AddInt64(total, int64(rows))
+	wg.Done()
+}
+
+// leakWaitGroupCollector sums a report over its shards and publishes it.
+//
+//go:noinline
+func leakWaitGroupCollector(shards []int, reports chan<- int64) {
+	var wg sync.WaitGroup
+	var total int64
+	for _, rows := range shards {
+		wg.Add(1)
+		go fetchShard(&wg, rows, &total)
+	}
+	wg.Wait()
+	reports <- atomic.LoadInt64(&total)
+}
+
+//go:noinline
+func reportPublisher(reports <-chan int64) {
+	for r := range reports {
+		_ = r
+	}
+}
+
+//go:noinline
+func configWatcher(stop <-chan struct{}) {
+	t := time.NewTicker(35 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-stop:
+			return
+		}
+	}
+}
+
+func main() {
+	snap := newSnapshots(false)
+	rng := rand.New(rand.NewSource(7))
+	reports := make(chan int64, 16)
+	for i := 0; i < 2; i++ {
+		go reportPublisher(reports)
+	}
+	stop := make(chan struct{})
+	go configWatcher(stop)
+
+	for round := 0; round < 10; round++ {
+		n := 18 + rng.Intn(10)
+		for i := 0; i < n; i++ {
+			shards := make([]int, 4)
+			for j := range shards {
+				shards[j] = 1 + rng.Intn(100)
+			}
+			if rng.Intn(3) == 0 {
+				shards[rng.Intn(4)] = 0 // an empty shard
+			}
+			go leakWaitGroupCollector(shards, reports)
+			time.Sleep(8 * time.Millisecond)
+		}
+		snap.take()
+	}
+	close(stop)
+}
+
+// ---- snapshot writer (the same block in every scenario) ----
+
+// snapshots writes numbered profiles into the directory given as argv[1]:
+// goroutine-NN.pb.gz (proto) and goroutine-NN.txt (debug=2 dump), or for a
+// heap scenario heap-NN.pb.gz taken right after a full GC.
+type snapshots struct {
+	dir  string
+	n    int
+	heap bool
+}
+
+func newSnapshots(heap bool) *snapshots {
+	if len(os.Args) != 2 {
+		fmt.Fprintf(os.Stderr, "usage: %s OUTDIR\n", os.Args[0])
+		os.Exit(2)
+	}
+	if err := os.MkdirAll(os.Args[1], 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	return &snapshots{dir: os.Args[1], heap: heap}
+}
+
+func (s *snapshots) take() {
+	if s.heap {
+		runtime.GC()
+		s.write(fmt.Sprintf("heap-%02d.pb.gz", s.n), "heap", 0)
+	} else {
+		settle()
+		s.write(fmt.Sprintf("goroutine-%02d.pb.gz", s.n), "goroutine", 0)
+		s.write(fmt.Sprintf("goroutine-%02d.txt", s.n), "goroutine", 2)
+	}
+	s.n++
+}
+
+func (s *snapshots) write(name, profile string, debug int) {
+	f, err := os.Create(filepath.Join(s.dir, name))
+	if err == nil {
+		err = pprof.Lookup(profile).WriteTo(f, debug)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// settle waits (at most 300 ms) until the number of goroutines has not
+// changed for 25 ms, so that a snapshot sees goroutines parked where they
+// will stay rather than on their way there.
+func settle() {
+	deadline := time.Now().Add(300 * time.Millisecond)
+	last, same := runtime.NumGoroutine(), 0
+	for same < 5 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+		if n := runtime.NumGoroutine(); n == last {
+			same++
+		} else {
+			last, same = n, 0
+		}
+	}
+}

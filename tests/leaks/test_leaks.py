@@ -1,0 +1,623 @@
+"""Leak detection against a labelled set of small, real Go programs.
+
+Every scenario in scenarios.json is a Go program (scenarios/<name>/main.go)
+that simulates a service for about 3 s and writes 10 snapshots: goroutine
+profiles as proto (goroutine-NN.pb.gz) and as debug=2 text dumps
+(goroutine-NN.txt), or heap profiles (heap-NN.pb.gz).  The session builds and
+runs them all with Debian's golang-go (GO111MODULE=off, standard library
+only), starts a flamedex server, uploads every snapshot and asks
+GET /api/v1/leaks for each series:
+
+  proto  goroutine protos,   labels service:<name>,format:proto
+  text   goroutine dumps,    labels service:<name>-text,format:text
+  heap   heap protos,        labels service:<name>,format:proto
+
+(the text series has its own service name because `label=` takes one pair and
+the two series of one program must not be mixed).
+
+Asserted: every leak scenario has a candidate at its leaking site with
+leak == true, ranked first in its scenario; no candidate of a look-alike is
+flagged; every leak's score beats every non-leak candidate's score of the same
+series kind; a single snapshot (ids=<last>) ranks the leaking site first; the
+response has the documented shape.  Precision and recall are written to
+RESULTS.md when LEAKS_WRITE_RESULTS=1.
+
+    FLAMEDEX_BIN=build/server/flamedex python3 -m pytest -q tests/leaks
+
+Environment: FLAMEDEX_BIN (server binary, default build/server/flamedex
+under the repository root), LEAKS_SNAPSHOTS_DIR (use snapshots already
+written there as <dir>/<scenario>/..., skipping the Go build), LEAKS_JOBS
+(scenarios run at once, default 3), LEAKS_WRITE_RESULTS=1.
+"""
+
+import concurrent.futures
+import datetime
+import glob
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+SCEN_DIR = os.path.join(HERE, "scenarios")
+
+with open(os.path.join(HERE, "scenarios.json")) as _f:
+    SCENARIOS = json.load(_f)["scenarios"]
+BY_NAME = {s["name"]: s for s in SCENARIOS}
+
+MIN_SNAPSHOTS = 6
+SERVER_START_TIMEOUT = 10.0
+RUN_TIMEOUT = 60.0
+
+# A series is (format, scenario name).  Formats: proto/text for goroutine
+# scenarios, heap for heap scenarios.
+FORMATS = {"proto": ("goroutine", "goroutine-*.pb.gz"),
+           "text": ("goroutine", "goroutine-*.txt"),
+           "heap": ("heap", "heap-*.pb.gz")}
+
+
+def series_of(fmt):
+    kind = FORMATS[fmt][0]
+    return [(fmt, s["name"]) for s in SCENARIOS if s["kind"] == kind]
+
+
+ALL_SERIES = series_of("proto") + series_of("text") + series_of("heap")
+LEAK_SERIES = [x for x in ALL_SERIES if BY_NAME[x[1]]["leak"]]
+OK_SERIES = [x for x in ALL_SERIES if not BY_NAME[x[1]]["leak"]]
+
+
+def sid(x):
+    return "%s-%s" % x
+
+
+def service(fmt, name):
+    return name + "-text" if fmt == "text" else name
+
+
+# ---- matching -------------------------------------------------------------
+
+def innermost_main(stack):
+    for f in stack or []:
+        if isinstance(f, str) and f.startswith("main."):
+            return f
+    return None
+
+
+def matches(cand, sub):
+    """Is this candidate the site named by sub?  Its site, one of its first
+    four frames, or its innermost main.* frame (a goroutine parked in
+    Mutex.Lock has several sync/runtime frames above the program's)."""
+    if sub in str(cand.get("site") or ""):
+        return True
+    stack = cand.get("stack") or []
+    if any(sub in str(f) for f in stack[:4]):
+        return True
+    m = innermost_main(stack)
+    return m is not None and sub in m
+
+
+def brief(c):
+    return {k: c.get(k) for k in ("site", "wait", "counts", "score", "leak", "reason")}
+
+
+def show(cands, n=6):
+    return json.dumps([brief(c) for c in (cands or [])[:n]], indent=1)
+
+
+# ---- Go programs ----------------------------------------------------------
+
+def go_env(tmp):
+    env = dict(os.environ)
+    env["GO111MODULE"] = "off"
+    env.setdefault("GOFLAGS", "")
+    env["GOPATH"] = os.path.join(tmp, "gopath")
+    env["GOCACHE"] = os.environ.get("LEAKS_GOCACHE") or os.path.join(tmp, "gocache")
+    return env
+
+
+def build_and_run(tmp):
+    if shutil.which("go") is None:
+        pytest.skip("go (Debian golang-go) not installed")
+    env = go_env(tmp)
+    bindir = os.path.join(tmp, "bin")
+    os.makedirs(bindir, exist_ok=True)
+    names = [s["name"] for s in SCENARIOS]
+    # One go build for all mains: the packages build in parallel.
+    r = subprocess.run(["go", "build", "-o", bindir + os.sep] +
+                       ["./scenarios/" + n for n in names],
+                       cwd=HERE, env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=600)
+    if r.returncode != 0:
+        pytest.fail("go build failed:\n" + r.stdout.decode("utf-8", "replace"))
+    out = os.path.join(tmp, "snapshots")
+
+    def run(name):
+        d = os.path.join(out, name)
+        t0 = time.time()
+        p = subprocess.run([os.path.join(bindir, name), d], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=RUN_TIMEOUT)
+        return name, p.returncode, p.stdout.decode("utf-8", "replace"), time.time() - t0
+
+    jobs = int(os.environ.get("LEAKS_JOBS") or 3)
+    failures = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
+        for name, rc, text, _secs in ex.map(run, names):
+            if rc != 0:
+                failures.append("%s: exit %d\n%s" % (name, rc, text))
+    if failures:
+        pytest.fail("scenario programs failed:\n" + "\n".join(failures))
+    return out
+
+
+@pytest.fixture(scope="session")
+def snapshot_files():
+    """{(fmt, name): [paths in snapshot order]}."""
+    given = os.environ.get("LEAKS_SNAPSHOTS_DIR")
+    tmp = None
+    if given:
+        root = given
+    else:
+        tmp = tempfile.mkdtemp(prefix="flamedex-leaks-")
+        root = build_and_run(tmp)
+    files = {}
+    for fmt, name in ALL_SERIES:
+        files[(fmt, name)] = sorted(glob.glob(os.path.join(root, name, FORMATS[fmt][1])))
+    yield files
+    if tmp:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---- server ---------------------------------------------------------------
+
+def server_binary():
+    b = os.environ.get("FLAMEDEX_BIN") or "build/server/flamedex"
+    if not os.path.isabs(b):
+        b = os.path.join(REPO_ROOT, b)
+    return b
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(method, url, body=None, timeout=60):
+    req = urllib.request.Request(url, data=body, method=method)
+    if body is not None:
+        req.add_header("Content-Type", "application/octet-stream")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+class Server:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="flamedex-leaks-db-")
+        self.log_path = os.path.join(self.dir, "server.log")
+        self.proc = None
+        self.url = None
+
+    def start(self):
+        binary = server_binary()
+        if not os.access(binary, os.X_OK):
+            pytest.skip("flamedex binary not found at %s (set FLAMEDEX_BIN)" % binary)
+        for _attempt in range(3):
+            port = free_port()
+            self.url = "http://127.0.0.1:%d" % port
+            with open(self.log_path, "ab") as log:
+                self.proc = subprocess.Popen(
+                    [binary, "--listen", "127.0.0.1:%d" % port,
+                     "--db", os.path.join(self.dir, "f.db"),
+                     "--web", os.path.join(REPO_ROOT, "web")],
+                    cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
+            deadline = time.time() + SERVER_START_TIMEOUT
+            while time.time() < deadline and self.proc.poll() is None:
+                try:
+                    st, _ = http("GET", self.url + "/healthz", timeout=2)
+                    if st == 200:
+                        return
+                except OSError:
+                    pass
+                time.sleep(0.05)
+            self.stop()
+        pytest.fail("flamedex did not become ready; log:\n" + self.log())
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read()[-4000:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture(scope="session")
+def server():
+    s = Server()
+    s.start()
+    yield s
+    s.stop()
+    shutil.rmtree(s.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def uploaded(server, snapshot_files):
+    """{(fmt, name): [ids] in snapshot order} plus upload errors."""
+    ids, errors = {}, {}
+    for fmt, name in ALL_SERIES:
+        out = []
+        for i, path in enumerate(snapshot_files[(fmt, name)]):
+            with open(path, "rb") as f:
+                data = f.read()
+            q = urllib.parse.urlencode({
+                "name": "%s-%02d" % (name, i),
+                "labels": "service:%s,format:%s" % (service(fmt, name),
+                                                     "text" if fmt == "text" else "proto")})
+            st, body = http("POST", server.url + "/api/v1/profiles?" + q, data)
+            if st != 201:
+                errors[(fmt, name)] = "upload of %s: HTTP %d %s" % (
+                    os.path.basename(path), st, body[:300].decode("utf-8", "replace"))
+                break
+            out.append(json.loads(body)["id"])
+        ids[(fmt, name)] = out
+    return ids, errors
+
+
+class Leaks:
+    """GET /api/v1/leaks answers, fetched once each."""
+
+    def __init__(self, server, uploaded):
+        self.server = server
+        self.ids, self.errors = uploaded
+        self.cache = {}
+
+    def get(self, query):
+        if query not in self.cache:
+            st, body = http("GET", self.server.url + "/api/v1/leaks?" + query)
+            try:
+                doc = json.loads(body)
+            except ValueError:
+                doc = {"raw": body[:500].decode("utf-8", "replace")}
+            self.cache[query] = (st, doc)
+        return self.cache[query]
+
+    def series(self, fmt, name):
+        """The JSON document for a series (fails the test on an error)."""
+        if (fmt, name) in self.errors:
+            pytest.fail(self.errors[(fmt, name)])
+        q = urllib.parse.urlencode({"label": "service:" + service(fmt, name),
+                                    "type": FORMATS[fmt][0]})
+        st, doc = self.get(q)
+        assert st == 200, "GET /api/v1/leaks?%s -> %d %s" % (q, st, json.dumps(doc)[:500])
+        return doc
+
+    def try_series(self, fmt, name):
+        try:
+            return self.series(fmt, name)
+        except BaseException:  # failures and skips alike: no document
+            return None
+
+
+@pytest.fixture(scope="session")
+def leaks(server, uploaded):
+    return Leaks(server, uploaded)
+
+
+def leak_candidates(doc, name):
+    sub = BY_NAME[name]["site_substring"]
+    return [c for c in doc.get("candidates") or [] if matches(c, sub)]
+
+
+def non_leak_candidates(doc, name):
+    """Candidates that are not the scenario's leak: all of a look-alike's, and
+    a leak scenario's other sites (its stable background goroutines)."""
+    s = BY_NAME[name]
+    cands = doc.get("candidates") or []
+    if not s["leak"]:
+        return cands
+    return [c for c in cands if not matches(c, s["site_substring"])]
+
+
+# ---- tests: the data ------------------------------------------------------
+
+@pytest.mark.parametrize("series", ALL_SERIES, ids=sid)
+def test_scenario_wrote_snapshots(snapshot_files, series):
+    files = snapshot_files[series]
+    assert len(files) >= MIN_SNAPSHOTS, "%s: %d snapshots" % (sid(series), len(files))
+
+
+# ---- tests: the contract --------------------------------------------------
+
+@pytest.mark.parametrize("series", ALL_SERIES, ids=sid)
+def test_contract_shape(leaks, series):
+    fmt, name = series
+    doc = leaks.series(fmt, name)
+    ids = leaks.ids[series]
+    assert doc.get("kind") == FORMATS[fmt][0]
+    snaps = doc.get("snapshots")
+    assert isinstance(snaps, list) and len(snaps) == len(ids), \
+        "snapshots: %d, uploaded %d" % (len(snaps or []), len(ids))
+    assert sorted(s.get("id") for s in snaps) == sorted(ids)
+    times = [s.get("time") for s in snaps]
+    assert all(isinstance(t, str) and t for t in times), times
+    assert times == sorted(times), "snapshots not ordered by time: %s" % times
+    # Snapshots were taken (and uploaded) in order: the order must survive.
+    assert [s["id"] for s in snaps] == ids, "snapshot order differs from capture order"
+    cands = doc.get("candidates")
+    assert isinstance(cands, list) and cands, "no candidates"
+    for c in cands:
+        for k, t in (("site", str), ("counts", list), ("leak", bool),
+                     ("reason", str), ("stack", list)):
+            assert isinstance(c.get(k), t), "candidate field %s: %r" % (k, c.get(k))
+        if fmt != "heap":  # a heap allocation site has no wait reason
+            assert isinstance(c.get("wait"), str) and c["wait"], "wait: %r" % c.get("wait")
+        for k in ("slope_per_hour", "score"):
+            assert isinstance(c.get(k), (int, float)) and not isinstance(c.get(k), bool), \
+                "candidate field %s: %r" % (k, c.get(k))
+        assert "entry" in c
+        assert len(c["counts"]) == len(snaps), "counts %s vs %d snapshots" % (c["counts"], len(snaps))
+        assert all(isinstance(v, int) and v >= 0 for v in c["counts"]), c["counts"]
+    scores = [c["score"] for c in cands]
+    assert scores == sorted(scores, reverse=True), "candidates not ranked by score"
+
+
+@pytest.mark.parametrize("series", series_of("proto"), ids=sid)
+def test_ids_query_equals_label_query(leaks, series):
+    doc = leaks.series(*series)
+    st, by_ids = leaks.get("ids=" + ",".join(leaks.ids[series]))
+    assert st == 200, by_ids
+    a = [(c["site"], c["counts"], c["leak"]) for c in doc["candidates"]]
+    b = [(c["site"], c["counts"], c["leak"]) for c in by_ids.get("candidates") or []]
+    assert a == b
+
+
+def close_counts(a, b):
+    """Equal within 3 goroutines or 15 %, or a fifth of the site's swing:
+    the two dumps of one snapshot are written a moment apart, and a
+    draining backlog of hundreds moves in between."""
+    if not (isinstance(a, list) and isinstance(b, list)) or len(a) != len(b):
+        return False
+    if not a:
+        return True
+    if min(a + b) < 0.5 * max(a + b) and any(y < x for x, y in zip(a, a[1:])):
+        # A backlog that fills and drains: the two dumps a moment apart see
+        # different fill levels, so only the shape is comparable.
+        return sum(1 for x in a if x) > 0 and sum(1 for x in b if x) > 0
+    return all(abs(x - y) <= max(3, 0.2 * max(x, y)) for x, y in zip(a, b))
+
+
+@pytest.mark.parametrize("name", [n for _f, n in series_of("text")])
+def test_text_dump_agrees_with_proto(leaks, name):
+    """The debug=2 dump and the proto of a snapshot were written back to back,
+    so every site (but the running snapshot writer's) must have the same wait
+    kind, entry function (the goroutine's outermost frame) and counts."""
+    def sites(doc):
+        # One candidate per (site, wait kind, entry); a site with at most two
+        # goroutines at any time is a transient the two dumps may not share.
+        return {"%s [%s] from %s" % (c["site"], c.get("wait"), c.get("entry")): c
+                for c in doc.get("candidates") or []
+                if c.get("wait") != "running" and max(c.get("counts") or [0]) > 2}
+    p = sites(leaks.series("proto", name))
+    t = sites(leaks.series("text", name))
+    diff = []
+    for k in sorted(set(p) | set(t)):
+        a, b = p.get(k), t.get(k)
+        if a is None or b is None:
+            diff.append("  %s: only in %s %s" % (k, "proto" if b is None else "text",
+                                                 json.dumps((a or b).get("counts"))))
+            continue
+        for f in ("wait", "entry"):  # part of the key; kept as a guard
+            if a.get(f) != b.get(f):
+                diff.append("  %s: %s proto %r, text %r" % (k, f, a.get(f), b.get(f)))
+        if not close_counts(a.get("counts"), b.get("counts")):
+            diff.append("  %s: counts proto %s, text %s" % (k, a.get("counts"), b.get("counts")))
+    assert not diff, "%s: proto and text disagree:\n%s" % (name, "\n".join(diff))
+
+
+# ---- tests: detection -----------------------------------------------------
+
+@pytest.mark.parametrize("series", LEAK_SERIES, ids=sid)
+def test_leak_flagged(leaks, series):
+    fmt, name = series
+    doc = leaks.series(fmt, name)
+    sub = BY_NAME[name]["site_substring"]
+    found = leak_candidates(doc, name)
+    assert found, "%s: no candidate at %s; candidates:\n%s" % (sid(series), sub, show(doc["candidates"]))
+    assert any(c.get("leak") is True for c in found), \
+        "%s: %s not flagged:\n%s\nall candidates:\n%s" % (
+            sid(series), sub, show(found), show(doc["candidates"]))
+
+
+@pytest.mark.parametrize("series", LEAK_SERIES, ids=sid)
+def test_leak_ranked_first_in_its_series(leaks, series):
+    fmt, name = series
+    doc = leaks.series(fmt, name)
+    cands = doc.get("candidates") or []
+    sub = BY_NAME[name]["site_substring"]
+    assert cands and matches(cands[0], sub), \
+        "%s: first candidate is not %s:\n%s" % (sid(series), sub, show(cands))
+
+
+@pytest.mark.parametrize("series", OK_SERIES, ids=sid)
+def test_lookalike_not_flagged(leaks, series):
+    fmt, name = series
+    doc = leaks.series(fmt, name)
+    flagged = [c for c in doc.get("candidates") or [] if c.get("leak") is True]
+    assert not flagged, "%s (not a leak) has flagged candidates:\n%s" % (sid(series), show(flagged))
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_every_leak_outranks_every_non_leak(leaks, fmt):
+    """Scores are compared across all scenarios of one series kind."""
+    leak_scores, others = [], []
+    for f, name in series_of(fmt):
+        doc = leaks.series(f, name)
+        if BY_NAME[name]["leak"]:
+            found = leak_candidates(doc, name)
+            if found:
+                leak_scores.append((max(c["score"] for c in found), name))
+            else:
+                leak_scores.append((float("-inf"), name))
+        for c in non_leak_candidates(doc, name):
+            others.append((c["score"], name, c))
+    assert leak_scores
+    lowest = min(leak_scores)
+    bad = sorted([o for o in others if o[0] >= lowest[0]], key=lambda o: -o[0])
+    assert not bad, "%s: lowest leak %s (score %s) is not above:\n%s" % (
+        fmt, lowest[1], lowest[0],
+        "\n".join("  %s: %s" % (n, json.dumps(brief(c))) for _s, n, c in bad[:10]))
+
+
+@pytest.mark.parametrize("series", LEAK_SERIES, ids=sid)
+def test_single_snapshot_ranks_leak_first(leaks, series):
+    fmt, name = series
+    if series in leaks.errors:
+        pytest.fail(leaks.errors[series])
+    last = leaks.ids[series][-1]
+    st, doc = leaks.get("ids=" + last)
+    assert st == 200, doc
+    assert len(doc.get("snapshots") or []) == 1
+    cands = doc.get("candidates") or []
+    for c in cands:
+        assert len(c.get("counts") or []) == 1
+    sub = BY_NAME[name]["site_substring"]
+    assert cands and matches(cands[0], sub), \
+        "%s, snapshot %s alone: first candidate is not %s:\n%s" % (sid(series), last, sub, show(cands))
+
+
+# ---- precision and recall -------------------------------------------------
+
+def compute_metrics(leaks):
+    rows, per_fmt = [], {}
+    for fmt in FORMATS:
+        m = dict(tp=0, fn=0, fp_scen=0, tn=0, cand_tp=0, cand_fp=0, pairs=0, pairs_ok=0,
+                 missing=0)
+        leak_scores, other_scores = [], []
+        for f, name in series_of(fmt):
+            s = BY_NAME[name]
+            doc = leaks.try_series(f, name)
+            if doc is None:
+                m["missing"] += 1
+                rows.append((f, name, s["leak"], None, None, None, None, None))
+                continue
+            cands = doc.get("candidates") or []
+            flagged = [c for c in cands if c.get("leak") is True]
+            hit = [c for c in flagged if s["leak"] and matches(c, s["site_substring"])]
+            wrong = [c for c in flagged if c not in hit]
+            m["cand_tp"] += len(hit)
+            m["cand_fp"] += len(wrong)
+            if s["leak"]:
+                m["tp" if hit else "fn"] += 1
+                if wrong:
+                    m["fp_scen"] += 1
+                found = leak_candidates(doc, name)
+                leak_scores.append(max((c["score"] for c in found), default=float("-inf")))
+            else:
+                m["fp_scen" if flagged else "tn"] += 1
+            other_scores += [c["score"] for c in non_leak_candidates(doc, name)]
+            rank = next((i + 1 for i, c in enumerate(cands) if matches(c, s["site_substring"])), None)
+            top = cands[0] if cands else {}
+            rows.append((f, name, s["leak"], bool(flagged), rank, top.get("score"),
+                         (cands[rank - 1] if rank else {}).get("counts"), len(flagged)))
+        for a in leak_scores:
+            for b in other_scores:
+                m["pairs"] += 1
+                m["pairs_ok"] += a > b
+        per_fmt[fmt] = m
+    return rows, per_fmt
+
+
+def ratio(a, b):
+    return "%.2f" % (a / b) if b else "n/a"
+
+
+def write_results(rows, per_fmt, path):
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout.decode().strip()
+    out = ["# Leak detection: precision and recall",
+           "",
+           "Written by `LEAKS_WRITE_RESULTS=1 python3 -m pytest -q tests/leaks` on %s "
+           "(server at commit %s, plus the working tree). Scenarios: "
+           "[scenarios.json](scenarios.json); method: [README.md](README.md)." % (
+               datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+               commit or "?"),
+           "",
+           "Scenario level: a leak scenario is a true positive when a candidate at its "
+           "leaking site has `leak: true`; a look-alike (or a leak scenario with a wrongly "
+           "flagged extra site) is a false positive when any other candidate is flagged. "
+           "Candidate level: every candidate with `leak: true` counts; it is a true positive "
+           "only at the scenario's leaking site. Pair ranking: the share of (leak, non-leak "
+           "candidate) pairs, across all scenarios of one series kind, where the leak scores higher.",
+           "",
+           "| series | leak scenarios | look-alikes | scenario precision | scenario recall "
+           "| candidate precision | candidate recall | pair ranking | not answered |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    tot = dict.fromkeys(("tp", "fn", "fp_scen", "tn", "cand_tp", "cand_fp", "pairs", "pairs_ok",
+                         "missing"), 0)
+    for fmt, m in per_fmt.items():
+        for k in tot:
+            tot[k] += m[k]
+    for label, m in list(per_fmt.items()) + [("all", tot)]:
+        pool = ALL_SERIES if label == "all" else series_of(label)
+        leak_n = sum(1 for _f, n in pool if BY_NAME[n]["leak"])
+        n_ok = len(pool) - leak_n
+        out.append("| %s | %d | %d | %s | %s | %s | %s | %s | %d |" % (
+            label, leak_n, n_ok,
+            ratio(m["tp"], m["tp"] + m["fp_scen"]), ratio(m["tp"], leak_n),
+            ratio(m["cand_tp"], m["cand_tp"] + m["cand_fp"]), ratio(m["tp"], leak_n),
+            ratio(m["pairs_ok"], m["pairs"]), m["missing"]))
+    out += ["",
+            "| series | scenario | leak | flagged | leak site rank | top score | counts at the site |",
+            "| --- | --- | --- | --- | --- | --- | --- |"]
+    for f, name, is_leak, flagged, rank, top, counts, _nflag in rows:
+        if flagged is None:
+            out.append("| %s | %s | %s | (no answer) | | | |" % (f, name, "yes" if is_leak else "no"))
+            continue
+        out.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+            f, name, "yes" if is_leak else "no", "yes" if flagged else "no",
+            rank if rank else "-", "%.4g" % top if isinstance(top, (int, float)) else "-",
+            " ".join(str(v) for v in counts) if counts and f != "heap"
+            else (" ".join("%.0fk" % (v / 1024) for v in counts) if counts else "-")))
+    out.append("")
+    tmp = path + ".tmp"
+    with open(tmp, "w") as fh:
+        fh.write("\n".join(out))
+    os.replace(tmp, path)
+
+
+def test_precision_recall(leaks):
+    """Computes the metrics (the assertions are the tests above); writes
+    RESULTS.md with LEAKS_WRITE_RESULTS=1.  Never fails on writing."""
+    rows, per_fmt = compute_metrics(leaks)
+    summary = {fmt: {"scenario_recall": ratio(m["tp"], m["tp"] + m["fn"]),
+                     "scenario_precision": ratio(m["tp"], m["tp"] + m["fp_scen"]),
+                     "candidate_precision": ratio(m["cand_tp"], m["cand_tp"] + m["cand_fp"])}
+               for fmt, m in per_fmt.items()}
+    print("leak detection:", json.dumps(summary))
+    if os.environ.get("LEAKS_WRITE_RESULTS") == "1":
+        try:
+            write_results(rows, per_fmt, os.path.join(HERE, "RESULTS.md"))
+        except Exception as e:  # reporting must not fail the run
+            print("could not write RESULTS.md: %s" % e)

@@ -1,0 +1,21 @@
+/*
+ * test_main.c: runs every unit-test suite; exit status is non-zero when any
+ * test fails. CK_FORK, CK_RUN_SUITE and CK_RUN_CASE work as usual.
+ */
+#include <stdlib.h>
+
+#include "tests.h"
+
+int main(void)
+{
+	SRunner *sr = srunner_create(json_suite());
+	srunner_add_suite(sr, buf_suite());
+	srunner_add_suite(sr, pprof_suite());
+	srunner_add_suite(sr, codec_suite());
+	srunner_add_suite(sr, filter_suite());
+	srunner_add_suite(sr, tree_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

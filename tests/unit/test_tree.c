@@ -1,0 +1,782 @@
+/*
+ * test_tree.c: filters and units (filter.h) and the views (tree.h).
+ *
+ * Expected numbers are worked out by hand with go tool pprof's rules:
+ * flat is the value of samples whose leaf is the function; cum counts a
+ * sample once per function even when it recurses; an inlined frame is a
+ * function of its own; focus/ignore match any frame of a sample (name,
+ * file or mapping), hide removes frames and drops a sample left with
+ * none; any name filter drops samples without locations.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "filter.h"
+#include "jsoncheck.h"
+#include "pprof.h"
+#include "prof.h"
+#include "tests.h"
+#include "tree.h"
+
+/* ---- units ------------------------------------------------------------- */
+
+static void check_label(int64_t v, const char *unit, const char *want)
+{
+	char out[64];
+	measure_label(v, unit, out, sizeof(out));
+	ck_assert_msg(strcmp(out, want) == 0, "measure_label(%lld, %s) = \"%s\", want \"%s\"",
+	              (long long)v, unit, out, want);
+}
+
+START_TEST(units_label)
+{
+	check_label(1536, "bytes", "1.50kB");
+	check_label(2000000, "nanoseconds", "2ms");
+	check_label(0, "bytes", "0");
+	check_label(-1536, "bytes", "-1.50kB");
+	check_label(512, "bytes", "512B");
+	check_label(1048576, "bytes", "1MB");
+	check_label(3 * 1073741824LL, "bytes", "3GB");
+	check_label(1500, "nanoseconds", "1.50us");
+	check_label(90000000000LL, "nanoseconds", "90s");
+	check_label(7200000000000LL, "nanoseconds", "2hrs");
+	check_label(1, "seconds", "1s");
+	check_label(100, "ms", "100ms");
+	check_label(5, "count", "5");
+	check_label(7, "widgets", "7"); /* unknown unit: pprof prints the bare number */
+	check_label(1, "nanoseconds", "1ns");
+	check_label(INT64_MIN, "count", "-9223372036854775808");
+}
+END_TEST
+
+START_TEST(units_scale)
+{
+	const char *u = NULL;
+	double v = measure_scale(1536, "bytes", "kb", &u);
+	ck_assert(fabs(v - 1.5) < 1e-12);
+	ck_assert_str_eq(u, "kB");
+	v = measure_scale(3, "ms", "ns", &u);
+	ck_assert(fabs(v - 3e6) < 1e-6);
+	ck_assert_str_eq(u, "ns");
+	v = measure_scale(2, "MB", "minimum", &u);
+	ck_assert(fabs(v - 2) < 1e-12);
+	ck_assert_str_eq(u, "MB");
+	v = measure_scale(3, "count", "count", &u);
+	ck_assert(fabs(v - 3) < 1e-12);
+	ck_assert_str_eq(u, "");
+	v = measure_scale(-2048, "bytes", "kb", &u);
+	ck_assert(fabs(v + 2) < 1e-12);
+	ck_assert_str_eq(u, "kB");
+}
+END_TEST
+
+/* ---- regexes ------------------------------------------------------------ */
+
+START_TEST(rx_basic)
+{
+	struct rx r;
+	char err[256] = "";
+	ck_assert_int_eq(rx_compile(&r, "a+b", err, sizeof(err)), 0);
+	ck_assert(rx_match(&r, "xaab", 4));
+	ck_assert(rx_match(&r, "ab", 2));
+	ck_assert(!rx_match(&r, "b", 1));
+	ck_assert(!rx_match(&r, "xaab", 2)); /* length, not NUL, bounds the subject */
+	/* Invalid UTF-8 in a subject must not stop a match. */
+	ck_assert(rx_match(&r, "\xff\xfe" "ab", 4));
+	rx_release(&r);
+	/* Go's $ matches only at the very end. */
+	ck_assert_int_eq(rx_compile(&r, "a$", err, sizeof(err)), 0);
+	ck_assert(rx_match(&r, "ba", 2));
+	ck_assert(!rx_match(&r, "a\n", 2));
+	rx_release(&r);
+	/* Unanchored by default, as pprof's regexes. */
+	ck_assert_int_eq(rx_compile(&r, "runtime\\.", err, sizeof(err)), 0);
+	ck_assert(rx_match(&r, "x/runtime.mallocgc", 18));
+	rx_release(&r);
+}
+END_TEST
+
+START_TEST(rx_errors)
+{
+	struct rx r;
+	char err[256] = "";
+	ck_assert_int_eq(rx_compile(&r, "(", err, sizeof(err)), -1);
+	ck_assert_msg(err[0] != '\0', "no error message");
+	ck_assert_ptr_null(r.re);
+	rx_release(&r); /* safe after a failure */
+	err[0] = '\0';
+	ck_assert_int_eq(rx_compile(&r, "a[", err, sizeof(err)), -1);
+	ck_assert(err[0] != '\0');
+	err[0] = '\0';
+	ck_assert_int_eq(rx_compile(&r, "*", err, sizeof(err)), -1);
+	ck_assert(err[0] != '\0');
+	/* Longer than the cap. */
+	char *big = malloc(5000);
+	memset(big, 'a', 4999);
+	big[4999] = '\0';
+	err[0] = '\0';
+	ck_assert_int_eq(rx_compile(&r, big, err, sizeof(err)), -1);
+	ck_assert(err[0] != '\0');
+	free(big);
+	/* A small error buffer is respected. */
+	char tiny[8];
+	memset(tiny, 'x', sizeof(tiny));
+	ck_assert_int_eq(rx_compile(&r, "(", tiny, sizeof(tiny)), -1);
+	ck_assert_ptr_nonnull(memchr(tiny, '\0', sizeof(tiny)));
+}
+END_TEST
+
+START_TEST(rx_catastrophic)
+{
+	/* Exponential backtracking is cut by the match budget: a bounded
+	 * no-match instead of a hang (the test timeout would fire). */
+	struct rx r;
+	char err[256];
+	ck_assert_int_eq(rx_compile(&r, "^(a|a)+$", err, sizeof(err)), 0);
+	char s[64];
+	memset(s, 'a', 40);
+	s[40] = 'b';
+	ck_assert(!rx_match(&r, s, 41));
+	rx_release(&r);
+}
+END_TEST
+
+/* ---- tag filter parsing ----------------------------------------------- */
+
+START_TEST(tagfilter_ranges)
+{
+	struct tagfilter t;
+	char err[256] = "";
+	ck_assert_int_eq(tagfilter_parse(&t, "bytes=1kb:2kb", err, sizeof(err)), 0);
+	ck_assert(t.numeric);
+	ck_assert_str_eq(t.key, "bytes");
+	ck_assert_int_eq(t.mode, 3);
+	ck_assert(fabs(t.lo - 1) < 1e-12);
+	ck_assert(fabs(t.hi - 2) < 1e-12);
+	ck_assert_str_eq(t.unit, "kB");
+	tagfilter_release(&t);
+
+	ck_assert_int_eq(tagfilter_parse(&t, "bytes=1kb:2mb", err, sizeof(err)), 0);
+	ck_assert(t.numeric);
+	ck_assert_int_eq(t.mode, 3);
+	ck_assert(fabs(t.hi - 2048) < 1e-9); /* upper bound in the lower bound's unit */
+	tagfilter_release(&t);
+
+	ck_assert_int_eq(tagfilter_parse(&t, "bytes=4kb:", err, sizeof(err)), 0);
+	ck_assert(t.numeric);
+	ck_assert_int_eq(t.mode, 1);
+	ck_assert(fabs(t.lo - 4) < 1e-12);
+	tagfilter_release(&t);
+
+	ck_assert_int_eq(tagfilter_parse(&t, "wait=:10ms", err, sizeof(err)), 0);
+	ck_assert(t.numeric);
+	ck_assert_str_eq(t.key, "wait");
+	ck_assert_int_eq(t.mode, 2);
+	ck_assert(fabs(t.hi - 10) < 1e-12);
+	ck_assert_str_eq(t.unit, "ms");
+	tagfilter_release(&t);
+
+	ck_assert_int_eq(tagfilter_parse(&t, "64", err, sizeof(err)), 0);
+	ck_assert(t.numeric);
+	ck_assert_str_eq(t.key, "");
+	ck_assert_int_eq(t.mode, 0);
+	ck_assert(fabs(t.lo - 64) < 1e-12);
+	tagfilter_release(&t);
+
+	ck_assert_int_eq(tagfilter_parse(&t, "n=-5:5", err, sizeof(err)), 0);
+	ck_assert(t.numeric);
+	ck_assert(fabs(t.lo + 5) < 1e-12);
+	ck_assert(fabs(t.hi - 5) < 1e-12);
+	tagfilter_release(&t);
+}
+END_TEST
+
+START_TEST(tagfilter_regexes)
+{
+	struct tagfilter t;
+	char err[256] = "";
+	/* Mixed units are not a range: the whole value is a regex. */
+	ck_assert_int_eq(tagfilter_parse(&t, "bytes=1kb:2ms", err, sizeof(err)), 0);
+	ck_assert(!t.numeric);
+	ck_assert_int_eq(t.n_res, 1);
+	tagfilter_release(&t);
+
+	ck_assert_int_eq(tagfilter_parse(&t, "k=v,w", err, sizeof(err)), 0);
+	ck_assert(!t.numeric);
+	ck_assert_str_eq(t.key, "k");
+	ck_assert_int_eq(t.n_res, 2);
+	ck_assert(rx_match(&t.res[1], "w", 1));
+	ck_assert(!rx_match(&t.res[0], "w", 1));
+	tagfilter_release(&t);
+	ck_assert_int_eq(t.n_res, 0);
+
+	ck_assert_int_eq(tagfilter_parse(&t, "host:web", err, sizeof(err)), 0);
+	ck_assert(!t.numeric);
+	ck_assert_str_eq(t.key, "");
+	ck_assert_int_eq(t.n_res, 1);
+	tagfilter_release(&t);
+
+	err[0] = '\0';
+	ck_assert_int_eq(tagfilter_parse(&t, "k=(", err, sizeof(err)), -1);
+	ck_assert(err[0] != '\0');
+	err[0] = '\0';
+	ck_assert_int_eq(tagfilter_parse(&t, "k=a,(,b", err, sizeof(err)), -1);
+	ck_assert(err[0] != '\0');
+
+	/* More regexes than TAG_MAX_RES. */
+	char spec[256] = "k=";
+	for (int i = 0; i <= TAG_MAX_RES; i++)
+		strcat(spec, i ? ",a" : "a");
+	err[0] = '\0';
+	ck_assert_int_eq(tagfilter_parse(&t, spec, err, sizeof(err)), -1);
+	ck_assert(err[0] != '\0');
+
+	/* A key too long for the struct. */
+	char longkey[400];
+	memset(longkey, 'k', 300);
+	strcpy(longkey + 300, "=v");
+	err[0] = '\0';
+	ck_assert_int_eq(tagfilter_parse(&t, longkey, err, sizeof(err)), -1);
+	ck_assert(err[0] != '\0');
+}
+END_TEST
+
+Suite *filter_suite(void)
+{
+	Suite *s = suite_create("filter");
+	TCase *tc = tcase_create("filter");
+	tcase_add_test(tc, units_label);
+	tcase_add_test(tc, units_scale);
+	tcase_add_test(tc, rx_basic);
+	tcase_add_test(tc, rx_errors);
+	tcase_add_test(tc, rx_catastrophic);
+	tcase_add_test(tc, tagfilter_ranges);
+	tcase_add_test(tc, tagfilter_regexes);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* ---- the tree profile ---------------------------------------------------
+ *
+ * Two types: samples/count (v) and cpu/nanoseconds (v * 1000).
+ * Functions (file): main.main (/src/main.go), pkg.alpha (/src/pkg/a.go),
+ * pkg.beta (/src/pkg/b.go), pkg.gamma (/src/pkg/c.go), pkg.inlined
+ * (/src/pkg/inl.go); all locations in mapping /bin/app. Location 5 is
+ * pkg.inlined inlined into pkg.gamma. Samples, root first:
+ *   S1 main -> alpha -> beta            10   bytes=2048
+ *   S2 main -> alpha -> beta -> alpha    5
+ *   S3 main -> [gamma -> inlined]        3
+ *   S4 (no locations)                    7
+ *   S5 main -> beta -> gamma             2   k=v
+ * Unfiltered: total 27; flat/cum: main 0/20, alpha 5/15 (S2 once),
+ * beta 10/17, gamma 2/5, inlined 3/3.
+ */
+static struct prof *tree_profile(void)
+{
+	struct pbw w;
+	pbw_init(&w);
+	pbw_sample_type(&w, "samples", "count");
+	pbw_sample_type(&w, "cpu", "nanoseconds");
+	pbw_period_type(&w, "cpu", "nanoseconds");
+	pbw_mapping(&w, 1, "/bin/app");
+	pbw_function(&w, 1, "main.main", "/src/main.go");
+	pbw_function(&w, 2, "pkg.alpha", "/src/pkg/a.go");
+	pbw_function(&w, 3, "pkg.beta", "/src/pkg/b.go");
+	pbw_function(&w, 4, "pkg.gamma", "/src/pkg/c.go");
+	pbw_function(&w, 5, "pkg.inlined", "/src/pkg/inl.go");
+	for (uint64_t id = 1; id <= 4; id++) {
+		int64_t line = (int64_t)id;
+		pbw_location(&w, id, 1, 1, &id, &line);
+	}
+	uint64_t f5[2] = { 5, 4 };
+	int64_t l5[2] = { 7, 8 };
+	pbw_location(&w, 5, 1, 2, f5, l5);
+	const struct pbw_label bytes = { "bytes", NULL, 2048, NULL };
+	const struct pbw_label kv = { "k", "v", 0, NULL };
+	static const uint64_t s1[] = { 3, 2, 1 }, s2[] = { 2, 3, 2, 1 }, s3[] = { 5, 1 }, s5[] = { 4, 3, 1 };
+	int64_t v[2];
+	v[0] = 10, v[1] = 10000;
+	pbw_sample(&w, 3, s1, 2, v, 1, &bytes);
+	v[0] = 5, v[1] = 5000;
+	pbw_sample(&w, 4, s2, 2, v, 0, NULL);
+	v[0] = 3, v[1] = 3000;
+	pbw_sample(&w, 2, s3, 2, v, 0, NULL);
+	v[0] = 7, v[1] = 7000;
+	pbw_sample(&w, 0, NULL, 2, v, 0, NULL);
+	v[0] = 2, v[1] = 2000;
+	pbw_sample(&w, 3, s5, 2, v, 1, &kv);
+	size_t n;
+	uint8_t *data = pbw_finish(&w, &n);
+	pbw_release(&w);
+	struct pprof_err err;
+	struct prof *p = pprof_decode(data, n, 1 << 20, &err);
+	free(data);
+	ck_assert_msg(p != NULL, "tree profile: %s", err.message);
+	return p;
+}
+
+struct want_row {
+	const char *name;
+	int64_t flat, cum;
+};
+
+/* Options from patterns (NULL = unset). */
+static void opts(struct view_opts *o, int type, const char *focus, const char *ignore, const char *hide,
+                 const char *tagfocus, const char *tagignore)
+{
+	char err[256];
+	memset(o, 0, sizeof(*o));
+	o->type = type;
+	if (focus) {
+		ck_assert_int_eq(rx_compile(&o->focus, focus, err, sizeof(err)), 0);
+		o->has_focus = true;
+	}
+	if (ignore) {
+		ck_assert_int_eq(rx_compile(&o->ignore, ignore, err, sizeof(err)), 0);
+		o->has_ignore = true;
+	}
+	if (hide) {
+		ck_assert_int_eq(rx_compile(&o->hide, hide, err, sizeof(err)), 0);
+		o->has_hide = true;
+	}
+	if (tagfocus) {
+		ck_assert_int_eq(tagfilter_parse(&o->tagfocus, tagfocus, err, sizeof(err)), 0);
+		o->has_tagfocus = true;
+	}
+	if (tagignore) {
+		ck_assert_int_eq(tagfilter_parse(&o->tagignore, tagignore, err, sizeof(err)), 0);
+		o->has_tagignore = true;
+	}
+}
+
+/* Build the view and compare total and the full top table. */
+static void check_view(const struct prof *p, struct view_opts *o, int64_t total, const struct want_row *want,
+                       size_t nwant)
+{
+	struct view v;
+	ck_assert_int_eq(view_build(p, o, false, &v), 0);
+	ck_assert_msg(v.total == total, "total %lld, want %lld", (long long)v.total, (long long)total);
+	uint32_t n = 0;
+	struct top_row *rows = view_top(&v, &n);
+	ck_assert_ptr_nonnull(rows);
+	for (size_t i = 0; i < nwant; i++) {
+		bool found = false;
+		for (uint32_t r = 0; r < n; r++) {
+			if (strcmp(prof_str(p, rows[r].key), want[i].name) != 0)
+				continue;
+			found = true;
+			ck_assert_msg(rows[r].flat == want[i].flat && rows[r].cum == want[i].cum,
+			              "%s: flat/cum %lld/%lld, want %lld/%lld", want[i].name,
+			              (long long)rows[r].flat, (long long)rows[r].cum, (long long)want[i].flat,
+			              (long long)want[i].cum);
+		}
+		ck_assert_msg(found, "row %s missing", want[i].name);
+	}
+	for (uint32_t r = 0; r < n; r++) {
+		bool expected = false;
+		for (size_t i = 0; i < nwant; i++)
+			expected |= strcmp(prof_str(p, rows[r].key), want[i].name) == 0;
+		ck_assert_msg(expected, "unexpected row %s (%lld/%lld)", prof_str(p, rows[r].key),
+		              (long long)rows[r].flat, (long long)rows[r].cum);
+	}
+	ck_assert_uint_eq(n, nwant);
+	/* The top table JSON is valid and agrees on the count. */
+	struct buf b = BUF_INIT;
+	struct json j;
+	json_init(&j, &b);
+	view_top_json(&v, false, 0, &j);
+	ck_assert_msg(json_is_valid(b.data, b.len), "top JSON invalid: %s", b.data);
+	char cnt[64];
+	snprintf(cnt, sizeof(cnt), "\"count\":%zu,", nwant);
+	ck_assert_ptr_nonnull(strstr(b.data, cnt));
+	buf_release(&b);
+	free(rows);
+	view_release(&v);
+	view_opts_release(o);
+}
+
+#define CHECK_VIEW(p, o, total, ...)                                            \
+	do {                                                                    \
+		static const struct want_row want_[] = { __VA_ARGS__ };          \
+		check_view(p, o, total, want_, ARRLEN(want_));                  \
+	} while (0)
+#define CHECK_EMPTY(p, o)                                                       \
+	check_view(p, o, 0, NULL, 0)
+
+START_TEST(tree_unfiltered)
+{
+	struct prof *p = tree_profile();
+	struct view_opts o;
+	opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	CHECK_VIEW(p, &o, 27, { "main.main", 0, 20 }, { "pkg.alpha", 5, 15 }, { "pkg.beta", 10, 17 },
+	           { "pkg.gamma", 2, 5 }, { "pkg.inlined", 3, 3 });
+	opts(&o, 1, NULL, NULL, NULL, NULL, NULL);
+	CHECK_VIEW(p, &o, 27000, { "main.main", 0, 20000 }, { "pkg.alpha", 5000, 15000 },
+	           { "pkg.beta", 10000, 17000 }, { "pkg.gamma", 2000, 5000 }, { "pkg.inlined", 3000, 3000 });
+	prof_free(p);
+}
+END_TEST
+
+START_TEST(tree_sorting)
+{
+	struct prof *p = tree_profile();
+	struct view_opts o;
+	opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	struct view v;
+	ck_assert_int_eq(view_build(p, &o, false, &v), 0);
+	uint32_t n = 0;
+	struct top_row *rows = view_top(&v, &n);
+	ck_assert_uint_eq(n, 5);
+	static const char *by_flat[] = { "pkg.beta", "pkg.alpha", "pkg.inlined", "pkg.gamma", "main.main" };
+	static const char *by_cum[] = { "main.main", "pkg.beta", "pkg.alpha", "pkg.gamma", "pkg.inlined" };
+	top_sort(p, rows, n, false);
+	for (uint32_t i = 0; i < n; i++)
+		ck_assert_str_eq(prof_str(p, rows[i].key), by_flat[i]);
+	top_sort(p, rows, n, true);
+	for (uint32_t i = 0; i < n; i++)
+		ck_assert_str_eq(prof_str(p, rows[i].key), by_cum[i]);
+	free(rows);
+	/* JSON, sorted by cum, limited to 2 rows. */
+	struct buf b = BUF_INIT;
+	struct json j;
+	json_init(&j, &b);
+	view_top_json(&v, true, 2, &j);
+	ck_assert_str_eq(b.data, "{\"sample_type\":{\"type\":\"samples\",\"unit\":\"count\"},\"total\":27,"
+	                         "\"count\":5,\"rows\":[{\"function\":\"main.main\",\"flat\":0,\"cum\":20},"
+	                         "{\"function\":\"pkg.beta\",\"flat\":10,\"cum\":17}]}");
+	buf_release(&b);
+	view_release(&v);
+	view_opts_release(&o);
+	prof_free(p);
+}
+END_TEST
+
+START_TEST(tree_focus)
+{
+	struct prof *p = tree_profile();
+	struct view_opts o;
+	/* S3 (gamma is a line of location 5) and S5. */
+	opts(&o, 0, "^pkg\\.gamma$", NULL, NULL, NULL, NULL);
+	CHECK_VIEW(p, &o, 5, { "main.main", 0, 5 }, { "pkg.beta", 0, 2 }, { "pkg.gamma", 2, 5 },
+	           { "pkg.inlined", 3, 3 });
+	/* File names match too: only the inlined function is in inl.go. */
+	opts(&o, 0, "inl\\.go", NULL, NULL, NULL, NULL);
+	CHECK_VIEW(p, &o, 3, { "main.main", 0, 3 }, { "pkg.gamma", 0, 3 }, { "pkg.inlined", 3, 3 });
+	/* The mapping file matches every location; S4 has none: dropped. */
+	opts(&o, 0, "^/bin/app$", NULL, NULL, NULL, NULL);
+	CHECK_VIEW(p, &o, 20, { "main.main", 0, 20 }, { "pkg.alpha", 5, 15 }, { "pkg.beta", 10, 17 },
+	           { "pkg.gamma", 2, 5 }, { "pkg.inlined", 3, 3 });
+	/* Focus keeps whole samples: alpha's samples bring beta along. */
+	opts(&o, 0, "alpha", NULL, NULL, NULL, NULL);
+	CHECK_VIEW(p, &o, 15, { "main.main", 0, 15 }, { "pkg.alpha", 5, 15 }, { "pkg.beta", 10, 15 });
+	opts(&o, 0, "nothing-matches", NULL, NULL, NULL, NULL);
+	CHECK_EMPTY(p, &o);
+	prof_free(p);
+}
+END_TEST
+
+START_TEST(tree_ignore)
+{
+	struct prof *p = tree_profile();
+	struct view_opts o;
+	opts(&o, 0, NULL, "pkg\\.beta", NULL, NULL, NULL);
+	CHECK_VIEW(p, &o, 3, { "main.main", 0, 3 }, { "pkg.gamma", 0, 3 }, { "pkg.inlined", 3, 3 });
+	/* Ignoring an inlined frame drops the whole location's samples. */
+	opts(&o, 0, NULL, "inlined", NULL, NULL, NULL);
+	CHECK_VIEW(p, &o, 17, { "main.main", 0, 17 }, { "pkg.alpha", 5, 15 }, { "pkg.beta", 10, 17 },
+	           { "pkg.gamma", 2, 2 });
+	/* Ignore wins over focus. */
+	opts(&o, 0, "alpha", "beta", NULL, NULL, NULL);
+	CHECK_EMPTY(p, &o);
+	/* An ignore that matches nothing still drops S4 (no locations). */
+	opts(&o, 0, NULL, "zzz", NULL, NULL, NULL);
+	CHECK_VIEW(p, &o, 20, { "main.main", 0, 20 }, { "pkg.alpha", 5, 15 }, { "pkg.beta", 10, 17 },
+	           { "pkg.gamma", 2, 5 }, { "pkg.inlined", 3, 3 });
+	prof_free(p);
+}
+END_TEST
+
+START_TEST(tree_hide)
+{
+	struct prof *p = tree_profile();
+	struct view_opts o;
+	/* beta's frames vanish; S2 becomes main -> alpha -> alpha. */
+	opts(&o, 0, NULL, NULL, "pkg\\.beta", NULL, NULL);
+	CHECK_VIEW(p, &o, 20, { "main.main", 0, 20 }, { "pkg.alpha", 15, 15 }, { "pkg.gamma", 2, 5 },
+	           { "pkg.inlined", 3, 3 });
+	/* S1 and S2 lose every frame: dropped, not counted at the root. */
+	opts(&o, 0, NULL, NULL, "main\\.main|pkg\\.(alpha|beta)", NULL, NULL);
+	CHECK_VIEW(p, &o, 5, { "pkg.gamma", 2, 5 }, { "pkg.inlined", 3, 3 });
+	/* Hiding one line of an inlined location keeps the other. */
+	opts(&o, 0, NULL, NULL, "pkg\\.inlined", NULL, NULL);
+	CHECK_VIEW(p, &o, 20, { "main.main", 0, 20 }, { "pkg.alpha", 5, 15 }, { "pkg.beta", 10, 17 },
+	           { "pkg.gamma", 5, 5 });
+	/* Hiding by mapping file hides every frame. */
+	opts(&o, 0, NULL, NULL, "/bin/app", NULL, NULL);
+	CHECK_EMPTY(p, &o);
+	/* hide + focus: focus is decided on the unhidden stack. */
+	opts(&o, 0, "pkg\\.beta", NULL, "pkg\\.beta", NULL, NULL);
+	CHECK_VIEW(p, &o, 17, { "main.main", 0, 17 }, { "pkg.alpha", 15, 15 }, { "pkg.gamma", 2, 2 });
+	prof_free(p);
+}
+END_TEST
+
+START_TEST(tree_tags)
+{
+	struct prof *p = tree_profile();
+	struct view_opts o;
+	opts(&o, 0, NULL, NULL, NULL, "k=v", NULL);
+	CHECK_VIEW(p, &o, 2, { "main.main", 0, 2 }, { "pkg.beta", 0, 2 }, { "pkg.gamma", 2, 2 });
+	opts(&o, 0, NULL, NULL, NULL, "k=^w$", NULL);
+	CHECK_EMPTY(p, &o);
+	opts(&o, 0, NULL, NULL, NULL, "k=w,v", NULL); /* any of the regexes */
+	CHECK_VIEW(p, &o, 2, { "main.main", 0, 2 }, { "pkg.beta", 0, 2 }, { "pkg.gamma", 2, 2 });
+	opts(&o, 0, NULL, NULL, NULL, "^k:v$", NULL); /* no key: "key:value" */
+	CHECK_VIEW(p, &o, 2, { "main.main", 0, 2 }, { "pkg.beta", 0, 2 }, { "pkg.gamma", 2, 2 });
+	opts(&o, 0, NULL, NULL, NULL, "bytes=1kb:4kb", NULL);
+	CHECK_VIEW(p, &o, 10, { "main.main", 0, 10 }, { "pkg.alpha", 0, 10 }, { "pkg.beta", 10, 10 });
+	opts(&o, 0, NULL, NULL, NULL, "bytes=2kb", NULL);
+	CHECK_VIEW(p, &o, 10, { "main.main", 0, 10 }, { "pkg.alpha", 0, 10 }, { "pkg.beta", 10, 10 });
+	opts(&o, 0, NULL, NULL, NULL, "bytes=2048b", NULL);
+	CHECK_VIEW(p, &o, 10, { "main.main", 0, 10 }, { "pkg.alpha", 0, 10 }, { "pkg.beta", 10, 10 });
+	/* A unitless number never equals a value in bytes (pprof: unit "" vs "B"). */
+	opts(&o, 0, NULL, NULL, NULL, "bytes=2048", NULL);
+	CHECK_EMPTY(p, &o);
+	opts(&o, 0, NULL, NULL, NULL, "bytes=4kb:", NULL);
+	CHECK_EMPTY(p, &o);
+	opts(&o, 0, NULL, NULL, NULL, "bytes=:1kb", NULL);
+	CHECK_EMPTY(p, &o);
+	/* tagignore keeps unlabelled samples, S4 included. */
+	opts(&o, 0, NULL, NULL, NULL, NULL, "k=v");
+	CHECK_VIEW(p, &o, 25, { "main.main", 0, 18 }, { "pkg.alpha", 5, 15 }, { "pkg.beta", 10, 15 },
+	           { "pkg.gamma", 0, 3 }, { "pkg.inlined", 3, 3 });
+	/* tag and name filters together. */
+	opts(&o, 0, "gamma", NULL, NULL, NULL, "k=v");
+	CHECK_VIEW(p, &o, 3, { "main.main", 0, 3 }, { "pkg.gamma", 0, 3 }, { "pkg.inlined", 3, 3 });
+	prof_free(p);
+}
+END_TEST
+
+START_TEST(tree_tags_json)
+{
+	struct prof *p = tree_profile();
+	struct view_opts o;
+	opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	struct view v;
+	ck_assert_int_eq(view_build(p, &o, true, &v), 0);
+	struct buf b = BUF_INIT;
+	struct json j;
+	json_init(&j, &b);
+	view_tags_json(&v, 0, &j);
+	ck_assert_msg(json_is_valid(b.data, b.len), "tags JSON invalid: %s", b.data);
+	ck_assert_str_eq(b.data,
+	                 "{\"sample_type\":{\"type\":\"samples\",\"unit\":\"count\"},\"total\":27,\"tags\":["
+	                 "{\"key\":\"bytes\",\"numeric\":true,\"unit\":\"bytes\",\"total\":10,\"n_values\":1,"
+	                 "\"values\":[{\"value\":\"2kB\",\"total\":10}]},"
+	                 "{\"key\":\"k\",\"numeric\":false,\"total\":2,\"n_values\":1,"
+	                 "\"values\":[{\"value\":\"v\",\"total\":2}]}]}");
+	buf_release(&b);
+	view_release(&v);
+	view_opts_release(&o);
+	/* With a tag filter, only kept samples count. */
+	opts(&o, 0, NULL, NULL, NULL, "k=v", NULL);
+	ck_assert_int_eq(view_build(p, &o, true, &v), 0);
+	json_init(&j, &b);
+	view_tags_json(&v, 0, &j);
+	ck_assert(json_is_valid(b.data, b.len));
+	ck_assert_ptr_null(strstr(b.data, "\"bytes\""));
+	ck_assert_ptr_nonnull(strstr(b.data, "{\"value\":\"v\",\"total\":2}"));
+	buf_release(&b);
+	view_release(&v);
+	view_opts_release(&o);
+	prof_free(p);
+}
+END_TEST
+
+START_TEST(tree_tags_max_values)
+{
+	/* k=v (2), k=w (5), k=x (5): sorted by total, then value; capped. */
+	struct pbw w;
+	pbw_init(&w);
+	pbw_sample_type(&w, "samples", "count");
+	pbw_function(&w, 1, "f", "f.go");
+	uint64_t id = 1;
+	int64_t line = 1;
+	pbw_location(&w, 1, 0, 1, &id, &line);
+	static const char *vals[] = { "v", "w", "x" };
+	static const int64_t nums[] = { 2, 5, 5 };
+	for (int i = 0; i < 3; i++) {
+		const struct pbw_label l = { "k", vals[i], 0, NULL };
+		pbw_sample(&w, 1, &id, 1, &nums[i], 1, &l);
+	}
+	size_t n;
+	uint8_t *data = pbw_finish(&w, &n);
+	pbw_release(&w);
+	struct pprof_err err;
+	struct prof *p = pprof_decode(data, n, 1 << 20, &err);
+	free(data);
+	ck_assert_ptr_nonnull(p);
+	struct view_opts o;
+	opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	struct view v;
+	ck_assert_int_eq(view_build(p, &o, true, &v), 0);
+	struct buf b = BUF_INIT;
+	struct json j;
+	json_init(&j, &b);
+	view_tags_json(&v, 2, &j);
+	ck_assert_msg(json_is_valid(b.data, b.len), "tags JSON invalid: %s", b.data);
+	ck_assert_ptr_nonnull(strstr(b.data, "\"total\":12,\"n_values\":3,\"values\":["
+	                                     "{\"value\":\"w\",\"total\":5},{\"value\":\"x\",\"total\":5}]}"));
+	buf_release(&b);
+	view_release(&v);
+	view_opts_release(&o);
+	prof_free(p);
+}
+END_TEST
+
+START_TEST(tree_flame_json)
+{
+	struct prof *p = tree_profile();
+	struct view_opts o;
+	opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	struct view v;
+	ck_assert_int_eq(view_build(p, &o, false, &v), 0);
+	struct buf b = BUF_INIT;
+	struct json j;
+	json_init(&j, &b);
+	view_flame_json(&v, 0, &j);
+	ck_assert_msg(json_is_valid(b.data, b.len), "flame JSON invalid: %s", b.data);
+	/* Preorder, children by name; [name, depth, self, total]. */
+	ck_assert_str_eq(b.data,
+	                 "{\"sample_type\":{\"type\":\"samples\",\"unit\":\"count\"},\"total\":27,"
+	                 "\"names\":[\"root\",\"main.main\",\"pkg.alpha\",\"pkg.beta\",\"pkg.gamma\",\"pkg.inlined\"],"
+	                 "\"files\":[\"\",\"/src/main.go\",\"/src/pkg/a.go\",\"/src/pkg/b.go\",\"/src/pkg/c.go\","
+	                 "\"/src/pkg/inl.go\"],"
+	                 "\"nodes\":[[0,0,7,27],[1,1,0,20],[2,2,0,15],[3,3,10,15],[2,4,5,5],[3,2,0,2],"
+	                 "[4,3,2,2],[4,2,0,3],[5,3,3,3]]}");
+	buf_release(&b);
+	/* Three nodes at most: root, main, alpha; pruned weight folds into self. */
+	json_init(&j, &b);
+	view_flame_json(&v, 3, &j);
+	ck_assert(json_is_valid(b.data, b.len));
+	ck_assert_ptr_nonnull(strstr(b.data, "\"names\":[\"root\",\"main.main\",\"pkg.alpha\"],"));
+	ck_assert_ptr_nonnull(strstr(b.data, "\"nodes\":[[0,0,7,27],[1,1,5,20],[2,2,15,15]]"));
+	buf_release(&b);
+	/* Sandwich around beta. */
+	json_init(&j, &b);
+	ck_assert_int_eq(view_sandwich_json(&v, "pkg.beta", 0, &j), 0);
+	ck_assert_msg(json_is_valid(b.data, b.len), "sandwich JSON invalid: %s", b.data);
+	ck_assert_ptr_nonnull(strstr(b.data, "\"cum\":17,"));
+	buf_release(&b);
+	json_init(&j, &b);
+	ck_assert_int_eq(view_sandwich_json(&v, "no.such.function", 0, &j), 1);
+	buf_release(&b);
+	view_release(&v);
+	view_opts_release(&o);
+	prof_free(p);
+}
+END_TEST
+
+START_TEST(tree_diff_profile)
+{
+	/* Negative values (pprof -diff_base): total is the sum of absolute
+	 * values, or of the pprof::base samples when there are any. */
+	struct pbw w;
+	pbw_init(&w);
+	pbw_sample_type(&w, "samples", "count");
+	pbw_function(&w, 1, "main", "m.go");
+	pbw_function(&w, 2, "f", "f.go");
+	pbw_function(&w, 3, "g", "g.go");
+	for (uint64_t id = 1; id <= 3; id++) {
+		int64_t line = 1;
+		pbw_location(&w, id, 0, 1, &id, &line);
+	}
+	static const uint64_t sf[] = { 2, 1 }, sg[] = { 3, 1 };
+	int64_t v = 10;
+	pbw_sample(&w, 2, sf, 1, &v, 0, NULL);
+	v = -4;
+	pbw_sample(&w, 2, sg, 1, &v, 0, NULL);
+	size_t n;
+	uint8_t *data = pbw_finish(&w, &n);
+	struct pprof_err err;
+	struct prof *p = pprof_decode(data, n, 1 << 20, &err);
+	free(data);
+	ck_assert_ptr_nonnull(p);
+	struct view_opts o;
+	opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	CHECK_VIEW(p, &o, 14, { "main", 0, 6 }, { "f", 10, 10 }, { "g", -4, -4 });
+	prof_free(p);
+
+	const struct pbw_label base = { "pprof::base", "true", 0, NULL };
+	static const uint64_t sh[] = { 2, 1 };
+	v = -3;
+	pbw_sample(&w, 2, sh, 1, &v, 1, &base);
+	data = pbw_finish(&w, &n);
+	pbw_release(&w);
+	p = pprof_decode(data, n, 1 << 20, &err);
+	free(data);
+	ck_assert_ptr_nonnull(p);
+	opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	CHECK_VIEW(p, &o, 3, { "main", 0, 3 }, { "f", 7, 7 }, { "g", -4, -4 });
+	prof_free(p);
+}
+END_TEST
+
+START_TEST(tree_cancelling_node_kept)
+{
+	/* +5 and -5 on one stack from different label sets: the node has
+	 * zero net value but must not vanish from the tree. */
+	struct pbw w;
+	pbw_init(&w);
+	pbw_sample_type(&w, "samples", "count");
+	pbw_function(&w, 1, "main", "m.go");
+	pbw_function(&w, 2, "f", "f.go");
+	for (uint64_t id = 1; id <= 2; id++) {
+		int64_t line = 1;
+		pbw_location(&w, id, 0, 1, &id, &line);
+	}
+	static const uint64_t s[] = { 2, 1 };
+	const struct pbw_label a = { "side", "a", 0, NULL }, b = { "side", "b", 0, NULL };
+	int64_t v = 5;
+	pbw_sample(&w, 2, s, 1, &v, 1, &a);
+	v = -5;
+	pbw_sample(&w, 2, s, 1, &v, 1, &b);
+	size_t n;
+	uint8_t *data = pbw_finish(&w, &n);
+	pbw_release(&w);
+	struct pprof_err err;
+	struct prof *p = pprof_decode(data, n, 1 << 20, &err);
+	free(data);
+	ck_assert_ptr_nonnull(p);
+	struct view_opts o;
+	opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	struct view v2;
+	ck_assert_int_eq(view_build(p, &o, false, &v2), 0);
+	ck_assert_int_eq(v2.total, 10);
+	ck_assert_uint_eq(v2.n, 3); /* root, main, f */
+	view_release(&v2);
+	view_opts_release(&o);
+	prof_free(p);
+}
+END_TEST
+
+Suite *tree_suite(void)
+{
+	Suite *s = suite_create("tree");
+	TCase *tc = tcase_create("tree");
+	tcase_add_test(tc, tree_unfiltered);
+	tcase_add_test(tc, tree_sorting);
+	tcase_add_test(tc, tree_focus);
+	tcase_add_test(tc, tree_ignore);
+	tcase_add_test(tc, tree_hide);
+	tcase_add_test(tc, tree_tags);
+	tcase_add_test(tc, tree_tags_json);
+	tcase_add_test(tc, tree_tags_max_values);
+	tcase_add_test(tc, tree_flame_json);
+	tcase_add_test(tc, tree_diff_profile);
+	tcase_add_test(tc, tree_cancelling_node_kept);
+	suite_add_tcase(s, tc);
+	return s;
+}

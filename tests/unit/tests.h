@@ -1,0 +1,77 @@
+/*
+ * tests.h: the Check suites of the unit tests and the helpers they share.
+ *
+ * pbw_* is a tiny profile.proto writer, written for the tests (it does not
+ * use the server's code), so that test inputs are built field by field in C
+ * and every malformed variant is one line away.
+ */
+#ifndef FDX_TESTS_H
+#define FDX_TESTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <check.h>
+
+#include "buf.h"
+
+Suite *json_suite(void);
+Suite *buf_suite(void);
+Suite *pprof_suite(void);
+Suite *codec_suite(void);
+Suite *filter_suite(void);
+Suite *tree_suite(void);
+
+/* ---- profile.proto writer (test_pprof.c) ------------------------------- */
+
+#define PBW_MAX_STRS 256
+
+struct pbw {
+	struct buf body;                 /* every field but the string table */
+	const char *strs[PBW_MAX_STRS];  /* string_table; strs[0] = "" */
+	size_t nstrs;
+};
+
+struct pbw_label {
+	const char *key;
+	const char *str;   /* NULL for a numeric label */
+	int64_t num;
+	const char *unit;  /* NULL: no num_unit */
+};
+
+/* Low-level protobuf wire helpers. */
+void pb_varint(struct buf *b, uint64_t v);
+void pb_tag(struct buf *b, uint32_t field, int wt);
+void pb_uint(struct buf *b, uint32_t field, uint64_t v);
+void pb_bytes(struct buf *b, uint32_t field, const void *p, size_t n);
+/* Embed sub as a length-delimited field, then release sub. */
+void pb_msg(struct buf *b, uint32_t field, struct buf *sub);
+
+void pbw_init(struct pbw *w);
+void pbw_release(struct pbw *w);
+/* Index of s in the string table, added on first use. */
+uint64_t pbw_s(struct pbw *w, const char *s);
+void pbw_sample_type(struct pbw *w, const char *type, const char *unit);
+void pbw_period_type(struct pbw *w, const char *type, const char *unit);
+void pbw_mapping(struct pbw *w, uint64_t id, const char *file);
+void pbw_function(struct pbw *w, uint64_t id, const char *name, const char *file);
+/* Function with raw string indices (for out-of-range tests). */
+void pbw_function_raw(struct pbw *w, uint64_t id, uint64_t name, uint64_t file);
+/* Lines innermost first, as in profile.proto. */
+void pbw_location(struct pbw *w, uint64_t id, uint64_t mapping_id, size_t nlines,
+                  const uint64_t *func_ids, const int64_t *lines);
+/* Locations leaf first. */
+void pbw_sample(struct pbw *w, size_t nlocs, const uint64_t *locs, size_t nvals,
+                const int64_t *vals, size_t nlabels, const struct pbw_label *labels);
+/* A top-level varint field (time_nanos, period, default_sample_type...). */
+void pbw_scalar(struct pbw *w, uint32_t field, uint64_t v);
+/* The encoded profile (string table last), malloc'd; w is left intact. */
+uint8_t *pbw_finish(struct pbw *w, size_t *len);
+
+/* gzip (not zlib) compression of in, malloc'd. */
+uint8_t *test_gzip(const uint8_t *in, size_t n, size_t *out_len);
+
+#define ARRLEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif
