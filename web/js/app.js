@@ -3,7 +3,9 @@
 
 import { mountHome } from './home.js';
 import { mountProfile } from './profile.js';
-import { mountDiff, mountLeaks, mountNotFound } from './placeholder.js';
+import { mountDiff } from './diff.js';
+import { mountLeaks } from './leaks.js';
+import { mountNotFound } from './notfound.js';
 
 function route() {
   const root = document.getElementById('app');

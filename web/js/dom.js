@@ -32,6 +32,26 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/**
+ * svg('polyline', {points: '0,1 2,3', class: 'x'}, …children): an SVG element
+ * built with createElementNS; attributes through setAttribute, text as a text
+ * node (for <title>). The same rules as h(): no style, no markup.
+ */
+export function svg(tag, attrs, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  if (attrs) {
+    for (const [k, v] of Object.entries(attrs)) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === 'style' || k.startsWith('on') || k === 'href' || k === 'xlink:href') throw new Error('svg: ' + k + ' is not allowed');
+      el.setAttribute(k, String(v));
+    }
+  }
+  append(el, children);
+  return el;
+}
+
 /** Append children (strings become text nodes; arrays are flattened). */
 export function append(el, children) {
   for (const c of children) {

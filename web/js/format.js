@@ -86,3 +86,44 @@ export function formatPeriod(period) {
   const v = formatValue(period.value, period.unit);
   return period.type ? `${v} (${period.type})` : v;
 }
+
+const TIME_SUFFIX = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, sec: 1e9, m: 60e9, min: 60e9, h: 3600e9 };
+const BYTE_SUFFIX = { b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+
+/**
+ * Parse an amount typed by a person ("1ms", "250 µs", "2s", "64KiB", "10")
+ * into the profile's unit. A bare number is ms for time units, bytes for
+ * byte units, a count otherwise. Returns null when it does not parse.
+ */
+export function parseAmount(text, unit) {
+  const m = /^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-zµ]*)\s*$/i.exec(String(text));
+  if (!m) return null;
+  const x = parseFloat(m[1]);
+  const suf = m[2].toLowerCase();
+  const u = String(unit || '').toLowerCase();
+  if (u in TIME_UNITS) {
+    const f = suf ? TIME_SUFFIX[suf] : 1e6;
+    return f === undefined ? null : (x * f) / TIME_UNITS[u];
+  }
+  if (u in BYTE_UNITS) {
+    const f = suf ? BYTE_SUFFIX[suf] : 1;
+    return f === undefined ? null : (x * f) / BYTE_UNITS[u];
+  }
+  return suf ? null : x;
+}
+
+/** A signed difference in a unit: "+1.20 s", "−340 ms", "0". */
+export function formatDelta(v, unit) {
+  if (!v) return '0';
+  return (v > 0 ? '+' : '−') + formatValue(Math.abs(v), unit);
+}
+
+/** A relative change: "+12.3%", "−100%", "new" for a change from zero. */
+export function formatRelative(delta, base) {
+  if (!delta) return '0%';
+  if (!base) return delta > 0 ? 'new' : '—';
+  const p = (100 * delta) / Math.abs(base);
+  const a = Math.abs(p);
+  const s = a >= 100 ? a.toFixed(0) : a >= 10 ? a.toFixed(1) : a.toFixed(2);
+  return (p > 0 ? '+' : '−') + s + '%';
+}

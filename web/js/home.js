@@ -251,17 +251,10 @@ class HomePage {
 
   row(p, pos) {
     const id = String(p.id);
-    const box = h('input', { type: 'checkbox', class: 'sel-box', 'aria-label': 'Select for comparison', checked: this.selected.has(id) });
+    const box = h('input', { type: 'checkbox', class: 'sel-box', 'aria-label': 'Select (compare two, or a leak table of several)', checked: this.selected.has(id) });
     box.addEventListener('change', () => {
-      if (box.checked) {
-        this.selected.set(id, { ...p, _pos: pos });
-        if (this.selected.size > 2) {
-          const first = this.selected.keys().next().value;
-          this.selected.delete(first);
-          const other = this.tbody.querySelector(`tr[data-id="${CSS.escape(first)}"] .sel-box`);
-          if (other) other.checked = false;
-        }
-      } else this.selected.delete(id);
+      if (box.checked) this.selected.set(id, { ...p, _pos: pos });
+      else this.selected.delete(id);
       this.renderCompare();
     });
     const labels = Object.entries(p.labels || {});
@@ -318,13 +311,20 @@ class HomePage {
 
   renderCompare() {
     const sel = [...this.selected.values()];
+    const clear = h('button', { class: 'link', type: 'button', onclick: () => this.clearSelection() }, 'clear');
     if (!sel.length) {
-      replace(this.compareBar, h('span', { class: 'muted' }, 'Tick two profiles to compare them.'));
+      replace(this.compareBar, h('span', { class: 'muted' }, 'Tick two profiles to compare them, or several goroutine or heap snapshots for a leak table.'));
       return;
     }
+    // a leak table of the ticked snapshots (the server orders them by profile time)
+    const leakLink = h('a', { class: 'btn', id: 'leaks-link', href: '/leaks?' + new URLSearchParams({ ids: sel.map((p) => p.id).join(',') }),
+      title: 'Leak candidates across the ticked goroutine or heap snapshots' }, `Leak table for selected (${sel.length})`);
     if (sel.length === 1) {
-      replace(this.compareBar, h('span', null, 'Compare ', h('strong', null, sel[0].name || sel[0].id), ' with… (tick one more)'),
-        h('button', { class: 'link', type: 'button', onclick: () => this.clearSelection() }, 'clear'));
+      replace(this.compareBar, h('span', null, 'Compare ', h('strong', null, sel[0].name || sel[0].id), ' with… (tick one more)'), leakLink, clear);
+      return;
+    }
+    if (sel.length > 2) {
+      replace(this.compareBar, h('span', null, `${sel.length} selected`), leakLink, h('span', { class: 'muted' }, 'tick exactly two to compare'), clear);
       return;
     }
     // base = the older one, target = the newer one: by profile time when both
@@ -339,7 +339,7 @@ class HomePage {
     replace(this.compareBar,
       h('span', null, 'Base ', h('strong', null, base.name || base.id), ' → target ', h('strong', null, target.name || target.id)),
       h('a', { class: 'btn primary', id: 'compare-link', href: `/diff/${encodeURIComponent(base.id)}/${encodeURIComponent(target.id)}` }, 'Compare'),
-      h('button', { class: 'link', type: 'button', onclick: () => this.clearSelection() }, 'clear'));
+      leakLink, clear);
   }
 
   clearSelection() {

@@ -68,6 +68,8 @@ class ProfilePage {
     this.kindEl = h('span', { class: 'badge', hidden: true });
     this.metaEl = h('dl', { class: 'meta' });
     this.copyBtn = h('button', { class: 'btn', type: 'button', title: 'Copy a link to exactly this view', onclick: () => this.copyLink() }, 'Copy link');
+    this.compareBtn = h('button', { class: 'btn', type: 'button', id: 'compare-with', 'aria-expanded': 'false', title: 'Diff this profile against another one', onclick: () => this.toggleCompare() }, 'Compare with…');
+    this.comparePanel = h('div', { class: 'compare-panel', id: 'compare-panel', hidden: true });
     this.downloadA = h('a', { class: 'btn', href: api.rawUrl(this.id), download: '', title: 'The uploaded file, unchanged (works with go tool pprof)' }, 'Download');
 
     this.typeSel = h('select', { class: 'select', id: 'sample-type', 'aria-label': 'Sample type', onchange: () => this.set({ sample_type: this.typeSel.value }) });
@@ -133,11 +135,12 @@ class ProfilePage {
     this.viewWrap = h('div', { class: 'views' }, this.flameView, this.topView, this.sandwichView, this.labelsView);
 
     replace(this.root,
-      appBar([this.copyBtn, this.downloadA]),
+      appBar([this.compareBtn, this.copyBtn, this.downloadA]),
       h('main', { class: 'page profile-page' },
         h('header', { class: 'profile-head' },
           h('div', { class: 'title-row' }, this.titleEl, this.kindEl),
           this.metaEl),
+        this.comparePanel,
         h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'View controls' },
           h('label', { class: 'field' }, h('span', null, 'Sample type'), this.typeSel),
           h('div', { class: 'search-box' }, this.searchIn,
@@ -210,6 +213,7 @@ class ProfilePage {
 
   refresh() {
     if (!this.meta) return;
+    this.updateCompareLink();
     this.hideError();
     this.syncControls();
     this.showView();
@@ -580,6 +584,65 @@ class ProfilePage {
       active: tf ? tf.key + '\u0000' + tf.value : '',
       onPick: (key, value) => this.set({ tagfocus: tagExpr(key, value, this.isNumericTag(key)), view: 'flame', zoom: '' }, { push: true }),
     });
+  }
+
+  // ---- compare with… ----------------------------------------------------
+
+  /** Open or close the picker of the profile to diff against. */
+  async toggleCompare() {
+    const show = this.comparePanel.hidden;
+    this.comparePanel.hidden = !show;
+    this.compareBtn.setAttribute('aria-expanded', show ? 'true' : 'false');
+    if (!show || this.compareList) return;
+    replace(this.comparePanel, h('span', { class: 'muted' }, 'Loading profiles…'));
+    const kind = this.meta && this.meta.kind && this.meta.kind !== 'other' ? this.meta.kind : '';
+    let list;
+    try {
+      const d = await api.listProfiles({ limit: 500, type: kind });
+      list = (d.profiles || []).filter((p) => String(p.id) !== this.id);
+    } catch (e) {
+      replace(this.comparePanel, h('span', { class: 'err-text' }, 'Could not list the profiles: ' + e.message));
+      return;
+    }
+    this.compareList = list;
+    if (!list.length) {
+      replace(this.comparePanel, h('span', { class: 'muted' }, `No other ${kind ? kind + ' ' : ''}profile to compare with. Upload one on the `, h('a', { href: '/' }, 'front page'), '.'));
+      return;
+    }
+    const when = (p) => (p.time ? formatTime(p.time) : 'uploaded ' + formatTime(p.uploaded_at));
+    this.compareSel = h('select', { class: 'select', id: 'compare-select', 'aria-label': 'The other profile' },
+      list.map((p) => h('option', { value: String(p.id) }, `${p.name || p.id} — ${when(p)}`)));
+    this.compareRole = h('select', { class: 'select', id: 'compare-role', 'aria-label': 'Role of this profile' },
+      h('option', { value: 'target' }, 'this is the target (the other is the base)'),
+      h('option', { value: 'base' }, 'this is the base (the other is the target)'));
+    this.compareGo = h('a', { class: 'btn primary', id: 'compare-go' }, 'Open diff');
+    const t = (p) => Date.parse(p.time || p.uploaded_at) || 0;
+    const autoRole = () => {
+      const other = list.find((p) => String(p.id) === this.compareSel.value);
+      // the older profile is the base
+      this.compareRole.value = other && t(other) > t(this.meta) ? 'base' : 'target';
+      this.updateCompareLink();
+    };
+    this.compareSel.addEventListener('change', autoRole);
+    this.compareRole.addEventListener('change', () => this.updateCompareLink());
+    replace(this.comparePanel,
+      h('label', { class: 'field' }, h('span', null, 'Compare with'), this.compareSel),
+      this.compareRole, this.compareGo,
+      h('button', { class: 'link', type: 'button', onclick: () => this.toggleCompare() }, 'cancel'),
+      h('span', { class: 'muted small-note' }, kind ? `${kind} profiles, newest first; the sample type and filters of this view are kept` : 'newest first'));
+    autoRole();
+    this.compareSel.focus();
+  }
+
+  updateCompareLink() {
+    if (!this.compareGo) return;
+    const other = this.compareSel.value;
+    const [base, target] = this.compareRole.value === 'base' ? [this.id, other] : [other, this.id];
+    const q = new URLSearchParams();
+    const s = this.us.state;
+    for (const k of ['sample_type', ...FILTER_KEYS]) if (s[k]) q.set(k, s[k]);
+    const qs = q.toString();
+    this.compareGo.setAttribute('href', `/diff/${encodeURIComponent(base)}/${encodeURIComponent(target)}${qs ? '?' + qs : ''}`);
   }
 
   // ---- actions ----------------------------------------------------------

@@ -13,7 +13,10 @@ export class FlameGraph {
   /**
    * @param {HTMLElement} host  an empty element; the widget fills its width
    * @param {{flame?: boolean, onZoom?: (node:number)=>void, onSelect?: (name:string)=>void,
-   *          label?: string, minHeight?: number}} opts
+   *          label?: string, minHeight?: number,
+   *          tip?: (node:number)=>Array<Node|string|null>, onScheme?: ()=>void}} opts
+   *   tip builds the tooltip's content for a frame (default: total, self, parent);
+   *   onScheme runs when the colour scheme changes, before the redraw.
    */
   constructor(host, opts = {}) {
     this.host = host;
@@ -30,6 +33,7 @@ export class FlameGraph {
     this.frame = 0;
     this.palette = null;
     this.theme = null;
+    this.paint = null;
 
     host.classList.add('flame-host');
     this.canvas = h('canvas', { class: 'flame-canvas', role: 'img', 'aria-label': opts.label || 'flame graph' });
@@ -57,7 +61,12 @@ export class FlameGraph {
     });
     this.resizeObs.observe(host);
     this.mql = typeof matchMedia === 'function' ? matchMedia('(prefers-color-scheme: dark)') : null;
-    this.onScheme = () => { this.palette = null; this.theme = null; this.invalidate(); };
+    this.onScheme = () => {
+      this.palette = null;
+      this.theme = null;
+      if (this.opts.onScheme) this.opts.onScheme();
+      this.invalidate();
+    };
     if (this.mql) this.mql.addEventListener('change', this.onScheme);
   }
 
@@ -82,6 +91,11 @@ export class FlameGraph {
     if (node === this.zoom) return;
     this.zoom = node;
     this.renderNow();
+  }
+  /** Colours per frame instead of per package (see render.js); null = package colours. */
+  setPaint(paint) {
+    this.paint = paint;
+    if (this.model) this.renderNow();
   }
   setHits(hits) {
     this.hits = hits;
@@ -142,7 +156,7 @@ export class FlameGraph {
     this.ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     this.octx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const stats = renderFlame(this.ctx, lay, m, {
-      width, height, flame: this.flame, theme: this.theme, palette: this.palette, hits: this.hits, zoom: this.zoom,
+      width, height, flame: this.flame, theme: this.theme, palette: this.palette, hits: this.hits, zoom: this.zoom, paint: this.paint,
     });
     const ms = performance.now() - t0;
     const ds = this.canvas.dataset;
@@ -209,6 +223,11 @@ export class FlameGraph {
       replace(this.tip,
         h('div', { class: 'tt-name' }, `${formatInt(mergedCount)} frames too narrow to draw`),
         h('div', { class: 'tt-hint' }, 'Click a wider frame above them to zoom in.'));
+      return;
+    }
+    if (this.opts.tip) {
+      replace(this.tip, this.opts.tip(node),
+        h('div', { class: 'tt-hint' }, node === this.zoom ? (node ? 'Click an ancestor above to zoom out · Esc resets' : 'Click a frame to zoom in') : 'Click to zoom'));
       return;
     }
     const total = m.total[node];

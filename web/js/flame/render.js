@@ -50,10 +50,15 @@ function shortName(name) {
  * @param {CanvasRenderingContext2D} ctx  already scaled for devicePixelRatio
  * @param {import('./layout.js').FlameLayout} lay
  * @param {import('./model.js').FlameModel} model
- * @param {{width:number, height:number, flame:boolean, palette, theme, hits?:Uint8Array|null, zoom:number}} o
+ * @param {{width:number, height:number, flame:boolean, palette, theme, hits?:Uint8Array|null, zoom:number,
+ *          paint?: {fill:(node:number)=>string, text?:(node:number)=>string, mark?:(node:number)=>number,
+ *                   pattern?:(mark:number)=>CanvasPattern|string|null}|null}} o
+ *   paint replaces the package colours (the diff view colours by change);
+ *   mark(node) > 0 lays pattern(mark) over the frame (new / gone frames).
  */
 export function renderFlame(ctx, lay, model, o) {
   const { width, height, theme, palette, hits } = o;
+  const paint = o.paint || null;
   ctx.fillStyle = theme.bg;
   ctx.fillRect(0, 0, width, height);
   ctx.font = theme.font;
@@ -75,13 +80,21 @@ export function renderFlame(ctx, lay, model, o) {
       if (node === MERGED) fill = theme.merged;
       else if (hits && !hits[node]) { fill = theme.dimFill; dim = true; }
       else {
-        fill = palette.forName(model.name[node]);
+        fill = paint ? paint.fill(node) : palette.forName(model.name[node]);
         if (hits) highlighted++;
       }
       ctx.globalAlpha = context ? 0.55 : 1;
       ctx.fillStyle = fill;
       const gap = w > 3 ? 1 : 0;
       ctx.fillRect(x, y, Math.max(w - gap, 0.5), ROW_HEIGHT - 1);
+      if (paint && paint.mark && node !== MERGED && !dim) {
+        const mk = paint.mark(node);
+        const pat = mk && paint.pattern ? paint.pattern(mk) : null;
+        if (pat) {
+          ctx.fillStyle = pat;
+          ctx.fillRect(x, y, Math.max(w - gap, 0.5), ROW_HEIGHT - 1);
+        }
+      }
       drawn++;
       if (node !== MERGED && w >= MIN_TEXT_WIDTH) {
         const full = model.nameOf(node);
@@ -89,7 +102,7 @@ export function renderFlame(ctx, lay, model, o) {
         const label = full.length * charW * 0.8 <= avail && ctx.measureText(full).width <= avail
           ? full : fitText(ctx, shortName(full), avail, charW);
         if (label) {
-          ctx.fillStyle = dim ? theme.dimText : theme.text;
+          ctx.fillStyle = dim ? theme.dimText : paint && paint.text ? paint.text(node) : theme.text;
           ctx.fillText(label, x + TEXT_PAD, y + ROW_HEIGHT / 2);
         }
       }

@@ -1,0 +1,690 @@
+// diff.js: /diff/{base}/{target}, two profiles compared. One flame graph of
+// the union of both call trees (width by target, or by the larger of both),
+// coloured by change; a regression table by function (/diff/top); a summary
+// strip with totals and runtime category shares. The whole view state is in
+// the query string (urlstate.js), so a copied link reopens the same view.
+
+import { api, regexEscape, ApiError } from './api.js';
+import { h, replace, copyText, toast, isTyping } from './dom.js';
+import { formatValue, formatPercent, formatInt, formatTime, formatDelta, formatRelative, parseAmount, unitKind } from './format.js';
+import { UrlState, joinPath, splitPath } from './urlstate.js';
+import { FlameGraph } from './flame/flamegraph.js';
+import { DiffModel, GREW, SHRANK, SAME, MARK_NEW, MARK_GONE } from './flame/diffmodel.js';
+import { diffPaint, swatch, PALETTES } from './flame/diffcolors.js';
+import { isDark } from './flame/colors.js';
+import { appBar } from './chrome.js';
+import { tagExpr } from './profile.js';
+
+const DEFAULTS = {
+  sample_type: '',
+  normalize: '',
+  width: 'target',
+  palette: 'rg',
+  min_pct: '15',
+  min_abs: '',      // '' = 1 ms for time units, 0 otherwise
+  noise: '',        // '1' = colour changes the server calls noise too
+  focus: '',
+  ignore: '',
+  hide: '',
+  tagfocus: '',
+  tagignore: '',
+  zoom: '',
+  sort: 'cum_delta',
+  limit: '50',
+};
+const FILTER_KEYS = ['focus', 'ignore', 'hide', 'tagfocus', 'tagignore'];
+const SORTS = [['cum_delta', 'Δ cum'], ['flat_delta', 'Δ flat'], ['relative', 'Δ %']];
+const LIMITS = ['20', '50', '100', '500'];
+
+/** Runtime categories of the summary strip (outermost matching frame wins). */
+export const CATEGORIES = [
+  { key: 'gc', label: 'GC', re: /^runtime\.(gc|mallocgc|scanobject|markroot|bgsweep|bgscavenge)/ },
+  { key: 'sched', label: 'Scheduler', re: /^runtime\.(schedule|findRunnable|findrunnable|park_m|mcall|gosched_m|goschedImpl|gopreempt_m|goexit0|stealWork|runqgrab|checkTimers|stopm|startm|wakep|handoffp|resetspinning)$/ },
+  { key: 'sys', label: 'Syscalls', re: /^(syscall\.|internal\/runtime\/syscall\.|runtime\.cgocall$|golang\.org\/x\/sys\/unix\.(Syscall|RawSyscall))/ },
+];
+const CAT_LABEL = { gc: 'GC', sched: 'Scheduler', sys: 'Syscalls', other: 'User code' };
+
+export function mountDiff(root, base, target) {
+  const page = new DiffPage(root, base, target);
+  page.start();
+  return page;
+}
+
+class DiffPage {
+  constructor(root, base, target) {
+    this.root = root;
+    this.baseId = base;
+    this.targetId = target;
+    this.us = new UrlState(DEFAULTS);
+    this.meta = { base: null, target: null };
+    this.data = null;     // {key, data} of /diff
+    this.dm = null;       // DiffModel of data, for this.dmWidth
+    this.top = null;      // {key, data} of /diff/top
+    this.tags = null;     // {key, tags}
+    this.inflight = {};
+    this.build();
+  }
+
+  // ---- skeleton -------------------------------------------------------
+
+  build() {
+    document.title = 'diff · flamedex';
+    this.copyBtn = h('button', { class: 'btn', type: 'button', id: 'copy-link', title: 'Copy a link to exactly this view', onclick: () => this.copyLink() }, 'Copy link');
+    this.swapBtn = h('button', { class: 'btn', type: 'button', id: 'swap', title: 'Swap base and target', onclick: () => this.swap() }, '⇄ Swap');
+    this.headEl = h('div', { class: 'diff-pair' });
+
+    this.typeSel = h('select', { class: 'select', id: 'sample-type', 'aria-label': 'Sample type', onchange: () => this.set({ sample_type: this.typeSel.value, zoom: '' }) });
+    this.normBox = h('input', { type: 'checkbox', id: 'normalize', onchange: () => this.set({ normalize: this.normBox.checked ? '1' : '' }) });
+    this.widthSel = h('select', { class: 'select', id: 'width', 'aria-label': 'Frame width', onchange: () => this.set({ width: this.widthSel.value }) },
+      h('option', { value: 'target' }, 'target'), h('option', { value: 'max' }, 'max of both'));
+    this.paletteSel = h('select', { class: 'select', id: 'palette', 'aria-label': 'Colours', onchange: () => this.set({ palette: this.paletteSel.value }) },
+      Object.entries(PALETTES).map(([k, p]) => h('option', { value: k }, p.label)));
+    this.pctIn = h('input', { class: 'input num-input', id: 'min-pct', type: 'number', min: 0, step: 1, 'aria-label': 'Minimum relative change in percent' });
+    this.absIn = h('input', { class: 'input num-input mono', id: 'min-abs', type: 'text', autocomplete: 'off', spellcheck: 'false', 'aria-label': 'Minimum absolute change' });
+    const commitThreshold = () => this.commitThreshold();
+    for (const el of [this.pctIn, this.absIn]) {
+      el.addEventListener('change', commitThreshold);
+      el.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') commitThreshold(); });
+    }
+    this.noiseBox = h('input', { type: 'checkbox', id: 'noise', onchange: () => this.set({ noise: this.noiseBox.checked ? '1' : '' }) });
+    this.noiseLabel = h('label', { class: 'check', title: 'The server tests every frame\'s change against sampling noise (binomial test, p < 0.001). Ticked: colour changes it calls noise too.' }, this.noiseBox, h('span', null, 'show noise'));
+    this.resetBtn = h('button', { class: 'btn small', type: 'button', id: 'reset-zoom', title: 'Reset the zoom (Esc)', onclick: () => this.set({ zoom: '' }, { push: true }) }, 'Reset zoom');
+
+    const filterInput = (key, label, placeholder, hint) => {
+      const input = h('input', { class: 'input mono', id: 'filter-' + key, type: 'text', placeholder, title: hint, autocomplete: 'off', spellcheck: 'false', 'aria-label': label + ' regex' });
+      input.addEventListener('change', () => this.set({ [key]: input.value.trim(), zoom: '' }));
+      input.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') this.set({ [key]: input.value.trim(), zoom: '' }); });
+      return [h('label', { class: 'field', title: hint }, h('span', null, label), input), input];
+    };
+    const [focusF, focusIn] = filterInput('focus', 'Focus', 'regex to keep', 'Keep only the samples that have a frame matching this regex (in both profiles)');
+    const [ignoreF, ignoreIn] = filterInput('ignore', 'Ignore', 'regex to drop', 'Drop the samples that have a frame matching this regex');
+    const [hideF, hideIn] = filterInput('hide', 'Hide', 'regex to hide', 'Remove the frames matching this regex from the stacks');
+    this.filterIns = { focus: focusIn, ignore: ignoreIn, hide: hideIn };
+    this.tagKeySel = h('select', { class: 'select', id: 'tag-key', 'aria-label': 'Label key', onchange: () => this.fillTagValues() });
+    this.tagValSel = h('select', { class: 'select', id: 'tag-value', 'aria-label': 'Label value' });
+    this.tagFocusBtn = h('button', { class: 'btn', type: 'button', id: 'tag-focus', onclick: () => this.pickTag('tagfocus') }, 'Focus');
+    this.tagIgnoreBtn = h('button', { class: 'btn', type: 'button', id: 'tag-ignore', onclick: () => this.pickTag('tagignore') }, 'Ignore');
+    this.tagPicker = h('div', { class: 'field tag-picker' }, h('span', null, 'Label'), this.tagKeySel, this.tagValSel, this.tagFocusBtn, this.tagIgnoreBtn);
+    this.chips = h('div', { class: 'chips', id: 'active-filters' });
+    this.errorEl = h('div', { class: 'error-box', id: 'diff-error', role: 'alert', hidden: true });
+
+    this.summaryEl = h('section', { class: 'diff-summary', id: 'diff-summary', 'aria-label': 'Summary' });
+    this.legendEl = h('div', { class: 'diff-legend', id: 'diff-legend' });
+    this.crumbs = h('nav', { class: 'crumbs', id: 'breadcrumb', 'aria-label': 'Zoom path' });
+    this.flameHost = h('div', { class: 'flame-main' });
+    this.tableEl = h('div', { class: 'regress-body', id: 'regressions' });
+    this.sortBtns = h('div', { class: 'seg', role: 'group', 'aria-label': 'Sort the regression table' },
+      SORTS.map(([k, label]) => h('button', { class: 'seg-btn', type: 'button', dataset: { sort: k }, title: k === 'relative' ? 'By |Δ cum / base cum|, new functions first' : `By |${label.slice(2)} Δ|`, onclick: () => this.set({ sort: k }) }, label)));
+    this.limitSel = h('select', { class: 'select small', id: 'top-limit', 'aria-label': 'Rows', onchange: () => this.set({ limit: this.limitSel.value }) },
+      LIMITS.map((n) => h('option', { value: n }, n + ' rows')));
+    this.viewWrap = h('div', { class: 'diff-body views' },
+      h('section', { class: 'diff-graph', 'aria-label': 'Diff flame graph' }, this.legendEl, h('div', { class: 'graph-bar' }, this.crumbs, this.resetBtn), this.flameHost),
+      h('aside', { class: 'card regress', 'aria-labelledby': 'regress-h' },
+        h('div', { class: 'regress-head' }, h('h2', { id: 'regress-h' }, 'By function'), h('span', { class: 'spacer' }), this.sortBtns, this.limitSel),
+        this.tableEl));
+
+    replace(this.root,
+      appBar([this.swapBtn, this.copyBtn]),
+      h('main', { class: 'page diff-page' },
+        h('header', { class: 'profile-head' }, h('h1', { class: 'profile-title' }, 'Compare profiles'), this.headEl),
+        h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Diff controls' },
+          h('label', { class: 'field' }, h('span', null, 'Sample type'), this.typeSel),
+          h('label', { class: 'check', title: 'Scale the target to the base\'s total (go tool pprof -normalize): compare shares, not amounts' }, this.normBox, h('span', null, 'normalize')),
+          h('label', { class: 'field' }, h('span', null, 'Width'), this.widthSel),
+          h('label', { class: 'field' }, h('span', null, 'Colours'), this.paletteSel),
+          h('div', { class: 'field threshold', title: 'Changes smaller than either bound are drawn grey' },
+            h('span', null, 'Hide under'), this.pctIn, h('span', { class: 'unit' }, '% or'), this.absIn),
+          this.noiseLabel),
+        h('div', { class: 'filters' }, focusF, ignoreF, hideF, this.tagPicker),
+        this.chips,
+        this.errorEl,
+        this.summaryEl,
+        this.viewWrap));
+
+    this.fg = new FlameGraph(this.flameHost, {
+      flame: false,
+      label: 'diff flame graph',
+      onZoom: (node) => this.zoomTo(node),
+      tip: (node) => this.tipFor(node),
+      onScheme: () => { this.repaint(); this.renderLegend(); },
+    });
+    this.onKey = (ev) => {
+      if (ev.key !== 'Escape' || ev.defaultPrevented) return;
+      if (isTyping(ev)) { ev.target.blur(); return; }
+      if (this.us.state.zoom) this.set({ zoom: '' }, { push: true });
+    };
+    this.onPop = () => { this.us.reload(); this.refresh(); };
+    document.addEventListener('keydown', this.onKey);
+    window.addEventListener('popstate', this.onPop);
+  }
+
+  async start() {
+    this.syncControls();
+    const get = (id) => api.profile(id).then((m) => ({ m }), (e) => ({ e }));
+    const [b, t] = await Promise.all([get(this.baseId), get(this.targetId)]);
+    if (b.e || t.e) {
+      const which = [b.e ? ['base', this.baseId, b.e] : null, t.e ? ['target', this.targetId, t.e] : null].filter(Boolean);
+      this.fatal(which.map(([role, id, e]) => h('p', { class: 'error-box' },
+        h('strong', null, `The ${role} profile `), h('code', null, id), e.status === 404 ? ' does not exist (deleted, or the link is incomplete).' : ': ' + e.message,
+        h('span', { class: 'muted' }, e.code ? ` (${e.code})` : ''))));
+      return;
+    }
+    this.meta = { base: b.m, target: t.m };
+    this.fillHead();
+    this.fillTypes();
+    this.refresh();
+  }
+
+  fatal(children) {
+    this.fg.destroy();
+    document.removeEventListener('keydown', this.onKey);
+    window.removeEventListener('popstate', this.onPop);
+    replace(this.root, appBar(), h('main', { class: 'page narrow' },
+      h('h1', null, 'Cannot compare these profiles'), children,
+      h('p', null, h('a', { href: '/' }, 'All profiles'))));
+  }
+
+  // ---- state ------------------------------------------------------------
+
+  set(patch, opts) {
+    const changed = this.us.update(patch, opts);
+    if (changed.size) this.refresh();
+  }
+
+  params() {
+    const s = this.us.state;
+    const p = { base: this.baseId, target: this.targetId, sample_type: s.sample_type, normalize: s.normalize === '1' ? '1' : '' };
+    for (const k of FILTER_KEYS) p[k] = s[k];
+    return p;
+  }
+
+  unit() {
+    if (this.data && this.data.data.sample_type) return this.data.data.sample_type.unit || '';
+    const types = (this.meta.base && this.meta.base.sample_types) || [];
+    const v = this.typeSel.value;
+    const t = types.find((x, i) => typeValue(types, i) === v);
+    return t ? t.unit : '';
+  }
+
+  /** The threshold in force: {minPct, minAbs (profile unit), absText}. */
+  threshold() {
+    const s = this.us.state;
+    const unit = this.unit();
+    const pct = parseFloat(s.min_pct);
+    const absText = s.min_abs !== '' ? s.min_abs : unitKind(unit) === 'time' ? '1ms' : '0';
+    const abs = parseAmount(absText, unit);
+    return { minPct: isFinite(pct) && pct >= 0 ? pct : 15, minAbs: abs === null ? 0 : abs, absText, absBad: abs === null };
+  }
+
+  commitThreshold() {
+    const pct = this.pctIn.value.trim();
+    const abs = this.absIn.value.replace(/\s+/g, '');
+    const bad = parseAmount(abs, this.unit()) === null;
+    this.absIn.classList.toggle('invalid', bad && abs !== '');
+    if (bad && abs !== '') return;
+    const auto = unitKind(this.unit()) === 'time' ? '1ms' : '0';
+    this.set({ min_pct: pct === '' ? DEFAULTS.min_pct : String(Math.max(0, parseFloat(pct) || 0)), min_abs: abs === '' || abs === auto ? '' : abs });
+  }
+
+  syncControls() {
+    const s = this.us.state;
+    for (const [k, input] of Object.entries(this.filterIns)) if (document.activeElement !== input) input.value = s[k];
+    this.normBox.checked = s.normalize === '1';
+    this.widthSel.value = s.width === 'max' ? 'max' : 'target';
+    this.paletteSel.value = s.palette in PALETTES ? s.palette : 'rg';
+    // on the root element: the tooltip lives outside the page's main element
+    document.documentElement.dataset.palette = this.paletteSel.value;
+    const th = this.threshold();
+    if (document.activeElement !== this.pctIn) this.pctIn.value = String(th.minPct);
+    if (document.activeElement !== this.absIn) { this.absIn.value = th.absText; this.absIn.classList.toggle('invalid', th.absBad); }
+    this.noiseBox.checked = s.noise === '1';
+    if (this.meta.base && this.commonTypes) this.typeSel.value = this.selectedType();
+    for (const b of this.sortBtns.children) b.classList.toggle('active', b.dataset.sort === (SORTS.some(([k]) => k === s.sort) ? s.sort : 'cum_delta'));
+    this.limitSel.value = LIMITS.includes(s.limit) ? s.limit : DEFAULTS.limit;
+    this.resetBtn.disabled = !s.zoom;
+    this.renderChips();
+  }
+
+  refresh() {
+    if (!this.meta.base) return;
+    this.hideError();
+    this.syncControls();
+    this.loadDiff();
+    this.loadTop();
+    this.loadTags();
+  }
+
+  // ---- header -----------------------------------------------------------
+
+  fillHead() {
+    const one = (role, m) => h('div', { class: 'pair-item', dataset: { role } },
+      h('span', { class: 'pair-role' }, role),
+      h('a', { class: 'pair-name', href: '/p/' + encodeURIComponent(m.id), id: role + '-link' }, m.name || m.id),
+      m.kind ? h('span', { class: 'badge', dataset: { kind: m.kind } }, m.kind) : null,
+      h('span', { class: 'muted' }, m.time ? formatTime(m.time) : 'uploaded ' + formatTime(m.uploaded_at)));
+    const { base, target } = this.meta;
+    replace(this.headEl, one('base', base), h('span', { class: 'pair-arrow', 'aria-hidden': 'true' }, '→'), one('target', target));
+    document.title = `${base.name || base.id} → ${target.name || target.id} · diff · flamedex`;
+  }
+
+  /** Sample types both profiles have (same type and unit), valued as the base resolves them. */
+  fillTypes() {
+    const bt = this.meta.base.sample_types || [];
+    const tt = this.meta.target.sample_types || [];
+    const opts = [];
+    bt.forEach((t, i) => {
+      if (tt.some((x) => x.type === t.type && x.unit === t.unit)) opts.push(h('option', { value: typeValue(bt, i) }, `${t.type || '(unnamed)'} (${t.unit || 'count'})`));
+    });
+    this.commonTypes = opts.length;
+    replace(this.typeSel, opts.length ? opts : h('option', { value: '' }, 'no common type'));
+    this.typeSel.disabled = opts.length < 2;
+    this.typeSel.value = opts.length ? this.selectedType() : '';
+  }
+
+  selectedType() {
+    const st = this.us.state.sample_type;
+    if (st !== '') return st;
+    const types = this.meta.base.sample_types || [];
+    const def = this.meta.base.default_sample_type;
+    if (def && types.some((t) => t.type === def)) return def;
+    return types.length ? typeValue(types, types.length - 1) : '';
+  }
+
+  // ---- loading ----------------------------------------------------------
+
+  async fetchOnce(kind, key, fn) {
+    const cur = this.inflight[kind];
+    if (cur && cur.key === key) return cur.promise;
+    if (cur) cur.ctrl.abort();
+    const ctrl = new AbortController();
+    const entry = { key, ctrl };
+    entry.promise = (async () => {
+      this.viewWrap.classList.add('loading');
+      try {
+        const data = await fn(ctrl.signal);
+        return this.inflight[kind] === entry ? data : null;
+      } catch (e) {
+        if (e.name === 'AbortError' || this.inflight[kind] !== entry) return null;
+        if (kind !== 'tags') this.showError(e);
+        return null;
+      } finally {
+        if (this.inflight[kind] === entry) delete this.inflight[kind];
+        if (!Object.keys(this.inflight).length) this.viewWrap.classList.remove('loading');
+      }
+    })();
+    this.inflight[kind] = entry;
+    return entry.promise;
+  }
+
+  showError(e) {
+    const code = e instanceof ApiError || e.code ? e.code : '';
+    const hint = code === 'incompatible_profiles'
+      ? 'The two profiles have no sample type with the same unit in common (for instance a CPU profile and a heap profile). Compare two profiles of the same kind.'
+      : code === 'bad_regex' ? 'Fix the regular expression in the filters above.'
+        : code === 'unknown_sample_type' ? 'Pick another sample type.' : '';
+    replace(this.errorEl,
+      h('strong', null, code === 'incompatible_profiles' ? 'These profiles cannot be compared: ' : 'Error: '),
+      String(e.message || e), h('span', { class: 'muted' }, code ? ` (${code})` : ''),
+      hint ? h('div', { class: 'error-hint' }, hint) : null);
+    this.errorEl.dataset.code = code || 'error';
+    this.errorEl.hidden = false;
+    this.viewWrap.classList.add('stale');
+    // nothing drawn yet: no empty graph and table under the message
+    if (!this.data) this.viewWrap.hidden = true;
+  }
+
+  hideError() {
+    this.errorEl.hidden = true;
+    this.viewWrap.classList.remove('stale');
+    this.viewWrap.hidden = false;
+  }
+
+  async loadDiff() {
+    const params = this.params();
+    const key = JSON.stringify(params);
+    if (!this.data || this.data.key !== key) {
+      const data = await this.fetchOnce('diff', key, (signal) => api.diff(params, signal));
+      if (!data) return;
+      if (!this.data || this.data.key !== key) {
+        this.hideError();
+        this.data = { key, data };
+        this.dm = null;
+        this.syncControls(); // the unit may have changed the threshold's text
+      }
+    }
+    const width = this.us.state.width === 'max' ? 'max' : 'target';
+    let fresh = false;
+    if (!this.dm || this.dm.width !== width) {
+      try {
+        this.dm = new DiffModel(this.data.data, width);
+      } catch (e) {
+        this.showError(e);
+        return;
+      }
+      fresh = true;
+    }
+    this.repaint(fresh);
+    this.renderSummary();
+    this.renderCrumbs();
+    this.renderTable();
+  }
+
+  /** Classify and colour (threshold, palette) and draw; fresh = new model. */
+  repaint(fresh = false) {
+    const dm = this.dm;
+    if (!dm) return;
+    const s = this.us.state;
+    const th = this.threshold();
+    const paintKey = [th.minPct, th.minAbs, s.noise, s.palette, isDark()].join('|');
+    if (!fresh && this.paintKey === paintKey) {
+      this.fg.setZoom(this.resolveZoom());
+      return;
+    }
+    this.paintKey = paintKey;
+    this.counts = dm.classify({ minPct: th.minPct, minAbs: th.minAbs, useSig: s.noise !== '1' });
+    const paint = diffPaint(dm, this.fg.ctx, { palette: s.palette, dark: isDark() });
+    if (fresh) {
+      this.fg.paint = paint;
+      this.fg.setData(dm.flame, this.unit(), this.resolveZoom());
+    } else {
+      this.fg.zoom = this.resolveZoom();
+      this.fg.setPaint(paint);
+    }
+    const ds = this.fg.canvas.dataset;
+    ds.grew = String(this.counts.grew);
+    ds.shrank = String(this.counts.shrank);
+    ds.width = dm.width;
+    ds.palette = s.palette;
+    ds.normalize = dm.normalize ? '1' : '0';
+    this.renderLegend();
+  }
+
+  async loadTop() {
+    const s = this.us.state;
+    const params = { ...this.params(), sort: SORTS.some(([k]) => k === s.sort) ? s.sort : 'cum_delta', limit: LIMITS.includes(s.limit) ? s.limit : DEFAULTS.limit };
+    const key = JSON.stringify(params);
+    if (!this.top || this.top.key !== key) {
+      const data = await this.fetchOnce('top', key, (signal) => api.diffTop(params, signal));
+      if (!data) return;
+      this.top = { key, data, sort: params.sort };
+    }
+    this.renderTable();
+  }
+
+  async loadTags() {
+    const st = this.us.state.sample_type;
+    if (this.tags && this.tags.key === st) return;
+    const data = await this.fetchOnce('tags', st, (signal) => Promise.all([
+      api.tags(this.baseId, { sample_type: st }, signal).catch(() => ({ tags: [] })),
+      api.tags(this.targetId, { sample_type: st }, signal).catch(() => ({ tags: [] })),
+    ]));
+    if (!data) return;
+    // the keys and values of both profiles, totals summed
+    const keys = new Map();
+    for (const d of data) {
+      for (const t of (d && d.tags) || []) {
+        let k = keys.get(t.key);
+        if (!k) { k = { key: String(t.key), numeric: !!t.numeric, values: new Map() }; keys.set(t.key, k); }
+        for (const v of t.values || []) k.values.set(String(v.value), (k.values.get(String(v.value)) || 0) + (+v.total || 0));
+      }
+    }
+    this.tags = { key: st, tags: [...keys.values()] };
+    this.fillTagKeys();
+  }
+
+  // ---- filters ----------------------------------------------------------
+
+  fillTagKeys() {
+    const tags = this.tags ? this.tags.tags : [];
+    for (const el of [this.tagKeySel, this.tagValSel, this.tagFocusBtn, this.tagIgnoreBtn]) el.disabled = !tags.length;
+    this.tagPicker.title = tags.length ? 'Filter both profiles by a pprof label of the samples' : 'These profiles have no pprof labels';
+    const prev = this.tagKeySel.value;
+    replace(this.tagKeySel, tags.length ? tags.map((t) => h('option', { value: t.key }, t.key)) : h('option', { value: '' }, 'no labels'));
+    if (tags.some((t) => t.key === prev)) this.tagKeySel.value = prev;
+    this.fillTagValues();
+  }
+
+  fillTagValues() {
+    const tags = this.tags ? this.tags.tags : [];
+    const t = tags.find((x) => x.key === this.tagKeySel.value);
+    const values = t ? [...t.values.entries()].sort((a, b) => b[1] - a[1]).slice(0, 1000) : [];
+    replace(this.tagValSel, values.length ? values.map(([v]) => h('option', { value: v }, v || '(empty)')) : h('option', { value: '' }, '—'));
+  }
+
+  pickTag(kind) {
+    const key = this.tagKeySel.value;
+    if (!key) return;
+    const t = this.tags.tags.find((x) => x.key === key);
+    this.set({ [kind]: tagExpr(key, this.tagValSel.value, !!(t && t.numeric)), zoom: '' }, { push: true });
+  }
+
+  renderChips() {
+    const s = this.us.state;
+    const sig = FILTER_KEYS.map((k) => s[k]).join('\u0000');
+    if (sig === this.chipSig) return;
+    this.chipSig = sig;
+    const chips = [];
+    const chip = (label, key) => chips.push(h('span', { class: 'chip filter-chip', dataset: { filter: key } },
+      h('span', { class: 'chip-k' }, label), h('span', { class: 'chip-v' }, s[key]),
+      h('button', { class: 'chip-x', type: 'button', title: 'Remove this filter', 'aria-label': 'Remove ' + label + ' filter', onclick: () => this.set({ [key]: '', zoom: '' }) }, '×')));
+    const labels = { focus: 'focus', ignore: 'ignore', hide: 'hide', tagfocus: 'label focus', tagignore: 'label ignore' };
+    for (const k of FILTER_KEYS) if (s[k]) chip(labels[k], k);
+    if (chips.length > 1) chips.push(h('button', { class: 'link', type: 'button', onclick: () => this.set({ focus: '', ignore: '', hide: '', tagfocus: '', tagignore: '', zoom: '' }) }, 'clear all'));
+    replace(this.chips, chips);
+    this.chips.hidden = !chips.length;
+  }
+
+  // ---- flame graph ------------------------------------------------------
+
+  resolveZoom() {
+    const z = this.us.state.zoom;
+    if (!z || !this.dm) return 0;
+    return this.dm.flame.findPath(splitPath(z)).node;
+  }
+
+  zoomTo(node) {
+    if (!this.dm) return;
+    this.set({ zoom: joinPath(this.dm.flame.pathOf(node)) }, { push: true });
+  }
+
+  renderCrumbs() {
+    const dm = this.dm;
+    if (!dm) return;
+    const model = dm.flame;
+    const path = model.ancestry(this.fg.zoom);
+    const items = [];
+    path.forEach((node, i) => {
+      if (i) items.push(h('span', { class: 'crumb-sep', 'aria-hidden': 'true' }, '›'));
+      const last = i === path.length - 1;
+      const label = i === 0 ? 'all' : model.nameOf(node);
+      items.push(h('button', { class: 'crumb' + (last ? ' current' : ''), type: 'button', 'aria-current': last ? 'true' : null, title: i === 0 ? 'Show everything (Esc)' : label, onclick: () => this.zoomTo(node) }, label));
+    });
+    const z = this.fg.zoom;
+    const unit = this.unit();
+    const info = h('span', { class: 'crumb-info' },
+      `${formatValue(dm.baseTotal[z] || 0, unit)} → ${formatValue(dm.targetTotal[z] || 0, unit)} · ${formatRelative(dm.delta(z), dm.baseTotal[z])}`);
+    replace(this.crumbs, h('div', { class: 'crumb-list' }, items), info);
+    const list = this.crumbs.firstChild;
+    list.scrollLeft = list.scrollWidth;
+  }
+
+  renderLegend() {
+    const s = this.us.state;
+    const dark = isDark();
+    const sw = (cls, extra) => {
+      const el = h('span', { class: 'swatch' + (extra ? ' ' + extra : '') });
+      el.style.background = swatch(s.palette, cls, dark);
+      return el;
+    };
+    const c = this.counts || { grew: 0, shrank: 0, same: 0 };
+    const showGone = this.dm && this.dm.width === 'max';
+    replace(this.legendEl,
+      h('span', { class: 'lg' }, sw(GREW), `grew (${formatInt(c.grew)})`),
+      h('span', { class: 'lg' }, sw(SHRANK), `shrank (${formatInt(c.shrank)})`),
+      h('span', { class: 'lg' }, sw(SAME), this.dm && this.dm.hasSig && s.noise !== '1' ? 'unchanged, small or noise' : 'unchanged or small'),
+      h('span', { class: 'lg' }, sw(GREW, 'hatch-new'), 'new in target'),
+      h('span', { class: 'lg', title: showGone ? '' : 'Frames gone from the target have no width when frames are as wide as the target: pick width "max of both" to see them' },
+        sw(SHRANK, 'hatch-gone'), showGone ? 'gone from target' : 'gone (width: max of both)'),
+      h('span', { class: 'lg muted' }, `width: ${this.dm && this.dm.width === 'max' ? 'max of base and target' : 'target'}${this.dm && this.dm.normalize ? ' · target normalized ×' + this.dm.scale.toPrecision(3) : ''}`),
+      this.noiseNote());
+  }
+
+  /**
+   * The server's noise test compares shares (is the frame's share of the
+   * samples the same in both?). Without normalize, and with totals that
+   * differ, a frame that grew with the total is "noise" to it although its
+   * amount changed: say so, with the two ways out.
+   */
+  noiseNote() {
+    const dm = this.dm, c = this.counts;
+    if (!dm || dm.normalize || !c || !c.noise || this.us.state.noise === '1' || !dm.baseAll) return null;
+    const ratio = dm.targetAll / dm.baseAll;
+    if (ratio > 0.8 && ratio < 1.25) return null;
+    return h('span', { class: 'lg-note', id: 'noise-note' },
+      `${formatInt(c.noise)} frames changed about as much as the total (${formatRelative(dm.targetAll - dm.baseAll, dm.baseAll)}) and are grey: the noise test compares shares. `,
+      h('button', { class: 'link', type: 'button', onclick: () => this.set({ normalize: '1' }) }, 'Normalize'), ' or ',
+      h('button', { class: 'link', type: 'button', onclick: () => this.set({ noise: '1' }) }, 'show them'), '.');
+  }
+
+  tipFor(node) {
+    const dm = this.dm;
+    const unit = this.unit();
+    const b = dm.baseTotal[node], t = dm.targetTotal[node], d = t - b;
+    const mk = dm.mark[node];
+    const status = mk === MARK_NEW ? ['new', 'new in the target (absent from the base)']
+      : mk === MARK_GONE ? ['gone', 'gone from the target (only in the base)'] : null;
+    const sig = dm.sig[node];
+    const th = this.threshold();
+    let verdict;
+    if (d === 0) verdict = 'unchanged';
+    else if (!dm.passes(node, th.minPct, th.minAbs)) verdict = 'below the threshold (drawn grey)';
+    else if (sig === 0) verdict = 'within sampling noise: its share of the samples did not change' + (this.us.state.noise === '1' ? '' : ' (drawn grey)');
+    else verdict = sig === 1 ? 'beyond sampling noise (p < 0.001)' : '';
+    const norm = dm.normalize;
+    const rows = [
+      ['Base', formatValue(b, unit), formatPercent(b, dm.baseAll) + ' of base'],
+      [norm ? 'Target (norm.)' : 'Target', formatValue(t, unit), norm ? `raw ${formatValue(t / dm.scale, unit)}` : formatPercent(t, dm.targetAll) + ' of target'],
+      ['Delta', formatDelta(d, unit), formatRelative(d, b)],
+      ['Self', `${formatValue(dm.baseSelf[node], unit)} → ${formatValue(dm.targetSelf[node], unit)}`, formatDelta(dm.targetSelf[node] - dm.baseSelf[node], unit)],
+    ];
+    if (norm) rows.splice(2, 0, ['Share', `${formatPercent(b, dm.baseAll)} → ${formatPercent(t, dm.targetAll)}`, 'of all']);
+    return [
+      h('div', { class: 'tt-name' }, dm.flame.nameOf(node)),
+      status ? h('div', { class: 'tt-status', dataset: { status: status[0] } }, status[1]) : null,
+      h('table', { class: 'tt-table' }, h('tbody', null, rows.map(([a, v, c]) =>
+        h('tr', null, h('th', null, a), h('td', { class: 'num' + (a === 'Delta' ? (d > 0 ? ' up' : d < 0 ? ' down' : '') : '') }, v), h('td', { class: 'tt-rel' }, c))))),
+      verdict ? h('div', { class: 'tt-verdict' }, verdict) : null,
+    ];
+  }
+
+  // ---- summary ----------------------------------------------------------
+
+  renderSummary() {
+    const dm = this.dm;
+    if (!dm) return;
+    const unit = this.unit();
+    const cats = dm.categories(CATEGORIES.map((c) => ({ key: c.key, test: (n) => c.re.test(n) })));
+    const rb = dm.n ? dm.baseTotal[0] : 0, rt = dm.n ? dm.targetTotal[0] : 0;
+    // normalized, the totals are equal by construction (up to rounding)
+    const d = dm.normalize ? 0 : dm.targetAll - dm.baseAll;
+    const bar = (which, total) => h('div', { class: 'cat-bar', dataset: { which } }, cats.map((c) => {
+      const seg = h('span', { class: 'cat-seg', dataset: { cat: c.key }, title: `${CAT_LABEL[c.key]}: ${formatPercent(c[which], total)}` });
+      seg.style.width = total > 0 ? Math.max(0, (100 * c[which]) / total).toFixed(2) + '%' : '0';
+      return seg;
+    }));
+    const share = (v, tot) => (tot > 0 ? (100 * v) / tot : 0);
+    replace(this.summaryEl,
+      h('div', { class: 'sum-totals' },
+        h('div', { class: 'sum-item' }, h('span', { class: 'sum-k' }, 'Base'), h('span', { class: 'sum-v', id: 'sum-base' }, formatValue(dm.baseAll, unit))),
+        h('div', { class: 'sum-item' }, h('span', { class: 'sum-k' }, dm.normalize ? 'Target (normalized)' : 'Target'), h('span', { class: 'sum-v', id: 'sum-target' }, formatValue(dm.targetAll, unit)),
+          dm.normalize ? h('span', { class: 'muted' }, `raw ${formatValue(dm.targetAll / dm.scale, unit)}`) : null),
+        h('div', { class: 'sum-item' }, h('span', { class: 'sum-k' }, 'Change'),
+          h('span', { class: 'sum-v ' + (d > 0 ? 'up' : d < 0 ? 'down' : ''), id: 'sum-delta' }, dm.normalize ? 'normalized' : `${formatDelta(d, unit)} (${formatRelative(d, dm.baseAll)})`),
+          dm.normalize ? h('span', { class: 'muted' }, `raw: ${formatDelta(dm.targetAll / dm.scale - dm.baseAll, unit)} (${formatRelative(dm.targetAll / dm.scale - dm.baseAll, dm.baseAll)})`) : null)),
+      h('div', { class: 'sum-cats' },
+        h('div', { class: 'cat-bars' },
+          h('span', { class: 'cat-bar-k' }, 'base'), bar('base', rb),
+          h('span', { class: 'cat-bar-k' }, 'target'), bar('target', rt)),
+        h('table', { class: 'cat-table', id: 'categories' },
+          h('thead', null, h('tr', null, h('th', null, unitKind(unit) === 'time' ? 'Share of time' : 'Share'), h('th', { class: 'num' }, 'base'), h('th', { class: 'num' }, 'target'), h('th', { class: 'num' }, 'Δ'))),
+          h('tbody', null, cats.map((c) => {
+            const pb = share(c.base, rb), pt = share(c.target, rt), dp = pt - pb;
+            return h('tr', { dataset: { cat: c.key } },
+              h('th', null, h('span', { class: 'cat-dot', dataset: { cat: c.key } }), CAT_LABEL[c.key]),
+              h('td', { class: 'num' }, pb.toFixed(1) + '%'),
+              h('td', { class: 'num' }, pt.toFixed(1) + '%'),
+              h('td', { class: 'num ' + (dp >= 0.05 ? 'up' : dp <= -0.05 ? 'down' : 'muted') }, (dp >= 0 ? '+' : '−') + Math.abs(dp).toFixed(1) + ' pp'));
+          })))));
+    this.summaryEl.title = 'GC: runtime.gc*, mallocgc, scanobject, markroot*, bgsweep, bgscavenge · Scheduler: schedule, findRunnable, park_m, mcall, … · Syscalls: syscall.*, internal/runtime/syscall.*, runtime.cgocall · each sample counted once, in the category of its outermost matching frame';
+  }
+
+  // ---- regression table -------------------------------------------------
+
+  renderTable() {
+    if (!this.top) return;
+    const d = this.top.data;
+    const unit = (d.sample_type && d.sample_type.unit) || this.unit();
+    const sort = this.top.sort;
+    const flat = sort === 'flat_delta';
+    const th = this.threshold();
+    const rows = (Array.isArray(d.rows) ? d.rows : []).map((r) => {
+      const b = flat ? +r.base_flat || 0 : +r.base_cum || 0;
+      const t = flat ? +r.target_flat || 0 : +r.target_cum || 0;
+      return { fn: String(r.function), status: r.status || '', b, t, d: t - b };
+    }).filter((r) => r.d !== 0);
+    const key = (r) => (sort === 'relative' ? (r.b ? Math.abs(r.d / r.b) : Infinity) : Math.abs(r.d));
+    const grew = rows.filter((r) => r.d > 0).sort((a, b) => key(b) - key(a));
+    const shrank = rows.filter((r) => r.d < 0).sort((a, b) => key(b) - key(a));
+    const focusRe = this.us.state.focus;
+    const row = (r) => {
+      const small = !(Math.abs(r.d) >= th.minAbs && (!r.b || (100 * Math.abs(r.d)) / Math.abs(r.b) >= th.minPct));
+      const re = '^' + regexEscape(r.fn) + '$';
+      return h('tr', { class: (small ? 'small' : '') + (focusRe === re ? ' active' : ''), dataset: { fn: r.fn, status: r.status } },
+        h('td', { class: 'fn' },
+          h('div', { class: 'fn-cell' },
+            r.status === 'new' || r.status === 'gone' ? h('span', { class: 'status-tag', dataset: { status: r.status } }, r.status) : null,
+            h('button', { class: 'link fn-focus', type: 'button', title: r.fn + '\nClick: focus the diff on this function', dataset: { fn: r.fn }, onclick: () => this.set({ focus: re, zoom: '' }, { push: true }) }, shortName(r.fn)))),
+        h('td', { class: 'num' }, formatValue(r.b, unit)),
+        h('td', { class: 'num' }, formatValue(r.t, unit)),
+        h('td', { class: 'num delta ' + (r.d > 0 ? 'up' : 'down') }, formatDelta(r.d, unit)),
+        h('td', { class: 'num rel ' + (r.d > 0 ? 'up' : 'down') }, formatRelative(r.d, r.b)));
+    };
+    const group = (label, list, cls) => h('tbody', { class: 'grp ' + cls },
+      h('tr', { class: 'grp-head' }, h('th', { colspan: 5, scope: 'rowgroup' }, `${label} `, h('span', { class: 'muted' }, `(${formatInt(list.length)})`))),
+      list.length ? list.map(row) : h('tr', null, h('td', { class: 'muted', colspan: 5 }, 'none')));
+    const metric = flat ? 'flat' : 'cum';
+    replace(this.tableEl,
+      h('p', { class: 'table-note' }, `${formatInt(d.count ?? rows.length)} functions differ; the top ${formatInt((d.rows || []).length)} by ${SORTS.find(([k]) => k === sort)[1]}. ${metric} values${this.dm && this.dm.normalize ? ', target normalized' : ''}. Click a function to focus on it.`),
+      h('div', { class: 'table-wrap' },
+        h('table', { class: 'data regress-table', id: 'regress-table' },
+          h('thead', null, h('tr', null,
+            h('th', { class: 'fn' }, 'Function'), h('th', { class: 'num' }, 'Base'), h('th', { class: 'num' }, 'Target'),
+            h('th', { class: 'num' + (sort !== 'relative' ? ' sorted' : '') }, 'Δ ' + metric), h('th', { class: 'num' + (sort === 'relative' ? ' sorted' : '') }, 'Δ %'))),
+          group('Grew', grew, 'grew'),
+          group('Shrank', shrank, 'shrank'))));
+  }
+
+  // ---- actions ----------------------------------------------------------
+
+  swap() {
+    location.assign(`/diff/${encodeURIComponent(this.targetId)}/${encodeURIComponent(this.baseId)}${this.us.search({ ...this.us.state, zoom: '' })}`);
+  }
+
+  async copyLink() {
+    const ok = await copyText(location.href);
+    toast(ok ? 'Link copied: it reopens this exact view.' : 'Could not copy; the address bar has the link.', ok ? 'info' : 'error');
+  }
+}
+
+/** A sample type's select value: its name when unique, else its index. */
+function typeValue(types, i) {
+  const t = types[i].type;
+  return t && types.filter((x) => x.type === t).length === 1 ? t : String(i);
+}
+
+/** A Go name without its import path ("github.com/a/b/pkg.F" → "pkg.F"), for narrow cells. */
+export function shortName(name) {
+  const br = name.indexOf('(');
+  const cut = br > 0 ? name.lastIndexOf('/', br) : name.lastIndexOf('/');
+  return cut >= 0 ? name.slice(cut + 1) : name;
+}
