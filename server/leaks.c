@@ -122,6 +122,7 @@ struct cand {
 	int nstack;
 	struct u64map goids;          /* goid -> first snapshot seen */
 	bool have_goids;
+	struct buf *gl;               /* per snapshot: the goids seen (int64) */
 	double lifetime_s;            /* oldest goroutine seen, by goid or minutes */
 	int64_t max_minutes;
 	bool confirmed;               /* goroutineleak profile */
@@ -184,7 +185,8 @@ static struct cand *get_cand(struct set *s, const char *key)
 	memset(c, 0, sizeof(*c));
 	c->counts = calloc((size_t)s->nsnap, sizeof(double));
 	c->alloc = calloc((size_t)s->nsnap, sizeof(double));
-	if (!c->counts || !c->alloc)
+	c->gl = calloc((size_t)s->nsnap, sizeof(struct buf));
+	if (!c->counts || !c->alloc || !c->gl)
 		return NULL;
 	return c;
 }
@@ -204,6 +206,9 @@ static void set_release(struct set *s)
 			free(c->stack[k]);
 		if (c->have_goids)
 			u64map_release(&c->goids);
+		for (int k = 0; c->gl && k < s->nsnap; k++)
+			buf_release(&c->gl[k]);
+		free(c->gl);
 	}
 	free(s->c);
 	for (size_t i = 0; i < s->keys.len / sizeof(char *); i++)
@@ -349,6 +354,7 @@ static int add_snapshot(struct set *s, const struct leak_snap *sn, int si, bool 
 			if (gid) {
 				if ((double)gid->num > *max_goid)
 					*max_goid = (double)gid->num;
+				buf_add(&c->gl[si], &gid->num, sizeof(gid->num));
 				if (!c->have_goids) {
 					if (u64map_init(&c->goids, 64) < 0) {
 						free(fr);
@@ -563,6 +569,43 @@ static void judge(struct cand *c, const double *t, const double *tot, int n, int
 	}
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Text dumps: a restart replaces every goroutine. The highest id falling
+ * is not enough (the newest goroutines may just have exited, as when a
+ * burst drains), so look at the sites present on both sides with at
+ * least two goroutines: in a new process none keeps its goroutine ids. */
+static bool goids_replaced(struct set *s, int i)
+{
+	int sites = 0;
+	for (int k = 0; k < s->n; k++) {
+		struct buf *a = &s->c[k].gl[i - 1], *b = &s->c[k].gl[i];
+		size_t na = a->len / sizeof(int64_t), nb = b->len / sizeof(int64_t);
+		if (na < 2 || nb < 2)
+			continue;
+		int64_t *x = (int64_t *)a->data, *y = (int64_t *)b->data;
+		qsort(x, na, sizeof(int64_t), cmp_i64);
+		qsort(y, nb, sizeof(int64_t), cmp_i64);
+		size_t p = 0, q = 0, common = 0;
+		while (p < na && q < nb) {
+			if (x[p] == y[q])
+				common++, p++, q++;
+			else if (x[p] < y[q])
+				p++;
+			else
+				q++;
+		}
+		sites++;
+		if (common * 2 >= (na < nb ? na : nb))
+			return false; /* this site kept its goroutines */
+	}
+	return sites > 0;
+}
+
 static int cmp_cand(const void *a, const void *b)
 {
 	const struct cand *x = a, *y = b;
@@ -611,7 +654,7 @@ int leaks_json(const struct leak_snap *snaps, int n, const struct leak_opts *o, 
 	int seg = 0;
 	for (int i = 1; i < n; i++) {
 		if (text) {
-			if (goid[i] > 0 && goid[i - 1] > 0 && goid[i] < goid[i - 1])
+			if (goid[i] > 0 && goid[i - 1] > 0 && goid[i] < goid[i - 1] && goids_replaced(&s, i))
 				seg = i;
 			continue;
 		}
