@@ -230,7 +230,11 @@ int diff_tree_json(const struct diff_in *in, struct json *j)
 		goto out;
 	for (uint32_t i = 0; i < n; i++)
 		w[i] = weight(&t, i);
-	memset(keep, 1, n);
+	/* nodes with no weight on either side (filtered away) are not sent */
+	memset(keep, 0, n);
+	keep[0] = 1;
+	for (uint32_t i = 1; i < n; i++)
+		keep[i] = w[i] != 0 && keep[t.parent[i]];
 	if (in->max_nodes > 0 && (uint64_t)in->max_nodes < n) {
 		qsort(w, n, sizeof(int64_t), cmp_desc);
 		int64_t thr = w[in->max_nodes - 1];
@@ -243,7 +247,7 @@ int diff_tree_json(const struct diff_in *in, struct json *j)
 				count++;
 			}
 		for (uint32_t i = 1; i < n && count < in->max_nodes; i++)
-			if (!keep[i] && weight(&t, i) == thr && keep[t.parent[i]]) {
+			if (!keep[i] && thr > 0 && weight(&t, i) == thr && keep[t.parent[i]]) {
 				keep[i] = 1;
 				count++;
 			}
@@ -320,7 +324,7 @@ int diff_tree_json(const struct diff_in *in, struct json *j)
 	json_key(j, "significant");
 	json_arr_begin(j);
 	int64_t bn = counts ? t.c[0][0] : 0, tn = counts ? t.c[1][0] : 0;
-	double p0 = bn + tn > 0 ? (double)tn / (double)(bn + tn) : 0.5;
+	double p0 = in->p0 > 0 && in->p0 < 1 ? in->p0 : (bn + tn > 0 ? (double)tn / (double)(bn + tn) : 0.5);
 	for (uint32_t i = 0; i < norder; i++) {
 		uint32_t x = order[i];
 		if (!counts || bn <= 0 || tn <= 0) {

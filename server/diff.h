@@ -11,9 +11,11 @@
  * Significance: for each node, the sample counts behind it (from a count
  * sample type of the same profile: samples, *_objects, contentions,
  * goroutine) are tested against "no change" with a binomial test
- * conditioned on the node's total count: under H0 the target's share of
- * the node's samples equals the target's share of all samples. A change
- * is significant when the two-sided p-value is below DIFF_ALPHA.
+ * conditioned on the node's total count: under H0 the target holds a
+ * share p0 of the node's samples — its share of all samples when shares
+ * are compared (normalize=1), its share of the profiled time when amounts
+ * are (normalize=0; one half without durations). A change is significant
+ * when the two-sided p-value is below DIFF_ALPHA.
  */
 #ifndef FDX_DIFF_H
 #define FDX_DIFF_H
@@ -27,6 +29,10 @@ struct diff_in {
 	const struct view *base, *target;
 	/* count views for significance (NULL when no count type exists) */
 	const struct view *base_n, *target_n;
+	/* the target's expected share of samples under "no change": base vs
+	 * target totals when comparing shares (normalize), their durations (or
+	 * one half) when comparing amounts */
+	double p0;
 	long max_nodes;
 	int sort;          /* for top: DIFF_SORT_* */
 	long limit;

@@ -173,7 +173,15 @@ enum MHD_Result route_diff(struct req *r, const struct path *p)
 			goto out;
 		}
 	}
+	/* p0 for significance: see diff.h */
+	double p0 = 0;
+	if (counts && !normalize) {
+		p0 = 0.5;
+		if (pb->duration_nanos > 0 && pt->duration_nanos > 0)
+			p0 = (double)pt->duration_nanos / (double)(pb->duration_nanos + pt->duration_nanos);
+	}
 	struct diff_in in = {
+		.p0 = p0,
 		.base = &vb, .target = &vt,
 		.base_n = counts && !top ? &vbn : NULL, .target_n = counts && !top ? &vtn : NULL,
 		.max_nodes = max_nodes, .sort = sort, .limit = limit,

@@ -100,7 +100,8 @@ enum MHD_Result route_leaks(struct req *r, const struct path *p)
 			goto out;
 		}
 		if (n == 0) {
-			res = reply_error(r, 404, "not_found", "no profiles with label %.200s", label);
+			res = reply_error(r, 404, "not_found", "no %sprofiles with label %.200s",
+			                  type && *type ? (strcmp(type, "heap") ? "goroutine " : "heap ") : "", label);
 			goto out;
 		}
 	} else {

@@ -210,3 +210,22 @@ enum MHD_Result route_profiles(struct req *r, const struct path *p)
 		return raw(r, p->seg[3]);
 	return route_views(r, p);
 }
+
+/* GET /api/v1/labels[?key=K]: the profile labels in use, for series pickers. */
+enum MHD_Result route_labels(struct req *r, const struct path *p)
+{
+	(void)p;
+	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
+		return reply_error(r, 405, "method_not_allowed", "use GET");
+	const char *key = req_arg(r, "key");
+	if (key && (!*key || strlen(key) > FDX_MAX_LABEL_LEN))
+		return reply_error(r, 400, "bad_request", "key must be 1 to %u bytes", FDX_MAX_LABEL_LEN);
+	struct buf out = BUF_INIT;
+	struct json j;
+	json_init(&j, &out);
+	if (store_labels(key, &j) < 0) {
+		buf_release(&out);
+		return reply_error(r, 500, "internal", "label lookup failed");
+	}
+	return reply_buf(r, 200, "application/json", &out);
+}

@@ -127,6 +127,8 @@ enum MHD_Result routes_dispatch(struct req *r)
 			return route_diff(r, &p);
 		if (p.n == 3 && !strcmp(p.seg[2], "leaks"))
 			return route_leaks(r, &p);
+		if (p.n == 3 && !strcmp(p.seg[2], "labels"))
+			return route_labels(r, &p);
 		return reply_error(r, 404, "not_found", "no such endpoint");
 	}
 	return route_static(r, &p);

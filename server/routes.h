@@ -20,6 +20,8 @@ enum MHD_Result routes_dispatch(struct req *r);
 
 /* route_profiles.c: upload, list, metadata, raw, delete */
 enum MHD_Result route_profiles(struct req *r, const struct path *p);
+/* GET /api/v1/labels (in route_profiles.c) */
+enum MHD_Result route_labels(struct req *r, const struct path *p);
 /* route_views.c: top, flamegraph, tags, sandwich (and diff) */
 enum MHD_Result route_views(struct req *r, const struct path *p);
 /* route_static.c: the web app and its assets, /healthz */

@@ -11,6 +11,7 @@
 
 #include "codec.h"
 #include "db.h"
+#include "limits.h"
 #include "util.h"
 
 #define STACKS_FORMAT 1
@@ -608,6 +609,80 @@ int store_uploaded_at(const char *id, int64_t *ns)
 			rc = 1;
 		}
 		sqlite3_finalize(st);
+	}
+	db_reader_put(c);
+	return rc;
+}
+
+int store_labels(const char *key, struct json *j)
+{
+	sqlite3 *c = db_reader_get();
+	if (!c)
+		return -1;
+	sqlite3_stmt *st;
+	int rc = -1;
+	const char *sql = key
+		? "SELECT l.value, p.kind, count(*) FROM profile_labels l JOIN profiles p ON p.seq=l.profile_seq "
+		  "WHERE l.key=?1 GROUP BY l.value, p.kind ORDER BY l.value, p.kind LIMIT 100000"
+		: "SELECT key, count(DISTINCT value), count(*) FROM profile_labels GROUP BY key ORDER BY key LIMIT 10000";
+	if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) == SQLITE_OK) {
+		json_obj_begin(j);
+		if (key) {
+			json_key(j, "key");
+			json_str(j, key);
+			json_key(j, "values");
+			json_arr_begin(j);
+			sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+			char prev[FDX_MAX_LABEL_LEN + 2] = "";
+			bool open_ = false;
+			int64_t total = 0;
+			while (sqlite3_step(st) == SQLITE_ROW) {
+				const char *v = (const char *)sqlite3_column_text(st, 0);
+				if (!open_ || strcmp(v, prev) != 0) {
+					if (open_) {
+						json_obj_end(j);
+						json_key(j, "profiles");
+						json_int(j, total);
+						json_obj_end(j);
+					}
+					snprintf(prev, sizeof(prev), "%s", v);
+					open_ = true;
+					total = 0;
+					json_obj_begin(j);
+					json_key(j, "value");
+					json_str(j, v);
+					json_key(j, "kinds");
+					json_obj_begin(j);
+				}
+				json_key(j, (const char *)sqlite3_column_text(st, 1));
+				json_int(j, sqlite3_column_int64(st, 2));
+				total += sqlite3_column_int64(st, 2);
+			}
+			if (open_) {
+				json_obj_end(j);
+				json_key(j, "profiles");
+				json_int(j, total);
+				json_obj_end(j);
+			}
+			json_arr_end(j);
+		} else {
+			json_key(j, "keys");
+			json_arr_begin(j);
+			while (sqlite3_step(st) == SQLITE_ROW) {
+				json_obj_begin(j);
+				json_key(j, "key");
+				json_str(j, (const char *)sqlite3_column_text(st, 0));
+				json_key(j, "values");
+				json_int(j, sqlite3_column_int64(st, 1));
+				json_key(j, "profiles");
+				json_int(j, sqlite3_column_int64(st, 2));
+				json_obj_end(j);
+			}
+			json_arr_end(j);
+		}
+		json_obj_end(j);
+		sqlite3_finalize(st);
+		rc = 0;
 	}
 	db_reader_put(c);
 	return rc;

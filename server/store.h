@@ -61,6 +61,10 @@ void store_release(struct prof *p);
 /* Hand a freshly decoded profile to the cache (takes ownership). */
 void store_cache_add(const char *id, struct prof *p);
 
+/* Profile labels: with key, {"key","values":[{"value","kinds":{kind:n},
+ * "profiles"}]}; without, {"keys":[{"key","values","profiles"}]}. */
+int store_labels(const char *key, struct json *j);
+
 /* Upload time of a profile (unix ns). 0, 1 unknown, -1 error. */
 int store_uploaded_at(const char *id, int64_t *ns);
 
