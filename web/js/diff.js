@@ -525,25 +525,7 @@ class DiffPage {
       h('span', { class: 'lg' }, sw(GREW, 'hatch-new'), 'new in target'),
       h('span', { class: 'lg', title: showGone ? '' : 'Frames gone from the target have no width when frames are as wide as the target: pick width "max of both" to see them' },
         sw(SHRANK, 'hatch-gone'), showGone ? 'gone from target' : 'gone (width: max of both)'),
-      h('span', { class: 'lg muted' }, `width: ${this.dm && this.dm.width === 'max' ? 'max of base and target' : 'target'}${this.dm && this.dm.normalize ? ' · target normalized ×' + this.dm.scale.toPrecision(3) : ''}`),
-      this.noiseNote());
-  }
-
-  /**
-   * The server's noise test compares shares (is the frame's share of the
-   * samples the same in both?). Without normalize, and with totals that
-   * differ, a frame that grew with the total is "noise" to it although its
-   * amount changed: say so, with the two ways out.
-   */
-  noiseNote() {
-    const dm = this.dm, c = this.counts;
-    if (!dm || dm.normalize || !c || !c.noise || this.us.state.noise === '1' || !dm.baseAll) return null;
-    const ratio = dm.targetAll / dm.baseAll;
-    if (ratio > 0.8 && ratio < 1.25) return null;
-    return h('span', { class: 'lg-note', id: 'noise-note' },
-      `${formatInt(c.noise)} frames changed about as much as the total (${formatRelative(dm.targetAll - dm.baseAll, dm.baseAll)}) and are grey: the noise test compares shares. `,
-      h('button', { class: 'link', type: 'button', onclick: () => this.set({ normalize: '1' }) }, 'Normalize'), ' or ',
-      h('button', { class: 'link', type: 'button', onclick: () => this.set({ noise: '1' }) }, 'show them'), '.');
+      h('span', { class: 'lg muted' }, `width: ${this.dm && this.dm.width === 'max' ? 'max of base and target' : 'target'}${this.dm && this.dm.normalize ? ' · target normalized ×' + this.dm.scale.toPrecision(3) : ''}`));
   }
 
   tipFor(node) {
