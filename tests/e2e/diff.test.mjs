@@ -10,7 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, launchBrowser, uploadViaApi, waitFlame, shot, corpusFile, REPO } from './lib/harness.mjs';
+import { startServer, launchBrowser, uploadViaApi, waitFlame, shot, corpusFile, hasCorpus, REPO } from './lib/harness.mjs';
 import { encodeProfile } from './lib/pprof.mjs';
 
 const SEL = '.diff-graph canvas.flame-canvas';
@@ -319,7 +319,10 @@ test('incompatible profiles and unknown ids are clear errors', async () => {
   assert.deepEqual(browser.problems, []);
 });
 
-test('screenshots of a real diff, light and dark', { timeout: 120000 }, async () => {
+test('screenshots of a real diff, light and dark', {
+  timeout: 120000,
+  skip: !hasCorpus('apm-server/default.pgo@408ea4e3') && 'the shared corpus is not present',
+}, async () => {
   const body = (rel) => fs.readFileSync(corpusFile(rel));
   const a = await uploadViaApi(srv.url, body('apm-server/default.pgo@408ea4e3'), { name: 'apm-server (older build)', labels: 'service:apm-server' });
   const b = await uploadViaApi(srv.url, body('apm-server/default.pgo'), { name: 'apm-server (newer build)', labels: 'service:apm-server' });

@@ -120,18 +120,10 @@ class LeaksPage {
 
   async loadServices() {
     try {
-      // the API has no list of label values: collect them from the profile list
-      const d = await api.listProfiles({ limit: 1000 });
-      const by = new Map();
-      for (const p of d.profiles || []) {
-        const labels = p.labels || {};
-        if (!('service' in labels)) continue;
-        const key = 'service:' + labels.service;
-        let e = by.get(key);
-        if (!e) { e = { label: key, counts: {} }; by.set(key, e); }
-        e.counts[p.kind] = (e.counts[p.kind] || 0) + 1;
-      }
-      this.services = [...by.values()].sort((a, b) => a.label.localeCompare(b.label));
+      // every service label value, with its number of profiles per kind
+      const d = await api.labelValues('service');
+      this.services = (d.values || []).map((v) => ({ label: 'service:' + v.value, counts: v.kinds || {} }))
+        .sort((a, b) => a.label.localeCompare(b.label));
     } catch (_) {
       this.services = [];
     }

@@ -21,12 +21,21 @@ export const REPO = path.resolve(E2E_DIR, '..', '..');
 export const CORPUS = process.env.FLAMEDEX_CORPUS || path.resolve(REPO, '..', 'shared', 'corpus');
 export const SHOTS = path.join(E2E_DIR, 'screenshots');
 
-/** A corpus file: tests/e2e/data/NAME if copied there, else the shared corpus. */
+/** Where a corpus file can be: tests/e2e/data/NAME, the shared corpus,
+ *  or the copies kept in tests/data (so the suite runs without shared/). */
+function corpusCandidates(rel) {
+  return [path.join(E2E_DIR, 'data', rel.replace(/\//g, '__')), path.join(CORPUS, rel),
+    path.join(REPO, 'tests', 'data', rel)];
+}
+
+export function hasCorpus(rel) {
+  return corpusCandidates(rel).some((p) => fs.existsSync(p));
+}
+
+/** A corpus file from the first place that has it. */
 export function corpusFile(rel) {
-  const local = path.join(E2E_DIR, 'data', rel.replace(/\//g, '__'));
-  if (fs.existsSync(local)) return local;
-  const p = path.join(CORPUS, rel);
-  if (!fs.existsSync(p)) throw new Error(`test input ${rel} not found (looked in tests/e2e/data and ${CORPUS})`);
+  const p = corpusCandidates(rel).find((c) => fs.existsSync(c));
+  if (!p) throw new Error(`test input ${rel} not found (looked in tests/e2e/data, ${CORPUS} and tests/data)`);
   return p;
 }
 
