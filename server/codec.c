@@ -19,12 +19,59 @@ static void put_str(struct buf *b, const struct prof *p, uint32_t id)
 	buf_add(b, p->arena + p->str_off[id], p->str_len[id]);
 }
 
+/* The varints are deflated as they are produced, through a small staging
+ * buffer, so encoding never holds the whole uncompressed form. */
+struct zout {
+	z_stream zs;
+	struct buf *out;
+	uint64_t raw;
+};
+
+#define STAGE (256u * 1024)
+
+static int zflush(struct zout *z, struct buf *b, int mode)
+{
+	z->zs.next_in = (Bytef *)b->data;
+	z->zs.avail_in = (uInt)b->len;
+	z->raw += b->len;
+	for (;;) {
+		if (buf_grow(z->out, 64 * 1024) < 0)
+			return -1;
+		z->zs.next_out = (Bytef *)z->out->data + z->out->len;
+		z->zs.avail_out = (uInt)(z->out->cap - z->out->len - 1);
+		uInt before = z->zs.avail_out;
+		int rc = deflate(&z->zs, mode);
+		z->out->len += before - z->zs.avail_out;
+		if (rc == Z_STREAM_END)
+			break;
+		if (rc != Z_OK && rc != Z_BUF_ERROR)
+			return -1;
+		if (z->zs.avail_in == 0 && z->zs.avail_out != 0 && mode != Z_FINISH)
+			break;
+	}
+	b->len = 0;
+	return 0;
+}
+
+#define MAYBE_FLUSH() do { if (b.len >= STAGE && zflush(&z, &b, Z_NO_FLUSH) < 0) goto fail; } while (0)
+
 int codec_encode(const struct prof *p, struct buf *out)
 {
 	struct buf b = BUF_INIT;
+	struct zout z;
+	memset(&z, 0, sizeof(z));
+	z.out = out;
+	size_t start = out->len;
+	if (deflateInit(&z.zs, ZLEVEL) != Z_OK)
+		return -1;
+	/* header; the raw length is patched in at the end */
+	buf_add(out, MAGIC, 4);
+	buf_add(out, "\0\0\0\0\0\0\0\0", 8);
 	buf_add_uvarint(&b, p->n_strs);
-	for (uint32_t i = 0; i < p->n_strs; i++)
+	for (uint32_t i = 0; i < p->n_strs; i++) {
 		put_str(&b, p, i);
+		MAYBE_FLUSH();
+	}
 	buf_add_uvarint(&b, p->n_types);
 	for (uint32_t i = 0; i < p->n_types; i++) {
 		buf_add_uvarint(&b, p->type_type[i]);
@@ -45,6 +92,7 @@ int codec_encode(const struct prof *p, struct buf *out)
 		buf_add_uvarint(&b, p->funcs[i].name);
 		buf_add_uvarint(&b, p->funcs[i].sysname);
 		buf_add_uvarint(&b, p->funcs[i].file);
+		MAYBE_FLUSH();
 	}
 	buf_add_uvarint(&b, p->n_frames);
 	for (uint32_t i = 0; i < p->n_frames; i++) {
@@ -53,17 +101,23 @@ int codec_encode(const struct prof *p, struct buf *out)
 		buf_add_uvarint(&b, (uint64_t)f->map_file + 1);
 		buf_add_uvarint(&b, f->key);
 		buf_add_svarint(&b, f->line);
+		MAYBE_FLUSH();
 	}
 	buf_add_uvarint(&b, p->n_locs);
-	for (uint32_t i = 0; i < p->n_locs; i++)
+	for (uint32_t i = 0; i < p->n_locs; i++) {
 		buf_add_uvarint(&b, p->locs[i].n);
+		MAYBE_FLUSH();
+	}
 	buf_add_uvarint(&b, p->n_loc_frames);
-	for (uint32_t i = 0; i < p->n_loc_frames; i++)
+	for (uint32_t i = 0; i < p->n_loc_frames; i++) {
 		buf_add_uvarint(&b, p->loc_frames[i]);
+		MAYBE_FLUSH();
+	}
 	buf_add_uvarint(&b, p->n_nodes);
 	for (uint32_t i = 1; i < p->n_nodes; i++) {
 		buf_add_uvarint(&b, i - p->nodes[i].parent);
 		buf_add_uvarint(&b, p->nodes[i].loc);
+		MAYBE_FLUSH();
 	}
 	buf_add_uvarint(&b, p->n_labels);
 	for (uint32_t i = 0; i < p->n_labels; i++) {
@@ -72,35 +126,32 @@ int codec_encode(const struct prof *p, struct buf *out)
 		buf_add_uvarint(&b, (uint64_t)l->str + 1);
 		buf_add_uvarint(&b, (uint64_t)l->unit + 1);
 		buf_add_svarint(&b, l->num);
+		MAYBE_FLUSH();
 	}
 	buf_add_uvarint(&b, p->n_labelsets);
-	for (uint32_t i = 0; i < p->n_labelsets; i++)
+	for (uint32_t i = 0; i < p->n_labelsets; i++) {
 		buf_add_uvarint(&b, p->labelsets[i].n);
+		MAYBE_FLUSH();
+	}
 	buf_add_uvarint(&b, p->n_samples);
 	for (uint32_t i = 0; i < p->n_samples; i++) {
 		buf_add_uvarint(&b, p->samples[i].node);
 		buf_add_uvarint(&b, p->samples[i].labelset);
 		for (uint32_t t = 0; t < p->n_types; t++)
 			buf_add_svarint(&b, p->values[(size_t)i * p->n_types + t]);
+		MAYBE_FLUSH();
 	}
-	if (b.oom) {
-		buf_release(&b);
-		return -1;
-	}
-	uLongf zlen = compressBound(b.len);
-	if (buf_grow(out, 4 + 8 + zlen) < 0) {
-		buf_release(&b);
-		return -1;
-	}
-	memcpy(out->data + out->len, MAGIC, 4);
-	uint64_t raw = b.len;
-	memcpy(out->data + out->len + 4, &raw, 8);
-	int rc = compress2((Bytef *)out->data + out->len + 12, &zlen, (const Bytef *)b.data, b.len, ZLEVEL);
+	if (b.oom || out->oom || zflush(&z, &b, Z_FINISH) < 0)
+		goto fail;
+	deflateEnd(&z.zs);
 	buf_release(&b);
-	if (rc != Z_OK)
-		return -1;
-	out->len += 12 + zlen;
+	memcpy(out->data + start + 4, &z.raw, 8);
 	return 0;
+fail:
+	deflateEnd(&z.zs);
+	buf_release(&b);
+	out->len = start;
+	return -1;
 }
 
 struct rd {

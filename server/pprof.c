@@ -293,6 +293,73 @@ struct raw_loc {
 	bool prune, beneath; /* drop_frames results */
 };
 
+/* The trie's child index: open addressing over node ids only (4 bytes a
+ * slot); a slot's key is read back from the node itself. A third of the
+ * memory of a (key, value) table, which matters for profiles with
+ * millions of distinct stack prefixes. */
+struct trie_index {
+	uint32_t *slots;   /* node id, or UINT32_MAX */
+	size_t cap, len;
+};
+
+static inline size_t trie_slot(uint32_t parent, uint32_t loc, size_t cap)
+{
+	uint64_t h = hash_mix64((uint64_t)parent << 32 | loc);
+	return (size_t)(((__uint128_t)h * cap) >> 64);
+}
+
+static int trie_init(struct trie_index *t, size_t cap)
+{
+	t->cap = cap < 64 ? 64 : cap;
+	t->len = 0;
+	t->slots = malloc(t->cap * sizeof(uint32_t));
+	if (!t->slots)
+		return -1;
+	memset(t->slots, 0xff, t->cap * sizeof(uint32_t));
+	return 0;
+}
+
+/* Node id of child (parent, loc), adding it to nodes when new; PROF_NONE
+ * when out of memory. */
+static uint32_t trie_child(struct trie_index *t, struct buf *nodes, uint32_t parent, uint32_t loc)
+{
+	const struct prof_node *nd = (const struct prof_node *)nodes->data;
+	if ((t->len + 1) * 4 > t->cap * 3) {
+		struct trie_index n;
+		if (trie_init(&n, t->cap + t->cap / 2) < 0)
+			return PROF_NONE;
+		for (size_t i = 0; i < t->cap; i++) {
+			uint32_t id = t->slots[i];
+			if (id == UINT32_MAX)
+				continue;
+			size_t j = trie_slot(nd[id].parent, nd[id].loc, n.cap);
+			while (n.slots[j] != UINT32_MAX)
+				j = j + 1 == n.cap ? 0 : j + 1;
+			n.slots[j] = id;
+		}
+		n.len = t->len;
+		free(t->slots);
+		*t = n;
+	}
+	size_t j = trie_slot(parent, loc, t->cap);
+	for (;;) {
+		uint32_t id = t->slots[j];
+		if (id == UINT32_MAX)
+			break;
+		if (nd[id].parent == parent && nd[id].loc == loc)
+			return id;
+		j = j + 1 == t->cap ? 0 : j + 1;
+	}
+	struct prof_node pn = { parent, loc };
+	uint32_t id = (uint32_t)(nodes->len / sizeof(pn));
+	buf_add(nodes, &pn, sizeof(pn));
+	if (nodes->oom)
+		return PROF_NONE;
+	t->slots[j] = id;
+	t->len++;
+	return id;
+}
+
 struct dec {
 	struct pprof_err *err;
 	/* strings of the file */
@@ -316,7 +383,7 @@ struct dec {
 	uint32_t n_locs;
 	struct buf lfr;          /* uint32 frame ids */
 	/* trie & samples */
-	struct u64map node_ids;
+	struct trie_index trie;   /* (parent, location) -> node */
 	struct buf nodes;        /* struct prof_node */
 	struct u64map sample_ids;
 	struct buf samples;      /* struct prof_sample */
@@ -906,17 +973,9 @@ static int read_sample(struct dec *d, struct sample_ctx *s, const struct fld *f,
 	}
 	uint32_t node = 0;
 	for (uint32_t i = s->nlocs; i-- > lo;) {
-		int ins;
-		uint64_t key = (uint64_t)node << 32 | s->locs[i];
-		uint32_t *slot = u64map_put(&d->node_ids, key, &ins);
-		if (!slot)
+		node = trie_child(&d->trie, &d->nodes, node, s->locs[i]);
+		if (node == PROF_NONE)
 			FAIL(d, 500, "internal", "out of memory");
-		if (ins) {
-			struct prof_node pn = { node, s->locs[i] };
-			*slot = (uint32_t)(d->nodes.len / sizeof(pn));
-			buf_add(&d->nodes, &pn, sizeof(pn));
-		}
-		node = *slot;
 	}
 	uint32_t ls = intern_labelset(d, s->lab, s->nlab);
 	if (ls == PROF_NONE)
@@ -996,7 +1055,7 @@ static void dec_release(struct dec *d)
 	u64map_release(&d->fn_ids);
 	u64map_release(&d->loc_ids);
 	u64map_release(&d->frame_ids);
-	u64map_release(&d->node_ids);
+	free(d->trie.slots);
 	u64map_release(&d->sample_ids);
 	u64map_release(&d->ls_ids);
 	buf_release(&d->frames);
@@ -1083,7 +1142,7 @@ struct prof *pprof_decode_proto(const uint8_t *data, size_t n, struct pprof_err 
 	memset(d->str_out, 0xff, d->n_strs * sizeof(uint32_t));
 	if (strmap_init(&d->smap, d->n_strs / 2 + 16) < 0 || u64map_init(&d->map_ids, 16) < 0 ||
 	    u64map_init(&d->fn_ids, 1024) < 0 || u64map_init(&d->loc_ids, n_loc_fields) < 0 ||
-	    u64map_init(&d->frame_ids, n_loc_fields) < 0 || u64map_init(&d->node_ids, n_loc_fields * 4) < 0 ||
+	    u64map_init(&d->frame_ids, n_loc_fields) < 0 || trie_init(&d->trie, n_loc_fields * 4) < 0 ||
 	    u64map_init(&d->sample_ids, 1024) < 0 || u64map_init(&d->ls_ids, 64) < 0)
 		goto oom;
 	out_str(d, 0); /* output string 0 is "" too */
