@@ -384,6 +384,8 @@ struct dec {
 	struct buf lfr;          /* uint32 frame ids */
 	/* trie & samples */
 	struct trie_index trie;   /* (parent, location) -> node */
+	uint32_t *loc_dense;      /* location id -> index, when ids are dense */
+	uint64_t loc_dense_n;
 	struct buf nodes;        /* struct prof_node */
 	struct u64map sample_ids;
 	struct buf samples;      /* struct prof_sample */
@@ -809,7 +811,11 @@ static int cb_loc(void *c, uint64_t id)
 		s->overflow = true;
 		return -1;
 	}
-	uint32_t *li = id ? u64map_get(&s->d->loc_ids, id) : NULL;
+	uint32_t *li = NULL;
+	if (s->d->loc_dense)
+		li = id < s->d->loc_dense_n && s->d->loc_dense[id] != PROF_NONE ? &s->d->loc_dense[id] : NULL;
+	else if (id)
+		li = u64map_get(&s->d->loc_ids, id);
 	if (!li) {
 		set_err(s->d->err, 400, "bad_profile", "sample refers to unknown location id %llu",
 		        (unsigned long long)id);
@@ -1056,6 +1062,7 @@ static void dec_release(struct dec *d)
 	u64map_release(&d->loc_ids);
 	u64map_release(&d->frame_ids);
 	free(d->trie.slots);
+	free(d->loc_dense);
 	u64map_release(&d->sample_ids);
 	u64map_release(&d->ls_ids);
 	buf_release(&d->frames);
@@ -1228,6 +1235,28 @@ struct prof *pprof_decode_proto(const uint8_t *data, size_t n, struct pprof_err 
 		if (f.num == 4 && read_location(d, &f, (const uint32_t *)maps.data,
 		                                (const struct prof_func *)funcs.data) < 0)
 			goto fail;
+	}
+	/* Writers number locations 1..n: then a plain array replaces the hash
+	 * lookup done for every frame of every sample. */
+	{
+		uint64_t max_id = 0;
+		for (size_t i = 0; i < d->loc_ids.cap; i++) {
+			uint64_t k = (uint64_t)d->loc_ids.slots[i].khi << 32 | d->loc_ids.slots[i].klo;
+			if (k != UINT64_MAX && k > max_id)
+				max_id = k;
+		}
+		if (!d->loc_ids.has_max && max_id <= 2 * (uint64_t)d->n_locs + 64) {
+			d->loc_dense_n = max_id + 1;
+			d->loc_dense = malloc(d->loc_dense_n * sizeof(uint32_t));
+			if (!d->loc_dense)
+				goto oom;
+			memset(d->loc_dense, 0xff, d->loc_dense_n * sizeof(uint32_t));
+			for (size_t i = 0; i < d->loc_ids.cap; i++) {
+				uint64_t k = (uint64_t)d->loc_ids.slots[i].khi << 32 | d->loc_ids.slots[i].klo;
+				if (k != UINT64_MAX)
+					d->loc_dense[k] = d->loc_ids.slots[i].val;
+			}
+		}
 	}
 
 	/* Sample types and the default, chosen as pprof chooses it. */
