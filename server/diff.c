@@ -405,7 +405,10 @@ static int cmp_drow(const void *a, const void *b, void *arg)
 	return r ? r : (x->len < y->len ? -1 : x->len > y->len);
 }
 
-int diff_top_json(const struct diff_in *in, struct json *j)
+/* Per-function base and target flat/cum over the union of both tops.
+ * Returns the rows (malloc'd, names point into the profiles) and their
+ * number in *n, or NULL. */
+static struct drow *diff_rows(const struct diff_in *in, uint32_t *n)
 {
 	uint32_t nb = 0, nt = 0;
 	struct top_row *rb = view_top(in->base, &nb);
@@ -413,7 +416,7 @@ int diff_top_json(const struct diff_in *in, struct json *j)
 	struct unames u;
 	memset(&u, 0, sizeof(u));
 	struct drow *rows = NULL;
-	int rc = -1;
+	bool ok = false;
 	if (!rb || !rt || strmap_init(&u.map, (size_t)nb + nt) < 0)
 		goto out;
 	rows = calloc((size_t)nb + nt + 1, sizeof(*rows));
@@ -422,8 +425,8 @@ int diff_top_json(const struct diff_in *in, struct json *j)
 	for (int side = 0; side < 2; side++) {
 		const struct view *v = side ? in->target : in->base;
 		struct top_row *r = side ? rt : rb;
-		uint32_t n = side ? nt : nb;
-		for (uint32_t i = 0; i < n; i++) {
+		uint32_t cnt = side ? nt : nb;
+		for (uint32_t i = 0; i < cnt; i++) {
 			const char *s = prof_str(v->p, r[i].key);
 			uint32_t len = prof_strlen(v->p, r[i].key);
 			uint32_t k = uname(&u, s, len);
@@ -440,11 +443,32 @@ int diff_top_json(const struct diff_in *in, struct json *j)
 			}
 		}
 	}
+	*n = u.n;
+	ok = true;
+out:
+	free(rb);
+	free(rt);
+	free(u.s);
+	free(u.len);
+	strmap_release(&u.map);
+	if (!ok) {
+		free(rows);
+		rows = NULL;
+	}
+	return rows;
+}
+
+int diff_top_json(const struct diff_in *in, struct json *j)
+{
+	uint32_t n = 0;
+	struct drow *rows = diff_rows(in, &n);
+	if (!rows)
+		return -1;
 	int sort = in->sort;
-	qsort_r(rows, u.n, sizeof(*rows), cmp_drow, &sort);
+	qsort_r(rows, n, sizeof(*rows), cmp_drow, &sort);
 	json_key(j, "rows");
 	json_arr_begin(j);
-	for (uint32_t i = 0; i < u.n && (in->limit <= 0 || i < (uint32_t)in->limit); i++) {
+	for (uint32_t i = 0; i < n && (in->limit <= 0 || i < (uint32_t)in->limit); i++) {
 		json_obj_begin(j);
 		json_key(j, "function");
 		json_strn(j, rows[i].name, rows[i].len);
@@ -463,16 +487,9 @@ int diff_top_json(const struct diff_in *in, struct json *j)
 	}
 	json_arr_end(j);
 	json_key(j, "count");
-	json_uint(j, u.n);
-	rc = 0;
-out:
-	free(rb);
-	free(rt);
+	json_uint(j, n);
 	free(rows);
-	free(u.s);
-	free(u.len);
-	strmap_release(&u.map);
-	return rc;
+	return 0;
 }
 
 /* ---- CI check ------------------------------------------------------------------ */
@@ -480,57 +497,41 @@ out:
 int diff_check_json(const struct diff_in *in, double max_growth_pct, double min_share_pct,
                     struct json *j, char *summary, size_t cap)
 {
-	uint32_t nb = 0, nt = 0;
-	struct top_row *rb = view_top(in->base, &nb);
-	struct top_row *rt = view_top(in->target, &nt);
-	struct unames u;
-	memset(&u, 0, sizeof(u));
-	int64_t *bc = NULL;
-	int found = -1;
-	if (!rb || !rt || strmap_init(&u.map, (size_t)nb + 16) < 0)
-		goto out;
-	bc = calloc((size_t)nb + 1, sizeof(int64_t));
-	if (!bc)
-		goto out;
-	for (uint32_t i = 0; i < nb; i++) {
-		uint32_t k = uname(&u, prof_str(in->base->p, rb[i].key), prof_strlen(in->base->p, rb[i].key));
-		if (k == UINT32_MAX)
-			goto out;
-		bc[k] = rb[i].cum;
-	}
+	uint32_t n = 0;
+	struct drow *rows = diff_rows(in, &n);
+	if (!rows)
+		return -1;
+	int sort = DIFF_SORT_REL; /* biggest relative growth first */
+	qsort_r(rows, n, sizeof(*rows), cmp_drow, &sort);
 	double ttot = (double)in->target->total;
-	found = 0;
+	int found = 0;
 	size_t sl = 0;
 	summary[0] = '\0';
 	json_key(j, "regressions");
 	json_arr_begin(j);
-	for (uint32_t i = 0; i < nt; i++) {
-		const char *name = prof_str(in->target->p, rt[i].key);
-		uint32_t len = prof_strlen(in->target->p, rt[i].key);
-		int ins;
-		uint32_t k = strmap_intern(&u.map, name, len, UINT32_MAX - 1, &ins);
-		int64_t base = (!ins && k < nb + 1) ? bc[k] : 0;
-		int64_t tgt = rt[i].cum;
-		if (ttot <= 0 || (double)tgt * 100 < min_share_pct * ttot)
+	for (uint32_t i = 0; i < n; i++) {
+		const struct drow *r = &rows[i];
+		if (ttot <= 0 || (double)r->tc * 100 < min_share_pct * ttot)
 			continue;
-		double growth = base > 0 ? ((double)tgt - (double)base) * 100 / (double)base : INFINITY;
+		double growth = r->bc > 0 ? ((double)r->tc - (double)r->bc) * 100 / (double)r->bc : INFINITY;
 		if (growth <= max_growth_pct)
 			continue;
 		found++;
 		json_obj_begin(j);
 		json_key(j, "function");
-		json_strn(j, name, len);
+		json_strn(j, r->name, r->len);
 		json_key(j, "base_cum");
-		json_int(j, base);
+		json_int(j, r->bc);
 		json_key(j, "target_cum");
-		json_int(j, tgt);
+		json_int(j, r->tc);
 		json_key(j, "growth_pct");
 		json_double(j, growth); /* null when new */
 		json_obj_end(j);
 		if (sl + 64 < cap) {
+			int nl = (int)(r->len > 80 ? 80 : r->len);
 			int w = isfinite(growth)
-				? snprintf(summary + sl, cap - sl, "%s%.*s (+%.0f%%)", sl ? ", " : "", (int)(len > 80 ? 80 : len), name, growth)
-				: snprintf(summary + sl, cap - sl, "%s%.*s (new)", sl ? ", " : "", (int)(len > 80 ? 80 : len), name);
+				? snprintf(summary + sl, cap - sl, "%s%.*s (+%.0f%%)", sl ? ", " : "", nl, r->name, growth)
+				: snprintf(summary + sl, cap - sl, "%s%.*s (new)", sl ? ", " : "", nl, r->name);
 			if (w > 0)
 				sl += (size_t)w < cap - sl ? (size_t)w : cap - sl - 1;
 		}
@@ -540,12 +541,6 @@ int diff_check_json(const struct diff_in *in, double max_growth_pct, double min_
 	json_double(j, max_growth_pct);
 	json_key(j, "min_share_pct");
 	json_double(j, min_share_pct);
-out:
-	free(rb);
-	free(rt);
-	free(bc);
-	free(u.s);
-	free(u.len);
-	strmap_release(&u.map);
+	free(rows);
 	return found;
 }

@@ -4,6 +4,7 @@
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +29,22 @@ const char *req_arg(struct req *r, const char *name)
 {
 	const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 	return v;
+}
+
+int req_long(struct req *r, const char *name, long def, long min, long max, long *out)
+{
+	const char *s = req_arg(r, name);
+	if (!s || !*s) {
+		*out = def;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (*end || errno || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
 }
 
 const char *req_header(struct req *r, const char *name)

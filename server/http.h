@@ -43,6 +43,9 @@ void http_stop(void);
  * and *too_long set by req_arg_checked. */
 const char *req_arg(struct req *r, const char *name);
 const char *req_header(struct req *r, const char *name);
+/* Integer query argument in [min, max]; def when absent or empty.
+ * 0, or -1 when present but not such an integer. */
+int req_long(struct req *r, const char *name, long def, long min, long max, long *out);
 
 /* Replies: each returns an MHD result for the access handler. */
 enum MHD_Result reply_buf(struct req *r, int status, const char *ctype, struct buf *body);

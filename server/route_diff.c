@@ -79,19 +79,13 @@ enum MHD_Result route_diff(struct req *r, const struct path *p)
 	bool normalize = norm && (!strcmp(norm, "1") || !strcmp(norm, "true"));
 	if (norm && *norm && !normalize && strcmp(norm, "0") && strcmp(norm, "false"))
 		return reply_error(r, 400, "bad_request", "normalize must be 0 or 1");
-	long max_nodes = FDX_DEFAULT_MAX_NODES, limit = 0;
+	long max_nodes, limit;
 	const char *s;
 	char *end;
-	if ((s = req_arg(r, "max_nodes")) && *s) {
-		max_nodes = strtol(s, &end, 10);
-		if (*end || max_nodes < 0)
-			return reply_error(r, 400, "bad_request", "max_nodes must be a non-negative integer");
-	}
-	if ((s = req_arg(r, "limit")) && *s) {
-		limit = strtol(s, &end, 10);
-		if (*end || limit < 0)
-			return reply_error(r, 400, "bad_request", "limit must be a non-negative integer");
-	}
+	if (req_long(r, "max_nodes", FDX_DEFAULT_MAX_NODES, 0, 100000000, &max_nodes) < 0)
+		return reply_error(r, 400, "bad_request", "max_nodes must be a non-negative integer");
+	if (req_long(r, "limit", 0, 0, 100000000, &limit) < 0)
+		return reply_error(r, 400, "bad_request", "limit must be a non-negative integer");
 	double max_growth = 10, min_share = 1;
 	if ((s = req_arg(r, "max_growth")) && *s) {
 		max_growth = strtod(s, &end);

@@ -99,27 +99,13 @@ static enum MHD_Result upload(struct req *r)
 	return reply_buf(r, 201, "application/json", &out);
 }
 
-static int parse_int_arg(struct req *r, const char *name, long def, long min, long max, long *out)
-{
-	const char *s = req_arg(r, name);
-	if (!s || !*s) {
-		*out = def;
-		return 0;
-	}
-	char *end;
-	long v = strtol(s, &end, 10);
-	if (*end || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
 
 static enum MHD_Result list(struct req *r)
 {
 	long limit, offset;
-	if (parse_int_arg(r, "limit", FDX_DEFAULT_LIST_LIMIT, 1, FDX_MAX_LIST_LIMIT, &limit) < 0)
+	if (req_long(r, "limit", FDX_DEFAULT_LIST_LIMIT, 1, FDX_MAX_LIST_LIMIT, &limit) < 0)
 		return reply_error(r, 400, "bad_request", "limit must be an integer from 1 to %d", FDX_MAX_LIST_LIMIT);
-	if (parse_int_arg(r, "offset", 0, 0, 1L << 40, &offset) < 0)
+	if (req_long(r, "offset", 0, 0, 1L << 40, &offset) < 0)
 		return reply_error(r, 400, "bad_request", "offset must be a non-negative integer");
 	struct store_query q = { .limit = (int)limit, .offset = (int)(offset > 1 << 30 ? 1 << 30 : offset) };
 	q.kind = req_arg(r, "type");

@@ -19,20 +19,6 @@
 #include "tree.h"
 #include "util.h"
 
-static int long_arg(struct req *r, const char *name, long def, long min, long max, long *out)
-{
-	const char *s = req_arg(r, name);
-	if (!s || !*s) {
-		*out = def;
-		return 0;
-	}
-	char *end;
-	long v = strtol(s, &end, 10);
-	if (*end || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
 
 /* Fill o from the query. Returns 0, or replies with a 400 and returns -1
  * (the reply result is stored in *res). */
@@ -114,12 +100,12 @@ enum MHD_Result route_views(struct req *r, const struct path *p)
 		else if (strcmp(sort, "flat") != 0)
 			return reply_error(r, 400, "bad_request", "sort must be flat or cum");
 	}
-	if (long_arg(r, "limit", 0, 0, 100000000, &limit) < 0)
+	if (req_long(r, "limit", 0, 0, 100000000, &limit) < 0)
 		return reply_error(r, 400, "bad_request", "limit must be a non-negative integer");
 	long max_values = 0;
-	if (long_arg(r, "max_values", 0, 0, 100000000, &max_values) < 0)
+	if (req_long(r, "max_values", 0, 0, 100000000, &max_values) < 0)
 		return reply_error(r, 400, "bad_request", "max_values must be a non-negative integer");
-	if (long_arg(r, "max_nodes", FDX_DEFAULT_MAX_NODES, 0, 100000000, &max_nodes) < 0)
+	if (req_long(r, "max_nodes", FDX_DEFAULT_MAX_NODES, 0, 100000000, &max_nodes) < 0)
 		return reply_error(r, 400, "bad_request", "max_nodes must be a non-negative integer");
 	const char *function = req_arg(r, "function");
 	if (sandwich && (!function || !*function))
