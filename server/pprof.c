@@ -1016,7 +1016,7 @@ static enum prof_kind detect_kind(const struct prof *p)
 {
 	bool contention = false;
 	for (uint32_t i = 0; i < p->n_types; i++) {
-		if (type_is(p, i, "goroutine") || type_is(p, i, "goroutines"))
+		if (type_is(p, i, "goroutine") || type_is(p, i, "goroutines") || type_is(p, i, "goroutineleak"))
 			return PROF_KIND_GOROUTINE;
 		if (type_is(p, i, "inuse_space") || type_is(p, i, "alloc_space") ||
 		    type_is(p, i, "inuse_objects") || type_is(p, i, "alloc_objects") ||
