@@ -1,0 +1,468 @@
+#!/usr/bin/env python3
+"""flamedex benchmark driver (python3 standard library only).
+
+Called by bench/run.sh. For each profile file it starts a flamedex server on a
+free port with a fresh database and measures:
+
+  upload    POST /api/v1/profiles, time to the 201 (median of 3 uploads; the
+            first one also interns every function and stack, so it is shown
+            too)
+  top/flame GET .../top and .../flamegraph, cold (first request after a
+            server restart) and warm (median of 5)
+  rss       peak RSS of the server (VmHWM) over all of the file's runs
+  db        growth of the database per profile after a clean stop (the
+            server checkpoints its WAL on exit), first upload and repeats
+  pprof     `go tool pprof -symbolize=none -top -nodecount=1000000 FILE`
+            wall time (median of 3), interleaved with the uploads (the
+            server idle meanwhile) so that both see the same machine load;
+            CPU times of both are reported too, as they are steadier than
+            wall times on a shared machine
+
+It prints a table with the ratios against the targets and writes
+results.json and results.md to the output directory. No assertions: the exit
+status is 0 unless the server crashes or a tool cannot run.
+"""
+
+import argparse
+import gzip
+import http.client
+import json
+import os
+import platform
+import resource
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TARGET_SPEEDUP = 15.0     # ingest vs go tool pprof -top, at least
+TARGET_WARM_FLAME_MS = 150.0
+TARGET_RSS_X = 4.0        # peak RSS / inflated profile, under
+TARGET_DB_X = 2.0         # database growth / gzipped upload, under
+
+
+class Crash(Exception):
+    pass
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """One flamedex process on a database; start() and stop() may repeat."""
+
+    def __init__(self, binary, db, web, log):
+        self.binary, self.db, self.web, self.log = binary, db, web, log
+        self.proc = None
+        self.port = None
+        self.peak_kb = 0
+
+    def start(self):
+        self.port = free_port()
+        logf = open(self.log, "ab")
+        self.proc = subprocess.Popen(
+            [self.binary, "--listen", "127.0.0.1:%d" % self.port, "--db", self.db, "--web", self.web],
+            stdout=logf, stderr=logf, stdin=subprocess.DEVNULL)
+        logf.close()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise Crash("server exited with status %s at start (log: %s)" % (self.proc.returncode, self.log))
+            try:
+                status, _, _ = self.request("GET", "/healthz", timeout=2)
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise Crash("server did not answer /healthz within 30s (log: %s)" % self.log)
+
+    def hwm_kb(self):
+        try:
+            with open("/proc/%d/status" % self.proc.pid) as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1])
+        except OSError:
+            pass
+        return 0
+
+    def cpu_s(self):
+        """User+system CPU seconds the server has used so far."""
+        try:
+            with open("/proc/%d/stat" % self.proc.pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return float("nan")
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is not None:
+            raise Crash("server died (status %s; log: %s)" % (self.proc.returncode, self.log))
+        self.peak_kb = max(self.peak_kb, self.hwm_kb())
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise Crash("server did not stop within 30s of SIGTERM (log: %s)" % self.log)
+        self.proc = None
+
+    def request(self, method, path, body=None, headers=None, timeout=600):
+        """Returns (status, body bytes, seconds)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            t0 = time.perf_counter()
+            conn.request(method, path, body=body, headers=headers or {})
+            resp = conn.getresponse()
+            data = resp.read()
+            dt = time.perf_counter() - t0
+            return resp.status, data, dt
+        finally:
+            conn.close()
+
+    def checked(self, method, path, **kw):
+        try:
+            status, data, dt = self.request(method, path, **kw)
+        except OSError as e:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise Crash("server died during %s %s (log: %s)" % (method, path, self.log))
+            raise Crash("%s %s failed: %s" % (method, path, e))
+        return status, data, dt
+
+
+def db_bytes(db):
+    total = 0
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            total += os.path.getsize(db + suffix)
+        except OSError:
+            pass
+    return total
+
+
+def table_sizes(db):
+    """Bytes per table/index via the dbstat virtual table, if compiled in."""
+    try:
+        con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+        try:
+            rows = con.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC").fetchall()
+        finally:
+            con.close()
+        return [(n, int(b)) for n, b in rows]
+    except sqlite3.Error:
+        return []
+
+
+def inflated_size(data):
+    if data[:2] == b"\x1f\x8b":
+        try:
+            return len(gzip.decompress(data))
+        except (OSError, EOFError):
+            return len(data)
+    return len(data)
+
+
+def median(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def run_pprof(path):
+    """One go tool pprof -top run: (wall s, cpu s) or raises Crash."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    r = subprocess.run(["go", "tool", "pprof", "-symbolize=none", "-top", "-nodecount=1000000", path],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=1800)
+    dt = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if r.returncode != 0:
+        raise PprofError(r.stderr.decode(errors="replace").strip()[:300])
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return dt, cpu
+
+
+class PprofError(Exception):
+    pass
+
+
+def bench_file(path, args):
+    name = os.path.basename(path)
+    parent = os.path.basename(os.path.dirname(path))
+    label = name if parent in ("out", "") else parent + "/" + name
+    with open(path, "rb") as f:
+        data = f.read()
+    res = {"file": label, "path": path, "bytes": len(data), "inflated": inflated_size(data)}
+    print("== %s (%.1f MB, %.1f MB inflated)" % (label, len(data) / 1e6, res["inflated"] / 1e6), flush=True)
+
+    tmp = tempfile.mkdtemp(prefix="flamedex-bench-")
+    db = os.path.join(tmp, "f.db")
+    srv = Server(args.bin, db, args.web, os.path.join(tmp, "server.log"))
+    try:
+        srv.start()
+        res["rss_idle_kb"] = srv.hwm_kb()
+        srv.stop()
+        srv.peak_kb = 0
+        size0 = db_bytes(db)
+
+        hdr = {"Content-Type": "application/octet-stream"}
+        uploads, upload_cpu, ids = [], [], []
+        pprof_wall, pprof_cpu = [], []
+
+        def upload(i):
+            c0 = srv.cpu_s()
+            status, body, dt = srv.checked("POST", "/api/v1/profiles?name=bench-%d" % i, body=data, headers=hdr)
+            if status != 201:
+                return status, body
+            uploads.append(dt)
+            upload_cpu.append(srv.cpu_s() - c0)
+            ids.append(json.loads(body)["id"])
+            return status, body
+
+        def pprof():
+            # Interleaved with the uploads, so that both see the same load
+            # on a shared machine; the server is idle meanwhile.
+            if args.pprof_runs > len(pprof_wall) and "pprof_error" not in res:
+                try:
+                    w, c = run_pprof(path)
+                    pprof_wall.append(w)
+                    pprof_cpu.append(c)
+                except PprofError as e:
+                    res["pprof_error"] = str(e)
+
+        srv.start()
+        status, body = upload(1)
+        if status != 201:
+            res["error"] = "upload: HTTP %d %s" % (status, body[:300].decode(errors="replace"))
+            print("   " + res["error"], flush=True)
+            srv.stop()
+            return res
+        meta = json.loads(body)
+        for k in ("samples", "functions", "locations"):
+            res[k] = meta.get(k)
+        srv.stop()
+        res["rss_upload_kb"] = srv.peak_kb
+        size1 = db_bytes(db)
+        res["tables_one"] = table_sizes(db)
+
+        pprof()
+        srv.start()
+        for i in (2, 3):
+            status, _ = upload(i)
+            if status != 201:
+                raise Crash("repeat upload: HTTP %d" % status)
+            pprof()
+        srv.stop()
+        while len(pprof_wall) < args.pprof_runs and "pprof_error" not in res:
+            pprof()
+        size2 = db_bytes(db)
+        res["upload_s"] = uploads
+        res["upload_cpu_s"] = upload_cpu
+        if pprof_wall:
+            res["pprof_s"] = pprof_wall
+            res["pprof_cpu_s"] = pprof_cpu
+        res["db_empty"] = size0
+        res["db_first"] = size1 - size0
+        res["db_repeat"] = (size2 - size1) / 2
+
+        pid = ids[0]
+        views = {"top": "/api/v1/profiles/%s/top" % pid, "flame": "/api/v1/profiles/%s/flamegraph" % pid}
+        for view, url in views.items():
+            srv.start()  # a restart: nothing cached
+            status, body, dt = srv.checked("GET", url)
+            if status != 200:
+                raise Crash("%s: HTTP %d %s" % (view, status, body[:200]))
+            res[view + "_cold_ms"] = dt * 1000
+            res[view + "_bytes"] = len(body)
+            if view == "flame":
+                res["flame_nodes"] = len(json.loads(body).get("nodes", []))
+            warm = []
+            for _ in range(args.warm):
+                status, body, dt = srv.checked("GET", url)
+                if status != 200:
+                    raise Crash("%s: HTTP %d" % (view, status))
+                warm.append(dt * 1000)
+            res[view + "_warm_ms"] = warm
+            srv.stop()
+        res["rss_peak_kb"] = srv.peak_kb
+    finally:
+        if srv.proc is not None:
+            try:
+                srv.stop()
+            except Crash:
+                pass
+        if args.keep:
+            print("   kept " + tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    report_one(res)
+    return res
+
+
+def fmt_ratio(x, target, better_high):
+    ok = (x >= target) if better_high else (x < target)
+    return "%.1fx %s" % (x, "ok" if ok else "MISS")
+
+
+def derived(r):
+    d = {}
+    if "upload_s" in r:
+        d["upload"] = median(r["upload_s"])
+        d["upload_first"] = r["upload_s"][0]
+    if "pprof_s" in r and "upload" in d:
+        d["pprof"] = median(r["pprof_s"])
+        d["speedup"] = d["pprof"] / d["upload"]
+        d["speedup_first"] = d["pprof"] / d["upload_first"]
+        d["cpu_speedup"] = median(r["pprof_cpu_s"]) / max(median(r["upload_cpu_s"]), 0.01)
+    for v in ("top", "flame"):
+        if v + "_warm_ms" in r:
+            d[v + "_warm"] = median(r[v + "_warm_ms"])
+    if "rss_peak_kb" in r:
+        d["rss_x"] = r["rss_peak_kb"] * 1024 / r["inflated"]
+    if "db_first" in r:
+        d["db_x"] = r["db_first"] / r["bytes"]
+        d["db_repeat_x"] = r["db_repeat"] / r["bytes"]
+    return d
+
+
+def report_one(r):
+    d = derived(r)
+    if "upload" not in d:
+        return
+    print("   upload %.3f s (median of %d; first %.3f s)" % (d["upload"], len(r["upload_s"]), d["upload_first"]))
+    if "pprof" in d:
+        print("   go tool pprof -top %.2f s -> speedup %s (first upload %.1fx; CPU time %.1f s vs %.2f s = %.1fx)" % (
+            d["pprof"], fmt_ratio(d["speedup"], TARGET_SPEEDUP, True), d["speedup_first"],
+            median(r["pprof_cpu_s"]), median(r["upload_cpu_s"]), d["cpu_speedup"]))
+    elif "pprof_error" in r:
+        print("   go tool pprof failed: " + r["pprof_error"])
+    print("   top   cold %.1f ms, warm %.1f ms (%d bytes)" % (r["top_cold_ms"], d["top_warm"], r["top_bytes"]))
+    print("   flame cold %.1f ms, warm %.1f ms (%d nodes, %d bytes) %s" % (
+        r["flame_cold_ms"], d["flame_warm"], r.get("flame_nodes", 0), r["flame_bytes"],
+        "ok" if d["flame_warm"] <= TARGET_WARM_FLAME_MS else "MISS"))
+    print("   peak RSS %.1f MB = %s inflated (upload alone %.1f MB, idle server %.1f MB)" % (
+        r["rss_peak_kb"] / 1024, fmt_ratio(d["rss_x"], TARGET_RSS_X, False), r["rss_upload_kb"] / 1024,
+        r["rss_idle_kb"] / 1024))
+    print("   db +%.2f MB first = %s gz, +%.2f MB per repeat (%.2fx)" % (
+        r["db_first"] / 1e6, fmt_ratio(d["db_x"], TARGET_DB_X, False), r["db_repeat"] / 1e6, d["db_repeat_x"]))
+    if r.get("tables_one"):
+        top = ", ".join("%s %.1f MB" % (n, b / 1e6) for n, b in r["tables_one"][:6])
+        print("   largest tables after one upload: " + top)
+    sys.stdout.flush()
+
+
+def markdown(results):
+    lines = [
+        "| profile | gz / inflated | samples | functions | upload (median) | go tool pprof -top (median) | "
+        "ingest speedup (>= 15x) | top cold / warm | flame graph cold / warm (<= 150 ms) | "
+        "peak RSS (< 4x inflated) | DB growth, first (< 2x gz) | DB growth, repeat |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        d = derived(r)
+        if "upload" not in d:
+            lines.append("| %s | %.1f / %.1f MB | | | %s | | | | | | | |" % (
+                r["file"], r["bytes"] / 1e6, r["inflated"] / 1e6, r.get("error", "failed")))
+            continue
+        pp = "%.2f s" % d["pprof"] if "pprof" in d else "n/a"
+        sp = ("%s (CPU time %.0fx)" % (fmt_ratio(d["speedup"], TARGET_SPEEDUP, True), d["cpu_speedup"])
+              if "speedup" in d else "n/a")
+        lines.append(
+            "| %s | %.1f / %.1f MB | %s | %s | %.3f s (first %.3f s) | %s | %s | %.0f / %.0f ms | %.0f / %.0f ms %s | "
+            "%.0f MB = %s | %.1f MB = %s | %.1f MB = %.2fx |" % (
+                r["file"], r["bytes"] / 1e6, r["inflated"] / 1e6, r.get("samples"), r.get("functions"),
+                d["upload"], d["upload_first"], pp, sp, r["top_cold_ms"], d["top_warm"],
+                r["flame_cold_ms"], d["flame_warm"], "ok" if d["flame_warm"] <= TARGET_WARM_FLAME_MS else "MISS",
+                r["rss_peak_kb"] / 1024, fmt_ratio(d["rss_x"], TARGET_RSS_X, False),
+                r["db_first"] / 1e6, fmt_ratio(d["db_x"], TARGET_DB_X, False),
+                r["db_repeat"] / 1e6, d["db_repeat_x"]))
+    return "\n".join(lines) + "\n"
+
+
+def machine():
+    model, ncpu = "unknown", os.cpu_count()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        with open("/proc/meminfo") as f:
+            mem = "%.0f GB RAM" % (int(f.readline().split()[1]) / 1024 / 1024)
+    except (OSError, ValueError, IndexError):
+        pass
+    return "%d x %s, %s, %s" % (ncpu, model, mem, platform.platform())
+
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "?"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--web", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--warm", type=int, default=5)
+    ap.add_argument("--pprof-runs", type=int, default=3)
+    ap.add_argument("--keep", action="store_true", help="keep the temporary databases")
+    ap.add_argument("files", nargs="+")
+    args = ap.parse_args()
+    if shutil.which("go") is None:
+        print("bench: go not found; skipping the go tool pprof comparison")
+        args.pprof_runs = 0
+
+    info = {"machine": machine(), "load_before": loadavg(),
+            "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "binary": args.bin}
+    print("machine: %s; load average %s" % (info["machine"], info["load_before"]), flush=True)
+    results, crashed = [], None
+    for path in args.files:
+        try:
+            results.append(bench_file(path, args))
+        except Crash as e:
+            crashed = str(e)
+            print("bench: CRASH on %s: %s" % (path, e), flush=True)
+            results.append({"file": os.path.basename(path), "bytes": os.path.getsize(path),
+                            "inflated": 0, "error": "crash: " + crashed})
+    info["load_after"] = loadavg()
+
+    md = markdown(results)
+    print()
+    print("Targets: ingest >= %.0fx faster than go tool pprof -top; warm flame graph <= %.0f ms; "
+          "peak RSS < %.0fx inflated profile; DB growth < %.0fx gzipped upload." % (
+              TARGET_SPEEDUP, TARGET_WARM_FLAME_MS, TARGET_RSS_X, TARGET_DB_X))
+    print("Load average before/after: %s / %s (%d CPUs)" % (info["load_before"], info["load_after"], os.cpu_count()))
+    print()
+    print(md)
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump({"info": info, "results": results}, f, indent=1)
+    with open(os.path.join(args.out, "results.md"), "w") as f:
+        f.write("Machine: %s. Load average before/after: %s / %s. %s.\n\n" % (
+            info["machine"], info["load_before"], info["load_after"], info["date"]))
+        f.write(md)
+    print("wrote %s/results.json and results.md" % args.out)
+    return 1 if crashed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
