@@ -71,7 +71,8 @@ def test_list_by_type(client, generated_profiles):
     j = client.get_json("/api/v1/profiles", {"type": "goroutine", "limit": 1000})
     assert meta["id"] in [p["id"] for p in j["profiles"]]
     for p in j["profiles"]:
-        assert "goroutine" in [st["type"] for st in p["sample_types"]]
+        # goroutine profiles, and Go 1.26's goroutineleak profiles
+        assert {"goroutine", "goroutineleak"} & {st["type"] for st in p["sample_types"]}
 
 
 def test_delete(client):
