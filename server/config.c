@@ -29,10 +29,12 @@ static void usage(FILE *f)
 	        "  --max-body BYTES       largest upload body (default %u; FLAMEDEX_MAX_BODY)\n"
 	        "  --max-inflated BYTES   largest profile after gunzip (default %u; FLAMEDEX_MAX_INFLATED)\n"
 	        "  --cache-bytes BYTES    decoded profiles kept in memory (default %u; FLAMEDEX_CACHE_BYTES)\n"
+	        "  --max-inflight BYTES   bodies and inflated profiles held by all requests at once\n"
+	        "                         (default %u; FLAMEDEX_MAX_INFLIGHT); beyond it uploads get 429\n"
 	        "  --max-conns N          simultaneous connections (default %u; FLAMEDEX_MAX_CONNS)\n"
 	        "  --help, --version\n",
 	        FDX_WEBDIR, FDX_DEFAULT_MAX_BODY, FDX_DEFAULT_MAX_INFLATED, FDX_DEFAULT_CACHE_BYTES,
-	        FDX_DEFAULT_MAX_CONNS);
+	        FDX_DEFAULT_MAX_INFLIGHT, FDX_DEFAULT_MAX_CONNS);
 }
 
 /* Sizes accept a plain number or a k/m/g suffix (powers of 1024). */
@@ -74,6 +76,8 @@ static int set(const char *name, const char *val)
 		cfg.max_inflated = sz;
 	else if (!strcmp(name, "cache-bytes"))
 		cfg.cache_bytes = sz;
+	else if (!strcmp(name, "max-inflight"))
+		cfg.max_inflight = sz;
 	else if (!strcmp(name, "max-conns"))
 		cfg.max_conns = sz > 10000 ? 10000 : (unsigned)sz;
 	return 0;
@@ -87,13 +91,15 @@ int config_load(int argc, char **argv)
 	cfg.max_body = FDX_DEFAULT_MAX_BODY;
 	cfg.max_inflated = FDX_DEFAULT_MAX_INFLATED;
 	cfg.cache_bytes = FDX_DEFAULT_CACHE_BYTES;
+	cfg.max_inflight = FDX_DEFAULT_MAX_INFLIGHT;
 	cfg.max_conns = FDX_DEFAULT_MAX_CONNS;
 
 	static const char *const names[] = { "listen", "db", "web", "max-body", "max-inflated",
-	                                     "cache-bytes", "max-conns" };
+	                                     "cache-bytes", "max-conns", "max-inflight" };
 	static const char *const envs[] = { "FLAMEDEX_LISTEN", "FLAMEDEX_DB", "FLAMEDEX_WEB",
 	                                    "FLAMEDEX_MAX_BODY", "FLAMEDEX_MAX_INFLATED",
-	                                    "FLAMEDEX_CACHE_BYTES", "FLAMEDEX_MAX_CONNS" };
+	                                    "FLAMEDEX_CACHE_BYTES", "FLAMEDEX_MAX_CONNS",
+	                                    "FLAMEDEX_MAX_INFLIGHT" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		const char *v = getenv(envs[i]);
 		if (v && *v && set(names[i], v) < 0)
@@ -107,6 +113,7 @@ int config_load(int argc, char **argv)
 		{ "max-inflated", required_argument, NULL, 0 },
 		{ "cache-bytes", required_argument, NULL, 0 },
 		{ "max-conns", required_argument, NULL, 0 },
+		{ "max-inflight", required_argument, NULL, 0 },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },

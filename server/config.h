@@ -3,7 +3,7 @@
  *
  * Every flag has an environment variable (FLAMEDEX_LISTEN, FLAMEDEX_DB,
  * FLAMEDEX_WEB, FLAMEDEX_MAX_BODY, FLAMEDEX_MAX_INFLATED,
- * FLAMEDEX_CACHE_BYTES, FLAMEDEX_MAX_CONNS); flags win over the
+ * FLAMEDEX_CACHE_BYTES, FLAMEDEX_MAX_INFLIGHT, FLAMEDEX_MAX_CONNS); flags win over the
  * environment, which wins over the defaults.
  */
 #ifndef FDX_CONFIG_H
@@ -18,6 +18,7 @@ struct config {
 	size_t max_body;
 	size_t max_inflated;
 	size_t cache_bytes;
+	size_t max_inflight;
 	unsigned max_conns;
 };
 

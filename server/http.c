@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "budget.h"
 #include "config.h"
 #include "json.h"
 #include "limits.h"
@@ -164,6 +165,11 @@ static enum MHD_Result on_post_field(void *cls, enum MHD_ValueKind kind, const c
 		buf_release(&r->file);
 		return MHD_YES;
 	}
+	if (!budget_take(size)) {
+		r->busy = true;
+		return MHD_YES;
+	}
+	r->reserved += size;
 	buf_add(&r->file, data, size);
 	return MHD_YES;
 }
@@ -219,8 +225,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			if (r->body.len + *upload_data_size > cfg.max_body) {
 				r->too_large = true;
 				buf_release(&r->body);
-			} else {
+			} else if (!r->busy && budget_take(*upload_data_size)) {
+				r->reserved += *upload_data_size;
 				buf_add(&r->body, upload_data, *upload_data_size);
+			} else {
+				r->busy = true;
 			}
 		}
 		*upload_data_size = 0;
@@ -229,6 +238,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (r->too_large)
 		return reply_error(r, 413, "body_too_large", "request body is larger than the limit of %zu bytes",
 		                   cfg.max_body);
+	if (r->busy)
+		return reply_error(r, 429, "busy", "too many large uploads in flight; retry shortly");
 	if (r->body.oom || r->file.oom)
 		return reply_error(r, 500, "internal", "out of memory reading the body");
 	return routes_dispatch(r);
@@ -247,6 +258,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
 	if (r->pp)
 		MHD_destroy_post_processor(r->pp);
+	budget_give(r->reserved);
 	buf_release(&r->body);
 	buf_release(&r->file);
 	free(r);

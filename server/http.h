@@ -34,6 +34,8 @@ struct req {
 	bool got_file;
 	char file_name[256];
 	bool replied;
+	size_t reserved;          /* bytes taken from the in-flight budget */
+	bool busy;                /* the budget was spent: reply 429 */
 };
 
 int http_start(void);

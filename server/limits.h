@@ -16,6 +16,9 @@
  * The largest real profile we have inflates to 14 MiB; 128 MiB is nine
  * times that, and bounds what one hostile upload can make us hold. */
 #define FDX_DEFAULT_MAX_INFLATED    (128u * 1024 * 1024)
+/* default: bytes all requests together may hold for bodies and inflated
+ * profiles (see budget.h); beyond it uploads get 429. */
+#define FDX_DEFAULT_MAX_INFLIGHT    (2048u * 1024 * 1024)
 /* default: bytes of decoded profiles kept in the in-memory cache. */
 #define FDX_DEFAULT_CACHE_BYTES     (512u * 1024 * 1024)
 /* default: simultaneous connections (each has a thread). */

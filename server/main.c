@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "budget.h"
 #include "config.h"
 #include "http.h"
 #include "store.h"
@@ -50,6 +51,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	budget_init(cfg.max_inflight);
 	ensure_parent_dir(cfg.db);
 	if (store_init(cfg.db, cfg.cache_bytes) < 0) {
 		fprintf(stderr, "flamedex: cannot open database %s\n", cfg.db);

@@ -26,6 +26,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "budget.h"
 #include "buf.h"
 #include "hash.h"
 #include "limits.h"
@@ -1369,32 +1370,43 @@ struct prof *pprof_decode(const uint8_t *data, size_t n, size_t max_inflated, st
 	uint8_t *inflated = NULL;
 	size_t in_len = n;
 	const uint8_t *body = data;
+	size_t reserved = 0;
 	if (n >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
-		if (pprof_gunzip(data, n, max_inflated, &inflated, &in_len, err) < 0)
+		/* Deflate expands at most ~1032:1: reserve what this body can
+		 * become, up to the cap, before inflating anything. */
+		reserved = n > max_inflated / 1032 ? max_inflated + 1 : n * 1032 + 4096;
+		if (!budget_take(reserved)) {
+			set_err(err, 429, "busy", "too many large uploads in flight; retry shortly");
 			return NULL;
+		}
+		if (pprof_gunzip(data, n, max_inflated, &inflated, &in_len, err) < 0) {
+			budget_give(reserved);
+			return NULL;
+		}
 		body = inflated;
 	} else if (n > max_inflated) {
 		set_err(err, 413, "inflated_too_large", "profile is larger than %zu bytes", max_inflated);
 		return NULL;
 	}
 	bool debug1;
+	struct prof *p = NULL;
 	if (textdump_sniff(body, in_len, &debug1)) {
-		struct prof *tp = textdump_decode(body, in_len, debug1, err);
-		free(inflated);
-		return tp;
+		p = textdump_decode(body, in_len, debug1, err);
+		goto out;
 	}
 	const char *fmt = pprof_sniff_format(body, in_len);
 	if (fmt) {
 		set_err(err, 415, "unsupported_format", "unsupported format: %s; upload a profile.proto file", fmt);
-		free(inflated);
-		return NULL;
+		goto out;
 	}
 	if (in_len == 0) {
 		set_err(err, 400, "empty_body", "the profile is empty");
-		free(inflated);
-		return NULL;
+		goto out;
 	}
-	struct prof *p = pprof_decode_proto(body, in_len, err);
+	p = pprof_decode_proto(body, in_len, err);
+out:
 	free(inflated);
+	if (reserved)
+		budget_give(reserved);
 	return p;
 }

@@ -500,3 +500,22 @@ def test_concurrent_uploads_and_reads(client, generated_profiles, tmp_path):
     assert not errors, "%d of %d threads failed:\n%s" % (len(errors), THREADS, "\n".join(errors[:5]))
     assert client.healthy()
     assert client.list_total() == before + THREADS * ROUNDS
+
+
+def test_inflight_budget_gives_429_and_the_server_lives_on():
+    """A server whose shared in-flight budget (--max-inflight) cannot hold
+    what a gzip upload may inflate to answers 429 busy, stores nothing,
+    and still takes small uploads."""
+    srv = Server(["--max-inflight", "2000000"]).start()
+    try:
+        c = Client(srv.url)
+        big = gzip.compress(os.urandom(1 << 16) * 2)   # may inflate ~1032x: over the budget
+        r = c.upload(big)
+        assert_error(r, 429, "busy")
+        assert c.list_total() == 0
+        ok = c.upload_ok(_base().sample([2, 1], [1, 10]).encode())
+        assert ok["samples"] == 1
+        assert c.healthy()
+    finally:
+        problem = srv.stop()
+    assert not problem, problem
