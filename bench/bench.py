@@ -9,7 +9,10 @@ free port with a fresh database and measures:
             too)
   top/flame GET .../top and .../flamegraph, cold (first request after a
             server restart) and warm (median of 5)
-  rss       peak RSS of the server (VmHWM) over all of the file's runs
+  rss       peak RSS of the server (VmHWM) per server run: the target is
+            for runs that hold one profile (one upload; views after a
+            restart); the run with two more uploads caches both and is
+            shown as "whole run"
   db        growth of the database per profile after a clean stop (the
             server checkpoints its WAL on exit), first upload and repeats
   pprof     `go tool pprof -symbolize=none -top -nodecount=1000000 FILE`
@@ -64,6 +67,7 @@ class Server:
         self.proc = None
         self.port = None
         self.peak_kb = 0
+        self.phase_kb = {}  # VmHWM per server run
 
     def start(self):
         self.port = free_port()
@@ -104,12 +108,15 @@ class Server:
         except (OSError, IndexError, ValueError):
             return float("nan")
 
-    def stop(self):
+    def stop(self, phase=None):
         if self.proc is None:
             return
         if self.proc.poll() is not None:
             raise Crash("server died (status %s; log: %s)" % (self.proc.returncode, self.log))
-        self.peak_kb = max(self.peak_kb, self.hwm_kb())
+        hwm = self.hwm_kb()
+        self.peak_kb = max(self.peak_kb, hwm)
+        if phase:
+            self.phase_kb[phase] = hwm
         self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(timeout=30)
@@ -250,7 +257,7 @@ def bench_file(path, args):
         meta = json.loads(body)
         for k in ("samples", "functions", "locations"):
             res[k] = meta.get(k)
-        srv.stop()
+        srv.stop("one upload")
         res["rss_upload_kb"] = srv.peak_kb
         size1 = db_bytes(db)
         res["tables_one"] = table_sizes(db)
@@ -262,7 +269,7 @@ def bench_file(path, args):
             if status != 201:
                 raise Crash("repeat upload: HTTP %d" % status)
             pprof()
-        srv.stop()
+        srv.stop("two more uploads")
         while len(pprof_wall) < args.pprof_runs and "pprof_error" not in res:
             pprof()
         size2 = db_bytes(db)
@@ -293,8 +300,9 @@ def bench_file(path, args):
                     raise Crash("%s: HTTP %d" % (view, status))
                 warm.append(dt * 1000)
             res[view + "_warm_ms"] = warm
-            srv.stop()
+            srv.stop(view + " cold+warm")
         res["rss_peak_kb"] = srv.peak_kb
+        res["rss_phases_kb"] = srv.phase_kb
     finally:
         if srv.proc is not None:
             try:
@@ -329,7 +337,13 @@ def derived(r):
         if v + "_warm_ms" in r:
             d[v + "_warm"] = median(r[v + "_warm_ms"])
     if "rss_peak_kb" in r:
-        d["rss_x"] = r["rss_peak_kb"] * 1024 / r["inflated"]
+        # The target is for one profile: the server runs that held one
+        # upload or served the views. The run with two more uploads keeps
+        # both decoded profiles in its cache and is reported beside it.
+        ph = r.get("rss_phases_kb") or {}
+        one = [v for k, v in ph.items() if k != "two more uploads"]
+        d["rss_one_kb"] = max(one) if one else r["rss_peak_kb"]
+        d["rss_x"] = d["rss_one_kb"] * 1024 / r["inflated"]
     if "db_first" in r:
         d["db_x"] = r["db_first"] / r["bytes"]
         d["db_repeat_x"] = r["db_repeat"] / r["bytes"]
@@ -351,9 +365,12 @@ def report_one(r):
     print("   flame cold %.1f ms, warm %.1f ms (%d nodes, %d bytes) %s" % (
         r["flame_cold_ms"], d["flame_warm"], r.get("flame_nodes", 0), r["flame_bytes"],
         "ok" if d["flame_warm"] <= TARGET_WARM_FLAME_MS else "MISS"))
-    print("   peak RSS %.1f MB = %s inflated (upload alone %.1f MB, idle server %.1f MB)" % (
-        r["rss_peak_kb"] / 1024, fmt_ratio(d["rss_x"], TARGET_RSS_X, False), r["rss_upload_kb"] / 1024,
+    print("   peak RSS with one profile %.1f MiB = %s inflated (whole run %.1f MiB, idle server %.1f MiB)" % (
+        d["rss_one_kb"] / 1024, fmt_ratio(d["rss_x"], TARGET_RSS_X, False), r["rss_peak_kb"] / 1024,
         r["rss_idle_kb"] / 1024))
+    if r.get("rss_phases_kb"):
+        print("   peak RSS per server run: " + ", ".join(
+            "%s %.0f MiB" % (k, v / 1024) for k, v in r["rss_phases_kb"].items()))
     print("   db +%.2f MB first = %s gz, +%.2f MB per repeat (%.2fx)" % (
         r["db_first"] / 1e6, fmt_ratio(d["db_x"], TARGET_DB_X, False), r["db_repeat"] / 1e6, d["db_repeat_x"]))
     if r.get("tables_one"):
@@ -366,7 +383,7 @@ def markdown(results):
     lines = [
         "| profile | gz / inflated | samples | functions | upload (median) | go tool pprof -top (median) | "
         "ingest speedup (>= 15x) | top cold / warm | flame graph cold / warm (<= 150 ms) | "
-        "peak RSS (< 4x inflated) | DB growth, first (< 2x gz) | DB growth, repeat |",
+        "peak RSS, one profile (< 4x inflated) / whole run | DB growth, first (< 2x gz) | DB growth, repeat |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
@@ -380,11 +397,11 @@ def markdown(results):
               if "speedup" in d else "n/a")
         lines.append(
             "| %s | %.1f / %.1f MB | %s | %s | %.3f s (first %.3f s) | %s | %s | %.0f / %.0f ms | %.0f / %.0f ms %s | "
-            "%.0f MB = %s | %.1f MB = %s | %.1f MB = %.2fx |" % (
+            "%.0f MiB = %s / %.0f MiB | %.1f MB = %s | %.1f MB = %.2fx |" % (
                 r["file"], r["bytes"] / 1e6, r["inflated"] / 1e6, r.get("samples"), r.get("functions"),
                 d["upload"], d["upload_first"], pp, sp, r["top_cold_ms"], d["top_warm"],
                 r["flame_cold_ms"], d["flame_warm"], "ok" if d["flame_warm"] <= TARGET_WARM_FLAME_MS else "MISS",
-                r["rss_peak_kb"] / 1024, fmt_ratio(d["rss_x"], TARGET_RSS_X, False),
+                d["rss_one_kb"] / 1024, fmt_ratio(d["rss_x"], TARGET_RSS_X, False), r["rss_peak_kb"] / 1024,
                 r["db_first"] / 1e6, fmt_ratio(d["db_x"], TARGET_DB_X, False),
                 r["db_repeat"] / 1e6, d["db_repeat_x"]))
     return "\n".join(lines) + "\n"
