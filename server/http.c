@@ -199,11 +199,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*con_cls = r;
 		/* Refuse an announced oversize body before reading it. */
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl && strtoull(cl, NULL, 10) > cfg.max_body) {
+		unsigned long long announced = cl ? strtoull(cl, NULL, 10) : 0;
+		if (announced > cfg.max_body) {
 			r->too_large = true;
 			return reply_error(r, 413, "body_too_large", "request body is larger than the limit of %zu bytes",
 			                   cfg.max_body);
 		}
+		/* Size the body buffer once (bytes are still reserved as they come). */
+		if (announced > 0 && strcmp(method, "POST") == 0 && !is_multipart(r))
+			buf_grow(&r->body, (size_t)announced);
 		if (strcmp(method, "POST") == 0 && is_multipart(r)) {
 			r->multipart = true;
 			r->pp = MHD_create_post_processor(conn, 64 * 1024, on_post_field, r);

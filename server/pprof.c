@@ -59,7 +59,16 @@ int pprof_gunzip(const uint8_t *in, size_t n, size_t max_out, uint8_t **out,
 		set_err(err, 500, "internal", "zlib init failed");
 		return -1;
 	}
+	/* The gzip trailer gives the inflated size (mod 2^32) of the last
+	 * member: start there, so a good upload is inflated with no regrowth
+	 * and no slack. A lying trailer only costs regrowth (or the cap). */
 	size_t cap = n * 4 + 4096;
+	if (n >= 18) {
+		uint32_t isize = (uint32_t)in[n - 4] | (uint32_t)in[n - 3] << 8 | (uint32_t)in[n - 2] << 16 |
+		                 (uint32_t)in[n - 1] << 24;
+		if (isize > 0)
+			cap = (size_t)isize + 1;
+	}
 	if (cap > max_out + 1)
 		cap = max_out + 1;
 	uint8_t *o = malloc(cap);
