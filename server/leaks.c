@@ -101,12 +101,11 @@ static const struct wait_kind *kind_from_reason(const char *r, const struct prof
 }
 
 /* Frames that are not where user code blocks. */
-static bool infra(const char *f, bool heap)
+static bool infra(const char *f)
 {
 	if (pre(f, "runtime.") || pre(f, "runtime/") || pre(f, "internal/") || pre(f, "sync.") ||
 	    pre(f, "sync/") || pre(f, "syscall.") || !strcmp(f, "time.Sleep"))
 		return true;
-	(void)heap;
 	return false;
 }
 
@@ -283,7 +282,7 @@ static int add_snapshot(struct set *s, const struct leak_snap *sn, int si, bool 
 		/* blocking / allocation site: first frame outside the runtime */
 		int site = -1;
 		for (int k = 0; k < n; k++)
-			if (!infra(prof_str(p, p->frames[fr[k]].key), heap)) {
+			if (!infra(prof_str(p, p->frames[fr[k]].key))) {
 				site = k;
 				break;
 			}

@@ -383,9 +383,6 @@ struct dec {
 	struct buf offs, lens;
 	/* mappings and functions */
 	struct u64map map_ids, fn_ids, loc_ids;
-	uint32_t *map_file;     /* per mapping: output string id of file */
-	uint32_t n_maps;
-	uint32_t n_fns_cap;
 	/* frames */
 	struct u64map frame_ids; /* hash(func,line,map) -> frame id */
 	struct buf frames;       /* struct prof_frame */
@@ -1083,7 +1080,6 @@ static void dec_release(struct dec *d)
 	buf_release(&d->labels);
 	buf_release(&d->lsets);
 	free(d->locs);
-	free(d->map_file);
 	free(d->totals);
 	if (d->drop_re)
 		pcre2_code_free(d->drop_re);

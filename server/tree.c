@@ -747,6 +747,24 @@ void view_flame_json(const struct view *v, long max_nodes, struct json *j)
 
 /* ---- sandwich ------------------------------------------------------------ */
 
+/* a[i] += v, growing the zeroed array *a (capacity *cap) to hold i. */
+static int add_at(int64_t **a, size_t *cap, uint32_t i, int64_t v)
+{
+	if (i >= *cap) {
+		size_t nc = *cap;
+		while (nc <= i)
+			nc *= 2;
+		int64_t *na = realloc(*a, nc * sizeof(int64_t));
+		if (!na)
+			return -1;
+		memset(na + *cap, 0, (nc - *cap) * sizeof(int64_t));
+		*a = na;
+		*cap = nc;
+	}
+	(*a)[i] += v;
+	return 0;
+}
+
 /* Callees: every outermost occurrence of F, its subtree merged under one
  * root. Callers: the path above each outermost F, reversed. */
 int view_sandwich_json(const struct view *v, const char *function, long max_nodes, struct json *j)
@@ -791,16 +809,8 @@ int view_sandwich_json(const struct view *v, const char *function, long max_node
 			uint32_t c = nt_child(&ce, map[par], v->key[i]);
 			if (c == PROF_NONE)
 				goto out;
-			if (c >= tcap) {
-				size_t nc = tcap * 2;
-				int64_t *nt = realloc(ce_tot, nc * sizeof(int64_t));
-				if (!nt)
-					goto out;
-				memset(nt + tcap, 0, (nc - tcap) * sizeof(int64_t));
-				ce_tot = nt;
-				tcap = nc;
-			}
-			ce_tot[c] += v->tot[i];
+			if (add_at(&ce_tot, &tcap, c, v->tot[i]) < 0)
+				goto out;
 			map[i] = c;
 		}
 	}
@@ -818,16 +828,8 @@ int view_sandwich_json(const struct view *v, const char *function, long max_node
 			cur = nt_child(&ca, cur, v->key[a]);
 			if (cur == PROF_NONE)
 				goto out;
-			if (cur >= acap) {
-				size_t nc = acap * 2;
-				int64_t *nt = realloc(ca_tot, nc * sizeof(int64_t));
-				if (!nt)
-					goto out;
-				memset(nt + acap, 0, (nc - acap) * sizeof(int64_t));
-				ca_tot = nt;
-				acap = nc;
-			}
-			ca_tot[cur] += v->tot[i];
+			if (add_at(&ca_tot, &acap, cur, v->tot[i]) < 0)
+				goto out;
 		}
 	}
 	if (tree_finish(p, ce.n, ce.parent, ce.key, &ko1, &kl1, NULL) < 0 ||
