@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "stats.h"
 
 /* Names of the union tree: strings of either profile, interned. */
 struct unames {
@@ -138,40 +139,6 @@ static int ut_add_role(struct utree *t, struct unames *u, const struct view *v, 
 	}
 	free(m);
 	return 0;
-}
-
-/* ---- statistics ---------------------------------------------------------- */
-
-static double log_binom_pmf(uint64_t k, uint64_t n, double p)
-{
-	if (p <= 0)
-		return k == 0 ? 0 : -INFINITY;
-	if (p >= 1)
-		return k == n ? 0 : -INFINITY;
-	return lgamma((double)n + 1) - lgamma((double)k + 1) - lgamma((double)(n - k) + 1) +
-	       (double)k * log(p) + (double)(n - k) * log1p(-p);
-}
-
-double diff_binom_p(uint64_t k, uint64_t n, double p0)
-{
-	if (n == 0)
-		return 1.0;
-	double mean = (double)n * p0, var = mean * (1 - p0);
-	if (var >= 25) {
-		/* normal approximation with continuity correction */
-		double z = (fabs((double)k - mean) - 0.5) / sqrt(var);
-		if (z < 0)
-			z = 0;
-		return erfc(z / sqrt(2.0));
-	}
-	/* exact: sum of outcomes no more likely than the observed one */
-	double lk = log_binom_pmf(k, n, p0), sum = 0;
-	for (uint64_t i = 0; i <= n; i++) {
-		double l = log_binom_pmf(i, n, p0);
-		if (l <= lk + 1e-7)
-			sum += exp(l);
-	}
-	return sum > 1 ? 1 : sum;
 }
 
 /* ---- output --------------------------------------------------------------- */
@@ -336,7 +303,7 @@ int diff_tree_json(const struct diff_in *in, struct json *j)
 			json_null(j);
 			continue;
 		}
-		json_bool(j, diff_binom_p((uint64_t)g, (uint64_t)(b + g), p0) < DIFF_ALPHA);
+		json_bool(j, stats_binom_p((uint64_t)g, (uint64_t)(b + g), p0) < DIFF_ALPHA);
 	}
 	json_arr_end(j);
 	rc = 0;

@@ -46,9 +46,6 @@ enum {
 	DIFF_SORT_BASE_CUM,
 };
 
-/* Two-sided binomial p-value of k successes in n trials with p0. */
-double diff_binom_p(uint64_t k, uint64_t n, double p0);
-
 int diff_tree_json(const struct diff_in *in, struct json *j);
 int diff_top_json(const struct diff_in *in, struct json *j);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "stats.h"
 #include "util.h"
 
 #define MAX_FRAMES 1024
@@ -376,55 +377,6 @@ static int add_snapshot(struct set *s, const struct leak_snap *sn, int si, bool 
 	return 0;
 }
 
-/* ---- statistics ----------------------------------------------------------------- */
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* Theil–Sen slope (per second) of y over t, points [a, b). */
-static double theil_sen(const double *t, const double *y, int a, int b)
-{
-	int n = b - a, m = 0;
-	if (n < 2)
-		return 0;
-	double *sl = malloc((size_t)n * (size_t)n * sizeof(double));
-	if (!sl)
-		return 0;
-	for (int i = a; i < b; i++)
-		for (int j = i + 1; j < b; j++)
-			if (t[j] > t[i])
-				sl[m++] = (y[j] - y[i]) / (t[j] - t[i]);
-	double r = 0;
-	if (m) {
-		qsort(sl, (size_t)m, sizeof(double), cmp_double);
-		r = m % 2 ? sl[m / 2] : (sl[m / 2 - 1] + sl[m / 2]) / 2;
-	}
-	free(sl);
-	return r;
-}
-
-/* Mann–Kendall: tau in [-1, 1] and the one-sided p-value of an increase. */
-static void mann_kendall(const double *y, int a, int b, double *tau, double *p)
-{
-	int n = b - a;
-	double S = 0;
-	for (int i = a; i < b; i++)
-		for (int j = i + 1; j < b; j++)
-			S += (y[j] > y[i]) - (y[j] < y[i]);
-	double pairs = (double)n * (n - 1) / 2;
-	*tau = pairs > 0 ? S / pairs : 0;
-	double var = (double)n * (n - 1) * (2 * n + 5) / 18;
-	if (var <= 0) {
-		*p = 1;
-		return;
-	}
-	double z = S > 0 ? (S - 1) / sqrt(var) : S < 0 ? (S + 1) / sqrt(var) : 0;
-	*p = 0.5 * erfc(z / sqrt(2.0));
-}
-
 static void fmt_amount(char *out, size_t cap, double v, bool heap)
 {
 	if (!heap)
@@ -451,7 +403,7 @@ static void judge(struct cand *c, const double *t, const double *tot, int n, int
 				j = i;
 		if (j > 0 && j - seg >= 3 && n - j >= 3) {
 			double tau0, p0;
-			mann_kendall(y, seg, j, &tau0, &p0);
+			stats_mann_kendall(y, seg, j, &tau0, &p0);
 			if (tau0 >= 0.6 && y[j - 1] > y[seg]) {
 				seg = j;
 				reset = true;
@@ -509,8 +461,8 @@ static void judge(struct cand *c, const double *t, const double *tot, int n, int
 			         amt, c->wk->name, at);
 		return;
 	}
-	c->slope_h = theil_sen(t, y, seg, n) * 3600;
-	mann_kendall(y, seg, n, &c->tau, &c->mk_p);
+	c->slope_h = stats_theil_sen(t, y, seg, n) * 3600;
+	stats_mann_kendall(y, seg, n, &c->tau, &c->mk_p);
 	c->growth = y[n - 1] - y[seg];
 	double tg = tot[n - 1] - tot[seg];
 	c->share = tg > 0 ? c->growth / tg : 0;
@@ -531,7 +483,7 @@ static void judge(struct cand *c, const double *t, const double *tot, int n, int
 			never_down = false;
 	/* plateau: the second half grows far less than the first */
 	int half = seg + m / 2;
-	double s1 = theil_sen(t, y, seg, half + 1), s2 = theil_sen(t, y, half, n);
+	double s1 = stats_theil_sen(t, y, seg, half + 1), s2 = stats_theil_sen(t, y, half, n);
 	c->plateau = m >= 4 && s1 > 0 && s2 <= 0.15 * s1;
 	bool old = text && c->lifetime_s >= o->min_age_s && now >= (double)o->min_count;
 	bool trend = c->tau >= 0.6 && c->mk_p < 0.05 && c->slope_h > 0 && c->growth > 0;
