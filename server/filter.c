@@ -11,57 +11,6 @@
 
 #include "limits.h"
 
-/* ---- regexes ------------------------------------------------------------ */
-
-int rx_compile(struct rx *r, const char *pattern, char *err, size_t errcap)
-{
-	memset(r, 0, sizeof(*r));
-	size_t n = strlen(pattern);
-	if (n > FDX_MAX_REGEX_LEN) {
-		snprintf(err, errcap, "regex longer than %u bytes", FDX_MAX_REGEX_LEN);
-		return -1;
-	}
-	int ec;
-	PCRE2_SIZE eo;
-	/* Go's $ matches only at the very end; invalid UTF-8 in names must not
-	 * make matching fail. */
-	r->re = pcre2_compile((PCRE2_SPTR)pattern, n,
-	                      PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY, &ec, &eo, NULL);
-	if (!r->re) {
-		char msg[160];
-		pcre2_get_error_message(ec, (PCRE2_UCHAR *)msg, sizeof(msg));
-		snprintf(err, errcap, "bad regex at offset %zu: %s", (size_t)eo, msg);
-		return -1;
-	}
-	pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE); /* best effort */
-	r->md = pcre2_match_data_create_from_pattern(r->re, NULL);
-	r->mc = pcre2_match_context_create(NULL);
-	if (!r->md || !r->mc) {
-		rx_release(r);
-		snprintf(err, errcap, "out of memory");
-		return -1;
-	}
-	pcre2_set_match_limit(r->mc, FDX_REGEX_MATCH_LIMIT);
-	pcre2_set_depth_limit(r->mc, FDX_REGEX_MATCH_LIMIT);
-	return 0;
-}
-
-bool rx_match(const struct rx *r, const char *s, size_t n)
-{
-	return pcre2_match(r->re, (PCRE2_SPTR)s, n, 0, 0, r->md, r->mc) >= 0;
-}
-
-void rx_release(struct rx *r)
-{
-	if (r->md)
-		pcre2_match_data_free(r->md);
-	if (r->mc)
-		pcre2_match_context_free(r->mc);
-	if (r->re)
-		pcre2_code_free(r->re);
-	memset(r, 0, sizeof(*r));
-}
-
 /* ---- units (pprof internal/measurement) -------------------------------- */
 
 struct unit {
@@ -301,7 +250,7 @@ int tagfilter_parse(struct tagfilter *t, const char *spec, char *err, size_t err
 			return -1;
 		}
 		char *pat = strndup(s, len);
-		if (!pat || rx_compile(&t->res[t->n_res], pat, err, errcap) < 0) {
+		if (!pat || rx_compile(&t->res[t->n_res], pat, strlen(pat), 0, err, errcap) < 0) {
 			if (!pat)
 				snprintf(err, errcap, "out of memory");
 			free(pat);

@@ -1,15 +1,13 @@
 /*
  * filter.h: the filters of go tool pprof, with its semantics.
  *
- *   focus / ignore / hide   regexes matched (unanchored, RE2-like syntax via
- *                           PCRE2) against function names, file names and
- *                           mapping files
+ *   focus / ignore / hide   regexes (regex.h) matched unanchored against
+ *                           function names, file names and mapping files
  *   tagfocus / tagignore    KEY=RE[,RE] on a label's values, RE[,RE] on
  *                           "key:value" strings, or numeric ranges
  *                           (KEY=1kb:4kb, KEY=10ms:, ...)
  *
- * Patterns are capped in length and every match runs under a backtracking
- * budget, so a hostile pattern costs bounded time.
+ * Patterns are capped in length; regex.h says what a match may cost.
  */
 #ifndef FDX_FILTER_H
 #define FDX_FILTER_H
@@ -18,21 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
 #include "prof.h"
-
-struct rx {
-	pcre2_code *re;
-	pcre2_match_data *md;
-	pcre2_match_context *mc;
-};
-
-/* Compile pattern; 0, or -1 with a message in err. */
-int rx_compile(struct rx *r, const char *pattern, char *err, size_t errcap);
-bool rx_match(const struct rx *r, const char *s, size_t n);
-void rx_release(struct rx *r);
+#include "regex.h"
 
 #define TAG_MAX_RES 16
 

@@ -23,14 +23,12 @@
 #include <string.h>
 #include <zlib.h>
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
 #include "budget.h"
 #include "buf.h"
 #include "hash.h"
 #include "limits.h"
 #include "profile.pb-c.h"
+#include "regex.h"
 #include "textdump.h"
 #include "util.h"
 
@@ -403,8 +401,7 @@ struct dec {
 	struct buf labels;       /* struct prof_label */
 	struct buf lsets;        /* struct prof_labelset */
 	/* drop_frames */
-	pcre2_code *drop_re, *keep_re;
-	pcre2_match_data *md;
+	struct rx drop_re, keep_re;  /* compiled when drop_idx / keep_idx != 0 */
 	int64_t drop_idx, keep_idx;
 	uint64_t n_samples_in;
 	struct buf lits;         /* char* copies of literal strings (map keys) */
@@ -516,26 +513,11 @@ static size_t simplify_func(const char *s, size_t n, const char **out)
 	return n;
 }
 
-static bool re_full(struct dec *d, pcre2_code *re, const char *s, size_t n)
+/* drop_frames / keep_frames string idx as a whole-name regex. */
+static int compile_frames_re(struct dec *d, int64_t idx, struct rx *re)
 {
-	/* The pattern is compiled anchored at both ends (^(...)$). */
-	return pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, d->md, NULL) >= 0;
-}
-
-static pcre2_code *compile_frames_re(struct dec *d, int64_t idx)
-{
-	struct buf pat = BUF_INIT;
-	buf_adds(&pat, "^(?:");
-	buf_add(&pat, d->strs[idx].p, d->strs[idx].len);
-	buf_adds(&pat, ")$");
-	int ec;
-	PCRE2_SIZE eo;
-	pcre2_code *re = NULL;
-	if (!pat.oom)
-		re = pcre2_compile((PCRE2_SPTR)pat.data, pat.len, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
-		                   &ec, &eo, NULL);
-	buf_release(&pat);
-	return re;
+	char err[128];
+	return rx_compile(re, (const char *)d->strs[idx].p, d->strs[idx].len, RX_FULL, err, sizeof(err));
 }
 
 static int read_function(struct dec *d, const struct fld *f, struct buf *funcs)
@@ -732,7 +714,7 @@ static int read_location(struct dec *d, const struct fld *f, const uint32_t *map
 	 * matches drop (and not keep), as Profile.Prune does. */
 	size_t nline = m->n_line;
 	size_t first_kept = 0; /* lines [0, first_kept) are dropped (drop_frames) */
-	if (d->drop_re) {
+	if (d->drop_idx) {
 		size_t i;
 		for (i = nline; i-- > 0;) {
 			const struct prof_func *fn = &funcs[fidx[i]];
@@ -742,8 +724,7 @@ static int read_location(struct dec *d, const struct fld *f, const uint32_t *map
 			const char *name = d->arena.data + ((uint32_t *)d->offs.data)[fn->name];
 			const char *sn;
 			size_t sl = simplify_func(name, nl, &sn);
-			if (re_full(d, d->drop_re, sn, sl) &&
-			    (!d->keep_re || !re_full(d, d->keep_re, sn, sl)))
+			if (rx_match(&d->drop_re, sn, sl) && (!d->keep_idx || !rx_match(&d->keep_re, sn, sl)))
 				break;
 		}
 		if (i != (size_t)-1) {
@@ -970,7 +951,7 @@ static int read_sample(struct dec *d, struct sample_ctx *s, const struct fld *f,
 	}
 	/* drop_frames truncation: scan from the root (last) to the leaf. */
 	uint32_t lo = 0; /* locations kept: [lo, nlocs) */
-	if (d->drop_re) {
+	if (d->drop_idx) {
 		bool found_user = false;
 		for (uint32_t i = s->nlocs; i-- > 0;) {
 			const struct raw_loc *rl = &d->locs[s->locs[i]];
@@ -1081,12 +1062,8 @@ static void dec_release(struct dec *d)
 	buf_release(&d->lsets);
 	free(d->locs);
 	free(d->totals);
-	if (d->drop_re)
-		pcre2_code_free(d->drop_re);
-	if (d->keep_re)
-		pcre2_code_free(d->keep_re);
-	if (d->md)
-		pcre2_match_data_free(d->md);
+	rx_release(&d->drop_re);
+	rx_release(&d->keep_re);
 }
 
 static void *take(struct buf *b, uint32_t *count, size_t elem)
@@ -1216,21 +1193,16 @@ struct prof *pprof_decode_proto(const uint8_t *data, size_t n, struct pprof_err 
 		p->period_unit = out_str(d, (uint64_t)period_type_u);
 	}
 	if (d->drop_idx) {
-		d->drop_re = compile_frames_re(d, d->drop_idx);
-		if (d->drop_idx && !d->drop_re) {
+		if (compile_frames_re(d, d->drop_idx, &d->drop_re) < 0) {
 			set_err(err, 400, "bad_profile", "drop_frames is not a valid regular expression");
 			goto fail;
 		}
-		if (d->keep_idx) {
-			d->keep_re = compile_frames_re(d, d->keep_idx);
-			if (!d->keep_re) {
-				set_err(err, 400, "bad_profile", "keep_frames is not a valid regular expression");
-				goto fail;
-			}
+		if (d->keep_idx && compile_frames_re(d, d->keep_idx, &d->keep_re) < 0) {
+			set_err(err, 400, "bad_profile", "keep_frames is not a valid regular expression");
+			goto fail;
 		}
-		d->md = pcre2_match_data_create(4, NULL);
-		if (!d->md)
-			goto oom;
+	} else {
+		d->keep_idx = 0; /* keep_frames only qualifies drop_frames */
 	}
 	if (funcs.oom || maps.oom || types.oom)
 		goto oom;

@@ -49,7 +49,7 @@ int views_parse_opts(struct req *r, const struct prof *p, struct view_opts *o, e
 		const char *v = req_arg(r, rx_names[i]);
 		if (!v || !*v)
 			continue;
-		if (rx_compile(rxs[i], v, err, sizeof(err)) < 0) {
+		if (rx_compile(rxs[i], v, strlen(v), 0, err, sizeof(err)) < 0) {
 			view_opts_release(o);
 			*res = reply_error(r, 400, "bad_regex", "%s: %s", rx_names[i], err);
 			return -1;

@@ -239,9 +239,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char e[256];
 	memset(&o, 0, sizeof(o));
 	o.type = p->n_types ? (int)(p->n_types - 1) : 0;
-	if (rx_compile(&o.focus, "[a-m]", e, sizeof(e)) == 0)
+	if (rx_compile(&o.focus, "[a-m]", 5, 0, e, sizeof(e)) == 0)
 		o.has_focus = true;
-	if (rx_compile(&o.hide, "^[n-z]", e, sizeof(e)) == 0)
+	if (rx_compile(&o.hide, "^[n-z]", 6, 0, e, sizeof(e)) == 0)
 		o.has_hide = true;
 	if (tagfilter_parse(&o.tagignore, "=1:4096", e, sizeof(e)) == 0)
 		o.has_tagignore = true;
