@@ -23,6 +23,7 @@ Suite *codec_suite(void);
 Suite *filter_suite(void);
 Suite *tree_suite(void);
 Suite *cache_suite(void);
+Suite *router_suite(void);
 
 /* ---- profile.proto writer (test_pprof.c) ------------------------------- */
 
