@@ -111,6 +111,16 @@ enum MHD_Result route_profiles_list(struct req *r, const struct route_params *rp
 	q.kind = req_arg(r, "type");
 	if (q.kind && !*q.kind)
 		q.kind = NULL;
+	if (q.kind && prof_kind_parse(q.kind) < 0) {
+		/* Every kind name, in enum order: they parse back to themselves. */
+		struct buf kinds = BUF_INIT;
+		for (int k = 0; prof_kind_parse(prof_kind_name((enum prof_kind)k)) == k; k++)
+			buf_printf(&kinds, "%s%s", k ? ", " : "", prof_kind_name((enum prof_kind)k));
+		enum MHD_Result res = reply_error(r, 400, "bad_request", "type %.64s is not one of: %s", q.kind,
+		                                  kinds.data ? kinds.data : "");
+		buf_release(&kinds);
+		return res;
+	}
 	q.q = req_arg(r, "q");
 	if (q.q && !*q.q)
 		q.q = NULL; /* a q longer than any name simply matches none */

@@ -107,3 +107,33 @@ def test_zero_sample_profile(client):
     t = checks.Tree(fg)
     t.check_sums()
     assert t.nodes[0][3] == 0 and len(t.nodes) == 1
+
+
+# ------------------------------------------------------------ list filters
+
+import pytest  # noqa: E402 (this part was appended to the file)
+
+
+KINDS = ["other", "cpu", "heap", "goroutine", "mutex", "block"]
+
+
+@pytest.mark.parametrize("kind", ["bogus", "CPU", "goroutines", "cpu,heap", " cpu"])
+def test_list_unknown_type_is_a_400_naming_the_kinds(client, kind):
+    r = client.get("/api/v1/profiles", {"type": kind})
+    assert r.status == 400 and r.error_code() == "bad_request", r
+    msg = r.json()["error"]["message"]
+    for k in KINDS:
+        assert k in msg, (k, msg)
+
+
+def test_list_every_kind_is_accepted(client):
+    meta = client.upload_ok(_profile("kinds"))
+    assert meta["kind"] in KINDS
+    for k in KINDS:
+        j = client.get_json("/api/v1/profiles", {"type": k, "limit": 1000})
+        ids = [p["id"] for p in j["profiles"]]
+        assert (meta["id"] in ids) == (k == meta["kind"]), (k, meta["kind"])
+        assert all(p["kind"] == k for p in j["profiles"])
+    everything = client.get_json("/api/v1/profiles", {"type": ""})
+    assert everything["total"] == client.list_total()
+
