@@ -56,6 +56,9 @@ enum MHD_Result route_profiles_upload(struct req *r, const struct route_params *
 	struct buf *body = r->multipart ? &r->file : &r->body;
 	if (r->multipart && r->n_files == 0)
 		return reply_error(r, 400, "bad_request", "multipart upload without a \"file\" field");
+	if (r->multipart && r->n_files > 1)
+		return reply_error(r, 400, "bad_request",
+		                   "multipart upload with %d \"file\" parts: send one profile per request", r->n_files);
 	const char *name = req_arg(r, "name");
 	if (!name || !*name)
 		name = r->file_name[0] ? r->file_name : "profile";
