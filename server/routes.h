@@ -5,7 +5,8 @@
  * match its row of the route table: the method is right (HEAD runs the GET
  * handler; libmicrohttpd drops the body), the body is complete, and the
  * path parameters of the pattern (":id", ...) are in p. A handler replies
- * exactly once. Handlers never call each other across files.
+ * exactly once. No route file includes another; what two groups share is
+ * declared here (views_parse_opts, at the end).
  */
 #ifndef FDX_ROUTES_H
 #define FDX_ROUTES_H
