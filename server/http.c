@@ -17,19 +17,46 @@
 #include "config.h"
 #include "json.h"
 #include "limits.h"
-#include "routes.h"
 #include "util.h"
 
 static struct MHD_Daemon *daemon_;
 static struct sockaddr_storage listen_addr;
+static http_dispatch_fn dispatch_;
 
 #define CSP "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
             "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
+static const char *const method_names[M_COUNT] = {
+	[M_GET] = "GET", [M_HEAD] = "HEAD", [M_POST] = "POST", [M_PUT] = "PUT",
+	[M_DELETE] = "DELETE", [M_PATCH] = "PATCH", [M_OPTIONS] = "OPTIONS", [M_OTHER] = "OTHER",
+};
+
+enum http_method http_method_parse(const char *s)
+{
+	for (int m = 0; m < M_OTHER; m++)
+		if (strcmp(s, method_names[m]) == 0)
+			return (enum http_method)m;
+	return M_OTHER;
+}
+
+const char *http_method_name(enum http_method m)
+{
+	return (unsigned)m < M_COUNT ? method_names[m] : "OTHER";
+}
+
 const char *req_arg(struct req *r, const char *name)
 {
-	const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
-	return v;
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* Iterator over the query: sets *(const char **)cls to the name of the
+ * first parameter whose name or value is longer than FDX_MAX_PARAM_LEN. */
+static enum MHD_Result find_long_param(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	if (strlen(key) <= FDX_MAX_PARAM_LEN && (!value || strlen(value) <= FDX_MAX_PARAM_LEN))
+		return MHD_YES;
+	*(const char **)cls = key;
+	return MHD_NO; /* stop */
 }
 
 int req_long(struct req *r, const char *name, long def, long min, long max, long *out)
@@ -53,10 +80,26 @@ const char *req_header(struct req *r, const char *name)
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
+int reply_header(struct req *r, const char *name, const char *value)
+{
+	size_t nl = strlen(name) + 1, vl = strlen(value) + 1;
+	if (r->hdrs_len + nl + vl > sizeof(r->hdrs))
+		return -1;
+	memcpy(r->hdrs + r->hdrs_len, name, nl);
+	memcpy(r->hdrs + r->hdrs_len + nl, value, vl);
+	r->hdrs_len += nl + vl;
+	return 0;
+}
+
 static enum MHD_Result send_resp(struct req *r, int status, struct MHD_Response *resp, const char *ctype)
 {
 	if (!resp)
 		return MHD_NO;
+	for (size_t off = 0; off < r->hdrs_len;) {
+		const char *name = r->hdrs + off, *value = name + strlen(name) + 1;
+		MHD_add_response_header(resp, name, value);
+		off = (size_t)(value + strlen(value) + 1 - r->hdrs);
+	}
 	if (ctype)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
 	MHD_add_response_header(resp, "Content-Security-Policy", CSP);
@@ -82,19 +125,16 @@ enum MHD_Result reply_buf(struct req *r, int status, const char *ctype, struct b
 	char *data = buf_detach(body, &len);
 	if (!data)
 		return reply_error(r, 500, "internal", "out of memory building the response");
-	return reply_owned(r, status, ctype, data, len, NULL);
+	return reply_owned(r, status, ctype, data, len);
 }
 
-enum MHD_Result reply_owned(struct req *r, int status, const char *ctype, void *data, size_t len,
-                            const char *disposition)
+enum MHD_Result reply_owned(struct req *r, int status, const char *ctype, void *data, size_t len)
 {
 	struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
 		free(data);
 		return MHD_NO;
 	}
-	if (disposition)
-		MHD_add_response_header(resp, "Content-Disposition", disposition);
 	r->resp_bytes = len;
 	return send_resp(r, status, resp, ctype);
 }
@@ -142,11 +182,13 @@ enum MHD_Result reply_error(struct req *r, int status, const char *code, const c
 	char *data = buf_detach(&b, &len);
 	if (!data)
 		return MHD_NO;
-	return reply_owned(r, status, "application/json", data, len, NULL);
+	return reply_owned(r, status, "application/json", data, len);
 }
 
 /* ---- body handling ---------------------------------------------------- */
 
+/* Multipart parts: only the first "file" part is kept; later ones are
+ * counted (the upload route refuses them) and their bytes dropped. */
 static enum MHD_Result on_post_field(void *cls, enum MHD_ValueKind kind, const char *key,
                                      const char *filename, const char *content_type,
                                      const char *transfer_encoding, const char *data, uint64_t off,
@@ -155,9 +197,10 @@ static enum MHD_Result on_post_field(void *cls, enum MHD_ValueKind kind, const c
 	struct req *r = cls;
 	if (strcmp(key, "file") != 0 || r->too_large)
 		return MHD_YES;
-	if (r->got_file && off == 0 && r->file.len > 0)
-		return MHD_YES; /* one file per request: the first */
-	r->got_file = true;
+	if (off == 0)
+		r->n_files++; /* a part starts */
+	if (r->n_files > 1)
+		return MHD_YES;
 	if (filename && !r->file_name[0])
 		snprintf(r->file_name, sizeof(r->file_name), "%s", filename);
 	if (r->file.len + size > cfg.max_body) {
@@ -190,7 +233,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!r)
 			return MHD_NO;
 		r->conn = conn;
-		r->method = method;
+		r->method = http_method_parse(method);
+		r->method_str = method;
 		r->url = url;
 		r->t0 = util_mono_ms();
 		char id[FDX_ID_LEN + 1];
@@ -205,10 +249,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return reply_error(r, 413, "body_too_large", "request body is larger than the limit of %zu bytes",
 			                   cfg.max_body);
 		}
+		const char *too_long = NULL;
+		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, find_long_param, &too_long);
+		if (too_long)
+			return reply_error(r, 400, "bad_request", "query parameter \"%.64s%s\" is longer than %u bytes",
+			                   too_long, strlen(too_long) > 64 ? "…" : "", FDX_MAX_PARAM_LEN);
 		/* Size the body buffer once (bytes are still reserved as they come). */
-		if (announced > 0 && strcmp(method, "POST") == 0 && !is_multipart(r))
+		if (announced > 0 && r->method == M_POST && !is_multipart(r))
 			buf_grow(&r->body, (size_t)announced);
-		if (strcmp(method, "POST") == 0 && is_multipart(r)) {
+		if (r->method == M_POST && is_multipart(r)) {
 			r->multipart = true;
 			r->pp = MHD_create_post_processor(conn, 64 * 1024, on_post_field, r);
 			if (!r->pp)
@@ -246,7 +295,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return reply_error(r, 429, "busy", "too many large uploads in flight; retry shortly");
 	if (r->body.oom || r->file.oom)
 		return reply_error(r, 500, "internal", "out of memory reading the body");
-	return routes_dispatch(r);
+	return dispatch_(r);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -255,9 +304,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct req *r = *con_cls;
 	if (!r)
 		return;
-	char path[512];
+	char path[512], method[32];
 	util_log_escape(r->url, path, sizeof(path));
-	util_log("rid=%s method=%s path=%s status=%d bytes=%zu in=%zu ms=%.1f%s", r->rid, r->method, path,
+	util_log_escape(r->method_str, method, sizeof(method));
+	util_log("rid=%s method=%s path=%s status=%d bytes=%zu in=%zu ms=%.1f%s", r->rid, method, path,
 	         r->status, r->resp_bytes, r->body.len + r->file.len, util_mono_ms() - r->t0,
 	         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
 	if (r->pp)
@@ -309,8 +359,9 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	util_log("level=warn component=mhd msg=%s", esc);
 }
 
-int http_start(void)
+int http_start(http_dispatch_fn dispatch)
 {
+	dispatch_ = dispatch;
 	if (parse_listen(cfg.listen) < 0) {
 		util_log("level=error msg=\"bad --listen address\" listen=%s", cfg.listen);
 		return -1;

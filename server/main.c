@@ -15,6 +15,7 @@
 #include "budget.h"
 #include "config.h"
 #include "http.h"
+#include "router.h"
 #include "store.h"
 #include "util.h"
 
@@ -57,7 +58,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "flamedex: cannot open database %s\n", cfg.db);
 		return 1;
 	}
-	if (http_start() < 0) {
+	if (http_start(router_dispatch) < 0) {
 		store_shutdown();
 		return 1;
 	}

@@ -62,14 +62,9 @@ static int64_t type_sum(const struct prof *p, int t)
 	return s;
 }
 
-enum MHD_Result route_diff(struct req *r, const struct path *p)
+/* The diff tree, or its top table (top), or the CI gate (check). */
+static enum MHD_Result compare(struct req *r, bool top, bool check)
 {
-	bool top = p->n == 4 && !strcmp(p->seg[3], "top");
-	bool check = p->n == 4 && !strcmp(p->seg[3], "check");
-	if (p->n != 3 && !top && !check)
-		return reply_error(r, 404, "not_found", "no such endpoint");
-	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
-		return reply_error(r, 405, "method_not_allowed", "use GET");
 	const char *bid = req_arg(r, "base"), *tid = req_arg(r, "target");
 	if (!bid || !tid || !*bid || !*tid)
 		return reply_error(r, 400, "bad_request", "diff needs base=ID and target=ID");
@@ -227,4 +222,19 @@ out:
 	store_release(pb);
 	store_release(pt);
 	return res;
+}
+
+enum MHD_Result route_diff_tree(struct req *r, const struct route_params *p)
+{
+	return compare(r, false, false);
+}
+
+enum MHD_Result route_diff_top(struct req *r, const struct route_params *p)
+{
+	return compare(r, true, false);
+}
+
+enum MHD_Result route_diff_check(struct req *r, const struct route_params *p)
+{
+	return compare(r, false, true);
 }

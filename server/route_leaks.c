@@ -38,11 +38,8 @@ static int num_arg(struct req *r, const char *name, double def, double *out)
 	return 0;
 }
 
-enum MHD_Result route_leaks(struct req *r, const struct path *p)
+enum MHD_Result route_leaks(struct req *r, const struct route_params *p)
 {
-	(void)p;
-	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
-		return reply_error(r, 405, "method_not_allowed", "use GET");
 	struct leak_opts o;
 	double min_count, single;
 	if (num_arg(r, "min_age", 30, &o.min_age_s) < 0 || num_arg(r, "min_count", 50, &min_count) < 0 ||

@@ -1,11 +1,12 @@
 /*
- * route_profiles.c: upload, list, metadata, raw bytes, delete.
+ * route_profiles.c: upload, list, metadata, raw bytes, delete, labels.
  *
  *   POST   /api/v1/profiles[?name=&labels=k:v,k:v]
  *   GET    /api/v1/profiles[?limit=&offset=&label=k:v&type=&q=]
  *   GET    /api/v1/profiles/{id}
  *   GET    /api/v1/profiles/{id}/raw
  *   DELETE /api/v1/profiles/{id}
+ *   GET    /api/v1/labels[?key=K]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,11 +51,14 @@ static int parse_labels(const char *s, struct store_label *out, int *n, char *er
 	return 0;
 }
 
-static enum MHD_Result upload(struct req *r)
+enum MHD_Result route_profiles_upload(struct req *r, const struct route_params *rp)
 {
 	struct buf *body = r->multipart ? &r->file : &r->body;
-	if (r->multipart && !r->got_file)
+	if (r->multipart && r->n_files == 0)
 		return reply_error(r, 400, "bad_request", "multipart upload without a \"file\" field");
+	if (r->multipart && r->n_files > 1)
+		return reply_error(r, 400, "bad_request",
+		                   "multipart upload with %d \"file\" parts: send one profile per request", r->n_files);
 	const char *name = req_arg(r, "name");
 	if (!name || !*name)
 		name = r->file_name[0] ? r->file_name : "profile";
@@ -99,8 +103,7 @@ static enum MHD_Result upload(struct req *r)
 	return reply_buf(r, 201, "application/json", &out);
 }
 
-
-static enum MHD_Result list(struct req *r)
+enum MHD_Result route_profiles_list(struct req *r, const struct route_params *rp)
 {
 	long limit, offset;
 	if (req_long(r, "limit", FDX_DEFAULT_LIST_LIMIT, 1, FDX_MAX_LIST_LIMIT, &limit) < 0)
@@ -111,9 +114,19 @@ static enum MHD_Result list(struct req *r)
 	q.kind = req_arg(r, "type");
 	if (q.kind && !*q.kind)
 		q.kind = NULL;
+	if (q.kind && prof_kind_parse(q.kind) < 0) {
+		/* Every kind name, in enum order: they parse back to themselves. */
+		struct buf kinds = BUF_INIT;
+		for (int k = 0; prof_kind_parse(prof_kind_name((enum prof_kind)k)) == k; k++)
+			buf_printf(&kinds, "%s%s", k ? ", " : "", prof_kind_name((enum prof_kind)k));
+		enum MHD_Result res = reply_error(r, 400, "bad_request", "type %.64s is not one of: %s", q.kind,
+		                                  kinds.data ? kinds.data : "");
+		buf_release(&kinds);
+		return res;
+	}
 	q.q = req_arg(r, "q");
-	if (q.q && (!*q.q || strlen(q.q) > FDX_MAX_NAME_LEN))
-		q.q = NULL;
+	if (q.q && !*q.q)
+		q.q = NULL; /* a q longer than any name simply matches none */
 	char key[FDX_MAX_LABEL_LEN + 1], value[FDX_MAX_LABEL_LEN + 1];
 	const char *label = req_arg(r, "label");
 	if (label && *label) {
@@ -136,19 +149,20 @@ static enum MHD_Result list(struct req *r)
 	return reply_buf(r, 200, "application/json", &out);
 }
 
-static enum MHD_Result one(struct req *r, const char *id)
+enum MHD_Result route_profiles_delete(struct req *r, const struct route_params *rp)
 {
-	bool get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
-	if (strcmp(r->method, "DELETE") == 0) {
-		int rc = util_is_id(id) ? store_delete(id) : 1;
-		if (rc == 1)
-			return reply_error(r, 404, "not_found", "no profile with id %.40s", id);
-		if (rc < 0)
-			return reply_error(r, 500, "internal", "delete failed");
-		return reply_empty(r, 204);
-	}
-	if (!get)
-		return reply_error(r, 405, "method_not_allowed", "use GET or DELETE");
+	const char *id = route_param(rp, "id");
+	int rc = util_is_id(id) ? store_delete(id) : 1;
+	if (rc == 1)
+		return reply_error(r, 404, "not_found", "no profile with id %.40s", id);
+	if (rc < 0)
+		return reply_error(r, 500, "internal", "delete failed");
+	return reply_empty(r, 204);
+}
+
+enum MHD_Result route_profiles_meta(struct req *r, const struct route_params *rp)
+{
+	const char *id = route_param(rp, "id");
 	struct buf out = BUF_INIT;
 	struct json j;
 	json_init(&j, &out);
@@ -164,10 +178,9 @@ static enum MHD_Result one(struct req *r, const char *id)
 	return reply_buf(r, 200, "application/json", &out);
 }
 
-static enum MHD_Result raw(struct req *r, const char *id)
+enum MHD_Result route_profiles_raw(struct req *r, const struct route_params *rp)
 {
-	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
-		return reply_error(r, 405, "method_not_allowed", "use GET");
+	const char *id = route_param(rp, "id");
 	uint8_t *data = NULL;
 	size_t len = 0;
 	int rc = util_is_id(id) ? store_raw(id, &data, &len) : 1;
@@ -177,32 +190,13 @@ static enum MHD_Result raw(struct req *r, const char *id)
 		return reply_error(r, 500, "internal", "raw lookup failed");
 	char disp[96];
 	snprintf(disp, sizeof(disp), "attachment; filename=\"%s.pb.gz\"", id);
-	return reply_owned(r, 200, "application/octet-stream", data, len, disp);
-}
-
-enum MHD_Result route_profiles(struct req *r, const struct path *p)
-{
-	/* p: api v1 profiles [id [raw]] */
-	if (p->n == 3) {
-		if (strcmp(r->method, "POST") == 0)
-			return upload(r);
-		if (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0)
-			return list(r);
-		return reply_error(r, 405, "method_not_allowed", "use GET or POST");
-	}
-	if (p->n == 4)
-		return one(r, p->seg[3]);
-	if (p->n == 5 && strcmp(p->seg[4], "raw") == 0)
-		return raw(r, p->seg[3]);
-	return route_views(r, p);
+	reply_header(r, "Content-Disposition", disp);
+	return reply_owned(r, 200, "application/octet-stream", data, len);
 }
 
 /* GET /api/v1/labels[?key=K]: the profile labels in use, for series pickers. */
-enum MHD_Result route_labels(struct req *r, const struct path *p)
+enum MHD_Result route_profiles_labels(struct req *r, const struct route_params *rp)
 {
-	(void)p;
-	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
-		return reply_error(r, 405, "method_not_allowed", "use GET");
 	const char *key = req_arg(r, "key");
 	if (key && (!*key || strlen(key) > FDX_MAX_LABEL_LEN))
 		return reply_error(r, 400, "bad_request", "key must be 1 to %u bytes", FDX_MAX_LABEL_LEN);

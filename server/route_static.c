@@ -1,9 +1,13 @@
 /*
- * route_static.c: the router, the web app's files, and /healthz.
+ * route_static.c: the web app's pages and files, and /healthz.
  *
- * Pages (/, /p/{id}, /diff/{a}/{b}, /leaks) all serve index.html: the app
- * reads its state from the URL. Asset paths are checked character by
- * character before they touch the file system.
+ *   GET /, /p/{id}, /diff/{a}/{b}, /leaks   index.html: the app reads its
+ *                                           state from the URL
+ *   GET /{file}, /css/..., /js/...          a file under --web
+ *   GET /healthz                            200 "ok" when the database answers
+ *
+ * File paths are checked character by character before they touch the
+ * file system; only known file types are served.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -84,52 +88,24 @@ static enum MHD_Result serve_file(struct req *r, const char *rel)
 		free(data);
 		return reply_error(r, 500, "internal", "cannot read asset");
 	}
-	return reply_owned(r, 200, ctype, data, n, NULL);
+	return reply_owned(r, 200, ctype, data, n);
 }
 
-enum MHD_Result route_static(struct req *r, const struct path *p)
+enum MHD_Result route_static_healthz(struct req *r, const struct route_params *p)
 {
-	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
-		return reply_error(r, 405, "method_not_allowed", "use GET");
-	if (p->n == 1 && strcmp(p->seg[0], "healthz") == 0) {
-		if (store_health() < 0)
-			return reply_static(r, 503, "text/plain; charset=utf-8", "database unavailable\n");
-		return reply_static(r, 200, "text/plain; charset=utf-8", "ok\n");
-	}
-	bool page = p->n == 0 || (p->n == 2 && !strcmp(p->seg[0], "p")) ||
-	            (p->n == 3 && !strcmp(p->seg[0], "diff")) || (p->n == 1 && !strcmp(p->seg[0], "leaks"));
-	if (page)
-		return serve_file(r, "/index.html");
+	if (store_health() < 0)
+		return reply_static(r, 503, "text/plain; charset=utf-8", "database unavailable\n");
+	return reply_static(r, 200, "text/plain; charset=utf-8", "ok\n");
+}
+
+enum MHD_Result route_static_page(struct req *r, const struct route_params *p)
+{
+	return serve_file(r, "/index.html");
+}
+
+enum MHD_Result route_static_file(struct req *r, const struct route_params *p)
+{
 	if (!safe_path(r->url))
 		return reply_error(r, 404, "not_found", "no such file");
 	return serve_file(r, r->url);
-}
-
-enum MHD_Result routes_dispatch(struct req *r)
-{
-	/* Split a copy of the decoded path into segments. */
-	char copy[1024];
-	struct path p = { { 0 }, 0 };
-	size_t ul = strlen(r->url);
-	if (ul >= sizeof(copy))
-		return reply_error(r, 414, "uri_too_long", "path too long");
-	memcpy(copy, r->url, ul + 1);
-	char *save = NULL;
-	for (char *s = strtok_r(copy, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
-		if (p.n == ROUTE_MAX_SEGS)
-			return reply_error(r, 404, "not_found", "no such endpoint");
-		p.seg[p.n++] = s;
-	}
-	if (p.n >= 2 && !strcmp(p.seg[0], "api") && !strcmp(p.seg[1], "v1")) {
-		if (p.n >= 3 && !strcmp(p.seg[2], "profiles"))
-			return route_profiles(r, &p);
-		if (p.n >= 3 && !strcmp(p.seg[2], "diff"))
-			return route_diff(r, &p);
-		if (p.n == 3 && !strcmp(p.seg[2], "leaks"))
-			return route_leaks(r, &p);
-		if (p.n == 3 && !strcmp(p.seg[2], "labels"))
-			return route_labels(r, &p);
-		return reply_error(r, 404, "not_found", "no such endpoint");
-	}
-	return route_static(r, &p);
 }

@@ -75,18 +75,12 @@ int views_parse_opts(struct req *r, const struct prof *p, struct view_opts *o, e
 	return 0;
 }
 
-enum MHD_Result route_views(struct req *r, const struct path *p)
+enum views_kind { VIEWS_TOP, VIEWS_FLAME, VIEWS_TAGS, VIEWS_SANDWICH };
+
+static enum MHD_Result one_view(struct req *r, const char *id, enum views_kind what)
 {
-	if (p->n != 5)
-		return reply_error(r, 404, "not_found", "no such endpoint");
-	const char *what = p->seg[4];
-	bool top = !strcmp(what, "top"), flame = !strcmp(what, "flamegraph"), tags = !strcmp(what, "tags"),
-	     sandwich = !strcmp(what, "sandwich");
-	if (!top && !flame && !tags && !sandwich)
-		return reply_error(r, 404, "not_found", "no such endpoint");
-	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
-		return reply_error(r, 405, "method_not_allowed", "use GET");
-	const char *id = p->seg[3];
+	bool top = what == VIEWS_TOP, flame = what == VIEWS_FLAME, tags = what == VIEWS_TAGS,
+	     sandwich = what == VIEWS_SANDWICH;
 	if (!util_is_id(id))
 		return reply_error(r, 404, "not_found", "no profile with id %.40s", id);
 
@@ -154,4 +148,24 @@ enum MHD_Result route_views(struct req *r, const struct path *p)
 		return reply_error(r, 500, "internal", "out of memory building the view");
 	}
 	return reply_buf(r, 200, "application/json", &out);
+}
+
+enum MHD_Result route_views_top(struct req *r, const struct route_params *p)
+{
+	return one_view(r, route_param(p, "id"), VIEWS_TOP);
+}
+
+enum MHD_Result route_views_flamegraph(struct req *r, const struct route_params *p)
+{
+	return one_view(r, route_param(p, "id"), VIEWS_FLAME);
+}
+
+enum MHD_Result route_views_tags(struct req *r, const struct route_params *p)
+{
+	return one_view(r, route_param(p, "id"), VIEWS_TAGS);
+}
+
+enum MHD_Result route_views_sandwich(struct req *r, const struct route_params *p)
+{
+	return one_view(r, route_param(p, "id"), VIEWS_SANDWICH);
 }

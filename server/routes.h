@@ -1,42 +1,73 @@
 /*
- * routes.h: the endpoint groups, one file each.
+ * routes.h: the request handlers, one file per endpoint group.
  *
- * Each handler gets the request (its body complete) and the path split
- * into segments; it replies exactly once.
+ * The router (router.h) calls a handler when the request's method and path
+ * match its row of the route table: the method is right (HEAD runs the GET
+ * handler; libmicrohttpd drops the body), the body is complete, and the
+ * path parameters of the pattern (":id", ...) are in p. A handler replies
+ * exactly once. No route file includes another; what two groups share is
+ * declared here (views_parse_opts, at the end).
  */
 #ifndef FDX_ROUTES_H
 #define FDX_ROUTES_H
 
+#include <string.h>
+
 #include "http.h"
 
-#define ROUTE_MAX_SEGS 8
+#define ROUTE_MAX_PARAMS 4
 
-struct path {
-	char *seg[ROUTE_MAX_SEGS];
+/* Path parameters: the segments matched by ":name" in the pattern, each
+ * non-empty, as libmicrohttpd decoded them. */
+struct route_params {
 	int n;
+	const char *name[ROUTE_MAX_PARAMS];
+	const char *value[ROUTE_MAX_PARAMS];
 };
 
-enum MHD_Result routes_dispatch(struct req *r);
+/* The value of parameter name (without the ':'), or NULL. */
+static inline const char *route_param(const struct route_params *p, const char *name)
+{
+	for (int i = 0; i < p->n; i++)
+		if (strcmp(p->name[i], name) == 0)
+			return p->value[i];
+	return NULL;
+}
 
-/* route_profiles.c: upload, list, metadata, raw, delete */
-enum MHD_Result route_profiles(struct req *r, const struct path *p);
-/* GET /api/v1/labels (in route_profiles.c) */
-enum MHD_Result route_labels(struct req *r, const struct path *p);
-/* route_views.c: top, flamegraph, tags, sandwich (and diff) */
-enum MHD_Result route_views(struct req *r, const struct path *p);
-/* route_static.c: the web app and its assets, /healthz */
-enum MHD_Result route_static(struct req *r, const struct path *p);
+typedef enum MHD_Result (*route_handler)(struct req *r, const struct route_params *p);
 
-/* route_diff.c: /api/v1/diff and /api/v1/diff/top */
-enum MHD_Result route_diff(struct req *r, const struct path *p);
+/* route_profiles.c: upload, list, metadata, raw bytes, delete, labels */
+enum MHD_Result route_profiles_upload(struct req *r, const struct route_params *p);
+enum MHD_Result route_profiles_list(struct req *r, const struct route_params *p);
+enum MHD_Result route_profiles_meta(struct req *r, const struct route_params *p);   /* :id */
+enum MHD_Result route_profiles_delete(struct req *r, const struct route_params *p); /* :id */
+enum MHD_Result route_profiles_raw(struct req *r, const struct route_params *p);    /* :id */
+enum MHD_Result route_profiles_labels(struct req *r, const struct route_params *p);
 
-/* route_leaks.c: /api/v1/leaks */
-enum MHD_Result route_leaks(struct req *r, const struct path *p);
+/* route_views.c: views of one profile (:id) */
+enum MHD_Result route_views_top(struct req *r, const struct route_params *p);
+enum MHD_Result route_views_flamegraph(struct req *r, const struct route_params *p);
+enum MHD_Result route_views_tags(struct req *r, const struct route_params *p);
+enum MHD_Result route_views_sandwich(struct req *r, const struct route_params *p);
+
+/* route_diff.c: two profiles compared (base= and target= in the query) */
+enum MHD_Result route_diff_tree(struct req *r, const struct route_params *p);
+enum MHD_Result route_diff_top(struct req *r, const struct route_params *p);
+enum MHD_Result route_diff_check(struct req *r, const struct route_params *p);
+
+/* route_leaks.c: leak candidates over snapshots */
+enum MHD_Result route_leaks(struct req *r, const struct route_params *p);
+
+/* route_static.c: the app's pages (all index.html), its files, /healthz */
+enum MHD_Result route_static_page(struct req *r, const struct route_params *p);
+enum MHD_Result route_static_file(struct req *r, const struct route_params *p);
+enum MHD_Result route_static_healthz(struct req *r, const struct route_params *p);
 
 struct prof;
 struct view_opts;
-/* Parse sample_type and the filters for profile p into o. 0, or -1 after
- * replying with a 400 (result in *res). Release o with view_opts_release. */
+/* route_views.c, also used by route_diff.c: parse sample_type and the
+ * filters for profile p into o. 0, or -1 after replying with a 400 (result
+ * in *res). Release o with view_opts_release. */
 int views_parse_opts(struct req *r, const struct prof *p, struct view_opts *o, enum MHD_Result *res);
 
 #endif

@@ -1,14 +1,14 @@
 /*
- * store.c: profiles in SQLite and the decoded-profile cache (see store.h).
+ * store.c: profiles in SQLite (see store.h); decoded profiles go through cache.c.
  */
 #include "store.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "codec.h"
 #include "db.h"
 #include "limits.h"
@@ -16,156 +16,37 @@
 
 #define STACKS_FORMAT 1
 
-/* ---- cache ------------------------------------------------------------ */
-
-/* Every decoded profile handed out is in this list, with the number of
- * requests using it. 'cached' entries count against the byte budget and
- * can be found by id; an evicted or deleted entry stays until its last
- * user releases it. */
-struct centry {
-	char id[FDX_ID_LEN + 1];
-	struct prof *p;
-	size_t bytes;
-	uint64_t used;
-	int refs;
-	bool cached;
-	struct centry *next;
-};
-
-static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct centry *entries;
-static size_t cache_bytes, cache_max;
-static uint64_t cache_clock;
-
-/* With cache_mu held: free entries nobody uses and nobody can find. */
-static void cache_sweep(void)
-{
-	for (struct centry **e = &entries; *e;) {
-		struct centry *v = *e;
-		if (!v->cached && v->refs == 0) {
-			*e = v->next;
-			prof_free(v->p);
-			free(v);
-		} else {
-			e = &v->next;
-		}
-	}
-}
-
-static void uncache(struct centry *e)
-{
-	if (e->cached) {
-		e->cached = false;
-		cache_bytes -= e->bytes;
-	}
-}
-
-static void cache_evict_to(size_t budget)
-{
-	while (cache_bytes > budget) {
-		struct centry *oldest = NULL;
-		for (struct centry *e = entries; e; e = e->next)
-			if (e->cached && (!oldest || e->used < oldest->used))
-				oldest = e;
-		if (!oldest)
-			break;
-		uncache(oldest);
-	}
-	cache_sweep();
-}
-
-/* Register a freshly decoded p, held once by the caller. */
-static int cache_insert(const char *id, struct prof *p)
-{
-	struct centry *n = calloc(1, sizeof(*n));
-	if (!n)
-		return -1;
-	memcpy(n->id, id, FDX_ID_LEN + 1);
-	n->p = p;
-	n->bytes = prof_mem_bytes(p);
-	n->refs = 1;
-	pthread_mutex_lock(&cache_mu);
-	bool dup = false;
-	for (struct centry *e = entries; e; e = e->next)
-		if (e->cached && strcmp(e->id, id) == 0)
-			dup = true;
-	if (!dup && n->bytes <= cache_max) {
-		cache_evict_to(cache_max - n->bytes);
-		n->cached = true;
-		n->used = ++cache_clock;
-		cache_bytes += n->bytes;
-	}
-	n->next = entries;
-	entries = n;
-	pthread_mutex_unlock(&cache_mu);
-	return 0;
-}
-
-static struct prof *cache_lookup(const char *id)
-{
-	struct prof *p = NULL;
-	pthread_mutex_lock(&cache_mu);
-	for (struct centry *e = entries; e; e = e->next) {
-		if (e->cached && strcmp(e->id, id) == 0) {
-			e->used = ++cache_clock;
-			e->refs++;
-			p = e->p;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&cache_mu);
-	return p;
-}
-
-static void cache_forget(const char *id)
-{
-	pthread_mutex_lock(&cache_mu);
-	for (struct centry *e = entries; e; e = e->next)
-		if (e->cached && strcmp(e->id, id) == 0)
-			uncache(e);
-	cache_sweep();
-	pthread_mutex_unlock(&cache_mu);
-}
+static struct cache *cache;
 
 void store_release(struct prof *p)
 {
-	if (!p)
-		return;
-	pthread_mutex_lock(&cache_mu);
-	for (struct centry *e = entries; e; e = e->next) {
-		if (e->p == p) {
-			e->refs--;
-			break;
-		}
-	}
-	cache_sweep();
-	pthread_mutex_unlock(&cache_mu);
+	cache_release(cache, p);
 }
 
 void store_cache_add(const char *id, struct prof *p)
 {
-	if (cache_insert(id, p) < 0) {
-		prof_free(p);
-		return;
-	}
-	store_release(p);
+	cache_release(cache, cache_put(cache, id, p));
 }
 
 /* ---- setup ------------------------------------------------------------ */
 
-int store_init(const char *db_path, size_t max_bytes)
+int store_init(const char *db_path, size_t cache_bytes)
 {
-	cache_max = max_bytes;
-	return db_open(db_path);
+	cache = cache_new(cache_bytes);
+	if (!cache)
+		return -1;
+	if (db_open(db_path) < 0) {
+		cache_free(cache);
+		cache = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 void store_shutdown(void)
 {
-	pthread_mutex_lock(&cache_mu);
-	for (struct centry *e = entries; e; e = e->next)
-		e->refs = 0;
-	cache_evict_to(0);
-	pthread_mutex_unlock(&cache_mu);
+	cache_free(cache);
+	cache = NULL;
 	db_close();
 }
 
@@ -348,7 +229,7 @@ rollback:
 out:
 	db_writer_unlock();
 	if (rc == 0)
-		cache_forget(id);
+		cache_forget(cache, id);
 	return rc;
 }
 
@@ -534,7 +415,7 @@ int store_raw(const char *id, uint8_t **data, size_t *len)
 
 struct prof *store_get(const char *id, int *status)
 {
-	struct prof *p = cache_lookup(id);
+	struct prof *p = cache_get(cache, id);
 	if (p)
 		return p;
 	uint8_t *data;
@@ -552,11 +433,9 @@ struct prof *store_get(const char *id, int *status)
 		*status = 500;
 		return NULL;
 	}
-	if (cache_insert(id, p) < 0) {
-		prof_free(p);
+	p = cache_put(cache, id, p);
+	if (!p)
 		*status = 500;
-		return NULL;
-	}
 	return p;
 }
 

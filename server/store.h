@@ -1,10 +1,12 @@
 /*
- * store.h: profiles in SQLite, and the cache of decoded profiles.
+ * store.h: profiles in SQLite.
  *
  * A stored profile is one row in each of profiles, blobs and stacks (plus
  * its labels), written in one transaction: an upload is either all there
  * or not at all. Decoded profiles are shared read-only between requests
- * through a reference-counted cache bounded in bytes.
+ * through the cache of cache.h (reference-counted, bounded in bytes):
+ * store_get answers from it or decodes the stacks row into it, and
+ * store_delete makes the deleted id unfindable there.
  */
 #ifndef FDX_STORE_H
 #define FDX_STORE_H
@@ -28,7 +30,10 @@ struct store_new {
 	const struct prof *prof;
 };
 
+/* Open (and migrate) the database; keep at most cache_bytes of decoded
+ * profiles in memory. 0 or -1. */
 int store_init(const char *db_path, size_t cache_bytes);
+/* Close the database and free the cache: no request may be running. */
 void store_shutdown(void);
 int store_health(void);
 
@@ -54,11 +59,12 @@ int store_delete(const char *id);
 /* The uploaded bytes (malloc'd). 0, 1 unknown, -1 error. */
 int store_raw(const char *id, uint8_t **data, size_t *len);
 
-/* A decoded profile, shared: release with store_release. NULL with
- * *status 404 (unknown) or 500. */
+/* A decoded profile, shared and read-only: release it with store_release.
+ * NULL with *status 404 (unknown) or 500. */
 struct prof *store_get(const char *id, int *status);
 void store_release(struct prof *p);
-/* Hand a freshly decoded profile to the cache (takes ownership). */
+/* Hand a freshly decoded profile of id to the cache, which owns it from
+ * now on (the caller must not use p afterwards). */
 void store_cache_add(const char *id, struct prof *p);
 
 /* Profile labels: with key, {"key","values":[{"value","kinds":{kind:n},

@@ -519,3 +519,76 @@ def test_inflight_budget_gives_429_and_the_server_lives_on():
     finally:
         problem = srv.stop()
     assert not problem, problem
+
+
+# ------------------------------------------------------------ router, query limits
+
+
+@pytest.mark.parametrize("method,path,allow", [
+    ("PUT", "/api/v1/profiles", "GET, HEAD, POST"),
+    ("POST", "/api/v1/profiles/{id}", "GET, HEAD, DELETE"),
+    ("DELETE", "/api/v1/profiles/{id}/top", "GET, HEAD"),
+    ("POST", "/api/v1/diff/top", "GET, HEAD"),
+    ("DELETE", "/api/v1/leaks", "GET, HEAD"),
+    ("POST", "/healthz", "GET, HEAD"),
+    ("POST", "/p/{id}", "GET, HEAD"),
+    ("PROPFIND", "/api/v1/labels", "GET, HEAD"),
+])
+def test_wrong_method_names_the_allowed_ones(client, unchanged, known_id, method, path, allow):
+    r = client.request(method, path.format(id=known_id))
+    assert_error(r, 405, "method_not_allowed")
+    assert r.headers.get("allow") == allow, r.headers
+    assert allow in r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "DELETE", "PUT"])
+@pytest.mark.parametrize("path", ["/api/v1/nope", "/api/v1/profiles/{id}/nope",
+                                  "/api/v1/profiles/{id}/top/more", "/api/v2/profiles",
+                                  "/api/v1/profiles//top", "/nope/deeper"])
+def test_unknown_endpoint_is_404_for_every_method(client, unchanged, known_id, method, path):
+    body = b"x" if method in ("POST", "PUT") else None
+    r = client.request(method, path.format(id=known_id), body=body,
+                       headers={"Content-Type": "application/octet-stream"})
+    assert_error(r, 404, "not_found")
+    assert "allow" not in r.headers
+
+
+def test_head_runs_the_get_route_without_a_body(client, known_id):
+    get = client.get("/api/v1/profiles/%s/raw" % known_id)
+    head = client.request("HEAD", "/api/v1/profiles/%s/raw" % known_id)
+    assert get.status == 200 and head.status == 200
+    assert head.body == b""
+    assert head.headers["content-length"] == str(len(get.body))
+    assert head.headers["content-disposition"] == get.headers["content-disposition"]
+
+
+def test_the_router_sees_the_decoded_path(client, known_id):
+    plain = client.get_json("/api/v1/profiles/%s/top" % known_id, {"limit": 0})
+    for path in ("/api/v1/profiles/%s/%%74op", "/api/v1/profiles/%s%%2Ftop", "/api/v1/profiles/%s/top/"):
+        r = client.get(path % known_id)
+        assert r.status == 200, (path, r)
+        assert r.json() == plain
+
+
+def _long(n):
+    return "x" * n
+
+
+def test_query_parameter_over_the_limit_is_a_400_naming_it(client, unchanged, known_id):
+    # FDX_MAX_PARAM_LEN (server/limits.h) is 8192 bytes.
+    ok = client.get_json("/api/v1/profiles", {"q": _long(8192)})
+    assert ok["total"] == 0 and ok["profiles"] == []
+    for path, params, name in [
+            ("/api/v1/profiles", {"q": _long(8193)}, "q"),
+            ("/api/v1/profiles/%s/top" % known_id, {"limit": "5", "function": _long(9000)}, "function"),
+            ("/api/v1/diff", {"base": known_id, "target": known_id, "unused_thing": _long(8193)},
+             "unused_thing"),
+            ("/api/v1/profiles", {_long(8193): "1"}, "xxxx")]:
+        r = client.get(path, params)
+        assert_error(r, 400, "bad_request")
+        msg = r.json()["error"]["message"]
+        assert '"%s' % name in msg and "8192" in msg, msg
+    # An upload with a long parameter is refused before its body is read.
+    r = client.upload(a_real_profile(), {"name": "n", "labels": _long(8193)})
+    assert_error(r, 400, "bad_request")
+    assert '"labels"' in r.json()["error"]["message"]

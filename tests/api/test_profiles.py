@@ -107,3 +107,107 @@ def test_zero_sample_profile(client):
     t = checks.Tree(fg)
     t.check_sums()
     assert t.nodes[0][3] == 0 and len(t.nodes) == 1
+
+
+# ------------------------------------------------------------ list filters, multipart
+
+import pytest  # noqa: E402 (this part was appended to the file)
+
+
+KINDS = ["other", "cpu", "heap", "goroutine", "mutex", "block"]
+
+
+@pytest.mark.parametrize("kind", ["bogus", "CPU", "goroutines", "cpu,heap", " cpu"])
+def test_list_unknown_type_is_a_400_naming_the_kinds(client, kind):
+    r = client.get("/api/v1/profiles", {"type": kind})
+    assert r.status == 400 and r.error_code() == "bad_request", r
+    msg = r.json()["error"]["message"]
+    for k in KINDS:
+        assert k in msg, (k, msg)
+
+
+def test_list_every_kind_is_accepted(client):
+    meta = client.upload_ok(_profile("kinds"))
+    assert meta["kind"] in KINDS
+    for k in KINDS:
+        j = client.get_json("/api/v1/profiles", {"type": k, "limit": 1000})
+        ids = [p["id"] for p in j["profiles"]]
+        assert (meta["id"] in ids) == (k == meta["kind"]), (k, meta["kind"])
+        assert all(p["kind"] == k for p in j["profiles"])
+    everything = client.get_json("/api/v1/profiles", {"type": ""})
+    assert everything["total"] == client.list_total()
+
+
+BOUNDARY = "flamedexTwoFilesBoundary9x"
+
+
+def _multipart_parts(parts):
+    """multipart/form-data of (field, filename or None, bytes) parts."""
+    body = b""
+    for field, filename, data in parts:
+        disp = 'form-data; name="%s"' % field
+        if filename is not None:
+            disp += '; filename="%s"' % filename
+        body += ("--%s\r\nContent-Disposition: %s\r\n" % (BOUNDARY, disp)).encode()
+        if filename is not None:
+            body += b"Content-Type: application/octet-stream\r\n"
+        body += b"\r\n" + data + b"\r\n"
+    body += ("--%s--\r\n" % BOUNDARY).encode()
+    return body, "multipart/form-data; boundary=" + BOUNDARY
+
+
+def test_multipart_with_two_files_is_refused(client):
+    """curl -F file=@a.pb.gz -F file=@b.pb.gz: one profile per request, so
+    a 400 that says so, and nothing stored (it used to glue b onto a)."""
+    before = client.list_total()
+    a, b = _profile("first", 3), _profile("second", 5)
+    body, ctype = _multipart_parts([("file", "a.pb.gz", a), ("file", "b.pb.gz", b)])
+    r = client.upload(body, content_type=ctype)
+    assert r.status == 400 and r.error_code() == "bad_request", r
+    msg = r.json()["error"]["message"]
+    assert "2" in msg and '"file"' in msg and "one profile per request" in msg, msg
+    assert client.list_total() == before
+
+
+def test_multipart_with_an_empty_file_and_a_real_one_is_refused(client):
+    before = client.list_total()
+    body, ctype = _multipart_parts([("file", "empty.pb.gz", b""), ("file", "b.pb.gz", _profile("b"))])
+    r = client.upload(body, content_type=ctype)
+    assert r.status == 400 and r.error_code() == "bad_request", r
+    assert client.list_total() == before
+
+
+def test_multipart_one_file_among_other_fields(client):
+    """Other form fields (as a browser form may send) are ignored; the one
+    file is stored byte for byte, named after its file name."""
+    data = _profile("withfields", 4)
+    body, ctype = _multipart_parts([("note", None, b"hello"), ("file", "mine.pb.gz", data),
+                                    ("other", None, b"x" * 100000)])
+    r = client.upload(body, content_type=ctype)
+    assert r.status == 201, r
+    meta = r.json()
+    assert meta["name"] == "mine.pb.gz"
+    raw = client.get("/api/v1/profiles/%s/raw" % meta["id"])
+    assert raw.status == 200 and raw.body == data
+
+
+def test_multipart_with_one_empty_file(client):
+    before = client.list_total()
+    body, ctype = _multipart_parts([("file", "empty.pb.gz", b"")])
+    r = client.upload(body, content_type=ctype)
+    assert r.status == 400 and r.error_code() in ("empty_body", "bad_request"), r
+    assert client.list_total() == before
+
+
+def test_multipart_one_big_file_in_many_chunks(client):
+    """A file part far bigger than the multipart parser's buffer arrives in
+    many pieces and is still one part."""
+    stacks = {("main.main", "pkg%d.handler" % i, "pkg%d.leaf%d" % (i, i)): [i, 10 * i]
+              for i in range(1, 4000)}
+    data = pb.simple_profile(stacks, gzipped=False)
+    assert len(data) > 4 * 64 * 1024
+    body, ctype = _multipart_parts([("file", "big.pb", data)])
+    r = client.upload(body, content_type=ctype)
+    assert r.status == 201, r
+    raw = client.get("/api/v1/profiles/%s/raw" % r.json()["id"])
+    assert raw.body == data

@@ -1,0 +1,169 @@
+/*
+ * router.c: the route table and the matcher (see router.h).
+ */
+#include "router.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct route table[] = {
+	/* profiles (route_profiles.c) */
+	{ M_POST,   "/api/v1/profiles",                route_profiles_upload },
+	{ M_GET,    "/api/v1/profiles",                route_profiles_list },
+	{ M_GET,    "/api/v1/profiles/:id",            route_profiles_meta },
+	{ M_DELETE, "/api/v1/profiles/:id",            route_profiles_delete },
+	{ M_GET,    "/api/v1/profiles/:id/raw",        route_profiles_raw },
+	{ M_GET,    "/api/v1/labels",                  route_profiles_labels },
+	/* views of one profile (route_views.c) */
+	{ M_GET,    "/api/v1/profiles/:id/top",        route_views_top },
+	{ M_GET,    "/api/v1/profiles/:id/flamegraph", route_views_flamegraph },
+	{ M_GET,    "/api/v1/profiles/:id/tags",       route_views_tags },
+	{ M_GET,    "/api/v1/profiles/:id/sandwich",   route_views_sandwich },
+	/* two profiles (route_diff.c), a series (route_leaks.c) */
+	{ M_GET,    "/api/v1/diff",                    route_diff_tree },
+	{ M_GET,    "/api/v1/diff/top",                route_diff_top },
+	{ M_GET,    "/api/v1/diff/check",              route_diff_check },
+	{ M_GET,    "/api/v1/leaks",                   route_leaks },
+	/* pages, all index.html: the app reads its state from the URL */
+	{ M_GET,    "/",                               route_static_page },
+	{ M_GET,    "/p/:id",                          route_static_page },
+	{ M_GET,    "/diff/:base/:target",             route_static_page },
+	{ M_GET,    "/leaks",                          route_static_page },
+	{ M_GET,    "/healthz",                        route_static_healthz },
+	/* the app's files under --web (a new directory there needs a row) */
+	{ M_GET,    "/css/*",                          route_static_file },
+	{ M_GET,    "/js/*",                           route_static_file },
+	{ M_GET,    "/:file",                          route_static_file },
+};
+
+const struct route *router_table(size_t *n)
+{
+	*n = sizeof(table) / sizeof(table[0]);
+	return table;
+}
+
+/* Does pattern match the n segments seg? Parameters go to out->params,
+ * their names to out->names. */
+static bool match(const char *pattern, char *const *seg, int n, struct router_match *out)
+{
+	struct route_params *ps = &out->params;
+	size_t used = 0;
+	int i = 0;
+	ps->n = 0;
+	for (const char *q = pattern; *q == '/' && q[1];) {
+		q++;
+		size_t len = strcspn(q, "/");
+		if (len == 1 && q[0] == '*' && q[1] == '\0')
+			return i < n;
+		if (i == n)
+			return false;
+		if (q[0] == ':') {
+			if (ps->n == ROUTE_MAX_PARAMS || used + len > sizeof(out->names))
+				return false; /* a pattern the structures cannot hold */
+			memcpy(out->names + used, q + 1, len - 1);
+			out->names[used + len - 1] = '\0';
+			ps->name[ps->n] = out->names + used;
+			ps->value[ps->n++] = seg[i];
+			used += len;
+		} else if (strlen(seg[i]) != len || memcmp(seg[i], q, len) != 0) {
+			return false;
+		}
+		i++;
+		q += len;
+	}
+	return i == n;
+}
+
+/* Split out->path in place into segments. 0, or 404 (an empty segment,
+ * too many segments, no leading '/'). */
+static int split(struct router_match *out, char **seg, int *n)
+{
+	char *s = out->path;
+	size_t len = strlen(s);
+	*n = 0;
+	if (s[0] != '/')
+		return 404;
+	if (len > 2 && s[len - 1] == '/' && s[len - 2] != '/')
+		s[--len] = '\0'; /* one trailing slash after a segment */
+	if (len == 1)
+		return 0; /* "/" */
+	for (char *p = s + 1;;) {
+		char *slash = strchr(p, '/');
+		if (slash)
+			*slash = '\0';
+		if (!*p || *n == ROUTER_MAX_SEGS)
+			return 404;
+		seg[(*n)++] = p;
+		if (!slash)
+			return 0;
+		p = slash + 1;
+	}
+}
+
+void router_match(enum http_method m, const char *path, struct router_match *out)
+{
+	out->route = NULL;
+	out->allow = 0;
+	out->params.n = 0;
+	size_t len = strlen(path);
+	if (len >= sizeof(out->path)) {
+		out->status = 414;
+		return;
+	}
+	memcpy(out->path, path, len + 1);
+	char *seg[ROUTER_MAX_SEGS];
+	int n;
+	out->status = split(out, seg, &n);
+	if (out->status)
+		return;
+	enum http_method want = m == M_HEAD ? M_GET : m;
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		if (!match(table[i].pattern, seg, n, out))
+			continue;
+		if (table[i].method == want) {
+			out->status = 200;
+			out->route = &table[i];
+			return;
+		}
+		out->allow |= 1u << table[i].method;
+		if (table[i].method == M_GET)
+			out->allow |= 1u << M_HEAD;
+	}
+	out->params.n = 0;
+	out->status = out->allow ? 405 : 404;
+}
+
+void router_allow(unsigned mask, char *out, size_t cap)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (int m = 0; m < M_COUNT; m++) {
+		if (!(mask & (1u << m)))
+			continue;
+		int k = snprintf(out + used, cap - used, "%s%s", used ? ", " : "", http_method_name(m));
+		if (k < 0 || (size_t)k >= cap - used) {
+			out[used] = '\0'; /* whole methods only */
+			break;
+		}
+		used += (size_t)k;
+	}
+}
+
+enum MHD_Result router_dispatch(struct req *r)
+{
+	struct router_match m;
+	router_match(r->method, r->url, &m);
+	if (m.status == 200)
+		return m.route->handler(r, &m.params);
+	if (m.status == 414)
+		return reply_error(r, 414, "uri_too_long", "the path is longer than %d bytes", ROUTER_MAX_PATH - 1);
+	if (m.status == 405) {
+		char allow[64];
+		router_allow(m.allow, allow, sizeof(allow));
+		reply_header(r, "Allow", allow);
+		return reply_error(r, 405, "method_not_allowed", "%.32s is not allowed here; use %s", r->method_str,
+		                   allow);
+	}
+	return reply_error(r, 404, "not_found", "no such endpoint");
+}
