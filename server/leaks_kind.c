@@ -29,13 +29,7 @@ static const struct leaks_kind RECV = { "chan receive", 1.0 }, SEND = { "chan se
  * symbol is time.Sleep), syscall.* and runtime.cgocall. Go 1.19 to 1.22
  * put the raw system call in runtime/internal/syscall, Go 1.23 on in
  * internal/runtime/syscall. Go 1.24 on implement sync.Mutex in
- * internal/sync.(*Mutex). The semaphores last: sync.runtime_Semacquire
- * (WaitGroup to Go 1.24), sync.runtime_SemacquireMutex (to Go 1.23),
- * sync.runtime_SemacquireRWMutex/RWMutexR (Go 1.20 on),
- * sync.runtime_SemacquireWaitGroup (Go 1.25 on) and
- * internal/sync.runtime_SemacquireMutex (Go 1.24 on). A semaphore frame
- * is leaf-ward of the sync.(*WaitGroup).Wait that called it, so a
- * WaitGroup wait read from frames says "mutex".
+ * internal/sync.(*Mutex).
  */
 static const struct leaks_rule frame_rows[] = {
 	{ "runtime.chanrecv", LEAKS_PREFIX, &RECV, false },
@@ -56,6 +50,20 @@ static const struct leaks_rule frame_rows[] = {
 	{ "internal/runtime/syscall.", LEAKS_PREFIX, &SYSCALL, false },
 	{ "runtime/internal/syscall.", LEAKS_PREFIX, &SYSCALL, false },
 	{ "runtime.cgocall", LEAKS_WHOLE, &SYSCALL, false },
+};
+
+/*
+ * Semaphore rows: the sync semaphores, read only when no frame row names
+ * the caller, because a semaphore frame is leaf-ward of the
+ * sync.(*WaitGroup).Wait or sync.(*Mutex).lockSlow that called it (so a
+ * caller renamed by a later runtime still reads as mutex):
+ * sync.runtime_Semacquire (WaitGroup, Go 1.19 to 1.24),
+ * sync.runtime_SemacquireMutex (Go 1.19 to 1.23),
+ * sync.runtime_SemacquireRWMutex/RWMutexR (Go 1.20 on),
+ * sync.runtime_SemacquireWaitGroup (Go 1.25 on),
+ * internal/sync.runtime_SemacquireMutex (Go 1.24 on).
+ */
+static const struct leaks_rule semaphore_rows[] = {
 	{ "sync.runtime_Semacquire", LEAKS_PREFIX, &MUTEX, false },
 	{ "internal/sync.runtime_Semacquire", LEAKS_PREFIX, &MUTEX, false },
 };
@@ -113,8 +121,9 @@ static const struct leaks_rule infra_rows[] = {
 	{ "time.Sleep", LEAKS_WHOLE, NULL, false },
 };
 
-const struct leaks_table leaks_kind_frame_rows = ROWS(frame_rows), leaks_kind_parked_rows = ROWS(parked_rows),
-	leaks_kind_reason_rows = ROWS(reason_rows), leaks_kind_infra_rows = ROWS(infra_rows);
+const struct leaks_table leaks_kind_frame_rows = ROWS(frame_rows), leaks_kind_semaphore_rows = ROWS(semaphore_rows),
+	leaks_kind_parked_rows = ROWS(parked_rows), leaks_kind_reason_rows = ROWS(reason_rows),
+	leaks_kind_infra_rows = ROWS(infra_rows);
 
 static const struct leaks_rule *first_row(const struct leaks_table *t, const char *s)
 {
@@ -141,6 +150,8 @@ const struct leaks_kind *leaks_kind_of_stack(const char *const *frames, int n, c
 {
 	const struct leaks_rule *r = first_frame(&leaks_kind_frame_rows, frames, n);
 	if (!r)
+		r = first_frame(&leaks_kind_semaphore_rows, frames, n);
+	if (!r)
 		r = first_frame(&leaks_kind_parked_rows, frames, n);
 	if (rule)
 		*rule = r;
@@ -163,7 +174,7 @@ const struct leaks_kind *leaks_kind_of_reason(const char *reason, const char *co
 	return r->kind;
 }
 
-bool leaks_kind_infra(const char *frame)
+const struct leaks_rule *leaks_kind_infra(const char *frame)
 {
-	return first_row(&leaks_kind_infra_rows, frame) != NULL;
+	return first_row(&leaks_kind_infra_rows, frame);
 }

@@ -8,7 +8,9 @@
  *
  *   frame rows     a function name in a stack, leaf first: runtime and
  *                  sync frames that say how a goroutine is parked
- *   parked rows    the frames of a goroutine parked for a reason no frame
+ *   semaphore rows the sync semaphores, for a stack no frame row matches
+ *                  (their callers, WaitGroup.Wait or Mutex.Lock, say more)
+ *   parked rows    the frames of a goroutine parked for a reason no other
  *                  row names (kind "other")
  *   reason rows    the wait reason of a text dump ("chan receive",
  *                  "semacquire", ...), matched by prefix
@@ -16,7 +18,8 @@
  *                  packages, never a blocking site (no kind)
  *
  * Within a table the first matching row wins; over a stack the leaf-most
- * frame that some frame row matches wins. Only the LEAKS_KIND_FRAMES
+ * frame that some row of the table matches wins, and the frame, semaphore
+ * and parked tables are tried in that order. Only the LEAKS_KIND_FRAMES
  * leaf-most frames are read for the wait kind. Each table in leaks_kind.c
  * says which Go versions' names it covers; tests/unit/test_leaks.c feeds
  * every row a stack of the shape the runtime writes.
@@ -50,13 +53,14 @@ struct leaks_table {
 	int n;
 };
 
-extern const struct leaks_table leaks_kind_frame_rows, leaks_kind_parked_rows,
+extern const struct leaks_table leaks_kind_frame_rows, leaks_kind_semaphore_rows, leaks_kind_parked_rows,
 	leaks_kind_reason_rows, leaks_kind_infra_rows;
 
 /* The wait kind of a stack of function names, leaf first: the kind of the
- * leaf-most frame a frame row matches; else "other" when a parked row
- * matches a frame (parked for a reason no row names); else "running".
- * When rule is not NULL, *rule is the row that decided (NULL: running). */
+ * leaf-most frame a frame row matches; else that of a semaphore row; else
+ * "other" when a parked row matches (parked for a reason no row names);
+ * else "running". When rule is not NULL, *rule is the row that decided
+ * (NULL: running). */
 const struct leaks_kind *leaks_kind_of_stack(const char *const *frames, int n, const struct leaks_rule **rule);
 
 /* The wait kind of a text dump's goroutine from its wait reason; a reason
@@ -64,8 +68,9 @@ const struct leaks_kind *leaks_kind_of_stack(const char *const *frames, int n, c
 const struct leaks_kind *leaks_kind_of_reason(const char *reason, const char *const *frames, int n,
                                               const struct leaks_rule **rule);
 
-/* Whether a frame belongs to the runtime or the standard synchronisation
- * packages, so that the blocking site is further from the leaf. */
-bool leaks_kind_infra(const char *frame);
+/* The infra row a frame matches, or NULL: a frame of the runtime or the
+ * standard synchronisation packages, so the blocking site is further from
+ * the leaf. */
+const struct leaks_rule *leaks_kind_infra(const char *frame);
 
 #endif
