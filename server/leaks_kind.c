@@ -162,8 +162,12 @@ const struct leaks_kind *leaks_kind_of_reason(const char *reason, const char *co
                                               const struct leaks_rule **rule)
 {
 	const struct leaks_rule *r = first_row(&leaks_kind_reason_rows, reason);
-	if (!r)
-		return leaks_kind_of_stack(frames, n, rule);
+	if (!r) {
+		/* a text dump leaves runtime.gopark out: a goroutine with a wait
+		 * reason no row names is parked all the same */
+		const struct leaks_kind *k = leaks_kind_of_stack(frames, n, rule);
+		return k == &RUN && *reason ? &OTHER : k;
+	}
 	if (rule)
 		*rule = r;
 	if (r->ask_frames) {

@@ -63,8 +63,10 @@ extern const struct leaks_table leaks_kind_frame_rows, leaks_kind_semaphore_rows
  * (NULL: running). */
 const struct leaks_kind *leaks_kind_of_stack(const char *const *frames, int n, const struct leaks_rule **rule);
 
-/* The wait kind of a text dump's goroutine from its wait reason; a reason
- * no row matches falls back to leaks_kind_of_stack, and so does *rule. */
+/* The wait kind of a text dump's goroutine from its wait reason. A reason
+ * no row matches falls back to leaks_kind_of_stack, and so does *rule,
+ * except that a non-empty reason is never "running" but "other" (text
+ * dumps leave the runtime.gopark frame out). */
 const struct leaks_kind *leaks_kind_of_reason(const char *reason, const char *const *frames, int n,
                                               const struct leaks_rule **rule);
 
