@@ -25,11 +25,13 @@ static const struct leaks_kind RECV = { "chan receive", 1.0 }, SEND = { "chan se
  * runtime.selectgo, runtime.block (select {}), sync.(*WaitGroup).Wait,
  * sync.(*Cond).Wait over sync.runtime_notifyListWait, sync.(*Mutex).*,
  * sync.(*RWMutex).*, internal/poll.runtime_pollWait over
- * runtime.netpollblock, time.Sleep (runtime.timeSleep, linknamed: the
- * symbol is time.Sleep), syscall.* and runtime.cgocall. Go 1.19 to 1.22
- * put the raw system call in runtime/internal/syscall, Go 1.23 on in
- * internal/runtime/syscall. Go 1.24 on implement sync.Mutex in
- * internal/sync.(*Mutex).
+ * runtime.netpollblock, time.Sleep (the runtime's timeSleep, linknamed),
+ * syscall.* and runtime.cgocall. Go 1.19 to 1.22 put the raw system call
+ * in runtime/internal/syscall, Go 1.23 on in internal/runtime/syscall
+ * (leaf frames of CPU profiles; a goroutine blocked in a system call is
+ * written from syscall.Syscall). Go 1.24 on implement sync.Mutex in
+ * internal/sync.(*Mutex). sync.(*Cond).Wait guards a rename of
+ * runtime_notifyListWait, which every release writes leaf-ward of it.
  */
 static const struct leaks_rule frame_rows[] = {
 	{ "runtime.chanrecv", LEAKS_PREFIX, &RECV, false },
@@ -45,7 +47,6 @@ static const struct leaks_rule frame_rows[] = {
 	{ "internal/poll.runtime_pollWait", LEAKS_WHOLE, &IO, false },
 	{ "runtime.netpollblock", LEAKS_WHOLE, &IO, false },
 	{ "time.Sleep", LEAKS_WHOLE, &SLEEP, false },
-	{ "runtime.timeSleep", LEAKS_WHOLE, &SLEEP, false },
 	{ "syscall.", LEAKS_PREFIX, &SYSCALL, false },
 	{ "internal/runtime/syscall.", LEAKS_PREFIX, &SYSCALL, false },
 	{ "runtime/internal/syscall.", LEAKS_PREFIX, &SYSCALL, false },
@@ -55,8 +56,10 @@ static const struct leaks_rule frame_rows[] = {
 /*
  * Semaphore rows: the sync semaphores, read only when no frame row names
  * the caller, because a semaphore frame is leaf-ward of the
- * sync.(*WaitGroup).Wait or sync.(*Mutex).lockSlow that called it (so a
- * caller renamed by a later runtime still reads as mutex):
+ * sync.(*WaitGroup).Wait or sync.(*Mutex).lockSlow that called it. They
+ * decide for packages that link the semaphore in themselves (gvisor's
+ * pkg/sync does, through go:linkname) and for a caller a later runtime
+ * renames:
  * sync.runtime_Semacquire (WaitGroup, Go 1.19 to 1.24),
  * sync.runtime_SemacquireMutex (Go 1.19 to 1.23),
  * sync.runtime_SemacquireRWMutex/RWMutexR (Go 1.20 on),
@@ -68,11 +71,11 @@ static const struct leaks_rule semaphore_rows[] = {
 	{ "internal/sync.runtime_Semacquire", LEAKS_PREFIX, &MUTEX, false },
 };
 
-/* Parked rows: every parked goroutine's leaf, Go 1.19 to 1.26
- * (runtime.goparkunlock is inlined into its caller but still written). */
+/* Parked rows: the leaf of every parked goroutine in goroutine profiles,
+ * Go 1.19 to 1.26 (runtime.goparkunlock and the other ways to park all
+ * call it). Text dumps leave it out: see leaks_kind_of_reason. */
 static const struct leaks_rule parked_rows[] = {
 	{ "runtime.gopark", LEAKS_WHOLE, &OTHER, false },
-	{ "runtime.goparkunlock", LEAKS_WHOLE, &OTHER, false },
 };
 
 /*
