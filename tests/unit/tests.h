@@ -22,6 +22,8 @@ Suite *pprof_suite(void);
 Suite *codec_suite(void);
 Suite *filter_suite(void);
 Suite *tree_suite(void);
+Suite *stats_suite(void);
+Suite *leaks_suite(void);
 
 /* ---- profile.proto writer (test_pprof.c) ------------------------------- */
 
