@@ -20,7 +20,8 @@ leak == true, ranked first in its scenario; no candidate of a look-alike is
 flagged; every leak's score beats every non-leak candidate's score of the same
 series kind; a single snapshot (ids=<last>) ranks the leaking site first; the
 response has the documented shape.  Precision and recall are written to
-RESULTS.md when LEAKS_WRITE_RESULTS=1.
+RESULTS.md when LEAKS_WRITE_RESULTS=1.  No go, no server binary, no scenario programs or an
+empty LEAKS_SNAPSHOTS_DIR fail the run: nothing is skipped.
 
     FLAMEDEX_BIN=build/server/flamedex python3 -m pytest -q tests/leaks
 
@@ -36,9 +37,8 @@ import glob
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -51,12 +51,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 SCEN_DIR = os.path.join(HERE, "scenarios")
 
+sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "lib"))
+from flamedex_server import session_server  # noqa: E402
+
 with open(os.path.join(HERE, "scenarios.json")) as _f:
     SCENARIOS = json.load(_f)["scenarios"]
 BY_NAME = {s["name"]: s for s in SCENARIOS}
+assert SCENARIOS, "scenarios.json lists no scenario"
 
 MIN_SNAPSHOTS = 6
-SERVER_START_TIMEOUT = 10.0
 RUN_TIMEOUT = 60.0
 
 # A series is (format, scenario name).  Formats: proto/text for goroutine
@@ -127,11 +130,16 @@ def go_env(tmp):
 
 def build_and_run(tmp):
     if shutil.which("go") is None:
-        pytest.skip("go (Debian golang-go) not installed")
+        pytest.fail("go not found on PATH: the leak scenarios are Go programs "
+                    "(Debian golang-go; deploy/dev.sh check installs it)", pytrace=False)
     env = go_env(tmp)
     bindir = os.path.join(tmp, "bin")
     os.makedirs(bindir, exist_ok=True)
     names = [s["name"] for s in SCENARIOS]
+    missing = [n for n in names if not os.path.isfile(os.path.join(SCEN_DIR, n, "main.go"))]
+    if missing:
+        pytest.fail("scenarios.json names programs %s has not: %s" % (SCEN_DIR, ", ".join(missing)),
+                    pytrace=False)
     # One go build for all mains: the packages build in parallel.
     r = subprocess.run(["go", "build", "-o", bindir + os.sep] +
                        ["./scenarios/" + n for n in names],
@@ -167,6 +175,8 @@ def snapshot_files():
     tmp = None
     if given:
         root = given
+        if not os.path.isdir(root) or not os.listdir(root):
+            pytest.fail("LEAKS_SNAPSHOTS_DIR=%s is missing or empty" % root, pytrace=False)
     else:
         tmp = tempfile.mkdtemp(prefix="flamedex-leaks-")
         root = build_and_run(tmp)
@@ -180,19 +190,6 @@ def snapshot_files():
 
 # ---- server ---------------------------------------------------------------
 
-def server_binary():
-    b = os.environ.get("FLAMEDEX_BIN") or "build/server/flamedex"
-    if not os.path.isabs(b):
-        b = os.path.join(REPO_ROOT, b)
-    return b
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def http(method, url, body=None, timeout=60):
     req = urllib.request.Request(url, data=body, method=method)
     if body is not None:
@@ -204,62 +201,9 @@ def http(method, url, body=None, timeout=60):
         return e.code, e.read()
 
 
-class Server:
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="flamedex-leaks-db-")
-        self.log_path = os.path.join(self.dir, "server.log")
-        self.proc = None
-        self.url = None
-
-    def start(self):
-        binary = server_binary()
-        if not os.access(binary, os.X_OK):
-            pytest.skip("flamedex binary not found at %s (set FLAMEDEX_BIN)" % binary)
-        for _attempt in range(3):
-            port = free_port()
-            self.url = "http://127.0.0.1:%d" % port
-            with open(self.log_path, "ab") as log:
-                self.proc = subprocess.Popen(
-                    [binary, "--listen", "127.0.0.1:%d" % port,
-                     "--db", os.path.join(self.dir, "f.db"),
-                     "--web", os.path.join(REPO_ROOT, "web")],
-                    cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
-            deadline = time.time() + SERVER_START_TIMEOUT
-            while time.time() < deadline and self.proc.poll() is None:
-                try:
-                    st, _ = http("GET", self.url + "/healthz", timeout=2)
-                    if st == 200:
-                        return
-                except OSError:
-                    pass
-                time.sleep(0.05)
-            self.stop()
-        pytest.fail("flamedex did not become ready; log:\n" + self.log())
-
-    def log(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read()[-4000:].decode("utf-8", "replace")
-        except OSError:
-            return ""
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
 @pytest.fixture(scope="session")
 def server():
-    s = Server()
-    s.start()
-    yield s
-    s.stop()
-    shutil.rmtree(s.dir, ignore_errors=True)
+    yield from session_server()
 
 
 @pytest.fixture(scope="session")
