@@ -169,6 +169,12 @@ static int count(const char *const *frames)
 	return n;
 }
 
+static const struct leaks_kind *classify(const struct stack_case *c, const struct leaks_rule **rule)
+{
+	int n = count(c->frames);
+	return c->reason ? leaks_kind_of_reason(c->reason, c->frames, n, rule) : leaks_kind_of_stack(c->frames, n, rule);
+}
+
 /* Marks the row r of table t as exercised. */
 static void hit(bool *hits, const struct leaks_table *t, const struct leaks_rule *r)
 {
@@ -192,9 +198,7 @@ START_TEST(every_row_decides_a_stack)
 	for (size_t i = 0; i < ARRLEN(cases); i++) {
 		const struct stack_case *c = &cases[i];
 		const struct leaks_rule *r = &unset;
-		int n = count(c->frames);
-		const struct leaks_kind *k = c->reason ? leaks_kind_of_reason(c->reason, c->frames, n, &r)
-		                                       : leaks_kind_of_stack(c->frames, n, &r);
+		const struct leaks_kind *k = classify(c, &r);
 		ck_assert_msg(!strcmp(k->name, c->kind), "case %zu (%s, %s): kind %s, want %s", i, c->from,
 		              c->frames[0], k->name, c->kind);
 		if (!c->row) {
@@ -308,9 +312,7 @@ START_TEST(weights_order_suspicion)
 			const struct stack_case *c = &cases[i];
 			if (strcmp(c->kind, want[w].kind))
 				continue;
-			int n = count(c->frames);
-			const struct leaks_kind *k = c->reason ? leaks_kind_of_reason(c->reason, c->frames, n, NULL)
-			                                       : leaks_kind_of_stack(c->frames, n, NULL);
+			const struct leaks_kind *k = classify(c, NULL);
 			ck_assert_msg(k->weight == want[w].w, "%s weighs %g, want %g", k->name, k->weight, want[w].w);
 			found = true;
 		}
