@@ -3,8 +3,8 @@
  *
  * Versions: the stacks of Go 1.19 (Debian's golang-go) were captured from
  * running programs (tests/unit/test_leaks.c has them); names of later
- * runtimes are from the Go sources of those releases, and a row that only
- * a later runtime needs says from which release on.
+ * runtimes are from their sources and from dumps they printed, and a row
+ * that only a later runtime needs says from which release on.
  */
 #include "leaks_kind.h"
 
