@@ -141,7 +141,7 @@ def build_and_run(tmp):
     names = [s["name"] for s in SCENARIOS]
     missing = [n for n in names if not os.path.isfile(os.path.join(SCEN_DIR, n, "main.go"))]
     if missing:
-        pytest.fail("scenarios.json names programs %s has not: %s" % (SCEN_DIR, ", ".join(missing)),
+        pytest.fail("scenarios.json names programs missing from %s: %s" % (SCEN_DIR, ", ".join(missing)),
                     pytrace=False)
     # One go build for all mains: the packages build in parallel.
     r = subprocess.run(["go", "build", "-o", bindir + os.sep] +
