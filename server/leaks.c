@@ -10,111 +10,18 @@
 #include <string.h>
 
 #include "hash.h"
+#include "leaks_kind.h"
 #include "stats.h"
 #include "util.h"
 
 #define MAX_FRAMES 1024
 #define MAX_STACK_OUT 64
 
-/* ---- wait kinds ------------------------------------------------------------ */
-
-struct wait_kind {
-	const char *name;
-	double weight;      /* how suspicious a goroutine parked here is */
-};
-
-static const struct wait_kind WK_RECV = { "chan receive", 1.0 }, WK_SEND = { "chan send", 1.0 },
-	WK_SELECT = { "select", 0.8 }, WK_SELECT0 = { "select {}", 1.0 }, WK_MUTEX = { "mutex", 0.9 },
-	WK_WG = { "waitgroup", 0.9 }, WK_COND = { "cond", 0.8 }, WK_IO = { "io", 0.1 },
-	WK_SLEEP = { "sleep", 0.2 }, WK_SYSCALL = { "syscall", 0.1 }, WK_RUN = { "running", 0.05 },
-	WK_OTHER = { "other", 0.5 };
-
-static bool pre(const char *s, const char *p)
-{
-	return strncmp(s, p, strlen(p)) == 0;
-}
-
-/* From the frames, leaf first (names of Go 1.19 .. 1.26 runtimes). */
-static const struct wait_kind *kind_from_frames(const struct prof *p, const uint32_t *fr, int n)
-{
-	bool parked = false;
-	for (int i = 0; i < n && i < 16; i++) {
-		const char *f = prof_str(p, p->frames[fr[i]].key);
-		if (!strcmp(f, "runtime.gopark") || !strcmp(f, "runtime.goparkunlock"))
-			parked = true;
-		if (pre(f, "runtime.chanrecv"))
-			return &WK_RECV;
-		if (pre(f, "runtime.chansend"))
-			return &WK_SEND;
-		if (!strcmp(f, "runtime.selectgo"))
-			return &WK_SELECT;
-		if (!strcmp(f, "runtime.block"))
-			return &WK_SELECT0;
-		if (pre(f, "sync.(*WaitGroup).Wait"))
-			return &WK_WG;
-		if (pre(f, "sync.(*Cond).Wait") || !strcmp(f, "sync.runtime_notifyListWait"))
-			return &WK_COND;
-		if (pre(f, "sync.(*Mutex).") || pre(f, "sync.(*RWMutex).") || pre(f, "internal/sync.(*Mutex)"))
-			return &WK_MUTEX;
-		if (!strcmp(f, "internal/poll.runtime_pollWait") || !strcmp(f, "runtime.netpollblock"))
-			return &WK_IO;
-		if (!strcmp(f, "time.Sleep") || !strcmp(f, "runtime.timeSleep"))
-			return &WK_SLEEP;
-		if (pre(f, "syscall.") || pre(f, "internal/runtime/syscall.") || pre(f, "runtime/internal/syscall.") ||
-		    !strcmp(f, "runtime.cgocall"))
-			return &WK_SYSCALL;
-		if (pre(f, "sync.runtime_Semacquire") || pre(f, "internal/sync.runtime_Semacquire"))
-			return &WK_MUTEX;
-	}
-	return parked ? &WK_OTHER : &WK_RUN;
-}
-
-/* From a text dump's wait reason; the frames refine "semacquire". */
-static const struct wait_kind *kind_from_reason(const char *r, const struct prof *p, const uint32_t *fr, int n)
-{
-	if (pre(r, "chan receive"))
-		return &WK_RECV;
-	if (pre(r, "chan send"))
-		return &WK_SEND;
-	if (pre(r, "select (no cases)"))
-		return &WK_SELECT0;
-	if (pre(r, "select"))
-		return &WK_SELECT;
-	if (pre(r, "sync.WaitGroup"))
-		return &WK_WG;
-	if (pre(r, "sync.Cond"))
-		return &WK_COND;
-	if (pre(r, "sync.Mutex") || pre(r, "sync.RWMutex"))
-		return &WK_MUTEX;
-	if (pre(r, "IO wait"))
-		return &WK_IO;
-	if (pre(r, "sleep"))
-		return &WK_SLEEP;
-	if (pre(r, "syscall"))
-		return &WK_SYSCALL;
-	if (pre(r, "running") || pre(r, "runnable"))
-		return &WK_RUN;
-	if (pre(r, "semacquire")) {
-		const struct wait_kind *k = kind_from_frames(p, fr, n);
-		return k == &WK_WG || k == &WK_COND ? k : &WK_MUTEX;
-	}
-	return kind_from_frames(p, fr, n);
-}
-
-/* Frames that are not where user code blocks. */
-static bool infra(const char *f)
-{
-	if (pre(f, "runtime.") || pre(f, "runtime/") || pre(f, "internal/") || pre(f, "sync.") ||
-	    pre(f, "sync/") || pre(f, "syscall.") || !strcmp(f, "time.Sleep"))
-		return true;
-	return false;
-}
-
 /* ---- candidates --------------------------------------------------------------- */
 
 struct cand {
 	char *site, *entry, *func, *file, *created_by;
-	const struct wait_kind *wk;
+	const struct leaks_kind *wk;
 	char wait_reason[64];
 	int64_t line;
 	double *counts, *alloc;
@@ -283,16 +190,22 @@ static int add_snapshot(struct set *s, const struct leak_snap *sn, int si, bool 
 		/* blocking / allocation site: first frame outside the runtime */
 		int site = -1;
 		for (int k = 0; k < n; k++)
-			if (!infra(prof_str(p, p->frames[fr[k]].key))) {
+			if (!leaks_kind_infra(prof_str(p, p->frames[fr[k]].key))) {
 				site = k;
 				break;
 			}
 		if (site < 0)
 			site = n > 0 ? 0 : -1;
-		const struct wait_kind *wk = NULL;
+		const struct leaks_kind *wk = NULL;
 		const struct prof_label *state = heap ? NULL : find_label(p, ls, "state");
-		if (!heap)
-			wk = state ? kind_from_reason(prof_str(p, state->str), p, fr, n) : kind_from_frames(p, fr, n);
+		if (!heap) {
+			const char *names[LEAKS_KIND_FRAMES];
+			int nn = n < LEAKS_KIND_FRAMES ? n : LEAKS_KIND_FRAMES;
+			for (int k = 0; k < nn; k++)
+				names[k] = prof_str(p, p->frames[fr[k]].key);
+			wk = state ? leaks_kind_of_reason(prof_str(p, state->str), names, nn, NULL)
+			           : leaks_kind_of_stack(names, nn, NULL);
+		}
 		char sitebuf[1200], key[1600];
 		const char *fname = "<no stack>", *file = "";
 		int64_t line = 0;

@@ -5,8 +5,8 @@
  * runtime and the standard synchronisation packages) and wait kind
  * (channel receive/send, select, select {}, mutex, WaitGroup, cond,
  * network I/O, sleep, syscall, running), read from the wait reason of
- * text dumps or from the runtime frames of proto profiles (frame names of
- * Go 1.19 through 1.26). Heap samples are grouped by allocation site.
+ * text dumps or from the runtime frames of proto profiles by the tables
+ * of leaks_kind.h. Heap samples are grouped by allocation site.
  *
  * One snapshot: LeakProf-style ranking, goroutines at a site weighted by
  * how suspicious their wait kind is. A series: per site the Theil–Sen

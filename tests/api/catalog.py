@@ -1,9 +1,11 @@
 """Which profiles the API tests run on.
 
-Corpus: ../shared/corpus next to the repository (override with
-FLAMEDEX_CORPUS), described by its MANIFEST.tsv (columns path, ..., format,
-notes).  When it is absent, the small copies in tests/data (with their own
-MANIFEST.tsv) are used instead.
+Corpus: ../shared/corpus next to the repository, or the directory
+FLAMEDEX_CORPUS names (FLAMEDEX_CORPUS=tests/data runs on the small copies
+kept in the repository), described by its MANIFEST.tsv (columns path, ...,
+format, notes).  A corpus that is missing, has no MANIFEST.tsv, lists no
+profile or lacks a file it lists stops the run with CorpusError at import:
+the tests never pass on fewer profiles than the manifest promises.
 
 Generated: small Go programs in tests/progs write fresh CPU, heap,
 goroutine, mutex and block profiles at test time (see conftest.py).
@@ -20,12 +22,21 @@ DATA_DIR = os.path.join(REPO_ROOT, "tests", "data")
 PROGS_DIR = os.path.join(REPO_ROOT, "tests", "progs")
 
 
+class CorpusError(RuntimeError):
+    pass
+
+
 def corpus_dir():
-    d = os.environ.get("FLAMEDEX_CORPUS") or os.path.join(REPO_ROOT, "..", "shared", "corpus")
+    given = os.environ.get("FLAMEDEX_CORPUS")
+    d = given or os.path.join(REPO_ROOT, "..", "shared", "corpus")
+    if not os.path.isabs(d):
+        d = os.path.join(os.getcwd() if given else REPO_ROOT, d)
     d = os.path.abspath(d)
-    if os.path.isfile(os.path.join(d, "MANIFEST.tsv")):
-        return d
-    return DATA_DIR
+    if not os.path.isfile(os.path.join(d, "MANIFEST.tsv")):
+        raise CorpusError("no profile corpus: %s/MANIFEST.tsv not found (%s; "
+                          "FLAMEDEX_CORPUS=tests/data runs on the copies in the repository)"
+                          % (d, "FLAMEDEX_CORPUS" if given else "the default, ../shared/corpus"))
+    return d
 
 
 CORPUS = corpus_dir()
@@ -33,11 +44,15 @@ CORPUS = corpus_dir()
 
 def _manifest():
     path = os.path.join(CORPUS, "MANIFEST.tsv")
-    if not os.path.isfile(path):
-        return []
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
-    return [r for r in rows if os.path.isfile(os.path.join(CORPUS, r["path"]))]
+    if not rows:
+        raise CorpusError("%s lists no profile" % path)
+    missing = [r["path"] for r in rows if not os.path.isfile(os.path.join(CORPUS, r["path"]))]
+    if missing:
+        raise CorpusError("%d of the %d files %s lists are missing: %s" % (
+            len(missing), len(rows), path, ", ".join(missing[:10])))
+    return rows
 
 
 MANIFEST = _manifest()
@@ -73,6 +88,8 @@ def non_proto_corpus():
 
 
 PROTO = proto_corpus()
+if not PROTO:
+    raise CorpusError("%s lists no proto profile" % os.path.join(CORPUS, "MANIFEST.tsv"))
 ALL_PROFILES = [(p, st) for p, st in PROTO] + [(g, st) for g, (_, st) in GENERATED.items()]
 
 

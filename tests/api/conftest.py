@@ -1,28 +1,29 @@
-"""Fixtures: a real flamedex server (see flamedex_server.py), generated
-profiles from tests/progs, an upload cache, and pprof reports computed in
-parallel ahead of the tests that compare with them.
+"""Fixtures: a real flamedex server (tests/lib/flamedex_server.py, shared
+with tests/leaks), generated profiles from tests/progs, an upload cache,
+and pprof reports computed in parallel ahead of the tests that compare
+with them.
 """
 
+import glob
 import os
 import subprocess
+import sys
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-import catalog
-from client import Client
-from flamedex_server import Server
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+
+import catalog  # noqa: E402
+from client import Client  # noqa: E402
+from flamedex_server import session_server  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def server():
-    srv = Server().start()
-    yield srv
-    problem = srv.stop()
-    if problem:
-        pytest.fail(problem)
+    yield from session_server()
 
 
 @pytest.fixture(scope="session")
@@ -58,6 +59,10 @@ def go_env(tmp):
 @pytest.fixture(scope="session")
 def generated_profiles(tmp_path_factory):
     """{"gen/cpu": path, ...}: profiles written by the Go programs in tests/progs."""
+    missing = [prog for prog, _types in catalog.GENERATED.values()
+               if not glob.glob(os.path.join(catalog.PROGS_DIR, prog, "*.go"))]
+    if missing:
+        pytest.fail("no Go program in %s for: %s" % (catalog.PROGS_DIR, ", ".join(missing)), pytrace=False)
     out_dir = str(tmp_path_factory.mktemp("generated"))
     env = go_env(out_dir)
     paths, procs = {}, {}

@@ -16,6 +16,8 @@ int main(void)
 	srunner_add_suite(sr, tree_suite());
 	srunner_add_suite(sr, cache_suite());
 	srunner_add_suite(sr, router_suite());
+	srunner_add_suite(sr, stats_suite());
+	srunner_add_suite(sr, leaks_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -24,6 +24,8 @@ Suite *filter_suite(void);
 Suite *tree_suite(void);
 Suite *cache_suite(void);
 Suite *router_suite(void);
+Suite *stats_suite(void);
+Suite *leaks_suite(void);
 
 /* ---- profile.proto writer (test_pprof.c) ------------------------------- */
 

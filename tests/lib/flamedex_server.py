@@ -1,11 +1,17 @@
-"""Start and stop one flamedex server process for the tests.
+"""Start and stop one flamedex server process for a test suite.
 
-The binary comes from $FLAMEDEX_BIN (default build/server/flamedex under
-the repository root).  Each server gets a fresh temporary database
-directory and a free port on 127.0.0.1, is ready when GET /healthz answers
-200 "ok" (10 s at most), and is stopped with SIGTERM.
+Shared by tests/api and tests/leaks (each puts this directory on sys.path).
+The binary is $FLAMEDEX_BIN (default build/server/flamedex under the
+repository root); a missing one fails the test that needs the server, with
+the path it looked at, rather than skipping it.  Each server gets a fresh
+temporary database directory and a free port on 127.0.0.1, runs with the
+repository root as its working directory and --web web, is ready when
+GET /healthz answers 200 "ok" (10 s at most), and is stopped with SIGTERM;
+stop() says what went wrong when it does not then exit 0 (under ASan that
+includes leaked memory).
 """
 
+import http.client
 import os
 import shutil
 import signal
@@ -16,16 +22,14 @@ import time
 
 import pytest
 
-import catalog
-from client import Client
-
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 SERVER_START_TIMEOUT = 10.0
 
 
 def server_binary():
     b = os.environ.get("FLAMEDEX_BIN") or "build/server/flamedex"
     if not os.path.isabs(b):
-        b = os.path.join(catalog.REPO_ROOT, b)
+        b = os.path.join(REPO_ROOT, b)
     return b
 
 
@@ -35,11 +39,24 @@ def free_port():
         return s.getsockname()[1]
 
 
+def healthy(port):
+    """GET /healthz answers 200 "ok"."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", "/healthz")
+        r = conn.getresponse()
+        return r.status == 200 and r.read().strip() == b"ok"
+    except OSError:
+        return False
+    finally:
+        conn.close()
+
+
 class Server:
     """One flamedex process with its own database directory and log."""
 
     def __init__(self, extra_args=()):
-        self.dir = tempfile.mkdtemp(prefix="flamedex-api-")
+        self.dir = tempfile.mkdtemp(prefix="flamedex-test-")
         self.log_path = os.path.join(self.dir, "server.log")
         self.extra_args = list(extra_args)
         self.proc = None
@@ -47,25 +64,24 @@ class Server:
 
     def start(self):
         binary = server_binary()
-        if not os.access(binary, os.X_OK):
-            pytest.skip("flamedex binary not found at %s (set FLAMEDEX_BIN)" % binary)
+        if not os.path.isfile(binary) or not os.access(binary, os.X_OK):
+            pytest.fail("no flamedex server binary at %s: build it (deploy/dev.sh build) "
+                        "or point FLAMEDEX_BIN at one" % binary, pytrace=False)
         last_err = None
         for _attempt in range(3):  # a free port can be taken between bind and listen
             port = free_port()
             self.url = "http://127.0.0.1:%d" % port
-            log = open(self.log_path, "ab")
-            self.proc = subprocess.Popen(
-                [binary, "--listen", "127.0.0.1:%d" % port,
-                 "--db", os.path.join(self.dir, "flamedex.db"), "--web", "web"] + self.extra_args,
-                cwd=catalog.REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
-            log.close()
-            client = Client(self.url)
+            with open(self.log_path, "ab") as log:
+                self.proc = subprocess.Popen(
+                    [binary, "--listen", "127.0.0.1:%d" % port,
+                     "--db", os.path.join(self.dir, "flamedex.db"), "--web", "web"] + self.extra_args,
+                    cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
             deadline = time.monotonic() + SERVER_START_TIMEOUT
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
                     last_err = "server exited with %s" % self.proc.returncode
                     break
-                if client.healthy():
+                if healthy(port):
                     return self
                 time.sleep(0.05)
             else:
@@ -89,9 +105,11 @@ class Server:
             self.proc.wait()
 
     def stop(self):
-        """SIGTERM, then wait; returns an error text if it did not stop cleanly."""
+        """SIGTERM, then wait; returns an error text if it did not stop
+        cleanly (the database directory is then kept for a look)."""
         problem = None
         if self.proc is None:
+            shutil.rmtree(self.dir, ignore_errors=True)
             return None
         if self.proc.poll() is not None:
             problem = "server had already exited with status %s" % self.proc.returncode
@@ -105,7 +123,17 @@ class Server:
                 problem = "server did not exit within 10s of SIGTERM"
                 self._kill()
         if problem:
-            problem += "\n" + self.log_tail()
+            problem += " (log and database in %s)\n%s" % (self.dir, self.log_tail())
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
         return problem
+
+
+def session_server(extra_args=()):
+    """A generator for a session fixture: yields a started Server, stops it
+    afterwards and fails the session's teardown if it did not stop cleanly."""
+    srv = Server(extra_args).start()
+    yield srv
+    problem = srv.stop()
+    if problem:
+        pytest.fail(problem)
