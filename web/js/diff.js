@@ -6,12 +6,12 @@
 
 import { api, regexEscape, ApiError } from './api.js';
 import { h, replace, copyText, toast, isTyping } from './dom.js';
-import { formatValue, formatPercent, formatInt, formatTime, formatDelta, formatRelative, parseAmount, unitKind } from './format.js';
+import { formatValue, formatPercent, formatInt, formatTime, formatDelta, formatRelative, parseAmount, unitKind, shortName } from './format.js';
 import { UrlState, joinPath, splitPath } from './urlstate.js';
 import { FlameGraph } from './flame/flamegraph.js';
 import { DiffModel, GREW, SHRANK, SAME, MARK_NEW, MARK_GONE } from './flame/diffmodel.js';
 import { diffPaint, swatch, PALETTES } from './flame/diffcolors.js';
-import { isDark } from './flame/colors.js';
+import { isDark } from './flame/render.js';
 import { appBar } from './chrome.js';
 import { tagExpr } from './profile.js';
 
@@ -382,14 +382,9 @@ class DiffPage {
     }
     this.paintKey = paintKey;
     this.counts = dm.classify({ minPct: th.minPct, minAbs: th.minAbs, useSig: s.noise !== '1' });
-    const paint = diffPaint(dm, this.fg.ctx, { palette: s.palette, dark: isDark() });
-    if (fresh) {
-      this.fg.paint = paint;
-      this.fg.setData(dm.flame, this.unit(), this.resolveZoom());
-    } else {
-      this.fg.zoom = this.resolveZoom();
-      this.fg.setPaint(paint);
-    }
+    const paint = diffPaint(dm, { palette: s.palette, dark: isDark() });
+    if (fresh) this.fg.setData(dm.flame, this.unit(), this.resolveZoom(), paint);
+    else this.fg.setPaint(paint, this.resolveZoom());
     const ds = this.fg.canvas.dataset;
     ds.grew = String(this.counts.grew);
     ds.shrank = String(this.counts.shrank);
@@ -662,11 +657,4 @@ class DiffPage {
 function typeValue(types, i) {
   const t = types[i].type;
   return t && types.filter((x) => x.type === t).length === 1 ? t : String(i);
-}
-
-/** A Go name without its import path ("github.com/a/b/pkg.F" → "pkg.F"), for narrow cells. */
-export function shortName(name) {
-  const br = name.indexOf('(');
-  const cut = br > 0 ? name.lastIndexOf('/', br) : name.lastIndexOf('/');
-  return cut >= 0 ? name.slice(cut + 1) : name;
 }

@@ -127,3 +127,15 @@ export function formatRelative(delta, base) {
   const s = a >= 100 ? a.toFixed(0) : a >= 10 ? a.toFixed(1) : a.toFixed(2);
   return (p > 0 ? '+' : '−') + s + '%';
 }
+
+/**
+ * A Go name without its import path, for narrow places
+ * ("github.com/a/b/pkg.(*T).F" → "pkg.(*T).F"); a '/' inside the receiver
+ * or arguments, after the first '(', is kept.
+ */
+export function shortName(name) {
+  const s = String(name);
+  const br = s.indexOf('(');
+  const cut = br > 0 ? s.lastIndexOf('/', br) : s.lastIndexOf('/');
+  return cut >= 0 ? s.slice(cut + 1) : s;
+}
