@@ -55,10 +55,10 @@ class DiffPage {
     this.targetId = target;
     this.us = new UrlState(DEFAULTS);
     this.meta = { base: null, target: null };
-    this.data = null;     // {key, data} of /diff
-    this.dm = null;       // DiffModel of data, for this.dmWidth
-    this.top = null;      // {key, data} of /diff/top
-    this.tags = null;     // {key}: the sample type whose labels the picker has
+    this.data = null;     // the /diff response shown
+    this.dm = null;       // DiffModel of data, for this.dm.width
+    this.top = null;      // {data, sort} of /diff/top
+    this.tags = null;     // the /tags responses (base, target) the picker has
     this.build();
   }
 
@@ -131,6 +131,7 @@ class DiffPage {
     });
     this.loader = new LatestFetch({
       onBusy: (busy) => this.viewWrap.classList.toggle('loading', busy),
+      onData: (kind) => { if (kind !== 'tags') this.hideError(); },
       onError: (e, kind) => { if (kind !== 'tags') this.showError(e); },
     });
     this.onKey = (ev) => {
@@ -183,7 +184,7 @@ class DiffPage {
   }
 
   unit() {
-    if (this.data && this.data.data.sample_type) return this.data.data.sample_type.unit || '';
+    if (this.data && this.data.sample_type) return this.data.sample_type.unit || '';
     return this.meta.base ? typeUnit(this.meta.base.sample_types, this.selectedType()) : '';
   }
 
@@ -288,22 +289,18 @@ class DiffPage {
 
   async loadDiff() {
     const params = this.params();
-    const key = JSON.stringify(params);
-    if (!this.data || this.data.key !== key) {
-      const data = await this.loader.get('diff', key, (signal) => api.diff(params, signal));
-      if (!data) return;
-      if (!this.data || this.data.key !== key) {
-        this.hideError();
-        this.data = { key, data };
-        this.dm = null;
-        this.syncControls(); // the unit may have changed the threshold's text
-      }
+    const data = await this.loader.load('diff', JSON.stringify(params), (signal) => api.diff(params, signal));
+    if (!data) return;
+    if (this.data !== data) {
+      this.data = data;
+      this.dm = null;
+      this.syncControls(); // the unit may have changed the threshold's text
     }
     const width = this.us.state.width === 'max' ? 'max' : 'target';
     let fresh = false;
     if (!this.dm || this.dm.width !== width) {
       try {
-        this.dm = new DiffModel(this.data.data, width);
+        this.dm = new DiffModel(this.data, width);
       } catch (e) {
         this.showError(e);
         return;
@@ -344,24 +341,21 @@ class DiffPage {
   async loadTop() {
     const s = this.us.state;
     const params = { ...this.params(), sort: SORTS.some(([k]) => k === s.sort) ? s.sort : 'cum_delta', limit: LIMITS.includes(s.limit) ? s.limit : DEFAULTS.limit };
-    const key = JSON.stringify(params);
-    if (!this.top || this.top.key !== key) {
-      const data = await this.loader.get('top', key, (signal) => api.diffTop(params, signal));
-      if (!data) return;
-      this.top = { key, data, sort: params.sort };
-    }
+    const data = await this.loader.load('top', JSON.stringify(params), (signal) => api.diffTop(params, signal));
+    if (!data) return;
+    this.top = { data, sort: params.sort };
     this.renderTable();
   }
 
   async loadTags() {
     const st = this.us.state.sample_type;
-    if (this.tags && this.tags.key === st) return;
-    const data = await this.loader.get('tags', st, (signal) => Promise.all([
+    // a profile whose labels cannot be had counts as one without labels
+    const data = await this.loader.load('tags', st, (signal) => Promise.all([
       api.tags(this.baseId, { sample_type: st }, signal).catch(() => ({ tags: [] })),
       api.tags(this.targetId, { sample_type: st }, signal).catch(() => ({ tags: [] })),
     ]));
-    if (!data) return;
-    this.tags = { key: st };
+    if (!data || data === this.tags) return;
+    this.tags = data;
     this.filters.setTags(mergeTags(data), this.unit());
   }
 

@@ -1,23 +1,39 @@
 // fetchonce.js: loading with "latest wins", one slot per kind of data (the
 // flame graph, the top table, the labels…). A request for the key already
 // under way in its slot shares that request; one for another key aborts
-// the older request, whose callers then get null. Pure: needs only
-// AbortController, so node can test it.
+// the older request, whose callers then get null. load() also keeps the
+// last data of each kind, so asking for the same key again costs nothing.
+// Pure: needs only AbortController, so node can test it.
 //
 // Invariant: a slot holds at most one request, the latest; a request's
 // result reaches its callers only while it is still in its slot.
 
 export class LatestFetch {
   /**
-   * @param {{onBusy?: (busy:boolean)=>void, onError?: (e:Error, kind:string)=>void}} o
+   * @param {{onBusy?: (busy:boolean)=>void, onData?: (kind:string)=>void, onError?: (e:Error, kind:string)=>void}} o
    *   onBusy(true) when the first slot fills, onBusy(false) when all are
-   *   empty again; onError once per failed request that was still the
-   *   latest of its slot (not for aborted or superseded ones).
+   *   empty again; onData once per request whose data arrived while it was
+   *   the latest of its slot, onError once per such request that failed
+   *   (neither for aborted or superseded ones).
    */
-  constructor({ onBusy, onError } = {}) {
+  constructor({ onBusy, onData, onError } = {}) {
     this.slots = new Map(); // kind -> {key, ctrl, promise}
+    this.last = new Map();  // kind -> {key, data}: what load() got last
     this.onBusy = onBusy || (() => {});
+    this.onData = onData || (() => {});
     this.onError = onError || (() => {});
+  }
+
+  /**
+   * As get, but the same key as the kind's last loaded one resolves to its
+   * data (the same object) without a request.
+   */
+  async load(kind, key, fn) {
+    const last = this.last.get(kind);
+    if (last && last.key === key) return last.data;
+    const data = await this.get(kind, key, fn);
+    if (data !== null) this.last.set(kind, { key, data });
+    return data;
   }
 
   /**
@@ -39,7 +55,9 @@ export class LatestFetch {
     const current = () => this.slots.get(kind) === entry;
     try {
       const data = await fn(entry.ctrl.signal);
-      return current() ? data : null;
+      if (!current()) return null;
+      this.onData(kind);
+      return data;
     } catch (e) {
       if (e && e.name !== 'AbortError' && current()) this.onError(e, kind);
       return null;

@@ -49,10 +49,8 @@ class ProfilePage {
     this.id = id;
     this.us = new UrlState(DEFAULTS);
     this.meta = null;
-    this.tags = null;          // {key, data} for the current sample type
-    this.flame = null;         // {key, model, unit}
-    this.top = null;           // {key, data}
-    this.sandwichData = null;  // {key, data}
+    this.tags = null;          // {key (sample type), data} of /tags
+    this.flame = null;         // {data, model, unit} of /flamegraph
     this.sandwich = null;      // SandwichView
     this.searchKey = '';
     this.build();
@@ -150,6 +148,7 @@ class ProfilePage {
 
     this.loader = new LatestFetch({
       onBusy: (busy) => this.viewWrap.classList.toggle('loading', busy),
+      onData: (kind) => { if (kind !== 'tags') this.hideError(); },
       onError: (e, kind) => this.showError(e, kind !== 'tags'),
     });
     this.onKey = (ev) => this.handleKey(ev);
@@ -272,9 +271,8 @@ class ProfilePage {
 
   async loadTags() {
     const key = this.us.state.sample_type;
-    if (this.tags && this.tags.key === key) return;
-    const data = await this.loader.get('tags', key, (signal) => api.tags(this.id, { sample_type: key }, signal));
-    if (!data) return;
+    const data = await this.loader.load('tags', key, (signal) => api.tags(this.id, { sample_type: key }, signal));
+    if (!data || (this.tags && this.tags.data === data)) return;
     this.tags = { key, data };
     this.filters.setTags(mergeTags([data]), this.currentUnit());
     if (this.us.state.view === 'labels') this.renderLabelsView();
@@ -296,13 +294,10 @@ class ProfilePage {
 
   async loadFlame() {
     const params = this.filterParams();
-    const key = JSON.stringify(params);
-    if (!this.flame || this.flame.key !== key) {
-      const timing = {};
-      const data = await this.loader.get('flame', key, (signal) => api.flamegraph(this.id, params, signal, timing));
-      if (!data) return;
-      this.hideError();
-      if (this.flame && this.flame.key === key) return; // another caller built it meanwhile
+    const timing = {};
+    const data = await this.loader.load('flame', JSON.stringify(params), (signal) => api.flamegraph(this.id, params, signal, timing));
+    if (!data) return;
+    if (!this.flame || this.flame.data !== data) {
       const t0 = timing.received || performance.now();
       let model;
       try {
@@ -312,7 +307,7 @@ class ProfilePage {
         return;
       }
       const unit = data.sample_type ? data.sample_type.unit : this.currentUnit();
-      this.flame = { key, model, unit };
+      this.flame = { data, model, unit };
       this.searchKey = null;
       this.fg.setData(model, unit, this.resolveZoom(model));
       this.fg.canvas.dataset.firstDrawMs = (performance.now() - t0).toFixed(1);
@@ -391,16 +386,10 @@ class ProfilePage {
   async loadTop() {
     const s = this.us.state;
     const params = { ...this.filterParams(), sort: s.sort === 'cum' ? 'cum' : 'flat', limit: TOP_LIMIT };
-    const key = JSON.stringify(params);
-    if (!this.top || this.top.key !== key) {
-      const data = await this.loader.get('top', key, (signal) => api.top(this.id, params, signal));
-      if (!data) return;
-      this.hideError();
-      this.top = { key, data };
-    }
-    if (this.us.state.view !== 'top') return;
+    const data = await this.loader.load('top', JSON.stringify(params), (signal) => api.top(this.id, params, signal));
+    if (!data || this.us.state.view !== 'top') return;
     const m = this.matcher();
-    renderTop(this.topView, this.top.data, {
+    renderTop(this.topView, data, {
       sort: s.sort,
       test: m.test || null,
       limit: TOP_LIMIT,
@@ -423,18 +412,12 @@ class ProfilePage {
       return;
     }
     const params = { ...this.filterParams(), function: fn };
-    const key = JSON.stringify(params);
-    if (!this.sandwichData || this.sandwichData.key !== key) {
-      const data = await this.loader.get('sandwich', key, (signal) => api.sandwich(this.id, params, signal));
-      if (!data) return;
-      this.hideError();
-      this.sandwichData = { key, data };
-    }
-    if (this.us.state.view !== 'sandwich') return;
+    const data = await this.loader.load('sandwich', JSON.stringify(params), (signal) => api.sandwich(this.id, params, signal));
+    if (!data || this.us.state.view !== 'sandwich') return;
     if (!this.sandwich) this.sandwich = new SandwichView(this.sandwichBody, { onPick: (name) => this.set({ fn: name }, { push: true }) });
-    if (this.sandwich.shown !== this.sandwichData.key) {
-      this.sandwich.setData(this.sandwichData.data);
-      this.sandwich.shown = this.sandwichData.key;
+    if (this.sandwich.shown !== data) {
+      this.sandwich.setData(data);
+      this.sandwich.shown = data;
     }
   }
 
