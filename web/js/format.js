@@ -130,12 +130,12 @@ export function formatRelative(delta, base) {
 
 /**
  * A Go name without its import path, for narrow places
- * ("github.com/a/b/pkg.(*T).F" → "pkg.(*T).F"); a '/' inside the receiver
- * or arguments, after the first '(', is kept.
+ * ("github.com/a/b/pkg.(*T).F" → "pkg.(*T).F"); a '/' in the receiver,
+ * the arguments or the type arguments (after the first '(' or '[') stays.
  */
 export function shortName(name) {
   const s = String(name);
-  const br = s.indexOf('(');
-  const cut = br > 0 ? s.lastIndexOf('/', br) : s.lastIndexOf('/');
+  const open = s.search(/[([]/);
+  const cut = open > 0 ? s.lastIndexOf('/', open) : s.lastIndexOf('/');
   return cut >= 0 ? s.slice(cut + 1) : s;
 }
