@@ -10,25 +10,16 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, launchBrowser, uploadViaApi, waitFlame, shot, corpusFile, hasCorpus, REPO } from './lib/harness.mjs';
+import { startServer, launchBrowser, uploadViaApi, waitFlame, shot, corpusFile, hasCorpus, frameAt as frameOf, REPO } from './lib/harness.mjs';
 import { encodeProfile } from './lib/pprof.mjs';
+import { cpuProfile } from './lib/synth.mjs';
 
 const SEL = '.diff-graph canvas.flame-canvas';
-const MS = 10000000; // one sample = 10 ms
 const DOCS = path.join(REPO, 'docs', 'img');
 let srv, browser, page, base, target, gor;
 
 /** A CPU profile; stacks are 'a;b;c' → number of 10 ms samples. */
-function cpu(stacks, minutesAgo) {
-  return encodeProfile({
-    sampleTypes: [['samples', 'count'], ['cpu', 'nanoseconds']],
-    periodType: ['cpu', 'nanoseconds'],
-    period: MS,
-    durationNanos: 10e9,
-    timeNanos: BigInt(Date.now() - minutesAgo * 60000) * 1000000n,
-    samples: Object.entries(stacks).map(([s, n]) => ({ stack: s.split(';'), values: [n, n * MS], labels: { handler: s.includes('main.grow') ? '/api' : '/web' } })),
-  });
-}
+const cpu = (stacks, minutesAgo) => cpuProfile(stacks, { minutesAgo, labels: (s) => ({ handler: s.includes('main.grow') ? '/api' : '/web' }) });
 
 const GC = 'runtime.gcBgMarkWorker;runtime.gcDrain;runtime.scanobject';
 
@@ -67,21 +58,8 @@ function colourCounts(p) {
   });
 }
 
-/** Centre of the laid-out frame named `name`, in page coordinates. */
-function frameAt(p, name) {
-  return p.$eval(SEL, (c, name) => {
-    const fg = c.flamegraph, box = c.getBoundingClientRect();
-    for (let row = 0; row < fg.lay.levels; row++) {
-      const r = fg.lay.rows[row];
-      for (let k = 0; k < r.x.length; k++) {
-        if (r.node[k] >= 0 && fg.model.nameOf(r.node[k]) === name) {
-          return { x: box.left + r.x[k] + Math.min(r.w[k] / 2, 100), y: box.top + (row + 0.5) * 18, w: r.w[k] };
-        }
-      }
-    }
-    return null;
-  }, name);
-}
+/** Centre of the laid-out frame named `name` of the diff graph, in page coordinates. */
+const frameAt = (p, name) => frameOf(p, SEL, name);
 
 async function tooltipOf(p, name) {
   const f = await frameAt(p, name);

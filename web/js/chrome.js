@@ -1,6 +1,8 @@
-// chrome.js: the bar at the top of every page.
+// chrome.js: what every page has around its content: the bar at the top,
+// the "Copy link" button, the error box of a failed request, and the link
+// to a profile's page.
 
-import { h } from './dom.js';
+import { h, replace, copyText, toast } from './dom.js';
 
 export function appBar(actions = []) {
   return h('header', { class: 'appbar' },
@@ -12,4 +14,33 @@ export function appBar(actions = []) {
       h('a', { href: '/leaks', class: location.pathname.startsWith('/leaks') ? 'current' : null }, 'Leaks')),
     h('span', { class: 'spacer' }),
     h('div', { class: 'appbar-actions' }, actions));
+}
+
+/** The app bar's "Copy link" button (#copy-link): the page's URL reopens `what` ("this exact view"). */
+export function copyLinkButton(what) {
+  return h('button', {
+    class: 'btn', type: 'button', id: 'copy-link', title: `Copy a link to ${what}`,
+    onclick: async () => {
+      const ok = await copyText(location.href);
+      toast(ok ? `Link copied: it reopens ${what}.` : 'Could not copy; the address bar has the link.', ok ? 'info' : 'error');
+    },
+  }, 'Copy link');
+}
+
+/**
+ * Show an error (an ApiError or any Error) in an error box: lead, message,
+ * the code in grey, and a hint under them; data-code carries the code.
+ */
+export function showError(el, e, { lead = 'Error: ', hint = '' } = {}) {
+  const code = e && e.code ? String(e.code) : '';
+  replace(el, h('strong', null, lead), String((e && e.message) || e), h('span', { class: 'muted' }, code ? ` (${code})` : ''),
+    hint ? h('div', { class: 'error-hint' }, hint) : null);
+  el.dataset.code = code || 'error';
+  el.hidden = false;
+}
+
+/** Link to a profile page: the server's url when it is a local path, else built from the id. */
+export function profileHref(p) {
+  const u = typeof p.url === 'string' ? p.url : '';
+  return /^\/[^/\\]/.test(u) ? u : '/p/' + encodeURIComponent(p.id);
 }

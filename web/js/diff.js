@@ -4,16 +4,19 @@
 // strip with totals and runtime category shares. The whole view state is in
 // the query string (urlstate.js), so a copied link reopens the same view.
 
-import { api, regexEscape, ApiError } from './api.js';
-import { h, replace, copyText, toast, isTyping } from './dom.js';
-import { formatValue, formatPercent, formatInt, formatTime, formatDelta, formatRelative, parseAmount, unitKind } from './format.js';
-import { UrlState, joinPath, splitPath } from './urlstate.js';
+import { api, regexEscape } from './api.js';
+import { h, replace, isTyping } from './dom.js';
+import { formatValue, formatPercent, formatInt, formatTime, formatDelta, formatRelative, parseAmount, unitKind, shortName } from './format.js';
+import { UrlState } from './urlstate.js';
 import { FlameGraph } from './flame/flamegraph.js';
 import { DiffModel, GREW, SHRANK, SAME, MARK_NEW, MARK_GONE } from './flame/diffmodel.js';
 import { diffPaint, swatch, PALETTES } from './flame/diffcolors.js';
-import { isDark } from './flame/colors.js';
-import { appBar } from './chrome.js';
-import { tagExpr } from './profile.js';
+import { isDark } from './flame/render.js';
+import { appBar, copyLinkButton, showError } from './chrome.js';
+import { FilterBar, FILTER_DEFAULTS, filterParams, mergeTags } from './filterbar.js';
+import { LatestFetch } from './fetchonce.js';
+import { renderCrumbs, zoomNode, zoomParam } from './crumbs.js';
+import { typeValue, typeLabel, selectedType, typeUnit } from './sampletypes.js';
 
 const DEFAULTS = {
   sample_type: '',
@@ -23,16 +26,11 @@ const DEFAULTS = {
   min_pct: '15',
   min_abs: '',      // '' = 1 ms for time units, 0 otherwise
   noise: '',        // '1' = colour changes the server calls noise too
-  focus: '',
-  ignore: '',
-  hide: '',
-  tagfocus: '',
-  tagignore: '',
+  ...FILTER_DEFAULTS,
   zoom: '',
   sort: 'cum_delta',
   limit: '50',
 };
-const FILTER_KEYS = ['focus', 'ignore', 'hide', 'tagfocus', 'tagignore'];
 const SORTS = [['cum_delta', 'Δ cum'], ['flat_delta', 'Δ flat'], ['relative', 'Δ %']];
 const LIMITS = ['20', '50', '100', '500'];
 
@@ -57,11 +55,10 @@ class DiffPage {
     this.targetId = target;
     this.us = new UrlState(DEFAULTS);
     this.meta = { base: null, target: null };
-    this.data = null;     // {key, data} of /diff
-    this.dm = null;       // DiffModel of data, for this.dmWidth
-    this.top = null;      // {key, data} of /diff/top
-    this.tags = null;     // {key, tags}
-    this.inflight = {};
+    this.data = null;     // the /diff response shown
+    this.dm = null;       // DiffModel of data, for this.dm.width
+    this.top = null;      // {data, sort} of /diff/top
+    this.tags = null;     // the /tags responses (base, target) the picker has
     this.build();
   }
 
@@ -69,11 +66,10 @@ class DiffPage {
 
   build() {
     document.title = 'diff · flamedex';
-    this.copyBtn = h('button', { class: 'btn', type: 'button', id: 'copy-link', title: 'Copy a link to exactly this view', onclick: () => this.copyLink() }, 'Copy link');
     this.swapBtn = h('button', { class: 'btn', type: 'button', id: 'swap', title: 'Swap base and target', onclick: () => this.swap() }, '⇄ Swap');
     this.headEl = h('div', { class: 'diff-pair' });
 
-    this.typeSel = h('select', { class: 'select', id: 'sample-type', 'aria-label': 'Sample type', onchange: () => this.set({ sample_type: this.typeSel.value, zoom: '' }) });
+    this.typeSel = h('select', { class: 'select', id: 'sample-type', 'aria-label': 'Sample type', onchange: () => this.set({ sample_type: this.typeSel.value }) });
     this.normBox = h('input', { type: 'checkbox', id: 'normalize', onchange: () => this.set({ normalize: this.normBox.checked ? '1' : '' }) });
     this.widthSel = h('select', { class: 'select', id: 'width', 'aria-label': 'Frame width', onchange: () => this.set({ width: this.widthSel.value }) },
       h('option', { value: 'target' }, 'target'), h('option', { value: 'max' }, 'max of both'));
@@ -90,22 +86,7 @@ class DiffPage {
     this.noiseLabel = h('label', { class: 'check', title: 'The server tests every frame\'s change against sampling noise (binomial test, p < 0.001). Ticked: colour changes it calls noise too.' }, this.noiseBox, h('span', null, 'show noise'));
     this.resetBtn = h('button', { class: 'btn small', type: 'button', id: 'reset-zoom', title: 'Reset the zoom (Esc)', onclick: () => this.set({ zoom: '' }, { push: true }) }, 'Reset zoom');
 
-    const filterInput = (key, label, placeholder, hint) => {
-      const input = h('input', { class: 'input mono', id: 'filter-' + key, type: 'text', placeholder, title: hint, autocomplete: 'off', spellcheck: 'false', 'aria-label': label + ' regex' });
-      input.addEventListener('change', () => this.set({ [key]: input.value.trim(), zoom: '' }));
-      input.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') this.set({ [key]: input.value.trim(), zoom: '' }); });
-      return [h('label', { class: 'field', title: hint }, h('span', null, label), input), input];
-    };
-    const [focusF, focusIn] = filterInput('focus', 'Focus', 'regex to keep', 'Keep only the samples that have a frame matching this regex (in both profiles)');
-    const [ignoreF, ignoreIn] = filterInput('ignore', 'Ignore', 'regex to drop', 'Drop the samples that have a frame matching this regex');
-    const [hideF, hideIn] = filterInput('hide', 'Hide', 'regex to hide', 'Remove the frames matching this regex from the stacks');
-    this.filterIns = { focus: focusIn, ignore: ignoreIn, hide: hideIn };
-    this.tagKeySel = h('select', { class: 'select', id: 'tag-key', 'aria-label': 'Label key', onchange: () => this.fillTagValues() });
-    this.tagValSel = h('select', { class: 'select', id: 'tag-value', 'aria-label': 'Label value' });
-    this.tagFocusBtn = h('button', { class: 'btn', type: 'button', id: 'tag-focus', onclick: () => this.pickTag('tagfocus') }, 'Focus');
-    this.tagIgnoreBtn = h('button', { class: 'btn', type: 'button', id: 'tag-ignore', onclick: () => this.pickTag('tagignore') }, 'Ignore');
-    this.tagPicker = h('div', { class: 'field tag-picker' }, h('span', null, 'Label'), this.tagKeySel, this.tagValSel, this.tagFocusBtn, this.tagIgnoreBtn);
-    this.chips = h('div', { class: 'chips', id: 'active-filters' });
+    this.filters = new FilterBar({ state: () => this.us.state, set: (patch, opts) => this.set(patch, opts), pair: true });
     this.errorEl = h('div', { class: 'error-box', id: 'diff-error', role: 'alert', hidden: true });
 
     this.summaryEl = h('section', { class: 'diff-summary', id: 'diff-summary', 'aria-label': 'Summary' });
@@ -124,7 +105,7 @@ class DiffPage {
         this.tableEl));
 
     replace(this.root,
-      appBar([this.swapBtn, this.copyBtn]),
+      appBar([this.swapBtn, copyLinkButton('this exact view')]),
       h('main', { class: 'page diff-page' },
         h('header', { class: 'profile-head' }, h('h1', { class: 'profile-title' }, 'Compare profiles'), this.headEl),
         h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Diff controls' },
@@ -135,8 +116,8 @@ class DiffPage {
           h('div', { class: 'field threshold', title: 'Changes smaller than either bound are drawn grey' },
             h('span', null, 'Hide under'), this.pctIn, h('span', { class: 'unit' }, '% or'), this.absIn),
           this.noiseLabel),
-        h('div', { class: 'filters' }, focusF, ignoreF, hideF, this.tagPicker),
-        this.chips,
+        this.filters.el,
+        this.filters.chips,
         this.errorEl,
         this.summaryEl,
         this.viewWrap));
@@ -147,6 +128,11 @@ class DiffPage {
       onZoom: (node) => this.zoomTo(node),
       tip: (node) => this.tipFor(node),
       onScheme: () => { this.repaint(); this.renderLegend(); },
+    });
+    this.loader = new LatestFetch({
+      onBusy: (busy) => this.viewWrap.classList.toggle('loading', busy),
+      onData: (kind) => { if (kind !== 'tags') this.hideError(); },
+      onError: (e, kind) => { if (kind !== 'tags') this.showError(e); },
     });
     this.onKey = (ev) => {
       if (ev.key !== 'Escape' || ev.defaultPrevented) return;
@@ -176,6 +162,7 @@ class DiffPage {
   }
 
   fatal(children) {
+    this.loader.abortAll();
     this.fg.destroy();
     document.removeEventListener('keydown', this.onKey);
     window.removeEventListener('popstate', this.onPop);
@@ -193,17 +180,12 @@ class DiffPage {
 
   params() {
     const s = this.us.state;
-    const p = { base: this.baseId, target: this.targetId, sample_type: s.sample_type, normalize: s.normalize === '1' ? '1' : '' };
-    for (const k of FILTER_KEYS) p[k] = s[k];
-    return p;
+    return { base: this.baseId, target: this.targetId, sample_type: s.sample_type, normalize: s.normalize === '1' ? '1' : '', ...filterParams(s) };
   }
 
   unit() {
-    if (this.data && this.data.data.sample_type) return this.data.data.sample_type.unit || '';
-    const types = (this.meta.base && this.meta.base.sample_types) || [];
-    const v = this.typeSel.value;
-    const t = types.find((x, i) => typeValue(types, i) === v);
-    return t ? t.unit : '';
+    if (this.data && this.data.sample_type) return this.data.sample_type.unit || '';
+    return this.meta.base ? typeUnit(this.meta.base.sample_types, this.selectedType()) : '';
   }
 
   /** The threshold in force: {minPct, minAbs (profile unit), absText}. */
@@ -228,7 +210,7 @@ class DiffPage {
 
   syncControls() {
     const s = this.us.state;
-    for (const [k, input] of Object.entries(this.filterIns)) if (document.activeElement !== input) input.value = s[k];
+    this.filters.sync();
     this.normBox.checked = s.normalize === '1';
     this.widthSel.value = s.width === 'max' ? 'max' : 'target';
     this.paletteSel.value = s.palette in PALETTES ? s.palette : 'rg';
@@ -242,7 +224,6 @@ class DiffPage {
     for (const b of this.sortBtns.children) b.classList.toggle('active', b.dataset.sort === (SORTS.some(([k]) => k === s.sort) ? s.sort : 'cum_delta'));
     this.limitSel.value = LIMITS.includes(s.limit) ? s.limit : DEFAULTS.limit;
     this.resetBtn.disabled = !s.zoom;
-    this.renderChips();
   }
 
   refresh() {
@@ -273,7 +254,7 @@ class DiffPage {
     const tt = this.meta.target.sample_types || [];
     const opts = [];
     bt.forEach((t, i) => {
-      if (tt.some((x) => x.type === t.type && x.unit === t.unit)) opts.push(h('option', { value: typeValue(bt, i) }, `${t.type || '(unnamed)'} (${t.unit || 'count'})`));
+      if (tt.some((x) => x.type === t.type && x.unit === t.unit)) opts.push(h('option', { value: typeValue(bt, i) }, typeLabel(t)));
     });
     this.commonTypes = opts.length;
     replace(this.typeSel, opts.length ? opts : h('option', { value: '' }, 'no common type'));
@@ -281,53 +262,20 @@ class DiffPage {
     this.typeSel.value = opts.length ? this.selectedType() : '';
   }
 
+  /** The sample type in force, as the base names it. */
   selectedType() {
-    const st = this.us.state.sample_type;
-    if (st !== '') return st;
-    const types = this.meta.base.sample_types || [];
-    const def = this.meta.base.default_sample_type;
-    if (def && types.some((t) => t.type === def)) return def;
-    return types.length ? typeValue(types, types.length - 1) : '';
+    return selectedType(this.meta.base, this.us.state.sample_type);
   }
 
   // ---- loading ----------------------------------------------------------
 
-  async fetchOnce(kind, key, fn) {
-    const cur = this.inflight[kind];
-    if (cur && cur.key === key) return cur.promise;
-    if (cur) cur.ctrl.abort();
-    const ctrl = new AbortController();
-    const entry = { key, ctrl };
-    entry.promise = (async () => {
-      this.viewWrap.classList.add('loading');
-      try {
-        const data = await fn(ctrl.signal);
-        return this.inflight[kind] === entry ? data : null;
-      } catch (e) {
-        if (e.name === 'AbortError' || this.inflight[kind] !== entry) return null;
-        if (kind !== 'tags') this.showError(e);
-        return null;
-      } finally {
-        if (this.inflight[kind] === entry) delete this.inflight[kind];
-        if (!Object.keys(this.inflight).length) this.viewWrap.classList.remove('loading');
-      }
-    })();
-    this.inflight[kind] = entry;
-    return entry.promise;
-  }
-
   showError(e) {
-    const code = e instanceof ApiError || e.code ? e.code : '';
+    const code = e.code || '';
     const hint = code === 'incompatible_profiles'
       ? 'The two profiles have no sample type with the same unit in common (for instance a CPU profile and a heap profile). Compare two profiles of the same kind.'
       : code === 'bad_regex' ? 'Fix the regular expression in the filters above.'
         : code === 'unknown_sample_type' ? 'Pick another sample type.' : '';
-    replace(this.errorEl,
-      h('strong', null, code === 'incompatible_profiles' ? 'These profiles cannot be compared: ' : 'Error: '),
-      String(e.message || e), h('span', { class: 'muted' }, code ? ` (${code})` : ''),
-      hint ? h('div', { class: 'error-hint' }, hint) : null);
-    this.errorEl.dataset.code = code || 'error';
-    this.errorEl.hidden = false;
+    showError(this.errorEl, e, { lead: code === 'incompatible_profiles' ? 'These profiles cannot be compared: ' : 'Error: ', hint });
     this.viewWrap.classList.add('stale');
     // nothing drawn yet: no empty graph and table under the message
     if (!this.data) this.viewWrap.hidden = true;
@@ -341,22 +289,18 @@ class DiffPage {
 
   async loadDiff() {
     const params = this.params();
-    const key = JSON.stringify(params);
-    if (!this.data || this.data.key !== key) {
-      const data = await this.fetchOnce('diff', key, (signal) => api.diff(params, signal));
-      if (!data) return;
-      if (!this.data || this.data.key !== key) {
-        this.hideError();
-        this.data = { key, data };
-        this.dm = null;
-        this.syncControls(); // the unit may have changed the threshold's text
-      }
+    const data = await this.loader.load('diff', JSON.stringify(params), (signal) => api.diff(params, signal));
+    if (!data) return;
+    if (this.data !== data) {
+      this.data = data;
+      this.dm = null;
+      this.syncControls(); // the unit may have changed the threshold's text
     }
     const width = this.us.state.width === 'max' ? 'max' : 'target';
     let fresh = false;
     if (!this.dm || this.dm.width !== width) {
       try {
-        this.dm = new DiffModel(this.data.data, width);
+        this.dm = new DiffModel(this.data, width);
       } catch (e) {
         this.showError(e);
         return;
@@ -382,14 +326,9 @@ class DiffPage {
     }
     this.paintKey = paintKey;
     this.counts = dm.classify({ minPct: th.minPct, minAbs: th.minAbs, useSig: s.noise !== '1' });
-    const paint = diffPaint(dm, this.fg.ctx, { palette: s.palette, dark: isDark() });
-    if (fresh) {
-      this.fg.paint = paint;
-      this.fg.setData(dm.flame, this.unit(), this.resolveZoom());
-    } else {
-      this.fg.zoom = this.resolveZoom();
-      this.fg.setPaint(paint);
-    }
+    const paint = diffPaint(dm, { palette: s.palette, dark: isDark() });
+    if (fresh) this.fg.setData(dm.flame, this.unit(), this.resolveZoom(), paint);
+    else this.fg.setPaint(paint, this.resolveZoom());
     const ds = this.fg.canvas.dataset;
     ds.grew = String(this.counts.grew);
     ds.shrank = String(this.counts.shrank);
@@ -402,110 +341,44 @@ class DiffPage {
   async loadTop() {
     const s = this.us.state;
     const params = { ...this.params(), sort: SORTS.some(([k]) => k === s.sort) ? s.sort : 'cum_delta', limit: LIMITS.includes(s.limit) ? s.limit : DEFAULTS.limit };
-    const key = JSON.stringify(params);
-    if (!this.top || this.top.key !== key) {
-      const data = await this.fetchOnce('top', key, (signal) => api.diffTop(params, signal));
-      if (!data) return;
-      this.top = { key, data, sort: params.sort };
-    }
+    const data = await this.loader.load('top', JSON.stringify(params), (signal) => api.diffTop(params, signal));
+    if (!data) return;
+    this.top = { data, sort: params.sort };
     this.renderTable();
   }
 
   async loadTags() {
     const st = this.us.state.sample_type;
-    if (this.tags && this.tags.key === st) return;
-    const data = await this.fetchOnce('tags', st, (signal) => Promise.all([
+    // a profile whose labels cannot be had counts as one without labels
+    const data = await this.loader.load('tags', st, (signal) => Promise.all([
       api.tags(this.baseId, { sample_type: st }, signal).catch(() => ({ tags: [] })),
       api.tags(this.targetId, { sample_type: st }, signal).catch(() => ({ tags: [] })),
     ]));
-    if (!data) return;
-    // the keys and values of both profiles, totals summed
-    const keys = new Map();
-    for (const d of data) {
-      for (const t of (d && d.tags) || []) {
-        let k = keys.get(t.key);
-        if (!k) { k = { key: String(t.key), numeric: !!t.numeric, values: new Map() }; keys.set(t.key, k); }
-        for (const v of t.values || []) k.values.set(String(v.value), (k.values.get(String(v.value)) || 0) + (+v.total || 0));
-      }
-    }
-    this.tags = { key: st, tags: [...keys.values()] };
-    this.fillTagKeys();
-  }
-
-  // ---- filters ----------------------------------------------------------
-
-  fillTagKeys() {
-    const tags = this.tags ? this.tags.tags : [];
-    for (const el of [this.tagKeySel, this.tagValSel, this.tagFocusBtn, this.tagIgnoreBtn]) el.disabled = !tags.length;
-    this.tagPicker.title = tags.length ? 'Filter both profiles by a pprof label of the samples' : 'These profiles have no pprof labels';
-    const prev = this.tagKeySel.value;
-    replace(this.tagKeySel, tags.length ? tags.map((t) => h('option', { value: t.key }, t.key)) : h('option', { value: '' }, 'no labels'));
-    if (tags.some((t) => t.key === prev)) this.tagKeySel.value = prev;
-    this.fillTagValues();
-  }
-
-  fillTagValues() {
-    const tags = this.tags ? this.tags.tags : [];
-    const t = tags.find((x) => x.key === this.tagKeySel.value);
-    const values = t ? [...t.values.entries()].sort((a, b) => b[1] - a[1]).slice(0, 1000) : [];
-    replace(this.tagValSel, values.length ? values.map(([v]) => h('option', { value: v }, v || '(empty)')) : h('option', { value: '' }, '—'));
-  }
-
-  pickTag(kind) {
-    const key = this.tagKeySel.value;
-    if (!key) return;
-    const t = this.tags.tags.find((x) => x.key === key);
-    this.set({ [kind]: tagExpr(key, this.tagValSel.value, !!(t && t.numeric)), zoom: '' }, { push: true });
-  }
-
-  renderChips() {
-    const s = this.us.state;
-    const sig = FILTER_KEYS.map((k) => s[k]).join('\u0000');
-    if (sig === this.chipSig) return;
-    this.chipSig = sig;
-    const chips = [];
-    const chip = (label, key) => chips.push(h('span', { class: 'chip filter-chip', dataset: { filter: key } },
-      h('span', { class: 'chip-k' }, label), h('span', { class: 'chip-v' }, s[key]),
-      h('button', { class: 'chip-x', type: 'button', title: 'Remove this filter', 'aria-label': 'Remove ' + label + ' filter', onclick: () => this.set({ [key]: '', zoom: '' }) }, '×')));
-    const labels = { focus: 'focus', ignore: 'ignore', hide: 'hide', tagfocus: 'label focus', tagignore: 'label ignore' };
-    for (const k of FILTER_KEYS) if (s[k]) chip(labels[k], k);
-    if (chips.length > 1) chips.push(h('button', { class: 'link', type: 'button', onclick: () => this.set({ focus: '', ignore: '', hide: '', tagfocus: '', tagignore: '', zoom: '' }) }, 'clear all'));
-    replace(this.chips, chips);
-    this.chips.hidden = !chips.length;
+    if (!data || data === this.tags) return;
+    this.tags = data;
+    this.filters.setTags(mergeTags(data), this.unit());
   }
 
   // ---- flame graph ------------------------------------------------------
 
   resolveZoom() {
-    const z = this.us.state.zoom;
-    if (!z || !this.dm) return 0;
-    return this.dm.flame.findPath(splitPath(z)).node;
+    return this.dm ? zoomNode(this.dm.flame, this.us.state.zoom) : 0;
   }
 
   zoomTo(node) {
     if (!this.dm) return;
-    this.set({ zoom: joinPath(this.dm.flame.pathOf(node)) }, { push: true });
+    this.set({ zoom: zoomParam(this.dm.flame, node) }, { push: true });
   }
 
   renderCrumbs() {
     const dm = this.dm;
     if (!dm) return;
-    const model = dm.flame;
-    const path = model.ancestry(this.fg.zoom);
-    const items = [];
-    path.forEach((node, i) => {
-      if (i) items.push(h('span', { class: 'crumb-sep', 'aria-hidden': 'true' }, '›'));
-      const last = i === path.length - 1;
-      const label = i === 0 ? 'all' : model.nameOf(node);
-      items.push(h('button', { class: 'crumb' + (last ? ' current' : ''), type: 'button', 'aria-current': last ? 'true' : null, title: i === 0 ? 'Show everything (Esc)' : label, onclick: () => this.zoomTo(node) }, label));
-    });
     const z = this.fg.zoom;
     const unit = this.unit();
-    const info = h('span', { class: 'crumb-info' },
-      `${formatValue(dm.baseTotal[z] || 0, unit)} → ${formatValue(dm.targetTotal[z] || 0, unit)} · ${formatRelative(dm.delta(z), dm.baseTotal[z])}`);
-    replace(this.crumbs, h('div', { class: 'crumb-list' }, items), info);
-    const list = this.crumbs.firstChild;
-    list.scrollLeft = list.scrollWidth;
+    renderCrumbs(this.crumbs, dm.flame, z, {
+      onZoom: (node) => this.zoomTo(node),
+      info: `${formatValue(dm.baseTotal[z] || 0, unit)} → ${formatValue(dm.targetTotal[z] || 0, unit)} · ${formatRelative(dm.delta(z), dm.baseTotal[z])}`,
+    });
   }
 
   renderLegend() {
@@ -625,7 +498,7 @@ class DiffPage {
         h('td', { class: 'fn' },
           h('div', { class: 'fn-cell' },
             r.status === 'new' || r.status === 'gone' ? h('span', { class: 'status-tag', dataset: { status: r.status } }, r.status) : null,
-            h('button', { class: 'link fn-focus', type: 'button', title: r.fn + '\nClick: focus the diff on this function', dataset: { fn: r.fn }, onclick: () => this.set({ focus: re, zoom: '' }, { push: true }) }, shortName(r.fn)))),
+            h('button', { class: 'link fn-focus', type: 'button', title: r.fn + '\nClick: focus the diff on this function', dataset: { fn: r.fn }, onclick: () => this.filters.set({ focus: re }, { push: true }) }, shortName(r.fn)))),
         h('td', { class: 'num' }, formatValue(r.b, unit)),
         h('td', { class: 'num' }, formatValue(r.t, unit)),
         h('td', { class: 'num delta ' + (r.d > 0 ? 'up' : 'down') }, formatDelta(r.d, unit)),
@@ -651,22 +524,4 @@ class DiffPage {
   swap() {
     location.assign(`/diff/${encodeURIComponent(this.targetId)}/${encodeURIComponent(this.baseId)}${this.us.search({ ...this.us.state, zoom: '' })}`);
   }
-
-  async copyLink() {
-    const ok = await copyText(location.href);
-    toast(ok ? 'Link copied: it reopens this exact view.' : 'Could not copy; the address bar has the link.', ok ? 'info' : 'error');
-  }
-}
-
-/** A sample type's select value: its name when unique, else its index. */
-function typeValue(types, i) {
-  const t = types[i].type;
-  return t && types.filter((x) => x.type === t).length === 1 ? t : String(i);
-}
-
-/** A Go name without its import path ("github.com/a/b/pkg.F" → "pkg.F"), for narrow cells. */
-export function shortName(name) {
-  const br = name.indexOf('(');
-  const cut = br > 0 ? name.lastIndexOf('/', br) : name.lastIndexOf('/');
-  return cut >= 0 ? name.slice(cut + 1) : name;
 }

@@ -127,3 +127,15 @@ export function formatRelative(delta, base) {
   const s = a >= 100 ? a.toFixed(0) : a >= 10 ? a.toFixed(1) : a.toFixed(2);
   return (p > 0 ? '+' : '−') + s + '%';
 }
+
+/**
+ * A Go name without its import path, for narrow places
+ * ("github.com/a/b/pkg.(*T).F" → "pkg.(*T).F"); a '/' in the receiver,
+ * the arguments or the type arguments (after the first '(' or '[') stays.
+ */
+export function shortName(name) {
+  const s = String(name);
+  const open = s.search(/[([]/);
+  const cut = open > 0 ? s.lastIndexOf('/', open) : s.lastIndexOf('/');
+  return cut >= 0 ? s.slice(cut + 1) : s;
+}

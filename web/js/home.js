@@ -6,7 +6,8 @@ import { api } from './api.js';
 import { h, replace, toast, isTyping } from './dom.js';
 import { formatInt, formatTime, formatAgo, formatBytes } from './format.js';
 import { UrlState } from './urlstate.js';
-import { appBar } from './chrome.js';
+import { appBar, profileHref } from './chrome.js';
+import { UploadList, fileInput } from './uploads.js';
 
 const PAGE = 20;
 const KINDS = ['cpu', 'heap', 'goroutine', 'mutex', 'block', 'other'];
@@ -32,12 +33,6 @@ export function parseLabels(text) {
   return { ok: true, value: out.join(',') };
 }
 
-/** Link to a profile page: the server's url when it is a local path, else built from the id. */
-function profileHref(p) {
-  const u = typeof p.url === 'string' ? p.url : '';
-  return /^\/[^/\\]/.test(u) ? u : '/p/' + encodeURIComponent(p.id);
-}
-
 class HomePage {
   constructor(root) {
     this.root = root;
@@ -51,12 +46,7 @@ class HomePage {
   build() {
     const s = this.us.state;
     document.title = 'flamedex';
-    this.fileIn = h('input', { class: 'visually-hidden', id: 'file-input', type: 'file', multiple: true, accept: '.pb.gz,.pb,.pprof,.gz,.prof,.pgo,.out,application/octet-stream,application/gzip' });
-    this.fileIn.addEventListener('change', () => {
-      const files = [...this.fileIn.files];
-      this.fileIn.value = '';
-      this.uploadAll(files);
-    });
+    this.fileIn = fileInput('file-input', '.pb.gz,.pb,.pprof,.gz,.prof,.pgo,.out,application/octet-stream,application/gzip', (files) => this.uploadAll(files));
     this.drop = h('label', { class: 'dropzone', for: 'file-input', id: 'dropzone' },
       h('span', { class: 'drop-icon', 'aria-hidden': 'true' }, '⇪'),
       h('span', { class: 'drop-main' }, 'Drop pprof files here, or ', h('span', { class: 'link' }, 'choose files')),
@@ -77,7 +67,7 @@ class HomePage {
     this.labelsIn = h('input', { class: 'input mono', id: 'upload-labels', type: 'text', placeholder: 'service:checkout,env:prod', autocomplete: 'off', spellcheck: 'false' });
     this.labelsErr = h('span', { class: 'field-error', id: 'labels-error', hidden: true });
     this.labelsIn.addEventListener('input', () => this.checkLabels());
-    this.uploads = h('ul', { class: 'uploads', id: 'uploads', 'aria-live': 'polite' });
+    this.uploads = new UploadList();
 
     this.qIn = h('input', { class: 'input search', id: 'list-q', type: 'search', placeholder: 'Search names', value: s.q, autocomplete: 'off', 'aria-label': 'Search profile names' });
     this.labelIn = h('input', { class: 'input mono', id: 'list-label', type: 'search', placeholder: 'label k:v', value: s.label, autocomplete: 'off', spellcheck: 'false', 'aria-label': 'Filter by label key:value' });
@@ -119,7 +109,7 @@ class HomePage {
           h('div', { class: 'upload-options' },
             h('label', { class: 'field' }, h('span', null, 'Name'), this.nameIn),
             h('label', { class: 'field grow' }, h('span', null, 'Labels'), this.labelsIn, this.labelsErr)),
-          this.uploads),
+          this.uploads.el),
         h('section', { class: 'card list-card', 'aria-labelledby': 'list-h' },
           h('div', { class: 'list-head' },
             h('h2', { id: 'list-h' }, 'Profiles ', this.countEl),
@@ -163,50 +153,8 @@ class HomePage {
     if (!labels.ok) { this.labelsIn.focus(); return; }
     const name = this.nameIn.value.trim();
     this.nameIn.value = ''; // a name is for this batch; labels are often reused, so they stay
-    const items = files.map((f) => this.uploadItem(f));
-    let stored = 0;
-    // one at a time: the server ingests in one transaction per profile
-    for (let i = 0; i < files.length; i++) {
-      const ok = await this.uploadOne(files[i], items[i], { name: name || files[i].name, labels: labels.value });
-      if (ok) stored++;
-    }
-    if (stored) this.load();
-  }
-
-  uploadItem(file) {
-    const bar = h('progress', { class: 'progress', max: 100, value: 0 });
-    const status = h('span', { class: 'up-status' }, 'waiting');
-    const li = h('li', { class: 'upload-item pending' },
-      h('span', { class: 'up-name' }, file.name),
-      h('span', { class: 'up-size muted' }, formatBytes(file.size)),
-      bar, status);
-    this.uploads.prepend(li);
-    return { li, bar, status };
-  }
-
-  async uploadOne(file, item, params) {
-    item.li.className = 'upload-item active';
-    item.status.textContent = 'uploading…';
-    const { promise } = api.upload(file, params, (loaded, total) => {
-      const p = total ? Math.round((100 * loaded) / total) : 0;
-      item.bar.value = p;
-      item.status.textContent = p < 100 ? `${p}%` : 'processing…';
-    });
-    try {
-      const meta = await promise;
-      item.bar.value = 100;
-      item.li.className = 'upload-item done';
-      replace(item.status, h('span', { class: 'ok' }, '✓ stored · '),
-        `${formatInt(meta.samples || 0)} samples · `,
-        h('a', { href: profileHref(meta), class: 'open-link' }, 'open →'));
-      return true;
-    } catch (e) {
-      item.li.className = 'upload-item failed';
-      item.bar.value = 0;
-      replace(item.status, h('span', { class: 'err-text' }, e.message), e.status ? h('span', { class: 'muted' }, ` (${e.status}${e.code && !e.code.startsWith('http_') ? ' ' + e.code : ''})`) : null);
-      item.li.dataset.error = e.code || 'error';
-      return false;
-    }
+    const stored = await this.uploads.uploadAll(files, (f) => ({ name: name || f.name, labels: labels.value }));
+    if (stored.length) this.load();
   }
 
   // ---- list -------------------------------------------------------------

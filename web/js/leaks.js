@@ -5,10 +5,11 @@
 // uploaded here, several at once, under a service label.
 
 import { api, regexEscape } from './api.js';
-import { h, svg, replace, copyText, toast } from './dom.js';
+import { h, svg, replace } from './dom.js';
 import { formatInt, formatBytes, formatTime, formatNanos } from './format.js';
 import { UrlState } from './urlstate.js';
-import { appBar } from './chrome.js';
+import { appBar, copyLinkButton, showError } from './chrome.js';
+import { UploadList, fileInput } from './uploads.js';
 
 const DEFAULTS = {
   label: '',
@@ -42,22 +43,16 @@ class LeaksPage {
 
   build() {
     document.title = 'leaks · flamedex';
-    this.copyBtn = h('button', { class: 'btn', type: 'button', title: 'Copy a link to this table', onclick: () => this.copyLink() }, 'Copy link');
     this.serviceSel = h('select', { class: 'select', id: 'series-service', 'aria-label': 'Series label', onchange: () => this.pickService() });
     this.kindSel = h('select', { class: 'select', id: 'series-kind', 'aria-label': 'Kind', onchange: () => this.set({ type: this.kindSel.value }) },
       KINDS.map((k) => h('option', { value: k }, k)));
     this.idsEl = h('div', { class: 'ids-pick', id: 'series-ids', hidden: true });
     this.onlyBox = h('input', { type: 'checkbox', id: 'only-leaks', onchange: () => this.set({ only: this.onlyBox.checked ? 'leaks' : '' }) });
 
-    this.fileIn = h('input', { class: 'visually-hidden', id: 'leak-files', type: 'file', multiple: true, accept: '.pb.gz,.pb,.pprof,.gz,.prof,.txt,.out,application/octet-stream,application/gzip,text/plain' });
-    this.fileIn.addEventListener('change', () => {
-      const files = [...this.fileIn.files];
-      this.fileIn.value = '';
-      this.uploadAll(files);
-    });
+    this.fileIn = fileInput('leak-files', '.pb.gz,.pb,.pprof,.gz,.prof,.txt,.out,application/octet-stream,application/gzip,text/plain', (files) => this.uploadAll(files));
     this.svcIn = h('input', { class: 'input mono', id: 'leak-service', type: 'text', placeholder: 'checkout', autocomplete: 'off', spellcheck: 'false', 'aria-label': 'Service name for the uploaded snapshots' });
     this.svcErr = h('span', { class: 'field-error', id: 'leak-service-error', hidden: true });
-    this.uploads = h('ul', { class: 'uploads', id: 'uploads', 'aria-live': 'polite' });
+    this.uploads = new UploadList();
 
     this.summaryEl = h('div', { class: 'leak-summary', id: 'leak-summary' });
     this.errorEl = h('div', { class: 'error-box', id: 'leak-error', role: 'alert', hidden: true });
@@ -68,7 +63,7 @@ class LeaksPage {
       this.summaryEl, this.errorEl, this.tableHost);
 
     replace(this.root,
-      appBar([this.copyBtn]),
+      appBar([copyLinkButton('this table')]),
       h('main', { class: 'page leaks-page' },
         h('header', { class: 'profile-head' },
           h('h1', null, 'Leak candidates'),
@@ -84,7 +79,7 @@ class LeaksPage {
               this.fileIn,
               h('label', { class: 'btn primary', for: 'leak-files', title: 'Several goroutine or heap snapshots of one process (proto, or goroutine text dumps)' }, 'Upload snapshots…'),
               this.svcErr)),
-          this.uploads),
+          this.uploads.el),
         this.wrap));
     this.onPop = () => { this.us.reload(); this.refresh(); };
     window.addEventListener('popstate', this.onPop);
@@ -165,35 +160,9 @@ class LeaksPage {
     this.svcErr.textContent = bad;
     this.svcIn.classList.toggle('invalid', !!bad);
     if (bad) { this.svcIn.focus(); return; }
-    const items = files.map((f) => {
-      const bar = h('progress', { class: 'progress', max: 100, value: 0 });
-      const status = h('span', { class: 'up-status' }, 'waiting');
-      const li = h('li', { class: 'upload-item pending' }, h('span', { class: 'up-name' }, f.name), h('span', { class: 'up-size muted' }, formatBytes(f.size)), bar, status);
-      this.uploads.prepend(li);
-      return { li, bar, status };
-    });
+    const stored = await this.uploads.uploadAll(files, (f) => ({ name: f.name, labels: 'service:' + name }));
     const kinds = {};
-    for (let i = 0; i < files.length; i++) {
-      const it = items[i];
-      it.li.className = 'upload-item active';
-      const { promise } = api.upload(files[i], { name: files[i].name, labels: 'service:' + name }, (loaded, total) => {
-        const p = total ? Math.round((100 * loaded) / total) : 0;
-        it.bar.value = p;
-        it.status.textContent = p < 100 ? `${p}%` : 'processing…';
-      });
-      try {
-        const meta = await promise;
-        it.bar.value = 100;
-        it.li.className = 'upload-item done';
-        replace(it.status, h('span', { class: 'ok' }, '✓ stored'), ` · ${meta.kind || 'profile'} · `,
-          h('a', { href: '/p/' + encodeURIComponent(meta.id), class: 'open-link' }, 'open →'));
-        kinds[meta.kind] = (kinds[meta.kind] || 0) + 1;
-      } catch (e) {
-        it.li.className = 'upload-item failed';
-        it.bar.value = 0;
-        replace(it.status, h('span', { class: 'err-text' }, e.message), e.code && !e.code.startsWith('http_') ? h('span', { class: 'muted' }, ` (${e.code})`) : null);
-      }
-    }
+    for (const meta of stored) kinds[meta.kind] = (kinds[meta.kind] || 0) + 1;
     const kind = KINDS.filter((k) => kinds[k]).sort((a, b) => kinds[b] - kinds[a])[0];
     if (!kind) return;
     await this.loadServices();
@@ -244,10 +213,7 @@ class LeaksPage {
     } catch (e) {
       if (e.name === 'AbortError' || this.ctrl !== ctrl) return;
       this.data = null;
-      replace(this.errorEl, h('strong', null, 'Error: '), String(e.message), h('span', { class: 'muted' }, e.code ? ` (${e.code})` : ''),
-        e.code === 'not_found' && q.label ? h('div', { class: 'error-hint' }, `No ${q.type} profiles carry the label ${q.label}. Try the other kind, or upload snapshots with it.`) : null);
-      this.errorEl.dataset.code = e.code || 'error';
-      this.errorEl.hidden = false;
+      showError(this.errorEl, e, { hint: e.code === 'not_found' && q.label ? `No ${q.type} profiles carry the label ${q.label}. Try the other kind, or upload snapshots with it.` : '' });
       replace(this.summaryEl);
       replace(this.tableHost);
     } finally {
@@ -356,11 +322,6 @@ class LeaksPage {
       c.reason ? h('p', { class: 'reason' }, String(c.reason)) : null,
       h('dl', { class: 'facts' }, facts),
       stack.length ? h('ol', { class: 'stack', 'aria-label': 'Stack, leaf first' }, stack.map((f) => h('li', { class: f === fn ? 'site' : '' }, f))) : null);
-  }
-
-  async copyLink() {
-    const ok = await copyText(location.href);
-    toast(ok ? 'Link copied: it reopens this table.' : 'Could not copy; the address bar has the link.', ok ? 'info' : 'error');
   }
 }
 

@@ -4,24 +4,24 @@
 // is missing and reusing what was already fetched.
 
 import { api, regexEscape } from './api.js';
-import { h, replace, copyText, toast, isTyping } from './dom.js';
+import { h, replace, isTyping } from './dom.js';
 import { formatValue, formatPercent, formatInt, formatTime, formatNanos, formatBytes, formatPeriod } from './format.js';
-import { UrlState, joinPath, splitPath } from './urlstate.js';
+import { UrlState } from './urlstate.js';
 import { FlameModel, makeMatcher } from './flame/model.js';
 import { FlameGraph } from './flame/flamegraph.js';
 import { renderTop } from './views/top.js';
 import { renderLabels } from './views/labels.js';
 import { SandwichView } from './views/sandwich.js';
-import { appBar } from './chrome.js';
+import { appBar, copyLinkButton, showError } from './chrome.js';
+import { FilterBar, FILTER_KEYS, FILTER_DEFAULTS, filterParams, mergeTags, parseTagExpr } from './filterbar.js';
+import { LatestFetch } from './fetchonce.js';
+import { renderCrumbs, zoomNode, zoomParam } from './crumbs.js';
+import { typeValue, typeLabel, selectedType, typeUnit } from './sampletypes.js';
 
 const DEFAULTS = {
   view: 'flame',
   sample_type: '',
-  focus: '',
-  ignore: '',
-  hide: '',
-  tagfocus: '',
-  tagignore: '',
+  ...FILTER_DEFAULTS,
   zoom: '',
   search: '',
   re: '',
@@ -29,7 +29,6 @@ const DEFAULTS = {
   fn: '',
   sort: 'flat',
 };
-const FILTER_KEYS = ['focus', 'ignore', 'hide', 'tagfocus', 'tagignore'];
 const VIEWS = [
   ['flame', 'Flame graph'],
   ['top', 'Top'],
@@ -50,12 +49,9 @@ class ProfilePage {
     this.id = id;
     this.us = new UrlState(DEFAULTS);
     this.meta = null;
-    this.tags = null;          // {key, data} for the current sample type
-    this.flame = null;         // {key, model, unit}
-    this.top = null;           // {key, data}
-    this.sandwichData = null;  // {key, data}
+    this.tags = null;          // {key (sample type), data} of /tags
+    this.flame = null;         // {data, model, unit} of /flamegraph
     this.sandwich = null;      // SandwichView
-    this.inflight = {};        // kind -> {key, ctrl}
     this.searchKey = '';
     this.build();
   }
@@ -67,7 +63,6 @@ class ProfilePage {
     this.titleEl = h('h1', { class: 'profile-title' }, 'Loading profile…');
     this.kindEl = h('span', { class: 'badge', hidden: true });
     this.metaEl = h('dl', { class: 'meta' });
-    this.copyBtn = h('button', { class: 'btn', type: 'button', title: 'Copy a link to exactly this view', onclick: () => this.copyLink() }, 'Copy link');
     this.compareBtn = h('button', { class: 'btn', type: 'button', id: 'compare-with', 'aria-expanded': 'false', title: 'Diff this profile against another one', onclick: () => this.toggleCompare() }, 'Compare with…');
     this.comparePanel = h('div', { class: 'compare-panel', id: 'compare-panel', hidden: true });
     this.downloadA = h('a', { class: 'btn', href: api.rawUrl(this.id), download: '', title: 'The uploaded file, unchanged (works with go tool pprof)' }, 'Download');
@@ -95,24 +90,10 @@ class ProfilePage {
     this.orientBtn = h('button', { class: 'btn', type: 'button', id: 'orient', title: 'Flame (root at the bottom) or icicle (root at the top)  ( o )', onclick: () => this.toggleOrientation() });
     this.resetBtn = h('button', { class: 'btn', type: 'button', title: 'Reset zoom and search  ( r )', onclick: () => this.resetView() }, 'Reset');
 
-    const filterInput = (key, label, placeholder, hint) => {
-      const input = h('input', { class: 'input mono', id: 'filter-' + key, type: 'text', placeholder, title: hint, autocomplete: 'off', spellcheck: 'false', 'aria-label': label + ' regex' });
-      input.addEventListener('change', () => this.set({ [key]: input.value.trim() }));
-      input.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') this.set({ [key]: input.value.trim() }); });
-      return [h('label', { class: 'field', title: hint }, h('span', null, label), input), input];
-    };
-    const [focusF, focusIn] = filterInput('focus', 'Focus', 'regex to keep', 'Keep only the samples that have a frame matching this regex');
-    const [ignoreF, ignoreIn] = filterInput('ignore', 'Ignore', 'regex to drop', 'Drop the samples that have a frame matching this regex');
-    const [hideF, hideIn] = filterInput('hide', 'Hide', 'regex to hide', 'Remove the frames matching this regex from the stacks');
-    this.filterIns = { focus: focusIn, ignore: ignoreIn, hide: hideIn };
-
-    this.tagKeySel = h('select', { class: 'select', id: 'tag-key', 'aria-label': 'Label key', onchange: () => this.fillTagValues() });
-    this.tagValSel = h('select', { class: 'select', id: 'tag-value', 'aria-label': 'Label value' });
-    this.tagFocusBtn = h('button', { class: 'btn', type: 'button', id: 'tag-focus', onclick: () => this.pickTag('tagfocus') }, 'Focus');
-    this.tagIgnoreBtn = h('button', { class: 'btn', type: 'button', id: 'tag-ignore', onclick: () => this.pickTag('tagignore') }, 'Ignore');
-    this.tagPicker = h('div', { class: 'field tag-picker' },
-      h('span', null, 'Label'), this.tagKeySel, this.tagValSel, this.tagFocusBtn, this.tagIgnoreBtn);
-    this.chips = h('div', { class: 'chips', id: 'active-filters' });
+    this.filters = new FilterBar({
+      state: () => this.us.state,
+      set: (patch, opts) => this.set(patch, opts),
+    });
     this.errorEl = h('div', { class: 'error-box', role: 'alert', hidden: true });
 
     this.tabs = h('div', { class: 'tabs', role: 'tablist' }, VIEWS.map(([key, label]) =>
@@ -135,7 +116,7 @@ class ProfilePage {
     this.viewWrap = h('div', { class: 'views' }, this.flameView, this.topView, this.sandwichView, this.labelsView);
 
     replace(this.root,
-      appBar([this.compareBtn, this.copyBtn, this.downloadA]),
+      appBar([this.compareBtn, copyLinkButton('this exact view'), this.downloadA]),
       h('main', { class: 'page profile-page' },
         h('header', { class: 'profile-head' },
           h('div', { class: 'title-row' }, this.titleEl, this.kindEl),
@@ -148,8 +129,8 @@ class ProfilePage {
           this.matchInfo,
           h('span', { class: 'spacer' }),
           this.orientBtn, this.resetBtn),
-        h('div', { class: 'filters' }, focusF, ignoreF, hideF, this.tagPicker),
-        this.chips,
+        this.filters.el,
+        this.filters.chips,
         this.errorEl,
         this.tabs,
         this.viewWrap,
@@ -165,6 +146,11 @@ class ProfilePage {
       onSelect: (name) => this.set({ view: 'sandwich', fn: name }, { push: true }),
     });
 
+    this.loader = new LatestFetch({
+      onBusy: (busy) => this.viewWrap.classList.toggle('loading', busy),
+      onData: (kind) => { if (kind !== 'tags') this.hideError(); },
+      onError: (e, kind) => this.showError(e, kind !== 'tags'),
+    });
     this.onKey = (ev) => this.handleKey(ev);
     this.onPop = () => { this.us.reload(); this.refresh(); };
     document.addEventListener('keydown', this.onKey);
@@ -174,6 +160,7 @@ class ProfilePage {
   destroy() {
     document.removeEventListener('keydown', this.onKey);
     window.removeEventListener('popstate', this.onPop);
+    this.loader.abortAll();
     this.fg.destroy();
     if (this.sandwich) this.sandwich.destroy();
   }
@@ -205,10 +192,7 @@ class ProfilePage {
   }
 
   filterParams() {
-    const s = this.us.state;
-    const p = { sample_type: s.sample_type };
-    for (const k of FILTER_KEYS) p[k] = s[k];
-    return p;
+    return { sample_type: this.us.state.sample_type, ...filterParams(this.us.state) };
   }
 
   refresh() {
@@ -229,7 +213,7 @@ class ProfilePage {
 
   syncControls() {
     const s = this.us.state;
-    for (const [k, input] of Object.entries(this.filterIns)) if (document.activeElement !== input) input.value = s[k];
+    this.filters.sync();
     if (document.activeElement !== this.searchIn && this.searchPending === null) this.searchIn.value = s.search;
     this.reBox.checked = s.re === '1';
     this.orientBtn.textContent = s.orient === 'flame' ? 'Flame ▲' : 'Icicle ▼';
@@ -241,7 +225,6 @@ class ProfilePage {
       b.classList.toggle('active', on);
       b.setAttribute('aria-selected', on ? 'true' : 'false');
     }
-    this.renderChips();
   }
 
   showView() {
@@ -251,26 +234,11 @@ class ProfilePage {
 
   /** The sample type select's value for the current state. */
   selectedType() {
-    const st = this.us.state.sample_type;
-    const types = this.meta.sample_types || [];
-    if (st !== '') return st;
-    const def = this.meta.default_sample_type;
-    if (def && types.some((t) => t.type === def)) return def;
-    return types.length ? this.typeValue(types.length - 1) : '';
-  }
-
-  typeValue(i) {
-    const types = this.meta.sample_types || [];
-    const t = types[i].type;
-    const unique = t && types.filter((x) => x.type === t).length === 1;
-    return unique ? t : String(i);
+    return selectedType(this.meta, this.us.state.sample_type);
   }
 
   currentUnit() {
-    const types = this.meta.sample_types || [];
-    const v = this.selectedType();
-    const t = types.find((x, i) => this.typeValue(i) === v);
-    return t ? t.unit : '';
+    return typeUnit(this.meta.sample_types, this.selectedType());
   }
 
   // ---- metadata ---------------------------------------------------------
@@ -282,7 +250,7 @@ class ProfilePage {
     document.title = name + ' · flamedex';
     if (m.kind) { this.kindEl.textContent = m.kind; this.kindEl.hidden = false; this.kindEl.dataset.kind = m.kind; }
     const types = m.sample_types || [];
-    replace(this.typeSel, types.map((t, i) => h('option', { value: this.typeValue(i) }, `${t.type || '(unnamed)'} (${t.unit || 'count'})`)));
+    replace(this.typeSel, types.map((t, i) => h('option', { value: typeValue(types, i) }, typeLabel(t))));
     this.typeSel.disabled = types.length < 2;
     const labels = Object.entries(m.labels || {});
     const item = (k, v) => h('div', { class: 'meta-item' }, h('dt', null, k), h('dd', null, v));
@@ -301,108 +269,21 @@ class ProfilePage {
 
   // ---- filters ----------------------------------------------------------
 
-  renderChips() {
-    const s = this.us.state;
-    // re-render only on change: a rebuilt chip under the mouse would eat the click
-    const sig = FILTER_KEYS.map((k) => s[k]).join('\u0000');
-    if (sig === this.chipSig) return;
-    this.chipSig = sig;
-    const chips = [];
-    const chip = (label, key) => chips.push(h('span', { class: 'chip filter-chip', dataset: { filter: key } },
-      h('span', { class: 'chip-k' }, label), h('span', { class: 'chip-v' }, s[key]),
-      h('button', { class: 'chip-x', type: 'button', title: 'Remove this filter', 'aria-label': 'Remove ' + label + ' filter', onclick: () => this.set({ [key]: '' }) }, '×')));
-    if (s.focus) chip('focus', 'focus');
-    if (s.ignore) chip('ignore', 'ignore');
-    if (s.hide) chip('hide', 'hide');
-    if (s.tagfocus) chip('label focus', 'tagfocus');
-    if (s.tagignore) chip('label ignore', 'tagignore');
-    if (chips.length > 1) chips.push(h('button', { class: 'link', type: 'button', onclick: () => this.set({ focus: '', ignore: '', hide: '', tagfocus: '', tagignore: '' }) }, 'clear all'));
-    replace(this.chips, chips);
-    this.chips.hidden = !chips.length;
-  }
-
   async loadTags() {
     const key = this.us.state.sample_type;
-    if (this.tags && this.tags.key === key) return;
-    const data = await this.fetchOnce('tags', key, (signal) => api.tags(this.id, { sample_type: key }, signal));
-    if (!data) return;
+    const data = await this.loader.load('tags', key, (signal) => api.tags(this.id, { sample_type: key }, signal));
+    if (!data || (this.tags && this.tags.data === data)) return;
     this.tags = { key, data };
-    this.fillTagKeys();
+    this.filters.setTags(mergeTags([data]), this.currentUnit());
     if (this.us.state.view === 'labels') this.renderLabelsView();
-  }
-
-  fillTagKeys() {
-    const tags = (this.tags && this.tags.data.tags) || [];
-    // the picker is always there (no layout shift when tags arrive), disabled without labels
-    for (const el of [this.tagKeySel, this.tagValSel, this.tagFocusBtn, this.tagIgnoreBtn]) el.disabled = !tags.length;
-    this.tagPicker.title = tags.length ? 'Filter by a pprof label of the samples' : 'This profile has no pprof labels';
-    const prev = this.tagKeySel.value;
-    replace(this.tagKeySel, tags.length ? tags.map((t) => h('option', { value: t.key }, t.key)) : h('option', { value: '' }, 'no labels'));
-    if (tags.some((t) => t.key === prev)) this.tagKeySel.value = prev;
-    this.fillTagValues();
-  }
-
-  fillTagValues() {
-    const tags = (this.tags && this.tags.data.tags) || [];
-    const t = tags.find((x) => x.key === this.tagKeySel.value);
-    const unit = this.currentUnit();
-    const values = t ? t.values.slice().sort((a, b) => b.total - a.total).slice(0, 1000) : [];
-    replace(this.tagValSel, values.length
-      ? values.map((v) => h('option', { value: v.value }, `${v.value || '(empty)'} — ${formatValue(v.total, unit)}`))
-      : h('option', { value: '' }, '—'));
-  }
-
-  pickTag(kind) {
-    const key = this.tagKeySel.value;
-    if (!key) return;
-    this.set({ [kind]: tagExpr(key, this.tagValSel.value, this.isNumericTag(key)), zoom: '' }, { push: true });
-  }
-
-  /** Numeric labels (pprof num labels, e.g. bytes) take pprof's value syntax, not a regex. */
-  isNumericTag(key) {
-    const tags = (this.tags && this.tags.data.tags) || [];
-    const t = tags.find((x) => x.key === key);
-    return !!(t && t.numeric);
   }
 
   // ---- loading ----------------------------------------------------------
 
-  /**
-   * Fetch with "latest wins" per kind: a newer request for a different key
-   * aborts the older one. Resolves to the data, or null when superseded or
-   * failed (the error is shown).
-   */
-  async fetchOnce(kind, key, fn) {
-    const cur = this.inflight[kind];
-    if (cur && cur.key === key) return cur.promise;
-    if (cur) cur.ctrl.abort();
-    const ctrl = new AbortController();
-    const entry = { key, ctrl };
-    entry.promise = (async () => {
-      this.viewWrap.classList.add('loading');
-      try {
-        const data = await fn(ctrl.signal);
-        if (this.inflight[kind] !== entry) return null;
-        if (kind !== 'tags') this.hideError();
-        return data;
-      } catch (e) {
-        if (e.name === 'AbortError' || this.inflight[kind] !== entry) return null;
-        this.showError(e);
-        if (kind !== 'tags') this.viewWrap.classList.add('stale');
-        return null;
-      } finally {
-        if (this.inflight[kind] === entry) delete this.inflight[kind];
-        if (!Object.keys(this.inflight).length) this.viewWrap.classList.remove('loading');
-      }
-    })();
-    this.inflight[kind] = entry;
-    return entry.promise;
-  }
-
-  showError(e) {
-    const code = e.code ? ` (${e.code})` : '';
-    replace(this.errorEl, h('strong', null, 'Error: '), String(e.message || e), h('span', { class: 'muted' }, code));
-    this.errorEl.hidden = false;
+  /** Show a failed request's error; stale: the view shown is out of date. */
+  showError(e, stale = true) {
+    showError(this.errorEl, e);
+    if (stale) this.viewWrap.classList.add('stale');
   }
   hideError() {
     this.errorEl.hidden = true;
@@ -413,12 +294,10 @@ class ProfilePage {
 
   async loadFlame() {
     const params = this.filterParams();
-    const key = JSON.stringify(params);
-    if (!this.flame || this.flame.key !== key) {
-      const timing = {};
-      const data = await this.fetchOnce('flame', key, (signal) => api.flamegraph(this.id, params, signal, timing));
-      if (!data) return;
-      if (this.flame && this.flame.key === key) return; // another caller built it meanwhile
+    const timing = {};
+    const data = await this.loader.load('flame', JSON.stringify(params), (signal) => api.flamegraph(this.id, params, signal, timing));
+    if (!data) return;
+    if (!this.flame || this.flame.data !== data) {
       const t0 = timing.received || performance.now();
       let model;
       try {
@@ -428,7 +307,7 @@ class ProfilePage {
         return;
       }
       const unit = data.sample_type ? data.sample_type.unit : this.currentUnit();
-      this.flame = { key, model, unit };
+      this.flame = { data, model, unit };
       this.searchKey = null;
       this.fg.setData(model, unit, this.resolveZoom(model));
       this.fg.canvas.dataset.firstDrawMs = (performance.now() - t0).toFixed(1);
@@ -443,34 +322,23 @@ class ProfilePage {
 
   /** The node of the zoom path in the URL (the deepest one that exists). */
   resolveZoom(model) {
-    const z = this.us.state.zoom;
-    if (!z) return 0;
-    return model.findPath(splitPath(z)).node;
+    return zoomNode(model, this.us.state.zoom);
   }
 
   zoomTo(node) {
     const model = this.flame && this.flame.model;
     if (!model) return;
-    this.set({ zoom: joinPath(model.pathOf(node)) }, { push: true });
+    this.set({ zoom: zoomParam(model, node) }, { push: true });
   }
 
   renderCrumbs() {
     const model = this.flame && this.flame.model;
     if (!model) return;
-    const path = model.ancestry(this.fg.zoom);
-    const items = [];
-    path.forEach((node, i) => {
-      if (i) items.push(h('span', { class: 'crumb-sep', 'aria-hidden': 'true' }, '›'));
-      const last = i === path.length - 1;
-      const label = i === 0 ? 'all' : model.nameOf(node);
-      items.push(h('button', { class: 'crumb' + (last ? ' current' : ''), type: 'button', 'aria-current': last ? 'true' : null, title: i === 0 ? 'Show the whole profile (Esc)' : label, onclick: () => this.zoomTo(node) }, label));
-    });
     const z = this.fg.zoom;
-    const info = h('span', { class: 'crumb-info' }, z ? `${formatValue(model.total[z], this.flame.unit)} · ${formatPercent(model.total[z], model.rootTotal)} of all` : `${formatValue(model.rootTotal, this.flame.unit)} total · ${formatInt(model.n)} nodes`);
-    replace(this.crumbs, h('div', { class: 'crumb-list' }, items), info);
-    this.crumbs.dataset.depth = String(path.length - 1);
-    const list = this.crumbs.firstChild;
-    list.scrollLeft = list.scrollWidth;
+    renderCrumbs(this.crumbs, model, z, {
+      onZoom: (node) => this.zoomTo(node),
+      info: z ? `${formatValue(model.total[z], this.flame.unit)} · ${formatPercent(model.total[z], model.rootTotal)} of all` : `${formatValue(model.rootTotal, this.flame.unit)} total · ${formatInt(model.n)} nodes`,
+    });
   }
 
   matcher() {
@@ -518,20 +386,15 @@ class ProfilePage {
   async loadTop() {
     const s = this.us.state;
     const params = { ...this.filterParams(), sort: s.sort === 'cum' ? 'cum' : 'flat', limit: TOP_LIMIT };
-    const key = JSON.stringify(params);
-    if (!this.top || this.top.key !== key) {
-      const data = await this.fetchOnce('top', key, (signal) => api.top(this.id, params, signal));
-      if (!data) return;
-      this.top = { key, data };
-    }
-    if (this.us.state.view !== 'top') return;
+    const data = await this.loader.load('top', JSON.stringify(params), (signal) => api.top(this.id, params, signal));
+    if (!data || this.us.state.view !== 'top') return;
     const m = this.matcher();
-    renderTop(this.topView, this.top.data, {
+    renderTop(this.topView, data, {
       sort: s.sort,
       test: m.test || null,
       limit: TOP_LIMIT,
       onSort: (k) => this.set({ sort: k }),
-      onFocus: (fn) => this.set({ focus: '^' + regexEscape(fn) + '$', view: 'flame', zoom: '' }, { push: true }),
+      onFocus: (fn) => this.filters.set({ focus: '^' + regexEscape(fn) + '$', view: 'flame' }, { push: true }),
       onSandwich: (fn) => this.set({ view: 'sandwich', fn }, { push: true }),
     });
     this.matchInfo.textContent = m.error || '';
@@ -549,17 +412,12 @@ class ProfilePage {
       return;
     }
     const params = { ...this.filterParams(), function: fn };
-    const key = JSON.stringify(params);
-    if (!this.sandwichData || this.sandwichData.key !== key) {
-      const data = await this.fetchOnce('sandwich', key, (signal) => api.sandwich(this.id, params, signal));
-      if (!data) return;
-      this.sandwichData = { key, data };
-    }
-    if (this.us.state.view !== 'sandwich') return;
+    const data = await this.loader.load('sandwich', JSON.stringify(params), (signal) => api.sandwich(this.id, params, signal));
+    if (!data || this.us.state.view !== 'sandwich') return;
     if (!this.sandwich) this.sandwich = new SandwichView(this.sandwichBody, { onPick: (name) => this.set({ fn: name }, { push: true }) });
-    if (this.sandwich.shown !== this.sandwichData.key) {
-      this.sandwich.setData(this.sandwichData.data);
-      this.sandwich.shown = this.sandwichData.key;
+    if (this.sandwich.shown !== data) {
+      this.sandwich.setData(data);
+      this.sandwich.shown = data;
     }
   }
 
@@ -582,7 +440,7 @@ class ProfilePage {
     renderLabels(this.labelsView, this.tags.data, {
       unit: this.currentUnit(),
       active: tf ? tf.key + '\u0000' + tf.value : '',
-      onPick: (key, value) => this.set({ tagfocus: tagExpr(key, value, this.isNumericTag(key)), view: 'flame', zoom: '' }, { push: true }),
+      onPick: (key, value) => this.set({ ...this.filters.tagPatch('tagfocus', key, value), view: 'flame' }, { push: true }),
     });
   }
 
@@ -658,11 +516,6 @@ class ProfilePage {
     this.set({ zoom: '', search: '' }, { push: true });
   }
 
-  async copyLink() {
-    const ok = await copyText(location.href);
-    toast(ok ? 'Link copied: it reopens this exact view.' : 'Could not copy; the address bar has the link.', ok ? 'info' : 'error');
-  }
-
   handleKey(ev) {
     if (ev.defaultPrevented) return;
     const typing = isTyping(ev);
@@ -690,22 +543,4 @@ class ProfilePage {
     this.searchIn.focus();
     this.searchIn.select();
   }
-}
-
-/**
- * tagfocus/tagignore value that selects exactly one label value: KEY=^VALUE$
- * with VALUE regex-escaped; numeric labels use pprof's KEY=VALUE form.
- */
-export function tagExpr(key, value, numeric = false) {
-  return numeric ? `${key}=${value}` : `${key}=^${regexEscape(value)}$`;
-}
-
-/** Inverse of tagExpr for highlighting; null if the value is not of that form. */
-function parseTagExpr(s) {
-  const eq = s.indexOf('=');
-  if (eq < 0) return null;
-  const key = s.slice(0, eq);
-  const re = s.slice(eq + 1);
-  if (!re.startsWith('^') || !re.endsWith('$')) return { key, value: re };
-  return { key, value: re.slice(1, -1).replace(/\\(.)/g, '$1') };
 }

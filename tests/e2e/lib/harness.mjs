@@ -193,6 +193,27 @@ export async function waitFlame(page, selector = '#view-flame canvas.flame-canva
   return page.$eval(selector, (c) => ({ ...c.dataset }));
 }
 
+/**
+ * Centre (at most 100 px in) of the laid-out frame named `name` in the flame
+ * graph canvas `selector`, in page coordinates, with its width; null when
+ * no such frame is drawn.
+ */
+export function frameAt(page, selector, name) {
+  return page.$eval(selector, (c, name) => {
+    const fg = c.flamegraph, box = c.getBoundingClientRect();
+    for (let row = 0; row < fg.lay.levels; row++) {
+      const r = fg.lay.rows[row];
+      for (let k = 0; k < r.x.length; k++) {
+        if (r.node[k] >= 0 && fg.model.nameOf(r.node[k]) === name) {
+          const y = fg.flame ? fg.height - (row + 0.5) * 18 : (row + 0.5) * 18;
+          return { x: box.left + r.x[k] + Math.min(r.w[k] / 2, 100), y: box.top + y, w: r.w[k] };
+        }
+      }
+    }
+    return null;
+  }, name);
+}
+
 /** Count canvas pixels that differ from the top-left background pixel. */
 export function paintedPixels(page, selector = '#view-flame canvas.flame-canvas') {
   return page.$eval(selector, (c) => {

@@ -1,7 +1,27 @@
-// synth.mjs: a deterministic synthetic CPU profile of a given size (samples,
-// functions), for the performance test when bench/out/large.pb.gz is absent.
+// synth.mjs: synthetic CPU profiles: a small one made of given stacks (for
+// the diff and filter tests), and a deterministic one of a given size
+// (samples, functions) for the performance test when bench/out/large.pb.gz
+// is absent.
 
 import { encodeProfile } from './pprof.mjs';
+
+const MS10 = 10000000; // one sample = 10 ms
+
+/**
+ * A CPU profile of 10 s, `minutesAgo` minutes old; stacks are 'a;b;c' (root
+ * first) → number of 10 ms samples, labels(stack) the string labels of a
+ * stack's samples.
+ */
+export function cpuProfile(stacks, { minutesAgo = 0, labels = () => ({}) } = {}) {
+  return encodeProfile({
+    sampleTypes: [['samples', 'count'], ['cpu', 'nanoseconds']],
+    periodType: ['cpu', 'nanoseconds'],
+    period: MS10,
+    durationNanos: 10e9,
+    timeNanos: BigInt(Date.now() - minutesAgo * 60000) * 1000000n,
+    samples: Object.entries(stacks).map(([s, n]) => ({ stack: s.split(';'), values: [n, n * MS10], labels: labels(s) })),
+  });
+}
 
 function rng(seed) {
   let s = seed >>> 0;

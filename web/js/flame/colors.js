@@ -1,6 +1,7 @@
 // colors.js: a stable colour per Go package, hashed from the package path,
 // so that one package looks the same in every profile and every session.
-// Flame graphs use a warm palette (reds, oranges, ambers).
+// Flame graphs use a warm palette (reds, oranges, ambers). Pure: whether
+// the page is dark is the caller's to say (render.js isDark).
 
 /** The package path of a Go symbol; for other languages a stable prefix. */
 export function packageOf(name) {
@@ -23,10 +24,6 @@ export function hash32(s) {
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
-}
-
-export function isDark() {
-  return typeof matchMedia === 'function' && matchMedia('(prefers-color-scheme: dark)').matches;
 }
 
 /** Warm colour for a package: hue 6–50°, saturation and lightness from the hash. */

@@ -2,9 +2,10 @@
 // change class (grew / shrank / same) with an intensity from the relative
 // change; frames only in the target or only in the base get a hatch on top.
 // Two palettes: red/green (the pprof convention) and blue/orange, which
-// stays readable with red-green colour blindness.
+// stays readable with red-green colour blindness. Pure: colours are CSS
+// strings and hatches descriptions, which render.js turns into patterns.
 
-import { GREW, SHRANK } from './diffmodel.js';
+import { GREW, SHRANK, MARK_NEW, MARK_GONE } from './diffmodel.js';
 
 export const PALETTES = {
   rg: { label: 'red / green', grew: { h: 2, s: 78 }, shrank: { h: 138, s: 50 } },
@@ -29,27 +30,12 @@ export function swatch(palette, cls, dark) {
   return dark ? '#3a3632' : '#dedad5';
 }
 
-/** A small repeating canvas of diagonal lines, as a pattern. */
-function hatch(ctx, dir, colour) {
-  const n = 8;
-  const tile = document.createElement('canvas');
-  tile.width = n; tile.height = n;
-  const c = tile.getContext('2d');
-  c.strokeStyle = colour;
-  c.lineWidth = 1.2;
-  c.beginPath();
-  if (dir > 0) { c.moveTo(0, n); c.lineTo(n, 0); c.moveTo(-n / 2, n / 2); c.lineTo(n / 2, -n / 2); c.moveTo(n / 2, n + n / 2); c.lineTo(n + n / 2, n / 2); }
-  else { c.moveTo(0, 0); c.lineTo(n, n); c.moveTo(n / 2, -n / 2); c.lineTo(n + n / 2, n / 2); c.moveTo(-n / 2, n / 2); c.lineTo(n / 2, n + n / 2); }
-  c.stroke();
-  return ctx.createPattern(tile, 'repeat');
-}
-
 /**
- * The paint object for render.js: fill/text/mark per node of the diff.
+ * The paint object for render.js: fill, text and hatch per node of the
+ * diff; new frames are hatched rising (/), gone ones falling (\).
  * @param {import('./diffmodel.js').DiffModel} dm  (classify() already run)
- * @param {CanvasRenderingContext2D} ctx  for the hatch patterns
  */
-export function diffPaint(dm, ctx, { palette = 'rg', dark = false } = {}) {
+export function diffPaint(dm, { palette = 'rg', dark = false } = {}) {
   const p = PALETTES[palette] || PALETTES.rg;
   const grew = [], shrank = [];
   for (let k = 0; k < STEPS; k++) { grew.push(shade(p.grew, k, dark)); shrank.push(shade(p.shrank, k, dark)); }
@@ -57,11 +43,10 @@ export function diffPaint(dm, ctx, { palette = 'rg', dark = false } = {}) {
   const step = (i) => Math.min(STEPS - 1, Math.max(1, Math.round(dm.level[i] * (STEPS - 1))));
   const pick = (i) => (dm.cls[i] === GREW ? grew[step(i)] : dm.cls[i] === SHRANK ? shrank[step(i)] : same);
   const line = dark ? 'rgba(255,255,255,.34)' : 'rgba(20,14,10,.34)';
-  const patterns = { 1: hatch(ctx, 1, line), 2: hatch(ctx, -1, line) };
+  const hatches = { [MARK_NEW]: { dir: 1, colour: line }, [MARK_GONE]: { dir: -1, colour: line } };
   return {
     fill: (i) => pick(i).fill,
     text: (i) => pick(i).text,
-    mark: (i) => dm.mark[i],
-    pattern: (mk) => patterns[mk] || null,
+    hatch: (i) => hatches[dm.mark[i]] || null,
   };
 }

@@ -4,8 +4,8 @@
 // update) is the page's business, through the callbacks.
 
 import { layoutFlame, MERGED } from './layout.js';
-import { renderFlame, renderHover, canvasTheme, ROW_HEIGHT } from './render.js';
-import { Palette, isDark } from './colors.js';
+import { renderFlame, renderHover, canvasTheme, isDark, rowAt, ROW_HEIGHT } from './render.js';
+import { Palette } from './colors.js';
 import { h, replace } from '../dom.js';
 import { formatValue, formatPercent, formatInt } from '../format.js';
 
@@ -78,13 +78,17 @@ export class FlameGraph {
     this.host.replaceChildren();
   }
 
-  /** New data; zoom is a node index of the new model (0 = root). */
-  setData(model, unit, zoom = 0) {
+  /**
+   * New data; zoom is a node index of the new model (0 = root); paint as
+   * for setPaint (undefined keeps the current one).
+   */
+  setData(model, unit, zoom = 0, paint = undefined) {
     this.model = model;
     this.unit = unit;
     this.zoom = zoom;
     this.hits = null;
     this.palette = null;
+    if (paint !== undefined) this.paint = paint;
     this.renderNow();
   }
   setZoom(node) {
@@ -92,9 +96,10 @@ export class FlameGraph {
     this.zoom = node;
     this.renderNow();
   }
-  /** Colours per frame instead of per package (see render.js); null = package colours. */
-  setPaint(paint) {
+  /** Colours per frame instead of per package (see render.js); null = package colours. Zoom as for setZoom. */
+  setPaint(paint, zoom = this.zoom) {
     this.paint = paint;
+    this.zoom = zoom;
     if (this.model) this.renderNow();
   }
   setHits(hits) {
@@ -124,10 +129,8 @@ export class FlameGraph {
       this.lay = null;
       this.stack.hidden = true;
       this.empty.hidden = false;
-      let negative = false;
-      if (m) for (let i = 0; i < m.n && !negative; i++) negative = m.total[i] < 0;
       this.empty.textContent = !m ? 'Loading…'
-        : negative ? 'This view holds negative values (the profile looks like a saved diff), which a flame graph cannot draw. The Top table lists them.'
+        : m.hasNegative() ? 'This view holds negative values (the profile looks like a saved diff), which a flame graph cannot draw. The Top table lists them.'
           : m.n > 1 ? 'Nothing to draw: the samples of this view add up to zero. Another sample type may have values.'
             : 'No samples in this view. A filter, or another sample type, may show some.';
       this.canvas.dataset.ready = m ? '1' : '';
@@ -175,7 +178,7 @@ export class FlameGraph {
     const r = this.canvas.getBoundingClientRect();
     const x = ev.clientX - r.left;
     const y = ev.clientY - r.top;
-    const row = this.flame ? Math.floor((this.height - y) / ROW_HEIGHT) : Math.floor(y / ROW_HEIGHT);
+    const row = rowAt(y, this.height, this.flame);
     if (row < 0 || row >= this.lay.levels) return [-1, -1];
     return [row, this.lay.hit(row, x)];
   }

@@ -101,6 +101,12 @@ export class FlameModel {
     return { node, matched };
   }
 
+  /** Does any node have a negative total (a saved diff, which has no flame graph)? */
+  hasNegative() {
+    for (let i = 0; i < this.n; i++) if (this.total[i] < 0) return true;
+    return false;
+  }
+
   /** Direct children of i. */
   children(i) {
     const out = [];

@@ -1,12 +1,31 @@
 // render.js: draws a FlameLayout on a 2D canvas. One fillRect per laid-out
-// rectangle, text only where it fits; there is no DOM node per frame.
+// rectangle, text only where it fits; there is no DOM node per frame. The
+// colours come from outside (colors.js, diffcolors.js: plain strings and
+// hatch descriptions); this module alone reads the page's theme and makes
+// canvas objects (patterns).
 
 import { MERGED } from './layout.js';
+import { shortName } from '../format.js';
 
 export const ROW_HEIGHT = 18;
 const FONT_PX = 12;
 const TEXT_PAD = 4;
 const MIN_TEXT_WIDTH = 22;
+
+/** Is the page in the dark colour scheme? */
+export function isDark() {
+  return typeof matchMedia === 'function' && matchMedia('(prefers-color-scheme: dark)').matches;
+}
+
+/** Top of a layout row in a canvas `height` px tall; flame: root at the bottom. */
+export function rowY(row, height, flame) {
+  return flame ? height - (row + 1) * ROW_HEIGHT : row * ROW_HEIGHT;
+}
+
+/** The layout row at y px (inverse of rowY; may be out of range). */
+export function rowAt(y, height, flame) {
+  return Math.floor((flame ? height - y : y) / ROW_HEIGHT);
+}
 
 /** Theme colours for the canvas, read from the CSS custom properties. */
 export function canvasTheme(el) {
@@ -39,11 +58,29 @@ function fitText(ctx, text, maxW, charW) {
   return n > 1 ? s : '';
 }
 
-/** Short form of a Go name for drawing: drop the import path before the last '/'. */
-function shortName(name) {
-  const br = name.indexOf('(');
-  const cut = br > 0 ? name.lastIndexOf('/', br) : name.lastIndexOf('/');
-  return cut >= 0 ? name.slice(cut + 1) : name;
+// hatch description ({dir, colour}) → CanvasPattern, per canvas context
+const patterns = new WeakMap();
+
+/** A repeating 8 px tile of diagonal lines: dir > 0 rising (/), else falling (\). */
+function hatchPattern(ctx, hatch) {
+  let byCtx = patterns.get(ctx);
+  if (!byCtx) { byCtx = new Map(); patterns.set(ctx, byCtx); }
+  const key = hatch.dir + '|' + hatch.colour;
+  let pat = byCtx.get(key);
+  if (pat) return pat;
+  const n = 8;
+  const tile = document.createElement('canvas');
+  tile.width = n; tile.height = n;
+  const c = tile.getContext('2d');
+  c.strokeStyle = hatch.colour;
+  c.lineWidth = 1.2;
+  c.beginPath();
+  if (hatch.dir > 0) { c.moveTo(0, n); c.lineTo(n, 0); c.moveTo(-n / 2, n / 2); c.lineTo(n / 2, -n / 2); c.moveTo(n / 2, n + n / 2); c.lineTo(n + n / 2, n / 2); }
+  else { c.moveTo(0, 0); c.lineTo(n, n); c.moveTo(n / 2, -n / 2); c.lineTo(n + n / 2, n / 2); c.moveTo(-n / 2, n / 2); c.lineTo(n / 2, n + n / 2); }
+  c.stroke();
+  pat = ctx.createPattern(tile, 'repeat');
+  byCtx.set(key, pat);
+  return pat;
 }
 
 /**
@@ -51,10 +88,10 @@ function shortName(name) {
  * @param {import('./layout.js').FlameLayout} lay
  * @param {import('./model.js').FlameModel} model
  * @param {{width:number, height:number, flame:boolean, palette, theme, hits?:Uint8Array|null, zoom:number,
- *          paint?: {fill:(node:number)=>string, text?:(node:number)=>string, mark?:(node:number)=>number,
- *                   pattern?:(mark:number)=>CanvasPattern|string|null}|null}} o
+ *          paint?: {fill:(node:number)=>string, text?:(node:number)=>string,
+ *                   hatch?:(node:number)=>({dir:number, colour:string}|null)}|null}} o
  *   paint replaces the package colours (the diff view colours by change);
- *   mark(node) > 0 lays pattern(mark) over the frame (new / gone frames).
+ *   hatch(node) lays diagonal lines over the frame (new / gone frames).
  */
 export function renderFlame(ctx, lay, model, o) {
   const { width, height, theme, palette, hits } = o;
@@ -68,7 +105,7 @@ export function renderFlame(ctx, lay, model, o) {
   let drawn = 0, highlighted = 0;
   for (let d = 0; d < lay.levels; d++) {
     const row = lay.rows[d];
-    const y = o.flame ? height - (d + 1) * ROW_HEIGHT : d * ROW_HEIGHT;
+    const y = rowY(d, height, o.flame);
     if (y + ROW_HEIGHT < 0 || y > height) continue;
     const context = d < zoomDepth; // ancestors of the zoomed frame
     for (let k = 0; k < row.x.length; k++) {
@@ -87,11 +124,10 @@ export function renderFlame(ctx, lay, model, o) {
       ctx.fillStyle = fill;
       const gap = w > 3 ? 1 : 0;
       ctx.fillRect(x, y, Math.max(w - gap, 0.5), ROW_HEIGHT - 1);
-      if (paint && paint.mark && node !== MERGED && !dim) {
-        const mk = paint.mark(node);
-        const pat = mk && paint.pattern ? paint.pattern(mk) : null;
-        if (pat) {
-          ctx.fillStyle = pat;
+      if (paint && paint.hatch && node !== MERGED && !dim) {
+        const hatch = paint.hatch(node);
+        if (hatch) {
+          ctx.fillStyle = hatchPattern(ctx, hatch);
           ctx.fillRect(x, y, Math.max(w - gap, 0.5), ROW_HEIGHT - 1);
         }
       }
@@ -117,7 +153,7 @@ export function renderHover(ctx, lay, o, row, k) {
   ctx.clearRect(0, 0, o.width, o.height);
   if (row < 0 || k < 0) return;
   const r = lay.rows[row];
-  const y = o.flame ? o.height - (row + 1) * ROW_HEIGHT : row * ROW_HEIGHT;
+  const y = rowY(row, o.height, o.flame);
   ctx.strokeStyle = o.theme.hitStroke;
   ctx.lineWidth = 2;
   ctx.strokeRect(r.x[k] + 1, y + 1, Math.max(r.w[k] - 2, 1), ROW_HEIGHT - 3);

@@ -21,11 +21,9 @@ export class SandwichView {
       callersHost,
       h('h3', { class: 'sandwich-h' }, 'Callees ', h('span', { class: 'muted' }, '(what it calls; read downward)')),
       calleesHost);
-    const pick = (fg) => (node) => { if (node > 0) o.onPick(fg.model.nameOf(node)); };
-    this.callers = new FlameGraph(callersHost, { flame: true, label: 'callers flame graph' });
-    this.callees = new FlameGraph(calleesHost, { flame: false, label: 'callees flame graph' });
-    this.callers.opts.onZoom = pick(this.callers);
-    this.callees.opts.onZoom = pick(this.callees);
+    const pick = (fg, node) => { if (node > 0) o.onPick(fg.model.nameOf(node)); };
+    this.callers = new FlameGraph(callersHost, { flame: true, label: 'callers flame graph', onZoom: (node) => pick(this.callers, node) });
+    this.callees = new FlameGraph(calleesHost, { flame: false, label: 'callees flame graph', onZoom: (node) => pick(this.callees, node) });
   }
 
   setData(data) {
