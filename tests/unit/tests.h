@@ -18,6 +18,7 @@
 
 Suite *json_suite(void);
 Suite *buf_suite(void);
+Suite *wire_suite(void);
 Suite *pprof_suite(void);
 Suite *codec_suite(void);
 Suite *filter_suite(void);
