@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wire.h"
+
 void buf_init(struct buf *b)
 {
 	b->data = NULL;
@@ -102,19 +104,13 @@ char *buf_detach(struct buf *b, size_t *len)
 	return p;
 }
 
+/* The encoding lives in wire.c, shared with the protobuf writers. */
 void buf_add_uvarint(struct buf *b, uint64_t v)
 {
-	unsigned char tmp[10];
-	size_t n = 0;
-	while (v >= 0x80) {
-		tmp[n++] = (unsigned char)(v | 0x80);
-		v >>= 7;
-	}
-	tmp[n++] = (unsigned char)v;
-	buf_add(b, tmp, n);
+	wire_put_uvarint(b, v);
 }
 
 void buf_add_svarint(struct buf *b, int64_t v)
 {
-	buf_add_uvarint(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+	wire_put_svarint(b, v);
 }

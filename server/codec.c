@@ -8,6 +8,8 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "wire.h"
+
 #define MAGIC "FDX1"
 /* Level 1: most of the gain at a fraction of the time (measured on the
  * benchmark profiles; see docs/BENCHMARKS.md). */
@@ -15,7 +17,7 @@
 
 static void put_str(struct buf *b, const struct prof *p, uint32_t id)
 {
-	buf_add_uvarint(b, p->str_len[id]);
+	wire_put_uvarint(b, p->str_len[id]);
 	buf_add(b, p->arena + p->str_off[id], p->str_len[id]);
 }
 
@@ -67,78 +69,78 @@ int codec_encode(const struct prof *p, struct buf *out)
 	/* header; the raw length is patched in at the end */
 	buf_add(out, MAGIC, 4);
 	buf_add(out, "\0\0\0\0\0\0\0\0", 8);
-	buf_add_uvarint(&b, p->n_strs);
+	wire_put_uvarint(&b, p->n_strs);
 	for (uint32_t i = 0; i < p->n_strs; i++) {
 		put_str(&b, p, i);
 		MAYBE_FLUSH();
 	}
-	buf_add_uvarint(&b, p->n_types);
+	wire_put_uvarint(&b, p->n_types);
 	for (uint32_t i = 0; i < p->n_types; i++) {
-		buf_add_uvarint(&b, p->type_type[i]);
-		buf_add_uvarint(&b, p->type_unit[i]);
+		wire_put_uvarint(&b, p->type_type[i]);
+		wire_put_uvarint(&b, p->type_unit[i]);
 	}
-	buf_add_uvarint(&b, p->default_type);
-	buf_add_uvarint(&b, p->period_type);
-	buf_add_uvarint(&b, p->period_unit);
-	buf_add_svarint(&b, p->period);
-	buf_add_svarint(&b, p->time_nanos);
-	buf_add_svarint(&b, p->duration_nanos);
-	buf_add_uvarint(&b, (uint64_t)p->kind);
-	buf_add_uvarint(&b, p->orig_samples);
-	buf_add_uvarint(&b, p->orig_locations);
-	buf_add_uvarint(&b, p->orig_functions);
-	buf_add_uvarint(&b, p->n_funcs);
+	wire_put_uvarint(&b, p->default_type);
+	wire_put_uvarint(&b, p->period_type);
+	wire_put_uvarint(&b, p->period_unit);
+	wire_put_svarint(&b, p->period);
+	wire_put_svarint(&b, p->time_nanos);
+	wire_put_svarint(&b, p->duration_nanos);
+	wire_put_uvarint(&b, (uint64_t)p->kind);
+	wire_put_uvarint(&b, p->orig_samples);
+	wire_put_uvarint(&b, p->orig_locations);
+	wire_put_uvarint(&b, p->orig_functions);
+	wire_put_uvarint(&b, p->n_funcs);
 	for (uint32_t i = 0; i < p->n_funcs; i++) {
-		buf_add_uvarint(&b, p->funcs[i].name);
-		buf_add_uvarint(&b, p->funcs[i].sysname);
-		buf_add_uvarint(&b, p->funcs[i].file);
+		wire_put_uvarint(&b, p->funcs[i].name);
+		wire_put_uvarint(&b, p->funcs[i].sysname);
+		wire_put_uvarint(&b, p->funcs[i].file);
 		MAYBE_FLUSH();
 	}
-	buf_add_uvarint(&b, p->n_frames);
+	wire_put_uvarint(&b, p->n_frames);
 	for (uint32_t i = 0; i < p->n_frames; i++) {
 		const struct prof_frame *f = &p->frames[i];
-		buf_add_uvarint(&b, (uint64_t)f->func + 1);
-		buf_add_uvarint(&b, (uint64_t)f->map_file + 1);
-		buf_add_uvarint(&b, f->key);
-		buf_add_svarint(&b, f->line);
+		wire_put_uvarint(&b, (uint64_t)f->func + 1);
+		wire_put_uvarint(&b, (uint64_t)f->map_file + 1);
+		wire_put_uvarint(&b, f->key);
+		wire_put_svarint(&b, f->line);
 		MAYBE_FLUSH();
 	}
-	buf_add_uvarint(&b, p->n_locs);
+	wire_put_uvarint(&b, p->n_locs);
 	for (uint32_t i = 0; i < p->n_locs; i++) {
-		buf_add_uvarint(&b, p->locs[i].n);
+		wire_put_uvarint(&b, p->locs[i].n);
 		MAYBE_FLUSH();
 	}
-	buf_add_uvarint(&b, p->n_loc_frames);
+	wire_put_uvarint(&b, p->n_loc_frames);
 	for (uint32_t i = 0; i < p->n_loc_frames; i++) {
-		buf_add_uvarint(&b, p->loc_frames[i]);
+		wire_put_uvarint(&b, p->loc_frames[i]);
 		MAYBE_FLUSH();
 	}
-	buf_add_uvarint(&b, p->n_nodes);
+	wire_put_uvarint(&b, p->n_nodes);
 	for (uint32_t i = 1; i < p->n_nodes; i++) {
-		buf_add_uvarint(&b, i - p->nodes[i].parent);
-		buf_add_uvarint(&b, p->nodes[i].loc);
+		wire_put_uvarint(&b, i - p->nodes[i].parent);
+		wire_put_uvarint(&b, p->nodes[i].loc);
 		MAYBE_FLUSH();
 	}
-	buf_add_uvarint(&b, p->n_labels);
+	wire_put_uvarint(&b, p->n_labels);
 	for (uint32_t i = 0; i < p->n_labels; i++) {
 		const struct prof_label *l = &p->labels[i];
-		buf_add_uvarint(&b, l->key);
-		buf_add_uvarint(&b, (uint64_t)l->str + 1);
-		buf_add_uvarint(&b, (uint64_t)l->unit + 1);
-		buf_add_svarint(&b, l->num);
+		wire_put_uvarint(&b, l->key);
+		wire_put_uvarint(&b, (uint64_t)l->str + 1);
+		wire_put_uvarint(&b, (uint64_t)l->unit + 1);
+		wire_put_svarint(&b, l->num);
 		MAYBE_FLUSH();
 	}
-	buf_add_uvarint(&b, p->n_labelsets);
+	wire_put_uvarint(&b, p->n_labelsets);
 	for (uint32_t i = 0; i < p->n_labelsets; i++) {
-		buf_add_uvarint(&b, p->labelsets[i].n);
+		wire_put_uvarint(&b, p->labelsets[i].n);
 		MAYBE_FLUSH();
 	}
-	buf_add_uvarint(&b, p->n_samples);
+	wire_put_uvarint(&b, p->n_samples);
 	for (uint32_t i = 0; i < p->n_samples; i++) {
-		buf_add_uvarint(&b, p->samples[i].node);
-		buf_add_uvarint(&b, p->samples[i].labelset);
+		wire_put_uvarint(&b, p->samples[i].node);
+		wire_put_uvarint(&b, p->samples[i].labelset);
 		for (uint32_t t = 0; t < p->n_types; t++)
-			buf_add_svarint(&b, p->values[(size_t)i * p->n_types + t]);
+			wire_put_svarint(&b, p->values[(size_t)i * p->n_types + t]);
 		MAYBE_FLUSH();
 	}
 	if (b.oom || out->oom || zflush(&z, &b, Z_FINISH) < 0)
@@ -154,39 +156,33 @@ fail:
 	return -1;
 }
 
+/* A reader whose errors stick: after the first, every get returns 0 and
+ * the decoder checks r.bad at its CHECK points. */
 struct rd {
-	const uint8_t *p, *end;
+	struct wire_reader w;
 	bool bad;
 };
 
 static uint64_t get(struct rd *r)
 {
-	uint64_t v = 0;
-	for (int s = 0; s < 64; s += 7) {
-		if (r->p >= r->end) {
-			r->bad = true;
-			return 0;
-		}
-		uint8_t c = *r->p++;
-		v |= (uint64_t)(c & 0x7f) << s;
-		if (!(c & 0x80))
-			return v;
+	uint64_t v;
+	if (r->bad || wire_read_varint(&r->w, &v) < 0) {
+		r->bad = true;
+		return 0;
 	}
-	r->bad = true;
-	return 0;
+	return v;
 }
 
 static int64_t sget(struct rd *r)
 {
-	uint64_t u = get(r);
-	return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+	return wire_unzigzag(get(r));
 }
 
 /* A count that must fit the remaining bytes (each element >= 1 byte). */
 static uint32_t count(struct rd *r)
 {
 	uint64_t n = get(r);
-	if (n > (uint64_t)(r->end - r->p) || n >= UINT32_MAX) {
+	if (n > (uint64_t)(r->w.end - r->w.p) || n >= UINT32_MAX) {
 		r->bad = true;
 		return 0;
 	}
@@ -213,7 +209,7 @@ struct prof *codec_decode(const uint8_t *data, size_t n)
 		return NULL;
 	}
 	struct prof *p = prof_alloc();
-	struct rd r = { u, u + raw, false };
+	struct rd r = { wire_reader_of(u, raw), false };
 	if (!p)
 		goto fail;
 	p->n_strs = count(&r);
@@ -222,18 +218,18 @@ struct prof *codec_decode(const uint8_t *data, size_t n)
 	ALLOC(p->str_len, p->n_strs);
 	{
 		/* Arena size: at most the remaining bytes plus a NUL per string. */
-		size_t cap = (size_t)(r.end - r.p) + p->n_strs;
+		size_t cap = (size_t)(r.w.end - r.w.p) + p->n_strs;
 		ALLOC(p->arena, cap);
 		size_t off = 0;
 		for (uint32_t i = 0; i < p->n_strs; i++) {
 			uint64_t l = get(&r);
-			CHECK(l <= (uint64_t)(r.end - r.p));
-			memcpy(p->arena + off, r.p, l);
+			CHECK(l <= (uint64_t)(r.w.end - r.w.p));
+			memcpy(p->arena + off, r.w.p, l);
 			p->arena[off + l] = '\0';
 			p->str_off[i] = (uint32_t)off;
 			p->str_len[i] = (uint32_t)l;
 			off += l + 1;
-			r.p += l;
+			r.w.p += l;
 		}
 		p->arena_len = off;
 	}
@@ -347,7 +343,7 @@ struct prof *codec_decode(const uint8_t *data, size_t n)
 		for (uint32_t t = 0; t < p->n_types; t++)
 			p->values[(size_t)i * p->n_types + t] = sget(&r);
 	}
-	CHECK(r.p == r.end);
+	CHECK(r.w.p == r.w.end);
 	free(u);
 	return p;
 fail:

@@ -1,9 +1,10 @@
 /*
  * codec.h: the compact, compressed form of a struct prof stored in SQLite.
  *
- * Layout: "FDX1", then a zlib stream of varints: strings, metadata,
- * functions, frames, locations, trie nodes (parent as a backwards delta),
- * labels, label sets and aggregated samples. Decoding checks every index,
+ * Layout: "FDX1", the uncompressed length (8 bytes, host order), then a
+ * zlib stream of protobuf varints (wire.h; signed values zigzag): strings,
+ * metadata, functions, frames, locations, trie nodes (parent as a
+ * backwards delta), labels, label sets and aggregated samples. Decoding checks every index,
  * so a damaged row gives an error, never a crash.
  */
 #ifndef FDX_CODEC_H

@@ -1,6 +1,11 @@
 /*
- * hash.c: open-addressing hash tables (see hash.h). Linear probing,
- * load factor kept under 1/2.
+ * hash.c: open-addressing hash tables (see hash.h), linear probing.
+ *
+ * u64map: u64map_init(hint) sizes the table so that hint keys fit at
+ * load 3/4 (cap = hint * 4/3 + 16); an insert that would pass 3/4
+ * rehashes with hint cap * 3/2, which doubles the capacity (2 cap + 16).
+ * strmap: capacity a power of two, at least 2 hint + 2; an insert that
+ * would pass load 1/2 rehashes with hint cap, which quadruples it.
  */
 #include "hash.h"
 

@@ -4,6 +4,10 @@
  * u64map: uint64 key -> uint32 value (any key).
  * strmap: interns byte strings -> dense uint32 ids; the strings are not
  *         copied, the caller keeps them alive as long as the map.
+ *         Power-of-two capacity, load factor at most 1/2 (the capacity
+ *         quadruples when an insert would pass it).
+ *
+ * *_init(m, hint): hint is the number of keys expected; more may be added.
  */
 #ifndef FDX_HASH_H
 #define FDX_HASH_H
@@ -17,7 +21,8 @@ struct u64slot {
 };
 
 /* Slots hold key and value together (one cache miss per probe), 12 bytes
- * each; capacity is any size (grown by half), load factor at most 3/4. */
+ * each; capacity is any size, load factor at most 3/4 (the capacity
+ * doubles when an insert would pass it). */
 struct u64map {
 	struct u64slot *slots;
 	size_t cap;

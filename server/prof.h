@@ -1,7 +1,7 @@
 /*
  * prof.h: flamedex's in-memory model of one profile.
  *
- * pprof.c builds it from an upload, codec.c turns it into the compact blob
+ * decode.c builds it from an upload, codec.c turns it into the compact blob
  * stored in SQLite and back, tree.c answers queries from it. It keeps what
  * the views need and nothing else:
  *

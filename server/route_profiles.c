@@ -13,9 +13,9 @@
 #include <string.h>
 
 #include "config.h"
+#include "ingest.h"
 #include "json.h"
 #include "limits.h"
-#include "pprof.h"
 #include "routes.h"
 #include "store.h"
 #include "util.h"
@@ -70,9 +70,9 @@ enum MHD_Result route_profiles_upload(struct req *r, const struct route_params *
 	if (parse_labels(req_arg(r, "labels"), labels, &n_labels, err, sizeof(err)) < 0)
 		return reply_error(r, 400, "bad_request", "%s", err);
 
-	struct pprof_err perr;
+	struct decode_err perr;
 	double t0 = util_mono_ms();
-	struct prof *p = pprof_decode((const uint8_t *)body->data, body->len, cfg.max_inflated, &perr);
+	struct prof *p = ingest_decode((const uint8_t *)body->data, body->len, cfg.max_inflated, &perr);
 	if (!p)
 		return reply_error(r, perr.status, perr.code, "%s", perr.message);
 	double t1 = util_mono_ms();

@@ -19,35 +19,16 @@
 
 #include <ctype.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+#include "decode.h"
 #include "hash.h"
 #include "limits.h"
+#include "wire.h"
 
 /* ---- a minimal profile.proto writer --------------------------------------- */
-
-static void pb_key(struct buf *b, unsigned field, unsigned wt)
-{
-	buf_add_uvarint(b, (uint64_t)field << 3 | wt);
-}
-
-static void pb_varint(struct buf *b, unsigned field, uint64_t v)
-{
-	if (!v)
-		return;
-	pb_key(b, field, 0);
-	buf_add_uvarint(b, v);
-}
-
-static void pb_bytes(struct buf *b, unsigned field, const void *p, size_t n)
-{
-	pb_key(b, field, 2);
-	buf_add_uvarint(b, n);
-	buf_add(b, p, n);
-}
 
 struct writer {
 	struct buf out;       /* the Profile message */
@@ -77,7 +58,7 @@ static uint32_t w_str(struct writer *w, const char *s, size_t n)
 		return id == UINT32_MAX ? 0 : id;
 	}
 	buf_add(&w->copies, &copy, sizeof(copy));
-	pb_bytes(&w->strbuf, 6, s, n);
+	wire_put_bytes_field(&w->strbuf, PB_PROFILE_STRING_TABLE, s, n);
 	w->n_strs++;
 	return id;
 }
@@ -92,11 +73,11 @@ static uint32_t w_func(struct writer *w, const char *name, size_t nl, const char
 	if (ins) {
 		*slot = ++w->n_funcs;
 		w->msg.len = 0;
-		pb_varint(&w->msg, 1, *slot);
-		pb_varint(&w->msg, 2, ns);
-		pb_varint(&w->msg, 3, ns);
-		pb_varint(&w->msg, 4, fs);
-		pb_bytes(&w->out, 5, w->msg.data ? w->msg.data : "", w->msg.len);
+		wire_put_varint_field(&w->msg, PB_FUNCTION_ID, *slot);
+		wire_put_varint_field(&w->msg, PB_FUNCTION_NAME, ns);
+		wire_put_varint_field(&w->msg, PB_FUNCTION_SYSTEM_NAME, ns);
+		wire_put_varint_field(&w->msg, PB_FUNCTION_FILENAME, fs);
+		wire_put_bytes_field(&w->out, PB_PROFILE_FUNCTION, w->msg.data, w->msg.len);
 	}
 	return *slot;
 }
@@ -110,13 +91,13 @@ static uint32_t w_loc(struct writer *w, uint32_t func, int64_t line)
 	if (ins) {
 		*slot = ++w->n_locs;
 		struct buf ln = BUF_INIT;
-		pb_varint(&ln, 1, func);
-		pb_varint(&ln, 2, (uint64_t)line);
+		wire_put_varint_field(&ln, PB_LINE_FUNCTION_ID, func);
+		wire_put_varint_field(&ln, PB_LINE_LINE, (uint64_t)line);
 		w->msg.len = 0;
-		pb_varint(&w->msg, 1, *slot);
-		pb_bytes(&w->msg, 4, ln.data ? ln.data : "", ln.len);
+		wire_put_varint_field(&w->msg, PB_LOCATION_ID, *slot);
+		wire_put_bytes_field(&w->msg, PB_LOCATION_LINE, ln.data, ln.len);
 		buf_release(&ln);
-		pb_bytes(&w->out, 4, w->msg.data, w->msg.len);
+		wire_put_bytes_field(&w->out, PB_PROFILE_LOCATION, w->msg.data, w->msg.len);
 	}
 	return *slot;
 }
@@ -132,22 +113,22 @@ static void w_sample(struct writer *w, const uint32_t *locs, size_t n, int64_t v
 {
 	struct buf s = BUF_INIT, packed = BUF_INIT;
 	for (size_t i = 0; i < n; i++)
-		buf_add_uvarint(&packed, locs[i]);
+		wire_put_uvarint(&packed, locs[i]);
 	if (packed.len)
-		pb_bytes(&s, 1, packed.data, packed.len);
+		wire_put_bytes_field(&s, PB_SAMPLE_LOCATION_ID, packed.data, packed.len);
 	packed.len = 0;
-	buf_add_uvarint(&packed, (uint64_t)value);
-	pb_bytes(&s, 2, packed.data, packed.len);
+	wire_put_uvarint(&packed, (uint64_t)value);
+	wire_put_bytes_field(&s, PB_SAMPLE_VALUE, packed.data, packed.len);
 	for (size_t i = 0; i < nlab; i++) {
 		struct buf l = BUF_INIT;
-		pb_varint(&l, 1, lab[i].key);
-		pb_varint(&l, 2, lab[i].str);
-		pb_varint(&l, 3, (uint64_t)lab[i].num);
-		pb_varint(&l, 4, lab[i].unit);
-		pb_bytes(&s, 3, l.data ? l.data : "", l.len);
+		wire_put_varint_field(&l, PB_LABEL_KEY, lab[i].key);
+		wire_put_varint_field(&l, PB_LABEL_STR, lab[i].str);
+		wire_put_varint_field(&l, PB_LABEL_NUM, (uint64_t)lab[i].num);
+		wire_put_varint_field(&l, PB_LABEL_NUM_UNIT, lab[i].unit);
+		wire_put_bytes_field(&s, PB_SAMPLE_LABEL, l.data, l.len);
 		buf_release(&l);
 	}
-	pb_bytes(&w->out, 2, s.data, s.len);
+	wire_put_bytes_field(&w->out, PB_PROFILE_SAMPLE, s.data, s.len);
 	buf_release(&s);
 	buf_release(&packed);
 	w->samples++;
@@ -180,11 +161,11 @@ static void w_release(struct writer *w)
 static void w_finish(struct writer *w, struct buf *final)
 {
 	struct buf vt = BUF_INIT;
-	pb_varint(&vt, 1, w_str(w, "goroutine", 9));
-	pb_varint(&vt, 2, w_str(w, "count", 5));
-	pb_bytes(final, 1, vt.data, vt.len);
-	pb_bytes(final, 11, vt.data, vt.len);
-	pb_varint(final, 12, 1);
+	wire_put_varint_field(&vt, PB_VALUE_TYPE_TYPE, w_str(w, "goroutine", 9));
+	wire_put_varint_field(&vt, PB_VALUE_TYPE_UNIT, w_str(w, "count", 5));
+	wire_put_bytes_field(final, PB_PROFILE_SAMPLE_TYPE, vt.data, vt.len);
+	wire_put_bytes_field(final, PB_PROFILE_PERIOD_TYPE, vt.data, vt.len);
+	wire_put_varint_field(final, PB_PROFILE_PERIOD, 1);
 	buf_release(&vt);
 	buf_add(final, w->out.data, w->out.len);
 	buf_add(final, w->strbuf.data, w->strbuf.len);
@@ -258,7 +239,49 @@ static bool parse_file_line(const char *s, size_t n, const char **file, size_t *
 
 /* ---- debug=2 ---------------------------------------------------------------- */
 
-static int parse_debug2(struct writer *w, const char *data, size_t len, struct pprof_err *err)
+/* Drop leading spaces and tabs from the line (*s, *n). */
+static void trim_indent(const char **s, size_t *n)
+{
+	while (*n && (**s == ' ' || **s == '\t')) {
+		(*s)++;
+		(*n)--;
+	}
+}
+
+/* "goroutine 18 [chan receive, 2 minutes]:", possibly with " gp=... m=..."
+ * before the bracket (newer runtimes). On a match *lb and *rb point at
+ * the brackets. */
+static bool goroutine_header(const char *s, size_t n, const char **lb, const char **rb)
+{
+	if (!has_prefix(s, n, "goroutine ") || n < 12 || !isdigit((unsigned char)s[10]))
+		return false;
+	const char *l = memchr(s, '[', n), *r = NULL;
+	for (size_t i = n; i-- > 0;)
+		if (s[i] == ']') {
+			r = s + i;
+			break;
+		}
+	if (!l || !r || r < l)
+		return false;
+	*lb = l;
+	*rb = r;
+	return true;
+}
+
+bool textdump_is_header(const char *s, size_t n, enum textdump_format *fmt)
+{
+	const char *lb, *rb;
+	trim_indent(&s, &n);
+	if (has_prefix(s, n, "goroutine profile:"))
+		*fmt = TEXTDUMP_DEBUG1;
+	else if (goroutine_header(s, n, &lb, &rb))
+		*fmt = TEXTDUMP_DEBUG2;
+	else
+		return false;
+	return true;
+}
+
+static int parse_debug2(struct writer *w, const char *data, size_t len, struct decode_err *err)
 {
 	struct lines L = { data, data + len };
 	const char *s;
@@ -288,17 +311,9 @@ static int parse_debug2(struct writer *w, const char *data, size_t len, struct p
 			continue;
 		}
 		if (!in_g) {
-			/* "goroutine 18 [chan receive, 2 minutes]:" possibly with
-			 * " gp=... m=..." before the bracket (newer runtimes). */
-			if (!has_prefix(s, n, "goroutine ") || n < 12 || !isdigit((unsigned char)s[10]))
-				continue;
-			const char *lb = memchr(s, '[', n), *rb = NULL;
-			for (size_t i = n; i-- > 0;)
-				if (s[i] == ']') {
-					rb = s + i;
-					break;
-				}
-			if (!lb || !rb || rb < lb)
+			const char *lb, *rb;
+			trim_indent(&s, &n);
+			if (!goroutine_header(s, n, &lb, &rb))
 				continue;
 			in_g = true;
 			have_fn = false;
@@ -343,10 +358,8 @@ static int parse_debug2(struct writer *w, const char *data, size_t len, struct p
 			}
 			if (depth >= FDX_MAX_STACK_DEPTH) {
 				free(locs);
-				snprintf(err->message, sizeof(err->message), "a goroutine has more than %u frames",
-				         FDX_MAX_STACK_DEPTH);
-				err->status = 413;
-				err->code = "too_deep";
+				decode_err_set(err, 413, "too_deep", "a goroutine has more than %u frames",
+				               FDX_MAX_STACK_DEPTH);
 				return -1;
 			}
 			uint32_t f = w_func(w, fn, fnl, file, fl);
@@ -474,64 +487,35 @@ static int parse_debug1(struct writer *w, const char *data, size_t len)
 
 /* ---- entry -------------------------------------------------------------------- */
 
-bool textdump_sniff(const uint8_t *d, size_t n, bool *debug1)
-{
-	size_t k = n < 65536 ? n : 65536;
-	for (size_t i = 0; i < k; i++)
-		if (d[i] == 0)
-			return false;
-	const char *s = (const char *)d;
-	if (k >= 19 && !memcmp(s, "goroutine profile:", 18)) {
-		*debug1 = true;
-		return true;
-	}
-	/* a "goroutine N [" header at a line start */
-	for (size_t i = 0; i + 12 < k; i++) {
-		if ((i == 0 || s[i - 1] == '\n') && !memcmp(s + i, "goroutine ", 10) &&
-		    isdigit((unsigned char)s[i + 10])) {
-			const char *nl = memchr(s + i, '\n', k - i);
-			const char *lb = memchr(s + i, '[', (size_t)((nl ? nl : s + k) - (s + i)));
-			if (lb) {
-				*debug1 = false;
-				return true;
-			}
-		}
-	}
-	return false;
-}
-
-struct prof *textdump_decode(const uint8_t *data, size_t n, bool debug1, struct pprof_err *err)
+struct prof *textdump_decode(const uint8_t *data, size_t n, enum textdump_format fmt, struct decode_err *err)
 {
 	struct writer w;
 	struct buf final = BUF_INIT;
 	struct prof *p = NULL;
+	memset(err, 0, sizeof(*err));
 	/* The parsers use strtoll and friends: give them a terminated copy. */
 	char *text = malloc(n + 1);
 	if (w_init(&w) < 0 || !text)
 		goto oom;
 	memcpy(text, data, n);
 	text[n] = '\0';
-	int rc = debug1 ? parse_debug1(&w, text, n) : parse_debug2(&w, text, n, err);
+	int rc = fmt == TEXTDUMP_DEBUG1 ? parse_debug1(&w, text, n) : parse_debug2(&w, text, n, err);
 	if (rc < 0) {
 		if (!err->code)
 			goto oom;
 		goto out;
 	}
 	if (w.samples == 0) {
-		err->status = 400;
-		err->code = "bad_profile";
-		snprintf(err->message, sizeof(err->message), "the goroutine dump has no goroutines");
+		decode_err_set(err, 400, "bad_profile", "the goroutine dump has no goroutines");
 		goto out;
 	}
 	w_finish(&w, &final);
 	if (final.oom || w.out.oom || w.strbuf.oom)
 		goto oom;
-	p = pprof_decode_proto((const uint8_t *)final.data, final.len, err);
+	p = decode_proto((const uint8_t *)final.data, final.len, err);
 	goto out;
 oom:
-	err->status = 500;
-	err->code = "internal";
-	snprintf(err->message, sizeof(err->message), "out of memory reading the goroutine dump");
+	decode_err_set(err, 500, "internal", "out of memory reading the goroutine dump");
 out:
 	free(text);
 	buf_release(&final);

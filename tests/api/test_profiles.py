@@ -211,3 +211,46 @@ def test_multipart_one_big_file_in_many_chunks(client):
     assert r.status == 201, r
     raw = client.get("/api/v1/profiles/%s/raw" % r.json()["id"])
     assert raw.body == data
+
+
+def test_goroutine_text_after_blank_lines(client, tmp_path):
+    """debug=1 and debug=2 goroutine text after leading blank lines and
+    whitespace, with LF or CRLF line ends, reads as the plain text does
+    (a debug=1 profile with a leading blank line used to be refused with
+    415 "unsupported format: goroutine text profile (debug=1)")."""
+    import pproftool
+    debug1 = ("goroutine profile: total 3\n"
+              "2 @ 0x1 0x2\n"
+              "#\t0x1\tmain.worker+0x2a\t/src/main.go:20\n"
+              "#\t0x2\tmain.main+0x1d\t/src/main.go:10\n"
+              "\n"
+              "1 @ 0x2\n"
+              "#\t0x2\tmain.main+0x1d\t/src/main.go:10\n")
+    debug2 = ("goroutine 1 [running]:\n"
+              "main.main()\n"
+              "\t/src/main.go:10 +0x1d\n"
+              "\n"
+              "goroutine 7 [chan receive]:\n"
+              "main.worker()\n"
+              "\t/src/main.go:20 +0x2a\n"
+              "main.main()\n"
+              "\t/src/main.go:12 +0x3b\n")
+    # {function: (flat, cum)} of the goroutine counts
+    want = {debug1: {"main.main": (1, 3), "main.worker": (2, 2)},
+            debug2: {"main.main": (1, 2), "main.worker": (1, 1)}}
+    for text, rows in want.items():
+        for prefix in ("", "\n", "\n\n", " \t\r\n", "\r\n\r\n"):
+            for eol in ("\n", "\r\n"):
+                data = (prefix + text.replace("\n", eol)).encode()
+                r = client.upload(data)
+                assert r.status == 201, (prefix, eol, r)
+                meta = r.json()
+                assert [st["type"] for st in meta["sample_types"]] == ["goroutine"]
+                j = client.get_json("/api/v1/profiles/%s/top" % meta["id"], {"limit": 0})
+                assert checks.server_top_rows(j) == rows, (prefix, eol)
+                assert j["total"] == sum(flat for flat, _cum in rows.values())
+    # go tool pprof reads the debug=1 text after blank lines too, to the
+    # same total.
+    path = tmp_path / "debug1.txt"
+    path.write_bytes(("\n\n" + debug1).encode())
+    assert pproftool.top(str(path)).total == 3

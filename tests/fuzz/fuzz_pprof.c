@@ -1,7 +1,7 @@
 /*
  * fuzz_pprof.c: libFuzzer target for the upload path (see README.md).
  *
- * pprof_decode with small caps; on success the profile goes through the
+ * ingest_decode with small caps; on success the profile goes through the
  * stored-blob codec and back, and through every view with default options
  * and with one filtered option set. Oracles beyond "no sanitizer report":
  *   - a refused upload has a 400/413/415 status, a code and a message;
@@ -21,10 +21,10 @@
 #include "codec.h"
 #include "diff.h"
 #include "filter.h"
+#include "ingest.h"
 #include "json.h"
 #include "jsoncheck.h"
 #include "leaks.h"
-#include "pprof.h"
 #include "prof.h"
 #include "tree.h"
 
@@ -207,8 +207,8 @@ static void run_views(const struct prof *p, const struct view_opts *o, bool unfi
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct pprof_err err;
-	struct prof *p = pprof_decode(data, size, MAX_INFLATED, &err);
+	struct decode_err err;
+	struct prof *p = ingest_decode(data, size, MAX_INFLATED, &err);
 	if (!p) {
 		ORACLE(err.status == 400 || err.status == 413 || err.status == 415,
 		       "status %d code %s: %s", err.status, err.code ? err.code : "(null)", err.message);

@@ -10,7 +10,10 @@ int main(void)
 {
 	SRunner *sr = srunner_create(json_suite());
 	srunner_add_suite(sr, buf_suite());
-	srunner_add_suite(sr, pprof_suite());
+	srunner_add_suite(sr, wire_suite());
+	srunner_add_suite(sr, decode_suite());
+	srunner_add_suite(sr, textdump_suite());
+	srunner_add_suite(sr, ingest_suite());
 	srunner_add_suite(sr, codec_suite());
 	srunner_add_suite(sr, filter_suite());
 	srunner_add_suite(sr, tree_suite());

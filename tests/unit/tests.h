@@ -1,9 +1,11 @@
 /*
  * tests.h: the Check suites of the unit tests and the helpers they share.
  *
- * pbw_* is a tiny profile.proto writer, written for the tests (it does not
- * use the server's code), so that test inputs are built field by field in C
- * and every malformed variant is one line away.
+ * pbw_* (pbw.c) is a tiny profile.proto writer, written for the tests (it
+ * does not use the server's code), so that test inputs are built field by
+ * field in C and every malformed variant is one line away. expect_* and
+ * test_* (expect.c) are the assertions and queries the decoding tests
+ * share.
  */
 #ifndef FDX_TESTS_H
 #define FDX_TESTS_H
@@ -18,7 +20,10 @@
 
 Suite *json_suite(void);
 Suite *buf_suite(void);
-Suite *pprof_suite(void);
+Suite *wire_suite(void);
+Suite *decode_suite(void);
+Suite *textdump_suite(void);
+Suite *ingest_suite(void);
 Suite *codec_suite(void);
 Suite *filter_suite(void);
 Suite *tree_suite(void);
@@ -27,7 +32,7 @@ Suite *router_suite(void);
 Suite *stats_suite(void);
 Suite *leaks_suite(void);
 
-/* ---- profile.proto writer (test_pprof.c) ------------------------------- */
+/* ---- profile.proto writer (pbw.c) ---------------------------------------- */
 
 #define PBW_MAX_STRS 256
 
@@ -73,8 +78,49 @@ void pbw_scalar(struct pbw *w, uint32_t field, uint64_t v);
 /* The encoded profile (string table last), malloc'd; w is left intact. */
 uint8_t *pbw_finish(struct pbw *w, size_t *len);
 
+/* The reference profile (pbw.c says what is in it), with or without
+ * default_sample_type set to its first type. */
+void pbw_reference(struct pbw *w, bool with_default_type);
+/* The reference profile without default_sample_type, encoded (malloc'd). */
+uint8_t *pbw_reference_bytes(size_t *len);
+
 /* gzip (not zlib) compression of in, malloc'd. */
 uint8_t *test_gzip(const uint8_t *in, size_t n, size_t *out_len);
+
+/* ---- decoding assertions and queries (expect.c) ------------------------ */
+
+struct prof;
+struct prof_label;
+struct decode_err;
+
+#define MiB (1024u * 1024u)
+
+/* The upload path (ingest_decode, 64 MiB cap) must accept data. */
+struct prof *expect_decoded(const uint8_t *data, size_t n);
+/* The upload path with cap max must refuse data with status and code,
+ * and a message containing msg_part unless it is NULL. */
+void expect_refused(const uint8_t *data, size_t n, size_t max, int status, const char *code,
+                    const char *msg_part);
+/* The proto decoder (decode_proto) must accept pbw_finish(w). */
+struct prof *expect_decoded_pbw(struct pbw *w);
+/* The proto decoder (decode_proto) must refuse data like expect_refused. */
+void expect_proto_refused(const uint8_t *data, size_t n, int status, const char *code,
+                          const char *msg_part);
+/* expect_proto_refused(pbw_finish(w)); releases w. */
+void expect_refused_pbw(struct pbw *w, int status, const char *code, const char *msg_part);
+/* err is a client error an upload may get: 400, 413, 415 or 429, with a
+ * code and a message; what names the input in failure messages. */
+void expect_client_error(const struct decode_err *err, const char *what);
+/* a and b are equal, array by array (a codec round trip). */
+void expect_same_prof(const struct prof *a, const struct prof *b);
+
+/* Index of the function named s in p, or -1. */
+int test_func_named(const struct prof *p, const char *s);
+/* Sum of sample type t over samples whose stack prints as want: frame
+ * keys root first, joined by ';' ("" for the root). */
+int64_t test_stack_value(const struct prof *p, const char *want, uint32_t t);
+/* The label of sample s with key k, or NULL. */
+const struct prof_label *test_sample_label(const struct prof *p, uint32_t s, const char *k);
 
 #define ARRLEN(a) (sizeof(a) / sizeof((a)[0]))
 
