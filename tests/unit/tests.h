@@ -20,8 +20,10 @@ Suite *json_suite(void);
 Suite *buf_suite(void);
 Suite *pprof_suite(void);
 Suite *codec_suite(void);
+Suite *regex_suite(void);
+Suite *measure_suite(void);
 Suite *filter_suite(void);
-Suite *tree_suite(void);
+Suite *view_suite(void);
 
 /* ---- profile.proto writer (test_pprof.c) ------------------------------- */
 
