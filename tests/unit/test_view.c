@@ -19,7 +19,7 @@
 #include "pprof.h"
 #include "prof.h"
 #include "tests.h"
-#include "tree.h"
+#include "view.h"
 
 /* ---- the tree profile ---------------------------------------------------
  *
@@ -149,7 +149,7 @@ static void check_view(const struct prof *p, struct view_opts *o, int64_t total,
 	struct buf b = BUF_INIT;
 	struct json j;
 	json_init(&j, &b);
-	view_top_json(&v, false, 0, &j);
+	ck_assert_int_eq(view_top_json(&v, false, 0, &j), 0);
 	ck_assert_msg(json_is_valid(b.data, b.len), "top JSON invalid: %s", b.data);
 	char cnt[64];
 	snprintf(cnt, sizeof(cnt), "\"count\":%zu,", nwant);
@@ -194,10 +194,10 @@ START_TEST(tree_sorting)
 	ck_assert_uint_eq(n, 5);
 	static const char *by_flat[] = { "pkg.beta", "pkg.alpha", "pkg.inlined", "pkg.gamma", "main.main" };
 	static const char *by_cum[] = { "main.main", "pkg.beta", "pkg.alpha", "pkg.gamma", "pkg.inlined" };
-	top_sort(p, rows, n, false);
+	view_top_sort(p, rows, n, false);
 	for (uint32_t i = 0; i < n; i++)
 		ck_assert_str_eq(prof_str(p, rows[i].key), by_flat[i]);
-	top_sort(p, rows, n, true);
+	view_top_sort(p, rows, n, true);
 	for (uint32_t i = 0; i < n; i++)
 		ck_assert_str_eq(prof_str(p, rows[i].key), by_cum[i]);
 	free(rows);
@@ -205,7 +205,7 @@ START_TEST(tree_sorting)
 	struct buf b = BUF_INIT;
 	struct json j;
 	json_init(&j, &b);
-	view_top_json(&v, true, 2, &j);
+	ck_assert_int_eq(view_top_json(&v, true, 2, &j), 0);
 	ck_assert_str_eq(b.data, "{\"sample_type\":{\"type\":\"samples\",\"unit\":\"count\"},\"total\":27,"
 	                         "\"count\":5,\"rows\":[{\"function\":\"main.main\",\"flat\":0,\"cum\":20},"
 	                         "{\"function\":\"pkg.beta\",\"flat\":10,\"cum\":17}]}");
@@ -332,7 +332,7 @@ START_TEST(tree_tags_json)
 	struct buf b = BUF_INIT;
 	struct json j;
 	json_init(&j, &b);
-	view_tags_json(&v, 0, &j);
+	ck_assert_int_eq(view_tags_json(&v, 0, &j, NULL, 0), 0);
 	ck_assert_msg(json_is_valid(b.data, b.len), "tags JSON invalid: %s", b.data);
 	ck_assert_str_eq(b.data,
 	                 "{\"sample_type\":{\"type\":\"samples\",\"unit\":\"count\"},\"total\":27,\"tags\":["
@@ -347,7 +347,7 @@ START_TEST(tree_tags_json)
 	opts(&o, 0, NULL, NULL, NULL, "k=v", NULL);
 	ck_assert_int_eq(view_build(p, &o, true, &v), 0);
 	json_init(&j, &b);
-	view_tags_json(&v, 0, &j);
+	ck_assert_int_eq(view_tags_json(&v, 0, &j, NULL, 0), 0);
 	ck_assert(json_is_valid(b.data, b.len));
 	ck_assert_ptr_null(strstr(b.data, "\"bytes\""));
 	ck_assert_ptr_nonnull(strstr(b.data, "{\"value\":\"v\",\"total\":2}"));
@@ -388,7 +388,7 @@ START_TEST(tree_tags_max_values)
 	struct buf b = BUF_INIT;
 	struct json j;
 	json_init(&j, &b);
-	view_tags_json(&v, 2, &j);
+	ck_assert_int_eq(view_tags_json(&v, 2, &j, NULL, 0), 0);
 	ck_assert_msg(json_is_valid(b.data, b.len), "tags JSON invalid: %s", b.data);
 	ck_assert_ptr_nonnull(strstr(b.data, "\"total\":12,\"n_values\":3,\"values\":["
 	                                     "{\"value\":\"w\",\"total\":5},{\"value\":\"x\",\"total\":5}]}"));
@@ -409,7 +409,7 @@ START_TEST(tree_flame_json)
 	struct buf b = BUF_INIT;
 	struct json j;
 	json_init(&j, &b);
-	view_flame_json(&v, 0, &j);
+	ck_assert_int_eq(view_flame_json(&v, 0, &j), 0);
 	ck_assert_msg(json_is_valid(b.data, b.len), "flame JSON invalid: %s", b.data);
 	/* Preorder, children by name; [name, depth, self, total]. */
 	ck_assert_str_eq(b.data,
@@ -422,7 +422,7 @@ START_TEST(tree_flame_json)
 	buf_release(&b);
 	/* Three nodes at most: root, main, alpha; pruned weight folds into self. */
 	json_init(&j, &b);
-	view_flame_json(&v, 3, &j);
+	ck_assert_int_eq(view_flame_json(&v, 3, &j), 0);
 	ck_assert(json_is_valid(b.data, b.len));
 	ck_assert_ptr_nonnull(strstr(b.data, "\"names\":[\"root\",\"main.main\",\"pkg.alpha\"],"));
 	ck_assert_ptr_nonnull(strstr(b.data, "\"nodes\":[[0,0,7,27],[1,1,5,20],[2,2,15,15]]"));
@@ -434,7 +434,7 @@ START_TEST(tree_flame_json)
 	ck_assert_ptr_nonnull(strstr(b.data, "\"cum\":17,"));
 	buf_release(&b);
 	json_init(&j, &b);
-	ck_assert_int_eq(view_sandwich_json(&v, "no.such.function", 0, &j), 1);
+	ck_assert_int_eq(view_sandwich_json(&v, "no.such.function", 0, &j), VIEW_NOT_FOUND);
 	buf_release(&b);
 	view_release(&v);
 	view_opts_release(&o);
@@ -518,7 +518,7 @@ START_TEST(tree_cancelling_node_kept)
 	struct view v2;
 	ck_assert_int_eq(view_build(p, &o, false, &v2), 0);
 	ck_assert_int_eq(v2.total, 10);
-	ck_assert_uint_eq(v2.n, 3); /* root, main, f */
+	ck_assert_uint_eq(v2.t.n, 3); /* root, main, f */
 	view_release(&v2);
 	view_opts_release(&o);
 	prof_free(p);
