@@ -434,11 +434,14 @@ int ntree_fold(struct ntree *dst, struct ntree_intern *u, int dcol, const struct
 			goto out;
 		}
 	}
-	for (uint32_t i = 0; i < src->n; i++)
-		if (__builtin_add_overflow(dst->col[dcol][map[i]], src->col[scol][i], &dst->col[dcol][map[i]])) {
+	for (uint32_t i = 0; i < src->n; i++) {
+		int64_t sum;
+		if (__builtin_add_overflow(dst->col[dcol][map[i]], src->col[scol][i], &sum)) {
 			rc = 1;
 			goto out;
 		}
+		dst->col[dcol][map[i]] = sum;
+	}
 out:
 	free(map);
 	return rc;

@@ -36,7 +36,7 @@
  * Unfiltered: total 27; flat/cum: main 0/20, alpha 5/15 (S2 once),
  * beta 10/17, gamma 2/5, inlined 3/3.
  */
-static struct prof *tree_profile(void)
+struct prof *test_tree_profile(void)
 {
 	struct pbw w;
 	pbw_init(&w);
@@ -85,9 +85,8 @@ struct want_row {
 	int64_t flat, cum;
 };
 
-/* Options from patterns (NULL = unset). */
-static void opts(struct view_opts *o, int type, const char *focus, const char *ignore, const char *hide,
-                 const char *tagfocus, const char *tagignore)
+void test_view_opts(struct view_opts *o, int type, const char *focus, const char *ignore, const char *hide,
+                    const char *tagfocus, const char *tagignore)
 {
 	char err[256];
 	memset(o, 0, sizeof(*o));
@@ -170,12 +169,12 @@ static void check_view(const struct prof *p, struct view_opts *o, int64_t total,
 
 START_TEST(tree_unfiltered)
 {
-	struct prof *p = tree_profile();
+	struct prof *p = test_tree_profile();
 	struct view_opts o;
-	opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
 	CHECK_VIEW(p, &o, 27, { "main.main", 0, 20 }, { "pkg.alpha", 5, 15 }, { "pkg.beta", 10, 17 },
 	           { "pkg.gamma", 2, 5 }, { "pkg.inlined", 3, 3 });
-	opts(&o, 1, NULL, NULL, NULL, NULL, NULL);
+	test_view_opts(&o, 1, NULL, NULL, NULL, NULL, NULL);
 	CHECK_VIEW(p, &o, 27000, { "main.main", 0, 20000 }, { "pkg.alpha", 5000, 15000 },
 	           { "pkg.beta", 10000, 17000 }, { "pkg.gamma", 2000, 5000 }, { "pkg.inlined", 3000, 3000 });
 	prof_free(p);
@@ -184,9 +183,9 @@ END_TEST
 
 START_TEST(tree_sorting)
 {
-	struct prof *p = tree_profile();
+	struct prof *p = test_tree_profile();
 	struct view_opts o;
-	opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
 	struct view v;
 	ck_assert_int_eq(view_build(p, &o, false, &v), 0);
 	uint32_t n = 0;
@@ -218,23 +217,23 @@ END_TEST
 
 START_TEST(tree_focus)
 {
-	struct prof *p = tree_profile();
+	struct prof *p = test_tree_profile();
 	struct view_opts o;
 	/* S3 (gamma is a line of location 5) and S5. */
-	opts(&o, 0, "^pkg\\.gamma$", NULL, NULL, NULL, NULL);
+	test_view_opts(&o, 0, "^pkg\\.gamma$", NULL, NULL, NULL, NULL);
 	CHECK_VIEW(p, &o, 5, { "main.main", 0, 5 }, { "pkg.beta", 0, 2 }, { "pkg.gamma", 2, 5 },
 	           { "pkg.inlined", 3, 3 });
 	/* File names match too: only the inlined function is in inl.go. */
-	opts(&o, 0, "inl\\.go", NULL, NULL, NULL, NULL);
+	test_view_opts(&o, 0, "inl\\.go", NULL, NULL, NULL, NULL);
 	CHECK_VIEW(p, &o, 3, { "main.main", 0, 3 }, { "pkg.gamma", 0, 3 }, { "pkg.inlined", 3, 3 });
 	/* The mapping file matches every location; S4 has none: dropped. */
-	opts(&o, 0, "^/bin/app$", NULL, NULL, NULL, NULL);
+	test_view_opts(&o, 0, "^/bin/app$", NULL, NULL, NULL, NULL);
 	CHECK_VIEW(p, &o, 20, { "main.main", 0, 20 }, { "pkg.alpha", 5, 15 }, { "pkg.beta", 10, 17 },
 	           { "pkg.gamma", 2, 5 }, { "pkg.inlined", 3, 3 });
 	/* Focus keeps whole samples: alpha's samples bring beta along. */
-	opts(&o, 0, "alpha", NULL, NULL, NULL, NULL);
+	test_view_opts(&o, 0, "alpha", NULL, NULL, NULL, NULL);
 	CHECK_VIEW(p, &o, 15, { "main.main", 0, 15 }, { "pkg.alpha", 5, 15 }, { "pkg.beta", 10, 15 });
-	opts(&o, 0, "nothing-matches", NULL, NULL, NULL, NULL);
+	test_view_opts(&o, 0, "nothing-matches", NULL, NULL, NULL, NULL);
 	CHECK_EMPTY(p, &o);
 	prof_free(p);
 }
@@ -242,19 +241,19 @@ END_TEST
 
 START_TEST(tree_ignore)
 {
-	struct prof *p = tree_profile();
+	struct prof *p = test_tree_profile();
 	struct view_opts o;
-	opts(&o, 0, NULL, "pkg\\.beta", NULL, NULL, NULL);
+	test_view_opts(&o, 0, NULL, "pkg\\.beta", NULL, NULL, NULL);
 	CHECK_VIEW(p, &o, 3, { "main.main", 0, 3 }, { "pkg.gamma", 0, 3 }, { "pkg.inlined", 3, 3 });
 	/* Ignoring an inlined frame drops the whole location's samples. */
-	opts(&o, 0, NULL, "inlined", NULL, NULL, NULL);
+	test_view_opts(&o, 0, NULL, "inlined", NULL, NULL, NULL);
 	CHECK_VIEW(p, &o, 17, { "main.main", 0, 17 }, { "pkg.alpha", 5, 15 }, { "pkg.beta", 10, 17 },
 	           { "pkg.gamma", 2, 2 });
 	/* Ignore wins over focus. */
-	opts(&o, 0, "alpha", "beta", NULL, NULL, NULL);
+	test_view_opts(&o, 0, "alpha", "beta", NULL, NULL, NULL);
 	CHECK_EMPTY(p, &o);
 	/* An ignore that matches nothing still drops S4 (no locations). */
-	opts(&o, 0, NULL, "zzz", NULL, NULL, NULL);
+	test_view_opts(&o, 0, NULL, "zzz", NULL, NULL, NULL);
 	CHECK_VIEW(p, &o, 20, { "main.main", 0, 20 }, { "pkg.alpha", 5, 15 }, { "pkg.beta", 10, 17 },
 	           { "pkg.gamma", 2, 5 }, { "pkg.inlined", 3, 3 });
 	prof_free(p);
@@ -263,24 +262,24 @@ END_TEST
 
 START_TEST(tree_hide)
 {
-	struct prof *p = tree_profile();
+	struct prof *p = test_tree_profile();
 	struct view_opts o;
 	/* beta's frames vanish; S2 becomes main -> alpha -> alpha. */
-	opts(&o, 0, NULL, NULL, "pkg\\.beta", NULL, NULL);
+	test_view_opts(&o, 0, NULL, NULL, "pkg\\.beta", NULL, NULL);
 	CHECK_VIEW(p, &o, 20, { "main.main", 0, 20 }, { "pkg.alpha", 15, 15 }, { "pkg.gamma", 2, 5 },
 	           { "pkg.inlined", 3, 3 });
 	/* S1 and S2 lose every frame: dropped, not counted at the root. */
-	opts(&o, 0, NULL, NULL, "main\\.main|pkg\\.(alpha|beta)", NULL, NULL);
+	test_view_opts(&o, 0, NULL, NULL, "main\\.main|pkg\\.(alpha|beta)", NULL, NULL);
 	CHECK_VIEW(p, &o, 5, { "pkg.gamma", 2, 5 }, { "pkg.inlined", 3, 3 });
 	/* Hiding one line of an inlined location keeps the other. */
-	opts(&o, 0, NULL, NULL, "pkg\\.inlined", NULL, NULL);
+	test_view_opts(&o, 0, NULL, NULL, "pkg\\.inlined", NULL, NULL);
 	CHECK_VIEW(p, &o, 20, { "main.main", 0, 20 }, { "pkg.alpha", 5, 15 }, { "pkg.beta", 10, 17 },
 	           { "pkg.gamma", 5, 5 });
 	/* Hiding by mapping file hides every frame. */
-	opts(&o, 0, NULL, NULL, "/bin/app", NULL, NULL);
+	test_view_opts(&o, 0, NULL, NULL, "/bin/app", NULL, NULL);
 	CHECK_EMPTY(p, &o);
 	/* hide + focus: focus is decided on the unhidden stack. */
-	opts(&o, 0, "pkg\\.beta", NULL, "pkg\\.beta", NULL, NULL);
+	test_view_opts(&o, 0, "pkg\\.beta", NULL, "pkg\\.beta", NULL, NULL);
 	CHECK_VIEW(p, &o, 17, { "main.main", 0, 17 }, { "pkg.alpha", 15, 15 }, { "pkg.gamma", 2, 2 });
 	prof_free(p);
 }
@@ -288,35 +287,35 @@ END_TEST
 
 START_TEST(tree_tags)
 {
-	struct prof *p = tree_profile();
+	struct prof *p = test_tree_profile();
 	struct view_opts o;
-	opts(&o, 0, NULL, NULL, NULL, "k=v", NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, "k=v", NULL);
 	CHECK_VIEW(p, &o, 2, { "main.main", 0, 2 }, { "pkg.beta", 0, 2 }, { "pkg.gamma", 2, 2 });
-	opts(&o, 0, NULL, NULL, NULL, "k=^w$", NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, "k=^w$", NULL);
 	CHECK_EMPTY(p, &o);
-	opts(&o, 0, NULL, NULL, NULL, "k=w,v", NULL); /* any of the regexes */
+	test_view_opts(&o, 0, NULL, NULL, NULL, "k=w,v", NULL); /* any of the regexes */
 	CHECK_VIEW(p, &o, 2, { "main.main", 0, 2 }, { "pkg.beta", 0, 2 }, { "pkg.gamma", 2, 2 });
-	opts(&o, 0, NULL, NULL, NULL, "^k:v$", NULL); /* no key: "key:value" */
+	test_view_opts(&o, 0, NULL, NULL, NULL, "^k:v$", NULL); /* no key: "key:value" */
 	CHECK_VIEW(p, &o, 2, { "main.main", 0, 2 }, { "pkg.beta", 0, 2 }, { "pkg.gamma", 2, 2 });
-	opts(&o, 0, NULL, NULL, NULL, "bytes=1kb:4kb", NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, "bytes=1kb:4kb", NULL);
 	CHECK_VIEW(p, &o, 10, { "main.main", 0, 10 }, { "pkg.alpha", 0, 10 }, { "pkg.beta", 10, 10 });
-	opts(&o, 0, NULL, NULL, NULL, "bytes=2kb", NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, "bytes=2kb", NULL);
 	CHECK_VIEW(p, &o, 10, { "main.main", 0, 10 }, { "pkg.alpha", 0, 10 }, { "pkg.beta", 10, 10 });
-	opts(&o, 0, NULL, NULL, NULL, "bytes=2048b", NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, "bytes=2048b", NULL);
 	CHECK_VIEW(p, &o, 10, { "main.main", 0, 10 }, { "pkg.alpha", 0, 10 }, { "pkg.beta", 10, 10 });
 	/* A unitless number never equals a value in bytes (pprof: unit "" vs "B"). */
-	opts(&o, 0, NULL, NULL, NULL, "bytes=2048", NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, "bytes=2048", NULL);
 	CHECK_EMPTY(p, &o);
-	opts(&o, 0, NULL, NULL, NULL, "bytes=4kb:", NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, "bytes=4kb:", NULL);
 	CHECK_EMPTY(p, &o);
-	opts(&o, 0, NULL, NULL, NULL, "bytes=:1kb", NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, "bytes=:1kb", NULL);
 	CHECK_EMPTY(p, &o);
 	/* tagignore keeps unlabelled samples, S4 included. */
-	opts(&o, 0, NULL, NULL, NULL, NULL, "k=v");
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, "k=v");
 	CHECK_VIEW(p, &o, 25, { "main.main", 0, 18 }, { "pkg.alpha", 5, 15 }, { "pkg.beta", 10, 15 },
 	           { "pkg.gamma", 0, 3 }, { "pkg.inlined", 3, 3 });
 	/* tag and name filters together. */
-	opts(&o, 0, "gamma", NULL, NULL, NULL, "k=v");
+	test_view_opts(&o, 0, "gamma", NULL, NULL, NULL, "k=v");
 	CHECK_VIEW(p, &o, 3, { "main.main", 0, 3 }, { "pkg.gamma", 0, 3 }, { "pkg.inlined", 3, 3 });
 	prof_free(p);
 }
@@ -324,9 +323,9 @@ END_TEST
 
 START_TEST(tree_tags_json)
 {
-	struct prof *p = tree_profile();
+	struct prof *p = test_tree_profile();
 	struct view_opts o;
-	opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
 	struct view v;
 	ck_assert_int_eq(view_build(p, &o, true, &v), 0);
 	struct buf b = BUF_INIT;
@@ -344,7 +343,7 @@ START_TEST(tree_tags_json)
 	view_release(&v);
 	view_opts_release(&o);
 	/* With a tag filter, only kept samples count. */
-	opts(&o, 0, NULL, NULL, NULL, "k=v", NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, "k=v", NULL);
 	ck_assert_int_eq(view_build(p, &o, true, &v), 0);
 	json_init(&j, &b);
 	ck_assert_int_eq(view_tags_json(&v, 0, &j, NULL, 0), 0);
@@ -382,7 +381,7 @@ START_TEST(tree_tags_max_values)
 	free(data);
 	ck_assert_ptr_nonnull(p);
 	struct view_opts o;
-	opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
 	struct view v;
 	ck_assert_int_eq(view_build(p, &o, true, &v), 0);
 	struct buf b = BUF_INIT;
@@ -401,9 +400,9 @@ END_TEST
 
 START_TEST(tree_flame_json)
 {
-	struct prof *p = tree_profile();
+	struct prof *p = test_tree_profile();
 	struct view_opts o;
-	opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
 	struct view v;
 	ck_assert_int_eq(view_build(p, &o, false, &v), 0);
 	struct buf b = BUF_INIT;
@@ -468,7 +467,7 @@ START_TEST(tree_diff_profile)
 	free(data);
 	ck_assert_ptr_nonnull(p);
 	struct view_opts o;
-	opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
 	CHECK_VIEW(p, &o, 14, { "main", 0, 6 }, { "f", 10, 10 }, { "g", -4, -4 });
 	prof_free(p);
 
@@ -481,7 +480,7 @@ START_TEST(tree_diff_profile)
 	p = pprof_decode(data, n, 1 << 20, &err);
 	free(data);
 	ck_assert_ptr_nonnull(p);
-	opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
 	CHECK_VIEW(p, &o, 3, { "main", 0, 3 }, { "f", 7, 7 }, { "g", -4, -4 });
 	prof_free(p);
 }
@@ -514,7 +513,7 @@ START_TEST(tree_cancelling_node_kept)
 	free(data);
 	ck_assert_ptr_nonnull(p);
 	struct view_opts o;
-	opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
 	struct view v2;
 	ck_assert_int_eq(view_build(p, &o, false, &v2), 0);
 	ck_assert_int_eq(v2.total, 10);
@@ -522,6 +521,169 @@ START_TEST(tree_cancelling_node_kept)
 	view_release(&v2);
 	view_opts_release(&o);
 	prof_free(p);
+}
+END_TEST
+
+/* ---- tags that overflow ------------------------------------------------------ */
+
+/* One sample of value v on f with the labels l[0..n). */
+static struct prof *labelled_profile(int64_t v, const struct pbw_label *l, size_t n)
+{
+	struct pbw w;
+	pbw_init(&w);
+	pbw_sample_type(&w, "samples", "count");
+	pbw_function(&w, 1, "f", "f.go");
+	uint64_t id = 1;
+	int64_t line = 1;
+	pbw_location(&w, 1, 0, 1, &id, &line);
+	pbw_sample(&w, 1, &id, 1, &v, n, l);
+	size_t len;
+	uint8_t *data = pbw_finish(&w, &len);
+	pbw_release(&w);
+	struct pprof_err err;
+	struct prof *p = pprof_decode(data, len, 1 << 20, &err);
+	free(data);
+	ck_assert_msg(p != NULL, "%s", err.message);
+	return p;
+}
+
+/* The tags view of p: its status, and its JSON or message in out. */
+static int tags_of(const struct prof *p, char *out, size_t cap)
+{
+	struct view_opts o;
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	struct view v;
+	ck_assert_int_eq(view_build(p, &o, true, &v), 0);
+	struct buf b = BUF_INIT;
+	struct json j;
+	json_init(&j, &b);
+	out[0] = '\0';
+	int rc = view_tags_json(&v, 0, &j, out, cap);
+	if (rc == 0)
+		snprintf(out, cap, "%s", b.data);
+	buf_release(&b);
+	view_release(&v);
+	view_opts_release(&o);
+	return rc;
+}
+
+START_TEST(tree_tags_overflow)
+{
+	/* pprof adds a sample's value once per label value it carries, so a
+	 * key's total can pass 2^63 although the profile's total does not:
+	 * the view says so instead of wrapping to a negative number. */
+	const int64_t big = 8200000000000000000LL;
+	char out[1024];
+	const struct pbw_label two[2] = { { "k", "a", 0, NULL }, { "k", "b", 0, NULL } };
+	struct prof *p = labelled_profile(big, two, 2);
+	ck_assert_int_eq(tags_of(p, out, sizeof(out)), VIEW_OVERFLOW);
+	ck_assert_msg(strstr(out, "label k overflows 64 bits") != NULL, "%s", out);
+	prof_free(p);
+	/* The same value twice: that value's total overflows. */
+	const struct pbw_label same[2] = { { "k", "a", 0, NULL }, { "k", "a", 0, NULL } };
+	p = labelled_profile(big, same, 2);
+	ck_assert_int_eq(tags_of(p, out, sizeof(out)), VIEW_OVERFLOW);
+	ck_assert_msg(strstr(out, "label k overflows") != NULL, "%s", out);
+	prof_free(p);
+	/* Two numbers that print alike (1.50kB) are one value. */
+	const struct pbw_label nums[3] = { { "n", "x", 0, NULL }, { "size", NULL, 1536, "bytes" },
+	                                   { "size", NULL, 1537, "bytes" } };
+	p = labelled_profile(big, nums, 3);
+	ck_assert_int_eq(tags_of(p, out, sizeof(out)), VIEW_OVERFLOW);
+	ck_assert_msg(strstr(out, "label size overflows") != NULL, "%s", out);
+	prof_free(p);
+	/* Up to the largest int64, totals are exact. */
+	const int64_t half = INT64_MAX / 2;
+	p = labelled_profile(half, two, 2);
+	ck_assert_int_eq(tags_of(p, out, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "\"key\":\"k\",\"numeric\":false,\"total\":9223372036854775806,\"n_values\":2,") !=
+	                  NULL, "%s", out);
+	prof_free(p);
+}
+END_TEST
+
+/* ---- allocation failures -------------------------------------------------------- */
+
+enum { FA_BUILD, FA_TOP, FA_FLAME, FA_FLAME_PRUNED, FA_TAGS, FA_SANDWICH };
+
+struct fa_view {
+	struct prof *p;  /* v's profile */
+	struct prof *q;  /* the same again, for FA_BUILD (which frees its shared tree) */
+	struct view_opts o;
+	struct view v;   /* built unhooked, for the writers */
+	int what;
+};
+
+/* Everything a view shows: its top table, flame graph and tags. */
+static int write_view(const struct view *v, struct buf *out)
+{
+	struct json j;
+	json_init(&j, out);
+	int rc = view_top_json(v, true, 0, &j);
+	if (rc == 0)
+		rc = view_flame_json(v, 0, &j);
+	if (rc == 0)
+		rc = view_tags_json(v, 0, &j, NULL, 0);
+	return rc;
+}
+
+static int op_view(void *arg, struct buf *out)
+{
+	struct fa_view *c = arg;
+	struct json j;
+	json_init(&j, out);
+	switch (c->what) {
+	case FA_BUILD: {
+		/* Forget the profile's shared tree, so it is built under the hook too. */
+		prof_ntree_free(c->q->ntree);
+		c->q->ntree = NULL;
+		struct view v;
+		int rc = view_build(c->q, &c->o, true, &v);
+		if (rc != 0)
+			return rc;
+		rc = write_view(&v, out);
+		view_release(&v);
+		return rc;
+	}
+	case FA_TOP:
+		return view_top_json(&c->v, false, 3, &j);
+	case FA_FLAME:
+		return view_flame_json(&c->v, 0, &j);
+	case FA_FLAME_PRUNED:
+		return view_flame_json(&c->v, 3, &j);
+	case FA_TAGS:
+		return view_tags_json(&c->v, 1, &j, NULL, 0);
+	default:
+		return view_sandwich_json(&c->v, "pkg.beta", 2, &j);
+	}
+}
+
+/* Every view under every allocation failure, unfiltered, with name and tag
+ * filters, and with hide (a private tree). */
+START_TEST(tree_failalloc)
+{
+	static const char *const names[] = { "view_build", "top", "flame", "flame pruned", "tags", "sandwich" };
+	static const char *const filters[][5] = {
+		{ NULL, NULL, NULL, NULL, NULL },
+		{ "main", "inlined", NULL, NULL, "k=v" },
+		{ NULL, NULL, "alpha", NULL, NULL },
+		{ "beta", NULL, "gamma", "bytes=1kb:", NULL },
+	};
+	const char *const *f = filters[_i];
+	struct fa_view c;
+	c.p = test_tree_profile();
+	c.q = test_tree_profile();
+	test_view_opts(&c.o, 0, f[0], f[1], f[2], f[3], f[4]);
+	ck_assert_int_eq(view_build(c.p, &c.o, true, &c.v), 0);
+	for (c.what = FA_BUILD; c.what <= FA_SANDWICH; c.what++) {
+		char what[64];
+		snprintf(what, sizeof(what), "%s, filters %d", names[c.what], _i);
+		failalloc_check(what, op_view, &c);
+	}
+	view_release(&c.v);
+	view_opts_release(&c.o);
+	prof_free(c.p);
+	prof_free(c.q);
 }
 END_TEST
 
@@ -540,6 +702,8 @@ Suite *view_suite(void)
 	tcase_add_test(tc, tree_flame_json);
 	tcase_add_test(tc, tree_diff_profile);
 	tcase_add_test(tc, tree_cancelling_node_kept);
+	tcase_add_test(tc, tree_tags_overflow);
+	tcase_add_loop_test(tc, tree_failalloc, 0, 4);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -23,7 +23,9 @@ Suite *codec_suite(void);
 Suite *regex_suite(void);
 Suite *measure_suite(void);
 Suite *filter_suite(void);
+Suite *ntree_suite(void);
 Suite *view_suite(void);
+Suite *diff_suite(void);
 
 /* ---- profile.proto writer (test_pprof.c) ------------------------------- */
 
@@ -73,6 +75,32 @@ uint8_t *pbw_finish(struct pbw *w, size_t *len);
 
 /* gzip (not zlib) compression of in, malloc'd. */
 uint8_t *test_gzip(const uint8_t *in, size_t n, size_t *out_len);
+
+/* ---- views (test_view.c) ------------------------------------------------ */
+
+struct prof;
+struct view_opts;
+/* The profile the view tests work out by hand (see test_view.c). */
+struct prof *test_tree_profile(void);
+/* View options from patterns (NULL = unset); asserts they compile. */
+void test_view_opts(struct view_opts *o, int type, const char *focus, const char *ignore, const char *hide,
+                    const char *tagfocus, const char *tagignore);
+
+/* ---- allocation failures (failalloc.c) ----------------------------------- */
+
+/* Fail the k-th malloc/calloc/realloc from now on (only that one); 0 never. */
+void failalloc_arm(long k);
+/* Stop failing; true when an allocation was failed since failalloc_arm. */
+bool failalloc_disarm(void);
+
+/* An operation under test: writes its output into out; returns a status
+ * >= 0 on success, -1 when an allocation failed. */
+typedef int (*failalloc_op)(void *ctx, struct buf *out);
+/* Runs op once unhooked, then with the k-th allocation failing for every
+ * k from 1 until a run has fewer than k allocations. Each run must return
+ * -1 or the unhooked run's status and output, byte for byte; whatever it
+ * allocated it frees (LeakSanitizer checks). */
+void failalloc_check(const char *what, failalloc_op op, void *ctx);
 
 #define ARRLEN(a) (sizeof(a) / sizeof((a)[0]))
 
