@@ -17,20 +17,7 @@
 
 #include "diff.h"
 #include "jsoncheck.h"
-#include "pprof.h"
 #include "tests.h"
-
-static struct prof *decode(struct pbw *w)
-{
-	size_t n;
-	uint8_t *data = pbw_finish(w, &n);
-	pbw_release(w);
-	struct pprof_err err;
-	struct prof *p = pprof_decode(data, n, 1 << 20, &err);
-	free(data);
-	ck_assert_msg(p != NULL, "%s", err.message);
-	return p;
-}
 
 static struct prof *target_profile(void)
 {
@@ -54,79 +41,88 @@ static struct prof *target_profile(void)
 	pbw_sample(&w, 2, t2, 2, v, 0, NULL);
 	v[0] = 4, v[1] = 4000;
 	pbw_sample(&w, 2, t3, 2, v, 0, NULL);
-	return decode(&w);
+	return test_decode(&w, true);
 }
 
-/* A one-function profile of type (type, unit) with the given values. */
+/* One function with the values vals[0..n) (n <= 4), kept apart by a label. */
 static struct prof *values_profile(const char *type, const char *unit, const int64_t *vals, size_t n)
 {
-	struct pbw w;
-	pbw_init(&w);
-	pbw_sample_type(&w, type, unit);
-	pbw_function(&w, 1, "main", "m.go");
-	uint64_t id = 1;
-	int64_t line = 1;
-	pbw_location(&w, 1, 0, 1, &id, &line);
-	static const char *const side[] = { "a", "b", "c", "d" }; /* pbw keeps the pointers */
+	static const struct pbw_label side[] = { { "side", "a", 0, NULL }, { "side", "b", 0, NULL },
+	                                         { "side", "c", 0, NULL }, { "side", "d", 0, NULL } };
 	ck_assert_uint_le(n, ARRLEN(side));
-	for (size_t i = 0; i < n; i++) {
-		const struct pbw_label l = { "side", side[i], 0, NULL }; /* keeps the samples apart */
-		pbw_sample(&w, 1, &id, 1, &vals[i], 1, &l);
+	return test_flat_profile(type, unit, vals, n, side, 1);
+}
+
+static int check_10_1(const struct diff_in *in, struct json *j)
+{
+	char summary[256];
+	int rc = diff_check_json(in, 10, 1, j, summary, sizeof(summary));
+	if (rc >= 0) {
+		json_key(j, "summary");
+		json_str(j, summary);
 	}
-	return decode(&w);
+	return rc;
 }
 
 /* The writers add members to an object: wrap them in one. */
-static int write_tree(const struct diff_in *in, struct buf *out)
+static int write_obj(int (*writer)(const struct diff_in *, struct json *), const struct diff_in *in,
+                     struct buf *out)
 {
 	struct json j;
 	json_init(&j, out);
 	json_obj_begin(&j);
-	int rc = diff_tree_json(in, &j);
+	int rc = writer(in, &j);
 	json_obj_end(&j);
 	return rc;
+}
+
+static int write_tree(const struct diff_in *in, struct buf *out)
+{
+	return write_obj(diff_tree_json, in, out);
 }
 
 static int write_top(const struct diff_in *in, struct buf *out)
 {
-	struct json j;
-	json_init(&j, out);
-	json_obj_begin(&j);
-	int rc = diff_top_json(in, &j);
-	json_obj_end(&j);
-	return rc;
+	return write_obj(diff_top_json, in, out);
 }
 
-static int write_check(const struct diff_in *in, struct buf *out)
+/* Base and target, their filters and the views of their diff. */
+struct pair {
+	struct prof *pb, *pt;
+	struct view_opts o;
+	struct diff_views d;
+	struct diff_in in;
+};
+
+static void pair_open(struct pair *c, const char *hide, bool with_counts)
 {
-	struct json j;
-	char summary[256];
-	json_init(&j, out);
-	json_obj_begin(&j);
-	int rc = diff_check_json(in, 10, 1, &j, summary, sizeof(summary));
-	json_obj_end(&j);
-	if (rc >= 0)
-		buf_adds(out, summary);
-	return rc;
+	char err[256];
+	c->pb = test_tree_profile();
+	c->pt = target_profile();
+	test_view_opts(&c->o, 0, NULL, NULL, hide, NULL, NULL);
+	ck_assert_int_eq(diff_views_build(&c->d, c->pb, c->pt, &c->o, false, with_counts, err, sizeof(err)), 0);
+	diff_views_in(&c->d, &c->in);
+}
+
+static void pair_close(struct pair *c)
+{
+	diff_views_release(&c->d);
+	view_opts_release(&c->o);
+	prof_free(c->pb);
+	prof_free(c->pt);
 }
 
 START_TEST(diff_tree)
 {
-	struct prof *pb = test_tree_profile(), *pt = target_profile();
-	struct view_opts o;
-	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
-	struct diff_views d;
-	char err[256];
-	ck_assert_int_eq(diff_views_build(&d, pb, pt, &o, false, true, err, sizeof(err)), 0);
-	ck_assert(d.counts); /* samples/count is its own count type */
-	ck_assert(d.scale == 1);
-	ck_assert(d.p0 == 0.5); /* no durations */
-	ck_assert_int_eq(d.base.total, 27);
-	ck_assert_int_eq(d.target.total, 84);
-	struct diff_in in;
-	diff_views_in(&d, &in);
+	struct pair c;
+	pair_open(&c, NULL, true);
+	ck_assert(c.d.counts); /* samples/count is its own count type */
+	ck_assert(c.d.scale == 1);
+	ck_assert(c.d.p0 == 0.5); /* no durations */
+	ck_assert_int_eq(c.d.base.total, 27);
+	ck_assert_int_eq(c.d.target.total, 84);
 	struct buf b = BUF_INIT;
-	ck_assert_int_eq(write_tree(&in, &b), 0);
+	ck_assert_int_eq(write_tree(&c.in, &b), 0);
 	ck_assert_msg(json_is_valid(b.data, b.len), "%s", b.data);
 	/* [name, depth, base self, base total, target self, target total];
 	 * significant: 84 of 111 samples at the root, 84 of 104 in main and 60
@@ -140,38 +136,29 @@ START_TEST(diff_tree)
 	buf_release(&b);
 	/* Pruned to four nodes by max(|base|, |target|): root 84, main 84,
 	 * delta 60, then alpha and beta tie at 20: alpha, the parent, wins. */
-	in.max_nodes = 4;
-	ck_assert_int_eq(write_tree(&in, &b), 0);
+	c.in.max_nodes = 4;
+	ck_assert_int_eq(write_tree(&c.in, &b), 0);
 	ck_assert_str_eq(b.data, "{\"names\":[\"root\",\"main.main\",\"pkg.alpha\",\"pkg.delta\"],"
 	                         "\"nodes\":[[0,0,7,27,0,84],[1,1,5,20,4,84],[2,2,15,15,20,20],[3,2,0,0,60,60]],"
 	                         "\"significant\":[true,true,false,true]}");
 	buf_release(&b);
+	pair_close(&c);
 	/* Without count views, significance is unknown. */
-	diff_views_release(&d);
-	ck_assert_int_eq(diff_views_build(&d, pb, pt, &o, false, false, err, sizeof(err)), 0);
-	ck_assert(!d.counts);
-	diff_views_in(&d, &in);
-	ck_assert_ptr_null(in.base_n);
-	ck_assert_int_eq(write_tree(&in, &b), 0);
+	pair_open(&c, NULL, false);
+	ck_assert(!c.d.counts);
+	ck_assert_ptr_null(c.in.base_n);
+	ck_assert_int_eq(write_tree(&c.in, &b), 0);
 	ck_assert_ptr_nonnull(strstr(b.data, "\"significant\":[null,null,null,null,null,null,null,null,null,null]}"));
 	buf_release(&b);
-	diff_views_release(&d);
-	view_opts_release(&o);
-	prof_free(pb);
-	prof_free(pt);
+	pair_close(&c);
 }
 END_TEST
 
 START_TEST(diff_top_and_check)
 {
-	struct prof *pb = test_tree_profile(), *pt = target_profile();
-	struct view_opts o;
-	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
-	struct diff_views d;
-	char err[256];
-	ck_assert_int_eq(diff_views_build(&d, pb, pt, &o, false, false, err, sizeof(err)), 0);
-	struct diff_in in;
-	diff_views_in(&d, &in);
+	struct pair c;
+	pair_open(&c, NULL, false);
+	struct diff_in in = c.in;
 	struct buf b = BUF_INIT;
 	ck_assert_int_eq(write_top(&in, &b), 0);
 	ck_assert_msg(json_is_valid(b.data, b.len), "%s", b.data);
@@ -224,10 +211,7 @@ START_TEST(diff_top_and_check)
 	json_obj_end(&j);
 	ck_assert_str_eq(summary, "main.main (+320%)");
 	buf_release(&b);
-	diff_views_release(&d);
-	view_opts_release(&o);
-	prof_free(pb);
-	prof_free(pt);
+	pair_close(&c);
 }
 END_TEST
 
@@ -277,29 +261,27 @@ END_TEST
 enum { FA_BUILD, FA_TREE, FA_TOP, FA_CHECK };
 
 struct fa_diff {
-	struct prof *pb, *pt;  /* d's profiles */
-	struct prof *qb, *qt;  /* the same again, for FA_BUILD (whose shared trees it frees) */
-	struct view_opts o;
-	struct diff_views d;   /* built unhooked, for the writers */
+	struct pair p;      /* its views serve the writers */
+	struct pair fresh;  /* the same profiles again for FA_BUILD, which frees their shared trees */
 	int what;
 };
 
 static int op_diff(void *arg, struct buf *out)
 {
 	struct fa_diff *c = arg;
-	struct diff_in in;
-	diff_views_in(&c->d, &in);
+	struct diff_in in = c->p.in;
 	in.max_nodes = 6;
 	in.limit = 4;
 	switch (c->what) {
 	case FA_BUILD: {
 		/* Forget the shared trees, so they are built under the hook too. */
-		prof_ntree_free(c->qb->ntree);
-		prof_ntree_free(c->qt->ntree);
-		c->qb->ntree = c->qt->ntree = NULL;
+		struct pair *f = &c->fresh;
+		prof_ntree_free(f->pb->ntree);
+		prof_ntree_free(f->pt->ntree);
+		f->pb->ntree = f->pt->ntree = NULL;
 		struct diff_views d;
 		char err[256];
-		int rc = diff_views_build(&d, c->qb, c->qt, &c->o, true, true, err, sizeof(err));
+		int rc = diff_views_build(&d, f->pb, f->pt, &f->o, true, true, err, sizeof(err));
 		if (rc != 0)
 			return rc;
 		diff_views_in(&d, &in);
@@ -312,7 +294,7 @@ static int op_diff(void *arg, struct buf *out)
 	case FA_TOP:
 		return write_top(&in, out);
 	default:
-		return write_check(&in, out);
+		return write_obj(check_10_1, &in, out);
 	}
 }
 
@@ -320,25 +302,16 @@ START_TEST(diff_failalloc)
 {
 	static const char *const names[] = { "diff_views_build", "diff tree", "diff top", "diff check" };
 	struct fa_diff c;
-	char err[256];
-	c.pb = test_tree_profile();
-	c.pt = target_profile();
-	c.qb = test_tree_profile();
-	c.qt = target_profile();
 	/* with a filter that hides frames, the views have private trees */
-	test_view_opts(&c.o, 0, NULL, NULL, _i ? "beta" : NULL, NULL, NULL);
-	ck_assert_int_eq(diff_views_build(&c.d, c.pb, c.pt, &c.o, false, true, err, sizeof(err)), 0);
+	pair_open(&c.p, _i ? "beta" : NULL, true);
+	pair_open(&c.fresh, _i ? "beta" : NULL, false);
 	for (c.what = FA_BUILD; c.what <= FA_CHECK; c.what++) {
 		char what[64];
 		snprintf(what, sizeof(what), "%s, hide %d", names[c.what], _i);
 		failalloc_check(what, op_diff, &c);
 	}
-	diff_views_release(&c.d);
-	view_opts_release(&c.o);
-	prof_free(c.pb);
-	prof_free(c.pt);
-	prof_free(c.qb);
-	prof_free(c.qt);
+	pair_close(&c.p);
+	pair_close(&c.fresh);
 }
 END_TEST
 

@@ -21,6 +21,19 @@
 #include "tests.h"
 #include "view.h"
 
+struct prof *test_decode(struct pbw *w, bool release)
+{
+	size_t n;
+	uint8_t *data = pbw_finish(w, &n);
+	if (release)
+		pbw_release(w);
+	struct pprof_err err;
+	struct prof *p = pprof_decode(data, n, 1 << 20, &err);
+	free(data);
+	ck_assert_msg(p != NULL, "test profile refused: %s", err.message);
+	return p;
+}
+
 /* ---- the tree profile ---------------------------------------------------
  *
  * Two types: samples/count (v) and cpu/nanoseconds (v * 1000).
@@ -70,14 +83,7 @@ struct prof *test_tree_profile(void)
 	pbw_sample(&w, 0, NULL, 2, v, 0, NULL);
 	v[0] = 2, v[1] = 2000;
 	pbw_sample(&w, 3, s5, 2, v, 1, &kv);
-	size_t n;
-	uint8_t *data = pbw_finish(&w, &n);
-	pbw_release(&w);
-	struct pprof_err err;
-	struct prof *p = pprof_decode(data, n, 1 << 20, &err);
-	free(data);
-	ck_assert_msg(p != NULL, "tree profile: %s", err.message);
-	return p;
+	return test_decode(&w, true);
 }
 
 struct want_row {
@@ -357,29 +363,27 @@ START_TEST(tree_tags_json)
 }
 END_TEST
 
-START_TEST(tree_tags_max_values)
+struct prof *test_flat_profile(const char *type, const char *unit, const int64_t *vals, size_t n,
+                               const struct pbw_label *labels, size_t per)
 {
-	/* k=v (2), k=w (5), k=x (5): sorted by total, then value; capped. */
 	struct pbw w;
 	pbw_init(&w);
-	pbw_sample_type(&w, "samples", "count");
+	pbw_sample_type(&w, type, unit);
 	pbw_function(&w, 1, "f", "f.go");
 	uint64_t id = 1;
 	int64_t line = 1;
 	pbw_location(&w, 1, 0, 1, &id, &line);
-	static const char *vals[] = { "v", "w", "x" };
+	for (size_t i = 0; i < n; i++)
+		pbw_sample(&w, 1, &id, 1, &vals[i], per, labels + i * per);
+	return test_decode(&w, true);
+}
+
+START_TEST(tree_tags_max_values)
+{
+	/* k=v (2), k=w (5), k=x (5): sorted by total, then value; capped. */
+	static const struct pbw_label l[] = { { "k", "v", 0, NULL }, { "k", "w", 0, NULL }, { "k", "x", 0, NULL } };
 	static const int64_t nums[] = { 2, 5, 5 };
-	for (int i = 0; i < 3; i++) {
-		const struct pbw_label l = { "k", vals[i], 0, NULL };
-		pbw_sample(&w, 1, &id, 1, &nums[i], 1, &l);
-	}
-	size_t n;
-	uint8_t *data = pbw_finish(&w, &n);
-	pbw_release(&w);
-	struct pprof_err err;
-	struct prof *p = pprof_decode(data, n, 1 << 20, &err);
-	free(data);
-	ck_assert_ptr_nonnull(p);
+	struct prof *p = test_flat_profile("samples", "count", nums, 3, l, 1);
 	struct view_opts o;
 	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
 	struct view v;
@@ -460,12 +464,7 @@ START_TEST(tree_diff_profile)
 	pbw_sample(&w, 2, sf, 1, &v, 0, NULL);
 	v = -4;
 	pbw_sample(&w, 2, sg, 1, &v, 0, NULL);
-	size_t n;
-	uint8_t *data = pbw_finish(&w, &n);
-	struct pprof_err err;
-	struct prof *p = pprof_decode(data, n, 1 << 20, &err);
-	free(data);
-	ck_assert_ptr_nonnull(p);
+	struct prof *p = test_decode(&w, false);
 	struct view_opts o;
 	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
 	CHECK_VIEW(p, &o, 14, { "main", 0, 6 }, { "f", 10, 10 }, { "g", -4, -4 });
@@ -475,11 +474,7 @@ START_TEST(tree_diff_profile)
 	static const uint64_t sh[] = { 2, 1 };
 	v = -3;
 	pbw_sample(&w, 2, sh, 1, &v, 1, &base);
-	data = pbw_finish(&w, &n);
-	pbw_release(&w);
-	p = pprof_decode(data, n, 1 << 20, &err);
-	free(data);
-	ck_assert_ptr_nonnull(p);
+	p = test_decode(&w, true);
 	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
 	CHECK_VIEW(p, &o, 3, { "main", 0, 3 }, { "f", 7, 7 }, { "g", -4, -4 });
 	prof_free(p);
@@ -505,13 +500,7 @@ START_TEST(tree_cancelling_node_kept)
 	pbw_sample(&w, 2, s, 1, &v, 1, &a);
 	v = -5;
 	pbw_sample(&w, 2, s, 1, &v, 1, &b);
-	size_t n;
-	uint8_t *data = pbw_finish(&w, &n);
-	pbw_release(&w);
-	struct pprof_err err;
-	struct prof *p = pprof_decode(data, n, 1 << 20, &err);
-	free(data);
-	ck_assert_ptr_nonnull(p);
+	struct prof *p = test_decode(&w, true);
 	struct view_opts o;
 	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
 	struct view v2;
@@ -525,27 +514,6 @@ START_TEST(tree_cancelling_node_kept)
 END_TEST
 
 /* ---- tags that overflow ------------------------------------------------------ */
-
-/* One sample of value v on f with the labels l[0..n). */
-static struct prof *labelled_profile(int64_t v, const struct pbw_label *l, size_t n)
-{
-	struct pbw w;
-	pbw_init(&w);
-	pbw_sample_type(&w, "samples", "count");
-	pbw_function(&w, 1, "f", "f.go");
-	uint64_t id = 1;
-	int64_t line = 1;
-	pbw_location(&w, 1, 0, 1, &id, &line);
-	pbw_sample(&w, 1, &id, 1, &v, n, l);
-	size_t len;
-	uint8_t *data = pbw_finish(&w, &len);
-	pbw_release(&w);
-	struct pprof_err err;
-	struct prof *p = pprof_decode(data, len, 1 << 20, &err);
-	free(data);
-	ck_assert_msg(p != NULL, "%s", err.message);
-	return p;
-}
 
 /* The tags view of p: its status, and its JSON or message in out. */
 static int tags_of(const struct prof *p, char *out, size_t cap)
@@ -575,26 +543,26 @@ START_TEST(tree_tags_overflow)
 	const int64_t big = 8200000000000000000LL;
 	char out[1024];
 	const struct pbw_label two[2] = { { "k", "a", 0, NULL }, { "k", "b", 0, NULL } };
-	struct prof *p = labelled_profile(big, two, 2);
+	struct prof *p = test_flat_profile("samples", "count", &big, 1, two, 2);
 	ck_assert_int_eq(tags_of(p, out, sizeof(out)), VIEW_OVERFLOW);
 	ck_assert_msg(strstr(out, "label k overflows 64 bits") != NULL, "%s", out);
 	prof_free(p);
 	/* The same value twice: that value's total overflows. */
 	const struct pbw_label same[2] = { { "k", "a", 0, NULL }, { "k", "a", 0, NULL } };
-	p = labelled_profile(big, same, 2);
+	p = test_flat_profile("samples", "count", &big, 1, same, 2);
 	ck_assert_int_eq(tags_of(p, out, sizeof(out)), VIEW_OVERFLOW);
 	ck_assert_msg(strstr(out, "label k overflows") != NULL, "%s", out);
 	prof_free(p);
 	/* Two numbers that print alike (1.50kB) are one value. */
 	const struct pbw_label nums[3] = { { "n", "x", 0, NULL }, { "size", NULL, 1536, "bytes" },
 	                                   { "size", NULL, 1537, "bytes" } };
-	p = labelled_profile(big, nums, 3);
+	p = test_flat_profile("samples", "count", &big, 1, nums, 3);
 	ck_assert_int_eq(tags_of(p, out, sizeof(out)), VIEW_OVERFLOW);
 	ck_assert_msg(strstr(out, "label size overflows") != NULL, "%s", out);
 	prof_free(p);
 	/* Up to the largest int64, totals are exact. */
 	const int64_t half = INT64_MAX / 2;
-	p = labelled_profile(half, two, 2);
+	p = test_flat_profile("samples", "count", &half, 1, two, 2);
 	ck_assert_int_eq(tags_of(p, out, sizeof(out)), 0);
 	ck_assert_msg(strstr(out, "\"key\":\"k\",\"numeric\":false,\"total\":9223372036854775806,\"n_values\":2,") !=
 	                  NULL, "%s", out);

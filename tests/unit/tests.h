@@ -80,8 +80,16 @@ uint8_t *test_gzip(const uint8_t *in, size_t n, size_t *out_len);
 
 struct prof;
 struct view_opts;
+/* pbw_finish, then pprof_decode, asserting it decodes; with release,
+ * pbw_release too. */
+struct prof *test_decode(struct pbw *w, bool release);
 /* The profile the view tests work out by hand (see test_view.c). */
 struct prof *test_tree_profile(void);
+/* A profile of one function f (f.go) of sample type type/unit with n
+ * samples on it: sample i has value vals[i] and the labels
+ * labels[i * per .. (i + 1) * per). */
+struct prof *test_flat_profile(const char *type, const char *unit, const int64_t *vals, size_t n,
+                               const struct pbw_label *labels, size_t per);
 /* View options from patterns (NULL = unset); asserts they compile. */
 void test_view_opts(struct view_opts *o, int type, const char *focus, const char *ignore, const char *hide,
                     const char *tagfocus, const char *tagignore);
