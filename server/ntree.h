@@ -115,11 +115,11 @@ struct ntree_walk {
 	uint32_t n_names;          /* "names" entries, the root's included */
 };
 
-/* Choose the nodes shown: those with a non-zero weight whose ancestors
- * are shown, and when max_nodes > 0 at most max_nodes of them: the
- * largest |weight|s, ties at the threshold taken parents-first (weights
- * never grow toward the leaves, so what is kept is closed under
- * ancestors). The root is always shown. Keys must be < n_keys. 0 or -1. */
+/* Choose the nodes shown: the root, and the nodes with a non-zero weight
+ * whose parent is shown; when max_nodes > 0, at most max_nodes nodes: a
+ * node is shown when its |weight| is above the max_nodes-th largest, or
+ * equal to it while there is room, taken in id order (parents first).
+ * Keys must be < n_keys. 0 or -1. */
 int ntree_walk(const struct ntree *t, uint32_t n_keys, const int64_t *weight, long max_nodes,
                struct ntree_walk *w);
 void ntree_walk_release(struct ntree_walk *w);

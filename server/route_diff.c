@@ -9,7 +9,8 @@
  *
  * The sample type is chosen in the base profile (default: the base's
  * default) and must exist, with the same unit, in the target: anything
- * else is a 400 incompatible_profiles.
+ * else is a 400 incompatible_profiles. A normalize that scales the
+ * target's values past 64 bits is a 422 overflow.
  */
 #include <stdio.h>
 #include <stdlib.h>

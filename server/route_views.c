@@ -7,6 +7,7 @@
  *   GET /api/v1/profiles/{id}/sandwich?function=NAME&sample_type=&<filters>
  *
  * <filters>: focus, ignore, hide (regexes), tagfocus, tagignore.
+ * A tag total beyond 64 bits is a 422 overflow naming the key.
  */
 #include <stdio.h>
 #include <stdlib.h>
