@@ -8,6 +8,7 @@
  *                           (KEY=1kb:4kb, KEY=10ms:, ...)
  *
  * Patterns are capped in length; regex.h says what a match may cost.
+ * view.c applies them while folding (see view.h for the order).
  */
 #ifndef FDX_FILTER_H
 #define FDX_FILTER_H
@@ -16,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "measure.h"
 #include "prof.h"
 #include "regex.h"
 
@@ -33,10 +35,11 @@ struct tagfilter {
 	struct rx res[TAG_MAX_RES];
 };
 
+/* Parse a tagfocus/tagignore value; 0, or -1 with a message in err. */
 int tagfilter_parse(struct tagfilter *t, const char *spec, char *err, size_t errcap);
 void tagfilter_release(struct tagfilter *t);
-/* Does the label set match? num_units gives the unit of numeric keys
- * (string id per key string id, as pprof's NumLabelUnits infers them). */
+/* Does the label set match? key_unit gives the unit of numeric keys
+ * (from measure_num_units). */
 bool tagfilter_match(const struct tagfilter *t, const struct prof *p, uint32_t labelset,
                      const uint32_t *key_unit);
 
@@ -51,16 +54,19 @@ struct view_opts {
 
 void view_opts_release(struct view_opts *o);
 
-/* pprof's NumLabelUnits: for each label key (string id), the unit string id
- * of its numeric values, or PROF_NONE when the key is inferred (see
- * measure_key_unit). Array of p->n_strs entries, malloc'd. */
-uint32_t *filter_num_units(const struct prof *p);
-/* Unit name for numeric key k given units from filter_num_units. */
-const char *measure_key_unit(const struct prof *p, const uint32_t *units, uint32_t key);
+/* What focus, ignore and hide say of a frame: */
+#define FILTER_FOCUS 1   /* matches focus */
+#define FILTER_IGNORE 2  /* matches ignore */
+#define FILTER_HIDE 4    /* matches hide */
 
-/* pprof's measurement.ScaledLabel(v, unit, "minimum") into out. */
-void measure_label(int64_t v, const char *unit, char *out, size_t cap);
-/* pprof's measurement.Scale: v in from-unit expressed in to-unit. */
-double measure_scale(int64_t v, const char *from, const char *to, const char **out_unit);
+/* The FILTER_* bits of every frame of p under o: a frame matches when its
+ * function's name or file, or its mapping's file, does. Each distinct
+ * function and mapping file is matched once. p->n_frames entries,
+ * malloc'd; NULL on allocation failure. */
+uint8_t *filter_frame_bits(const struct prof *p, const struct view_opts *o);
+/* keep[ls] for every label set of p: passes tagfocus (when set) and not
+ * tagignore (when set). p->n_labelsets entries, malloc'd; NULL on
+ * allocation failure. */
+uint8_t *filter_labelsets(const struct prof *p, const struct view_opts *o);
 
 #endif

@@ -18,11 +18,7 @@ void prof_ntree_free(struct prof_ntree *t)
 {
 	if (!t)
 		return;
-	free(t->parent);
-	free(t->key);
-	free(t->first);
-	free(t->koff);
-	free(t->klist);
+	ntree_release(&t->t);
 	free(t->ntof);
 	free(t);
 }

@@ -2,7 +2,7 @@
  * prof.h: flamedex's in-memory model of one profile.
  *
  * decode.c builds it from an upload, codec.c turns it into the compact blob
- * stored in SQLite and back, tree.c answers queries from it. It keeps what
+ * stored in SQLite and back, view.c answers queries from it. It keeps what
  * the views need and nothing else:
  *
  *   strings   deduplicated arena; every name below is a string id
@@ -25,6 +25,8 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "ntree.h"
 
 #define PROF_NONE UINT32_MAX
 
@@ -71,14 +73,12 @@ struct prof_sample {
 	uint32_t node, labelset;
 };
 
-/* The name tree of the whole profile (no filters), built on first use by
- * tree.c and shared by every view that does not hide frames. */
+/* The name tree of the whole profile (no filters, no values; keys are
+ * string ids, the root's PROF_NONE; finished with 'first'), built on first
+ * use by view.c and borrowed by every view that does not hide frames. */
 struct prof_ntree {
-	uint32_t n;
-	uint32_t *parent, *key;  /* key: string id of the name; root PROF_NONE */
-	uint8_t *first;          /* 1 when the name is not on the path above */
-	uint32_t *koff, *klist;  /* children of i: klist[koff[i]..koff[i+1]), by name */
-	uint32_t *ntof;          /* location-trie node -> name-tree node */
+	struct ntree t;
+	uint32_t *ntof;          /* location-trie node -> node of t */
 };
 
 void prof_ntree_free(struct prof_ntree *t);
@@ -135,6 +135,13 @@ static inline const char *prof_str(const struct prof *p, uint32_t id)
 static inline uint32_t prof_strlen(const struct prof *p, uint32_t id)
 {
 	return id < p->n_strs ? p->str_len[id] : 0;
+}
+
+/* The string table as the names of a name tree (keys are string ids). */
+static inline struct ntree_names prof_names(const struct prof *p)
+{
+	struct ntree_names nm = { .n = p->n_strs, .len = p->str_len, .arena = p->arena, .off = p->str_off };
+	return nm;
 }
 
 void prof_free(struct prof *p);

@@ -9,7 +9,8 @@
  *
  * The sample type is chosen in the base profile (default: the base's
  * default) and must exist, with the same unit, in the target: anything
- * else is a 400 incompatible_profiles.
+ * else is a 400 incompatible_profiles. A normalize that scales the
+ * target's values past 64 bits is a 422 overflow.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,47 +21,6 @@
 #include "routes.h"
 #include "store.h"
 #include "util.h"
-
-static int find_type(const struct prof *p, const char *type, const char *unit)
-{
-	for (uint32_t i = 0; i < p->n_types; i++)
-		if (!strcmp(prof_str(p, p->type_type[i]), type) && (!unit || !strcmp(prof_str(p, p->type_unit[i]), unit)))
-			return (int)i;
-	return -1;
-}
-
-/* A count-valued sample type that measures the same thing as type t:
- * cpu -> samples, X_space -> X_objects, delay -> contentions; or t itself
- * when its unit is a count. -1 when there is none. */
-static int count_type(const struct prof *p, int t)
-{
-	const char *name = prof_str(p, p->type_type[t]);
-	if (!strcmp(prof_str(p, p->type_unit[t]), "count"))
-		return t;
-	char want[128];
-	size_t n = strlen(name);
-	if (n > 6 && !strcmp(name + n - 6, "_space") && n < sizeof(want) - 8) {
-		snprintf(want, sizeof(want), "%.*s_objects", (int)(n - 6), name);
-		int k = find_type(p, want, "count");
-		if (k >= 0)
-			return k;
-	}
-	if (!strcmp(name, "space"))
-		return find_type(p, "objects", "count");
-	if (!strcmp(name, "cpu") || !strcmp(name, "wall") || !strcmp(name, "time"))
-		return find_type(p, "samples", "count");
-	if (!strcmp(name, "delay"))
-		return find_type(p, "contentions", "count");
-	return -1;
-}
-
-static int64_t type_sum(const struct prof *p, int t)
-{
-	int64_t s = 0;
-	for (uint32_t i = 0; i < p->n_samples; i++)
-		s += p->values[(size_t)i * p->n_types + (size_t)t];
-	return s;
-}
 
 /* The diff tree, or its top table (top), or the CI gate (check). */
 static enum MHD_Result compare(struct req *r, bool top, bool check)
@@ -107,90 +67,53 @@ static enum MHD_Result compare(struct req *r, bool top, bool check)
 	struct prof *pb = store_get(bid, &st1);
 	struct prof *pt = store_get(tid, &st2);
 	enum MHD_Result res;
-	struct view_opts ob, ot;
+	struct view_opts ob;
 	bool have_opts = false;
-	struct view vb, vt, vbn, vtn;
-	memset(&vb, 0, sizeof(vb));
-	memset(&vt, 0, sizeof(vt));
-	memset(&vbn, 0, sizeof(vbn));
-	memset(&vtn, 0, sizeof(vtn));
+	struct diff_views d;
+	memset(&d, 0, sizeof(d));
 	if (!pb || !pt) {
 		int st = !pb ? st1 : st2;
 		res = st == 404 ? reply_error(r, 404, "not_found", "no profile with id %.40s", !pb ? bid : tid)
 		                : reply_error(r, 500, "internal", "could not load a profile");
 		goto out;
 	}
-	if (pb->n_types == 0 || pt->n_types == 0) {
+	if (pb->n_types == 0 || pt->n_types == 0) { /* before the filters' errors */
 		res = reply_error(r, 400, "incompatible_profiles", "a profile without sample types cannot be compared");
 		goto out;
 	}
 	if (views_parse_opts(r, pb, &ob, &res) < 0)
 		goto out;
 	have_opts = true;
-	const char *tname = prof_str(pb, pb->type_type[ob.type]);
-	const char *tunit = prof_str(pb, pb->type_unit[ob.type]);
-	int tt = find_type(pt, tname, tunit);
-	if (tt < 0) {
-		res = reply_error(r, 400, "incompatible_profiles",
-		                  "the target has no sample type %.64s/%.64s; the profiles cannot be compared", tname, tunit);
+	char why[512];
+	/* the top and the check need no counts */
+	int rc = diff_views_build(&d, pb, pt, &ob, normalize, !top && !check, why, sizeof(why));
+	if (rc != 0) {
+		res = rc == DIFF_INCOMPATIBLE ? reply_error(r, 400, "incompatible_profiles", "%s", why)
+		    : rc == VIEW_OVERFLOW     ? reply_error(r, 422, "overflow", "%s", why)
+		                              : reply_error(r, 500, "internal", "out of memory building the diff");
 		goto out;
 	}
-	ot = ob;           /* same compiled filters, used one after the other */
-	ot.type = tt;
-	double scale = 1;
-	if (normalize) {
-		int64_t bs = type_sum(pb, ob.type), ts = type_sum(pt, tt);
-		scale = ts == 0 ? 0 : (double)bs / (double)ts;
-		/* 0 means "no scaling" in view_opts; a target summing to 0 scales
-		 * everything to 0, as pprof's Normalize does. */
-		ot.scale = scale == 0 ? 1e-300 : scale;
-	}
-	if (view_build(pb, &ob, false, &vb) < 0 || view_build(pt, &ot, false, &vt) < 0) {
-		res = reply_error(r, 500, "internal", "out of memory building the diff");
-		goto out;
-	}
-	int cb = count_type(pb, ob.type), ct = cb >= 0 ? find_type(pt, prof_str(pb, pb->type_type[cb]), "count") : -1;
-	bool counts = cb >= 0 && ct >= 0;
-	top = top || check; /* the check needs no tree */
-	if (counts && !top) {
-		struct view_opts obn = ob, otn = ot;
-		obn.type = cb;
-		otn.type = ct;
-		otn.scale = 0;
-		if (view_build(pb, &obn, false, &vbn) < 0 || view_build(pt, &otn, false, &vtn) < 0) {
-			res = reply_error(r, 500, "internal", "out of memory building the diff");
-			goto out;
-		}
-	}
-	/* p0 for significance: see diff.h */
-	double p0 = 0;
-	if (counts && !normalize) {
-		p0 = 0.5;
-		if (pb->duration_nanos > 0 && pt->duration_nanos > 0)
-			p0 = (double)pt->duration_nanos / (double)(pb->duration_nanos + pt->duration_nanos);
-	}
-	struct diff_in in = {
-		.p0 = p0,
-		.base = &vb, .target = &vt,
-		.base_n = counts && !top ? &vbn : NULL, .target_n = counts && !top ? &vtn : NULL,
-		.max_nodes = max_nodes, .sort = sort, .limit = limit,
-	};
+	struct diff_in in;
+	diff_views_in(&d, &in);
+	in.max_nodes = max_nodes;
+	in.sort = sort;
+	in.limit = limit;
 	struct buf out = BUF_INIT;
 	struct json j;
 	json_init(&j, &out);
 	json_obj_begin(&j);
 	json_key(&j, "sample_type");
-	json_sample_type(&j, pb, ob.type);
+	view_json_sample_type(&j, pb, ob.type);
 	json_key(&j, "base_total");
-	json_int(&j, vb.total);
+	json_int(&j, d.base.total);
 	json_key(&j, "target_total");
-	json_int(&j, vt.total);
+	json_int(&j, d.target.total);
 	json_key(&j, "normalize");
 	json_bool(&j, normalize);
 	json_key(&j, "scale");
-	json_double(&j, scale);
+	json_double(&j, d.scale);
 	char summary[1024];
-	int rc = check ? diff_check_json(&in, max_growth, min_share, &j, summary, sizeof(summary))
+	rc = check ? diff_check_json(&in, max_growth, min_share, &j, summary, sizeof(summary))
 	       : top ? diff_top_json(&in, &j) : diff_tree_json(&in, &j);
 	if (check && rc > 0) {
 		/* A failing gate is an error reply, so `curl --fail` fails the job. */
@@ -213,10 +136,7 @@ static enum MHD_Result compare(struct req *r, bool top, bool check)
 	}
 	res = reply_buf(r, check && rc > 0 ? 422 : 200, "application/json", &out);
 out:
-	view_release(&vb);
-	view_release(&vt);
-	view_release(&vbn);
-	view_release(&vtn);
+	diff_views_release(&d);
 	if (have_opts)
 		view_opts_release(&ob);
 	store_release(pb);

@@ -7,6 +7,7 @@
  *   GET /api/v1/profiles/{id}/sandwich?function=NAME&sample_type=&<filters>
  *
  * <filters>: focus, ignore, hide (regexes), tagfocus, tagignore.
+ * A tag total beyond 64 bits is a 422 overflow naming the key.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +17,8 @@
 #include "limits.h"
 #include "routes.h"
 #include "store.h"
-#include "tree.h"
 #include "util.h"
+#include "view.h"
 
 
 /* Fill o from the query. Returns 0, or replies with a 400 and returns -1
@@ -119,34 +120,32 @@ static enum MHD_Result one_view(struct req *r, const char *id, enum views_kind w
 		return res;
 	}
 	struct view v;
-	if (view_build(prof, &o, tags, &v) < 0) {
-		view_opts_release(&o);
-		store_release(prof);
-		return reply_error(r, 500, "internal", "out of memory building the view");
-	}
+	char why[512] = "";
+	int rc = view_build(prof, &o, tags, &v);
 	struct buf out = BUF_INIT;
 	struct json j;
 	json_init(&j, &out);
-	int rc = 0;
-	if (top)
-		view_top_json(&v, by_cum, limit, &j);
-	else if (flame)
-		view_flame_json(&v, max_nodes, &j);
-	else if (tags)
-		view_tags_json(&v, max_values, &j);
-	else
-		rc = view_sandwich_json(&v, function, max_nodes, &j);
-	view_release(&v);
+	if (rc == 0) {
+		if (top)
+			rc = view_top_json(&v, by_cum, limit, &j);
+		else if (flame)
+			rc = view_flame_json(&v, max_nodes, &j);
+		else if (tags)
+			rc = view_tags_json(&v, max_values, &j, why, sizeof(why));
+		else
+			rc = view_sandwich_json(&v, function, max_nodes, &j);
+		view_release(&v);
+	}
 	view_opts_release(&o);
 	store_release(prof);
-	if (rc == 1) {
+	if (rc != 0)
 		buf_release(&out);
+	if (rc == VIEW_NOT_FOUND)
 		return reply_error(r, 404, "not_found", "function %.200s is not in this view", function);
-	}
-	if (rc < 0) {
-		buf_release(&out);
+	if (rc == VIEW_OVERFLOW)
+		return reply_error(r, 422, "overflow", "%s", why[0] ? why : "the values overflow 64 bits");
+	if (rc != 0)
 		return reply_error(r, 500, "internal", "out of memory building the view");
-	}
 	return reply_buf(r, 200, "application/json", &out);
 }
 

@@ -12,6 +12,7 @@ import subprocess
 import pytest
 
 import catalog
+import pb
 import pproftool
 from conftest import go_env
 
@@ -274,3 +275,18 @@ def test_incompatible_profiles(client):
     assert r.status == 404 and r.error_code() == "not_found"
     r = client.get("/api/v1/diff", {"base": a, "target": a, "focus": "("})
     assert r.status == 400 and r.error_code() == "bad_regex"
+
+
+def test_normalize_overflow(client):
+    """A target summing to 1 scales a base of 4e18 past 2^63: 422, not a
+    wrapped number (without normalize the same pair is fine)."""
+    one = (("samples", "count"),)
+    b = upload_bytes(client, pb.simple_profile({("main.main",): [4000000000000000000]}, types=one))
+    t = upload_bytes(client, pb.simple_profile({("main.main", "main.f"): [1000], ("main.main", "main.g"): [-999]},
+                                               types=one))
+    for path in ("/api/v1/diff", "/api/v1/diff/top", "/api/v1/diff/check"):
+        r = client.get(path, {"base": b, "target": t, "normalize": 1})
+        assert r.status == 422 and r.error_code() == "overflow", (path, r)
+        assert "overflow 64 bits" in r.json()["error"]["message"]
+    j = client.get_json("/api/v1/diff/top", {"base": b, "target": t})
+    assert j["target_total"] == 1999 and j["scale"] == 1

@@ -15,6 +15,7 @@ import pytest
 
 import catalog
 import checks
+import pb
 import pproftool
 
 PARAMS = catalog.sample_type_params()
@@ -175,6 +176,27 @@ def test_tags(client, uploads, profile_path, pprof_warm, pid, idx):
     default_strings = pproftool.tag_value_strings(path, idx) if numeric_units else None
     j = client.get_json("/api/v1/profiles/%s/tags" % pid_, {"sample_type": idx})
     checks.compare_tags(j, ptags, numeric_units, default_strings)
+
+
+def test_tags_total_overflow(client, upload):
+    """Where we depart from pprof on purpose: a sample adds its value once
+    per label value it carries, so two values of 8.2e18 under one key sum
+    past 2^63. pprof prints the wrapped, negative total; the server answers
+    422 "overflow" naming the key, and the other views still work."""
+    big = 8200000000000000000
+    data = pb.simple_profile({("main.main", "main.f"): [big]}, types=(("samples", "count"),),
+                             labels_by_stack={("main.main", "main.f"): [("k", "a"), ("k", "b")]})
+    pid = upload(data)["id"]
+    r = client.get("/api/v1/profiles/%s/tags" % pid)
+    assert r.status == 422 and r.error_code() == "overflow", r
+    assert "label k overflows 64 bits" in r.json()["error"]["message"]
+    top = client.get_json("/api/v1/profiles/%s/top" % pid)
+    assert top["total"] == big and top["rows"][0]["flat"] == big
+    # one value per key fits: exact totals
+    data = pb.simple_profile({("main.main", "main.f"): [big]}, types=(("samples", "count"),),
+                             labels_by_stack={("main.main", "main.f"): [("k", "a"), ("j", "b")]})
+    j = client.get_json("/api/v1/profiles/%s/tags" % upload(data)["id"])
+    assert [(t["key"], t["total"]) for t in j["tags"]] == [("j", big), ("k", big)]
 
 
 @pytest.mark.parametrize("pid", PROFILE_IDS)

@@ -26,7 +26,7 @@
 #include "jsoncheck.h"
 #include "leaks.h"
 #include "prof.h"
-#include "tree.h"
+#include "view.h"
 
 #define MAX_INFLATED (4u * 1024 * 1024)
 
@@ -116,29 +116,30 @@ static void check_json(struct buf *b, const char *what)
 static void run_views(const struct prof *p, const struct view_opts *o, bool unfiltered)
 {
 	struct view v;
+	char why[512];
 	if (view_build(p, o, true, &v) != 0)
 		return;
 	uint32_t n = 0;
 	struct top_row *rows = view_top(&v, &n);
 	if (rows) {
-		if (unfiltered && v.n) {
+		if (unfiltered && v.t.n) {
 			int64_t flat_sum = 0;
 			bool neg = has_negative(p);
 			for (uint32_t i = 0; i < n; i++) {
 				flat_sum += rows[i].flat;
 				if (!neg)
-					ORACLE(rows[i].flat >= 0 && rows[i].flat <= rows[i].cum && rows[i].cum <= v.tot[0],
+					ORACLE(rows[i].flat >= 0 && rows[i].flat <= rows[i].cum && rows[i].cum <= v.t.col[VIEW_TOT][0],
 					       "row %s: flat %lld cum %lld total %lld", prof_str(p, rows[i].key),
-					       (long long)rows[i].flat, (long long)rows[i].cum, (long long)v.tot[0]);
+					       (long long)rows[i].flat, (long long)rows[i].cum, (long long)v.t.col[VIEW_TOT][0]);
 			}
-			ORACLE(flat_sum == v.tot[0] - v.self[0], "sum of flat %lld, tree %lld - root %lld",
-			       (long long)flat_sum, (long long)v.tot[0], (long long)v.self[0]);
+			ORACLE(flat_sum == v.t.col[VIEW_TOT][0] - v.t.col[VIEW_SELF][0], "sum of flat %lld, tree %lld - root %lld",
+			       (long long)flat_sum, (long long)v.t.col[VIEW_TOT][0], (long long)v.t.col[VIEW_SELF][0]);
 			if (!neg)
-				ORACLE(v.total == v.tot[0], "total %lld, tree %lld", (long long)v.total,
-				       (long long)v.tot[0]);
+				ORACLE(v.total == v.t.col[VIEW_TOT][0], "total %lld, tree %lld", (long long)v.total,
+				       (long long)v.t.col[VIEW_TOT][0]);
 		}
-		top_sort(p, rows, n, false);
-		top_sort(p, rows, n, true);
+		view_top_sort(p, rows, n, false);
+		view_top_sort(p, rows, n, true);
 	}
 	struct buf b = BUF_INIT;
 	struct json j;
@@ -156,11 +157,15 @@ static void run_views(const struct prof *p, const struct view_opts *o, bool unfi
 	view_flame_json(&v, 5, &j);
 	check_json(&b, "flame pruned");
 	json_init(&j, &b);
-	view_tags_json(&v, 0, &j);
-	check_json(&b, "tags");
+	if (view_tags_json(&v, 0, &j, why, sizeof(why)) == 0)
+		check_json(&b, "tags");
+	else
+		buf_release(&b);
 	json_init(&j, &b);
-	view_tags_json(&v, 1, &j);
-	check_json(&b, "tags max_values");
+	if (view_tags_json(&v, 1, &j, why, sizeof(why)) == 0)
+		check_json(&b, "tags max_values");
+	else
+		buf_release(&b);
 	if (rows && n) {
 		json_init(&j, &b);
 		if (view_sandwich_json(&v, prof_str(p, rows[0].key), 0, &j) == 0)

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "cache.h"
-#include "pprof.h"
+#include "ingest.h"
 #include "prof.h"
 #include "tests.h"
 
@@ -38,8 +38,8 @@ static struct prof *make_prof(int k, int n_funcs)
 	size_t n;
 	uint8_t *data = pbw_finish(&w, &n);
 	pbw_release(&w);
-	struct pprof_err err;
-	struct prof *p = pprof_decode(data, n, 1u << 20, &err);
+	struct decode_err err;
+	struct prof *p = ingest_decode(data, n, 1u << 20, &err);
 	free(data);
 	return p;
 }

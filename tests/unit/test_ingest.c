@@ -17,7 +17,7 @@
 #include "jsoncheck.h"
 #include "prof.h"
 #include "tests.h"
-#include "tree.h"
+#include "view.h"
 
 /* ---- gzip and sizes ------------------------------------------------------- */
 

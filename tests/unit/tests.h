@@ -25,12 +25,15 @@ Suite *decode_suite(void);
 Suite *textdump_suite(void);
 Suite *ingest_suite(void);
 Suite *codec_suite(void);
+Suite *regex_suite(void);
+Suite *measure_suite(void);
 Suite *filter_suite(void);
-Suite *tree_suite(void);
 Suite *cache_suite(void);
 Suite *router_suite(void);
 Suite *stats_suite(void);
 Suite *leaks_suite(void);
+Suite *view_suite(void);
+Suite *diff_suite(void);
 
 /* ---- profile.proto writer (pbw.c) ---------------------------------------- */
 
@@ -121,6 +124,39 @@ int test_func_named(const struct prof *p, const char *s);
 int64_t test_stack_value(const struct prof *p, const char *want, uint32_t t);
 /* The label of sample s with key k, or NULL. */
 const struct prof_label *test_sample_label(const struct prof *p, uint32_t s, const char *k);
+/* ---- views (test_view.c) ------------------------------------------------ */
+
+struct prof;
+struct view_opts;
+/* pbw_finish, then pprof_decode, asserting it decodes; with release,
+ * pbw_release too. */
+struct prof *test_decode(struct pbw *w, bool release);
+/* The profile the view tests work out by hand (see test_view.c). */
+struct prof *test_tree_profile(void);
+/* A profile of one function f (f.go) of sample type type/unit with n
+ * samples on it: sample i has value vals[i] and the labels
+ * labels[i * per .. (i + 1) * per). */
+struct prof *test_flat_profile(const char *type, const char *unit, const int64_t *vals, size_t n,
+                               const struct pbw_label *labels, size_t per);
+/* View options from patterns (NULL = unset); asserts they compile. */
+void test_view_opts(struct view_opts *o, int type, const char *focus, const char *ignore, const char *hide,
+                    const char *tagfocus, const char *tagignore);
+
+/* ---- allocation failures (failalloc.c) ----------------------------------- */
+
+/* Fail the k-th malloc/calloc/realloc from now on (only that one); 0 never. */
+void failalloc_arm(long k);
+/* Stop failing; true when an allocation was failed since failalloc_arm. */
+bool failalloc_disarm(void);
+
+/* An operation under test: writes its output into out; returns a status
+ * >= 0 on success, -1 when an allocation failed. */
+typedef int (*failalloc_op)(void *ctx, struct buf *out);
+/* Runs op once unhooked, then with the k-th allocation failing for every
+ * k from 1 until a run has fewer than k allocations. Each run must return
+ * -1 or the unhooked run's status and output, byte for byte; whatever it
+ * allocated it frees (LeakSanitizer checks). */
+void failalloc_check(const char *what, failalloc_op op, void *ctx);
 
 #define ARRLEN(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -1,5 +1,6 @@
 /*
- * test_tree.c: filters and units (filter.h) and the views (tree.h).
+ * test_view.c: filtering and folding (view.h) and the views read off the
+ * tree: top, flame graph, sandwich, tags.
  *
  * Expected numbers are worked out by hand with go tool pprof's rules:
  * flat is the value of samples whose leaf is the function; cum counts a
@@ -15,247 +16,22 @@
 
 #include "filter.h"
 #include "jsoncheck.h"
-#include "pprof.h"
+#include "ingest.h"
 #include "prof.h"
 #include "tests.h"
-#include "tree.h"
+#include "view.h"
 
-/* ---- units ------------------------------------------------------------- */
-
-static void check_label(int64_t v, const char *unit, const char *want)
+struct prof *test_decode(struct pbw *w, bool release)
 {
-	char out[64];
-	measure_label(v, unit, out, sizeof(out));
-	ck_assert_msg(strcmp(out, want) == 0, "measure_label(%lld, %s) = \"%s\", want \"%s\"",
-	              (long long)v, unit, out, want);
-}
-
-START_TEST(units_label)
-{
-	check_label(1536, "bytes", "1.50kB");
-	check_label(2000000, "nanoseconds", "2ms");
-	check_label(0, "bytes", "0");
-	check_label(-1536, "bytes", "-1.50kB");
-	check_label(512, "bytes", "512B");
-	check_label(1048576, "bytes", "1MB");
-	check_label(3 * 1073741824LL, "bytes", "3GB");
-	check_label(1500, "nanoseconds", "1.50us");
-	check_label(90000000000LL, "nanoseconds", "90s");
-	check_label(7200000000000LL, "nanoseconds", "2hrs");
-	check_label(1, "seconds", "1s");
-	check_label(100, "ms", "100ms");
-	check_label(5, "count", "5");
-	check_label(7, "widgets", "7"); /* unknown unit: pprof prints the bare number */
-	check_label(1, "nanoseconds", "1ns");
-	check_label(INT64_MIN, "count", "-9223372036854775808");
-}
-END_TEST
-
-START_TEST(units_scale)
-{
-	const char *u = NULL;
-	double v = measure_scale(1536, "bytes", "kb", &u);
-	ck_assert(fabs(v - 1.5) < 1e-12);
-	ck_assert_str_eq(u, "kB");
-	v = measure_scale(3, "ms", "ns", &u);
-	ck_assert(fabs(v - 3e6) < 1e-6);
-	ck_assert_str_eq(u, "ns");
-	v = measure_scale(2, "MB", "minimum", &u);
-	ck_assert(fabs(v - 2) < 1e-12);
-	ck_assert_str_eq(u, "MB");
-	v = measure_scale(3, "count", "count", &u);
-	ck_assert(fabs(v - 3) < 1e-12);
-	ck_assert_str_eq(u, "");
-	v = measure_scale(-2048, "bytes", "kb", &u);
-	ck_assert(fabs(v + 2) < 1e-12);
-	ck_assert_str_eq(u, "kB");
-}
-END_TEST
-
-/* ---- regexes ------------------------------------------------------------ */
-
-START_TEST(rx_basic)
-{
-	struct rx r;
-	char err[256] = "";
-	ck_assert_int_eq(rx_compile(&r, "a+b", strlen("a+b"), 0, err, sizeof(err)), 0);
-	ck_assert(rx_match(&r, "xaab", 4));
-	ck_assert(rx_match(&r, "ab", 2));
-	ck_assert(!rx_match(&r, "b", 1));
-	ck_assert(!rx_match(&r, "xaab", 2)); /* length, not NUL, bounds the subject */
-	/* Invalid UTF-8 in a subject must not stop a match. */
-	ck_assert(rx_match(&r, "\xff\xfe" "ab", 4));
-	rx_release(&r);
-	/* Go's $ matches only at the very end. */
-	ck_assert_int_eq(rx_compile(&r, "a$", strlen("a$"), 0, err, sizeof(err)), 0);
-	ck_assert(rx_match(&r, "ba", 2));
-	ck_assert(!rx_match(&r, "a\n", 2));
-	rx_release(&r);
-	/* Unanchored by default, as pprof's regexes. */
-	ck_assert_int_eq(rx_compile(&r, "runtime\\.", strlen("runtime\\."), 0, err, sizeof(err)), 0);
-	ck_assert(rx_match(&r, "x/runtime.mallocgc", 18));
-	rx_release(&r);
-}
-END_TEST
-
-START_TEST(rx_errors)
-{
-	struct rx r;
-	char err[256] = "";
-	ck_assert_int_eq(rx_compile(&r, "(", strlen("("), 0, err, sizeof(err)), -1);
-	ck_assert_msg(err[0] != '\0', "no error message");
-	ck_assert_ptr_null(r.impl);
-	rx_release(&r); /* safe after a failure */
-	err[0] = '\0';
-	ck_assert_int_eq(rx_compile(&r, "a[", strlen("a["), 0, err, sizeof(err)), -1);
-	ck_assert(err[0] != '\0');
-	err[0] = '\0';
-	ck_assert_int_eq(rx_compile(&r, "*", strlen("*"), 0, err, sizeof(err)), -1);
-	ck_assert(err[0] != '\0');
-	/* Longer than the cap. */
-	char *big = malloc(5000);
-	memset(big, 'a', 4999);
-	big[4999] = '\0';
-	err[0] = '\0';
-	ck_assert_int_eq(rx_compile(&r, big, strlen(big), 0, err, sizeof(err)), -1);
-	ck_assert(err[0] != '\0');
-	free(big);
-	/* A small error buffer is respected. */
-	char tiny[8];
-	memset(tiny, 'x', sizeof(tiny));
-	ck_assert_int_eq(rx_compile(&r, "(", 1, 0, tiny, sizeof(tiny)), -1);
-	ck_assert_ptr_nonnull(memchr(tiny, '\0', sizeof(tiny)));
-}
-END_TEST
-
-START_TEST(rx_catastrophic)
-{
-	/* Exponential backtracking is cut by the match budget: a bounded
-	 * no-match instead of a hang (the test timeout would fire). */
-	struct rx r;
-	char err[256];
-	ck_assert_int_eq(rx_compile(&r, "^(a|a)+$", strlen("^(a|a)+$"), 0, err, sizeof(err)), 0);
-	char s[64];
-	memset(s, 'a', 40);
-	s[40] = 'b';
-	ck_assert(!rx_match(&r, s, 41));
-	rx_release(&r);
-}
-END_TEST
-
-/* ---- tag filter parsing ----------------------------------------------- */
-
-START_TEST(tagfilter_ranges)
-{
-	struct tagfilter t;
-	char err[256] = "";
-	ck_assert_int_eq(tagfilter_parse(&t, "bytes=1kb:2kb", err, sizeof(err)), 0);
-	ck_assert(t.numeric);
-	ck_assert_str_eq(t.key, "bytes");
-	ck_assert_int_eq(t.mode, 3);
-	ck_assert(fabs(t.lo - 1) < 1e-12);
-	ck_assert(fabs(t.hi - 2) < 1e-12);
-	ck_assert_str_eq(t.unit, "kB");
-	tagfilter_release(&t);
-
-	ck_assert_int_eq(tagfilter_parse(&t, "bytes=1kb:2mb", err, sizeof(err)), 0);
-	ck_assert(t.numeric);
-	ck_assert_int_eq(t.mode, 3);
-	ck_assert(fabs(t.hi - 2048) < 1e-9); /* upper bound in the lower bound's unit */
-	tagfilter_release(&t);
-
-	ck_assert_int_eq(tagfilter_parse(&t, "bytes=4kb:", err, sizeof(err)), 0);
-	ck_assert(t.numeric);
-	ck_assert_int_eq(t.mode, 1);
-	ck_assert(fabs(t.lo - 4) < 1e-12);
-	tagfilter_release(&t);
-
-	ck_assert_int_eq(tagfilter_parse(&t, "wait=:10ms", err, sizeof(err)), 0);
-	ck_assert(t.numeric);
-	ck_assert_str_eq(t.key, "wait");
-	ck_assert_int_eq(t.mode, 2);
-	ck_assert(fabs(t.hi - 10) < 1e-12);
-	ck_assert_str_eq(t.unit, "ms");
-	tagfilter_release(&t);
-
-	ck_assert_int_eq(tagfilter_parse(&t, "64", err, sizeof(err)), 0);
-	ck_assert(t.numeric);
-	ck_assert_str_eq(t.key, "");
-	ck_assert_int_eq(t.mode, 0);
-	ck_assert(fabs(t.lo - 64) < 1e-12);
-	tagfilter_release(&t);
-
-	ck_assert_int_eq(tagfilter_parse(&t, "n=-5:5", err, sizeof(err)), 0);
-	ck_assert(t.numeric);
-	ck_assert(fabs(t.lo + 5) < 1e-12);
-	ck_assert(fabs(t.hi - 5) < 1e-12);
-	tagfilter_release(&t);
-}
-END_TEST
-
-START_TEST(tagfilter_regexes)
-{
-	struct tagfilter t;
-	char err[256] = "";
-	/* Mixed units are not a range: the whole value is a regex. */
-	ck_assert_int_eq(tagfilter_parse(&t, "bytes=1kb:2ms", err, sizeof(err)), 0);
-	ck_assert(!t.numeric);
-	ck_assert_int_eq(t.n_res, 1);
-	tagfilter_release(&t);
-
-	ck_assert_int_eq(tagfilter_parse(&t, "k=v,w", err, sizeof(err)), 0);
-	ck_assert(!t.numeric);
-	ck_assert_str_eq(t.key, "k");
-	ck_assert_int_eq(t.n_res, 2);
-	ck_assert(rx_match(&t.res[1], "w", 1));
-	ck_assert(!rx_match(&t.res[0], "w", 1));
-	tagfilter_release(&t);
-	ck_assert_int_eq(t.n_res, 0);
-
-	ck_assert_int_eq(tagfilter_parse(&t, "host:web", err, sizeof(err)), 0);
-	ck_assert(!t.numeric);
-	ck_assert_str_eq(t.key, "");
-	ck_assert_int_eq(t.n_res, 1);
-	tagfilter_release(&t);
-
-	err[0] = '\0';
-	ck_assert_int_eq(tagfilter_parse(&t, "k=(", err, sizeof(err)), -1);
-	ck_assert(err[0] != '\0');
-	err[0] = '\0';
-	ck_assert_int_eq(tagfilter_parse(&t, "k=a,(,b", err, sizeof(err)), -1);
-	ck_assert(err[0] != '\0');
-
-	/* More regexes than TAG_MAX_RES. */
-	char spec[256] = "k=";
-	for (int i = 0; i <= TAG_MAX_RES; i++)
-		strcat(spec, i ? ",a" : "a");
-	err[0] = '\0';
-	ck_assert_int_eq(tagfilter_parse(&t, spec, err, sizeof(err)), -1);
-	ck_assert(err[0] != '\0');
-
-	/* A key too long for the struct. */
-	char longkey[400];
-	memset(longkey, 'k', 300);
-	strcpy(longkey + 300, "=v");
-	err[0] = '\0';
-	ck_assert_int_eq(tagfilter_parse(&t, longkey, err, sizeof(err)), -1);
-	ck_assert(err[0] != '\0');
-}
-END_TEST
-
-Suite *filter_suite(void)
-{
-	Suite *s = suite_create("filter");
-	TCase *tc = tcase_create("filter");
-	tcase_add_test(tc, units_label);
-	tcase_add_test(tc, units_scale);
-	tcase_add_test(tc, rx_basic);
-	tcase_add_test(tc, rx_errors);
-	tcase_add_test(tc, rx_catastrophic);
-	tcase_add_test(tc, tagfilter_ranges);
-	tcase_add_test(tc, tagfilter_regexes);
-	suite_add_tcase(s, tc);
-	return s;
+	size_t n;
+	uint8_t *data = pbw_finish(w, &n);
+	if (release)
+		pbw_release(w);
+	struct decode_err err;
+	struct prof *p = ingest_decode(data, n, 1 << 20, &err);
+	free(data);
+	ck_assert_msg(p != NULL, "test profile refused: %s", err.message);
+	return p;
 }
 
 /* ---- the tree profile ---------------------------------------------------
@@ -273,7 +49,7 @@ Suite *filter_suite(void)
  * Unfiltered: total 27; flat/cum: main 0/20, alpha 5/15 (S2 once),
  * beta 10/17, gamma 2/5, inlined 3/3.
  */
-static struct prof *tree_profile(void)
+struct prof *test_tree_profile(void)
 {
 	struct pbw w;
 	pbw_init(&w);
@@ -307,14 +83,7 @@ static struct prof *tree_profile(void)
 	pbw_sample(&w, 0, NULL, 2, v, 0, NULL);
 	v[0] = 2, v[1] = 2000;
 	pbw_sample(&w, 3, s5, 2, v, 1, &kv);
-	size_t n;
-	uint8_t *data = pbw_finish(&w, &n);
-	pbw_release(&w);
-	struct pprof_err err;
-	struct prof *p = pprof_decode(data, n, 1 << 20, &err);
-	free(data);
-	ck_assert_msg(p != NULL, "tree profile: %s", err.message);
-	return p;
+	return test_decode(&w, true);
 }
 
 struct want_row {
@@ -322,9 +91,8 @@ struct want_row {
 	int64_t flat, cum;
 };
 
-/* Options from patterns (NULL = unset). */
-static void opts(struct view_opts *o, int type, const char *focus, const char *ignore, const char *hide,
-                 const char *tagfocus, const char *tagignore)
+void test_view_opts(struct view_opts *o, int type, const char *focus, const char *ignore, const char *hide,
+                    const char *tagfocus, const char *tagignore)
 {
 	char err[256];
 	memset(o, 0, sizeof(*o));
@@ -386,7 +154,7 @@ static void check_view(const struct prof *p, struct view_opts *o, int64_t total,
 	struct buf b = BUF_INIT;
 	struct json j;
 	json_init(&j, &b);
-	view_top_json(&v, false, 0, &j);
+	ck_assert_int_eq(view_top_json(&v, false, 0, &j), 0);
 	ck_assert_msg(json_is_valid(b.data, b.len), "top JSON invalid: %s", b.data);
 	char cnt[64];
 	snprintf(cnt, sizeof(cnt), "\"count\":%zu,", nwant);
@@ -407,12 +175,12 @@ static void check_view(const struct prof *p, struct view_opts *o, int64_t total,
 
 START_TEST(tree_unfiltered)
 {
-	struct prof *p = tree_profile();
+	struct prof *p = test_tree_profile();
 	struct view_opts o;
-	opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
 	CHECK_VIEW(p, &o, 27, { "main.main", 0, 20 }, { "pkg.alpha", 5, 15 }, { "pkg.beta", 10, 17 },
 	           { "pkg.gamma", 2, 5 }, { "pkg.inlined", 3, 3 });
-	opts(&o, 1, NULL, NULL, NULL, NULL, NULL);
+	test_view_opts(&o, 1, NULL, NULL, NULL, NULL, NULL);
 	CHECK_VIEW(p, &o, 27000, { "main.main", 0, 20000 }, { "pkg.alpha", 5000, 15000 },
 	           { "pkg.beta", 10000, 17000 }, { "pkg.gamma", 2000, 5000 }, { "pkg.inlined", 3000, 3000 });
 	prof_free(p);
@@ -421,9 +189,9 @@ END_TEST
 
 START_TEST(tree_sorting)
 {
-	struct prof *p = tree_profile();
+	struct prof *p = test_tree_profile();
 	struct view_opts o;
-	opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
 	struct view v;
 	ck_assert_int_eq(view_build(p, &o, false, &v), 0);
 	uint32_t n = 0;
@@ -431,10 +199,10 @@ START_TEST(tree_sorting)
 	ck_assert_uint_eq(n, 5);
 	static const char *by_flat[] = { "pkg.beta", "pkg.alpha", "pkg.inlined", "pkg.gamma", "main.main" };
 	static const char *by_cum[] = { "main.main", "pkg.beta", "pkg.alpha", "pkg.gamma", "pkg.inlined" };
-	top_sort(p, rows, n, false);
+	view_top_sort(p, rows, n, false);
 	for (uint32_t i = 0; i < n; i++)
 		ck_assert_str_eq(prof_str(p, rows[i].key), by_flat[i]);
-	top_sort(p, rows, n, true);
+	view_top_sort(p, rows, n, true);
 	for (uint32_t i = 0; i < n; i++)
 		ck_assert_str_eq(prof_str(p, rows[i].key), by_cum[i]);
 	free(rows);
@@ -442,7 +210,7 @@ START_TEST(tree_sorting)
 	struct buf b = BUF_INIT;
 	struct json j;
 	json_init(&j, &b);
-	view_top_json(&v, true, 2, &j);
+	ck_assert_int_eq(view_top_json(&v, true, 2, &j), 0);
 	ck_assert_str_eq(b.data, "{\"sample_type\":{\"type\":\"samples\",\"unit\":\"count\"},\"total\":27,"
 	                         "\"count\":5,\"rows\":[{\"function\":\"main.main\",\"flat\":0,\"cum\":20},"
 	                         "{\"function\":\"pkg.beta\",\"flat\":10,\"cum\":17}]}");
@@ -455,23 +223,23 @@ END_TEST
 
 START_TEST(tree_focus)
 {
-	struct prof *p = tree_profile();
+	struct prof *p = test_tree_profile();
 	struct view_opts o;
 	/* S3 (gamma is a line of location 5) and S5. */
-	opts(&o, 0, "^pkg\\.gamma$", NULL, NULL, NULL, NULL);
+	test_view_opts(&o, 0, "^pkg\\.gamma$", NULL, NULL, NULL, NULL);
 	CHECK_VIEW(p, &o, 5, { "main.main", 0, 5 }, { "pkg.beta", 0, 2 }, { "pkg.gamma", 2, 5 },
 	           { "pkg.inlined", 3, 3 });
 	/* File names match too: only the inlined function is in inl.go. */
-	opts(&o, 0, "inl\\.go", NULL, NULL, NULL, NULL);
+	test_view_opts(&o, 0, "inl\\.go", NULL, NULL, NULL, NULL);
 	CHECK_VIEW(p, &o, 3, { "main.main", 0, 3 }, { "pkg.gamma", 0, 3 }, { "pkg.inlined", 3, 3 });
 	/* The mapping file matches every location; S4 has none: dropped. */
-	opts(&o, 0, "^/bin/app$", NULL, NULL, NULL, NULL);
+	test_view_opts(&o, 0, "^/bin/app$", NULL, NULL, NULL, NULL);
 	CHECK_VIEW(p, &o, 20, { "main.main", 0, 20 }, { "pkg.alpha", 5, 15 }, { "pkg.beta", 10, 17 },
 	           { "pkg.gamma", 2, 5 }, { "pkg.inlined", 3, 3 });
 	/* Focus keeps whole samples: alpha's samples bring beta along. */
-	opts(&o, 0, "alpha", NULL, NULL, NULL, NULL);
+	test_view_opts(&o, 0, "alpha", NULL, NULL, NULL, NULL);
 	CHECK_VIEW(p, &o, 15, { "main.main", 0, 15 }, { "pkg.alpha", 5, 15 }, { "pkg.beta", 10, 15 });
-	opts(&o, 0, "nothing-matches", NULL, NULL, NULL, NULL);
+	test_view_opts(&o, 0, "nothing-matches", NULL, NULL, NULL, NULL);
 	CHECK_EMPTY(p, &o);
 	prof_free(p);
 }
@@ -479,19 +247,19 @@ END_TEST
 
 START_TEST(tree_ignore)
 {
-	struct prof *p = tree_profile();
+	struct prof *p = test_tree_profile();
 	struct view_opts o;
-	opts(&o, 0, NULL, "pkg\\.beta", NULL, NULL, NULL);
+	test_view_opts(&o, 0, NULL, "pkg\\.beta", NULL, NULL, NULL);
 	CHECK_VIEW(p, &o, 3, { "main.main", 0, 3 }, { "pkg.gamma", 0, 3 }, { "pkg.inlined", 3, 3 });
 	/* Ignoring an inlined frame drops the whole location's samples. */
-	opts(&o, 0, NULL, "inlined", NULL, NULL, NULL);
+	test_view_opts(&o, 0, NULL, "inlined", NULL, NULL, NULL);
 	CHECK_VIEW(p, &o, 17, { "main.main", 0, 17 }, { "pkg.alpha", 5, 15 }, { "pkg.beta", 10, 17 },
 	           { "pkg.gamma", 2, 2 });
 	/* Ignore wins over focus. */
-	opts(&o, 0, "alpha", "beta", NULL, NULL, NULL);
+	test_view_opts(&o, 0, "alpha", "beta", NULL, NULL, NULL);
 	CHECK_EMPTY(p, &o);
 	/* An ignore that matches nothing still drops S4 (no locations). */
-	opts(&o, 0, NULL, "zzz", NULL, NULL, NULL);
+	test_view_opts(&o, 0, NULL, "zzz", NULL, NULL, NULL);
 	CHECK_VIEW(p, &o, 20, { "main.main", 0, 20 }, { "pkg.alpha", 5, 15 }, { "pkg.beta", 10, 17 },
 	           { "pkg.gamma", 2, 5 }, { "pkg.inlined", 3, 3 });
 	prof_free(p);
@@ -500,24 +268,24 @@ END_TEST
 
 START_TEST(tree_hide)
 {
-	struct prof *p = tree_profile();
+	struct prof *p = test_tree_profile();
 	struct view_opts o;
 	/* beta's frames vanish; S2 becomes main -> alpha -> alpha. */
-	opts(&o, 0, NULL, NULL, "pkg\\.beta", NULL, NULL);
+	test_view_opts(&o, 0, NULL, NULL, "pkg\\.beta", NULL, NULL);
 	CHECK_VIEW(p, &o, 20, { "main.main", 0, 20 }, { "pkg.alpha", 15, 15 }, { "pkg.gamma", 2, 5 },
 	           { "pkg.inlined", 3, 3 });
 	/* S1 and S2 lose every frame: dropped, not counted at the root. */
-	opts(&o, 0, NULL, NULL, "main\\.main|pkg\\.(alpha|beta)", NULL, NULL);
+	test_view_opts(&o, 0, NULL, NULL, "main\\.main|pkg\\.(alpha|beta)", NULL, NULL);
 	CHECK_VIEW(p, &o, 5, { "pkg.gamma", 2, 5 }, { "pkg.inlined", 3, 3 });
 	/* Hiding one line of an inlined location keeps the other. */
-	opts(&o, 0, NULL, NULL, "pkg\\.inlined", NULL, NULL);
+	test_view_opts(&o, 0, NULL, NULL, "pkg\\.inlined", NULL, NULL);
 	CHECK_VIEW(p, &o, 20, { "main.main", 0, 20 }, { "pkg.alpha", 5, 15 }, { "pkg.beta", 10, 17 },
 	           { "pkg.gamma", 5, 5 });
 	/* Hiding by mapping file hides every frame. */
-	opts(&o, 0, NULL, NULL, "/bin/app", NULL, NULL);
+	test_view_opts(&o, 0, NULL, NULL, "/bin/app", NULL, NULL);
 	CHECK_EMPTY(p, &o);
 	/* hide + focus: focus is decided on the unhidden stack. */
-	opts(&o, 0, "pkg\\.beta", NULL, "pkg\\.beta", NULL, NULL);
+	test_view_opts(&o, 0, "pkg\\.beta", NULL, "pkg\\.beta", NULL, NULL);
 	CHECK_VIEW(p, &o, 17, { "main.main", 0, 17 }, { "pkg.alpha", 15, 15 }, { "pkg.gamma", 2, 2 });
 	prof_free(p);
 }
@@ -525,35 +293,35 @@ END_TEST
 
 START_TEST(tree_tags)
 {
-	struct prof *p = tree_profile();
+	struct prof *p = test_tree_profile();
 	struct view_opts o;
-	opts(&o, 0, NULL, NULL, NULL, "k=v", NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, "k=v", NULL);
 	CHECK_VIEW(p, &o, 2, { "main.main", 0, 2 }, { "pkg.beta", 0, 2 }, { "pkg.gamma", 2, 2 });
-	opts(&o, 0, NULL, NULL, NULL, "k=^w$", NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, "k=^w$", NULL);
 	CHECK_EMPTY(p, &o);
-	opts(&o, 0, NULL, NULL, NULL, "k=w,v", NULL); /* any of the regexes */
+	test_view_opts(&o, 0, NULL, NULL, NULL, "k=w,v", NULL); /* any of the regexes */
 	CHECK_VIEW(p, &o, 2, { "main.main", 0, 2 }, { "pkg.beta", 0, 2 }, { "pkg.gamma", 2, 2 });
-	opts(&o, 0, NULL, NULL, NULL, "^k:v$", NULL); /* no key: "key:value" */
+	test_view_opts(&o, 0, NULL, NULL, NULL, "^k:v$", NULL); /* no key: "key:value" */
 	CHECK_VIEW(p, &o, 2, { "main.main", 0, 2 }, { "pkg.beta", 0, 2 }, { "pkg.gamma", 2, 2 });
-	opts(&o, 0, NULL, NULL, NULL, "bytes=1kb:4kb", NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, "bytes=1kb:4kb", NULL);
 	CHECK_VIEW(p, &o, 10, { "main.main", 0, 10 }, { "pkg.alpha", 0, 10 }, { "pkg.beta", 10, 10 });
-	opts(&o, 0, NULL, NULL, NULL, "bytes=2kb", NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, "bytes=2kb", NULL);
 	CHECK_VIEW(p, &o, 10, { "main.main", 0, 10 }, { "pkg.alpha", 0, 10 }, { "pkg.beta", 10, 10 });
-	opts(&o, 0, NULL, NULL, NULL, "bytes=2048b", NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, "bytes=2048b", NULL);
 	CHECK_VIEW(p, &o, 10, { "main.main", 0, 10 }, { "pkg.alpha", 0, 10 }, { "pkg.beta", 10, 10 });
 	/* A unitless number never equals a value in bytes (pprof: unit "" vs "B"). */
-	opts(&o, 0, NULL, NULL, NULL, "bytes=2048", NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, "bytes=2048", NULL);
 	CHECK_EMPTY(p, &o);
-	opts(&o, 0, NULL, NULL, NULL, "bytes=4kb:", NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, "bytes=4kb:", NULL);
 	CHECK_EMPTY(p, &o);
-	opts(&o, 0, NULL, NULL, NULL, "bytes=:1kb", NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, "bytes=:1kb", NULL);
 	CHECK_EMPTY(p, &o);
 	/* tagignore keeps unlabelled samples, S4 included. */
-	opts(&o, 0, NULL, NULL, NULL, NULL, "k=v");
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, "k=v");
 	CHECK_VIEW(p, &o, 25, { "main.main", 0, 18 }, { "pkg.alpha", 5, 15 }, { "pkg.beta", 10, 15 },
 	           { "pkg.gamma", 0, 3 }, { "pkg.inlined", 3, 3 });
 	/* tag and name filters together. */
-	opts(&o, 0, "gamma", NULL, NULL, NULL, "k=v");
+	test_view_opts(&o, 0, "gamma", NULL, NULL, NULL, "k=v");
 	CHECK_VIEW(p, &o, 3, { "main.main", 0, 3 }, { "pkg.gamma", 0, 3 }, { "pkg.inlined", 3, 3 });
 	prof_free(p);
 }
@@ -561,15 +329,15 @@ END_TEST
 
 START_TEST(tree_tags_json)
 {
-	struct prof *p = tree_profile();
+	struct prof *p = test_tree_profile();
 	struct view_opts o;
-	opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
 	struct view v;
 	ck_assert_int_eq(view_build(p, &o, true, &v), 0);
 	struct buf b = BUF_INIT;
 	struct json j;
 	json_init(&j, &b);
-	view_tags_json(&v, 0, &j);
+	ck_assert_int_eq(view_tags_json(&v, 0, &j, NULL, 0), 0);
 	ck_assert_msg(json_is_valid(b.data, b.len), "tags JSON invalid: %s", b.data);
 	ck_assert_str_eq(b.data,
 	                 "{\"sample_type\":{\"type\":\"samples\",\"unit\":\"count\"},\"total\":27,\"tags\":["
@@ -581,10 +349,10 @@ START_TEST(tree_tags_json)
 	view_release(&v);
 	view_opts_release(&o);
 	/* With a tag filter, only kept samples count. */
-	opts(&o, 0, NULL, NULL, NULL, "k=v", NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, "k=v", NULL);
 	ck_assert_int_eq(view_build(p, &o, true, &v), 0);
 	json_init(&j, &b);
-	view_tags_json(&v, 0, &j);
+	ck_assert_int_eq(view_tags_json(&v, 0, &j, NULL, 0), 0);
 	ck_assert(json_is_valid(b.data, b.len));
 	ck_assert_ptr_null(strstr(b.data, "\"bytes\""));
 	ck_assert_ptr_nonnull(strstr(b.data, "{\"value\":\"v\",\"total\":2}"));
@@ -595,37 +363,35 @@ START_TEST(tree_tags_json)
 }
 END_TEST
 
-START_TEST(tree_tags_max_values)
+struct prof *test_flat_profile(const char *type, const char *unit, const int64_t *vals, size_t n,
+                               const struct pbw_label *labels, size_t per)
 {
-	/* k=v (2), k=w (5), k=x (5): sorted by total, then value; capped. */
 	struct pbw w;
 	pbw_init(&w);
-	pbw_sample_type(&w, "samples", "count");
+	pbw_sample_type(&w, type, unit);
 	pbw_function(&w, 1, "f", "f.go");
 	uint64_t id = 1;
 	int64_t line = 1;
 	pbw_location(&w, 1, 0, 1, &id, &line);
-	static const char *vals[] = { "v", "w", "x" };
+	for (size_t i = 0; i < n; i++)
+		pbw_sample(&w, 1, &id, 1, &vals[i], per, labels + i * per);
+	return test_decode(&w, true);
+}
+
+START_TEST(tree_tags_max_values)
+{
+	/* k=v (2), k=w (5), k=x (5): sorted by total, then value; capped. */
+	static const struct pbw_label l[] = { { "k", "v", 0, NULL }, { "k", "w", 0, NULL }, { "k", "x", 0, NULL } };
 	static const int64_t nums[] = { 2, 5, 5 };
-	for (int i = 0; i < 3; i++) {
-		const struct pbw_label l = { "k", vals[i], 0, NULL };
-		pbw_sample(&w, 1, &id, 1, &nums[i], 1, &l);
-	}
-	size_t n;
-	uint8_t *data = pbw_finish(&w, &n);
-	pbw_release(&w);
-	struct pprof_err err;
-	struct prof *p = pprof_decode(data, n, 1 << 20, &err);
-	free(data);
-	ck_assert_ptr_nonnull(p);
+	struct prof *p = test_flat_profile("samples", "count", nums, 3, l, 1);
 	struct view_opts o;
-	opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
 	struct view v;
 	ck_assert_int_eq(view_build(p, &o, true, &v), 0);
 	struct buf b = BUF_INIT;
 	struct json j;
 	json_init(&j, &b);
-	view_tags_json(&v, 2, &j);
+	ck_assert_int_eq(view_tags_json(&v, 2, &j, NULL, 0), 0);
 	ck_assert_msg(json_is_valid(b.data, b.len), "tags JSON invalid: %s", b.data);
 	ck_assert_ptr_nonnull(strstr(b.data, "\"total\":12,\"n_values\":3,\"values\":["
 	                                     "{\"value\":\"w\",\"total\":5},{\"value\":\"x\",\"total\":5}]}"));
@@ -638,15 +404,15 @@ END_TEST
 
 START_TEST(tree_flame_json)
 {
-	struct prof *p = tree_profile();
+	struct prof *p = test_tree_profile();
 	struct view_opts o;
-	opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
 	struct view v;
 	ck_assert_int_eq(view_build(p, &o, false, &v), 0);
 	struct buf b = BUF_INIT;
 	struct json j;
 	json_init(&j, &b);
-	view_flame_json(&v, 0, &j);
+	ck_assert_int_eq(view_flame_json(&v, 0, &j), 0);
 	ck_assert_msg(json_is_valid(b.data, b.len), "flame JSON invalid: %s", b.data);
 	/* Preorder, children by name; [name, depth, self, total]. */
 	ck_assert_str_eq(b.data,
@@ -659,7 +425,7 @@ START_TEST(tree_flame_json)
 	buf_release(&b);
 	/* Three nodes at most: root, main, alpha; pruned weight folds into self. */
 	json_init(&j, &b);
-	view_flame_json(&v, 3, &j);
+	ck_assert_int_eq(view_flame_json(&v, 3, &j), 0);
 	ck_assert(json_is_valid(b.data, b.len));
 	ck_assert_ptr_nonnull(strstr(b.data, "\"names\":[\"root\",\"main.main\",\"pkg.alpha\"],"));
 	ck_assert_ptr_nonnull(strstr(b.data, "\"nodes\":[[0,0,7,27],[1,1,5,20],[2,2,15,15]]"));
@@ -671,7 +437,7 @@ START_TEST(tree_flame_json)
 	ck_assert_ptr_nonnull(strstr(b.data, "\"cum\":17,"));
 	buf_release(&b);
 	json_init(&j, &b);
-	ck_assert_int_eq(view_sandwich_json(&v, "no.such.function", 0, &j), 1);
+	ck_assert_int_eq(view_sandwich_json(&v, "no.such.function", 0, &j), VIEW_NOT_FOUND);
 	buf_release(&b);
 	view_release(&v);
 	view_opts_release(&o);
@@ -698,14 +464,9 @@ START_TEST(tree_diff_profile)
 	pbw_sample(&w, 2, sf, 1, &v, 0, NULL);
 	v = -4;
 	pbw_sample(&w, 2, sg, 1, &v, 0, NULL);
-	size_t n;
-	uint8_t *data = pbw_finish(&w, &n);
-	struct pprof_err err;
-	struct prof *p = pprof_decode(data, n, 1 << 20, &err);
-	free(data);
-	ck_assert_ptr_nonnull(p);
+	struct prof *p = test_decode(&w, false);
 	struct view_opts o;
-	opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
 	CHECK_VIEW(p, &o, 14, { "main", 0, 6 }, { "f", 10, 10 }, { "g", -4, -4 });
 	prof_free(p);
 
@@ -713,12 +474,8 @@ START_TEST(tree_diff_profile)
 	static const uint64_t sh[] = { 2, 1 };
 	v = -3;
 	pbw_sample(&w, 2, sh, 1, &v, 1, &base);
-	data = pbw_finish(&w, &n);
-	pbw_release(&w);
-	p = pprof_decode(data, n, 1 << 20, &err);
-	free(data);
-	ck_assert_ptr_nonnull(p);
-	opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	p = test_decode(&w, true);
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
 	CHECK_VIEW(p, &o, 3, { "main", 0, 3 }, { "f", 7, 7 }, { "g", -4, -4 });
 	prof_free(p);
 }
@@ -743,29 +500,165 @@ START_TEST(tree_cancelling_node_kept)
 	pbw_sample(&w, 2, s, 1, &v, 1, &a);
 	v = -5;
 	pbw_sample(&w, 2, s, 1, &v, 1, &b);
-	size_t n;
-	uint8_t *data = pbw_finish(&w, &n);
-	pbw_release(&w);
-	struct pprof_err err;
-	struct prof *p = pprof_decode(data, n, 1 << 20, &err);
-	free(data);
-	ck_assert_ptr_nonnull(p);
+	struct prof *p = test_decode(&w, true);
 	struct view_opts o;
-	opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
 	struct view v2;
 	ck_assert_int_eq(view_build(p, &o, false, &v2), 0);
 	ck_assert_int_eq(v2.total, 10);
-	ck_assert_uint_eq(v2.n, 3); /* root, main, f */
+	ck_assert_uint_eq(v2.t.n, 3); /* root, main, f */
 	view_release(&v2);
 	view_opts_release(&o);
 	prof_free(p);
 }
 END_TEST
 
-Suite *tree_suite(void)
+/* ---- tags that overflow ------------------------------------------------------ */
+
+/* The tags view of p: its status, and its JSON or message in out. */
+static int tags_of(const struct prof *p, char *out, size_t cap)
 {
-	Suite *s = suite_create("tree");
-	TCase *tc = tcase_create("tree");
+	struct view_opts o;
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	struct view v;
+	ck_assert_int_eq(view_build(p, &o, true, &v), 0);
+	struct buf b = BUF_INIT;
+	struct json j;
+	json_init(&j, &b);
+	out[0] = '\0';
+	int rc = view_tags_json(&v, 0, &j, out, cap);
+	if (rc == 0)
+		snprintf(out, cap, "%s", b.data);
+	buf_release(&b);
+	view_release(&v);
+	view_opts_release(&o);
+	return rc;
+}
+
+START_TEST(tree_tags_overflow)
+{
+	/* pprof adds a sample's value once per label value it carries, so a
+	 * key's total can pass 2^63 although the profile's total does not:
+	 * the view says so instead of wrapping to a negative number. */
+	const int64_t big = 8200000000000000000LL;
+	char out[1024];
+	const struct pbw_label two[2] = { { "k", "a", 0, NULL }, { "k", "b", 0, NULL } };
+	struct prof *p = test_flat_profile("samples", "count", &big, 1, two, 2);
+	ck_assert_int_eq(tags_of(p, out, sizeof(out)), VIEW_OVERFLOW);
+	ck_assert_msg(strstr(out, "label k overflows 64 bits") != NULL, "%s", out);
+	prof_free(p);
+	/* The same value twice: that value's total overflows. */
+	const struct pbw_label same[2] = { { "k", "a", 0, NULL }, { "k", "a", 0, NULL } };
+	p = test_flat_profile("samples", "count", &big, 1, same, 2);
+	ck_assert_int_eq(tags_of(p, out, sizeof(out)), VIEW_OVERFLOW);
+	ck_assert_msg(strstr(out, "label k overflows") != NULL, "%s", out);
+	prof_free(p);
+	/* Two numbers that print alike (1.50kB) are one value. */
+	const struct pbw_label nums[3] = { { "n", "x", 0, NULL }, { "size", NULL, 1536, "bytes" },
+	                                   { "size", NULL, 1537, "bytes" } };
+	p = test_flat_profile("samples", "count", &big, 1, nums, 3);
+	ck_assert_int_eq(tags_of(p, out, sizeof(out)), VIEW_OVERFLOW);
+	ck_assert_msg(strstr(out, "label size overflows") != NULL, "%s", out);
+	prof_free(p);
+	/* Up to the largest int64, totals are exact. */
+	const int64_t half = INT64_MAX / 2;
+	p = test_flat_profile("samples", "count", &half, 1, two, 2);
+	ck_assert_int_eq(tags_of(p, out, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "\"key\":\"k\",\"numeric\":false,\"total\":9223372036854775806,\"n_values\":2,") !=
+	                  NULL, "%s", out);
+	prof_free(p);
+}
+END_TEST
+
+/* ---- allocation failures -------------------------------------------------------- */
+
+enum { FA_BUILD, FA_TOP, FA_FLAME, FA_FLAME_PRUNED, FA_TAGS, FA_SANDWICH };
+
+struct fa_view {
+	struct prof *p;  /* v's profile */
+	struct prof *q;  /* the same again, for FA_BUILD (which frees its shared tree) */
+	struct view_opts o;
+	struct view v;   /* built unhooked, for the writers */
+	int what;
+};
+
+/* Everything a view shows: its top table, flame graph and tags. */
+static int write_view(const struct view *v, struct buf *out)
+{
+	struct json j;
+	json_init(&j, out);
+	int rc = view_top_json(v, true, 0, &j);
+	if (rc == 0)
+		rc = view_flame_json(v, 0, &j);
+	if (rc == 0)
+		rc = view_tags_json(v, 0, &j, NULL, 0);
+	return rc;
+}
+
+static int op_view(void *arg, struct buf *out)
+{
+	struct fa_view *c = arg;
+	struct json j;
+	json_init(&j, out);
+	switch (c->what) {
+	case FA_BUILD: {
+		/* Forget the profile's shared tree, so it is built under the hook too. */
+		prof_ntree_free(c->q->ntree);
+		c->q->ntree = NULL;
+		struct view v;
+		int rc = view_build(c->q, &c->o, true, &v);
+		if (rc != 0)
+			return rc;
+		rc = write_view(&v, out);
+		view_release(&v);
+		return rc;
+	}
+	case FA_TOP:
+		return view_top_json(&c->v, false, 3, &j);
+	case FA_FLAME:
+		return view_flame_json(&c->v, 0, &j);
+	case FA_FLAME_PRUNED:
+		return view_flame_json(&c->v, 3, &j);
+	case FA_TAGS:
+		return view_tags_json(&c->v, 1, &j, NULL, 0);
+	default:
+		return view_sandwich_json(&c->v, "pkg.beta", 2, &j);
+	}
+}
+
+/* Every view under every allocation failure, unfiltered, with name and tag
+ * filters, and with hide (a private tree). */
+START_TEST(tree_failalloc)
+{
+	static const char *const names[] = { "view_build", "top", "flame", "flame pruned", "tags", "sandwich" };
+	static const char *const filters[][5] = {
+		{ NULL, NULL, NULL, NULL, NULL },
+		{ "main", "inlined", NULL, NULL, "k=v" },
+		{ NULL, NULL, "alpha", NULL, NULL },
+		{ "beta", NULL, "gamma", "bytes=1kb:", NULL },
+	};
+	const char *const *f = filters[_i];
+	struct fa_view c;
+	c.p = test_tree_profile();
+	c.q = test_tree_profile();
+	test_view_opts(&c.o, 0, f[0], f[1], f[2], f[3], f[4]);
+	ck_assert_int_eq(view_build(c.p, &c.o, true, &c.v), 0);
+	for (c.what = FA_BUILD; c.what <= FA_SANDWICH; c.what++) {
+		char what[64];
+		snprintf(what, sizeof(what), "%s, filters %d", names[c.what], _i);
+		failalloc_check(what, op_view, &c);
+	}
+	view_release(&c.v);
+	view_opts_release(&c.o);
+	prof_free(c.p);
+	prof_free(c.q);
+}
+END_TEST
+
+Suite *view_suite(void)
+{
+	Suite *s = suite_create("view");
+	TCase *tc = tcase_create("view");
 	tcase_add_test(tc, tree_unfiltered);
 	tcase_add_test(tc, tree_sorting);
 	tcase_add_test(tc, tree_focus);
@@ -777,6 +670,8 @@ Suite *tree_suite(void)
 	tcase_add_test(tc, tree_flame_json);
 	tcase_add_test(tc, tree_diff_profile);
 	tcase_add_test(tc, tree_cancelling_node_kept);
+	tcase_add_test(tc, tree_tags_overflow);
+	tcase_add_loop_test(tc, tree_failalloc, 0, 4);
 	suite_add_tcase(s, tc);
 	return s;
 }

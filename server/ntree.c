@@ -1,0 +1,448 @@
+/*
+ * ntree.c: name trees (see ntree.h).
+ */
+#include "ntree.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Node ids stay below 2^31: the DFS in ntree_finish marks ids with the top bit. */
+#define NTREE_MAX_NODES 0x40000000u
+
+static int64_t abs_sat(int64_t x)
+{
+	return x >= 0 ? x : x == INT64_MIN ? INT64_MAX : -x;
+}
+
+/* ---- building ---------------------------------------------------------------- */
+
+static int grow(struct ntree *t)
+{
+	if (t->cap >= NTREE_MAX_NODES)
+		return -1;
+	uint32_t nc = t->cap ? t->cap * 2 : 1024;
+	uint32_t *np = realloc(t->parent, (size_t)nc * sizeof(uint32_t));
+	if (!np)
+		return -1;
+	t->parent = np;
+	uint32_t *nk = realloc(t->key, (size_t)nc * sizeof(uint32_t));
+	if (!nk)
+		return -1;
+	t->key = nk;
+	for (int c = 0; c < t->ncols; c++) {
+		int64_t *na = realloc(t->col[c], (size_t)nc * sizeof(int64_t));
+		if (!na)
+			return -1;
+		memset(na + t->cap, 0, (size_t)(nc - t->cap) * sizeof(int64_t));
+		t->col[c] = na;
+	}
+	t->cap = nc;
+	return 0;
+}
+
+int ntree_init(struct ntree *t, int ncols, uint32_t root_key, size_t hint)
+{
+	memset(t, 0, sizeof(*t));
+	t->ncols = ncols < 0 ? 0 : ncols > NTREE_MAX_COLS ? NTREE_MAX_COLS : ncols;
+	if (u64map_init(&t->index, hint) < 0 || grow(t) < 0)
+		return -1;
+	t->parent[0] = 0;
+	t->key[0] = root_key;
+	t->n = 1;
+	return 0;
+}
+
+uint32_t ntree_child(struct ntree *t, uint32_t parent, uint32_t key)
+{
+	int ins;
+	uint32_t *slot = u64map_put(&t->index, (uint64_t)parent << 32 | key, &ins);
+	if (!slot)
+		return NTREE_NONE;
+	if (!ins)
+		return *slot;
+	if (t->n == t->cap && grow(t) < 0) {
+		*slot = NTREE_NONE; /* the caller gives up; the index is not read again */
+		return NTREE_NONE;
+	}
+	t->parent[t->n] = parent;
+	t->key[t->n] = key;
+	*slot = t->n;
+	return t->n++;
+}
+
+struct name_ctx {
+	const struct ntree_names *names;
+	const uint32_t *key;
+};
+
+static int cmp_by_name(const void *a, const void *b, void *arg)
+{
+	const struct name_ctx *c = arg;
+	uint32_t lx, ly;
+	const char *x = ntree_name(c->names, c->key[*(const uint32_t *)a], &lx);
+	const char *y = ntree_name(c->names, c->key[*(const uint32_t *)b], &ly);
+	int r = memcmp(x, y, lx < ly ? lx : ly);
+	return r ? r : (lx < ly ? -1 : lx > ly);
+}
+
+/* first[] by one DFS with an on-path counter per key; ~x on the stack
+ * marks leaving x. */
+static int mark_first(struct ntree *t, uint32_t n_keys)
+{
+	uint32_t n = t->n;
+	uint8_t *first = malloc((size_t)n + 1);
+	uint32_t *onpath = calloc((size_t)n_keys + 1, sizeof(uint32_t));
+	uint32_t *stack = malloc(((size_t)n * 2 + 2) * sizeof(uint32_t));
+	if (!first || !onpath || !stack) {
+		free(first);
+		free(onpath);
+		free(stack);
+		return -1;
+	}
+	const uint32_t *key = t->key;
+	uint32_t sp = 0;
+	first[0] = 0;
+	for (uint32_t c = t->koff[0]; c < t->koff[1]; c++)
+		stack[sp++] = t->klist[c];
+	while (sp) {
+		uint32_t x = stack[--sp];
+		if (x & 0x80000000u) {
+			onpath[key[x & 0x7fffffffu]]--;
+			continue;
+		}
+		first[x] = onpath[key[x]] == 0;
+		onpath[key[x]]++;
+		stack[sp++] = x | 0x80000000u;
+		for (uint32_t c = t->koff[x]; c < t->koff[x + 1]; c++)
+			stack[sp++] = t->klist[c];
+	}
+	free(onpath);
+	free(stack);
+	t->first = first;
+	return 0;
+}
+
+int ntree_finish(struct ntree *t, const struct ntree_names *names, bool with_first)
+{
+	uint32_t n = t->n;
+	uint32_t *koff = calloc((size_t)n + 2, sizeof(uint32_t));
+	uint32_t *klist = malloc(((size_t)n + 1) * sizeof(uint32_t));
+	uint32_t *fill = malloc(((size_t)n + 1) * sizeof(uint32_t));
+	if (!koff || !klist || !fill) {
+		free(koff);
+		free(klist);
+		free(fill);
+		return -1;
+	}
+	for (uint32_t i = 1; i < n; i++)
+		koff[t->parent[i] + 1]++;
+	for (uint32_t i = 0; i < n; i++)
+		koff[i + 1] += koff[i];
+	memcpy(fill, koff, (size_t)n * sizeof(uint32_t));
+	for (uint32_t i = 1; i < n; i++)
+		klist[fill[t->parent[i]]++] = i;
+	free(fill);
+	struct name_ctx ctx = { names, t->key };
+	for (uint32_t i = 0; i < n; i++)
+		if (koff[i + 1] - koff[i] > 1)
+			qsort_r(klist + koff[i], koff[i + 1] - koff[i], sizeof(uint32_t), cmp_by_name, &ctx);
+	t->koff = koff;
+	t->klist = klist;
+	if (with_first && mark_first(t, names->n) < 0)
+		return -1;
+	u64map_release(&t->index);
+	return 0;
+}
+
+int ntree_borrow(struct ntree *t, const struct ntree *shape, int ncols)
+{
+	memset(t, 0, sizeof(*t));
+	t->n = t->cap = shape->n;
+	t->parent = shape->parent;
+	t->key = shape->key;
+	t->koff = shape->koff;
+	t->klist = shape->klist;
+	t->first = shape->first;
+	t->borrowed = true;
+	t->ncols = ncols < 0 ? 0 : ncols > NTREE_MAX_COLS ? NTREE_MAX_COLS : ncols;
+	for (int c = 0; c < t->ncols; c++)
+		if (!(t->col[c] = calloc((size_t)t->n + 1, sizeof(int64_t))))
+			return -1;
+	return 0;
+}
+
+void ntree_release(struct ntree *t)
+{
+	if (!t->borrowed) {
+		free(t->parent);
+		free(t->key);
+		free(t->koff);
+		free(t->klist);
+		free(t->first);
+	}
+	for (int c = 0; c < NTREE_MAX_COLS; c++)
+		free(t->col[c]);
+	u64map_release(&t->index);
+	memset(t, 0, sizeof(*t));
+}
+
+void ntree_sum_up(struct ntree *t, int from, int to)
+{
+	if (from != to)
+		memcpy(t->col[to], t->col[from], (size_t)t->n * sizeof(int64_t));
+	int64_t *v = t->col[to];
+	for (uint32_t i = t->n; i-- > 1;)
+		v[t->parent[i]] += v[i];
+}
+
+/* ---- pruning and the pre-order walk ----------------------------------------- */
+
+/* The k-th largest value of a[0..n) (k >= 1), by quickselect; a is reordered. */
+static int64_t kth_largest(int64_t *a, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n - 1, want = k - 1;
+	uint64_t seed = 0x9e3779b97f4a7c15ULL;
+	while (lo < hi) {
+		seed = hash_mix64(seed + lo + hi);
+		int64_t pivot = a[lo + seed % (hi - lo + 1)];
+		size_t i = lo, j = hi;
+		while (i <= j) {
+			while (a[i] > pivot)
+				i++;
+			while (a[j] < pivot)
+				j--;
+			if (i <= j) {
+				int64_t x = a[i];
+				a[i] = a[j];
+				a[j] = x;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (want <= j)
+			hi = j;
+		else if (want >= i)
+			lo = i;
+		else
+			return a[want];
+	}
+	return a[want];
+}
+
+/* keep[]: see ntree_walk. */
+static uint8_t *prune(const struct ntree *t, const int64_t *weight, long max_nodes)
+{
+	uint32_t n = t->n;
+	const uint32_t *parent = t->parent;
+	uint8_t *keep = calloc((size_t)n + 1, 1);
+	if (!keep)
+		return NULL;
+	keep[0] = 1;
+	uint32_t nonzero = 0;
+	for (uint32_t i = 1; i < n; i++)
+		nonzero += weight[i] != 0;
+	if (max_nodes <= 0 || (uint64_t)max_nodes >= (uint64_t)nonzero + 1) {
+		for (uint32_t i = 1; i < n; i++)
+			keep[i] = weight[i] != 0 && keep[parent[i]];
+		return keep;
+	}
+	int64_t *a = malloc(((size_t)n + 1) * sizeof(int64_t));
+	if (!a) {
+		free(keep);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		a[i] = abs_sat(weight[i]);
+	int64_t thr = kth_largest(a, n, (size_t)max_nodes);
+	free(a);
+	long count = 1;
+	for (uint32_t i = 1; i < n; i++)
+		if (abs_sat(weight[i]) > thr && keep[parent[i]]) {
+			keep[i] = 1;
+			count++;
+		}
+	for (uint32_t i = 1; i < n && count < max_nodes; i++)
+		if (!keep[i] && thr > 0 && abs_sat(weight[i]) == thr && keep[parent[i]]) {
+			keep[i] = 1;
+			count++;
+		}
+	return keep;
+}
+
+void ntree_walk_release(struct ntree_walk *w)
+{
+	free(w->order);
+	free(w->keep);
+	free(w->depth);
+	free(w->name_ix);
+	memset(w, 0, sizeof(*w));
+}
+
+int ntree_walk(const struct ntree *t, uint32_t n_keys, const int64_t *weight, long max_nodes,
+               struct ntree_walk *w)
+{
+	memset(w, 0, sizeof(*w));
+	uint32_t n = t->n;
+	uint32_t *stack = malloc(((size_t)n + 1) * sizeof(uint32_t));
+	w->keep = prune(t, weight, max_nodes);
+	w->order = malloc(((size_t)n + 1) * sizeof(uint32_t));
+	w->depth = malloc(((size_t)n + 1) * sizeof(uint32_t));
+	w->name_ix = malloc(((size_t)n_keys + 1) * sizeof(uint32_t));
+	if (!stack || !w->keep || !w->order || !w->depth || !w->name_ix) {
+		free(stack);
+		ntree_walk_release(w);
+		return -1;
+	}
+	uint32_t sp = 0;
+	stack[sp++] = 0;
+	w->depth[0] = 0;
+	while (sp) {
+		uint32_t x = stack[--sp];
+		w->order[w->n++] = x;
+		for (uint32_t c = t->koff[x + 1]; c-- > t->koff[x];) {
+			uint32_t y = t->klist[c];
+			if (w->keep[y]) {
+				w->depth[y] = w->depth[x] + 1;
+				stack[sp++] = y;
+			}
+		}
+	}
+	free(stack);
+	memset(w->name_ix, 0xff, ((size_t)n_keys + 1) * sizeof(uint32_t));
+	w->n_names = 1;
+	for (uint32_t i = 1; i < w->n; i++) {
+		uint32_t k = t->key[w->order[i]];
+		if (w->name_ix[k] == NTREE_NONE)
+			w->name_ix[k] = w->n_names++;
+	}
+	return 0;
+}
+
+/* first, then each new name of the walk in order of first appearance:
+ * name k of the node, or with file_of, name file_of[k]. */
+static void json_names(const struct ntree *t, const struct ntree_walk *w, const struct ntree_names *names,
+                       const char *first, const uint32_t *file_of, struct json *j)
+{
+	json_arr_begin(j);
+	json_str(j, first);
+	for (uint32_t i = 1, emitted = 1; i < w->n && emitted < w->n_names; i++) {
+		uint32_t k = t->key[w->order[i]];
+		if (w->name_ix[k] != emitted)
+			continue;
+		emitted++;
+		uint32_t len;
+		const char *s = ntree_name(names, file_of ? file_of[k] : k, &len);
+		json_strn(j, s, len);
+	}
+	json_arr_end(j);
+}
+
+void ntree_json(const struct ntree *t, const struct ntree_walk *w, const struct ntree_names *names,
+                const char *root_name, const uint32_t *file_of, const int *cols, int ncols, struct json *j)
+{
+	json_key(j, "names");
+	json_names(t, w, names, root_name, NULL, j);
+	if (file_of) {
+		json_key(j, "files");
+		json_names(t, w, names, "", file_of, j);
+	}
+	json_key(j, "nodes");
+	json_arr_begin(j);
+	for (uint32_t i = 0; i < w->n; i++) {
+		uint32_t x = w->order[i];
+		json_arr_begin(j);
+		json_uint(j, x ? w->name_ix[t->key[x]] : 0);
+		json_uint(j, w->depth[x]);
+		for (int c = 0; c < ncols; c++) {
+			const int64_t *tot = t->col[cols[c]];
+			int64_t self = tot[x];
+			for (uint32_t k = t->koff[x]; k < t->koff[x + 1]; k++)
+				if (w->keep[t->klist[k]])
+					self -= tot[t->klist[k]];
+			json_int(j, self);
+			json_int(j, tot[x]);
+		}
+		json_arr_end(j);
+	}
+	json_arr_end(j);
+}
+
+/* ---- names shared by several profiles -------------------------------------- */
+
+int ntree_intern_init(struct ntree_intern *u, size_t hint)
+{
+	memset(u, 0, sizeof(*u));
+	return strmap_init(&u->map, hint);
+}
+
+void ntree_intern_release(struct ntree_intern *u)
+{
+	strmap_release(&u->map);
+	free(u->ptr);
+	free(u->len);
+	memset(u, 0, sizeof(*u));
+}
+
+uint32_t ntree_intern(struct ntree_intern *u, const char *s, uint32_t len)
+{
+	if (u->n == u->cap) { /* room first, so a failure leaves the map consistent */
+		uint32_t nc = u->cap ? u->cap * 2 : 256;
+		const char **np = realloc(u->ptr, (size_t)nc * sizeof(*np));
+		if (!np)
+			return NTREE_NONE;
+		u->ptr = np;
+		uint32_t *nl = realloc(u->len, (size_t)nc * sizeof(*nl));
+		if (!nl)
+			return NTREE_NONE;
+		u->len = nl;
+		u->cap = nc;
+	}
+	int ins;
+	uint32_t id = strmap_intern(&u->map, s, len, u->n, &ins);
+	if (id == UINT32_MAX)
+		return NTREE_NONE;
+	if (ins) {
+		u->ptr[u->n] = s;
+		u->len[u->n] = len;
+		u->n++;
+	}
+	return id;
+}
+
+struct ntree_names ntree_intern_names(const struct ntree_intern *u)
+{
+	struct ntree_names nm = { .n = u->n, .len = u->len, .ptr = u->ptr };
+	return nm;
+}
+
+int ntree_fold(struct ntree *dst, struct ntree_intern *u, int dcol, const struct ntree *src,
+               const struct ntree_names *src_names, int scol)
+{
+	uint32_t *map = malloc(((size_t)src->n + 1) * sizeof(uint32_t));
+	if (!map)
+		return -1;
+	int rc = 0;
+	map[0] = 0;
+	for (uint32_t i = 1; i < src->n; i++) {
+		uint32_t len;
+		const char *s = ntree_name(src_names, src->key[i], &len);
+		uint32_t k = ntree_intern(u, s, len);
+		if (k == NTREE_NONE || (map[i] = ntree_child(dst, map[src->parent[i]], k)) == NTREE_NONE) {
+			rc = -1;
+			goto out;
+		}
+	}
+	for (uint32_t i = 0; i < src->n; i++) {
+		int64_t sum;
+		if (__builtin_add_overflow(dst->col[dcol][map[i]], src->col[scol][i], &sum)) {
+			rc = 1;
+			goto out;
+		}
+		dst->col[dcol][map[i]] = sum;
+	}
+out:
+	free(map);
+	return rc;
+}

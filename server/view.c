@@ -1,0 +1,262 @@
+/*
+ * view.c: filtering and folding a profile into a view (see view.h).
+ *
+ * Matching is per function (name and file) and per mapping file, once per
+ * distinct one (filter.h); the bits are pushed down the location trie in
+ * one pass, so a node knows whether a frame above it matched.
+ *
+ * Folding: every location-trie node maps to one node of the name tree
+ * (children merged by printed name). Without hide that mapping does not
+ * depend on the request, so it is built once per profile (prof_ntree) and
+ * a view only sums sample values into a borrowed copy: O(samples + tree
+ * nodes). With hide, a private tree is built for the weighted nodes only.
+ */
+#include "view.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+void view_json_sample_type(struct json *j, const struct prof *p, int t)
+{
+	json_obj_begin(j);
+	json_key(j, "type");
+	json_str(j, p->n_types ? prof_str(p, p->type_type[t]) : "");
+	json_key(j, "unit");
+	json_str(j, p->n_types ? prof_str(p, p->type_unit[t]) : "");
+	json_obj_end(j);
+}
+
+void view_json_header(const struct view *v, struct json *j)
+{
+	json_key(j, "sample_type");
+	view_json_sample_type(j, v->p, v->type);
+	json_key(j, "total");
+	json_int(j, v->total);
+}
+
+void view_release(struct view *v)
+{
+	ntree_release(&v->t);
+	free(v->ls_sum);
+	free(v->ls_seen);
+	memset(v, 0, sizeof(*v));
+}
+
+/* Map the trie nodes of p onto t: ntof[n] is the name-tree node of trie
+ * node n. With fb, frames with FILTER_HIDE are left out; with absv, only
+ * nodes with a non-zero absv are mapped (the others keep garbage). */
+static int fold_trie(const struct prof *p, const uint8_t *fb, const int64_t *absv, struct ntree *t,
+                     uint32_t *ntof)
+{
+	ntof[0] = 0;
+	for (uint32_t n = 1; n < p->n_nodes; n++) {
+		if (absv && absv[n] == 0)
+			continue;
+		uint32_t cur = ntof[p->nodes[n].parent];
+		const struct prof_loc *l = &p->locs[p->nodes[n].loc];
+		for (uint32_t k = 0; k < l->n; k++) {
+			uint32_t fr = p->loc_frames[l->off + k];
+			if (fb && (fb[fr] & FILTER_HIDE))
+				continue;
+			cur = ntree_child(t, cur, p->frames[fr].key);
+			if (cur == NTREE_NONE)
+				return -1;
+		}
+		ntof[n] = cur;
+	}
+	return 0;
+}
+
+/* The shared name tree of p, built on first use; NULL when out of memory. */
+static const struct prof_ntree *shared_tree(const struct prof *cp)
+{
+	struct prof *p = (struct prof *)cp; /* only the lazy cache is written */
+	pthread_mutex_lock(&p->lazy_mu);
+	if (!p->ntree) {
+		struct prof_ntree *t = calloc(1, sizeof(*t));
+		struct ntree_names names = prof_names(p);
+		if (t && (t->ntof = malloc(((size_t)p->n_nodes + 1) * sizeof(uint32_t))) &&
+		    ntree_init(&t->t, 0, PROF_NONE, p->n_nodes) == 0 && fold_trie(p, NULL, NULL, &t->t, t->ntof) == 0 &&
+		    ntree_finish(&t->t, &names, true) == 0)
+			p->ntree = t;
+		else
+			prof_ntree_free(t);
+	}
+	pthread_mutex_unlock(&p->lazy_mu);
+	return p->ntree;
+}
+
+/* is_base[ls]: the label set carries pprof::base (a diff profile's base
+ * samples); NULL in *out when no label does. 0 or -1. */
+static int base_labelsets(const struct prof *p, uint8_t **out)
+{
+	*out = NULL;
+	for (uint32_t i = 0; i < p->n_labels; i++) {
+		if (strcmp(prof_str(p, p->labels[i].key), "pprof::base") != 0)
+			continue;
+		uint8_t *is_base = calloc((size_t)p->n_labelsets + 1, 1);
+		if (!is_base)
+			return -1;
+		for (uint32_t ls = 0; ls < p->n_labelsets; ls++)
+			for (uint32_t k = 0; k < p->labelsets[ls].n; k++)
+				if (strcmp(prof_str(p, p->labels[p->labelsets[ls].off + k].key), "pprof::base") == 0)
+					is_base[ls] = 1;
+		*out = is_base;
+		return 0;
+	}
+	return 0;
+}
+
+/* nb[n]: FILTER_FOCUS / FILTER_IGNORE when a frame at or above trie node
+ * n matches; allhidden[n] (with hide): every frame at and above n is
+ * hidden. */
+static int node_bits(const struct prof *p, const struct view_opts *o, const uint8_t *fb, uint8_t **nb_out,
+                     uint8_t **allhidden_out)
+{
+	uint32_t N = p->n_nodes;
+	uint8_t *lb = calloc((size_t)p->n_locs + 1, 1);
+	uint8_t *nb = calloc((size_t)N + 1, 1);
+	uint8_t *allhidden = o->has_hide ? malloc((size_t)N + 1) : NULL;
+	if (!lb || !nb || (o->has_hide && !allhidden)) {
+		free(lb);
+		free(nb);
+		free(allhidden);
+		return -1;
+	}
+	for (uint32_t l = 0; l < p->n_locs; l++)
+		for (uint32_t k = 0; k < p->locs[l].n; k++)
+			lb[l] |= fb[p->loc_frames[p->locs[l].off + k]];
+	for (uint32_t n = 1; n < N; n++)
+		nb[n] = nb[p->nodes[n].parent] | (lb[p->nodes[n].loc] & (FILTER_FOCUS | FILTER_IGNORE));
+	if (allhidden) {
+		allhidden[0] = 1;
+		for (uint32_t n = 1; n < N; n++) {
+			const struct prof_loc *l = &p->locs[p->nodes[n].loc];
+			bool any = false;
+			for (uint32_t k = 0; k < l->n && !any; k++)
+				any = !(fb[p->loc_frames[l->off + k]] & FILTER_HIDE);
+			allhidden[n] = allhidden[p->nodes[n].parent] && !any;
+		}
+	}
+	free(lb);
+	*nb_out = nb;
+	*allhidden_out = allhidden;
+	return 0;
+}
+
+int view_build(const struct prof *p, const struct view_opts *o, bool with_tags, struct view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->p = p;
+	v->type = o->type;
+	bool name_filters = o->has_focus || o->has_ignore || o->has_hide;
+	bool scaled = o->scale != 0 && o->scale != 1;
+	uint8_t *fb = NULL, *nb = NULL, *lsk = NULL, *is_base = NULL, *allhidden = NULL;
+	int64_t *selfv = NULL, *absv = NULL;
+	uint32_t *ntof_priv = NULL;
+	int rc = -1;
+	uint32_t N = p->n_nodes;
+	const struct prof_ntree *shared = NULL;
+
+	if (!o->has_hide && !(shared = shared_tree(p)))
+		goto out;
+	if (name_filters && (!(fb = filter_frame_bits(p, o)) || node_bits(p, o, fb, &nb, &allhidden) < 0))
+		goto out;
+	if ((o->has_tagfocus || o->has_tagignore) && !(lsk = filter_labelsets(p, o)))
+		goto out;
+	if (with_tags) {
+		v->ls_sum = calloc((size_t)p->n_labelsets + 1, sizeof(int64_t));
+		v->ls_seen = calloc((size_t)p->n_labelsets + 1, sizeof(bool));
+		if (!v->ls_sum || !v->ls_seen)
+			goto out;
+	}
+	if (base_labelsets(p, &is_base) < 0)
+		goto out;
+	if (shared) {
+		if (ntree_borrow(&v->t, &shared->t, VIEW_NCOLS) < 0)
+			goto out;
+	} else {
+		selfv = calloc((size_t)N + 1, sizeof(int64_t));
+		absv = calloc((size_t)N + 1, sizeof(int64_t));
+		if (!selfv || !absv)
+			goto out;
+	}
+	/* pprof's computeTotal: the sum of absolute values, or, in a diff
+	 * profile, of the samples labelled pprof::base only. Every other sum
+	 * below adds a subset of these absolute values, so when total_abs
+	 * fits in int64 they all do. */
+	int64_t total_abs = 0, total_base = 0;
+	for (uint32_t s = 0; s < p->n_samples; s++) {
+		uint32_t node = p->samples[s].node;
+		if (name_filters) {
+			if (node == 0 || (nb[node] & FILTER_IGNORE))
+				continue;
+			if (o->has_focus && !(nb[node] & FILTER_FOCUS))
+				continue;
+			if (allhidden && allhidden[node])
+				continue;
+		}
+		uint32_t ls = p->samples[s].labelset;
+		if (lsk && !lsk[ls])
+			continue;
+		int64_t val = p->n_types ? p->values[(size_t)s * p->n_types + (size_t)o->type] : 0;
+		if (scaled) {
+			double x = (double)val * o->scale;
+			if (!(fabs(x) < 9223372036854775807.0)) {
+				rc = VIEW_OVERFLOW;
+				goto out;
+			}
+			val = llround(x); /* pprof's ScaleN */
+		}
+		int64_t av = val < 0 ? -val : val; /* val > INT64_MIN: the decoder checked */
+		if (!util_add_ok(&total_abs, av)) {
+			rc = VIEW_OVERFLOW;
+			goto out;
+		}
+		if (is_base && is_base[ls])
+			total_base += av;
+		if (shared) {
+			v->t.col[VIEW_SELF][shared->ntof[node]] += val;
+		} else {
+			selfv[node] += val;
+			absv[node] += av;
+		}
+		if (with_tags && node != 0) { /* pprof -tags leaves out samples without a stack */
+			v->ls_sum[ls] += val;
+			v->ls_seen[ls] = true;
+		}
+	}
+	if (!shared) {
+		/* Private tree over the weighted nodes, with hidden frames removed. */
+		struct ntree_names names = prof_names(p);
+		for (uint32_t n = N; n-- > 1;)
+			absv[p->nodes[n].parent] += absv[n];
+		ntof_priv = malloc(((size_t)N + 1) * sizeof(uint32_t));
+		if (!ntof_priv || ntree_init(&v->t, VIEW_NCOLS, PROF_NONE, 1024) < 0 ||
+		    fold_trie(p, fb, absv, &v->t, ntof_priv) < 0)
+			goto out;
+		for (uint32_t n = 0; n < N; n++)
+			if (selfv[n] && (n == 0 || absv[n]))
+				v->t.col[VIEW_SELF][ntof_priv[n]] += selfv[n];
+		if (ntree_finish(&v->t, &names, true) < 0)
+			goto out;
+	}
+	ntree_sum_up(&v->t, VIEW_SELF, VIEW_TOT);
+	v->total = total_base > 0 ? total_base : total_abs;
+	rc = 0;
+out:
+	free(fb);
+	free(nb);
+	free(lsk);
+	free(is_base);
+	free(allhidden);
+	free(selfv);
+	free(absv);
+	free(ntof_priv);
+	if (rc != 0)
+		view_release(v);
+	return rc;
+}
