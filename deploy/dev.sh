@@ -65,7 +65,7 @@ cmd=${1:-}
 case "$cmd" in
 serve)
 	install_missing $BUILD_PKGS
-	build build
+	build build --enable-werror
 	mkdir -p var
 	listen=${FLAMEDEX_LISTEN:-127.0.0.1:8080}
 	log "serving on http://$listen (database var/flamedex.db)"
@@ -73,13 +73,13 @@ serve)
 	;;
 build)
 	install_missing $BUILD_PKGS
-	build build
+	build build --enable-werror
 	;;
 check)
 	install_missing $BUILD_PKGS $TEST_PKGS
 	install_node
-	build build
-	build build-asan --enable-sanitizers
+	build build --enable-werror
+	build build-asan --enable-sanitizers --enable-werror
 	export FLAMEDEX_BIN="$ROOT/build-asan/server/flamedex"
 	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
