@@ -10,22 +10,30 @@
 #                             pprof, tests/leaks)
 #                           build/ (gcc, no sanitizers):    make check-e2e
 #                             (headless Chromium, node tests)
+#                           build-fuzz/ (clang, libFuzzer+ASan+UBSan):
+#                             make fuzz (crash replay, FUZZ_SECONDS per target)
 #                         ends with "N passed, M failed" and fails when any
 #                         part failed
+#   deploy/dev.sh fuzz    set-up, then make fuzz in build-fuzz/
 #   deploy/dev.sh build   set-up and build only
 #
 # Every build directory is configured with --enable-werror (-Werror).
 #
-# Environment: FLAMEDEX_LISTEN (serve address), JOBS (make -j).
+# Environment: FLAMEDEX_LISTEN (serve address), JOBS (make -j, and fuzz
+# targets run at once), FUZZ_SECONDS (per fuzz target, default 60).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config libmicrohttpd-dev
  libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libsqlite3-dev libpcre2-dev check curl"
 TEST_PKGS="golang-go golang-github-google-pprof-dev python3 python3-pytest chromium"
+# libclang-rt-dev pulls in libclang-rt-14-dev on Debian 12, which ships
+# libFuzzer (libclang_rt.fuzzer-x86_64.a); llvm gives ASan llvm-symbolizer.
+FUZZ_PKGS="clang libclang-rt-dev llvm"
 
 log() { printf '\n== %s\n' "$*"; }
 
@@ -114,10 +122,11 @@ build)
 	build build --enable-werror
 	;;
 check)
-	install_missing $BUILD_PKGS $TEST_PKGS
+	install_missing $BUILD_PKGS $TEST_PKGS $FUZZ_PKGS
 	install_node
 	build build --enable-werror
 	build build-asan --enable-sanitizers --enable-werror
+	configure_dir build-fuzz CC=clang --enable-fuzzing --enable-werror
 	logs=$(mktemp -d /tmp/flamedex-check.XXXXXX)
 
 	log "unit tests: make check-unit in build-asan (ASan+UBSan)"
@@ -137,13 +146,24 @@ check)
 	n=$(count '^# pass [0-9]+' "$logs/e2e.log"); f=$(count '^# fail [0-9]+' "$logs/e2e.log")
 	tally e2e "$rc" "${n:-0}" "${f:-0}" "$logs/e2e.log"
 
+	log "fuzzing: make fuzz in build-fuzz (libFuzzer, ASan+UBSan; crash replay, then $FUZZ_SECONDS s a target)"
+	rc=0; make -s -C build-fuzz fuzz FUZZ_SECONDS="$FUZZ_SECONDS" FUZZ_JOBS="$JOBS" -j"$JOBS" 2>&1 |
+		tee "$logs/fuzz.log" || rc=$?
+	tally fuzz "$rc" "$(grep -c '^PASS: ' "$logs/fuzz.log" || true)" \
+		"$(grep -c '^FAIL: ' "$logs/fuzz.log" || true)" "$logs/fuzz.log"
+
 	echo
 	echo "logs in $logs"
 	echo "$passed passed, $failed failed"
 	exit "$status"
 	;;
+fuzz)
+	install_missing $BUILD_PKGS $FUZZ_PKGS
+	configure_dir build-fuzz CC=clang --enable-fuzzing --enable-werror
+	exec make -s -C build-fuzz fuzz FUZZ_SECONDS="$FUZZ_SECONDS" FUZZ_JOBS="$JOBS" -j"$JOBS"
+	;;
 *)
-	echo "usage: deploy/dev.sh serve|check|build" >&2
+	echo "usage: deploy/dev.sh serve|check|fuzz|build" >&2
 	exit 2
 	;;
 esac
