@@ -29,7 +29,6 @@
 #include "filter.h"
 #include "fuzz_common.h"
 #include "limits.h"
-#include "textdump.h"
 #include "util.h"
 
 /* Goroutines with every label textdump.c writes, numeric and string. */
@@ -59,8 +58,7 @@ static const struct prof *profile(void)
 	static struct prof *p;
 	if (!p) {
 		struct pprof_err err;
-		memset(&err, 0, sizeof(err));
-		p = textdump_decode((const uint8_t *)dump, sizeof(dump) - 1, false, &err);
+		p = pprof_decode((const uint8_t *)dump, sizeof(dump) - 1, sizeof(dump), &err);
 		ORACLE(p != NULL, "the fixed dump did not decode: %s", err.message);
 		ORACLE(p->n_labelsets > 1, "the fixed dump has no labels");
 	}
