@@ -3,21 +3,37 @@
 #
 #   deploy/dev.sh serve   install what is missing, build, serve on
 #                         http://127.0.0.1:8080 with the database in var/
-#   deploy/dev.sh check   same set-up, then every test: unit tests under
-#                         ASan/UBSan, API tests against go tool pprof,
-#                         browser tests in headless Chromium
+#   deploy/dev.sh check   same set-up, then every test, each through its
+#                         make target (README.md, "Build by hand"):
+#                           build-asan/ (gcc, ASan+UBSan):  make check-unit,
+#                             make check-api (tests/api against go tool
+#                             pprof, tests/leaks)
+#                           build/ (gcc, no sanitizers):    make check-e2e
+#                             (headless Chromium, node tests)
+#                           build-fuzz/ (clang, libFuzzer+ASan+UBSan):
+#                             make fuzz (crash replay, FUZZ_SECONDS per target)
+#                         ends with "N passed, M failed" and fails when any
+#                         part failed
+#   deploy/dev.sh fuzz    set-up, then make fuzz in build-fuzz/
 #   deploy/dev.sh build   set-up and build only
 #
-# Environment: FLAMEDEX_LISTEN (serve address), JOBS (make -j).
+# Every build directory is configured with --enable-werror (-Werror).
+#
+# Environment: FLAMEDEX_LISTEN (serve address), JOBS (make -j, and fuzz
+# targets run at once), FUZZ_SECONDS (per fuzz target, default 60).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config libmicrohttpd-dev
  libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libsqlite3-dev libpcre2-dev check curl"
 TEST_PKGS="golang-go golang-github-google-pprof-dev python3 python3-pytest chromium"
+# libclang-rt-dev pulls in libclang-rt-14-dev on Debian 12, which ships
+# libFuzzer (libclang_rt.fuzzer-x86_64.a); llvm gives ASan llvm-symbolizer.
+FUZZ_PKGS="clang libclang-rt-dev llvm"
 
 log() { printf '\n== %s\n' "$*"; }
 
@@ -44,8 +60,9 @@ install_node() {
 	fi
 }
 
-# build DIR [configure args...]: out-of-tree build.
-build() {
+# configure_dir DIR [configure args...]: an out-of-tree build directory,
+# configured again when configure or the arguments change.
+configure_dir() {
 	local dir=$1
 	shift
 	if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt Makefile.in ]; then
@@ -53,19 +70,48 @@ build() {
 		autoreconf -fi >/dev/null
 	fi
 	mkdir -p "$dir"
-	if [ ! -f "$dir/Makefile" ] || [ configure -nt "$dir/Makefile" ]; then
+	if [ ! -f "$dir/Makefile" ] || [ configure -nt "$dir/Makefile" ] ||
+		[ "$(cat "$dir/.dev-configure-args" 2>/dev/null)" != "$*" ]; then
 		log "configure $dir $*"
+		rm -f "$dir/.dev-configure-args"
 		(cd "$dir" && "$ROOT/configure" -q "$@")
+		echo "$*" >"$dir/.dev-configure-args"
 	fi
-	log "make -C $dir"
-	make -s -C "$dir" -j"$JOBS"
+}
+
+# build DIR [configure args...]: configure and make.
+build() {
+	configure_dir "$@"
+	log "make -C $1"
+	make -s -C "$1" -j"$JOBS"
+}
+
+# Totals of deploy/dev.sh check. Each part adds what its runner counted;
+# a part whose make target failed with nothing counted as failed adds one.
+passed=0 failed=0 status=0
+tally() { # tally PART RC PASSED FAILED LOG
+	passed=$((passed + $3))
+	failed=$((failed + $4))
+	if [ "$2" != 0 ]; then
+		status=1
+		if [ "$4" = 0 ]; then
+			failed=$((failed + 1))
+			echo "$1: failed with nothing counted as failed; the end of $5:"
+			tail -40 "$5"
+		fi
+	fi
+}
+
+# count PATTERN LOG: the number in the last line of LOG matching PATTERN.
+count() {
+	grep -Eo "$1" "$2" | tail -1 | grep -Eo '[0-9]+' | head -1 || true
 }
 
 cmd=${1:-}
 case "$cmd" in
 serve)
 	install_missing $BUILD_PKGS
-	build build
+	build build --enable-werror
 	mkdir -p var
 	listen=${FLAMEDEX_LISTEN:-127.0.0.1:8080}
 	log "serving on http://$listen (database var/flamedex.db)"
@@ -73,53 +119,51 @@ serve)
 	;;
 build)
 	install_missing $BUILD_PKGS
-	build build
+	build build --enable-werror
 	;;
 check)
-	install_missing $BUILD_PKGS $TEST_PKGS
+	install_missing $BUILD_PKGS $TEST_PKGS $FUZZ_PKGS
 	install_node
-	build build
-	build build-asan --enable-sanitizers
-	export FLAMEDEX_BIN="$ROOT/build-asan/server/flamedex"
-	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
-	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-	passed=0 failed=0 status=0
+	build build --enable-werror
+	build build-asan --enable-sanitizers --enable-werror
+	configure_dir build-fuzz CC=clang --enable-fuzzing --enable-werror
+	logs=$(mktemp -d /tmp/flamedex-check.XXXXXX)
 
-	log "unit tests (Check, ASan+UBSan)"
-	if make -s -C build-asan check -j"$JOBS" >/tmp/flamedex-unit.log 2>&1; then :; else status=1; fi
-	cat build-asan/tests/unit/test_units.log 2>/dev/null | grep -E '^[0-9]+%|Checks' || true
-	p=$(grep -ho '^# PASS: *[0-9]*' build-asan/test-suite.log /tmp/flamedex-unit.log 2>/dev/null | grep -o '[0-9]*' | head -1 || true)
-	u=$(grep -ho 'Checks: [0-9]*, Failures: [0-9]*, Errors: [0-9]*' build-asan/tests/unit/test_units.log 2>/dev/null | head -1 || true)
-	if [ -n "$u" ]; then
-		set -- $(echo "$u" | grep -o '[0-9]*')
-		passed=$((passed + $1 - $2 - $3)); failed=$((failed + $2 + $3))
-	elif [ "$status" != 0 ]; then
-		failed=$((failed + 1)); cat /tmp/flamedex-unit.log
-	fi
+	log "unit tests: make check-unit in build-asan (ASan+UBSan)"
+	rc=0; make -s -C build-asan check-unit -j"$JOBS" 2>&1 | tee "$logs/unit.log" || rc=$?
+	n=$(count 'Checks: [0-9]+' "$logs/unit.log"); f=$(count 'Failures: [0-9]+' "$logs/unit.log")
+	e=$(count 'Errors: [0-9]+' "$logs/unit.log")
+	tally unit "$rc" $((${n:-0} - ${f:-0} - ${e:-0})) $((${f:-0} + ${e:-0})) "$logs/unit.log"
 
-	log "API tests (pytest, against go tool pprof; server built with ASan+UBSan)"
-	if /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/api $(ls -d tests/leaks 2>/dev/null) 2>&1 | tee /tmp/flamedex-api.log; then :; else status=1; fi
-	line=$(grep -E '[0-9]+ (passed|failed)' /tmp/flamedex-api.log | tail -1 || true)
-	n=$(echo "$line" | grep -o '[0-9]* passed' | grep -o '[0-9]*' || true); passed=$((passed + ${n:-0}))
-	n=$(echo "$line" | grep -o '[0-9]* failed' | grep -o '[0-9]*' || true); failed=$((failed + ${n:-0}))
-	n=$(echo "$line" | grep -o '[0-9]* error' | grep -o '[0-9]*' || true); failed=$((failed + ${n:-0}))
+	log "API tests: make check-api in build-asan (pytest against go tool pprof; server with ASan+UBSan)"
+	rc=0; make -s -C build-asan check-api 2>&1 | tee "$logs/api.log" || rc=$?
+	n=$(count '[0-9]+ passed' "$logs/api.log"); f=$(count '[0-9]+ failed' "$logs/api.log")
+	e=$(count '[0-9]+ errors?' "$logs/api.log")
+	tally api "$rc" "${n:-0}" $((${f:-0} + ${e:-0})) "$logs/api.log"
 
-	if [ -f tests/e2e/package.json ]; then
-		log "browser tests (headless Chromium via playwright-core)"
-		(cd tests/e2e && { [ -f package-lock.json ] && npm ci --no-audit --no-fund --silent || npm install --no-audit --no-fund --silent; })
-		export FLAMEDEX_BIN_E2E="$ROOT/build/server/flamedex"
-		if FLAMEDEX_BIN="$ROOT/build/server/flamedex" node --test tests/e2e/ 2>&1 | tee /tmp/flamedex-e2e.log; then :; else status=1; fi
-		n=$(grep -E '^# pass [0-9]+' /tmp/flamedex-e2e.log | grep -o '[0-9]*' | tail -1 || true); passed=$((passed + ${n:-0}))
-		n=$(grep -E '^# fail [0-9]+' /tmp/flamedex-e2e.log | grep -o '[0-9]*' | tail -1 || true); failed=$((failed + ${n:-0}))
-	fi
+	log "browser tests: make check-e2e in build (headless Chromium via playwright-core)"
+	rc=0; make -s -C build check-e2e 2>&1 | tee "$logs/e2e.log" || rc=$?
+	n=$(count '^# pass [0-9]+' "$logs/e2e.log"); f=$(count '^# fail [0-9]+' "$logs/e2e.log")
+	tally e2e "$rc" "${n:-0}" "${f:-0}" "$logs/e2e.log"
 
-	if [ "$status" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
+	log "fuzzing: make fuzz in build-fuzz (libFuzzer, ASan+UBSan; crash replay, then $FUZZ_SECONDS s a target)"
+	rc=0; make -s -C build-fuzz fuzz FUZZ_SECONDS="$FUZZ_SECONDS" FUZZ_JOBS="$JOBS" -j"$JOBS" 2>&1 |
+		tee "$logs/fuzz.log" || rc=$?
+	tally fuzz "$rc" "$(grep -c '^PASS: ' "$logs/fuzz.log" || true)" \
+		"$(grep -c '^FAIL: ' "$logs/fuzz.log" || true)" "$logs/fuzz.log"
+
 	echo
+	echo "logs in $logs"
 	echo "$passed passed, $failed failed"
 	exit "$status"
 	;;
+fuzz)
+	install_missing $BUILD_PKGS $FUZZ_PKGS
+	configure_dir build-fuzz CC=clang --enable-fuzzing --enable-werror
+	exec make -s -C build-fuzz fuzz FUZZ_SECONDS="$FUZZ_SECONDS" FUZZ_JOBS="$JOBS" -j"$JOBS"
+	;;
 *)
-	echo "usage: deploy/dev.sh serve|check|build" >&2
+	echo "usage: deploy/dev.sh serve|check|fuzz|build" >&2
 	exit 2
 	;;
 esac

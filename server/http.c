@@ -347,6 +347,7 @@ static int parse_listen(const char *spec)
 	return 0;
 }
 
+__attribute__((format(printf, 2, 0)))
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];

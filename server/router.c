@@ -141,7 +141,7 @@ void router_allow(unsigned mask, char *out, size_t cap)
 	for (int m = 0; m < M_COUNT; m++) {
 		if (!(mask & (1u << m)))
 			continue;
-		int k = snprintf(out + used, cap - used, "%s%s", used ? ", " : "", http_method_name(m));
+		int k = snprintf(out + used, cap - used, "%s%s", used ? ", " : "", http_method_name((enum http_method)m));
 		if (k < 0 || (size_t)k >= cap - used) {
 			out[used] = '\0'; /* whole methods only */
 			break;

@@ -5,6 +5,7 @@
  * stored-blob codec and back, and through every view with default options
  * and with one filtered option set. Oracles beyond "no sanitizer report":
  *   - a refused upload has a 400/413/415 status, a code and a message;
+ *   - a decoded profile keeps prof.h's invariants (fuzz_check_prof);
  *   - codec_decode(codec_encode(p)) equals p, array by array;
  *   - every JSON writer produces valid JSON (tests/unit/jsoncheck.h);
  *   - unfiltered: the top table's flat values add up to the tree's total
@@ -21,6 +22,7 @@
 #include "codec.h"
 #include "diff.h"
 #include "filter.h"
+#include "fuzz_common.h"
 #include "ingest.h"
 #include "json.h"
 #include "jsoncheck.h"
@@ -29,18 +31,6 @@
 #include "view.h"
 
 #define MAX_INFLATED (4u * 1024 * 1024)
-
-#define ORACLE(cond, ...)                                                  \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "oracle failed: %s: ", #cond);     \
-			fprintf(stderr, __VA_ARGS__);                      \
-			fputc('\n', stderr);                               \
-			abort();                                           \
-		}                                                          \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static bool has_negative(const struct prof *p)
 {
@@ -215,14 +205,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct decode_err err;
 	struct prof *p = ingest_decode(data, size, MAX_INFLATED, &err);
 	if (!p) {
-		ORACLE(err.status == 400 || err.status == 413 || err.status == 415,
-		       "status %d code %s: %s", err.status, err.code ? err.code : "(null)", err.message);
-		ORACLE(err.code && err.code[0], "no error code");
-		ORACLE(err.message[0], "no error message");
+		fuzz_check_refusal(&err);
 		return 0;
 	}
-	ORACLE(p->n_types == 0 || p->default_type < p->n_types, "default type %u of %u", p->default_type,
-	       p->n_types);
+	fuzz_check_prof(p);
 
 	/* Stored blob round trip. */
 	struct buf blob = BUF_INIT;
