@@ -29,6 +29,7 @@
 #include "filter.h"
 #include "fuzz_common.h"
 #include "limits.h"
+#include "measure.h"
 #include "util.h"
 
 /* Goroutines with every label textdump.c writes, numeric and string. */
@@ -107,7 +108,7 @@ static void check_tagfilter(const struct prof *p, const char *spec)
 	       "two parses of %s differ", spec);
 	tagfilter_release(&u);
 
-	uint32_t *units = filter_num_units(p);
+	uint32_t *units = measure_num_units(p);
 	ORACLE(units != NULL, "out of memory");
 	ORACLE(!tagfilter_match(&t, p, 0, units), "%s matches the empty labelset", spec);
 	for (uint32_t ls = 1; ls < p->n_labelsets; ls++) {
