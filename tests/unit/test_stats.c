@@ -71,6 +71,66 @@ START_TEST(binom_degenerate_p)
 }
 END_TEST
 
+/* The exact branch by brute force: every outcome's pmf, summed where it is
+ * no more likely than k (independent of stats.c's walk from the mode). */
+static double brute_binom_p(uint64_t k, uint64_t n, double p)
+{
+	int sg;
+	double lg_n = lgamma_r((double)n + 1, &sg), sum = 0, lk = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint64_t i = pass ? 0 : k; i <= (pass ? n : k); i++) {
+			double l = lg_n - lgamma_r((double)i + 1, &sg) - lgamma_r((double)(n - i) + 1, &sg) +
+			           (double)i * log(p) + (double)(n - i) * log1p(-p);
+			if (!pass)
+				lk = l;
+			else if (l <= lk + 1e-7)
+				sum += exp(l);
+		}
+	}
+	return sum > 1 ? 1 : sum;
+}
+
+START_TEST(binom_exact_walk_equals_brute_force)
+{
+	static const uint64_t ns[] = { 1, 2, 3, 7, 20, 61, 200, 1000, 5000 };
+	static const double ps[] = { 0.001, 0.013, 0.1, 0.3, 0.5, 0.77, 0.99, 0.9995 };
+	int checked = 0;
+	for (size_t a = 0; a < ARRLEN(ns); a++) {
+		for (size_t b = 0; b < ARRLEN(ps); b++) {
+			uint64_t n = ns[a];
+			double p = ps[b];
+			if ((double)n * p * (1 - p) >= 25)
+				continue; /* the normal branch */
+			uint64_t step = n <= 200 ? 1 : n / 97 + 1; /* brute force is O(n) a call */
+			for (uint64_t k = 0; k <= n; k += step) {
+				double want = brute_binom_p(k, n, p), got = stats_binom_p(k, n, p);
+				ck_assert_msg(fabs(got - want) <= 1e-9 * (want > 1e-300 ? want : 1) + 1e-300,
+				              "k=%llu n=%llu p=%g: %.17g vs %.17g", (unsigned long long)k,
+				              (unsigned long long)n, p, got, want);
+				checked++;
+			}
+		}
+	}
+	ck_assert_int_gt(checked, 1500);
+}
+END_TEST
+
+START_TEST(binom_huge_n_small_variance)
+{
+	/* n = 1e8 and p0 = 1 - 1e-7 (variance ~10): values from summing every
+	 * outcome within 400 of n with Python's math.lgamma. Summing all n + 1
+	 * outcomes took minutes per call; the walk from the mode does not. */
+	const uint64_t n = 100000000;
+	const double p = 1 - 1e-7;
+	CLOSE(stats_binom_p(n - 25, n, p), 4.694933417095709e-05, 1e-10);
+	CLOSE(stats_binom_p(n, n, p), 9.234924147244632e-05, 1e-10);
+	CLOSE(stats_binom_p(n - 3, n, p), 0.024613660462238455, 1e-8);
+	CLOSE(stats_binom_p(n - 10, n, p), 1.0, 1e-12);
+	/* and mirrored: k successes at p are n - k failures at 1 - p */
+	CLOSE(stats_binom_p(25, n, 1e-7), 4.694933417095709e-05, 1e-10);
+}
+END_TEST
+
 START_TEST(binom_symmetry)
 {
 	for (uint64_t k = 0; k <= 15; k++)
@@ -242,6 +302,8 @@ Suite *stats_suite(void)
 	tcase_add_test(tc, binom_exact_reference);
 	tcase_add_test(tc, binom_n_zero);
 	tcase_add_test(tc, binom_degenerate_p);
+	tcase_add_test(tc, binom_exact_walk_equals_brute_force);
+	tcase_add_test(tc, binom_huge_n_small_variance);
 	tcase_add_test(tc, binom_symmetry);
 	tcase_add_test(tc, binom_monotone);
 	tcase_add_test(tc, binom_switch_point);
