@@ -1,0 +1,62 @@
+/*
+ * work.h: what one unit of work (a request, an upload, a background job)
+ * may spend, and the means to stop it from outside.
+ *
+ * A struct work is begun on the thread that does the work (work_begin),
+ * which makes it that thread's current work; long loops anywhere below
+ * (decoding, folding, emitting JSON, statistics) call work_poll() every
+ * so often and unwind with an error when it says stop. Other threads stop
+ * a work with work_stop(): the HTTP layer when the client hangs up or the
+ * server is told to stop.
+ *
+ * Invariants:
+ *   - work_poll() is cheap (an atomic load; the clock is read only every
+ *     WORK_CLOCK_EVERY calls) and may be called with no current work
+ *     (it then always answers WORK_OK);
+ *   - once a work is stopped it stays stopped: every later work_poll()
+ *     answers the same reason, so callers need not propagate the reason
+ *     themselves, only "stop";
+ *   - work_end() must be called on the thread that began the work, and
+ *     clears that thread's current work.
+ *
+ * The reasons map to replies in one place (http.c): WORK_CANCELLED and
+ * WORK_SHUTDOWN close the connection or answer 503; WORK_DEADLINE answers
+ * 503 over_budget naming the limit; WORK_NOMEM answers 503 busy with
+ * Retry-After.
+ */
+#ifndef FDX_WORK_H
+#define FDX_WORK_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+enum work_stop {
+	WORK_OK = 0,
+	WORK_CANCELLED,   /* the client went away */
+	WORK_SHUTDOWN,    /* the server is stopping */
+	WORK_DEADLINE,    /* the work's time budget is spent */
+	WORK_NOMEM,       /* the work's memory budget is spent */
+};
+
+#define WORK_CLOCK_EVERY 1024
+
+struct work {
+	atomic_int stop;          /* enum work_stop */
+	int64_t deadline_ms;      /* util_mono_ms() value; 0 = no deadline */
+	unsigned polls;           /* calls since the clock was last read */
+};
+
+/* Start w on this thread with a time budget of budget_ms (0 = none). */
+void work_begin(struct work *w, int64_t budget_ms);
+void work_end(struct work *w);
+/* This thread's current work, or NULL. */
+struct work *work_current(void);
+/* WORK_OK to go on, or why the current work must stop. */
+int work_poll(void);
+/* Stop w for reason why (not WORK_OK); the first reason wins. Safe from
+ * any thread while w is alive. */
+void work_stop(struct work *w, int why);
+/* Human text for a reason ("the client went away", ...). */
+const char *work_reason(int why);
+
+#endif
