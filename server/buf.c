@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wire.h"
 
 void buf_init(struct buf *b)
 {
@@ -104,13 +103,3 @@ char *buf_detach(struct buf *b, size_t *len)
 	return p;
 }
 
-/* The encoding lives in wire.c, shared with the protobuf writers. */
-void buf_add_uvarint(struct buf *b, uint64_t v)
-{
-	wire_put_uvarint(b, v);
-}
-
-void buf_add_svarint(struct buf *b, int64_t v)
-{
-	wire_put_svarint(b, v);
-}

@@ -32,9 +32,5 @@ void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(print
 /* Take ownership of the data (NUL-terminated); the buffer is reset. */
 char *buf_detach(struct buf *b, size_t *len);
 
-/* Protobuf varints, plain and zigzag: the same as wire_put_uvarint and
- * wire_put_svarint (wire.h), which they call; new code uses those. */
-void buf_add_uvarint(struct buf *b, uint64_t v);
-void buf_add_svarint(struct buf *b, int64_t v);
 
 #endif

@@ -9,8 +9,8 @@
  *
  * Writing appends to a struct buf (buf.h); allocation failure is recorded
  * in buf.oom as for every other append. wire_encode_uvarint is the one
- * varint encoder of the server: buf_add_uvarint and the stored-blob codec
- * use it too.
+ * varint encoder of the server (the stored-blob codec uses it too); wire
+ * builds on buf, never the other way round.
  *
  * Field numbers are named PB_<MESSAGE>_<FIELD> after profile.proto, so
  * that decoders and writers say which field they mean.

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "tests.h"
+#include "wire.h"
 
 START_TEST(buf_growth)
 {
@@ -115,7 +116,7 @@ START_TEST(buf_uvarint)
 	size_t total = 0;
 	for (size_t i = 0; i < ARRLEN(cases); i++) {
 		size_t before = b.len;
-		buf_add_uvarint(&b, cases[i].v);
+		wire_put_uvarint(&b, cases[i].v);
 		ck_assert_uint_eq(b.len - before, cases[i].len);
 		total += cases[i].len;
 	}
@@ -147,7 +148,7 @@ START_TEST(buf_svarint)
 	};
 	for (size_t i = 0; i < ARRLEN(cases); i++) {
 		struct buf b = BUF_INIT;
-		buf_add_svarint(&b, cases[i].v);
+		wire_put_svarint(&b, cases[i].v);
 		uint64_t zz = 0;
 		size_t used = dec_uvarint((unsigned char *)b.data, b.len, &zz);
 		ck_assert_uint_eq(used, b.len);

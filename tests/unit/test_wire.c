@@ -228,9 +228,9 @@ START_TEST(wire_writer)
 	pb_bytes(&b, 6, "", 0);
 	wire_put_uvarint(&a, 300);
 	pb_varint(&b, 300);
-	buf_add_uvarint(&a, UINT64_MAX); /* buf's varints are wire's */
+	wire_put_uvarint(&a, UINT64_MAX); 
 	pb_varint(&b, UINT64_MAX);
-	buf_add_svarint(&a, -2);
+	wire_put_svarint(&a, -2);
 	pb_varint(&b, 3);
 	same_bytes(&a, &b);
 }
