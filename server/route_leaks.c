@@ -4,9 +4,12 @@
  *   GET /api/v1/leaks?ids=ID1,ID2,…[&min_age=SECONDS&min_count=N&single_min_count=N]
  *   GET /api/v1/leaks?label=service:NAME&type=goroutine|heap[&…]
  *
- * Snapshots are ordered by profile time (upload time when the profile has
- * none, as text dumps do).
+ * Snapshots are ordered by time: the profile's own, else the client's
+ * time= of the upload, else the upload time (store_time). An id listed
+ * twice is one snapshot: the answer's "duplicate_ids" counts the copies
+ * dropped.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +53,7 @@ enum MHD_Result route_leaks(struct req *r, const struct route_params *p)
 
 	char (*ids)[23] = calloc(FDX_MAX_IDS_PER_QUERY, sizeof(*ids));
 	struct leak_snap *snaps = calloc(FDX_MAX_IDS_PER_QUERY, sizeof(*snaps));
-	int n = 0;
+	int n = 0, dups = 0;
 	enum MHD_Result res;
 	if (!ids || !snaps) {
 		res = reply_error(r, 500, "internal", "out of memory");
@@ -61,7 +64,7 @@ enum MHD_Result route_leaks(struct req *r, const struct route_params *p)
 		for (const char *s = list; *s;) {
 			const char *c = strchr(s, ',');
 			size_t len = c ? (size_t)(c - s) : strlen(s);
-			if (n >= FDX_MAX_IDS_PER_QUERY) {
+			if (n + dups >= FDX_MAX_IDS_PER_QUERY) {
 				res = reply_error(r, 400, "bad_request", "at most %d ids", FDX_MAX_IDS_PER_QUERY);
 				goto out;
 			}
@@ -75,7 +78,13 @@ enum MHD_Result route_leaks(struct req *r, const struct route_params *p)
 				res = reply_error(r, 404, "not_found", "no profile with id %.40s", ids[n]);
 				goto out;
 			}
-			n++;
+			bool seen = false;
+			for (int k = 0; k < n && !seen; k++)
+				seen = !strcmp(ids[k], ids[n]);
+			if (seen)
+				dups++;
+			else
+				n++;
 			s = c ? c + 1 : s + len;
 		}
 	} else if (label && *label) {
@@ -114,9 +123,8 @@ enum MHD_Result route_leaks(struct req *r, const struct route_params *p)
 			                : reply_error(r, 500, "internal", "could not load a profile");
 			goto out;
 		}
-		snaps[i].time_ns = snaps[i].p->time_nanos;
-		if (!snaps[i].time_ns && store_uploaded_at(ids[i], &snaps[i].time_ns) != 0) {
-			res = reply_error(r, 500, "internal", "could not read upload time");
+		if (store_time(ids[i], &snaps[i].time_ns, &snaps[i].time_source) != 0) {
+			res = reply_error(r, 500, "internal", "could not read the profile's time");
 			goto out;
 		}
 	}
@@ -124,7 +132,11 @@ enum MHD_Result route_leaks(struct req *r, const struct route_params *p)
 	struct buf b = BUF_INIT;
 	struct json j;
 	json_init(&j, &b);
+	json_obj_begin(&j);
 	int rc = leaks_json(snaps, n, &o, &j);
+	json_key(&j, "duplicate_ids");
+	json_int(&j, dups);
+	json_obj_end(&j);
 	if (rc == -2) {
 		buf_release(&b);
 		res = reply_error(r, 400, "bad_request", "leak analysis needs goroutine profiles or heap profiles, all of one kind");
