@@ -23,11 +23,13 @@ static void fmt_amount(char *out, size_t cap, const struct leak_cand *c, double 
 		snprintf(out, cap, "%.0f B in use", v);
 }
 
-/* "36 s", "12 min", "3.5 h", "2.1 days". */
+/* "250 ms", "3.5 s", "36 s", "12 min", "3.5 h", "2.1 days". */
 static void fmt_span(char *out, size_t cap, double s)
 {
-	if (s < 10)
-		snprintf(out, cap, "%.3g s", s);
+	if (s < 1)
+		snprintf(out, cap, "%.0f ms", s * 1000);
+	else if (s < 10)
+		snprintf(out, cap, "%.1f s", s);
 	else if (s < 120)
 		snprintf(out, cap, "%.0f s", s);
 	else if (s < 7200)
@@ -51,8 +53,11 @@ static void fmt_rate(char *out, size_t cap, double per_s, bool heap)
 	double v = per_s * unit[u].s;
 	const char *sign = v < 0 ? "-" : "+";
 	v = fabs(v);
+	/* 15300, 12.5, 2.5, 0.05: no exponents, two or three figures */
+	char num[32];
+	snprintf(num, sizeof(num), v >= 100 ? "%.0f" : v >= 10 ? "%.1f" : v >= 0.01 ? "%.2g" : "%.4f", v);
 	if (!heap)
-		snprintf(out, cap, "%s%.3g goroutine%s %s", sign, v, v == 1 ? "" : "s", unit[u].name);
+		snprintf(out, cap, "%s%s goroutine%s %s", sign, num, !strcmp(num, "1") ? "" : "s", unit[u].name);
 	else if (v >= 1048576)
 		snprintf(out, cap, "%s%.1f MiB %s", sign, v / 1048576, unit[u].name);
 	else if (v >= 1024)
