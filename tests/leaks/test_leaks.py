@@ -18,8 +18,9 @@ the two series of one program must not be mixed).
 Text dumps carry no time: they are uploaded with time= set to the file's
 modification time (as the web page sends a file's lastModified), so both
 series of a program are timed by capture.  Each proto and dump of one
-snapshot is a pair of the same moment (the programs write them between two
-debug=1 profiles that must agree), and every goroutine of every pair must
+snapshot is a pair of the same moment (snapshot/snapshot.go writes the
+proto between two debug=2 dumps that must agree), and every goroutine of
+every pair must
 have the same wait kind, site and entry in both formats; kinds/main.go is
 a program parked in every wait kind, checked the same way.
 

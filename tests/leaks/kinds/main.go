@@ -5,21 +5,21 @@
 // kind: kRecv "chan receive", kAccept "io" (two goroutines accept on one
 // listener: one waits for I/O, the other for the listener's fd lock, which
 // is the case that read "other" in proto and "mutex" in dumps), and so on.
-// It writes goroutine.pb.gz and goroutine.txt into argv[1], then exits.
+// It writes goroutine.pb.gz and goroutine.txt into argv[1] (a pair of one
+// moment, as snapshot.WritePair writes them), then exits.
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/pprof"
 	"sync"
 	"syscall"
 	"time"
+
+	"../snapshot"
 )
 
 //go:noinline
@@ -92,12 +92,7 @@ func fail(err error) {
 }
 
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintf(os.Stderr, "usage: %s OUTDIR\n", os.Args[0])
-		os.Exit(2)
-	}
-	dir := os.Args[1]
-	fail(os.MkdirAll(dir, 0o755))
+	dir := snapshot.New(false).Dir
 	c := make(chan int)
 	for i := 0; i < 2; i++ {
 		go kRecv(c)
@@ -132,40 +127,8 @@ func main() {
 	fail(syscall.Pipe(p[:]))
 	go kSyscall(p[0])
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGUSR1)
-	// the pair, as the scenarios write theirs (see pair in any of them):
-	// the proto between two dumps that agree, with no goroutine runnable
-	for try := 0; try < 100; try++ {
-		time.Sleep(50 * time.Millisecond)
-		var dumps [2]bytes.Buffer
-		for k := range dumps {
-			goroutines(&dumps[k], 2)
-			if k == 0 {
-				create(filepath.Join(dir, "goroutine.pb.gz"), func(f *os.File) { goroutines(f, 0) })
-			}
-		}
-		a, b := others(dumps[0].Bytes()), others(dumps[1].Bytes())
-		if bytes.Equal(a, b) && !bytes.Contains(a, []byte(" [runnable")) && !bytes.Contains(a, []byte(" [running")) {
-			create(filepath.Join(dir, "goroutine.txt"), func(f *os.File) { _, err := f.Write(dumps[0].Bytes()); fail(err) })
-			return
-		}
+	proto, text := filepath.Join(dir, "goroutine.pb.gz"), filepath.Join(dir, "goroutine.txt")
+	if !snapshot.WritePair(proto, text, func() { time.Sleep(50 * time.Millisecond) }) {
+		fail(fmt.Errorf("no moment to write the pair of in 100 tries"))
 	}
-	fail(fmt.Errorf("no two dumps around the proto agreed in 100 tries"))
-}
-
-// goroutines writes the goroutine profile from one line for every format.
-func goroutines(w io.Writer, debug int) { fail(pprof.Lookup("goroutine").WriteTo(w, debug)) }
-
-// others is a debug=2 dump without its first goroutine, the one writing it.
-func others(dump []byte) []byte {
-	if i := bytes.Index(dump, []byte("\n\n")); i >= 0 {
-		return dump[i:]
-	}
-	return nil
-}
-
-func create(name string, fill func(*os.File)) {
-	f, err := os.Create(name)
-	fail(err)
-	fill(f)
-	fail(f.Close())
 }
