@@ -479,28 +479,6 @@ int store_ids_by_label(const char *key, const char *value, const char *kind,
 	return rc;
 }
 
-int store_uploaded_at(const char *id, int64_t *ns)
-{
-	sqlite3 *c = db_reader_get();
-	if (!c)
-		return -1;
-	sqlite3_stmt *st;
-	int rc = -1;
-	if (sqlite3_prepare_v2(c, "SELECT uploaded_at FROM profiles WHERE id=?", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		int s = sqlite3_step(st);
-		if (s == SQLITE_ROW) {
-			*ns = sqlite3_column_int64(st, 0);
-			rc = 0;
-		} else if (s == SQLITE_DONE) {
-			rc = 1;
-		}
-		sqlite3_finalize(st);
-	}
-	db_reader_put(c);
-	return rc;
-}
-
 int store_time(const char *id, int64_t *ns, const char **source)
 {
 	sqlite3 *c = db_reader_get();

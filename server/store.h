@@ -73,9 +73,6 @@ void store_cache_add(const char *id, struct prof *p);
  * "profiles"}]}; without, {"keys":[{"key","values","profiles"}]}. */
 int store_labels(const char *key, struct json *j);
 
-/* Upload time of a profile (unix ns). 0, 1 unknown, -1 error. */
-int store_uploaded_at(const char *id, int64_t *ns);
-
 /* The time of a profile (unix ns): its own time_nanos, else the client's
  * time= of the upload, else the upload time; *source is "profile",
  * "client" or "upload" (static), as the metadata's time_source says.
