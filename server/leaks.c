@@ -364,7 +364,7 @@ int leaks_json(const struct leak_snap *snaps, int n, const struct leak_opts *o, 
 	struct leak_series ser = { .t = t, .tot = tot, .n = n, .seg = seg, .heap = heap, .text = text, .o = o };
 	int upload_times = 0;
 	for (int i = 0; i < n; i++)
-		if (!strcmp(snaps[i].time_source, "upload")) {
+		if (snaps[i].time_source && !strcmp(snaps[i].time_source, "upload")) {
 			upload_times++;
 			ser.upload_times = ser.upload_times || i >= seg;
 		}
@@ -376,6 +376,7 @@ int leaks_json(const struct leak_snap *snaps, int n, const struct leak_opts *o, 
 	qsort(s.c, (size_t)s.n, sizeof(*s.c), cmp_cand);
 	/* the map's ids are stale after sorting; nothing looks them up again */
 
+	json_obj_begin(j);
 	json_key(j, "kind");
 	json_str(j, heap ? "heap" : "goroutine");
 	json_key(j, "snapshots");
@@ -389,7 +390,7 @@ int leaks_json(const struct leak_snap *snaps, int n, const struct leak_opts *o, 
 		json_key(j, "time");
 		json_str(j, ts);
 		json_key(j, "time_source");
-		json_str(j, snaps[i].time_source);
+		json_str(j, snaps[i].time_source ? snaps[i].time_source : "profile");
 		json_key(j, "total");
 		json_double(j, tot[i]);
 		json_obj_end(j);
@@ -478,6 +479,9 @@ int leaks_json(const struct leak_snap *snaps, int n, const struct leak_opts *o, 
 		json_obj_end(j);
 	}
 	json_arr_end(j);
+	json_key(j, "duplicate_ids");
+	json_int(j, o->duplicate_ids);
+	json_obj_end(j);
 	rc = 0;
 out:
 	free(t);

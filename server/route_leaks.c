@@ -5,7 +5,8 @@
  *   GET /api/v1/leaks?label=service:NAME&type=goroutine|heap[&…]
  *
  * Snapshots are ordered by time: the profile's own, else the client's
- * time= of the upload, else the upload time (store_time). An id listed
+ * time= of the upload, else the upload time (store_time); equal times keep
+ * the order of ids= or of the uploads. An id listed
  * twice is one snapshot: the answer's "duplicate_ids" counts the copies
  * dropped.
  */
@@ -20,10 +21,17 @@
 #include "store.h"
 #include "util.h"
 
-static int cmp_snap(const void *a, const void *b)
+/* Order snaps[0, n) by time, stably: snapshots of one time (client times
+ * in whole seconds, say) keep the order they were listed or stored in. */
+static void sort_by_time(struct leak_snap *snaps, int n)
 {
-	const struct leak_snap *x = a, *y = b;
-	return x->time_ns < y->time_ns ? -1 : x->time_ns > y->time_ns;
+	for (int i = 1; i < n; i++) {
+		struct leak_snap x = snaps[i];
+		int k = i;
+		for (; k > 0 && snaps[k - 1].time_ns > x.time_ns; k--)
+			snaps[k] = snaps[k - 1];
+		snaps[k] = x;
+	}
 }
 
 static int num_arg(struct req *r, const char *name, double def, double *out)
@@ -43,7 +51,7 @@ static int num_arg(struct req *r, const char *name, double def, double *out)
 
 enum MHD_Result route_leaks(struct req *r, const struct route_params *p)
 {
-	struct leak_opts o;
+	struct leak_opts o = { 0 };
 	double min_count, single;
 	if (num_arg(r, "min_age", 30, &o.min_age_s) < 0 || num_arg(r, "min_count", 50, &min_count) < 0 ||
 	    num_arg(r, "single_min_count", 1000, &single) < 0)
@@ -128,15 +136,12 @@ enum MHD_Result route_leaks(struct req *r, const struct route_params *p)
 			goto out;
 		}
 	}
-	qsort(snaps, (size_t)n, sizeof(*snaps), cmp_snap);
+	sort_by_time(snaps, n);
 	struct buf b = BUF_INIT;
 	struct json j;
 	json_init(&j, &b);
-	json_obj_begin(&j);
+	o.duplicate_ids = dups;
 	int rc = leaks_json(snaps, n, &o, &j);
-	json_key(&j, "duplicate_ids");
-	json_int(&j, dups);
-	json_obj_end(&j);
 	if (rc == -2) {
 		buf_release(&b);
 		res = reply_error(r, 400, "bad_request", "leak analysis needs goroutine profiles or heap profiles, all of one kind");

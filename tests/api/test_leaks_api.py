@@ -219,3 +219,17 @@ def test_duplicate_ids_are_one_snapshot(client):
     worker = next(c for c in j["candidates"] if c["function"] == "main.worker")
     assert worker["counts"] == [2, 3]
     assert client.get_json("/api/v1/leaks", {"ids": a})["duplicate_ids"] == 0
+
+
+def test_equal_times_keep_their_order(client):
+    """Snapshots of one time (client times in whole seconds) keep the order
+    of the uploads, or of ids=."""
+    label = "service:same-second"
+    ids = [client.upload_ok(dump([("main.worker", "chan receive", list(range(20, 20 + k)))]),
+                            {"labels": label, "time": str(T0)})["id"] for k in (1, 2, 3)]
+    j = client.get_json("/api/v1/leaks", {"label": label, "type": "goroutine"})
+    assert [s["id"] for s in j["snapshots"]] == ids
+    j = client.get_json("/api/v1/leaks", {"ids": ",".join(reversed(ids))})
+    assert [s["id"] for s in j["snapshots"]] == ids[::-1]
+    worker = next(c for c in j["candidates"] if c["function"] == "main.worker")
+    assert worker["counts"] == [3, 2, 1]
