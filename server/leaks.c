@@ -3,45 +3,22 @@
  */
 #include "leaks.h"
 
-#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hash.h"
+#include "leaks_judge.h"
 #include "leaks_kind.h"
-#include "stats.h"
 #include "util.h"
 
 #define MAX_FRAMES 1024
-#define MAX_STACK_OUT 64
 
 /* ---- candidates --------------------------------------------------------------- */
 
-struct cand {
-	char *site, *entry, *func, *file, *created_by;
-	const struct leaks_kind *wk;
-	char wait_reason[64];
-	int64_t line;
-	double *counts, *alloc;
-	char *stack[MAX_STACK_OUT];
-	int nstack;
-	struct u64map goids;          /* goid -> first snapshot seen */
-	bool have_goids;
-	struct buf *gl;               /* per snapshot: the goids seen (int64) */
-	double lifetime_s;            /* oldest goroutine seen, by goid or minutes */
-	int64_t max_minutes;
-	bool confirmed;               /* goroutineleak profile */
-	/* results */
-	double slope_h, tau, mk_p, score, growth, share;
-	bool plateau, leak, min_rising;
-	int seg_start;
-	char reason[1024];
-};
-
 struct set {
-	struct cand *c;
+	struct leak_cand *c;
 	int n, cap;
 	struct strmap map;
 	struct buf keys;    /* owned key copies (char *) */
@@ -64,7 +41,7 @@ static const char *base_name(const char *path)
 	return b ? b + 1 : path;
 }
 
-static struct cand *get_cand(struct set *s, const char *key)
+static struct leak_cand *get_cand(struct set *s, const char *key)
 {
 	int ins;
 	char *copy = dupn(key, strlen(key));
@@ -82,18 +59,18 @@ static struct cand *get_cand(struct set *s, const char *key)
 	buf_add(&s->keys, &copy, sizeof(copy));
 	if (s->n == s->cap) {
 		int nc = s->cap ? s->cap * 2 : 64;
-		struct cand *n = realloc(s->c, (size_t)nc * sizeof(*n));
+		struct leak_cand *n = realloc(s->c, (size_t)nc * sizeof(*n));
 		if (!n)
 			return NULL;
 		s->c = n;
 		s->cap = nc;
 	}
-	struct cand *c = &s->c[s->n++];
+	struct leak_cand *c = &s->c[s->n++];
 	memset(c, 0, sizeof(*c));
 	c->counts = calloc((size_t)s->nsnap, sizeof(double));
 	c->alloc = calloc((size_t)s->nsnap, sizeof(double));
-	c->gl = calloc((size_t)s->nsnap, sizeof(struct buf));
-	if (!c->counts || !c->alloc || !c->gl)
+	c->gors = calloc((size_t)s->nsnap, sizeof(struct buf));
+	if (!c->counts || !c->alloc || !c->gors)
 		return NULL;
 	return c;
 }
@@ -101,8 +78,9 @@ static struct cand *get_cand(struct set *s, const char *key)
 static void set_release(struct set *s)
 {
 	for (int i = 0; i < s->n; i++) {
-		struct cand *c = &s->c[i];
+		struct leak_cand *c = &s->c[i];
 		free(c->site);
+		free(c->at);
 		free(c->entry);
 		free(c->created_by);
 		free(c->func);
@@ -111,11 +89,9 @@ static void set_release(struct set *s)
 		free(c->alloc);
 		for (int k = 0; k < c->nstack; k++)
 			free(c->stack[k]);
-		if (c->have_goids)
-			u64map_release(&c->goids);
-		for (int k = 0; c->gl && k < s->nsnap; k++)
-			buf_release(&c->gl[k]);
-		free(c->gl);
+		for (int k = 0; c->gors && k < s->nsnap; k++)
+			buf_release(&c->gors[k]);
+		free(c->gors);
 	}
 	free(s->c);
 	for (size_t i = 0; i < s->keys.len / sizeof(char *); i++)
@@ -232,13 +208,19 @@ static int add_snapshot(struct set *s, const struct leak_snap *sn, int si, bool 
 			}
 		}
 		snprintf(key, sizeof(key), "%s|%s|%.300s", sitebuf, wk ? wk->name : "heap", entry);
-		struct cand *c = get_cand(s, key);
+		struct leak_cand *c = get_cand(s, key);
 		if (!c) {
 			free(fr);
 			return -1;
 		}
 		if (!c->site) {
 			c->site = dupn(sitebuf, strlen(sitebuf));
+			char atb[240];
+			if (*file)
+				snprintf(atb, sizeof(atb), "%.200s:%lld", base_name(file), (long long)line);
+			else
+				snprintf(atb, sizeof(atb), "%.230s", fname);
+			c->at = dupn(atb, strlen(atb));
 			c->func = dupn(fname, strlen(fname));
 			c->file = dupn(file, strlen(file));
 			c->line = line;
@@ -250,7 +232,7 @@ static int add_snapshot(struct set *s, const struct leak_snap *sn, int si, bool 
 			const struct prof_label *cb = heap ? NULL : find_label(p, ls, "created_by");
 			if (cb && cb->str != PROF_NONE)
 				c->created_by = dupn(prof_str(p, cb->str), prof_strlen(p, cb->str));
-			for (int k = 0; k < n && c->nstack < MAX_STACK_OUT; k++) {
+			for (int k = 0; k < n && c->nstack < LEAKS_STACK_OUT; k++) {
 				const char *f = prof_str(p, p->frames[fr[k]].key);
 				c->stack[c->nstack++] = dupn(f, strlen(f));
 			}
@@ -262,27 +244,11 @@ static int add_snapshot(struct set *s, const struct leak_snap *sn, int si, bool 
 		if (!heap) {
 			const struct prof_label *gid = find_label(p, ls, "goid");
 			const struct prof_label *mins = find_label(p, ls, "wait_minutes");
-			if (mins && mins->num > c->max_minutes)
-				c->max_minutes = mins->num;
 			if (gid) {
+				struct leak_gor g = { gid->num, mins ? mins->num : 0 };
 				if ((double)gid->num > *max_goid)
 					*max_goid = (double)gid->num;
-				buf_add(&c->gl[si], &gid->num, sizeof(gid->num));
-				if (!c->have_goids) {
-					if (u64map_init(&c->goids, 64) < 0) {
-						free(fr);
-						return -1;
-					}
-					c->have_goids = true;
-				}
-				int ins;
-				uint32_t *slot = u64map_put(&c->goids, (uint64_t)gid->num, &ins);
-				if (!slot) {
-					free(fr);
-					return -1;
-				}
-				if (ins)
-					*slot = (uint32_t)si;
+				buf_add(&c->gors[si], &g, sizeof(g));
 			}
 		}
 	}
@@ -290,175 +256,31 @@ static int add_snapshot(struct set *s, const struct leak_snap *sn, int si, bool 
 	return 0;
 }
 
-static void fmt_amount(char *out, size_t cap, double v, bool heap)
+static int cmp_gor(const void *a, const void *b)
 {
-	if (!heap)
-		snprintf(out, cap, "%.0f goroutines", v);
-	else if (fabs(v) >= 1048576)
-		snprintf(out, cap, "%.1f MiB", v / 1048576);
-	else if (fabs(v) >= 1024)
-		snprintf(out, cap, "%.1f KiB", v / 1024);
-	else
-		snprintf(out, cap, "%.0f B", v);
-}
-
-static void judge(struct cand *c, const double *t, const double *tot, int n, int seg, bool heap,
-                  const struct leak_opts *o, bool text)
-{
-	double *y = c->counts;
-	/* A site that rose, fell sharply and rises again: a leak reset by a
-	 * restart the totals did not show. Judge the trend after the reset. */
-	bool reset = false;
-	if (!heap) {
-		int j = -1;
-		for (int i = seg + 1; i < n; i++)
-			if (y[i] <= 0.5 * y[i - 1] && y[i - 1] - y[i] >= 3)
-				j = i;
-		if (j > 0 && j - seg >= 3 && n - j >= 3) {
-			double tau0, p0;
-			stats_mann_kendall(y, seg, j, &tau0, &p0);
-			if (tau0 >= 0.6 && y[j - 1] > y[seg]) {
-				seg = j;
-				reset = true;
-			}
-		}
-	}
-	int m = n - seg;
-	double now = y[n - 1];
-	double w = heap ? 1.0 : c->wk->weight;
-	char amt[64], gr[64];
-	const char *where = c->file && *c->file ? base_name(c->file) : c->func;
-	char at[240];
-	if (c->file && *c->file)
-		snprintf(at, sizeof(at), "%s:%lld", where, (long long)c->line);
-	else
-		snprintf(at, sizeof(at), "%s", where);
-	c->seg_start = seg;
-	fmt_amount(amt, sizeof(amt), now, heap);
-	/* lifetimes from goroutine ids (text dumps) */
-	if (c->have_goids && n > 1) {
-		double oldest = 0;
-		/* every goid seen in the last snapshot: how long ago it first appeared */
-		for (size_t i = 0; i < c->goids.cap; i++) {
-			struct u64slot *sl = &c->goids.slots[i];
-			if (sl->klo == UINT32_MAX && sl->khi == UINT32_MAX)
-				continue;
-			double age = t[n - 1] - t[sl->val];
-			if (age > oldest)
-				oldest = age;
-		}
-		c->lifetime_s = oldest;
-	}
-	if ((double)c->max_minutes * 60 > c->lifetime_s)
-		c->lifetime_s = (double)c->max_minutes * 60;
-
-	if (c->confirmed) {
-		c->leak = true;
-		c->score = 1e6 + now;
-		snprintf(c->reason, sizeof(c->reason), "%s reported leaked by Go's goroutineleak profile (unreachable, can never wake), %s at %s",
-		         amt, heap ? "" : c->wk->name, at);
-		return;
-	}
-	if (m < 2) {
-		/* One snapshot: rank by suspicious goroutines (LeakProf). */
-		c->score = w * now;
-		bool old = text && c->lifetime_s >= o->min_age_s && now >= (double)o->min_count;
-		c->leak = !heap && w >= 0.8 && (old || now >= (double)o->single_min_count);
-		if (heap)
-			snprintf(c->reason, sizeof(c->reason), "%s in use at %s (one snapshot: upload a series to see growth)", amt, at);
-		else if (c->leak)
-			snprintf(c->reason, sizeof(c->reason), "%s blocked in %s at %s%s", amt, c->wk->name, at,
-			         old ? ", blocked longer than the age threshold" : ", far above what a healthy service parks at one site");
-		else
-			snprintf(c->reason, sizeof(c->reason), "%s blocked in %s at %s (one snapshot: upload a series to see a trend)",
-			         amt, c->wk->name, at);
-		return;
-	}
-	c->slope_h = stats_theil_sen(t, y, seg, n) * 3600;
-	stats_mann_kendall(y, seg, n, &c->tau, &c->mk_p);
-	c->growth = y[n - 1] - y[seg];
-	double tg = tot[n - 1] - tot[seg];
-	c->share = tg > 0 ? c->growth / tg : 0;
-	/* minimum keeps rising: the minimum of each later third exceeds the one before */
-	int third = m / 3 > 0 ? m / 3 : 1;
-	double mins[3] = { INFINITY, INFINITY, INFINITY };
-	for (int i = seg; i < n; i++) {
-		int k = (i - seg) / third;
-		if (k > 2)
-			k = 2;
-		if (y[i] < mins[k])
-			mins[k] = y[i];
-	}
-	c->min_rising = m >= 3 && mins[1] > mins[0] && mins[2] > mins[1];
-	bool never_down = true;
-	for (int i = seg + 1; i < n; i++)
-		if (y[i] < y[i - 1])
-			never_down = false;
-	/* plateau: the second half grows far less than the first */
-	int half = seg + m / 2;
-	double s1 = stats_theil_sen(t, y, seg, half + 1), s2 = stats_theil_sen(t, y, half, n);
-	c->plateau = m >= 4 && s1 > 0 && s2 <= 0.15 * s1;
-	bool old = text && c->lifetime_s >= o->min_age_s && now >= (double)o->min_count;
-	bool trend = c->tau >= 0.6 && c->mk_p < 0.05 && c->slope_h > 0 && c->growth > 0;
-	bool big = heap ? (c->share >= 0.05 || c->growth >= 1048576) : (c->growth >= 3);
-	c->leak = (w >= 0.5 && trend && big && !c->plateau) || (!heap && w >= 0.8 && old);
-	double tp = c->tau > 0 ? c->tau : 0;
-	c->score = w * ((c->growth > 0 ? c->growth : 0) * tp * (c->plateau ? 0.1 : 1) + 0.01 * now);
-	if (heap)
-		c->score /= 1024; /* KiB */
-	if (c->leak && c->score <= 0)
-		c->score = 0.001;
-	fmt_amount(gr, sizeof(gr), c->growth / (m - 1), heap);
-	const char *what = heap ? "in use" : c->wk->name;
-	if (c->leak) {
-		snprintf(c->reason, sizeof(c->reason), "+%s per snapshot for %d snapshots%s%s, %s %s at %s%s", gr, m,
-		         never_down ? ", never decreasing" : (c->min_rising ? ", minimum keeps rising" : ""),
-		         c->share >= 0.5 ? ", most of the total growth" : "",
-		         heap ? "held" : "blocked in", what, at,
-		         old ? " (goroutines older than the age threshold)" : "");
-	} else if (c->plateau) {
-		snprintf(c->reason, sizeof(c->reason), "grew then levelled off (a pool or cache warming up): %s %s at %s", amt, what, at);
-	} else if (c->growth <= 0) {
-		snprintf(c->reason, sizeof(c->reason), "no growth over %d snapshots: %s %s at %s", m, amt, what, at);
-	} else if (!heap && w < 0.5) {
-		snprintf(c->reason, sizeof(c->reason), "growing but waiting in %s, which is usually idle work: %s at %s", what, amt, at);
-	} else {
-		snprintf(c->reason, sizeof(c->reason), "no steady growth (trend tau %.2f): %s %s at %s", c->tau, amt, what, at);
-	}
-	if (seg > 0) {
-		size_t l = strlen(c->reason);
-		snprintf(c->reason + l, sizeof(c->reason) - l, reset
-		         ? "; it had risen before, fell at snapshot %d (a restart?) and rises again"
-		         : "; trend measured after a restart at snapshot %d", seg + 1);
-	}
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	int64_t x = ((const struct leak_gor *)a)->goid, y = ((const struct leak_gor *)b)->goid;
 	return x < y ? -1 : x > y;
 }
 
 /* Text dumps: a restart replaces every goroutine. The highest id falling
  * is not enough (the newest goroutines may just have exited, as when a
  * burst drains), so look at the sites present on both sides with at
- * least two goroutines: in a new process none keeps its goroutine ids. */
+ * least two goroutines: in a new process none keeps its goroutine ids.
+ * The goroutines of each snapshot are sorted by id. */
 static bool goids_replaced(struct set *s, int i)
 {
 	int sites = 0;
 	for (int k = 0; k < s->n; k++) {
-		struct buf *a = &s->c[k].gl[i - 1], *b = &s->c[k].gl[i];
-		size_t na = a->len / sizeof(int64_t), nb = b->len / sizeof(int64_t);
+		struct buf *a = &s->c[k].gors[i - 1], *b = &s->c[k].gors[i];
+		size_t na = a->len / sizeof(struct leak_gor), nb = b->len / sizeof(struct leak_gor);
 		if (na < 2 || nb < 2)
 			continue;
-		int64_t *x = (int64_t *)a->data, *y = (int64_t *)b->data;
-		qsort(x, na, sizeof(int64_t), cmp_i64);
-		qsort(y, nb, sizeof(int64_t), cmp_i64);
+		const struct leak_gor *x = (const struct leak_gor *)a->data, *y = (const struct leak_gor *)b->data;
 		size_t p = 0, q = 0, common = 0;
 		while (p < na && q < nb) {
-			if (x[p] == y[q])
+			if (x[p].goid == y[q].goid)
 				common++, p++, q++;
-			else if (x[p] < y[q])
+			else if (x[p].goid < y[q].goid)
 				p++;
 			else
 				q++;
@@ -472,7 +294,7 @@ static bool goids_replaced(struct set *s, int i)
 
 static int cmp_cand(const void *a, const void *b)
 {
-	const struct cand *x = a, *y = b;
+	const struct leak_cand *x = a, *y = b;
 	if (x->score != y->score)
 		return x->score > y->score ? -1 : 1;
 	return strcmp(x->site, y->site);
@@ -511,6 +333,11 @@ int leaks_json(const struct leak_snap *snaps, int n, const struct leak_opts *o, 
 		if (add_snapshot(&s, &snaps[i], i, heap, &tot[i], &goid[i]) < 0)
 			goto out;
 	}
+	for (int k = 0; k < s.n; k++)
+		for (int i = 0; i < n; i++)
+			if (s.c[k].gors[i].len)
+				qsort(s.c[k].gors[i].data, s.c[k].gors[i].len / sizeof(struct leak_gor), sizeof(struct leak_gor),
+				      cmp_gor);
 	/* Restarts. Goroutine ids only grow within a process, so with text
 	 * dumps a falling maximum id is a restart. Otherwise: the total falls
 	 * by half (and by something real), spread over several sites — one
@@ -534,8 +361,18 @@ int leaks_json(const struct leak_snap *snaps, int n, const struct leak_opts *o, 
 		if (largest < 0.8 * drop)
 			seg = i;
 	}
+	struct leak_series ser = { .t = t, .tot = tot, .n = n, .seg = seg, .heap = heap, .text = text, .o = o };
+	int upload_times = 0;
+	for (int i = 0; i < n; i++)
+		if (snaps[i].time_source && !strcmp(snaps[i].time_source, "upload")) {
+			upload_times++;
+			ser.upload_times = ser.upload_times || i >= seg;
+		}
 	for (int i = 0; i < s.n; i++)
-		judge(&s.c[i], t, tot, n, seg, heap, o, text);
+		leaks_judge_trend(&s.c[i], &ser);
+	leaks_judge_shares(s.c, s.n);
+	for (int i = 0; i < s.n; i++)
+		leaks_judge_verdict(&s.c[i], &ser);
 	qsort(s.c, (size_t)s.n, sizeof(*s.c), cmp_cand);
 	/* the map's ids are stale after sorting; nothing looks them up again */
 
@@ -552,11 +389,15 @@ int leaks_json(const struct leak_snap *snaps, int n, const struct leak_opts *o, 
 		json_str(j, snaps[i].id);
 		json_key(j, "time");
 		json_str(j, ts);
+		json_key(j, "time_source");
+		json_str(j, snaps[i].time_source ? snaps[i].time_source : "profile");
 		json_key(j, "total");
 		json_double(j, tot[i]);
 		json_obj_end(j);
 	}
 	json_arr_end(j);
+	json_key(j, "upload_times");
+	json_int(j, upload_times);
 	json_key(j, "restart_at");
 	if (seg > 0)
 		json_int(j, seg);
@@ -565,7 +406,7 @@ int leaks_json(const struct leak_snap *snaps, int n, const struct leak_opts *o, 
 	json_key(j, "candidates");
 	json_arr_begin(j);
 	for (int i = 0; i < s.n; i++) {
-		struct cand *c = &s.c[i];
+		struct leak_cand *c = &s.c[i];
 		json_obj_begin(j);
 		json_key(j, "site");
 		json_str(j, c->site);
@@ -621,6 +462,8 @@ int leaks_json(const struct leak_snap *snaps, int n, const struct leak_opts *o, 
 		if (!heap) {
 			json_key(j, "lifetime_s");
 			json_double(j, c->lifetime_s);
+			json_key(j, "old_count");
+			json_int(j, c->n_old);
 		}
 		json_key(j, "score");
 		json_double(j, c->score);
@@ -636,6 +479,8 @@ int leaks_json(const struct leak_snap *snaps, int n, const struct leak_opts *o, 
 		json_obj_end(j);
 	}
 	json_arr_end(j);
+	json_key(j, "duplicate_ids");
+	json_int(j, o->duplicate_ids);
 	json_obj_end(j);
 	rc = 0;
 out:

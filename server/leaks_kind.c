@@ -2,88 +2,103 @@
  * leaks_kind.c: the wait-kind and blocking-site tables (see leaks_kind.h).
  *
  * Versions: the stacks of Go 1.19 (Debian's golang-go) were captured from
- * running programs (tests/unit/test_leaks.c has them); names of later
- * runtimes are from their sources and from dumps they printed, and a row
- * that only a later runtime needs says from which release on.
+ * running programs (tests/unit/test_leaks.c has them, tests/leaks/kinds
+ * runs one); names of later runtimes are from their sources and from
+ * dumps they printed, and a row that only a later runtime needs says from
+ * which release on.
  */
 #include "leaks_kind.h"
 
+#include <stdio.h>
 #include <string.h>
 
-static const struct leaks_kind RECV = { "chan receive", 1.0 }, SEND = { "chan send", 1.0 },
-	SELECT = { "select", 0.8 }, SELECT0 = { "select {}", 1.0 }, MUTEX = { "mutex", 0.9 },
-	WG = { "waitgroup", 0.9 }, COND = { "cond", 0.8 }, IO = { "io", 0.1 },
-	SLEEP = { "sleep", 0.2 }, SYSCALL = { "syscall", 0.1 }, RUN = { "running", 0.05 },
-	OTHER = { "other", 0.5 };
+static const struct leaks_kind RECV = { "chan receive", 1.0, "blocked receiving from a channel", NULL },
+	SEND = { "chan send", 1.0, "blocked sending on a channel", NULL },
+	SELECT0 = { "select {}", 1.0, "blocked in an empty select {}", NULL },
+	MUTEX = { "mutex", 0.9, "waiting for a lock", NULL },
+	WG = { "waitgroup", 0.9, "waiting on a WaitGroup", NULL },
+	SELECT = { "select", 0.8, "blocked in select", NULL },
+	COND = { "cond", 0.8, "waiting on a sync.Cond", NULL },
+	OTHER = { "other", 0.5, "parked for a reason no rule names", NULL },
+	SLEEP = { "sleep", 0.2, "sleeping", "sleeping is what polling loops do" },
+	IO = { "io", 0.1, "waiting for network I/O", "waiting for network I/O is what idle connections and listeners do" },
+	SYSCALL = { "syscall", 0.1, "in a system call", "a system call is usually a blocking read or a signal handler" },
+	RUN = { "running", 0.05, "running", "running goroutines are working, not blocked" };
+
+const struct leaks_kind *const leaks_kinds[] = { &RECV, &SEND, &SELECT0, &MUTEX, &WG, &SELECT, &COND,
+                                                 &OTHER, &SLEEP, &IO, &SYSCALL, &RUN };
+const int leaks_n_kinds = (int)(sizeof(leaks_kinds) / sizeof(leaks_kinds[0]));
 
 #define ROWS(a) { a, (int)(sizeof(a) / sizeof((a)[0])) }
 
 /*
- * Frame rows: the function names a goroutine or debug=1 profile writes
- * between runtime.gopark and the program's code. Go 1.19 to 1.26:
+ * Park rows: the runtime's unexported frames between runtime.gopark (or
+ * the system call) and the rest of the stack, which a debug=2 dump leaves
+ * out, and the reason it prints instead. Go 1.19 to 1.26:
  * runtime.chanrecv/chanrecv1/chanrecv2, runtime.chansend/chansend1,
- * runtime.selectgo, runtime.block (select {}), sync.(*WaitGroup).Wait,
- * sync.(*Cond).Wait over sync.runtime_notifyListWait, sync.(*Mutex).*,
- * sync.(*RWMutex).*, internal/poll.runtime_pollWait over
- * runtime.netpollblock, time.Sleep (the runtime's timeSleep, linknamed),
- * syscall.* and runtime.cgocall. Go 1.19 to 1.22 put the raw system call
- * in runtime/internal/syscall, Go 1.23 on in internal/runtime/syscall
- * (leaf frames of CPU profiles; a goroutine blocked in a system call is
- * written from syscall.Syscall). Go 1.24 on implement sync.Mutex in
- * internal/sync.(*Mutex). sync.(*Cond).Wait guards a rename of
- * runtime_notifyListWait, which every release writes leaf-ward of it.
+ * runtime.selectgo, runtime.block (select {}), runtime.semacquire1 (every
+ * sync, internal/sync and internal/poll semaphore; Go 1.20 on print a
+ * finer reason for some callers, which the frame rows refine to the same
+ * kind), runtime.netpollblock, runtime.notetsleepg (os/signal's
+ * signal_recv, printed "syscall"), runtime.cgocall (printed "syscall").
  */
-static const struct leaks_rule frame_rows[] = {
-	{ "runtime.chanrecv", LEAKS_PREFIX, &RECV, false },
-	{ "runtime.chansend", LEAKS_PREFIX, &SEND, false },
-	{ "runtime.selectgo", LEAKS_WHOLE, &SELECT, false },
-	{ "runtime.block", LEAKS_WHOLE, &SELECT0, false },
-	{ "sync.(*WaitGroup).Wait", LEAKS_PREFIX, &WG, false },
-	{ "sync.(*Cond).Wait", LEAKS_PREFIX, &COND, false },
-	{ "sync.runtime_notifyListWait", LEAKS_WHOLE, &COND, false },
-	{ "sync.(*Mutex).", LEAKS_PREFIX, &MUTEX, false },
-	{ "sync.(*RWMutex).", LEAKS_PREFIX, &MUTEX, false },
-	{ "internal/sync.(*Mutex)", LEAKS_PREFIX, &MUTEX, false },
-	{ "internal/poll.runtime_pollWait", LEAKS_WHOLE, &IO, false },
-	{ "runtime.netpollblock", LEAKS_WHOLE, &IO, false },
-	{ "time.Sleep", LEAKS_WHOLE, &SLEEP, false },
-	{ "syscall.", LEAKS_PREFIX, &SYSCALL, false },
-	{ "internal/runtime/syscall.", LEAKS_PREFIX, &SYSCALL, false },
-	{ "runtime/internal/syscall.", LEAKS_PREFIX, &SYSCALL, false },
-	{ "runtime.cgocall", LEAKS_WHOLE, &SYSCALL, false },
-};
-
-/*
- * Semaphore rows: the sync semaphores, read only when no frame row names
- * the caller, because a semaphore frame is leaf-ward of the
- * sync.(*WaitGroup).Wait or sync.(*Mutex).lockSlow that called it. They
- * decide for packages that link the semaphore in themselves (gvisor's
- * pkg/sync does, through go:linkname) and for a caller a later runtime
- * renames:
- * sync.runtime_Semacquire (WaitGroup, Go 1.19 to 1.24),
- * sync.runtime_SemacquireMutex (Go 1.19 to 1.23),
- * sync.runtime_SemacquireRWMutex/RWMutexR (Go 1.20 on),
- * sync.runtime_SemacquireWaitGroup (Go 1.25 on),
- * internal/sync.runtime_SemacquireMutex (Go 1.24 on).
- */
-static const struct leaks_rule semaphore_rows[] = {
-	{ "sync.runtime_Semacquire", LEAKS_PREFIX, &MUTEX, false },
-	{ "internal/sync.runtime_Semacquire", LEAKS_PREFIX, &MUTEX, false },
+static const struct leaks_rule park_rows[] = {
+	{ "runtime.chanrecv", LEAKS_PREFIX, NULL, false, "chan receive" },
+	{ "runtime.chansend", LEAKS_PREFIX, NULL, false, "chan send" },
+	{ "runtime.selectgo", LEAKS_WHOLE, NULL, false, "select" },
+	{ "runtime.block", LEAKS_WHOLE, NULL, false, "select (no cases)" },
+	{ "runtime.semacquire", LEAKS_PREFIX, NULL, false, "semacquire" },
+	{ "runtime.netpollblock", LEAKS_WHOLE, NULL, false, "IO wait" },
+	{ "runtime.notetsleepg", LEAKS_WHOLE, NULL, false, "syscall" },
+	{ "runtime.cgocall", LEAKS_WHOLE, NULL, false, "syscall" },
 };
 
 /* Parked rows: the leaf of every parked goroutine in goroutine profiles,
  * Go 1.19 to 1.26 (runtime.goparkunlock and the other ways to park all
- * call it). Text dumps leave it out: see leaks_kind_of_reason. */
+ * call it). Text dumps leave it out and print a reason. */
 static const struct leaks_rule parked_rows[] = {
-	{ "runtime.gopark", LEAKS_WHOLE, &OTHER, false },
+	{ "runtime.gopark", LEAKS_WHOLE, &OTHER, false, NULL },
+};
+
+/*
+ * Frame rows: function names that proto stacks and dumps both show, for a
+ * reason that does not say enough ("semacquire") or a goroutine parked
+ * without a park row (runtime.goparkunlock under sync.Cond, time.Sleep).
+ * Go 1.19 to 1.26: sync.(*WaitGroup).Wait, sync.(*Cond).Wait over
+ * sync.runtime_notifyListWait, sync.(*Mutex).*, sync.(*RWMutex).*,
+ * internal/sync.(*Mutex) (Go 1.24 on), internal/poll.runtime_Semacquire
+ * (the lock of one file descriptor, held by a goroutine in IO wait on it:
+ * a second Accept or Read of the same socket waits here, and so waits for
+ * I/O too), internal/poll.runtime_pollWait, time.Sleep (the runtime's
+ * timeSleep, linknamed), syscall.* and the raw system call packages:
+ * runtime/internal/syscall in Go 1.19 to 1.22, internal/runtime/syscall
+ * from Go 1.23 (leaf frames of CPU profiles; a goroutine blocked in a
+ * system call is written from syscall.Syscall). sync.(*Cond).Wait guards
+ * a rename of runtime_notifyListWait, which every release writes
+ * leaf-ward of it.
+ */
+static const struct leaks_rule frame_rows[] = {
+	{ "sync.(*WaitGroup).Wait", LEAKS_PREFIX, &WG, false, NULL },
+	{ "sync.(*Cond).Wait", LEAKS_PREFIX, &COND, false, NULL },
+	{ "sync.runtime_notifyListWait", LEAKS_WHOLE, &COND, false, NULL },
+	{ "sync.(*Mutex).", LEAKS_PREFIX, &MUTEX, false, NULL },
+	{ "sync.(*RWMutex).", LEAKS_PREFIX, &MUTEX, false, NULL },
+	{ "internal/sync.(*Mutex)", LEAKS_PREFIX, &MUTEX, false, NULL },
+	{ "internal/poll.runtime_Semacquire", LEAKS_WHOLE, &IO, false, NULL },
+	{ "internal/poll.runtime_pollWait", LEAKS_WHOLE, &IO, false, NULL },
+	{ "time.Sleep", LEAKS_WHOLE, &SLEEP, false, NULL },
+	{ "syscall.", LEAKS_PREFIX, &SYSCALL, false, NULL },
+	{ "internal/runtime/syscall.", LEAKS_PREFIX, &SYSCALL, false, NULL },
+	{ "runtime/internal/syscall.", LEAKS_PREFIX, &SYSCALL, false, NULL },
 };
 
 /*
  * Reason rows: the bracket of "goroutine 7 [chan receive, 5 minutes]:".
  * Go 1.19 to 1.26: "chan receive", "chan send" (and their "(nil chan)"
  * forms), "select", "select (no cases)", "sync.Cond.Wait", "IO wait",
- * "sleep", "semacquire" (every sync semaphore in Go 1.19; WaitGroup and
- * sync.runtime_Semacquire callers until Go 1.24), and the states
+ * "sleep", "semacquire" (every semaphore in Go 1.19; later the
+ * WaitGroup until Go 1.24, internal/poll and other callers; the frame
+ * rows say which), and the states
  * "running", "runnable", "syscall". Go 1.20 on: "sync.Mutex.Lock",
  * "sync.RWMutex.Lock", "sync.RWMutex.RLock". Go 1.25 on:
  * "sync.WaitGroup.Wait" and the synctest forms ("chan receive
@@ -91,20 +106,20 @@ static const struct leaks_rule parked_rows[] = {
  * 1.26's goroutineleak dumps add "(leaked)" the same way.
  */
 static const struct leaks_rule reason_rows[] = {
-	{ "chan receive", LEAKS_PREFIX, &RECV, false },
-	{ "chan send", LEAKS_PREFIX, &SEND, false },
-	{ "select (no cases)", LEAKS_PREFIX, &SELECT0, false },
-	{ "select", LEAKS_PREFIX, &SELECT, false },
-	{ "sync.WaitGroup", LEAKS_PREFIX, &WG, false },
-	{ "sync.Cond", LEAKS_PREFIX, &COND, false },
-	{ "sync.Mutex", LEAKS_PREFIX, &MUTEX, false },
-	{ "sync.RWMutex", LEAKS_PREFIX, &MUTEX, false },
-	{ "IO wait", LEAKS_PREFIX, &IO, false },
-	{ "sleep", LEAKS_PREFIX, &SLEEP, false },
-	{ "syscall", LEAKS_PREFIX, &SYSCALL, false },
-	{ "running", LEAKS_PREFIX, &RUN, false },
-	{ "runnable", LEAKS_PREFIX, &RUN, false },
-	{ "semacquire", LEAKS_PREFIX, &MUTEX, true },
+	{ "chan receive", LEAKS_PREFIX, &RECV, false, NULL },
+	{ "chan send", LEAKS_PREFIX, &SEND, false, NULL },
+	{ "select (no cases)", LEAKS_PREFIX, &SELECT0, false, NULL },
+	{ "select", LEAKS_PREFIX, &SELECT, false, NULL },
+	{ "sync.WaitGroup", LEAKS_PREFIX, &WG, false, NULL },
+	{ "sync.Cond", LEAKS_PREFIX, &COND, false, NULL },
+	{ "sync.Mutex", LEAKS_PREFIX, &MUTEX, false, NULL },
+	{ "sync.RWMutex", LEAKS_PREFIX, &MUTEX, false, NULL },
+	{ "IO wait", LEAKS_PREFIX, &IO, false, NULL },
+	{ "sleep", LEAKS_PREFIX, &SLEEP, false, NULL },
+	{ "syscall", LEAKS_PREFIX, &SYSCALL, false, NULL },
+	{ "running", LEAKS_PREFIX, &RUN, false, NULL },
+	{ "runnable", LEAKS_PREFIX, &RUN, false, NULL },
+	{ "semacquire", LEAKS_PREFIX, &MUTEX, true, NULL },
 };
 
 /*
@@ -115,17 +130,17 @@ static const struct leaks_rule reason_rows[] = {
  * and time.Sleep itself.
  */
 static const struct leaks_rule infra_rows[] = {
-	{ "runtime.", LEAKS_PREFIX, NULL, false },
-	{ "runtime/", LEAKS_PREFIX, NULL, false },
-	{ "internal/", LEAKS_PREFIX, NULL, false },
-	{ "sync.", LEAKS_PREFIX, NULL, false },
-	{ "sync/", LEAKS_PREFIX, NULL, false },
-	{ "syscall.", LEAKS_PREFIX, NULL, false },
-	{ "time.Sleep", LEAKS_WHOLE, NULL, false },
+	{ "runtime.", LEAKS_PREFIX, NULL, false, NULL },
+	{ "runtime/", LEAKS_PREFIX, NULL, false, NULL },
+	{ "internal/", LEAKS_PREFIX, NULL, false, NULL },
+	{ "sync.", LEAKS_PREFIX, NULL, false, NULL },
+	{ "sync/", LEAKS_PREFIX, NULL, false, NULL },
+	{ "syscall.", LEAKS_PREFIX, NULL, false, NULL },
+	{ "time.Sleep", LEAKS_WHOLE, NULL, false, NULL },
 };
 
-const struct leaks_table leaks_kind_frame_rows = ROWS(frame_rows), leaks_kind_semaphore_rows = ROWS(semaphore_rows),
-	leaks_kind_parked_rows = ROWS(parked_rows), leaks_kind_reason_rows = ROWS(reason_rows),
+const struct leaks_table leaks_kind_park_rows = ROWS(park_rows), leaks_kind_parked_rows = ROWS(parked_rows),
+	leaks_kind_reason_rows = ROWS(reason_rows), leaks_kind_frame_rows = ROWS(frame_rows),
 	leaks_kind_infra_rows = ROWS(infra_rows);
 
 static const struct leaks_rule *first_row(const struct leaks_table *t, const char *s)
@@ -149,36 +164,62 @@ static const struct leaks_rule *first_frame(const struct leaks_table *t, const c
 	return NULL;
 }
 
-const struct leaks_kind *leaks_kind_of_stack(const char *const *frames, int n, const struct leaks_rule **rule)
+/* Reason row r has matched: with ask_frames a frame row, if one matches,
+ * says more. *rule is the row that decided, when rule is not NULL. */
+static const struct leaks_kind *refine(const struct leaks_rule *r, const char *const *frames, int n,
+                                       const struct leaks_rule **rule)
 {
-	const struct leaks_rule *r = first_frame(&leaks_kind_frame_rows, frames, n);
-	if (!r)
-		r = first_frame(&leaks_kind_semaphore_rows, frames, n);
-	if (!r)
-		r = first_frame(&leaks_kind_parked_rows, frames, n);
+	const struct leaks_rule *f = r->ask_frames ? first_frame(&leaks_kind_frame_rows, frames, n) : NULL;
+	if (f)
+		r = f;
 	if (rule)
 		*rule = r;
-	return r ? r->kind : &RUN;
+	return r->kind;
 }
 
 const struct leaks_kind *leaks_kind_of_reason(const char *reason, const char *const *frames, int n,
                                               const struct leaks_rule **rule)
 {
+	if (!*reason)
+		return leaks_kind_of_stack(frames, n, rule);
 	const struct leaks_rule *r = first_row(&leaks_kind_reason_rows, reason);
-	if (!r) {
-		/* a text dump leaves runtime.gopark out: a goroutine with a wait
-		 * reason no row names is parked all the same */
-		const struct leaks_kind *k = leaks_kind_of_stack(frames, n, rule);
-		return k == &RUN && *reason ? &OTHER : k;
-	}
+	if (r)
+		return refine(r, frames, n, rule);
+	r = first_frame(&leaks_kind_frame_rows, frames, n);
 	if (rule)
 		*rule = r;
-	if (r->ask_frames) {
-		const struct leaks_kind *k = leaks_kind_of_stack(frames, n, NULL);
-		if (k == &WG || k == &COND)
-			return k;
+	return r ? r->kind : &OTHER; /* parked, for a reason no row names */
+}
+
+const struct leaks_kind *leaks_kind_of_stack(const char *const *frames, int n, const struct leaks_rule **rule)
+{
+	const struct leaks_rule *p = first_frame(&leaks_kind_park_rows, frames, n);
+	if (p) {
+		/* what a dump would print; every park row's reason has a row */
+		const struct leaks_rule *r = first_row(&leaks_kind_reason_rows, p->reason);
+		const struct leaks_kind *k = refine(r, frames, n, rule);
+		if (rule && *rule == r)
+			*rule = p;
+		return k;
 	}
-	return r->kind;
+	const struct leaks_rule *f = first_frame(&leaks_kind_frame_rows, frames, n);
+	const struct leaks_rule *parked = first_frame(&leaks_kind_parked_rows, frames, n);
+	if (parked) {
+		if (rule)
+			*rule = f ? f : parked;
+		return f ? f->kind : parked->kind;
+	}
+	/* not parked: running, unless in a system call, as a dump says */
+	if (f && f->kind != &SYSCALL)
+		f = NULL;
+	if (rule)
+		*rule = f;
+	return f ? f->kind : &RUN;
+}
+
+void leaks_kind_amount(const struct leaks_kind *k, double count, char *out, size_t cap)
+{
+	snprintf(out, cap, "%.0f goroutine%s %s", count, count == 1 ? "" : "s", k->doing);
 }
 
 const struct leaks_rule *leaks_kind_infra(const char *frame)

@@ -4,9 +4,13 @@
  *   GET /api/v1/leaks?ids=ID1,ID2,…[&min_age=SECONDS&min_count=N&single_min_count=N]
  *   GET /api/v1/leaks?label=service:NAME&type=goroutine|heap[&…]
  *
- * Snapshots are ordered by profile time (upload time when the profile has
- * none, as text dumps do).
+ * Snapshots are ordered by time: the profile's own, else the client's
+ * time= of the upload, else the upload time (store_time); equal times keep
+ * the order of ids= or of the uploads. An id listed
+ * twice is one snapshot: the answer's "duplicate_ids" counts the copies
+ * dropped.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +21,17 @@
 #include "store.h"
 #include "util.h"
 
-static int cmp_snap(const void *a, const void *b)
+/* Order snaps[0, n) by time, stably: snapshots of one time (client times
+ * in whole seconds, say) keep the order they were listed or stored in. */
+static void sort_by_time(struct leak_snap *snaps, int n)
 {
-	const struct leak_snap *x = a, *y = b;
-	return x->time_ns < y->time_ns ? -1 : x->time_ns > y->time_ns;
+	for (int i = 1; i < n; i++) {
+		struct leak_snap x = snaps[i];
+		int k = i;
+		for (; k > 0 && snaps[k - 1].time_ns > x.time_ns; k--)
+			snaps[k] = snaps[k - 1];
+		snaps[k] = x;
+	}
 }
 
 static int num_arg(struct req *r, const char *name, double def, double *out)
@@ -40,7 +51,7 @@ static int num_arg(struct req *r, const char *name, double def, double *out)
 
 enum MHD_Result route_leaks(struct req *r, const struct route_params *p)
 {
-	struct leak_opts o;
+	struct leak_opts o = { 0 };
 	double min_count, single;
 	if (num_arg(r, "min_age", 30, &o.min_age_s) < 0 || num_arg(r, "min_count", 50, &min_count) < 0 ||
 	    num_arg(r, "single_min_count", 1000, &single) < 0)
@@ -50,7 +61,7 @@ enum MHD_Result route_leaks(struct req *r, const struct route_params *p)
 
 	char (*ids)[23] = calloc(FDX_MAX_IDS_PER_QUERY, sizeof(*ids));
 	struct leak_snap *snaps = calloc(FDX_MAX_IDS_PER_QUERY, sizeof(*snaps));
-	int n = 0;
+	int n = 0, dups = 0;
 	enum MHD_Result res;
 	if (!ids || !snaps) {
 		res = reply_error(r, 500, "internal", "out of memory");
@@ -61,7 +72,7 @@ enum MHD_Result route_leaks(struct req *r, const struct route_params *p)
 		for (const char *s = list; *s;) {
 			const char *c = strchr(s, ',');
 			size_t len = c ? (size_t)(c - s) : strlen(s);
-			if (n >= FDX_MAX_IDS_PER_QUERY) {
+			if (n + dups >= FDX_MAX_IDS_PER_QUERY) {
 				res = reply_error(r, 400, "bad_request", "at most %d ids", FDX_MAX_IDS_PER_QUERY);
 				goto out;
 			}
@@ -75,7 +86,13 @@ enum MHD_Result route_leaks(struct req *r, const struct route_params *p)
 				res = reply_error(r, 404, "not_found", "no profile with id %.40s", ids[n]);
 				goto out;
 			}
-			n++;
+			bool seen = false;
+			for (int k = 0; k < n && !seen; k++)
+				seen = !strcmp(ids[k], ids[n]);
+			if (seen)
+				dups++;
+			else
+				n++;
 			s = c ? c + 1 : s + len;
 		}
 	} else if (label && *label) {
@@ -114,16 +131,16 @@ enum MHD_Result route_leaks(struct req *r, const struct route_params *p)
 			                : reply_error(r, 500, "internal", "could not load a profile");
 			goto out;
 		}
-		snaps[i].time_ns = snaps[i].p->time_nanos;
-		if (!snaps[i].time_ns && store_uploaded_at(ids[i], &snaps[i].time_ns) != 0) {
-			res = reply_error(r, 500, "internal", "could not read upload time");
+		if (store_time(ids[i], &snaps[i].time_ns, &snaps[i].time_source) != 0) {
+			res = reply_error(r, 500, "internal", "could not read the profile's time");
 			goto out;
 		}
 	}
-	qsort(snaps, (size_t)n, sizeof(*snaps), cmp_snap);
+	sort_by_time(snaps, n);
 	struct buf b = BUF_INIT;
 	struct json j;
 	json_init(&j, &b);
+	o.duplicate_ids = dups;
 	int rc = leaks_json(snaps, n, &o, &j);
 	if (rc == -2) {
 		buf_release(&b);

@@ -1,7 +1,7 @@
 /*
  * route_profiles.c: upload, list, metadata, raw bytes, delete, labels.
  *
- *   POST   /api/v1/profiles[?name=&labels=k:v,k:v]
+ *   POST   /api/v1/profiles[?name=&labels=k:v,k:v&time=T]
  *   GET    /api/v1/profiles[?limit=&offset=&label=k:v&type=&q=]
  *   GET    /api/v1/profiles/{id}
  *   GET    /api/v1/profiles/{id}/raw
@@ -18,6 +18,7 @@
 #include "limits.h"
 #include "routes.h"
 #include "store.h"
+#include "timearg.h"
 #include "util.h"
 
 /* Parse "k1:v1,k2:v2" into labels; 0 or -1 with a message. */
@@ -69,6 +70,11 @@ enum MHD_Result route_profiles_upload(struct req *r, const struct route_params *
 	char err[256];
 	if (parse_labels(req_arg(r, "labels"), labels, &n_labels, err, sizeof(err)) < 0)
 		return reply_error(r, 400, "bad_request", "%s", err);
+	/* time=: the profile's time when the file has none (store.h) */
+	int64_t client_time = 0;
+	const char *time_arg = req_arg(r, "time");
+	if (time_arg && *time_arg && timearg_parse(time_arg, &client_time, err, sizeof(err)) < 0)
+		return reply_error(r, 400, "bad_request", "%s", err);
 
 	struct decode_err perr;
 	double t0 = util_mono_ms();
@@ -84,6 +90,7 @@ enum MHD_Result route_profiles_upload(struct req *r, const struct route_params *
 		.raw = (const uint8_t *)body->data,
 		.raw_len = body->len,
 		.prof = p,
+		.client_time = client_time,
 	};
 	if (store_add(&sn, id) < 0) {
 		prof_free(p);

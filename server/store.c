@@ -128,7 +128,7 @@ int store_add(const struct store_new *n, char *id_out)
 		goto fail;
 	if (sqlite3_prepare_v2(c,
 	        "INSERT INTO profiles(id,name,kind,uploaded_at,time_nanos,duration_ns,samples,"
-	        "functions,locations,bytes,types_json) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+	        "functions,locations,bytes,types_json,client_time) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
 	        -1, &st, NULL) != SQLITE_OK)
 		goto rollback;
 	sqlite3_bind_text(st, 1, id_out, -1, SQLITE_STATIC);
@@ -145,6 +145,10 @@ int store_add(const struct store_new *n, char *id_out)
 	sqlite3_bind_int64(st, 9, (sqlite3_int64)p->orig_locations);
 	sqlite3_bind_int64(st, 10, (sqlite3_int64)n->raw_len);
 	sqlite3_bind_text(st, 11, types.data, (int)types.len, SQLITE_STATIC);
+	if (n->client_time && !p->time_nanos)
+		sqlite3_bind_int64(st, 12, n->client_time);
+	else
+		sqlite3_bind_null(st, 12);
 	if (step_done(c, st) < 0)
 		goto rollback;
 	sqlite3_int64 seq = sqlite3_last_insert_rowid(c);
@@ -236,7 +240,7 @@ out:
 /* ---- reading ------------------------------------------------------------ */
 
 #define META_COLS "p.seq,p.id,p.name,p.kind,p.uploaded_at,p.time_nanos,p.duration_ns," \
-                  "p.samples,p.functions,p.locations,p.bytes,p.types_json"
+                  "p.samples,p.functions,p.locations,p.bytes,p.types_json,p.client_time"
 
 static void meta_row(sqlite3 *c, sqlite3_stmt *st, struct json *j)
 {
@@ -252,13 +256,17 @@ static void meta_row(sqlite3 *c, sqlite3_stmt *st, struct json *j)
 	json_key(j, "uploaded_at");
 	util_rfc3339(sqlite3_column_int64(st, 4), ts);
 	json_str(j, ts);
+	/* time: the profile's own, else the client's time= (column 12) */
+	int tcol = sqlite3_column_type(st, 5) != SQLITE_NULL ? 5 : sqlite3_column_type(st, 12) != SQLITE_NULL ? 12 : -1;
 	json_key(j, "time");
-	if (sqlite3_column_type(st, 5) == SQLITE_NULL) {
+	if (tcol < 0) {
 		json_null(j);
 	} else {
-		util_rfc3339(sqlite3_column_int64(st, 5), ts);
+		util_rfc3339(sqlite3_column_int64(st, tcol), ts);
 		json_str(j, ts);
 	}
+	json_key(j, "time_source");
+	json_str(j, tcol == 5 ? "profile" : tcol == 12 ? "client" : "upload");
 	json_key(j, "duration_ns");
 	json_int(j, sqlite3_column_int64(st, 6));
 	json_key(j, "samples");
@@ -451,7 +459,7 @@ int store_ids_by_label(const char *key, const char *value, const char *kind,
 	if (sqlite3_prepare_v2(c,
 	        "SELECT p.id FROM profiles p JOIN profile_labels l ON l.profile_seq=p.seq "
 	        "WHERE l.key=?1 AND l.value=?2 AND (?3 IS NULL OR p.kind=?3) "
-	        "ORDER BY coalesce(p.time_nanos,p.uploaded_at), p.seq LIMIT ?4",
+	        "ORDER BY coalesce(p.time_nanos,p.client_time,p.uploaded_at), p.seq LIMIT ?4",
 	        -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
@@ -471,18 +479,24 @@ int store_ids_by_label(const char *key, const char *value, const char *kind,
 	return rc;
 }
 
-int store_uploaded_at(const char *id, int64_t *ns)
+int store_time(const char *id, int64_t *ns, const char **source)
 {
 	sqlite3 *c = db_reader_get();
 	if (!c)
 		return -1;
 	sqlite3_stmt *st;
 	int rc = -1;
-	if (sqlite3_prepare_v2(c, "SELECT uploaded_at FROM profiles WHERE id=?", -1, &st, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(c, "SELECT time_nanos, client_time, uploaded_at FROM profiles WHERE id=?", -1, &st,
+	                       NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		int s = sqlite3_step(st);
 		if (s == SQLITE_ROW) {
-			*ns = sqlite3_column_int64(st, 0);
+			static const char *const src[] = { "profile", "client", "upload" };
+			int k = 0;
+			while (k < 2 && sqlite3_column_type(st, k) == SQLITE_NULL)
+				k++;
+			*ns = sqlite3_column_int64(st, k);
+			*source = src[k];
 			rc = 0;
 		} else if (s == SQLITE_DONE) {
 			rc = 1;

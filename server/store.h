@@ -28,6 +28,8 @@ struct store_new {
 	const uint8_t *raw;
 	size_t raw_len;
 	const struct prof *prof;
+	int64_t client_time;  /* unix ns from the upload's time=, 0: none; kept
+	                       * only when prof has no time_nanos of its own */
 };
 
 /* Open (and migrate) the database; keep at most cache_bytes of decoded
@@ -71,10 +73,14 @@ void store_cache_add(const char *id, struct prof *p);
  * "profiles"}]}; without, {"keys":[{"key","values","profiles"}]}. */
 int store_labels(const char *key, struct json *j);
 
-/* Upload time of a profile (unix ns). 0, 1 unknown, -1 error. */
-int store_uploaded_at(const char *id, int64_t *ns);
+/* The time of a profile (unix ns): its own time_nanos, else the client's
+ * time= of the upload, else the upload time; *source is "profile",
+ * "client" or "upload" (static), as the metadata's time_source says.
+ * 0, 1 unknown, -1 error. */
+int store_time(const char *id, int64_t *ns, const char **source);
 
-/* ids of the profiles carrying profile label key=value, oldest first. */
+/* ids of the profiles carrying profile label key=value, oldest first (by
+ * the time of store_time, then upload order). */
 int store_ids_by_label(const char *key, const char *value, const char *kind,
                        char (*ids)[23], int max, int *n);
 

@@ -11,7 +11,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, launchBrowser, tmpDir, shot, waitFlame, REPO } from './lib/harness.mjs';
+import { startServer, launchBrowser, tmpDir, shot, waitFlame, uploadViaApi, REPO } from './lib/harness.mjs';
 import { encodeProfile } from './lib/pprof.mjs';
 
 const DOCS = path.join(REPO, 'docs', 'img');
@@ -119,7 +119,7 @@ test('a row expands to the reason and the stack', async () => {
   const detail = page.locator('#leak-table tr.detail').first();
   await detail.waitFor({ state: 'visible' });
   const text = await detail.textContent();
-  assert.match(text, /goroutines per snapshot/);
+  assert.match(text, /^\+1 goroutine a minute for 40 min \(5 snapshots\), never decreasing, most of the total growth: 50 goroutines blocked receiving from a channel at worker\.go:\d+/);
   const stack = await detail.locator('.stack li').allTextContents();
   assert.deepEqual(stack, ['runtime.gopark', 'runtime.chanrecv', 'runtime.chanrecv1', 'main.leakyWorker', 'runtime.goexit']);
   assert.equal(await detail.locator('.stack li.site').textContent(), 'main.leakyWorker');
@@ -203,6 +203,74 @@ test('"Leak table for selected" in the profile list', async () => {
   await page.reload();
   await page.waitForSelector('#leak-table tr.cand');
   assert.deepEqual(await table(page), rows);
+  assert.deepEqual(browser.problems, []);
+});
+
+/** A debug=2 dump: main.leakyWorker holds 60 more goroutines per dump, main.pool 8. */
+function dump(i) {
+  const out = ['goroutine 1 [running]:\nmain.main()\n\t/src/app/main.go:3 +0x1\n'];
+  const g = (id, reason, fn) => out.push(`goroutine ${id} [${reason}]:\n${fn}()\n\t/src/app/${fn.split('.').pop()}.go:10 +0x1\ncreated by main.main\n\t/src/app/main.go:5 +0x2\n`);
+  for (let k = 0; k < 60 * (i + 1); k++) g(100 + k, 'chan send', 'main.leakyWorker');
+  for (let k = 0; k < 8; k++) g(10 + k, 'chan receive', 'main.pool');
+  return out.join('\n');
+}
+
+const DUMP_T0 = Date.UTC(2024, 4, 1, 12, 0, 0); // ms
+
+test('text dumps uploaded on the page are timed by their file times', async () => {
+  const dir = tmpDir('flamedex-dumps-');
+  const dumps = [0, 1, 2, 3].map((i) => {
+    const f = path.join(dir, `goroutine-${i}.txt`);
+    fs.writeFileSync(f, dump(i));
+    const t = new Date(DUMP_T0 + i * 12000); // taken 12 s apart
+    fs.utimesSync(f, t, t);
+    return f;
+  });
+  const sent = [];
+  const onReq = (req) => { if (req.method() === 'POST' && req.url().includes('/api/v1/profiles')) sent.push(new URL(req.url()).searchParams.get('time')); };
+  page.on('request', onReq);
+  await page.goto(srv.url + '/leaks');
+  await page.fill('#leak-service', 'dumps');
+  await page.setInputFiles('#leak-files', dumps);
+  await page.waitForSelector('#leak-table tr.cand');
+  page.off('request', onReq);
+  // each file's lastModified went as time=, and became the snapshot's time
+  assert.deepEqual(sent, [0, 1, 2, 3].map((i) => new Date(DUMP_T0 + i * 12000).toISOString()));
+  const api = await (await fetch(`${srv.url}/api/v1/leaks?label=service:dumps&type=goroutine`)).json();
+  assert.deepEqual(api.snapshots.map((s) => [s.time, s.time_source]),
+    [0, 1, 2, 3].map((i) => [new Date(DUMP_T0 + i * 12000).toISOString().replace('.000Z', 'Z'), 'client']));
+  assert.deepEqual(await page.$$eval('.snap-link', (as) => as.map((a) => [a.textContent, a.dataset.timeSource])),
+    [['1', 'client'], ['2', 'client'], ['3', 'client'], ['4', 'client']]);
+  assert.match(await page.getAttribute('.snap-link >> nth=0', 'title'), /time given at upload/);
+  assert.equal(await page.locator('#leak-time-note').count(), 0);
+  assert.match(await page.textContent('#leak-time-given'), /their times given at upload/);
+  assert.match(await page.textContent('#leak-summary'), /4 snapshots from 2024-05-01 12:00:00 to 2024-05-01 12:00:36 \(36(\.0)? s\)/);
+  const rows = await table(page);
+  assert.equal(rows[0].leak, '1');
+  assert.match(rows[0].site, /^main\.leakyWorker /);
+  assert.equal(rows[0].cells[3], '240');
+  assert.equal(rows[0].cells[4], '+18,000/h'); // 5 a second
+  await page.locator('#leak-table tr.cand').first().locator('.expand').click();
+  const detail = await page.locator('#leak-table tr.detail').first().textContent();
+  assert.match(detail, /\+5 goroutines a second for 36 s \(4 snapshots\)/);
+  assert.match(detail, /the oldest 36 s old, 60 of them at least 30 s old/);
+  assert.match(detail, /Oldest36 s · 60 at least 30 s old/);
+  await shot(page, 'leaks-client-times');
+  assert.deepEqual(browser.problems, []);
+});
+
+test('dumps without a time are marked as timed by upload', async () => {
+  for (let i = 0; i < 3; i++) await uploadViaApi(srv.url, dump(i), { labels: 'service:untimed' });
+  await page.goto(srv.url + '/leaks?label=service:untimed&type=goroutine');
+  await page.waitForSelector('#leak-table tr.cand');
+  assert.match(await page.textContent('#leak-time-note'), /All 3 snapshots are timed by upload\* \(no time of their own\)/);
+  assert.equal(await page.locator('#leak-time-given').count(), 0);
+  assert.deepEqual(await page.$$eval('.snap-link', (as) => as.map((a) => [a.textContent, a.dataset.timeSource, a.classList.contains('by-upload')])),
+    [['1*', 'upload', true], ['2*', 'upload', true], ['3*', 'upload', true]]);
+  assert.match(await page.getAttribute('.snap-link >> nth=0', 'title'), /upload time: the file has no time of its own/);
+  await page.locator('#leak-table tr.cand').first().locator('.expand').click();
+  assert.match(await page.locator('#leak-table tr.detail').first().textContent(), /some times are upload times/);
+  await shot(page, 'leaks-upload-times');
   assert.deepEqual(browser.problems, []);
 });
 

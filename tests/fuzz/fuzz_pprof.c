@@ -249,7 +249,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snaps[1] = snaps[0];
 	snaps[1].p = q;
 	snaps[1].time_ns = 2;
-	struct leak_opts lo = { 0, 1, 1 };
+	struct leak_opts lo = { 0, 1, 1, 0 };
 	for (int ns = 1; ns <= 2; ns++) {
 		struct buf b = BUF_INIT;
 		struct json j;

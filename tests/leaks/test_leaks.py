@@ -15,6 +15,15 @@ GET /api/v1/leaks for each series:
 (the text series has its own service name because `label=` takes one pair and
 the two series of one program must not be mixed).
 
+Text dumps carry no time: they are uploaded with time= set to the file's
+modification time (as the web page sends a file's lastModified), so both
+series of a program are timed by capture.  Each proto and dump of one
+snapshot is a pair of the same moment (snapshot/snapshot.go writes the
+proto between two debug=2 dumps that must agree), and every goroutine of
+every pair must
+have the same wait kind, site and entry in both formats; kinds/main.go is
+a program parked in every wait kind, checked the same way.
+
 Asserted: every leak scenario has a candidate at its leaking site with
 leak == true, ranked first in its scenario; no candidate of a look-alike is
 flagged; every leak's score beats every non-leak candidate's score of the same
@@ -64,6 +73,7 @@ assert SCENARIOS, "scenarios.json lists no scenario"
 
 MIN_SNAPSHOTS = 6
 RUN_TIMEOUT = 60.0
+KINDS = "kinds"  # kinds/main.go: its binary, and its output directory
 
 # A series is (format, scenario name).  Formats: proto/text for goroutine
 # scenarios, heap for heap scenarios.
@@ -145,7 +155,7 @@ def build_and_run(tmp):
                     pytrace=False)
     # One go build for all mains: the packages build in parallel.
     r = subprocess.run(["go", "build", "-o", bindir + os.sep] +
-                       ["./scenarios/" + n for n in names],
+                       ["./scenarios/" + n for n in names] + ["./" + KINDS],
                        cwd=HERE, env=env, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, timeout=600)
     if r.returncode != 0:
@@ -163,7 +173,7 @@ def build_and_run(tmp):
     jobs = int(os.environ.get("LEAKS_JOBS") or 3)
     failures = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
-        for name, rc, text, _secs in ex.map(run, names):
+        for name, rc, text, _secs in ex.map(run, names + [KINDS]):
             if rc != 0:
                 failures.append("%s: exit %d\n%s" % (name, rc, text))
     if failures:
@@ -186,6 +196,8 @@ def snapshot_files():
     files = {}
     for fmt, name in ALL_SERIES:
         files[(fmt, name)] = sorted(glob.glob(os.path.join(root, name, FORMATS[fmt][1])))
+        files[("unpaired", name)] = sorted(glob.glob(os.path.join(root, name, "goroutine-*.unpaired")))
+    files[KINDS] = [os.path.join(root, KINDS, f) for f in ("goroutine.pb.gz", "goroutine.txt")]
     yield files
     if tmp:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -209,49 +221,38 @@ def server():
     yield from session_server()
 
 
-# Text dumps carry no time: the server orders and spaces them by upload
-# time.  Uploaded back to back, one stall of a loaded machine would be most
-# of a series' time axis (and a steady leak would look like a plateau), so
-# the text series are uploaded in rounds, snapshot i of every series in
-# round i, one round per TEXT_ROUND_S, as a service's dumps would arrive.
-TEXT_ROUND_S = 0.25
+def capture_time(path):
+    """time= for an upload: the file's modification time in Unix ns (the
+    moment the program wrote it), as the web page sends lastModified."""
+    return str(os.stat(path).st_mtime_ns)
+
+
+def upload_file(server, path, name, labels):
+    """(201, metadata) or (status, error text) of one upload, with time=."""
+    with open(path, "rb") as f:
+        data = f.read()
+    q = {"name": name, "labels": labels, "time": capture_time(path)}
+    st, body = http("POST", server.url + "/api/v1/profiles?" + urllib.parse.urlencode(q), data)
+    if st != 201:
+        return st, "upload of %s: HTTP %d %s" % (os.path.basename(path), st, body[:300].decode("utf-8", "replace"))
+    return st, json.loads(body)
 
 
 @pytest.fixture(scope="session")
 def uploaded(server, snapshot_files):
-    """{(fmt, name): [ids] in snapshot order} plus upload errors."""
+    """{(fmt, name): [ids] in snapshot order} plus upload errors.  Every
+    file is sent with time= (its modification time): protos keep their own
+    time, text dumps take it."""
     ids = {x: [] for x in ALL_SERIES}
     errors = {}
-
-    def upload(fmt, name, i):
-        if (fmt, name) in errors:
-            return
-        path = snapshot_files[(fmt, name)][i]
-        with open(path, "rb") as f:
-            data = f.read()
-        q = urllib.parse.urlencode({
-            "name": "%s-%02d" % (name, i),
-            "labels": "service:%s,format:%s" % (service(fmt, name),
-                                                 "text" if fmt == "text" else "proto")})
-        st, body = http("POST", server.url + "/api/v1/profiles?" + q, data)
-        if st != 201:
-            errors[(fmt, name)] = "upload of %s: HTTP %d %s" % (
-                os.path.basename(path), st, body[:300].decode("utf-8", "replace"))
-            return
-        ids[(fmt, name)].append(json.loads(body)["id"])
-
-    timed = [x for x in ALL_SERIES if x[0] != "text"]
-    for fmt, name in timed:
-        for i in range(len(snapshot_files[(fmt, name)])):
-            upload(fmt, name, i)
-    text = [x for x in ALL_SERIES if x[0] == "text"]
-    rounds = max((len(snapshot_files[x]) for x in text), default=0)
-    for i in range(rounds):
-        t0 = time.monotonic()
-        for fmt, name in text:
-            if i < len(snapshot_files[(fmt, name)]):
-                upload(fmt, name, i)
-        time.sleep(max(0.0, t0 + TEXT_ROUND_S - time.monotonic()))
+    for fmt, name in ALL_SERIES:
+        for i, path in enumerate(snapshot_files[(fmt, name)]):
+            labels = "service:%s,format:%s" % (service(fmt, name), "text" if fmt == "text" else "proto")
+            st, meta = upload_file(server, path, "%s-%02d" % (name, i), labels)
+            if st != 201:
+                errors[(fmt, name)] = meta
+                break
+            ids[(fmt, name)].append(meta["id"])
     return ids, errors
 
 
@@ -335,6 +336,11 @@ def test_contract_shape(leaks, series):
     assert times == sorted(times), "snapshots not ordered by time: %s" % times
     # Snapshots were taken (and uploaded) in order: the order must survive.
     assert [s["id"] for s in snaps] == ids, "snapshot order differs from capture order"
+    # protos carry their own time; text dumps took the client's time=
+    want = "client" if fmt == "text" else "profile"
+    assert [s.get("time_source") for s in snaps] == [want] * len(snaps)
+    assert doc.get("upload_times") == 0
+    assert doc.get("duplicate_ids") == 0
     cands = doc.get("candidates")
     assert isinstance(cands, list) and cands, "no candidates"
     for c in cands:
@@ -406,6 +412,87 @@ def test_text_dump_agrees_with_proto(leaks, name):
         if not close_counts(a.get("counts"), b.get("counts")):
             diff.append("  %s: counts proto %s, text %s" % (k, a.get("counts"), b.get("counts")))
     assert not diff, "%s: proto and text disagree:\n%s" % (name, "\n".join(diff))
+
+
+def goroutines_by_kind_and_site(leaks, pid):
+    """{(site, wait, entry): goroutines} of one snapshot, as the leak table
+    classifies it."""
+    st, doc = leaks.get("ids=" + pid)
+    assert st == 200, doc
+    return {(c["site"], c.get("wait"), c.get("entry")): c["counts"][0] for c in doc.get("candidates") or []}
+
+
+def pair_diff(p, t):
+    """Lines saying where a proto and a dump of one moment disagree."""
+    out = []
+    for k in sorted(set(p) | set(t), key=str):
+        if p.get(k) != t.get(k):
+            out.append("  %s [%s] from %s: proto %s, text %s" % (k + (p.get(k), t.get(k))))
+    return out
+
+
+@pytest.mark.parametrize("name", [n for _f, n in series_of("text")])
+def test_pairs_are_of_one_moment(snapshot_files, name):
+    """The program wrote every proto and dump between two debug=1 profiles
+    that agreed (else it left goroutine-NN.unpaired)."""
+    bad = snapshot_files[("unpaired", name)]
+    assert not bad, "%s: pairs whose goroutines moved while written: %s" % (
+        name, ", ".join(os.path.basename(b) for b in bad))
+
+
+@pytest.mark.parametrize("name", [n for _f, n in series_of("text")])
+def test_every_goroutine_of_a_pair_agrees(leaks, snapshot_files, name):
+    """A proto snapshot and the debug=2 dump of the same moment: every
+    goroutine has the same wait kind, site and entry in both, so each
+    (site, kind, entry) holds the same number of goroutines."""
+    pi, ti = leaks.ids[("proto", name)], leaks.ids[("text", name)]
+    if ("proto", name) in leaks.errors or ("text", name) in leaks.errors:
+        pytest.fail(leaks.errors.get(("proto", name)) or leaks.errors[("text", name)])
+    assert len(pi) == len(ti) >= MIN_SNAPSHOTS, "%s: %d protos, %d dumps" % (name, len(pi), len(ti))
+    diff = []
+    for i, (p, t) in enumerate(zip(pi, ti)):
+        lines = pair_diff(goroutines_by_kind_and_site(leaks, p), goroutines_by_kind_and_site(leaks, t))
+        if lines:
+            diff.append("snapshot %d:\n%s" % (i, "\n".join(lines)))
+    assert not diff, "%s: proto and debug=2 of one moment disagree:\n%s" % (name, "\n".join(diff))
+
+
+# kinds/main.go: each goroutine's root function, and the kind and number of
+# goroutines the leak table must give it in both formats.
+KIND_OF_ENTRY = {
+    "main.kRecv": ("chan receive", 2), "main.kRecvNil": ("chan receive", 2), "main.kSend": ("chan send", 2),
+    "main.kSelect": ("select", 2), "main.kSelect0": ("select {}", 2), "main.kSleep": ("sleep", 2),
+    "main.kMutex": ("mutex", 1), "main.kRLock": ("mutex", 1), "main.kWLock": ("mutex", 1),
+    "main.kWG": ("waitgroup", 1), "main.kCond": ("cond", 1),
+    # one in IO wait, one waiting for the listener's fd lock: both io, one row
+    "main.kAccept": ("io", 2), "main.kRead": ("io", 1), "main.kServe": ("select {}", 1),
+    "main.kSyscall": ("syscall", 1), "os/signal.loop": ("syscall", 1),
+    "main.main": ("running", 1),  # the goroutine writing the snapshot
+}
+
+
+def test_kinds_of_a_real_program(server, leaks, snapshot_files):
+    """Goroutines parked in every wait kind, one moment as proto and as
+    debug=2: the kind the table gives each agrees with its function and
+    between the formats."""
+    got = {}
+    for path in snapshot_files[KINDS]:
+        assert os.path.isfile(path), "%s: kinds/main.go wrote no %s" % (KINDS, path)
+        st, meta = upload_file(server, path, os.path.basename(path), "service:kinds-" + os.path.basename(path))
+        assert st == 201, meta
+        got[path] = goroutines_by_kind_and_site(leaks, meta["id"])
+    proto, text = (got[p] for p in snapshot_files[KINDS])
+    assert not pair_diff(proto, text), "kinds: proto and debug=2 disagree:\n%s" % "\n".join(pair_diff(proto, text))
+    by_entry = {}
+    for (site, wait, entry), n in proto.items():
+        by_entry.setdefault(entry, []).append((wait, n, site))
+    wrong = []
+    for entry, (wait, n) in sorted(KIND_OF_ENTRY.items()):
+        rows = by_entry.pop(entry, [])
+        if [(w, c) for w, c, _s in rows] != [(wait, n)]:
+            wrong.append("  %s: %s, want one row of %d %s" % (entry, rows, n, wait))
+    wrong += ["  unexpected: %s %s" % (e, r) for e, r in sorted(by_entry.items())]
+    assert not wrong, "kinds: wait kinds differ from the program's:\n" + "\n".join(wrong)
 
 
 # ---- tests: detection -----------------------------------------------------

@@ -73,10 +73,10 @@ export const api = {
    * onProgress(loaded, total) follows XMLHttpRequest upload progress.
    * Returns {promise, abort}.
    */
-  upload(file, { name, labels } = {}, onProgress) {
+  upload(file, { name, labels, time } = {}, onProgress) {
     const xhr = new XMLHttpRequest();
     const promise = new Promise((resolve, reject) => {
-      xhr.open('POST', BASE + '/profiles' + query({ name, labels }));
+      xhr.open('POST', BASE + '/profiles' + query({ name, labels, time }));
       xhr.setRequestHeader('Content-Type', 'application/octet-stream');
       xhr.setRequestHeader('Accept', 'application/json');
       xhr.responseType = 'text';

@@ -230,16 +230,22 @@ class LeaksPage {
     const latest = snaps.length ? snaps[snaps.length - 1] : null;
     const t0 = snaps.length ? Date.parse(snaps[0].time) : NaN;
     const t1 = latest ? Date.parse(latest.time) : NaN;
-    const span = isFinite(t0) && isFinite(t1) && t1 > t0 ? ` (${formatNanos((t1 - t0) * 1e6)})` : '';
+    const span = isFinite(t0) && isFinite(t1) && t1 > t0 ? ` (${seconds((t1 - t0) / 1000)})` : '';
     replace(this.summaryEl,
       h('span', { class: 'badge', dataset: { kind: d.kind } }, d.kind),
       h('span', null, `${formatInt(snaps.length)} snapshot${snaps.length === 1 ? '' : 's'}`,
         snaps.length > 1 ? ` from ${formatTime(snaps[0].time)} to ${formatTime(latest.time)}${span}` : snaps.length ? ` at ${formatTime(latest.time)}` : ''),
+      timeNote(snaps),
       h('span', { class: leaks ? 'leak-count has' : 'leak-count' }, `${formatInt(leaks)} leak${leaks === 1 ? '' : 's'} flagged among ${formatInt(all.length)} site${all.length === 1 ? '' : 's'}`),
       d.restart_at !== null && d.restart_at !== undefined && d.restart_at > 0
         ? h('span', { class: 'restart', title: 'The total fell by more than half: the process restarted. Trends use the snapshots after it.' }, `restart before snapshot ${d.restart_at + 1}`) : null,
       h('span', { class: 'spacer' }),
-      h('span', { class: 'snaps' }, 'snapshots: ', snaps.map((sn, i) => h('a', { href: '/p/' + encodeURIComponent(sn.id), class: 'snap-link', title: `${formatTime(sn.time)} · total ${heap ? formatBytes(sn.total || 0) : formatInt(sn.total || 0)}` }, String(i + 1)))));
+      h('span', { class: 'snaps' }, 'snapshots: ', snaps.map((sn, i) => h('a', {
+        href: '/p/' + encodeURIComponent(sn.id),
+        class: 'snap-link' + (sn.time_source === 'upload' ? ' by-upload' : ''),
+        dataset: { timeSource: sn.time_source || '' },
+        title: `${formatTime(sn.time)} (${TIME_SOURCES[sn.time_source] || 'time'}) · total ${heap ? formatBytes(sn.total || 0) : formatInt(sn.total || 0)}`,
+      }, String(i + 1) + (sn.time_source === 'upload' ? '*' : '')))));
 
     let rows = all;
     if (this.us.state.only === 'leaks') rows = rows.filter((c) => c.leak);
@@ -314,7 +320,7 @@ class LeaksPage {
     if (c.growth !== undefined) fact('Growth', (heap ? formatBytes(+c.growth || 0) : formatInt(+c.growth || 0)) + (c.growth_share !== undefined ? ` · ${Math.round(100 * c.growth_share)}% of the total growth` : ''));
     if (c.min_rising !== undefined) fact('Floor rising', c.min_rising ? 'yes' : 'no');
     if (c.plateau) fact('Plateau', 'yes (warming up, not leaking)');
-    if (c.lifetime_s) fact('Oldest', formatNanos(c.lifetime_s * 1e9));
+    if (c.lifetime_s) fact('Oldest', seconds(c.lifetime_s) + (c.old_count ? ` · ${formatInt(c.old_count)} at least ${seconds(+this.us.state.min_age || 30)} old` : ''));
     if (c.wait_reason) fact('Wait reason', String(c.wait_reason));
     const counts = Array.isArray(c.counts) ? c.counts : [];
     fact(heap ? 'In use' : 'Counts', counts.map((x) => (heap ? formatBytes(+x || 0) : formatInt(+x || 0))).join(' → '));
@@ -323,6 +329,35 @@ class LeaksPage {
       h('dl', { class: 'facts' }, facts),
       stack.length ? h('ol', { class: 'stack', 'aria-label': 'Stack, leaf first' }, stack.map((f) => h('li', { class: f === fn ? 'site' : '' }, f))) : null);
   }
+}
+
+/** "3.5 s", "36 s", and past two minutes formatNanos's minutes and hours. */
+function seconds(s) {
+  return s < 10 ? `${s.toFixed(1)} s` : s < 120 ? `${Math.round(s)} s` : formatNanos(s * 1e9);
+}
+
+// Where a snapshot's time is from (docs/API.md, time_source).
+const TIME_SOURCES = {
+  profile: 'time from the profile',
+  client: 'time given at upload, the file\'s time',
+  upload: 'upload time: the file has no time of its own',
+};
+
+/** The summary's word on times: which are upload times, which were given at upload. */
+function timeNote(snaps) {
+  const n = snaps.length;
+  const up = snaps.filter((s) => s.time_source === 'upload').length;
+  const given = snaps.filter((s) => s.time_source === 'client').length;
+  const parts = [];
+  if (up) {
+    parts.push(h('span', { class: 'time-note by-upload', id: 'leak-time-note', title: 'Text dumps carry no time. Upload them with time= (the page sends each file\'s time) to time them by capture.' },
+      `${up === n ? (n === 1 ? 'The snapshot is' : `All ${formatInt(n)} snapshots are`) : `${formatInt(up)} of ${formatInt(n)} snapshots are`} timed by upload* (no time of their own): rates and ages follow the upload pace, not the capture`));
+  }
+  if (given) {
+    parts.push(h('span', { class: 'time-note given muted', id: 'leak-time-given' },
+      `${given === n ? (n === 1 ? 'its time' : 'their times') : `${formatInt(given)} of ${formatInt(n)} times`} given at upload (file times)`));
+  }
+  return parts;
 }
 
 /** An inline SVG sparkline of the counts per snapshot. */

@@ -27,14 +27,18 @@ export class UploadList {
   }
 
   /**
-   * Upload the files, each with params(file) ({name, labels} for the API).
+   * Upload the files, each with params(file) ({name, labels} for the API)
+   * and the file's lastModified as time= (the server keeps a profile's own
+   * time; goroutine text dumps have none).
    * Resolves to the metadata of the stored profiles, in file order.
    */
   async uploadAll(files, params) {
     const rows = files.map((f) => this.row(f));
     const stored = [];
     for (let i = 0; i < files.length; i++) {
-      const meta = await this.uploadOne(files[i], rows[i], params(files[i]));
+      const f = files[i];
+      const time = f.lastModified > 0 ? new Date(f.lastModified).toISOString() : undefined;
+      const meta = await this.uploadOne(f, rows[i], { time, ...params(f) });
       if (meta) stored.push(meta);
     }
     return stored;

@@ -8,11 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
-	"os"
-	"path/filepath"
-	"runtime"
-	"runtime/pprof"
 	"time"
+
+	"../../snapshot"
 )
 
 var errChecksum = errors.New("checksum mismatch")
@@ -64,7 +62,7 @@ func heartbeat(stop <-chan struct{}) {
 }
 
 func main() {
-	snap := newSnapshots(false)
+	snap := snapshot.New(false)
 	rng := rand.New(rand.NewSource(4))
 	results := make(chan error, 8)
 	for i := 0; i < 2; i++ {
@@ -81,72 +79,7 @@ func main() {
 			results <- runJob(job, rng.Intn(1000))
 			time.Sleep(5 * time.Millisecond)
 		}
-		snap.take()
+		snap.Take()
 	}
 	close(stop)
-}
-
-// ---- snapshot writer (the same block in every scenario) ----
-
-// snapshots writes numbered profiles into the directory given as argv[1]:
-// goroutine-NN.pb.gz (proto) and goroutine-NN.txt (debug=2 dump), or for a
-// heap scenario heap-NN.pb.gz taken right after a full GC.
-type snapshots struct {
-	dir  string
-	n    int
-	heap bool
-}
-
-func newSnapshots(heap bool) *snapshots {
-	if len(os.Args) != 2 {
-		fmt.Fprintf(os.Stderr, "usage: %s OUTDIR\n", os.Args[0])
-		os.Exit(2)
-	}
-	if err := os.MkdirAll(os.Args[1], 0o755); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	return &snapshots{dir: os.Args[1], heap: heap}
-}
-
-func (s *snapshots) take() {
-	if s.heap {
-		runtime.GC()
-		s.write(fmt.Sprintf("heap-%02d.pb.gz", s.n), "heap", 0)
-	} else {
-		settle()
-		s.write(fmt.Sprintf("goroutine-%02d.pb.gz", s.n), "goroutine", 0)
-		s.write(fmt.Sprintf("goroutine-%02d.txt", s.n), "goroutine", 2)
-	}
-	s.n++
-}
-
-func (s *snapshots) write(name, profile string, debug int) {
-	f, err := os.Create(filepath.Join(s.dir, name))
-	if err == nil {
-		err = pprof.Lookup(profile).WriteTo(f, debug)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-}
-
-// settle waits (at most 300 ms) until the number of goroutines has not
-// changed for 25 ms, so that a snapshot sees goroutines parked where they
-// will stay rather than on their way there.
-func settle() {
-	deadline := time.Now().Add(300 * time.Millisecond)
-	last, same := runtime.NumGoroutine(), 0
-	for same < 5 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-		if n := runtime.NumGoroutine(); n == last {
-			same++
-		} else {
-			last, same = n, 0
-		}
-	}
 }
