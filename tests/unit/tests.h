@@ -34,6 +34,7 @@ Suite *stats_suite(void);
 Suite *leaks_suite(void);
 Suite *view_suite(void);
 Suite *diff_suite(void);
+Suite *ntree_suite(void);
 
 /* ---- profile.proto writer (pbw.c) ---------------------------------------- */
 
