@@ -122,7 +122,9 @@ int req_long(struct req *r, const char *name, long def, long min, long max, long
  * short headers fit). 0, or -1 when there is no room. */
 int reply_header(struct req *r, const char *name, const char *value);
 
-/* Replies: each returns an MHD result for the access handler. */
+/* Replies (reply.c): each returns an MHD result for the access handler.
+ * Every reply carries the security headers, X-Request-Id, Connection:
+ * close on plaintext (or when r->close), and HSTS with TLS. */
 enum MHD_Result reply_buf(struct req *r, int status, const char *ctype, struct buf *body);
 enum MHD_Result reply_static(struct req *r, int status, const char *ctype, const char *text);
 enum MHD_Result reply_error(struct req *r, int status, const char *code, const char *fmt, ...)
@@ -135,5 +137,10 @@ enum MHD_Result reply_empty(struct req *r, int status);
  * WORK_SHUTDOWN 503 shutting_down, WORK_DEADLINE 503 over_budget naming
  * --max-request-time, WORK_NOMEM 503 busy; each with Retry-After. */
 enum MHD_Result reply_stopped(struct req *r, int why);
+
+/* conn.h's refuse hook: write into out (cap bytes) a whole HTTP/1.1 reply
+ * with a JSON error for status (400, 408, 431, 505) and why, and
+ * Connection: close; log it with peer. Returns its length. */
+size_t reply_refusal(char *out, size_t cap, int status, const char *why, const char *peer);
 
 #endif
