@@ -43,8 +43,10 @@ struct hdr_framing {
 };
 #define HDR_FRAMING_INIT { 0, 0, 0, 0, false, false }
 
-/* Count one header field (value without the leading and trailing
- * whitespace). Names are compared case-insensitively. */
+/* Count one header field: the value without its leading whitespace but
+ * with any trailing whitespace (libmicrohttpd 0.9.75 keeps it, and then
+ * neither parses "5 " as a length nor "chunked " as chunked, so neither
+ * may pass). Names are compared case-insensitively. */
 void hdr_framing_add(struct hdr_framing *f, const char *name, size_t name_len, const char *value,
                      size_t value_len);
 /* NULL when the fields frame the request unambiguously, else why not. */

@@ -205,10 +205,7 @@ static bool is_multipart(struct req *r)
 /* Iterator over the header fields: count what the framing rules need. */
 static enum MHD_Result count_field(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
-	size_t vl = value ? strlen(value) : 0;
-	while (vl && (value[vl - 1] == ' ' || value[vl - 1] == '\t'))
-		vl--;
-	hdr_framing_add(cls, key, strlen(key), value ? value : "", vl);
+	hdr_framing_add(cls, key, strlen(key), value ? value : "", value ? strlen(value) : 0);
 	return MHD_YES;
 }
 

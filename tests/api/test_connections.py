@@ -263,6 +263,9 @@ SMUGGLING = {
     "Content-Length not a number":
         (b"POST /api/v1/profiles HTTP/1.1\r\n" + H + b"Content-Length: +4\r\n\r\nabcd",
          "Content-Length is not a decimal number"),
+    "chunked with trailing whitespace":
+        (b"POST /api/v1/profiles HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked \r\n\r\n0\r\n\r\n",
+         "Transfer-Encoding other than chunked"),
     "HTTP/1.1 without Host":
         (b"GET /healthz HTTP/1.1\r\n\r\n", "without a Host header"),
     "two Host headers":
@@ -602,7 +605,8 @@ def test_tls_keeps_alive_then_closes_idle_connections(tls):
 
 @pytest.mark.parametrize("shape", ["two different Content-Length", "two equal Content-Length",
                                    "Content-Length with Transfer-Encoding", "HTTP/1.1 without Host",
-                                   "two Host headers", "Transfer-Encoding other than chunked"])
+                                   "two Host headers", "Transfer-Encoding other than chunked",
+                                   "chunked with trailing whitespace"])
 def test_tls_refuses_ambiguous_framing(tls, shape):
     # Over TLS the gate cannot read the bytes: these are refused from the
     # fields libmicrohttpd parsed (obs-fold and bare LF are not visible

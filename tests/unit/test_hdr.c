@@ -39,7 +39,7 @@ START_TEST(test_valid_blocks)
 	expect_ok("GET /x?y=1 HTTP/1.0\r\n\r\n");
 	expect_ok("\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"); /* an empty line before is ignored */
 	expect_ok("POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nbody bytes");
-	expect_ok("POST /p HTTP/1.1\r\nhost: a\r\ntransfer-encoding: Chunked \r\n\r\n");
+	expect_ok("POST /p HTTP/1.1\r\nhost: a\r\ntransfer-encoding: \tChunked\r\n\r\n");
 	expect_ok("GET / HTTP/1.1\r\nHost: a\r\nX-A:\r\nX-B: tab\there\r\nX-C: caf\xc3\xa9\r\n\r\n");
 }
 END_TEST
@@ -110,6 +110,9 @@ START_TEST(test_framing_rules)
 	expect_bad("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n", 400,
 	           "not a decimal");
 	expect_bad("POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n", 400, "not a decimal");
+	/* Trailing whitespace: libmicrohttpd would not parse these either. */
+	expect_bad("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5 \r\n\r\n", 400, "not a decimal");
+	expect_bad("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\t\r\n\r\n", 400, "other than chunked");
 	expect_bad("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", 400,
 	           "both Content-Length and Transfer-Encoding");
 	expect_bad("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
