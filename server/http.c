@@ -1,6 +1,7 @@
 /*
  * http.c: libmicrohttpd glue, request lifetime, the handlers on the
- * worker pool, start and stop (see http.h; the replies are in reply.c).
+ * worker pool, the reply to a stopped work, start and stop (see http.h;
+ * the other replies are in reply.c).
  */
 #include "http.h"
 
@@ -81,6 +82,23 @@ int req_long(struct req *r, const char *name, long def, long min, long max, long
 const char *req_header(struct req *r, const char *name)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+/* The one mapping from a stopped work to the reply (work.h). */
+enum MHD_Result reply_stopped(struct req *r, int why)
+{
+	r->stopped = why;
+	if (why == WORK_CANCELLED)
+		return MHD_NO; /* nobody to answer: libmicrohttpd closes the connection */
+	reply_header(r, "Retry-After", "5");
+	if (why == WORK_SHUTDOWN) {
+		r->close = true;
+		return reply_error(r, 503, "shutting_down", "the server is stopping; retry shortly");
+	}
+	if (why == WORK_DEADLINE)
+		return reply_error(r, 503, "over_budget", "the request ran longer than its time budget of %u s "
+		                   "(--max-request-time)", cfg.request_time_s);
+	return reply_error(r, 503, "busy", "%s; retry shortly", work_reason(why));
 }
 
 /* Short names of the reasons, for the log. */

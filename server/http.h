@@ -132,7 +132,7 @@ enum MHD_Result reply_error(struct req *r, int status, const char *code, const c
 /* Takes ownership of data (malloc'd). */
 enum MHD_Result reply_owned(struct req *r, int status, const char *ctype, void *data, size_t len);
 enum MHD_Result reply_empty(struct req *r, int status);
-/* The reply to a request whose work stopped for reason why (work.h):
+/* (http.c) The reply to a request whose work stopped for reason why (work.h):
  * WORK_CANCELLED none (the connection is closed: the client is gone);
  * WORK_SHUTDOWN 503 shutting_down, WORK_DEADLINE 503 over_budget naming
  * --max-request-time, WORK_NOMEM 503 busy; each with Retry-After. */

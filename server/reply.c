@@ -1,5 +1,5 @@
 /*
- * reply.c: the replies of http.h (reply_*), the headers every reply
+ * reply.c: the replies of http.h (reply_* but reply_stopped), the headers every reply
  * carries, and the gate's raw refusals.
  */
 #include <stdarg.h>
@@ -145,22 +145,6 @@ enum MHD_Result reply_error(struct req *r, int status, const char *code, const c
 	if (!data)
 		return MHD_NO;
 	return reply_owned(r, status, "application/json", data, len);
-}
-
-enum MHD_Result reply_stopped(struct req *r, int why)
-{
-	r->stopped = why;
-	if (why == WORK_CANCELLED)
-		return MHD_NO; /* nobody to answer: libmicrohttpd closes the connection */
-	reply_header(r, "Retry-After", "5");
-	if (why == WORK_SHUTDOWN) {
-		r->close = true;
-		return reply_error(r, 503, "shutting_down", "the server is stopping; retry shortly");
-	}
-	if (why == WORK_DEADLINE)
-		return reply_error(r, 503, "over_budget", "the request ran longer than its time budget of %u s "
-		                   "(--max-request-time)", cfg.request_time_s);
-	return reply_error(r, 503, "busy", "%s; retry shortly", work_reason(why));
 }
 
 size_t reply_refusal(char *out, size_t cap, int status, const char *why, const char *peer)
