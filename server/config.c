@@ -4,6 +4,8 @@
 #include "autoconfig.h"
 #include "config.h"
 
+#include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
@@ -19,26 +21,88 @@
 
 struct config cfg;
 
-static void usage(FILE *f)
+enum kind {
+	K_STR,   /* a path or an address */
+	K_SIZE,  /* bytes: a number with an optional k/m/g suffix (powers of 1024) */
+	K_UINT,  /* a plain number */
+};
+
+/* One flag; its environment variable is FLAMEDEX_ and the name upper-cased
+ * with '-' as '_'. */
+struct opt {
+	const char *name;
+	enum kind kind;
+	size_t off;                   /* of the field in struct config */
+	size_t cap;                   /* K_STR: size of the field */
+	unsigned long long min, max;  /* K_SIZE, K_UINT */
+	const char *arg;
+	const char *help;
+};
+
+#define F_STR(f) K_STR, offsetof(struct config, f), sizeof(((struct config *)0)->f), 0, 0
+#define F_SIZE(f, lo) K_SIZE, offsetof(struct config, f), 0, lo, SIZE_MAX
+#define F_UINT(f, lo, hi) K_UINT, offsetof(struct config, f), 0, lo, hi
+
+static const struct opt opts[] = {
+	{ "listen", F_STR(listen), "HOST:PORT", "address to serve on" },
+	{ "db", F_STR(db), "FILE", "SQLite database" },
+	{ "web", F_STR(web), "DIR", "static web assets" },
+	{ "max-body", F_SIZE(max_body, 1), "BYTES", "largest upload body" },
+	{ "max-inflated", F_SIZE(max_inflated, 1), "BYTES", "largest profile after gunzip" },
+	{ "cache-bytes", F_SIZE(cache_bytes, 1), "BYTES", "decoded profiles kept in memory" },
+	{ "max-inflight", F_SIZE(max_inflight, 1), "BYTES",
+	  "bodies and inflated profiles held by all requests at once; beyond it uploads get 429" },
+	{ "max-conns", F_UINT(max_conns, 1, 100000), "N",
+	  "simultaneous connections, counting those still sending headers" },
+	{ "max-conns-per-ip", F_UINT(max_conns_per_ip, 0, 100000), "N",
+	  "connections from one client address (0: no limit; behind a proxy, all come from it)" },
+	{ "header-timeout", F_UINT(header_timeout_s, 1, 3600), "SECONDS",
+	  "from accept to a complete request line and headers (a total, not an idle time)" },
+	{ "keepalive-timeout", F_UINT(keepalive_s, 1, 3600), "SECONDS",
+	  "an idle kept-alive connection waits this long for its next request (TLS)" },
+	{ "min-rate", F_SIZE(min_rate, 0), "BYTES",
+	  "slowest average rate per second of a body or a reply, once it has run for --header-timeout (0: none)" },
+	{ "max-request-time", F_UINT(request_time_s, 0, 86400), "SECONDS",
+	  "a request's handler is stopped with a 503 after this long (0: never)" },
+	{ "workers", F_UINT(workers, 0, 1024), "N", "handler threads (0: 4 per CPU, at least 8)" },
+	{ "tls-cert", F_STR(tls_cert), "FILE", "serve HTTPS with this PEM certificate (chain) and --tls-key" },
+	{ "tls-key", F_STR(tls_key), "FILE", "the PEM private key of --tls-cert (unencrypted)" },
+};
+#define N_OPTS (sizeof(opts) / sizeof(opts[0]))
+
+static void env_name(const char *name, char *out, size_t cap)
 {
-	fprintf(f,
-	        "usage: flamedex [options]\n"
-	        "  --listen HOST:PORT     address to serve on (default 127.0.0.1:8080; FLAMEDEX_LISTEN)\n"
-	        "  --db FILE              SQLite database (default var/flamedex.db; FLAMEDEX_DB)\n"
-	        "  --web DIR              static web assets (default %s; FLAMEDEX_WEB)\n"
-	        "  --max-body BYTES       largest upload body (default %u; FLAMEDEX_MAX_BODY)\n"
-	        "  --max-inflated BYTES   largest profile after gunzip (default %u; FLAMEDEX_MAX_INFLATED)\n"
-	        "  --cache-bytes BYTES    decoded profiles kept in memory (default %u; FLAMEDEX_CACHE_BYTES)\n"
-	        "  --max-inflight BYTES   bodies and inflated profiles held by all requests at once\n"
-	        "                         (default %u; FLAMEDEX_MAX_INFLIGHT); beyond it uploads get 429\n"
-	        "  --max-conns N          simultaneous connections (default %u; FLAMEDEX_MAX_CONNS)\n"
-	        "  --help, --version\n",
-	        FDX_WEBDIR, FDX_DEFAULT_MAX_BODY, FDX_DEFAULT_MAX_INFLATED, FDX_DEFAULT_CACHE_BYTES,
-	        FDX_DEFAULT_MAX_INFLIGHT, FDX_DEFAULT_MAX_CONNS);
+	size_t o = (size_t)snprintf(out, cap, "FLAMEDEX_");
+	for (; *name && o + 1 < cap; name++)
+		out[o++] = *name == '-' ? '_' : (char)toupper((unsigned char)*name);
+	out[o] = '\0';
+}
+
+static void usage(FILE *f, const struct config *def)
+{
+	fprintf(f, "usage: flamedex [options]\n");
+	for (size_t i = 0; i < N_OPTS; i++) {
+		const struct opt *o = &opts[i];
+		const char *field = (const char *)def + o->off;
+		char flag[64], env[64], dflt[1100];
+		snprintf(flag, sizeof(flag), "--%s %s", o->name, o->arg);
+		env_name(o->name, env, sizeof(env));
+		if (o->kind == K_STR)
+			snprintf(dflt, sizeof(dflt), "%s", *field ? field : "none");
+		else if (o->kind == K_SIZE)
+			snprintf(dflt, sizeof(dflt), "%zu", *(const size_t *)(const void *)field);
+		else
+			snprintf(dflt, sizeof(dflt), "%u", *(const unsigned *)(const void *)field);
+		fprintf(f, "  %-26s %s\n  %-26s (default %s; %s)\n", flag, o->help, "", dflt, env);
+	}
+	fprintf(f, "  --help, --version\n"
+	           "SIGTERM or SIGINT: stop accepting, stop the work in flight, close the database and exit\n"
+	           "within %d s; a second signal exits at once.\n",
+	        FDX_STOP_TIMEOUT_S);
 }
 
 /* Sizes accept a plain number or a k/m/g suffix (powers of 1024). */
-static int parse_size(const char *s, size_t *out)
+static int parse_size(const char *s, bool suffix, unsigned long long *out)
 {
 	errno = 0;
 	char *end;
@@ -46,82 +110,83 @@ static int parse_size(const char *s, size_t *out)
 	if (errno || end == s || s[0] == '-')
 		return -1;
 	unsigned long long mul = 1;
-	if (*end == 'k' || *end == 'K')
+	if (suffix && (*end == 'k' || *end == 'K'))
 		mul = 1024ULL, end++;
-	else if (*end == 'm' || *end == 'M')
+	else if (suffix && (*end == 'm' || *end == 'M'))
 		mul = 1024ULL * 1024, end++;
-	else if (*end == 'g' || *end == 'G')
+	else if (suffix && (*end == 'g' || *end == 'G'))
 		mul = 1024ULL * 1024 * 1024, end++;
-	if (*end || v > (unsigned long long)SIZE_MAX / mul)
+	if (*end || v > ~0ULL / mul)
 		return -1;
-	*out = (size_t)(v * mul);
+	*out = v * mul;
 	return 0;
 }
 
-static int set(const char *name, const char *val)
+static int set(const struct opt *o, const char *val)
 {
-	size_t sz;
-	if (!strcmp(name, "listen"))
-		snprintf(cfg.listen, sizeof(cfg.listen), "%s", val);
-	else if (!strcmp(name, "db"))
-		snprintf(cfg.db, sizeof(cfg.db), "%s", val);
-	else if (!strcmp(name, "web"))
-		snprintf(cfg.web, sizeof(cfg.web), "%s", val);
-	else if (parse_size(val, &sz) < 0 || sz == 0) {
-		fprintf(stderr, "flamedex: bad value for %s: %s\n", name, val);
+	char *field = (char *)&cfg + o->off;
+	if (o->kind == K_STR) {
+		if (strlen(val) >= o->cap) {
+			fprintf(stderr, "flamedex: --%s is longer than %zu bytes\n", o->name, o->cap - 1);
+			return -1;
+		}
+		memcpy(field, val, strlen(val) + 1);
+		return 0;
+	}
+	unsigned long long v;
+	if (parse_size(val, o->kind == K_SIZE, &v) < 0 || v < o->min || v > o->max) {
+		fprintf(stderr, "flamedex: bad value for --%s: %s (a number from %llu to %llu%s)\n", o->name, val,
+		        o->min, o->max, o->kind == K_SIZE ? ", k/m/g allowed" : "");
 		return -1;
-	} else if (!strcmp(name, "max-body"))
-		cfg.max_body = sz;
-	else if (!strcmp(name, "max-inflated"))
-		cfg.max_inflated = sz;
-	else if (!strcmp(name, "cache-bytes"))
-		cfg.cache_bytes = sz;
-	else if (!strcmp(name, "max-inflight"))
-		cfg.max_inflight = sz;
-	else if (!strcmp(name, "max-conns"))
-		cfg.max_conns = sz > 10000 ? 10000 : (unsigned)sz;
+	}
+	if (o->kind == K_SIZE)
+		*(size_t *)(void *)field = (size_t)v;
+	else
+		*(unsigned *)(void *)field = (unsigned)v;
 	return 0;
+}
+
+static void defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->listen, sizeof(c->listen), "127.0.0.1:8080");
+	snprintf(c->db, sizeof(c->db), "var/flamedex.db");
+	snprintf(c->web, sizeof(c->web), "%s", FDX_WEBDIR);
+	c->max_body = FDX_DEFAULT_MAX_BODY;
+	c->max_inflated = FDX_DEFAULT_MAX_INFLATED;
+	c->cache_bytes = FDX_DEFAULT_CACHE_BYTES;
+	c->max_inflight = FDX_DEFAULT_MAX_INFLIGHT;
+	c->max_conns = FDX_DEFAULT_MAX_CONNS;
+	c->max_conns_per_ip = FDX_DEFAULT_MAX_CONNS_PER_IP;
+	c->header_timeout_s = FDX_DEFAULT_HEADER_TIMEOUT_S;
+	c->keepalive_s = FDX_DEFAULT_KEEPALIVE_S;
+	c->min_rate = FDX_DEFAULT_MIN_RATE;
+	c->request_time_s = FDX_DEFAULT_REQUEST_TIME_S;
+	c->workers = FDX_DEFAULT_WORKERS;
 }
 
 int config_load(int argc, char **argv)
 {
-	snprintf(cfg.listen, sizeof(cfg.listen), "127.0.0.1:8080");
-	snprintf(cfg.db, sizeof(cfg.db), "var/flamedex.db");
-	snprintf(cfg.web, sizeof(cfg.web), "%s", FDX_WEBDIR);
-	cfg.max_body = FDX_DEFAULT_MAX_BODY;
-	cfg.max_inflated = FDX_DEFAULT_MAX_INFLATED;
-	cfg.cache_bytes = FDX_DEFAULT_CACHE_BYTES;
-	cfg.max_inflight = FDX_DEFAULT_MAX_INFLIGHT;
-	cfg.max_conns = FDX_DEFAULT_MAX_CONNS;
-
-	static const char *const names[] = { "listen", "db", "web", "max-body", "max-inflated",
-	                                     "cache-bytes", "max-conns", "max-inflight" };
-	static const char *const envs[] = { "FLAMEDEX_LISTEN", "FLAMEDEX_DB", "FLAMEDEX_WEB",
-	                                    "FLAMEDEX_MAX_BODY", "FLAMEDEX_MAX_INFLATED",
-	                                    "FLAMEDEX_CACHE_BYTES", "FLAMEDEX_MAX_CONNS",
-	                                    "FLAMEDEX_MAX_INFLIGHT" };
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		const char *v = getenv(envs[i]);
-		if (v && *v && set(names[i], v) < 0)
+	struct config def;
+	defaults(&def);
+	cfg = def;
+	for (size_t i = 0; i < N_OPTS; i++) {
+		char env[64];
+		env_name(opts[i].name, env, sizeof(env));
+		const char *v = getenv(env);
+		if (v && *v && set(&opts[i], v) < 0)
 			return -1;
 	}
-	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, 0 },
-		{ "db", required_argument, NULL, 0 },
-		{ "web", required_argument, NULL, 0 },
-		{ "max-body", required_argument, NULL, 0 },
-		{ "max-inflated", required_argument, NULL, 0 },
-		{ "cache-bytes", required_argument, NULL, 0 },
-		{ "max-conns", required_argument, NULL, 0 },
-		{ "max-inflight", required_argument, NULL, 0 },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct option longopts[N_OPTS + 3];
+	for (size_t i = 0; i < N_OPTS; i++)
+		longopts[i] = (struct option){ opts[i].name, required_argument, NULL, 0 };
+	longopts[N_OPTS] = (struct option){ "help", no_argument, NULL, 'h' };
+	longopts[N_OPTS + 1] = (struct option){ "version", no_argument, NULL, 'V' };
+	longopts[N_OPTS + 2] = (struct option){ NULL, 0, NULL, 0 };
 	int idx, c;
-	while ((c = getopt_long(argc, argv, "hV", opts, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, "hV", longopts, &idx)) != -1) {
 		if (c == 'h') {
-			usage(stdout);
+			usage(stdout, &def);
 			return 1;
 		}
 		if (c == 'V') {
@@ -129,15 +194,19 @@ int config_load(int argc, char **argv)
 			return 1;
 		}
 		if (c != 0) {
-			usage(stderr);
+			usage(stderr, &def);
 			return -1;
 		}
-		if (set(opts[idx].name, optarg) < 0)
+		if (set(&opts[idx], optarg) < 0)
 			return -1;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "flamedex: unexpected argument: %s\n", argv[optind]);
-		usage(stderr);
+		usage(stderr, &def);
+		return -1;
+	}
+	if (!cfg.tls_cert[0] != !cfg.tls_key[0]) {
+		fprintf(stderr, "flamedex: --tls-cert and --tls-key go together\n");
 		return -1;
 	}
 	return 0;

@@ -1,10 +1,10 @@
 /*
  * config.h: run-time configuration, read once at start and then read-only.
  *
- * Every flag has an environment variable (FLAMEDEX_LISTEN, FLAMEDEX_DB,
- * FLAMEDEX_WEB, FLAMEDEX_MAX_BODY, FLAMEDEX_MAX_INFLATED,
- * FLAMEDEX_CACHE_BYTES, FLAMEDEX_MAX_INFLIGHT, FLAMEDEX_MAX_CONNS); flags win over the
- * environment, which wins over the defaults.
+ * Every flag has an environment variable named after it (--max-body is
+ * FLAMEDEX_MAX_BODY, --tls-cert is FLAMEDEX_TLS_CERT, ...); flags win over
+ * the environment, which wins over the defaults (server/limits.h).
+ * `flamedex --help` lists them all with their defaults.
  */
 #ifndef FDX_CONFIG_H
 #define FDX_CONFIG_H
@@ -19,7 +19,18 @@ struct config {
 	size_t max_inflated;
 	size_t cache_bytes;
 	size_t max_inflight;
+	/* connections (server/conn.h) */
 	unsigned max_conns;
+	unsigned max_conns_per_ip;   /* 0: no per-address limit */
+	unsigned header_timeout_s;
+	unsigned keepalive_s;
+	size_t min_rate;             /* bytes per second */
+	/* requests */
+	unsigned request_time_s;     /* a handler's time budget; 0: none */
+	unsigned workers;            /* handler threads; 0: 4 per CPU, at least 8 */
+	/* TLS: both or neither (PEM files) */
+	char tls_cert[1024];
+	char tls_key[1024];
 };
 
 extern struct config cfg;

@@ -1,20 +1,39 @@
 /*
  * http.h: libmicrohttpd setup, the request context and replies.
  *
- * One thread per connection (handlers do blocking SQLite work), capped by
- * --max-conns. The request context owns every allocation of its request
- * and frees it in the completion callback, which also writes the one log
- * line per request.
+ * Connections: conn.h accepts them, holds each plaintext one until its
+ * header block has arrived whole and passed the strict checks of hdr.h,
+ * enforces the connection limits and every phase's deadline, and then
+ * hands it to libmicrohttpd, which runs FDX_POLL_THREADS epoll threads
+ * (TLS with --tls-cert). Those threads only move bytes: when a request's
+ * body is complete its connection is suspended and the handler runs on a
+ * worker thread (pool.h); the reply it makes is queued when the connection
+ * resumes. A plaintext connection carries one request (every reply says
+ * Connection: close), so what the raw checks saw is all it ever carries;
+ * TLS connections are kept alive.
  *
- * http.c knows no endpoint: it reads the body (refusing it with 413 over
- * --max-body and 429 over --max-inflight), refuses a query parameter
- * longer than FDX_MAX_PARAM_LEN with a 400 naming it, and then hands the
- * request to the dispatcher given to http_start (router.h), which must
- * reply exactly once.
+ * Each request has a struct work (work.h), begun on the worker: it is
+ * stopped with WORK_CANCELLED when the client hangs up while the handler
+ * is queued or running, with WORK_SHUTDOWN when the server stops, and by
+ * its own time budget (--max-request-time). reply_stopped is the one
+ * mapping from a stopped work to the reply.
+ *
+ * The request context owns every allocation of its request and frees it
+ * in the completion callback, which also writes the one log line per
+ * request.
+ *
+ * http.c knows no endpoint: it refuses an ambiguously framed request (two
+ * Content-Length headers, Content-Length with Transfer-Encoding, HTTP/1.1
+ * without Host, ...: hdr.h) with a 400 and Connection: close, reads the
+ * body (refusing it with 413 over --max-body and 429 over
+ * --max-inflight), refuses a query parameter longer than FDX_MAX_PARAM_LEN
+ * with a 400 naming it, and then hands the request to the dispatcher given
+ * to http_start (router.h), which must reply exactly once.
  */
 #ifndef FDX_HTTP_H
 #define FDX_HTTP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +41,10 @@
 #include <microhttpd.h>
 
 #include "buf.h"
+#include "pool.h"
+#include "work.h"
+
+struct conn;
 
 /* The request method, parsed once when the request starts. */
 enum http_method {
@@ -61,15 +84,30 @@ struct req {
 	size_t hdrs_len;
 	size_t reserved;          /* bytes taken from the in-flight budget */
 	bool busy;                /* the budget was spent: reply 429 */
+	/* connection and handler (see the top of this file) */
+	struct conn *c;           /* the connection in conn.c's table, or NULL */
+	struct work work;         /* the handler's budget and stop flag */
+	atomic_int stop;          /* a stop asked for before the handler began */
+	int stopped;              /* why the work stopped, for the log (WORK_OK: it did not) */
+	struct pool_job job;      /* the handler's place in the worker queue */
+	bool deferred;            /* the handler runs on a worker */
+	bool done;                /* ... and has finished: res and resp are its reply */
+	enum MHD_Result res;
+	struct MHD_Response *resp;
+	bool close;               /* the reply says Connection: close */
 };
 
 /* Answers a request whose body is complete; replies exactly once. */
 typedef enum MHD_Result (*http_dispatch_fn)(struct req *r);
 
-/* Listen on cfg.listen and serve every request through dispatch. 0 or -1. */
+/* Listen on cfg.listen (TLS with cfg.tls_cert) and serve every request
+ * through dispatch. 0, or -1 after logging why. */
 int http_start(http_dispatch_fn dispatch);
-/* Stop accepting, let requests in flight finish, stop. */
-void http_stop(void);
+/* Stop accepting; stop the work in flight (WORK_SHUTDOWN); let replies be
+ * sent; stop. 0, or -1 when handlers were still running at the monotonic
+ * time deadline_ms (util_mono_ms() scale): the server cannot then be
+ * stopped cleanly and the caller should exit. */
+int http_stop(double deadline_ms);
 
 /* Query argument, or NULL. Never longer than FDX_MAX_PARAM_LEN bytes: a
  * request with a longer parameter (name or value) was refused with a 400
@@ -84,7 +122,9 @@ int req_long(struct req *r, const char *name, long def, long min, long max, long
  * short headers fit). 0, or -1 when there is no room. */
 int reply_header(struct req *r, const char *name, const char *value);
 
-/* Replies: each returns an MHD result for the access handler. */
+/* Replies (reply.c): each returns an MHD result for the access handler.
+ * Every reply carries the security headers, X-Request-Id, Connection:
+ * close on plaintext (or when r->close), and HSTS with TLS. */
 enum MHD_Result reply_buf(struct req *r, int status, const char *ctype, struct buf *body);
 enum MHD_Result reply_static(struct req *r, int status, const char *ctype, const char *text);
 enum MHD_Result reply_error(struct req *r, int status, const char *code, const char *fmt, ...)
@@ -92,5 +132,15 @@ enum MHD_Result reply_error(struct req *r, int status, const char *code, const c
 /* Takes ownership of data (malloc'd). */
 enum MHD_Result reply_owned(struct req *r, int status, const char *ctype, void *data, size_t len);
 enum MHD_Result reply_empty(struct req *r, int status);
+/* (http.c) The reply to a request whose work stopped for reason why (work.h):
+ * WORK_CANCELLED none (the connection is closed: the client is gone);
+ * WORK_SHUTDOWN 503 shutting_down, WORK_DEADLINE 503 over_budget naming
+ * --max-request-time, WORK_NOMEM 503 busy; each with Retry-After. */
+enum MHD_Result reply_stopped(struct req *r, int why);
+
+/* conn.h's refuse hook: write into out (cap bytes) a whole HTTP/1.1 reply
+ * with a JSON error for status (400, 408, 431, 505) and why, and
+ * Connection: close; log it with peer. Returns its length. */
+size_t reply_refusal(char *out, size_t cap, int status, const char *why, const char *peer);
 
 #endif

@@ -21,10 +21,74 @@
 #define FDX_DEFAULT_MAX_INFLIGHT    (2048u * 1024 * 1024)
 /* default: bytes of decoded profiles kept in the in-memory cache. */
 #define FDX_DEFAULT_CACHE_BYTES     (512u * 1024 * 1024)
-/* default: simultaneous connections (each has a thread). */
-#define FDX_DEFAULT_MAX_CONNS       64
-/* seconds an idle connection is kept. */
-#define FDX_CONN_TIMEOUT_S          60
+
+/* ---- connections (server/conn.c, server/http.c) ----
+ * A connection costs an fd and, once libmicrohttpd serves it, about 32 KiB;
+ * no thread. What a client may hold is bounded in count (total and per
+ * address) and in time (each phase has a deadline or a minimum rate). */
+/* default: simultaneous connections, counting those still sending their
+ * headers. 1024 leaves room for a few hundred idle or slow sockets (the
+ * deadlines below clear them) while real clients are served; the fd limit
+ * is raised to fit at start (main.c). */
+#define FDX_DEFAULT_MAX_CONNS       1024
+/* default: connections from one client address (0: no limit). One
+ * address cannot take more than this share of --max-conns. Behind a
+ * reverse proxy every connection comes from the proxy, one per request
+ * in flight: 64 is far more than a team's browsers need at once. */
+#define FDX_DEFAULT_MAX_CONNS_PER_IP 64
+/* default: seconds from accept to a complete request line and headers (a
+ * total, not an idle time: a client dripping one byte at a time is cut
+ * here). Real clients send their headers in one packet. */
+#define FDX_DEFAULT_HEADER_TIMEOUT_S 10
+/* default: seconds a kept-alive connection (TLS only: plaintext ones
+ * close after each reply) may wait for the next request's headers. */
+#define FDX_DEFAULT_KEEPALIVE_S     15
+/* default: slowest average rate, in bytes per second, at which a request
+ * body is received or a reply is read by the client, once the header
+ * timeout has passed since the body or reply began (slow starts, a client
+ * that waits for "100 Continue"): 16 KiB/s is a poor mobile link; a 64 MiB
+ * upload may then take an hour, and a client holding a connection must at
+ * least move real bytes. */
+#define FDX_DEFAULT_MIN_RATE        (16u * 1024)
+/* default: seconds a request's handler may run (its work budget, work.h)
+ * before it is stopped with a 503 over_budget: below the 120 s a proxy
+ * typically waits (deploy/nginx.conf.example), so the client gets our
+ * answer, not the proxy's. */
+#define FDX_DEFAULT_REQUEST_TIME_S  60
+/* default: handler threads (0: 4 per CPU, at least 8). Handlers run
+ * there, never on libmicrohttpd's polling threads; more requests than
+ * threads wait in a FIFO queue. */
+#define FDX_DEFAULT_WORKERS         0
+/* libmicrohttpd's polling threads (epoll): they only move bytes. */
+#define FDX_POLL_THREADS            2
+/* bytes of request line and headers together; beyond it a 431. 16 KiB
+ * holds large proxy-added headers and cookies; libmicrohttpd gets
+ * FDX_CONN_MEMORY per connection so that it can hold them too. */
+#define FDX_MAX_HEADER_BYTES        (16u * 1024)
+#define FDX_CONN_MEMORY             (64u * 1024)
+/* seconds libmicrohttpd keeps a connection with no traffic at all: a
+ * backstop only, the deadlines above come first. */
+#define FDX_IDLE_TIMEOUT_S          60
+/* seconds from SIGTERM to exit: stop accepting, stop the work in flight,
+ * let replies be sent, close the database; past it the process exits
+ * anyway (SQLite's WAL keeps the database consistent). Below systemd's
+ * TimeoutStopSec (deploy/flamedex.service). */
+#define FDX_STOP_TIMEOUT_S          8
+/* Strict-Transport-Security max-age with --tls-cert: one year. */
+#define FDX_HSTS_MAX_AGE_S          31536000
+/* The gate (conn.c): how often deadlines are checked; how often at most
+ * a pending connection's bytes are looked at again once more than
+ * FDX_PEEK_CHEAP_BYTES are pending (each look copies them all: this bounds
+ * what a client dripping a large header costs); how long and how much is
+ * drained after a refusal; how long a handed-over connection may wait for
+ * libmicrohttpd to start it; the listen backlog. */
+#define FDX_REAP_TICK_MS            100
+#define FDX_PEEK_INTERVAL_MS        20
+#define FDX_PEEK_CHEAP_BYTES        2048
+#define FDX_DRAIN_MS                2000
+#define FDX_DRAIN_BYTES             (256u * 1024)
+#define FDX_HANDOVER_MS             5000
+#define FDX_LISTEN_BACKLOG          1024
 
 /* Entity counts in one profile: far above real profiles (the largest in
  * the corpus has 233k samples, 44k locations), small enough that index

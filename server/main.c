@@ -2,22 +2,68 @@
  * main.c: flamedex, a self-hosted explorer for Go pprof profiles.
  *
  * Reads the configuration, opens the store, serves HTTP until SIGTERM or
- * SIGINT, then stops accepting, lets in-flight requests finish and closes
- * the database cleanly.
+ * SIGINT, then stops within FDX_STOP_TIMEOUT_S: stops accepting, stops the
+ * work in flight, lets the replies go out, closes the database and exits
+ * 0. When handlers are still running at that deadline, or on a second
+ * signal, it exits 1 at once without closing the database (SQLite's WAL
+ * leaves it consistent; the next start recovers it).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "budget.h"
 #include "config.h"
 #include "http.h"
+#include "limits.h"
 #include "router.h"
 #include "store.h"
 #include "util.h"
+
+/* Room for the connections: raise the soft fd limit to the hard one (at
+ * most 65536), and lower --max-conns when even that is short (SQLite, the
+ * web files and the listening socket need some too). */
+static void fit_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	rlim_t want = rl.rlim_max < 65536 ? rl.rlim_max : 65536;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = want;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < (rlim_t)cfg.max_conns + 128) {
+		unsigned fit = rl.rlim_cur > 256 ? (unsigned)(rl.rlim_cur - 128) : 128;
+		util_log("level=warn msg=\"--max-conns lowered to fit the fd limit\" max_conns=%u fd_limit=%llu", fit,
+		         (unsigned long long)rl.rlim_cur);
+		cfg.max_conns = fit;
+	}
+}
+
+static double stop_deadline;
+static atomic_int stop_result = 1; /* 1: running; 0: stopped cleanly; -1: could not */
+
+/* The first signal's work, on its own thread so that main can still
+ * answer a second signal. */
+static void *stopper(void *arg)
+{
+	(void)arg;
+	int rc = http_stop(stop_deadline);
+	if (rc == 0)
+		store_shutdown();
+	atomic_store(&stop_result, rc);
+	return NULL;
+}
 
 /* Create the parent directory of the database file when missing. */
 static void ensure_parent_dir(const char *path)
@@ -52,6 +98,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	fit_fd_limit();
 	budget_init(cfg.max_inflight);
 	ensure_parent_dir(cfg.db);
 	if (store_init(cfg.db, cfg.cache_bytes) < 0) {
@@ -62,14 +109,37 @@ int main(int argc, char **argv)
 		store_shutdown();
 		return 1;
 	}
-	util_log("level=info msg=listening url=http://%s db=%s web=%s max_body=%zu max_inflated=%zu",
-	         cfg.listen, cfg.db, cfg.web, cfg.max_body, cfg.max_inflated);
+	util_log("level=info msg=listening url=%s://%s db=%s web=%s max_body=%zu max_inflated=%zu",
+	         cfg.tls_cert[0] ? "https" : "http", cfg.listen, cfg.db, cfg.web, cfg.max_body, cfg.max_inflated);
 	int sig = 0;
 	while (sigwait(&set, &sig) != 0)
 		;
-	util_log("level=info msg=stopping signal=%d", sig);
-	http_stop();
-	store_shutdown();
+	util_log("level=info msg=stopping signal=%d timeout_s=%d", sig, FDX_STOP_TIMEOUT_S);
+	stop_deadline = util_mono_ms() + FDX_STOP_TIMEOUT_S * 1000.0;
+	pthread_t th;
+	if (pthread_create(&th, NULL, stopper, NULL) != 0) {
+		util_log("level=error msg=\"cannot stop cleanly\"");
+		_exit(1);
+	}
+	for (;;) {
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+		sig = sigtimedwait(&set, NULL, &ts);
+		if (sig > 0) {
+			util_log("level=warn msg=\"second signal: exiting at once\" signal=%d", sig);
+			_exit(1);
+		}
+		if (atomic_load(&stop_result) <= 0)
+			break;
+		if (util_mono_ms() > stop_deadline + 1000) {
+			util_log("level=error msg=\"did not stop in time: exiting\"");
+			_exit(1);
+		}
+	}
+	pthread_join(th, NULL);
+	if (atomic_load(&stop_result) < 0) {
+		util_log("level=error msg=\"work did not stop in time: exiting without closing the database\"");
+		_exit(1);
+	}
 	util_log("level=info msg=stopped");
 	return 0;
 }
