@@ -30,7 +30,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config libmicrohttpd-dev
  libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libsqlite3-dev libpcre2-dev check curl"
-TEST_PKGS="golang-go golang-github-google-pprof-dev python3 python3-pytest chromium"
+TEST_PKGS="golang-go golang-github-google-pprof-dev python3 python3-pytest chromium openssl"
 # libclang-rt-dev pulls in libclang-rt-14-dev on Debian 12, which ships
 # libFuzzer (libclang_rt.fuzzer-x86_64.a); llvm gives ASan llvm-symbolizer.
 FUZZ_PKGS="clang libclang-rt-dev llvm"
