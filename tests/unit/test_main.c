@@ -25,7 +25,6 @@ int main(void)
 	srunner_add_suite(sr, ntree_suite());
 	srunner_add_suite(sr, view_suite());
 	srunner_add_suite(sr, diff_suite());
-	srunner_add_suite(sr, ntree_suite());
 	srunner_add_suite(sr, hdr_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

@@ -35,7 +35,6 @@ Suite *leaks_suite(void);
 Suite *ntree_suite(void);
 Suite *view_suite(void);
 Suite *diff_suite(void);
-Suite *ntree_suite(void);
 Suite *hdr_suite(void);
 
 /* ---- profile.proto writer (pbw.c) ---------------------------------------- */
