@@ -6,11 +6,13 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "limits.h"
 
 #ifndef FDX_WEBDIR
@@ -18,6 +20,108 @@
 #endif
 
 struct config cfg;
+
+/* ---- access flags (docs/SECURITY.md) ------------------------------------ */
+
+#define ACCESS_OPTS \
+	{ "public-url", required_argument, NULL, 0 }, \
+	{ "allowed-hosts", required_argument, NULL, 0 }, \
+	{ "auth-file", required_argument, NULL, 0 }, \
+	{ "session-ttl", required_argument, NULL, 0 }, \
+	{ "metrics-role", required_argument, NULL, 0 }, \
+	{ "auth-failures", required_argument, NULL, 0 },
+
+static const char *const access_names[] = { "public-url", "allowed-hosts", "auth-file", "session-ttl",
+	                                    "metrics-role", "auth-failures" };
+static const char *const access_envs[] = { "FLAMEDEX_PUBLIC_URL", "FLAMEDEX_ALLOWED_HOSTS",
+	                                   "FLAMEDEX_AUTH_FILE", "FLAMEDEX_SESSION_TTL",
+	                                   "FLAMEDEX_METRICS_ROLE", "FLAMEDEX_AUTH_FAILURES" };
+
+static void access_usage(FILE *f)
+{
+	fprintf(f,
+	        "  --public-url URL       the scheme://host[:port] people open (FLAMEDEX_PUBLIC_URL): its\n"
+	        "                         origin may write, its host is allowed\n"
+	        "  --allowed-hosts LIST   more Host names to answer, comma-separated; \"*\" = any\n"
+	        "                         (FLAMEDEX_ALLOWED_HOSTS); on a loopback --listen only\n"
+	        "                         IP literals, localhost and these are answered\n"
+	        "  --auth-file FILE       tokens, \"ROLE NAME SHA256HEX\" a line; the API then wants one\n"
+	        "                         (FLAMEDEX_AUTH_FILE); SIGHUP reloads it\n"
+	        "  --session-ttl SECONDS  how long a sign-in lasts (default %u; s/m/h/d suffixes;\n"
+	        "                         FLAMEDEX_SESSION_TTL)\n"
+	        "  --metrics-role ROLE    what GET /metrics needs: open, read, write or admin (default\n"
+	        "                         read; FLAMEDEX_METRICS_ROLE)\n"
+	        "  --auth-failures N      failed token attempts a client address may make a minute\n"
+	        "                         before 429 (default %u; FLAMEDEX_AUTH_FAILURES)\n",
+	        AUTH_DEFAULT_SESSION_TTL_S, AUTH_DEFAULT_FAILURES);
+}
+
+/* Seconds, with an optional s, m, h or d suffix; 1 to 10 years. */
+static int parse_seconds(const char *s, unsigned *out)
+{
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -1;
+	unsigned long long mul = 1;
+	if (*end == 's')
+		end++;
+	else if (*end == 'm')
+		mul = 60, end++;
+	else if (*end == 'h')
+		mul = 3600, end++;
+	else if (*end == 'd')
+		mul = 86400, end++;
+	if (*end || v == 0 || v > 10ULL * 366 * 86400 / mul)
+		return -1;
+	*out = (unsigned)(v * mul);
+	return 0;
+}
+
+static bool copy_str(char *dst, size_t cap, const char *val)
+{
+	size_t n = strlen(val);
+	if (n >= cap)
+		return false;
+	memcpy(dst, val, n + 1);
+	return true;
+}
+
+/* 0 set, -1 bad value, 1 not an access flag. */
+static int access_set(const char *name, const char *val)
+{
+	size_t i = 0;
+	while (i < sizeof(access_names) / sizeof(access_names[0]) && strcmp(name, access_names[i]) != 0)
+		i++;
+	if (i == sizeof(access_names) / sizeof(access_names[0]))
+		return 1;
+	bool ok;
+	char *end;
+	if (!strcmp(name, "public-url"))
+		ok = copy_str(cfg.public_url, sizeof(cfg.public_url), val);
+	else if (!strcmp(name, "allowed-hosts"))
+		ok = copy_str(cfg.allowed_hosts, sizeof(cfg.allowed_hosts), val);
+	else if (!strcmp(name, "auth-file"))
+		ok = copy_str(cfg.auth_file, sizeof(cfg.auth_file), val);
+	else if (!strcmp(name, "session-ttl"))
+		ok = parse_seconds(val, &cfg.session_ttl_s) == 0;
+	else if (!strcmp(name, "metrics-role"))
+		ok = (!strcmp(val, "open") || auth_role_parse(val) != AUTH_NONE) &&
+		     copy_str(cfg.metrics_role, sizeof(cfg.metrics_role), val);
+	else {
+		errno = 0;
+		unsigned long v = strtoul(val, &end, 10);
+		ok = !errno && end != val && !*end && val[0] != '-' && v >= 1 && v <= 1000000;
+		if (ok)
+			cfg.auth_failures = (unsigned)v;
+	}
+	if (!ok) {
+		fprintf(stderr, "flamedex: bad value for %s: %s\n", name, val);
+		return -1;
+	}
+	return 0;
+}
 
 static void usage(FILE *f)
 {
@@ -31,10 +135,12 @@ static void usage(FILE *f)
 	        "  --cache-bytes BYTES    decoded profiles kept in memory (default %u; FLAMEDEX_CACHE_BYTES)\n"
 	        "  --max-inflight BYTES   bodies and inflated profiles held by all requests at once\n"
 	        "                         (default %u; FLAMEDEX_MAX_INFLIGHT); beyond it uploads get 429\n"
-	        "  --max-conns N          simultaneous connections (default %u; FLAMEDEX_MAX_CONNS)\n"
-	        "  --help, --version\n",
+	        "  --max-conns N          simultaneous connections (default %u; FLAMEDEX_MAX_CONNS)\n",
 	        FDX_WEBDIR, FDX_DEFAULT_MAX_BODY, FDX_DEFAULT_MAX_INFLATED, FDX_DEFAULT_CACHE_BYTES,
 	        FDX_DEFAULT_MAX_INFLIGHT, FDX_DEFAULT_MAX_CONNS);
+	access_usage(f);
+	fprintf(f, "  --help, --version\n"
+	           "       flamedex token ROLE NAME   print a new token and its auth file line\n");
 }
 
 /* Sizes accept a plain number or a k/m/g suffix (powers of 1024). */
@@ -61,6 +167,9 @@ static int parse_size(const char *s, size_t *out)
 static int set(const char *name, const char *val)
 {
 	size_t sz;
+	int a = access_set(name, val);
+	if (a <= 0)
+		return a;
 	if (!strcmp(name, "listen"))
 		snprintf(cfg.listen, sizeof(cfg.listen), "%s", val);
 	else if (!strcmp(name, "db"))
@@ -93,6 +202,9 @@ int config_load(int argc, char **argv)
 	cfg.cache_bytes = FDX_DEFAULT_CACHE_BYTES;
 	cfg.max_inflight = FDX_DEFAULT_MAX_INFLIGHT;
 	cfg.max_conns = FDX_DEFAULT_MAX_CONNS;
+	cfg.session_ttl_s = AUTH_DEFAULT_SESSION_TTL_S;
+	snprintf(cfg.metrics_role, sizeof(cfg.metrics_role), "read");
+	cfg.auth_failures = AUTH_DEFAULT_FAILURES;
 
 	static const char *const names[] = { "listen", "db", "web", "max-body", "max-inflated",
 	                                     "cache-bytes", "max-conns", "max-inflight" };
@@ -105,6 +217,11 @@ int config_load(int argc, char **argv)
 		if (v && *v && set(names[i], v) < 0)
 			return -1;
 	}
+	for (size_t i = 0; i < sizeof(access_names) / sizeof(access_names[0]); i++) {
+		const char *v = getenv(access_envs[i]);
+		if (v && *v && access_set(access_names[i], v) < 0)
+			return -1;
+	}
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 0 },
 		{ "db", required_argument, NULL, 0 },
@@ -114,6 +231,7 @@ int config_load(int argc, char **argv)
 		{ "cache-bytes", required_argument, NULL, 0 },
 		{ "max-conns", required_argument, NULL, 0 },
 		{ "max-inflight", required_argument, NULL, 0 },
+		ACCESS_OPTS
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },

@@ -5,6 +5,13 @@
  * FLAMEDEX_WEB, FLAMEDEX_MAX_BODY, FLAMEDEX_MAX_INFLATED,
  * FLAMEDEX_CACHE_BYTES, FLAMEDEX_MAX_INFLIGHT, FLAMEDEX_MAX_CONNS); flags win over the
  * environment, which wins over the defaults.
+ *
+ * Access flags (access.h, auth.h, docs/SECURITY.md): --public-url,
+ * --allowed-hosts, --auth-file, --session-ttl, --metrics-role and
+ * --auth-failures, with FLAMEDEX_PUBLIC_URL, FLAMEDEX_ALLOWED_HOSTS,
+ * FLAMEDEX_AUTH_FILE, FLAMEDEX_SESSION_TTL, FLAMEDEX_METRICS_ROLE and
+ * FLAMEDEX_AUTH_FAILURES. Their values are only stored here; origin.c and
+ * auth.c check them at start (origin_init, auth_init).
  */
 #ifndef FDX_CONFIG_H
 #define FDX_CONFIG_H
@@ -20,6 +27,14 @@ struct config {
 	size_t cache_bytes;
 	size_t max_inflight;
 	unsigned max_conns;
+
+	/* access (config.c's access block) */
+	char public_url[256];        /* "" or scheme://host[:port] people use */
+	char allowed_hosts[1024];    /* "" or host names, comma-separated; "*" = any */
+	char auth_file[1024];        /* "" = no tokens, no sign-in */
+	unsigned session_ttl_s;      /* a sign-in lasts this long */
+	char metrics_role[8];        /* what GET /metrics needs: "open" or a role */
+	unsigned auth_failures;      /* failed token attempts per client address a minute */
 };
 
 extern struct config cfg;

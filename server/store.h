@@ -28,6 +28,7 @@ struct store_new {
 	const uint8_t *raw;
 	size_t raw_len;
 	const struct prof *prof;
+	const char *uploaded_by;   /* token name (access.h), NULL without --auth-file */
 };
 
 /* Open (and migrate) the database; keep at most cache_bytes of decoded
