@@ -21,6 +21,63 @@
 
 struct config cfg;
 
+static void access_usage(FILE *f);
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: flamedex [options]\n"
+	        "  --listen HOST:PORT     address to serve on (default 127.0.0.1:8080; FLAMEDEX_LISTEN)\n"
+	        "  --db FILE              SQLite database (default var/flamedex.db; FLAMEDEX_DB)\n"
+	        "  --web DIR              static web assets (default %s; FLAMEDEX_WEB)\n"
+	        "  --max-body BYTES       largest upload body (default %u; FLAMEDEX_MAX_BODY)\n"
+	        "  --max-inflated BYTES   largest profile after gunzip (default %u; FLAMEDEX_MAX_INFLATED)\n"
+	        "  --cache-bytes BYTES    decoded profiles kept in memory (default %u; FLAMEDEX_CACHE_BYTES)\n"
+	        "  --max-inflight BYTES   bodies and inflated profiles held by all requests at once\n"
+	        "                         (default %u; FLAMEDEX_MAX_INFLIGHT); beyond it uploads get 429\n"
+	        "  --max-conns N          simultaneous connections (default %u; FLAMEDEX_MAX_CONNS)\n",
+	        FDX_WEBDIR, FDX_DEFAULT_MAX_BODY, FDX_DEFAULT_MAX_INFLATED, FDX_DEFAULT_CACHE_BYTES,
+	        FDX_DEFAULT_MAX_INFLIGHT, FDX_DEFAULT_MAX_CONNS);
+	access_usage(f);
+	fprintf(f, "  --help, --version\n"
+	           "       flamedex token ROLE NAME   print a new token and its auth file line\n");
+}
+
+/* A number, then optionally one of the characters of units, which
+ * multiplies it by the matching muls entry. 0, or -1 (not such a number,
+ * or it overflows). */
+static int parse_suffixed(const char *s, const char *units, const unsigned long long *muls,
+                          unsigned long long *out)
+{
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -1;
+	unsigned long long mul = 1;
+	const char *u = *end ? strchr(units, *end) : NULL;
+	if (u) {
+		mul = muls[u - units];
+		end++;
+	}
+	if (*end || v > ~0ULL / mul)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+/* Sizes accept a plain number or a k/m/g suffix (powers of 1024). */
+static int parse_size(const char *s, size_t *out)
+{
+	static const unsigned long long muls[] = { 1024ULL, 1024ULL, 1024ULL * 1024, 1024ULL * 1024,
+		                                   1024ULL * 1024 * 1024, 1024ULL * 1024 * 1024 };
+	unsigned long long v;
+	if (parse_suffixed(s, "kKmMgG", muls, &v) < 0 || v > SIZE_MAX)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
 /* ---- access flags (docs/SECURITY.md) ------------------------------------ */
 
 #define ACCESS_OPTS \
@@ -59,23 +116,11 @@ static void access_usage(FILE *f)
 /* Seconds, with an optional s, m, h or d suffix; 1 to 10 years. */
 static int parse_seconds(const char *s, unsigned *out)
 {
-	errno = 0;
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || s[0] == '-')
+	static const unsigned long long muls[] = { 1, 60, 3600, 86400 };
+	unsigned long long v;
+	if (parse_suffixed(s, "smhd", muls, &v) < 0 || v == 0 || v > 10ULL * 366 * 86400)
 		return -1;
-	unsigned long long mul = 1;
-	if (*end == 's')
-		end++;
-	else if (*end == 'm')
-		mul = 60, end++;
-	else if (*end == 'h')
-		mul = 3600, end++;
-	else if (*end == 'd')
-		mul = 86400, end++;
-	if (*end || v == 0 || v > 10ULL * 366 * 86400 / mul)
-		return -1;
-	*out = (unsigned)(v * mul);
+	*out = (unsigned)v;
 	return 0;
 }
 
@@ -97,7 +142,6 @@ static int access_set(const char *name, const char *val)
 	if (i == sizeof(access_names) / sizeof(access_names[0]))
 		return 1;
 	bool ok;
-	char *end;
 	if (!strcmp(name, "public-url"))
 		ok = copy_str(cfg.public_url, sizeof(cfg.public_url), val);
 	else if (!strcmp(name, "allowed-hosts"))
@@ -110,9 +154,8 @@ static int access_set(const char *name, const char *val)
 		ok = (!strcmp(val, "open") || auth_role_parse(val) != AUTH_NONE) &&
 		     copy_str(cfg.metrics_role, sizeof(cfg.metrics_role), val);
 	else {
-		errno = 0;
-		unsigned long v = strtoul(val, &end, 10);
-		ok = !errno && end != val && !*end && val[0] != '-' && v >= 1 && v <= 1000000;
+		unsigned long long v;
+		ok = parse_suffixed(val, "", NULL, &v) == 0 && v >= 1 && v <= 1000000;
 		if (ok)
 			cfg.auth_failures = (unsigned)v;
 	}
@@ -120,47 +163,6 @@ static int access_set(const char *name, const char *val)
 		fprintf(stderr, "flamedex: bad value for %s: %s\n", name, val);
 		return -1;
 	}
-	return 0;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-	        "usage: flamedex [options]\n"
-	        "  --listen HOST:PORT     address to serve on (default 127.0.0.1:8080; FLAMEDEX_LISTEN)\n"
-	        "  --db FILE              SQLite database (default var/flamedex.db; FLAMEDEX_DB)\n"
-	        "  --web DIR              static web assets (default %s; FLAMEDEX_WEB)\n"
-	        "  --max-body BYTES       largest upload body (default %u; FLAMEDEX_MAX_BODY)\n"
-	        "  --max-inflated BYTES   largest profile after gunzip (default %u; FLAMEDEX_MAX_INFLATED)\n"
-	        "  --cache-bytes BYTES    decoded profiles kept in memory (default %u; FLAMEDEX_CACHE_BYTES)\n"
-	        "  --max-inflight BYTES   bodies and inflated profiles held by all requests at once\n"
-	        "                         (default %u; FLAMEDEX_MAX_INFLIGHT); beyond it uploads get 429\n"
-	        "  --max-conns N          simultaneous connections (default %u; FLAMEDEX_MAX_CONNS)\n",
-	        FDX_WEBDIR, FDX_DEFAULT_MAX_BODY, FDX_DEFAULT_MAX_INFLATED, FDX_DEFAULT_CACHE_BYTES,
-	        FDX_DEFAULT_MAX_INFLIGHT, FDX_DEFAULT_MAX_CONNS);
-	access_usage(f);
-	fprintf(f, "  --help, --version\n"
-	           "       flamedex token ROLE NAME   print a new token and its auth file line\n");
-}
-
-/* Sizes accept a plain number or a k/m/g suffix (powers of 1024). */
-static int parse_size(const char *s, size_t *out)
-{
-	errno = 0;
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || s[0] == '-')
-		return -1;
-	unsigned long long mul = 1;
-	if (*end == 'k' || *end == 'K')
-		mul = 1024ULL, end++;
-	else if (*end == 'm' || *end == 'M')
-		mul = 1024ULL * 1024, end++;
-	else if (*end == 'g' || *end == 'G')
-		mul = 1024ULL * 1024 * 1024, end++;
-	if (*end || v > (unsigned long long)SIZE_MAX / mul)
-		return -1;
-	*out = (size_t)(v * mul);
 	return 0;
 }
 
