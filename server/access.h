@@ -10,8 +10,9 @@
  *                  Retry-After), or for a page the sign-in page (401);
  *   access_bind    while the handler runs: access_who(r) is the caller;
  *   access_audit   after it: one "level=audit" log line per
- *                  state-changing request (method and route, status, token
- *                  name, client address, profile id).
+ *                  state-changing request that reached its handler
+ *                  (method and route, status, token name, client address,
+ *                  profile id).
  *
  * Who the caller is (with --auth-file, for routes that are not
  * ROLE_OPEN): "Authorization: Bearer TOKEN", or "Authorization: Basic"

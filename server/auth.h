@@ -15,8 +15,8 @@
  * ROLE NAME` prints a new token and its line.
  *
  * The table is loaded by auth_init and replaced as a whole by auth_reload
- * (main.c runs it on SIGHUP): a bad file keeps the table in force and
- * logs why. Lookups hash the token offered and compare it with every line
+ * (which a thread started by auth_init runs on each SIGHUP): a bad file
+ * keeps the table in force and logs why. Lookups hash the token offered and compare it with every line
  * in constant time, so neither the time taken nor the order of the file
  * tells which lines came close. Tokens are never logged.
  *

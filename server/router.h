@@ -30,7 +30,7 @@
  *   ROLE_OPEN     anyone: the app's files, /healthz, the sign-in page,
  *                 signing out
  *   ROLE_READ     a read token or better (or a sign-in): views, lists,
- *                 pages (a page answers the sign-in page instead of a 401)
+ *                 pages (to nobody, a page answers the sign-in page, 401)
  *   ROLE_WRITE    write or admin: uploads and edits
  *   ROLE_ADMIN    admin: deletes, targets, retention
  *   ROLE_METRICS  what --metrics-role says (default read): for /metrics
