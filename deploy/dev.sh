@@ -8,8 +8,11 @@
 #                           build-asan/ (gcc, ASan+UBSan):  make check-unit,
 #                             make check-api (tests/api against go tool
 #                             pprof, tests/leaks)
-#                           build/ (gcc, no sanitizers):    make check-e2e
-#                             (headless Chromium, node tests)
+#                           build/ (gcc, no sanitizers):    make check-api-auth
+#                             (tests/api again, every server with --auth-file
+#                             and an admin token on every request; skipped
+#                             with CHECK_AUTH=0), make check-e2e (headless
+#                             Chromium, node tests)
 #                           build-fuzz/ (clang, libFuzzer+ASan+UBSan):
 #                             make fuzz (crash replay, FUZZ_SECONDS per target)
 #                         ends with "N passed, M failed" and fails when any
@@ -20,7 +23,8 @@
 # Every build directory is configured with --enable-werror (-Werror).
 #
 # Environment: FLAMEDEX_LISTEN (serve address), JOBS (make -j, and fuzz
-# targets run at once), FUZZ_SECONDS (per fuzz target, default 60).
+# targets run at once), FUZZ_SECONDS (per fuzz target, default 60),
+# CHECK_AUTH (0 skips the second API run, with --auth-file).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -107,6 +111,16 @@ count() {
 	grep -Eo "$1" "$2" | tail -1 | grep -Eo '[0-9]+' | head -1 || true
 }
 
+# pytest_part PART DIR TARGET: a pytest make target, tallied as PART (its
+# log is $logs/PART.log).
+pytest_part() {
+	local rc=0 n f e
+	make -s -C "$2" "$3" 2>&1 | tee "$logs/$1.log" || rc=$?
+	n=$(count '[0-9]+ passed' "$logs/$1.log"); f=$(count '[0-9]+ failed' "$logs/$1.log")
+	e=$(count '[0-9]+ errors?' "$logs/$1.log")
+	tally "$1" "$rc" "${n:-0}" $((${f:-0} + ${e:-0})) "$logs/$1.log"
+}
+
 cmd=${1:-}
 case "$cmd" in
 serve)
@@ -136,10 +150,12 @@ check)
 	tally unit "$rc" $((${n:-0} - ${f:-0} - ${e:-0})) $((${f:-0} + ${e:-0})) "$logs/unit.log"
 
 	log "API tests: make check-api in build-asan (pytest against go tool pprof; server with ASan+UBSan)"
-	rc=0; make -s -C build-asan check-api 2>&1 | tee "$logs/api.log" || rc=$?
-	n=$(count '[0-9]+ passed' "$logs/api.log"); f=$(count '[0-9]+ failed' "$logs/api.log")
-	e=$(count '[0-9]+ errors?' "$logs/api.log")
-	tally api "$rc" "${n:-0}" $((${f:-0} + ${e:-0})) "$logs/api.log"
+	pytest_part api build-asan check-api
+
+	if [ "${CHECK_AUTH:-1}" != 0 ]; then
+		log "API tests with --auth-file: make check-api-auth in build (tests/api, an admin token on every request)"
+		pytest_part api-auth build check-api-auth
+	fi
 
 	log "browser tests: make check-e2e in build (headless Chromium via playwright-core)"
 	rc=0; make -s -C build check-e2e 2>&1 | tee "$logs/e2e.log" || rc=$?

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "limits.h"
 
 #ifndef FDX_WEBDIR
@@ -25,6 +26,7 @@ enum kind {
 	K_STR,   /* a path or an address */
 	K_SIZE,  /* bytes: a number with an optional k/m/g suffix (powers of 1024) */
 	K_UINT,  /* a plain number */
+	K_SECS,  /* seconds, with an optional s/m/h/d suffix */
 };
 
 /* One flag; its environment variable is FLAMEDEX_ and the name upper-cased
@@ -67,6 +69,18 @@ static const struct opt opts[] = {
 	{ "workers", F_UINT(workers, 0, 1024), "N", "handler threads (0: 4 per CPU, at least 8)" },
 	{ "tls-cert", F_STR(tls_cert), "FILE", "serve HTTPS with this PEM certificate (chain) and --tls-key" },
 	{ "tls-key", F_STR(tls_key), "FILE", "the PEM private key of --tls-cert (unencrypted)" },
+	/* access (origin.c, auth.c, session.c; docs/SECURITY.md) */
+	{ "public-url", F_STR(public_url), "URL",
+	  "the scheme://host[:port] people open: its origin may write, its host is answered" },
+	{ "allowed-hosts", F_STR(allowed_hosts), "LIST",
+	  "more Host names to answer, comma-separated; \"*\" = any (on a loopback --listen only IP literals, localhost and these are answered)" },
+	{ "auth-file", F_STR(auth_file), "FILE",
+	  "tokens, \"ROLE NAME SHA256HEX\" a line; the API then wants one; SIGHUP reloads it" },
+	{ "session-ttl", K_SECS, offsetof(struct config, session_ttl_s), 0, 1, 10ULL * 366 * 86400, "SECONDS",
+	  "how long a sign-in lasts (s/m/h/d suffixes)" },
+	{ "metrics-role", F_STR(metrics_role), "ROLE", "what GET /metrics needs: open, read, write or admin" },
+	{ "auth-failures", F_UINT(auth_failures, 1, 1000000), "N",
+	  "failed token attempts a client address may make a minute before 429" },
 };
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -96,26 +110,33 @@ static void usage(FILE *f, const struct config *def)
 		fprintf(f, "  %-26s %s\n  %-26s (default %s; %s)\n", flag, o->help, "", dflt, env);
 	}
 	fprintf(f, "  --help, --version\n"
+	           "       flamedex token ROLE NAME   print a new token and its auth file line\n"
 	           "SIGTERM or SIGINT: stop accepting, stop the work in flight, close the database and exit\n"
 	           "within %d s; a second signal exits at once.\n",
 	        FDX_STOP_TIMEOUT_S);
 }
 
-/* Sizes accept a plain number or a k/m/g suffix (powers of 1024). */
-static int parse_size(const char *s, bool suffix, unsigned long long *out)
+/* A number; sizes accept a k/m/g suffix (powers of 1024), seconds an
+ * s/m/h/d suffix. */
+static int parse_size(const char *s, enum kind kind, unsigned long long *out)
 {
 	errno = 0;
 	char *end;
 	unsigned long long v = strtoull(s, &end, 10);
 	if (errno || end == s || s[0] == '-')
 		return -1;
+	static const char size_units[] = "kKmMgG", secs_units[] = "smhd";
+	static const unsigned long long size_muls[] = { 1024ULL, 1024ULL, 1024ULL * 1024, 1024ULL * 1024,
+	                                                1024ULL * 1024 * 1024, 1024ULL * 1024 * 1024 };
+	static const unsigned long long secs_muls[] = { 1, 60, 3600, 86400 };
+	const char *units = kind == K_SIZE ? size_units : kind == K_SECS ? secs_units : "";
+	const unsigned long long *muls = kind == K_SIZE ? size_muls : secs_muls;
 	unsigned long long mul = 1;
-	if (suffix && (*end == 'k' || *end == 'K'))
-		mul = 1024ULL, end++;
-	else if (suffix && (*end == 'm' || *end == 'M'))
-		mul = 1024ULL * 1024, end++;
-	else if (suffix && (*end == 'g' || *end == 'G'))
-		mul = 1024ULL * 1024 * 1024, end++;
+	const char *u = *end ? strchr(units, *end) : NULL;
+	if (u) {
+		mul = muls[u - units];
+		end++;
+	}
 	if (*end || v > ~0ULL / mul)
 		return -1;
 	*out = v * mul;
@@ -134,9 +155,9 @@ static int set(const struct opt *o, const char *val)
 		return 0;
 	}
 	unsigned long long v;
-	if (parse_size(val, o->kind == K_SIZE, &v) < 0 || v < o->min || v > o->max) {
+	if (parse_size(val, o->kind, &v) < 0 || v < o->min || v > o->max) {
 		fprintf(stderr, "flamedex: bad value for --%s: %s (a number from %llu to %llu%s)\n", o->name, val,
-		        o->min, o->max, o->kind == K_SIZE ? ", k/m/g allowed" : "");
+		        o->min, o->max, o->kind == K_SIZE ? ", k/m/g allowed" : o->kind == K_SECS ? ", s/m/h/d allowed" : "");
 		return -1;
 	}
 	if (o->kind == K_SIZE)
@@ -163,6 +184,9 @@ static void defaults(struct config *c)
 	c->min_rate = FDX_DEFAULT_MIN_RATE;
 	c->request_time_s = FDX_DEFAULT_REQUEST_TIME_S;
 	c->workers = FDX_DEFAULT_WORKERS;
+	c->session_ttl_s = AUTH_DEFAULT_SESSION_TTL_S;
+	snprintf(c->metrics_role, sizeof(c->metrics_role), "read");
+	c->auth_failures = AUTH_DEFAULT_FAILURES;
 }
 
 int config_load(int argc, char **argv)
@@ -203,6 +227,11 @@ int config_load(int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "flamedex: unexpected argument: %s\n", argv[optind]);
 		usage(stderr, &def);
+		return -1;
+	}
+	if (strcmp(cfg.metrics_role, "open") != 0 && auth_role_parse(cfg.metrics_role) == AUTH_NONE) {
+		fprintf(stderr, "flamedex: bad value for --metrics-role: %s (open, read, write or admin)\n",
+		        cfg.metrics_role);
 		return -1;
 	}
 	if (!cfg.tls_cert[0] != !cfg.tls_key[0]) {

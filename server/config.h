@@ -5,6 +5,11 @@
  * FLAMEDEX_MAX_BODY, --tls-cert is FLAMEDEX_TLS_CERT, ...); flags win over
  * the environment, which wins over the defaults (server/limits.h).
  * `flamedex --help` lists them all with their defaults.
+ *
+ * Access flags (access.h, auth.h, docs/SECURITY.md): --public-url,
+ * --allowed-hosts, --auth-file, --session-ttl, --metrics-role and
+ * --auth-failures. Their values are only stored here; origin.c and auth.c
+ * check them at start (origin_init, auth_init).
  */
 #ifndef FDX_CONFIG_H
 #define FDX_CONFIG_H
@@ -31,6 +36,14 @@ struct config {
 	/* TLS: both or neither (PEM files) */
 	char tls_cert[1024];
 	char tls_key[1024];
+
+	/* access (config.c's access block) */
+	char public_url[256];        /* "" or scheme://host[:port] people use */
+	char allowed_hosts[1024];    /* "" or host names, comma-separated; "*" = any */
+	char auth_file[1024];        /* "" = no tokens, no sign-in */
+	unsigned session_ttl_s;      /* a sign-in lasts this long */
+	char metrics_role[8];        /* what GET /metrics needs: "open" or a role */
+	unsigned auth_failures;      /* failed token attempts per client address a minute */
 };
 
 extern struct config cfg;

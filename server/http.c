@@ -26,6 +26,7 @@
 static struct MHD_Daemon *daemon_;
 static struct sockaddr_storage listen_addr;
 static http_dispatch_fn dispatch_;
+static http_admit_fn admit_;
 static atomic_bool stopping;         /* http_stop began: no handler starts */
 static char *tls_cert, *tls_key;     /* PEM, read at start (TLS on: cfg.tls_cert[0]) */
 static size_t tls_key_len;
@@ -269,6 +270,12 @@ static enum MHD_Result begin_request(struct MHD_Connection *conn, const char *ur
 	if (too_long)
 		return reply_error(r, 400, "bad_request", "query parameter \"%.64s%s\" is longer than %u bytes",
 		                   too_long, strlen(too_long) > 64 ? "…" : "", FDX_MAX_PARAM_LEN);
+	/* Whoever may not send a body is refused before it is read. */
+	enum MHD_Result res;
+	if (admit_ && (announced > 0 || MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	                                                            MHD_HTTP_HEADER_TRANSFER_ENCODING)) &&
+	    admit_(r, &res))
+		return res;
 	/* Size the body buffer once (bytes are still reserved as they come). */
 	if (announced > 0 && r->method == M_POST && !is_multipart(r))
 		buf_grow(&r->body, (size_t)announced);
@@ -450,9 +457,10 @@ static unsigned default_workers(void)
 
 #define OPT(o, v, p) (struct MHD_OptionItem){ (o), (intptr_t)(v), (p) }
 
-int http_start(http_dispatch_fn dispatch)
+int http_start(http_dispatch_fn dispatch, http_admit_fn admit)
 {
 	dispatch_ = dispatch;
+	admit_ = admit;
 	if (parse_listen(cfg.listen) < 0) {
 		util_log("level=error msg=\"bad --listen address\" listen=%s", cfg.listen);
 		return -1;

@@ -100,9 +100,17 @@ struct req {
 /* Answers a request whose body is complete; replies exactly once. */
 typedef enum MHD_Result (*http_dispatch_fn)(struct req *r);
 
+/* Asked, before any of a request's body is read, whether the request may
+ * send one: true (having replied, with *res the result) to refuse it, so
+ * that an unauthorised client cannot make the server read and hold a body.
+ * Runs on a polling thread: it must not wait for long (a session lookup
+ * is one indexed read). */
+typedef bool (*http_admit_fn)(struct req *r, enum MHD_Result *res);
+
 /* Listen on cfg.listen (TLS with cfg.tls_cert) and serve every request
- * through dispatch. 0, or -1 after logging why. */
-int http_start(http_dispatch_fn dispatch);
+ * through dispatch, asking admit (may be NULL) first for requests that
+ * announce a body. 0, or -1 after logging why. */
+int http_start(http_dispatch_fn dispatch, http_admit_fn admit);
 /* Stop accepting; stop the work in flight (WORK_SHUTDOWN); let replies be
  * sent; stop. 0, or -1 when handlers were still running at the monotonic
  * time deadline_ms (util_mono_ms() scale): the server cannot then be

@@ -7,6 +7,9 @@
  * 0. When handlers are still running at that deadline, or on a second
  * signal, it exits 1 at once without closing the database (SQLite's WAL
  * leaves it consistent; the next start recovers it).
+ * With --auth-file, SIGHUP reloads the tokens (a thread of auth.c waits
+ * for it). `flamedex token ROLE NAME` prints a new token and exits
+ * (auth.h).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -20,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "access.h"
+#include "auth.h"
 #include "budget.h"
 #include "config.h"
 #include "http.h"
@@ -86,6 +91,8 @@ static void ensure_parent_dir(const char *path)
 
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "token") == 0)
+		return auth_token_main(argc - 1, argv + 1);
 	int rc = config_load(argc, argv);
 	if (rc != 0)
 		return rc > 0 ? 0 : 2;
@@ -100,13 +107,17 @@ int main(int argc, char **argv)
 
 	fit_fd_limit();
 	budget_init(cfg.max_inflight);
+	if (access_init() < 0)   /* tokens (SIGHUP reloads them), Host and Origin rules */
+		return 1;
 	ensure_parent_dir(cfg.db);
 	if (store_init(cfg.db, cfg.cache_bytes) < 0) {
 		fprintf(stderr, "flamedex: cannot open database %s\n", cfg.db);
+		access_shutdown();
 		return 1;
 	}
-	if (http_start(router_dispatch) < 0) {
+	if (http_start(router_dispatch, router_admit) < 0) {
 		store_shutdown();
+		access_shutdown();
 		return 1;
 	}
 	util_log("level=info msg=listening url=%s://%s db=%s web=%s max_body=%zu max_inflated=%zu",
@@ -140,6 +151,7 @@ int main(int argc, char **argv)
 		util_log("level=error msg=\"work did not stop in time: exiting without closing the database\"");
 		_exit(1);
 	}
+	access_shutdown();
 	util_log("level=info msg=stopped");
 	return 0;
 }

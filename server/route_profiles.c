@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "config.h"
 #include "ingest.h"
 #include "json.h"
@@ -91,6 +92,7 @@ enum MHD_Result route_profiles_upload(struct req *r, const struct route_params *
 		.raw_len = body->len,
 		.prof = p,
 		.client_time = client_time,
+		.uploaded_by = access_name(r),
 	};
 	if (store_add(&sn, id) < 0) {
 		prof_free(p);
@@ -99,6 +101,7 @@ enum MHD_Result route_profiles_upload(struct req *r, const struct route_params *
 	double t2 = util_mono_ms();
 	util_log("rid=%s msg=stored id=%s samples=%llu nodes=%u decode_ms=%.1f store_ms=%.1f", r->rid, id,
 	         (unsigned long long)p->orig_samples, p->n_nodes, t1 - t0, t2 - t1);
+	access_note_profile(r, id);
 	store_cache_add(id, p);
 	struct buf out = BUF_INIT;
 	struct json j;

@@ -7,34 +7,41 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "access.h"
+
 static const struct route table[] = {
 	/* profiles (route_profiles.c) */
-	{ M_POST,   "/api/v1/profiles",                route_profiles_upload },
-	{ M_GET,    "/api/v1/profiles",                route_profiles_list },
-	{ M_GET,    "/api/v1/profiles/:id",            route_profiles_meta },
-	{ M_DELETE, "/api/v1/profiles/:id",            route_profiles_delete },
-	{ M_GET,    "/api/v1/profiles/:id/raw",        route_profiles_raw },
-	{ M_GET,    "/api/v1/labels",                  route_profiles_labels },
+	{ M_POST,   "/api/v1/profiles",                route_profiles_upload,   ROLE_WRITE },
+	{ M_GET,    "/api/v1/profiles",                route_profiles_list,     ROLE_READ },
+	{ M_GET,    "/api/v1/profiles/:id",            route_profiles_meta,     ROLE_READ },
+	{ M_DELETE, "/api/v1/profiles/:id",            route_profiles_delete,   ROLE_ADMIN },
+	{ M_GET,    "/api/v1/profiles/:id/raw",        route_profiles_raw,      ROLE_READ },
+	{ M_GET,    "/api/v1/labels",                  route_profiles_labels,   ROLE_READ },
 	/* views of one profile (route_views.c) */
-	{ M_GET,    "/api/v1/profiles/:id/top",        route_views_top },
-	{ M_GET,    "/api/v1/profiles/:id/flamegraph", route_views_flamegraph },
-	{ M_GET,    "/api/v1/profiles/:id/tags",       route_views_tags },
-	{ M_GET,    "/api/v1/profiles/:id/sandwich",   route_views_sandwich },
+	{ M_GET,    "/api/v1/profiles/:id/top",        route_views_top,         ROLE_READ },
+	{ M_GET,    "/api/v1/profiles/:id/flamegraph", route_views_flamegraph,  ROLE_READ },
+	{ M_GET,    "/api/v1/profiles/:id/tags",       route_views_tags,        ROLE_READ },
+	{ M_GET,    "/api/v1/profiles/:id/sandwich",   route_views_sandwich,    ROLE_READ },
 	/* two profiles (route_diff.c), a series (route_leaks.c) */
-	{ M_GET,    "/api/v1/diff",                    route_diff_tree },
-	{ M_GET,    "/api/v1/diff/top",                route_diff_top },
-	{ M_GET,    "/api/v1/diff/check",              route_diff_check },
-	{ M_GET,    "/api/v1/leaks",                   route_leaks },
+	{ M_GET,    "/api/v1/diff",                    route_diff_tree,         ROLE_READ },
+	{ M_GET,    "/api/v1/diff/top",                route_diff_top,          ROLE_READ },
+	{ M_GET,    "/api/v1/diff/check",              route_diff_check,        ROLE_READ },
+	{ M_GET,    "/api/v1/leaks",                   route_leaks,             ROLE_READ },
 	/* pages, all index.html: the app reads its state from the URL */
-	{ M_GET,    "/",                               route_static_page },
-	{ M_GET,    "/p/:id",                          route_static_page },
-	{ M_GET,    "/diff/:base/:target",             route_static_page },
-	{ M_GET,    "/leaks",                          route_static_page },
-	{ M_GET,    "/healthz",                        route_static_healthz },
+	{ M_GET,    "/",                               route_static_page,       ROLE_READ },
+	{ M_GET,    "/p/:id",                          route_static_page,       ROLE_READ },
+	{ M_GET,    "/diff/:base/:target",             route_static_page,       ROLE_READ },
+	{ M_GET,    "/leaks",                          route_static_page,       ROLE_READ },
+	{ M_GET,    "/healthz",                        route_static_healthz,    ROLE_OPEN },
+	/* signing in and out (route_auth.c) */
+	{ M_GET,    "/login",                          route_auth_page,         ROLE_OPEN },
+	{ M_POST,   "/api/v1/login",                   route_auth_login,        ROLE_READ },
+	{ M_POST,   "/api/v1/logout",                  route_auth_logout,       ROLE_OPEN },
+	{ M_GET,    "/api/v1/whoami",                  route_auth_whoami,       ROLE_READ },
 	/* the app's files under --web (a new directory there needs a row) */
-	{ M_GET,    "/css/*",                          route_static_file },
-	{ M_GET,    "/js/*",                           route_static_file },
-	{ M_GET,    "/:file",                          route_static_file },
+	{ M_GET,    "/css/*",                          route_static_file,       ROLE_OPEN },
+	{ M_GET,    "/js/*",                           route_static_file,       ROLE_OPEN },
+	{ M_GET,    "/:file",                          route_static_file,       ROLE_OPEN },
 };
 
 const struct route *router_table(size_t *n)
@@ -150,12 +157,35 @@ void router_allow(unsigned mask, char *out, size_t cap)
 	}
 }
 
-enum MHD_Result router_dispatch(struct req *r)
+bool router_admit(struct req *r, enum MHD_Result *res)
 {
+	if (access_guard(r, res))
+		return true;
 	struct router_match m;
 	router_match(r->method, r->url, &m);
-	if (m.status == 200)
-		return m.route->handler(r, &m.params);
+	if (m.status != 200)
+		return false; /* dispatch answers 404/405/414 without reading more */
+	struct auth_who who;
+	return access_check(r, m.route, &who, res);
+}
+
+enum MHD_Result router_dispatch(struct req *r)
+{
+	enum MHD_Result res;
+	if (access_guard(r, &res))
+		return res;
+	struct router_match m;
+	router_match(r->method, r->url, &m);
+	if (m.status == 200) {
+		struct auth_who who;
+		if (access_check(r, m.route, &who, &res))
+			return res;
+		access_bind(r, &who);
+		res = m.route->handler(r, &m.params);
+		access_audit(r, m.route, &m.params);
+		access_unbind();
+		return res;
+	}
 	if (m.status == 414)
 		return reply_error(r, 414, "uri_too_long", "the path is longer than %d bytes", ROUTER_MAX_PATH - 1);
 	if (m.status == 405) {

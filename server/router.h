@@ -23,6 +23,21 @@
  * reply is 404 not_found; when some do but none with this method it is
  * 405 method_not_allowed with an Allow header listing their methods (HEAD
  * wherever GET is). Handlers check no method.
+ *
+ * Every row names the role its route needs (docs/SECURITY.md); access.h
+ * checks it, in router_dispatch, before the handler runs:
+ *
+ *   ROLE_OPEN     anyone: the app's files, /healthz, the sign-in page,
+ *                 signing out
+ *   ROLE_READ     a read token or better (or a sign-in): views, lists,
+ *                 pages (to nobody, a page answers the sign-in page, 401)
+ *   ROLE_WRITE    write or admin: uploads and edits
+ *   ROLE_ADMIN    admin: deletes, targets, retention
+ *   ROLE_METRICS  what --metrics-role says (default read): for /metrics
+ *
+ * ROLE_UNSET (0) is a row without a rule: it is refused as ROLE_ADMIN and
+ * fails the unit tests. Without --auth-file no role is checked; the Host
+ * and Origin rules (origin.h) apply to every request either way.
  */
 #ifndef FDX_ROUTER_H
 #define FDX_ROUTER_H
@@ -35,10 +50,13 @@
 #define ROUTER_MAX_SEGS 8
 #define ROUTER_MAX_PATH 1024
 
+enum route_role { ROLE_UNSET = 0, ROLE_OPEN, ROLE_READ, ROLE_WRITE, ROLE_ADMIN, ROLE_METRICS };
+
 struct route {
 	enum http_method method;
 	const char *pattern;
 	route_handler handler;
+	enum route_role role;
 };
 
 /* The route table, n rows. */
@@ -60,8 +78,14 @@ void router_match(enum http_method m, const char *path, struct router_match *out
  * order of enum http_method). */
 void router_allow(unsigned mask, char *out, size_t cap);
 
-/* The dispatcher for http_start: runs the matching handler, or replies
- * 404, 405 (with Allow) or 414 itself. */
+/* The dispatcher for http_start: refuses what the Host and Origin rules
+ * refuse (access_guard), resolves the route (replying 404, 405 with Allow,
+ * or 414), checks its role (access_check: 401, 403, 429), then runs the
+ * handler with the caller bound (access_who) and writes the audit line of
+ * a state-changing request (access_audit). */
 enum MHD_Result router_dispatch(struct req *r);
+/* http_admit_fn (http.h): the same Host, Origin and role checks as
+ * router_dispatch, before a body is read; true when it replied. */
+bool router_admit(struct req *r, enum MHD_Result *res);
 
 #endif

@@ -63,6 +63,15 @@ enum MHD_Result route_static_page(struct req *r, const struct route_params *p);
 enum MHD_Result route_static_file(struct req *r, const struct route_params *p);
 enum MHD_Result route_static_healthz(struct req *r, const struct route_params *p);
 
+/* route_auth.c: signing in and out (docs/SECURITY.md) */
+enum MHD_Result route_auth_page(struct req *r, const struct route_params *p);    /* GET /login */
+enum MHD_Result route_auth_login(struct req *r, const struct route_params *p);   /* POST, a token */
+enum MHD_Result route_auth_logout(struct req *r, const struct route_params *p);
+enum MHD_Result route_auth_whoami(struct req *r, const struct route_params *p);
+/* The sign-in page with this status: what a page route answers (401)
+ * when nobody is signed in; it signs in and reopens the URL asked for. */
+enum MHD_Result route_auth_shell(struct req *r, int status);
+
 struct prof;
 struct view_opts;
 /* route_views.c, also used by route_diff.c: parse sample_type and the

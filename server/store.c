@@ -128,7 +128,7 @@ int store_add(const struct store_new *n, char *id_out)
 		goto fail;
 	if (sqlite3_prepare_v2(c,
 	        "INSERT INTO profiles(id,name,kind,uploaded_at,time_nanos,duration_ns,samples,"
-	        "functions,locations,bytes,types_json,client_time) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+	        "functions,locations,bytes,types_json,client_time,uploaded_by) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	        -1, &st, NULL) != SQLITE_OK)
 		goto rollback;
 	sqlite3_bind_text(st, 1, id_out, -1, SQLITE_STATIC);
@@ -149,6 +149,7 @@ int store_add(const struct store_new *n, char *id_out)
 		sqlite3_bind_int64(st, 12, n->client_time);
 	else
 		sqlite3_bind_null(st, 12);
+	sqlite3_bind_text(st, 13, n->uploaded_by, -1, SQLITE_STATIC); /* NULL binds NULL */
 	if (step_done(c, st) < 0)
 		goto rollback;
 	sqlite3_int64 seq = sqlite3_last_insert_rowid(c);
@@ -240,7 +241,7 @@ out:
 /* ---- reading ------------------------------------------------------------ */
 
 #define META_COLS "p.seq,p.id,p.name,p.kind,p.uploaded_at,p.time_nanos,p.duration_ns," \
-                  "p.samples,p.functions,p.locations,p.bytes,p.types_json,p.client_time"
+                  "p.samples,p.functions,p.locations,p.bytes,p.types_json,p.client_time,p.uploaded_by"
 
 static void meta_row(sqlite3 *c, sqlite3_stmt *st, struct json *j)
 {
@@ -285,6 +286,11 @@ static void meta_row(sqlite3 *c, sqlite3_stmt *st, struct json *j)
 		buf_addc(j->out, ',');
 		buf_add(j->out, tj + 1, tl - 2);
 	}
+	json_key(j, "uploaded_by");
+	if (sqlite3_column_type(st, 13) == SQLITE_NULL)
+		json_null(j);
+	else
+		json_str(j, (const char *)sqlite3_column_text(st, 13));
 	json_key(j, "labels");
 	json_obj_begin(j);
 	sqlite3_stmt *ls;

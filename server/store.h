@@ -30,6 +30,7 @@ struct store_new {
 	const struct prof *prof;
 	int64_t client_time;  /* unix ns from the upload's time=, 0: none; kept
 	                       * only when prof has no time_nanos of its own */
+	const char *uploaded_by;   /* token name (access.h), NULL without --auth-file */
 };
 
 /* Open (and migrate) the database; keep at most cache_bytes of decoded

@@ -4,6 +4,10 @@ http.client is used directly (it is what urllib.request is built on) so
 that error statuses come back as values, not exceptions, and so that a
 server answering early and closing the connection while a big body is
 still being sent is handled.
+
+A token (docs/SECURITY.md) goes out as "Authorization: Bearer TOKEN" on
+every request: the one given, or else the password (or user name) of the
+base URL (tests/lib/flamedex_server.py puts the suite's token there).
 """
 
 import http.client
@@ -39,18 +43,22 @@ class Response:
 
 
 class Client:
-    def __init__(self, base_url, timeout=60):
+    def __init__(self, base_url, timeout=60, token=None):
         u = urllib.parse.urlsplit(base_url)
         self.base = base_url.rstrip("/")
         self.host = u.hostname
         self.port = u.port
         self.timeout = timeout
+        self.token = token if token is not None else (
+            urllib.parse.unquote(u.password or u.username or "") or None)
 
     def request(self, method, path, body=None, headers=None, timeout=None):
         conn = http.client.HTTPConnection(self.host, self.port,
                                           timeout=timeout or self.timeout)
         try:
             hdrs = dict(headers or {})
+            if self.token and "Authorization" not in hdrs:
+                hdrs["Authorization"] = "Bearer " + self.token
             if body is not None and "Content-Length" not in hdrs:
                 hdrs["Content-Length"] = str(len(body))
             try:

@@ -168,7 +168,7 @@ def test_slow_headers_do_not_lock_out_other_clients():
 def test_slow_body_is_cut():
     with Running("--header-timeout", "2") as r:
         s = connect(r.port)
-        s.sendall(b"POST /api/v1/profiles HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
+        s.sendall(b"POST /api/v1/profiles HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n")
         s.settimeout(0.2)
         closed = False
         deadline = time.monotonic() + BOUND
@@ -194,8 +194,8 @@ def test_plaintext_reply_closes_the_connection():
     # One request per plaintext connection: an idle keep-alive cannot hold
     # a slot, and nothing after the first request is ever read.
     with Running() as r:
-        raw, closed = exchange(r.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-                                       b"GET /api/v1/profiles HTTP/1.1\r\nHost: x\r\n\r\n")
+        raw, closed = exchange(r.port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                                       b"GET /api/v1/profiles HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         assert closed, "the server kept the connection open after its reply"
         status, headers, body = parse(raw)
         assert status == 200 and body == b"ok\n" and headers["connection"] == "close", raw
@@ -218,14 +218,14 @@ def test_per_address_limit():
         try:
             time.sleep(0.3)
             assert refused_at_once(r.port, "127.0.0.4"), "a fifth connection from one address was kept"
-            raw, _ = exchange(r.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", "127.0.0.5")
+            raw, _ = exchange(r.port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", "127.0.0.5")
             assert parse(raw)[0] == 200
         finally:
             for s in held:
                 s.close()
         # The slots come back when the connections go.
         def served():
-            raw, _ = exchange(r.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", "127.0.0.4")
+            raw, _ = exchange(r.port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", "127.0.0.4")
             return raw.startswith(b"HTTP/1.1 200")
         wait_for(served, "127.0.0.4 is served again once its connections are closed")
         assert "too many connections from one address" in r.log()
@@ -246,7 +246,7 @@ def test_total_connection_limit():
 
 # ------------------------------------------------------------ smuggling
 
-H = b"Host: flamedex\r\n"
+H = b"Host: 127.0.0.1\r\n"
 SMUGGLING = {
     "two different Content-Length":
         (b"POST /api/v1/profiles HTTP/1.1\r\n" + H + b"Content-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
@@ -277,7 +277,7 @@ SMUGGLING = {
     "bare LF ending a header":
         (b"GET /healthz HTTP/1.1\r\n" + H + b"X-A: a\nContent-Length: 5\r\n\r\n", "bare LF"),
     "bare LF everywhere":
-        (b"GET /healthz HTTP/1.1\nHost: flamedex\n\n", "bare LF"),
+        (b"GET /healthz HTTP/1.1\nHost: 127.0.0.1\n\n", "bare LF"),
     "bare CR in a header":
         (b"GET /healthz HTTP/1.1\r\n" + H + b"X-A: a\rContent-Length: 5\r\n\r\n", "bare CR"),
     "space before the colon":
@@ -354,7 +354,7 @@ def utime(pid):
 
 def send_and_hang_up(port, path):
     s = connect(port)
-    s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     return s
 
 
@@ -466,7 +466,7 @@ def hold_a_reply(port, path):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.connect(("127.0.0.1", port))
-    s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     return s
 
 
@@ -535,7 +535,7 @@ class TlsServer:
                 pytest.fail("flamedex with TLS exited: %s" % open(self.log_path).read()[-2000:])
             try:
                 s = self.tls()
-                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
                 return read_to_eof(s)[0].startswith(b"HTTP/1.1 200")
             except OSError:
                 return False
@@ -587,7 +587,7 @@ def test_tls_keeps_alive_then_closes_idle_connections(tls):
     # by the server.
     s = tls.tls()
     for _ in range(2):
-        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         status, headers, body = read_response(s)
         assert status == 200 and body == b"ok\n" and headers.get("connection") != "close"
     s.settimeout(BOUND)

@@ -9,10 +9,21 @@ repository root as its working directory and --web web, is ready when
 GET /healthz answers 200 "ok" (10 s at most), and is stopped with SIGTERM;
 stop() says what went wrong when it does not then exit 0 (under ASan that
 includes leaked memory).
+
+Tokens: with FLAMEDEX_TEST_AUTH=1 (make check-api-auth) every server that
+is not given an --auth-file of its own gets one holding a fresh admin
+token, and its url carries that token as userinfo
+(http://flamedex:TOKEN@127.0.0.1:PORT): tests/api/client.py sends it as
+"Authorization: Bearer TOKEN", and go tool pprof, given such a URL, sends
+it as Basic auth, which the server also takes. So the whole API suite
+runs unchanged with and without --auth-file. auth_file() writes an auth
+file for the tests that want their own tokens.
 """
 
+import hashlib
 import http.client
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -24,6 +35,23 @@ import pytest
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 SERVER_START_TIMEOUT = 10.0
+
+
+AUTH = os.environ.get("FLAMEDEX_TEST_AUTH") == "1"
+
+
+def new_token():
+    """A token as `flamedex token` makes them (the server takes any string)."""
+    return "fdx_" + secrets.token_urlsafe(32)
+
+
+def auth_file(path, tokens):
+    """Write an auth file: tokens is [(role, name, token)]; returns path."""
+    with open(path, "w") as f:
+        f.write("# written by tests/lib/flamedex_server.py\n")
+        for role, name, token in tokens:
+            f.write("%s %s %s\n" % (role, name, hashlib.sha256(token.encode()).hexdigest()))
+    return path
 
 
 def server_binary():
@@ -59,8 +87,14 @@ class Server:
         self.dir = tempfile.mkdtemp(prefix="flamedex-test-")
         self.log_path = os.path.join(self.dir, "server.log")
         self.extra_args = list(extra_args)
+        self.token = None  # the admin token of FLAMEDEX_TEST_AUTH, in url
+        if AUTH and "--auth-file" not in self.extra_args:
+            self.token = new_token()
+            path = auth_file(os.path.join(self.dir, "auth"), [("admin", "test-suite", self.token)])
+            self.extra_args += ["--auth-file", path]
         self.proc = None
         self.url = None
+        self.port = None
 
     def start(self):
         binary = server_binary()
@@ -70,7 +104,8 @@ class Server:
         last_err = None
         for _attempt in range(3):  # a free port can be taken between bind and listen
             port = free_port()
-            self.url = "http://127.0.0.1:%d" % port
+            self.port = port
+            self.url = "http://%s127.0.0.1:%d" % ("flamedex:%s@" % self.token if self.token else "", port)
             with open(self.log_path, "ab") as log:
                 self.proc = subprocess.Popen(
                     [binary, "--listen", "127.0.0.1:%d" % port,

@@ -28,14 +28,15 @@ Suite *codec_suite(void);
 Suite *regex_suite(void);
 Suite *measure_suite(void);
 Suite *filter_suite(void);
+Suite *ntree_suite(void);
 Suite *cache_suite(void);
 Suite *router_suite(void);
 Suite *stats_suite(void);
 Suite *leaks_suite(void);
-Suite *ntree_suite(void);
 Suite *view_suite(void);
 Suite *diff_suite(void);
 Suite *hdr_suite(void);
+Suite *access_suite(void);
 
 /* ---- profile.proto writer (pbw.c) ---------------------------------------- */
 

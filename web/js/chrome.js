@@ -1,10 +1,51 @@
-// chrome.js: what every page has around its content: the bar at the top,
-// the "Copy link" button, the error box of a failed request, and the link
-// to a profile's page.
+// chrome.js: what every page has around its content: the bar at the top
+// (with who is signed in), the "Copy link" button, the error box of a
+// failed request, and the link to a profile's page.
 
 import { h, replace, copyText, toast } from './dom.js';
 
-export function appBar(actions = []) {
+const onLoginPage = () => document.getElementById('app')?.dataset.page === 'login';
+
+/** The sign-in page, coming back to this page's URL afterwards. */
+export function signInHref() {
+  return '/login?next=' + encodeURIComponent(location.pathname + location.search + location.hash);
+}
+
+/**
+ * Who is signed in (#whoami): the token's name and role and a "Sign out"
+ * button; a "Sign in" link when nobody is; nothing on a server without an
+ * auth file (whoami says auth: false), or when whoami does not answer.
+ */
+function whoBox(signIn) {
+  const box = h('span', { class: 'appbar-who', id: 'whoami', hidden: true });
+  fetch('/api/v1/whoami', { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+    .then(async (res) => {
+      if (res.status === 401 && signIn) {
+        replace(box, h('a', { href: signInHref(), id: 'sign-in' }, 'Sign in'));
+        box.hidden = false;
+      }
+      if (!res.ok) return;
+      sessionStorage.removeItem('flamedex.reopened'); // login.js: this page opened signed in
+      const who = await res.json();
+      if (!who || !who.auth || !who.name) return;
+      const out = h('button', {
+        class: 'btn small', type: 'button', id: 'sign-out',
+        onclick: async () => {
+          out.disabled = true;
+          await fetch('/api/v1/logout', { method: 'POST', credentials: 'same-origin' }).catch(() => {});
+          location.assign('/login');
+        },
+      }, 'Sign out');
+      replace(box, h('span', { class: 'who-name', title: `signed in as ${who.name} (${who.role})` }, who.name),
+        h('span', { class: 'muted who-role' }, ` (${who.role})`), ' ', who.via === 'session' ? out : null);
+      box.hidden = false;
+    })
+    .catch(() => {});
+  return box;
+}
+
+/** The bar at the top; signIn: false on the sign-in page itself. */
+export function appBar(actions = [], { signIn = true } = {}) {
   return h('header', { class: 'appbar' },
     h('a', { class: 'brand', href: '/', title: 'All profiles' },
       h('img', { class: 'brand-logo', src: '/favicon.svg', alt: '', width: 20, height: 20 }),
@@ -13,7 +54,8 @@ export function appBar(actions = []) {
       h('a', { href: '/', class: location.pathname === '/' ? 'current' : null }, 'Profiles'),
       h('a', { href: '/leaks', class: location.pathname.startsWith('/leaks') ? 'current' : null }, 'Leaks')),
     h('span', { class: 'spacer' }),
-    h('div', { class: 'appbar-actions' }, actions));
+    h('div', { class: 'appbar-actions' }, actions),
+    whoBox(signIn));
 }
 
 /** The app bar's "Copy link" button (#copy-link): the page's URL reopens `what` ("this exact view"). */
@@ -34,7 +76,9 @@ export function copyLinkButton(what) {
 export function showError(el, e, { lead = 'Error: ', hint = '' } = {}) {
   const code = e && e.code ? String(e.code) : '';
   replace(el, h('strong', null, lead), String((e && e.message) || e), h('span', { class: 'muted' }, code ? ` (${code})` : ''),
-    hint ? h('div', { class: 'error-hint' }, hint) : null);
+    hint ? h('div', { class: 'error-hint' }, hint) : null,
+    code === 'unauthorized' && !onLoginPage() ? h('div', { class: 'error-hint' }, h('a', { href: signInHref(), class: 'sign-in-link' }, 'Sign in'),
+      ' to see this (your sign-in may have expired).') : null);
   el.dataset.code = code || 'error';
   el.hidden = false;
 }

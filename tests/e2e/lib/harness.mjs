@@ -70,8 +70,8 @@ async function waitHealthy(url, proc, ms = 20000) {
   throw new Error(`server at ${url} not healthy after ${ms} ms (${last})`);
 }
 
-/** Start a server on a free loopback port. Returns {url, stop(), log()}. */
-export async function startServer() {
+/** Start a server on a free loopback port, with extra flags args. Returns {url, port, stop(), log()}. */
+export async function startServer({ args = [] } = {}) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const webDir = path.join(REPO, 'web');
@@ -87,7 +87,7 @@ export async function startServer() {
   }
   const dir = tmpDir('flamedex-e2e-');
   const logs = [];
-  const proc = spawn(bin, ['--listen', `127.0.0.1:${port}`, '--db', path.join(dir, 'f.db'), '--web', webDir], {
+  const proc = spawn(bin, ['--listen', `127.0.0.1:${port}`, '--db', path.join(dir, 'f.db'), '--web', webDir, ...args], {
     cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const keep = (b) => { logs.push(b.toString()); if (logs.length > 2000) logs.splice(0, 1000); };
@@ -101,6 +101,7 @@ export async function startServer() {
   }
   return {
     url,
+    port,
     mock: false,
     log: () => logs.join(''),
     stop: async () => {
@@ -123,12 +124,12 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
  * A fresh browser (its own user data dir). Returns {context, page(), close()}.
  * Every page records CSP violations and uncaught errors in `problems`.
  */
-export async function launchBrowser({ colorScheme = 'light', viewport = { width: 1440, height: 900 } } = {}) {
+export async function launchBrowser({ colorScheme = 'light', viewport = { width: 1440, height: 900 }, args = [] } = {}) {
   const dir = tmpDir('flamedex-chrome-');
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...args],
     viewport,
     colorScheme,
     deviceScaleFactor: 1,
