@@ -22,9 +22,7 @@ static char public_name[NAME_MAX_];
 
 bool origin_tls(void)
 {
-	/* The server has no TLS of its own yet: when --tls-cert lands, this is
-	 * "is it set". */
-	return false;
+	return cfg.tls_cert[0] != '\0'; /* config_load requires --tls-key with it */
 }
 
 bool origin_https(void)

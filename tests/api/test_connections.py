@@ -660,3 +660,33 @@ def test_help_lists_the_connection_flags():
     env = dict(os.environ, FLAMEDEX_MAX_CONNS="abc")
     p = subprocess.run([server_binary(), "--help"], capture_output=True, env=env)
     assert p.returncode == 2 and b"bad value for --max-conns" in p.stderr
+
+
+def test_tls_origin_and_secure_cookie(cert, tmp_path):
+    """Under --tls-cert the server's own origin is https://…: a sign-in
+    cookie is Secure, a write from https://127.0.0.1:PORT is same-origin,
+    one from http://127.0.0.1:PORT is not."""
+    from flamedex_server import auth_file, new_token
+    tok = new_token()
+    path = auth_file(str(tmp_path / "auth"), [("write", "w", tok)])
+    srv = TlsServer(cert[0], cert[1], "--auth-file", path)
+    try:
+        def ask(method, target, extra=b""):
+            s = srv.tls()
+            s.sendall(method + b" " + target + b" HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" % srv.port +
+                      b"Authorization: Bearer " + tok.encode() + b"\r\nContent-Length: 0\r\n" + extra +
+                      b"Connection: close\r\n\r\n")
+            return parse(read_to_eof(s)[0])
+        status, headers, _ = ask(b"POST", b"/api/v1/login")
+        assert status in (200, 204), status
+        attrs = [a.strip() for a in headers["set-cookie"].split(";")]
+        assert "Secure" in attrs and "HttpOnly" in attrs, attrs
+        same = b"Origin: https://127.0.0.1:%d\r\n" % srv.port
+        other = b"Origin: http://127.0.0.1:%d\r\n" % srv.port
+        status, _, body = ask(b"POST", b"/api/v1/profiles", other)
+        assert status == 403 and error_code(body)[0] == "cross_origin", body
+        status, _, body = ask(b"POST", b"/api/v1/profiles", same)
+        assert status == 400, body  # same origin: let in, and the empty body refused as such
+        assert error_code(body)[0] == "empty_body", body
+    finally:
+        srv.stop()
