@@ -344,8 +344,10 @@ def test_body_too_large_chunked(small):
     conn = http.client.HTTPConnection(small.host, small.port, timeout=30)
     try:
         try:
-            conn.request("POST", "/api/v1/profiles", body=chunks,
-                         headers={"Content-Type": "application/octet-stream"},
+            hdrs = {"Content-Type": "application/octet-stream"}
+            if small.token:  # make check-api-auth: the suite's token
+                hdrs["Authorization"] = "Bearer " + small.token
+            conn.request("POST", "/api/v1/profiles", body=chunks, headers=hdrs,
                          encode_chunked=True)
         except (BrokenPipeError, ConnectionResetError):
             pass
