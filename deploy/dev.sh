@@ -65,7 +65,9 @@ install_node() {
 }
 
 # configure_dir DIR [configure args...]: an out-of-tree build directory,
-# configured again when configure or the arguments change.
+# configured again when configure, the arguments or the installed packages
+# change (a package installed since, e.g. python3-pytest by `check` after
+# `serve`, changes what configure finds).
 configure_dir() {
 	local dir=$1
 	shift
@@ -75,6 +77,7 @@ configure_dir() {
 	fi
 	mkdir -p "$dir"
 	if [ ! -f "$dir/Makefile" ] || [ configure -nt "$dir/Makefile" ] ||
+		{ [ -f /var/lib/dpkg/status ] && [ /var/lib/dpkg/status -nt "$dir/Makefile" ]; } ||
 		[ "$(cat "$dir/.dev-configure-args" 2>/dev/null)" != "$*" ]; then
 		log "configure $dir $*"
 		rm -f "$dir/.dev-configure-args"
