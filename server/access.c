@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "login_page.h"
 #include "origin.h"
 #include "session.h"
 #include "util.h"
@@ -275,7 +276,7 @@ bool access_check(struct req *r, const struct route *rt, struct auth_who *who, e
 	}
 	bool page = rt->handler == route_static_page && (r->method == M_GET || r->method == M_HEAD);
 	if (page && a == ACCESS_ANON) {
-		*res = route_auth_shell(r, 401);
+		*res = login_page(r, 401);
 		return true;
 	}
 	reply_header(r, "WWW-Authenticate", "Bearer realm=\"flamedex\"");

@@ -7,47 +7,21 @@
  *   POST /api/v1/logout    ends the cookie's session and clears the cookie
  *   GET  /api/v1/whoami    who the request speaks for
  *
- * The sign-in page is compiled in: it is also what a page route answers
- * (401) to somebody not signed in, at the page's own URL, so that after
- * signing in the page simply opens again with its whole URL (query and
- * fragment included) — nothing to redirect to, so nothing to misuse.
+ * The sign-in page itself is login_page.c's (access.c answers it too).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "access.h"
 #include "json.h"
+#include "login_page.h"
 #include "routes.h"
 #include "session.h"
 #include "util.h"
 
-static const char shell[] =
-	"<!doctype html>\n"
-	"<html lang=\"en\">\n"
-	"<head>\n"
-	"<meta charset=\"utf-8\">\n"
-	"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-	"<meta name=\"color-scheme\" content=\"light dark\">\n"
-	"<title>Sign in · flamedex</title>\n"
-	"<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\n"
-	"<link rel=\"stylesheet\" href=\"/css/app.css\">\n"
-	"<script type=\"module\" src=\"/js/login.js\"></script>\n"
-	"</head>\n"
-	"<body>\n"
-	"<div id=\"app\" class=\"app\" data-page=\"login\"></div>\n"
-	"<noscript><p class=\"noscript\">Signing in needs JavaScript. The JSON API under /api/v1 takes "
-	"Authorization: Bearer TOKEN without it.</p></noscript>\n"
-	"</body>\n"
-	"</html>\n";
-
-enum MHD_Result route_auth_shell(struct req *r, int status)
-{
-	return reply_static(r, status, "text/html; charset=utf-8", shell);
-}
-
 enum MHD_Result route_auth_page(struct req *r, const struct route_params *p)
 {
-	return route_auth_shell(r, 200);
+	return login_page(r, 200);
 }
 
 /* {"auth", "name", "role", "via", "expires_at"} of who (NULL: nobody). */

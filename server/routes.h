@@ -68,9 +68,6 @@ enum MHD_Result route_auth_page(struct req *r, const struct route_params *p);   
 enum MHD_Result route_auth_login(struct req *r, const struct route_params *p);   /* POST, a token */
 enum MHD_Result route_auth_logout(struct req *r, const struct route_params *p);
 enum MHD_Result route_auth_whoami(struct req *r, const struct route_params *p);
-/* The sign-in page with this status: what a page route answers (401)
- * when nobody is signed in; it signs in and reopens the URL asked for. */
-enum MHD_Result route_auth_shell(struct req *r, int status);
 
 struct prof;
 struct view_opts;
