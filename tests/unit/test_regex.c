@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "limits.h"
+#include "prof.h"
 #include "regex.h"
 #include "rx_gosyntax.h"
 #include "tests.h"
@@ -211,6 +212,121 @@ START_TEST(rx_catastrophic)
 }
 END_TEST
 
+/* ---- drop_frames / keep_frames of an uploaded profile ------------------- */
+
+/* main.main -> pkg.alpha -> pkg.beta -> pkg.gamma (9), with drop_frames
+ * and keep_frames as given (NULL: unset). */
+static struct pbw drop_profile(const char *drop, const char *keep)
+{
+	struct pbw w;
+	pbw_init(&w);
+	pbw_sample_type(&w, "samples", "count");
+	const char *names[] = { "main.main", "pkg.alpha", "pkg.beta", "pkg.gamma" };
+	for (uint64_t i = 1; i <= 4; i++) {
+		int64_t line = 1;
+		pbw_function(&w, i, names[i - 1], "x.go");
+		pbw_location(&w, i, 0, 1, &i, &line);
+	}
+	if (drop)
+		pbw_scalar(&w, 7, pbw_s(&w, drop));
+	if (keep)
+		pbw_scalar(&w, 8, pbw_s(&w, keep));
+	uint64_t st[] = { 4, 3, 2, 1 };
+	int64_t v = 9;
+	pbw_sample(&w, 4, st, 1, &v, 0, NULL);
+	return w;
+}
+
+static int64_t drop_value(const char *drop, const char *keep, const char *stack)
+{
+	struct pbw w = drop_profile(drop, keep);
+	struct prof *p = expect_decoded_pbw(&w);
+	pbw_release(&w);
+	int64_t v = test_stack_value(p, stack, 0);
+	prof_free(p);
+	return v;
+}
+
+#define WHOLE "main.main;pkg.alpha;pkg.beta;pkg.gamma"
+
+START_TEST(rx_drop_frames)
+{
+	/* pprof's Prune: the stack is cut above the matching frame. */
+	ck_assert_int_eq(drop_value("pkg\\.beta", NULL, "main.main;pkg.alpha"), 9);
+	/* whole-name match: "beta" alone matches no name */
+	ck_assert_int_eq(drop_value("beta", NULL, WHOLE), 9);
+	/* keep_frames rescues what drop_frames would drop */
+	ck_assert_int_eq(drop_value("pkg\\..*a", "pkg\\.beta", "main.main;pkg.alpha;pkg.beta"), 0);
+	ck_assert_int_eq(drop_value("pkg\\.(beta|gamma)", "pkg\\.beta", "main.main;pkg.alpha;pkg.beta"), 9);
+	/* pprof's splice "^(" + re + ")$": "pkg)|(x" drops names starting with pkg */
+	ck_assert_int_eq(drop_value("pkg)|(x", NULL, "main.main"), 9);
+	/* Go's regexp refuses these: pprof's RemoveUninteresting fails and
+	 * go tool pprof ignores the failure, so nothing is dropped. */
+	ck_assert_int_eq(drop_value("pkg\\.beta\\C", NULL, WHOLE), 9);
+	ck_assert_int_eq(drop_value("(?<=pkg)\\.beta", NULL, WHOLE), 9);
+	ck_assert_int_eq(drop_value("pkg\\.beta", "(", WHOLE), 9); /* a bad keep_frames as well */
+	ck_assert_int_eq(drop_value("(", "pkg", WHOLE), 9);
+}
+END_TEST
+
+/* Go takes it; its compiled form is over FDX_REGEX_MAX_MEM: refused with
+ * a clear error rather than a profile with nothing dropped. */
+START_TEST(rx_drop_frames_over_budget)
+{
+	struct pbw w = drop_profile("\\pL{1000}", NULL);
+	expect_refused_pbw(&w, 400, "bad_regex", "drop_frames");
+	pbw_release(&w);
+	char big[FDX_MAX_REGEX_LEN + 2];
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	w = drop_profile("pkg", big);
+	expect_refused_pbw(&w, 400, "bad_regex", "keep_frames");
+	pbw_release(&w);
+}
+END_TEST
+
+/* The hostile upload of issue 10, in kind: a 20,000-char function name
+ * under a drop_frames of 3,000 capture groups and nested stars, on many
+ * locations. Linear: it finishes (the test timeout would fire if not),
+ * and the answer is pprof's. */
+START_TEST(rx_drop_frames_hostile)
+{
+	struct pbw w;
+	pbw_init(&w);
+	pbw_sample_type(&w, "samples", "count");
+	size_t n = 20000;
+	char *name = malloc(n + 1);
+	memset(name, 'a', n);
+	name[n] = '\0';
+	pbw_function(&w, 1, name, "x.go");
+	pbw_function(&w, 2, "main.main", "x.go");
+	uint64_t fid[2] = { 1, 2 };
+	int64_t line[2] = { 1, 1 };
+	for (uint64_t i = 1; i <= 200; i++)
+		pbw_location(&w, i, 0, 2, fid, line); /* each: the long name inlined into main */
+	char pat[4096];
+	size_t k = 0;
+	k += (size_t)snprintf(pat + k, sizeof(pat) - k, "(?:(a*)*)*");
+	for (int i = 0; i < 1000; i++)
+		k += (size_t)snprintf(pat + k, sizeof(pat) - k, "(a)");
+	k += (size_t)snprintf(pat + k, sizeof(pat) - k, "b");
+	pbw_scalar(&w, 7, pbw_s(&w, pat));
+	for (uint64_t i = 1; i <= 200; i++) {
+		int64_t v = 1;
+		pbw_sample(&w, 1, &i, 1, &v, 0, NULL);
+	}
+	struct prof *p = expect_decoded_pbw(&w);
+	pbw_release(&w);
+	int64_t total = 0;
+	for (uint32_t i = 0; i < p->n_samples; i++)
+		total += p->values[(size_t)i * p->n_types];
+	ck_assert_int_eq(total, 200); /* nothing matched, nothing dropped */
+	ck_assert(test_func_named(p, "main.main"));
+	prof_free(p);
+	free(name);
+}
+END_TEST
+
 Suite *regex_suite(void)
 {
 	Suite *s = suite_create("regex");
@@ -223,5 +339,10 @@ Suite *regex_suite(void)
 	tcase_add_test(tc, rx_go_nesting);
 	tcase_add_test(tc, rx_catastrophic);
 	suite_add_tcase(s, tc);
+	TCase *td = tcase_create("drop_frames");
+	tcase_add_test(td, rx_drop_frames);
+	tcase_add_test(td, rx_drop_frames_over_budget);
+	tcase_add_test(td, rx_drop_frames_hostile);
+	suite_add_tcase(s, td);
 	return s;
 }
