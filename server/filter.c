@@ -181,7 +181,19 @@ bool tagfilter_match(const struct tagfilter *t, const struct prof *p, uint32_t l
 			int n = snprintf(kv, sizeof(kv), "%s:%s", prof_str(p, lab[i].key), prof_str(p, lab[i].str));
 			if (n < 0)
 				continue;
-			hit = rx_match(&t->res[r], kv, (size_t)n < sizeof(kv) ? (size_t)n : sizeof(kv) - 1);
+			if ((size_t)n < sizeof(kv)) {
+				hit = rx_match(&t->res[r], kv, (size_t)n);
+				continue;
+			}
+			/* a long "key:value": matched whole, as pprof does */
+			char *big = malloc((size_t)n + 1);
+			if (!big) {
+				rx_fail(&t->res[r]); /* filter_labelsets answers an error */
+				return false;
+			}
+			snprintf(big, (size_t)n + 1, "%s:%s", prof_str(p, lab[i].key), prof_str(p, lab[i].str));
+			hit = rx_match(&t->res[r], big, (size_t)n);
+			free(big);
 		}
 		if (!hit)
 			return false;

@@ -154,6 +154,13 @@ bool rx_failed(const struct rx *r)
 	return x && x->failed;
 }
 
+void rx_fail(const struct rx *r)
+{
+	struct rx_impl *x = r->impl;
+	if (x)
+		x->failed = true;
+}
+
 void rx_release(struct rx *r)
 {
 	struct rx_impl *x = r->impl;

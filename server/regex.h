@@ -48,6 +48,9 @@ int rx_exec(const struct rx *r, const char *s, size_t n);
 bool rx_match(const struct rx *r, const char *s, size_t n);
 /* Has a match on r failed since it was compiled? */
 bool rx_failed(const struct rx *r);
+/* Set r's failure flag: for a caller that could not build a subject
+ * (out of memory), so that its loop's rx_failed check sees it. */
+void rx_fail(const struct rx *r);
 void rx_release(struct rx *r);
 
 #endif

@@ -87,7 +87,8 @@ def hostile_profile():
         b.function(i, n, filename="src/f%d.go" % i)
         b.location(i, [(i, 10)], mapping_id=1, address=0x400000 + 0x10 * i)
     for i in range(2, len(names) + 1):
-        b.sample([i, 1], [i, 1000 * i], labels=[("k", "a" * LONG if i % 2 else "runtime")])
+        b.sample([i, 1], [i, 1000 * i], labels=[("k", "a" * LONG if i % 2 else "runtime"),
+                                                ("long", "a" * 2000 + "z" if i == 4 else "short")])
     b.period_type("cpu", "nanoseconds", 10000000)
     return b.encode(gzipped=True)
 
@@ -164,6 +165,21 @@ def test_hostile_filters_concurrently(client, ids):
     with ThreadPoolExecutor(10) as ex:
         assert list(ex.map(one, pats)) == [200] * len(pats)
     assert client.healthy()
+
+
+def test_keyless_tag_filter_sees_the_whole_value(client, ids, tmp_path):
+    """pprof matches a keyless tag regex against "key:value" whole; a
+    2,000-char value must not be cut short (tagfocus=z$ finds it)."""
+    a, _ = ids
+    path = os.path.join(str(tmp_path), "hostile.pb.gz")
+    with open(path, "wb") as f:
+        f.write(hostile_profile())
+    for param in ("tagfocus", "tagignore"):
+        rep = pproftool.top(path, 1, "nanoseconds", ((param, "z$"),), relative=True)
+        j = client.get_json("/api/v1/profiles/%s/top" % a, {param: "z$", "sample_type": 1, "limit": 0})
+        checks.compare_top(j, rep, "?%s=z$" % param)
+        if param == "tagfocus":
+            assert rep.total == 4000, "pprof keeps the one sample with the long value"
 
 
 # ------------------------------------------------ a wrong answer, no more
