@@ -33,7 +33,7 @@ JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config libmicrohttpd-dev
- libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libsqlite3-dev libpcre2-dev check curl"
+ libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libsqlite3-dev libre2-dev g++ check curl"
 TEST_PKGS="golang-go golang-github-google-pprof-dev python3 python3-pytest chromium openssl"
 # libclang-rt-dev pulls in libclang-rt-14-dev on Debian 12, which ships
 # libFuzzer (libclang_rt.fuzzer-x86_64.a); llvm gives ASan llvm-symbolizer.
@@ -143,7 +143,7 @@ check)
 	install_node
 	build build --enable-werror
 	build build-asan --enable-sanitizers --enable-werror
-	configure_dir build-fuzz CC=clang --enable-fuzzing --enable-werror
+	configure_dir build-fuzz CC=clang CXX=clang++ --enable-fuzzing --enable-werror
 	logs=$(mktemp -d /tmp/flamedex-check.XXXXXX)
 
 	log "unit tests: make check-unit in build-asan (ASan+UBSan)"
@@ -178,7 +178,7 @@ check)
 	;;
 fuzz)
 	install_missing $BUILD_PKGS $FUZZ_PKGS
-	configure_dir build-fuzz CC=clang --enable-fuzzing --enable-werror
+	configure_dir build-fuzz CC=clang CXX=clang++ --enable-fuzzing --enable-werror
 	exec make -s -C build-fuzz fuzz FUZZ_SECONDS="$FUZZ_SECONDS" FUZZ_JOBS="$JOBS" -j"$JOBS"
 	;;
 *)

@@ -275,6 +275,7 @@ static void state_release(struct decode_state *d)
 	u64map_release(&d->fn_ids);
 	rx_release(&d->drop_re);
 	rx_release(&d->keep_re);
+	free(d->drop_memo);
 	u64map_release(&d->loc_ids);
 	free(d->loc_dense);
 	free(d->locs);

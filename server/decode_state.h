@@ -81,6 +81,7 @@ struct decode_state {
 	int64_t default_type;    /* file string index, 0 when unset */
 	int64_t drop_idx, keep_idx; /* drop_frames / keep_frames string indices */
 	struct rx drop_re, keep_re; /* compiled when drop_idx / keep_idx != 0 */
+	uint8_t *drop_memo;      /* per function: 0 unknown, 1 dropped, 2 kept (each name matched once) */
 
 	/* walk 3: locations and their frames */
 	struct u64map loc_ids;   /* file location id -> index */

@@ -118,11 +118,11 @@ out:
 	return rc;
 }
 
-/* drop_frames / keep_frames string idx as a whole-name regex. */
-static int compile_frames_re(struct decode_state *d, int64_t idx, struct rx *re)
+/* drop_frames / keep_frames string idx as a whole-name regex: 0, or an
+ * RX_ERR_* with the message in err. */
+static int compile_frames_re(struct decode_state *d, int64_t idx, struct rx *re, char *err, size_t errcap)
 {
-	char err[128];
-	return rx_compile(re, (const char *)d->strs[idx].p, d->strs[idx].len, RX_FULL, err, sizeof(err));
+	return rx_compile(re, (const char *)d->strs[idx].p, d->strs[idx].len, RX_FULL, err, errcap);
 }
 
 /* Walk 2 reads sample_type, mapping, function, period_type and the
@@ -179,13 +179,30 @@ int decode_pass_tables(struct decode_state *d)
 		p->period_unit = decode_out_str(d, (uint64_t)d->period_unit);
 	}
 	if (d->drop_idx) {
-		if (compile_frames_re(d, d->drop_idx, &d->drop_re) < 0)
-			DECODE_FAIL(d, 400, "bad_profile", "drop_frames is not a valid regular expression");
-		if (d->keep_idx && compile_frames_re(d, d->keep_idx, &d->keep_re) < 0)
-			DECODE_FAIL(d, 400, "bad_profile", "keep_frames is not a valid regular expression");
-	} else {
-		d->keep_idx = 0; /* keep_frames only qualifies drop_frames */
+		/* As pprof's Profile.RemoveUninteresting, whose error go tool pprof
+		 * ignores (driver/fetch.go): a drop_frames or keep_frames that Go's
+		 * regexp refuses means no frames are dropped. One that Go takes
+		 * but flamedex cannot (over the regex limits) is refused: dropping
+		 * nothing there would be a wrong profile, not pprof's. */
+		char err[256];
+		int rc = compile_frames_re(d, d->drop_idx, &d->drop_re, err, sizeof(err));
+		const char *which = "drop_frames";
+		if (rc == 0 && d->keep_idx) {
+			rc = compile_frames_re(d, d->keep_idx, &d->keep_re, err, sizeof(err));
+			which = "keep_frames";
+		}
+		if (rc == RX_ERR_LIMIT)
+			DECODE_FAIL(d, 400, "bad_regex", "%s: %s", which, err);
+		if (rc == RX_ERR_NOMEM)
+			DECODE_OOM(d);
+		if (rc == RX_ERR_SYNTAX) {
+			rx_release(&d->drop_re);
+			rx_release(&d->keep_re);
+			d->drop_idx = 0;
+		}
 	}
+	if (!d->drop_idx)
+		d->keep_idx = 0; /* keep_frames only qualifies drop_frames */
 	if (d->funcs.oom || d->maps.oom || d->types.oom)
 		DECODE_OOM(d);
 	return 0;
@@ -287,13 +304,19 @@ static long drop_line(const struct decode_state *d, const uint32_t *fidx, size_t
 {
 	const struct prof_func *funcs = (const struct prof_func *)d->funcs.data;
 	for (size_t i = nline; i-- > 0;) {
-		uint32_t name = funcs[fidx[i]].name;
-		uint32_t nl = decode_out_len(d, name);
-		if (nl == 0)
-			continue;
-		const char *sn;
-		size_t sl = simplify_func(decode_out_bytes(d, name), nl, &sn);
-		if (rx_match(&d->drop_re, sn, sl) && (!d->keep_idx || !rx_match(&d->keep_re, sn, sl)))
+		uint8_t *memo = &d->drop_memo[fidx[i]]; /* each function's name is matched once */
+		if (*memo == 0) {
+			uint32_t name = funcs[fidx[i]].name;
+			uint32_t nl = decode_out_len(d, name);
+			bool drop = false;
+			if (nl > 0) {
+				const char *sn;
+				size_t sl = simplify_func(decode_out_bytes(d, name), nl, &sn);
+				drop = rx_match(&d->drop_re, sn, sl) && (!d->keep_idx || !rx_match(&d->keep_re, sn, sl));
+			}
+			*memo = drop ? 1 : 2;
+		}
+		if (*memo == 1)
 			return (long)i;
 	}
 	return -1;
@@ -348,7 +371,18 @@ static int read_location(struct decode_state *d, const struct wire_field *f)
 	size_t nline = m->n_line;
 	size_t first_kept = 0; /* lines [0, first_kept) are dropped (drop_frames) */
 	if (d->drop_idx) {
+		if (!d->drop_memo) {
+			d->drop_memo = calloc(d->funcs.len / sizeof(struct prof_func) + 1, 1);
+			if (!d->drop_memo) {
+				decode_err_set(d->err, 500, "internal", "out of memory");
+				goto out;
+			}
+		}
 		long i = drop_line(d, fidx, nline);
+		if (rx_failed(&d->drop_re) || rx_failed(&d->keep_re)) {
+			decode_err_set(d->err, 500, "internal", "out of memory while matching drop_frames");
+			goto out;
+		}
 		if (i >= 0) {
 			rl.beneath = true;
 			if ((size_t)i == nline - 1)

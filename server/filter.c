@@ -181,7 +181,19 @@ bool tagfilter_match(const struct tagfilter *t, const struct prof *p, uint32_t l
 			int n = snprintf(kv, sizeof(kv), "%s:%s", prof_str(p, lab[i].key), prof_str(p, lab[i].str));
 			if (n < 0)
 				continue;
-			hit = rx_match(&t->res[r], kv, (size_t)n < sizeof(kv) ? (size_t)n : sizeof(kv) - 1);
+			if ((size_t)n < sizeof(kv)) {
+				hit = rx_match(&t->res[r], kv, (size_t)n);
+				continue;
+			}
+			/* a long "key:value": matched whole, as pprof does */
+			char *big = malloc((size_t)n + 1);
+			if (!big) {
+				rx_fail(&t->res[r]); /* filter_labelsets answers an error */
+				return false;
+			}
+			snprintf(big, (size_t)n + 1, "%s:%s", prof_str(p, lab[i].key), prof_str(p, lab[i].str));
+			hit = rx_match(&t->res[r], big, (size_t)n);
+			free(big);
 		}
 		if (!hit)
 			return false;
@@ -212,6 +224,17 @@ static uint8_t match_bits(const struct view_opts *o, const char *s, size_t n)
 	return b;
 }
 
+/* The bits of string s, matched once per distinct string (memo[s], the
+ * last slot for an id out of range, which reads as ""). */
+static uint8_t str_bits(const struct prof *p, const struct view_opts *o, uint8_t *memo, uint32_t s)
+{
+	if (s >= p->n_strs)
+		s = p->n_strs;
+	if (memo[s] == 0xff)
+		memo[s] = match_bits(o, prof_str(p, s), prof_strlen(p, s));
+	return memo[s];
+}
+
 uint8_t *filter_frame_bits(const struct prof *p, const struct view_opts *o)
 {
 	uint8_t *fb = calloc((size_t)p->n_frames + 1, 1);
@@ -230,17 +253,19 @@ uint8_t *filter_frame_bits(const struct prof *p, const struct view_opts *o)
 		if (f->func != PROF_NONE) {
 			if (func[f->func] == 0xff) {
 				const struct prof_func *fn = &p->funcs[f->func];
-				func[f->func] = match_bits(o, prof_str(p, fn->name), prof_strlen(p, fn->name)) |
-				                match_bits(o, prof_str(p, fn->file), prof_strlen(p, fn->file));
+				func[f->func] = str_bits(p, o, str, fn->name) | str_bits(p, o, str, fn->file);
 			}
 			b |= func[f->func];
 		}
-		if (f->map_file != PROF_NONE) {
-			if (str[f->map_file] == 0xff)
-				str[f->map_file] = match_bits(o, prof_str(p, f->map_file), prof_strlen(p, f->map_file));
-			b |= str[f->map_file];
-		}
+		if (f->map_file != PROF_NONE)
+			b |= str_bits(p, o, str, f->map_file);
 		fb[i] = b;
+	}
+	/* A match that could not run (out of memory) is an error, never a
+	 * "no match" that would change the totals. */
+	if (rx_failed(&o->focus) || rx_failed(&o->ignore) || rx_failed(&o->hide)) {
+		free(fb);
+		fb = NULL;
 	}
 out:
 	free(func);
@@ -261,5 +286,12 @@ uint8_t *filter_labelsets(const struct prof *p, const struct view_opts *o)
 		keep[i] = (!o->has_tagfocus || tagfilter_match(&o->tagfocus, p, i, units)) &&
 		          !(o->has_tagignore && tagfilter_match(&o->tagignore, p, i, units));
 	free(units);
+	for (int r = 0; r < o->tagfocus.n_res || r < o->tagignore.n_res; r++) {
+		if ((r < o->tagfocus.n_res && rx_failed(&o->tagfocus.res[r])) ||
+		    (r < o->tagignore.n_res && rx_failed(&o->tagignore.res[r]))) {
+			free(keep);
+			return NULL; /* as filter_frame_bits: an error, not "no match" */
+		}
+	}
 	return keep;
 }

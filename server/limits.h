@@ -110,8 +110,13 @@
 #define FDX_DEFAULT_LIST_LIMIT      50
 #define FDX_DEFAULT_MAX_NODES       20000
 #define FDX_MAX_IDS_PER_QUERY       256
-/* PCRE2 backtracking budget per match: stops catastrophic patterns. */
-#define FDX_REGEX_MATCH_LIMIT       100000u
+/* RE2's memory budget per compiled regex (its program and DFA cache;
+ * regex.h). A filter of pprof's kind needs a few KiB; 8 MiB (RE2's own
+ * default) takes every pattern of tests/api/test_regex_syntax.py, while
+ * bounding what one pattern can hold and, through the program's size, the
+ * cost per byte when the DFA falls back to the NFA. A pattern whose
+ * compiled form exceeds it is a 400 bad_regex, never a silent no-match. */
+#define FDX_REGEX_MAX_MEM           (8 * 1024 * 1024)
 
 /* Upload metadata. */
 #define FDX_MAX_NAME_LEN            256u

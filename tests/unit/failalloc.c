@@ -4,7 +4,7 @@
  * The unit-test binary is linked with -Wl,--wrap=malloc,--wrap=calloc,
  * --wrap=realloc, so every call to those in the server library and in the
  * tests comes here first. Allocations made inside other libraries (libc's
- * strdup, PCRE2, Check) are not seen.
+ * strdup, RE2's C++ allocations, Check) are not seen.
  */
 #include <stddef.h>
 #include <string.h>
