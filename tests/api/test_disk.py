@@ -197,6 +197,7 @@ def test_kill9_during_uploads_on_full_store_keeps_acknowledged(store):
     lock = threading.Lock()
     statuses = []
     stop_flag = threading.Event()
+    killed = threading.Event()
 
     def uploader(t):
         k = 0
@@ -206,7 +207,7 @@ def test_kill9_during_uploads_on_full_store_keeps_acknowledged(store):
             try:
                 r = c.upload(data, timeout=30)
             except Exception:
-                if srv.proc.poll() is not None:
+                if killed.is_set():
                     return   # the server was killed under this request
                 raise
             with lock:
@@ -227,6 +228,7 @@ def test_kill9_during_uploads_on_full_store_keeps_acknowledged(store):
     with lock:
         acked = dict(stored)
         seen = list(statuses)
+    killed.set()
     srv.proc.send_signal(signal.SIGKILL)
     srv.proc.wait()
     stop_flag.set()
