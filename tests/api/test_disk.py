@@ -299,3 +299,34 @@ def test_sync_bad_value_refused():
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 2, r
     assert "--sync" in r.stderr and "full or normal" in r.stderr, r.stderr
+
+
+# ------------------------------------------------------- migration 005
+
+def test_older_database_gets_incremental_vacuum_and_keeps_its_rows(tmp_path):
+    """A database made by migrations 001-004 (auto_vacuum off) is VACUUMed
+    into auto_vacuum=INCREMENTAL at start, its rows intact."""
+    schema = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "schema")
+    old = ["001_init.sql", "003_access.sql", "004_client_time.sql"]
+    db = str(tmp_path / "old.db")
+    con = sqlite3.connect(db)
+    for f in old:
+        with open(os.path.join(schema, f)) as fh:
+            con.executescript(fh.read())
+    con.execute("INSERT INTO sessions VALUES('h','t','n',1,2)")
+    con.execute("PRAGMA user_version=%d" % len(old))
+    con.commit()
+    assert con.execute("PRAGMA auto_vacuum").fetchone()[0] == 0
+    con.close()
+    srv = Server(["--db", db]).start()
+    try:
+        assert srv.alive()
+    finally:
+        stop(srv)
+    con = sqlite3.connect(db)
+    try:
+        assert con.execute("PRAGMA auto_vacuum").fetchone()[0] == 2   # INCREMENTAL
+        assert con.execute("PRAGMA user_version").fetchone()[0] > len(old)
+        assert con.execute("SELECT id_hash, name FROM sessions").fetchall() == [("h", "n")]
+    finally:
+        con.close()
