@@ -6,10 +6,12 @@ temporary directory under /var/tmp, so on a real disk rather than a tmpfs)
 takes, one client at a time and then four at once:
   small: 300 uploads of a ~2 KiB profile (the commit dominates);
   large: 30 uploads of a ~1 MiB profile (the bytes dominate).
-Prints uploads/s and MB/s per case and the full/normal ratio. Never asserts
-on timings; exits non-zero only if an upload fails.
+BENCH_ROUNDS rounds (default 5) alternate the two modes; prints the median
+uploads/s (and range) and MB/s per case and the full/normal ratio. Never
+asserts on timings; exits non-zero only if an upload fails.
 
-Environment: FLAMEDEX_BIN (default build/server/flamedex), BENCH_DIR.
+Environment: FLAMEDEX_BIN (default build/server/flamedex), BENCH_DIR,
+BENCH_ROUNDS.
 """
 
 import os
@@ -65,30 +67,39 @@ def main():
     base = os.environ.get("BENCH_DIR") or "/var/tmp"
     cases = [("small", 2, 300), ("large", 1024, 30)]
     bodies = {name: [profile(i, kib) for i in range(n)] for name, kib, n in cases}
-    results = {}
-    for sync in ("full", "normal"):
-        dbdir = tempfile.mkdtemp(prefix="flamedex-bench-disk-", dir=base)
-        proc, client = start(binary, dbdir, sync)
-        try:
-            for name, _kib, _n in cases:
-                for clients in (1, 4):
-                    bs = bodies[name]
-                    secs = run_case(client, bs, clients)
-                    mb = sum(len(b) for b in bs) / 1e6
-                    results[(sync, name, clients)] = (len(bs) / secs, mb / secs)
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait()
-            shutil.rmtree(dbdir, ignore_errors=True)
+    rounds = int(os.environ.get("BENCH_ROUNDS", "5"))
+    results = {}   # (sync, case, clients) -> [(uploads/s, MB/s)] one per round
+    for _round in range(rounds):
+        for sync in ("full", "normal"):   # alternated, so load drifts hit both
+            dbdir = tempfile.mkdtemp(prefix="flamedex-bench-disk-", dir=base)
+            proc, client = start(binary, dbdir, sync)
+            try:
+                for name, _kib, _n in cases:
+                    for clients in (1, 4):
+                        bs = bodies[name]
+                        secs = run_case(client, bs, clients)
+                        mb = sum(len(b) for b in bs) / 1e6
+                        results.setdefault((sync, name, clients), []).append((len(bs) / secs, mb / secs))
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait()
+                shutil.rmtree(dbdir, ignore_errors=True)
+
+    def med(xs):
+        xs = sorted(xs)
+        return xs[len(xs) // 2]
+    print("median of %d rounds (min-max in brackets)" % rounds)
     print("| case | clients | full: uploads/s | full: MB/s | normal: uploads/s | normal: MB/s | full/normal |")
     print("|---|---|---|---|---|---|---|")
     for name, kib, n in cases:
         for clients in (1, 4):
-            f = results[("full", name, clients)]
-            o = results[("normal", name, clients)]
-            print("| %s (%d x %d KiB) | %d | %.0f | %.1f | %.0f | %.1f | %.2f |"
-                  % (name, n, kib, clients, f[0], f[1], o[0], o[1], f[0] / o[0]))
-
+            f = [r[0] for r in results[("full", name, clients)]]
+            o = [r[0] for r in results[("normal", name, clients)]]
+            fm = [r[1] for r in results[("full", name, clients)]]
+            om = [r[1] for r in results[("normal", name, clients)]]
+            print("| %s (%d x %d KiB) | %d | %.0f [%.0f-%.0f] | %.1f | %.0f [%.0f-%.0f] | %.1f | %.2f |"
+                  % (name, n, kib, clients, med(f), min(f), max(f), med(fm), med(o), min(o), max(o),
+                     med(om), med(f) / med(o)))
 
 if __name__ == "__main__":
     main()
