@@ -205,7 +205,7 @@ int db_reclaim(sqlite3 *c)
 	/* A chunk at a time: each moves at most that many pages through the
 	 * WAL, and the checkpoint after it truncates the file, so reclaiming
 	 * needs little free space of its own. */
-	for (int round = 0; round < 1000000; round++) {
+	for (int prev = -1;;) {
 		sqlite3_stmt *st;
 		int freelist = 0;
 		if (sqlite3_prepare_v2(c, "PRAGMA freelist_count", -1, &st, NULL) != SQLITE_OK)
@@ -213,8 +213,10 @@ int db_reclaim(sqlite3 *c)
 		if (sqlite3_step(st) == SQLITE_ROW)
 			freelist = sqlite3_column_int(st, 0);
 		sqlite3_finalize(st);
-		if (freelist == 0)
+		/* done, or no progress (auto_vacuum off: migration 005 not run) */
+		if (freelist == 0 || (prev >= 0 && freelist >= prev))
 			break;
+		prev = freelist;
 		if (exec(c, "PRAGMA incremental_vacuum(" FDX_STR(DB_RECLAIM_PAGES) ")") < 0)
 			return -1;
 		db_checkpoint(c);
