@@ -157,6 +157,7 @@ check)
 	log "API tests: make check-api in build-asan (pytest against go tool pprof; server with ASan+UBSan)"
 	pytest_part api build-asan check-api
 
+	# about 5 minutes on 2 CPUs (test_oracle 3 of them)
 	log "API tests under ThreadSanitizer: make check-api-tsan in build-tsan"
 	pytest_part api-tsan build-tsan check-api-tsan
 

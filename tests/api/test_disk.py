@@ -172,12 +172,23 @@ def test_full_store_507_delete_frees_restart(store):
     srv, c = start(store)
     try:
         seed = full_then_free(c, store, stored, 0)
+        seed = fill(c, stored, seed)     # full again, then stopped
     finally:
         stop(srv)
-    # After a restart on the full store: everything is there, and it all
-    # works again (fill, 507, DELETE, the next upload fits).
+    # Restarted on the full store: everything is there, the first request,
+    # a DELETE, works and frees room for an upload; then it all works again
+    # (fill, 507, DELETE, the next upload fits).
     srv, c = start(store)
     try:
+        victim = next(iter(stored))
+        r = c.request("DELETE", "/api/v1/profiles/" + victim)
+        assert r.status == 204, "DELETE after a restart on a full store -> %r" % r
+        del stored[victim]
+        data = profile(seed)
+        seed += 1
+        r = c.upload(data)
+        assert r.status == 201, "upload after DELETE after restart -> %r" % r
+        stored[r.json()["id"]] = data
         check_all(c, stored)
         full_then_free(c, store, stored, seed)
     finally:
