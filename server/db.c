@@ -126,6 +126,11 @@ static void reserve_fill(void)
 	if (fd < 0)
 		return;
 	off_t have = lseek(fd, 0, SEEK_END);
+	/* Allocated blocks are what counts, not their bytes: fallocate when
+	 * the file system can (fast), else write zeros. */
+	if (have >= 0 && (size_t)have < opts.reserve_bytes &&
+	    posix_fallocate(fd, have, (off_t)opts.reserve_bytes - have) == 0)
+		have = (off_t)opts.reserve_bytes;
 	static const char zeros[64 * 1024];
 	while (have >= 0 && (size_t)have < opts.reserve_bytes) {
 		size_t n = opts.reserve_bytes - (size_t)have;
