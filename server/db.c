@@ -122,7 +122,7 @@ static void reserve_fill(void)
 {
 	if (!reserve_path || !opts.reserve_bytes)
 		return;
-	int fd = open(reserve_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	int fd = open(reserve_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return;
 	off_t have = lseek(fd, 0, SEEK_END);
@@ -151,7 +151,7 @@ int db_reserve_release(void)
 {
 	if (!reserve_path)
 		return -1;
-	int fd = open(reserve_path, O_WRONLY | O_CLOEXEC);
+	int fd = open(reserve_path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -1;
 	off_t have = lseek(fd, 0, SEEK_END);

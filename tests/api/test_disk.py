@@ -59,11 +59,15 @@ class Store:
         self.kind = kind
         self.root = root
         self.mounted = False
+        self.servers = []
         self.dir = os.path.join(root, "db")
         os.makedirs(self.dir)
         if kind == "tmpfs":
-            r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + TMPFS_SIZE, "tmpfs", self.dir],
-                               capture_output=True, text=True)
+            try:
+                r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + TMPFS_SIZE, "tmpfs", self.dir],
+                                   capture_output=True, text=True)
+            except OSError as e:   # no mount(8) at all
+                r = subprocess.CompletedProcess([], 1, "", str(e))
             if r.returncode == 0:
                 self.mounted = True
             else:
@@ -87,6 +91,8 @@ class Store:
             con.close()
 
     def close(self):
+        for srv in self.servers:   # a failed test may leave one running
+            srv._kill()
         if self.mounted:
             subprocess.run(["umount", "-l", self.dir])
 
@@ -101,7 +107,9 @@ def store(request):
 
 
 def start(store):
-    srv = Server(store.args()).start()
+    srv = Server(store.args())
+    store.servers.append(srv)
+    srv.start()
     return srv, Client(srv.url)
 
 
