@@ -8,6 +8,8 @@
 #                           build-asan/ (gcc, ASan+UBSan):  make check-unit,
 #                             make check-api (tests/api against go tool
 #                             pprof, tests/leaks)
+#                           build-tsan/ (gcc, TSan):        make check-api-tsan
+#                             (tests/api, the server under ThreadSanitizer)
 #                           build/ (gcc, no sanitizers):    make check-api-auth
 #                             (tests/api again, every server with --auth-file
 #                             and an admin token on every request; skipped
@@ -35,6 +37,8 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config libmicrohttpd-dev
  libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libsqlite3-dev libre2-dev g++ check curl"
 TEST_PKGS="golang-go golang-github-google-pprof-dev python3 python3-pytest chromium openssl"
+# strace: tests/api/test_disk.py checks that --sync full fsyncs before a 201
+TEST_PKGS="$TEST_PKGS strace"
 # libclang-rt-dev pulls in libclang-rt-14-dev on Debian 12, which ships
 # libFuzzer (libclang_rt.fuzzer-x86_64.a); llvm gives ASan llvm-symbolizer.
 FUZZ_PKGS="clang libclang-rt-dev llvm"
@@ -114,11 +118,11 @@ count() {
 	grep -Eo "$1" "$2" | tail -1 | grep -Eo '[0-9]+' | head -1 || true
 }
 
-# pytest_part PART DIR TARGET: a pytest make target, tallied as PART (its
-# log is $logs/PART.log).
+# pytest_part PART DIR TARGET [MAKE ARGS...]: a pytest make target, tallied
+# as PART (its log is $logs/PART.log).
 pytest_part() {
 	local rc=0 n f e
-	make -s -C "$2" "$3" 2>&1 | tee "$logs/$1.log" || rc=$?
+	make -s -C "$2" "$3" "${@:4}" 2>&1 | tee "$logs/$1.log" || rc=$?
 	n=$(count '[0-9]+ passed' "$logs/$1.log"); f=$(count '[0-9]+ failed' "$logs/$1.log")
 	e=$(count '[0-9]+ errors?' "$logs/$1.log")
 	tally "$1" "$rc" "${n:-0}" $((${f:-0} + ${e:-0})) "$logs/$1.log"
@@ -143,6 +147,7 @@ check)
 	install_node
 	build build --enable-werror
 	build build-asan --enable-sanitizers --enable-werror
+	build build-tsan --enable-tsan --enable-werror
 	configure_dir build-fuzz CC=clang CXX=clang++ --enable-fuzzing --enable-werror
 	logs=$(mktemp -d /tmp/flamedex-check.XXXXXX)
 
@@ -154,6 +159,10 @@ check)
 
 	log "API tests: make check-api in build-asan (pytest against go tool pprof; server with ASan+UBSan)"
 	pytest_part api build-asan check-api
+
+	# about 5 minutes on 2 CPUs (test_oracle 3 of them)
+	log "API tests under ThreadSanitizer: make check-api-tsan in build-tsan"
+	pytest_part api-tsan build-tsan check-api-tsan
 
 	if [ "${CHECK_AUTH:-1}" != 0 ]; then
 		log "API tests with --auth-file: make check-api-auth in build (tests/api, an admin token on every request)"

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -357,7 +358,8 @@ int auth_reload(void)
 
 static pthread_t reloader;
 static bool reloader_on;
-static volatile sig_atomic_t reloader_stop;
+/* set by auth_shutdown (main thread), read by the reloader thread */
+static atomic_int reloader_stop;
 
 static void *reload_loop(void *arg)
 {
@@ -368,7 +370,7 @@ static void *reload_loop(void *arg)
 		int sig;
 		if (sigwait(&hup, &sig) != 0)
 			continue;
-		if (reloader_stop)
+		if (atomic_load(&reloader_stop))
 			return NULL;
 		auth_reload();
 	}
@@ -391,7 +393,7 @@ int auth_init(void)
 	sigemptyset(&hup);
 	sigaddset(&hup, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &hup, NULL);
-	reloader_stop = 0;
+	atomic_store(&reloader_stop, 0);
 	if (pthread_create(&reloader, NULL, reload_loop, NULL) != 0) {
 		fprintf(stderr, "flamedex: cannot start the auth file reloader\n");
 		auth_table_install(NULL);
@@ -404,7 +406,7 @@ int auth_init(void)
 void auth_shutdown(void)
 {
 	if (reloader_on) {
-		reloader_stop = 1;
+		atomic_store(&reloader_stop, 1);
 		pthread_kill(reloader, SIGHUP);
 		pthread_join(reloader, NULL);
 		reloader_on = false;

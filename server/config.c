@@ -81,6 +81,13 @@ static const struct opt opts[] = {
 	{ "metrics-role", F_STR(metrics_role), "ROLE", "what GET /metrics needs: open, read, write or admin" },
 	{ "auth-failures", F_UINT(auth_failures, 1, 1000000), "N",
 	  "failed token attempts a client address may make a minute before 429" },
+	/* storage (db.h) */
+	{ "sync", F_STR(sync), "full|normal",
+	  "full: a 201 survives a power cut (fsync per commit); normal: faster, may lose the last uploads on power loss" },
+	{ "max-db-bytes", F_SIZE(max_db_bytes, 0), "BYTES",
+	  "cap on the database's size; beyond it uploads get 507 (0: none, the disk is the cap)" },
+	{ "disk-reserve", F_SIZE(disk_reserve, 0), "BYTES",
+	  "space kept in DB-reserve beside the database so a DELETE works on a full disk (0: none)" },
 };
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -187,6 +194,8 @@ static void defaults(struct config *c)
 	c->session_ttl_s = AUTH_DEFAULT_SESSION_TTL_S;
 	snprintf(c->metrics_role, sizeof(c->metrics_role), "read");
 	c->auth_failures = AUTH_DEFAULT_FAILURES;
+	snprintf(c->sync, sizeof(c->sync), "full");
+	c->disk_reserve = FDX_DEFAULT_DISK_RESERVE;
 }
 
 int config_load(int argc, char **argv)
@@ -227,6 +236,10 @@ int config_load(int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "flamedex: unexpected argument: %s\n", argv[optind]);
 		usage(stderr, &def);
+		return -1;
+	}
+	if (strcmp(cfg.sync, "full") != 0 && strcmp(cfg.sync, "normal") != 0) {
+		fprintf(stderr, "flamedex: bad value for --sync: %s (full or normal)\n", cfg.sync);
 		return -1;
 	}
 	if (strcmp(cfg.metrics_role, "open") != 0 && auth_role_parse(cfg.metrics_role) == AUTH_NONE) {

@@ -44,6 +44,11 @@ struct config {
 	unsigned session_ttl_s;      /* a sign-in lasts this long */
 	char metrics_role[8];        /* what GET /metrics needs: "open" or a role */
 	unsigned auth_failures;      /* failed token attempts per client address a minute */
+
+	/* storage (db.h) */
+	char sync[8];                /* "full" or "normal" */
+	size_t max_db_bytes;         /* 0: no cap */
+	size_t disk_reserve;         /* bytes of DB-reserve; 0: none */
 };
 
 extern struct config cfg;

@@ -21,6 +21,11 @@
 #define FDX_DEFAULT_MAX_INFLIGHT    (2048u * 1024 * 1024)
 /* default: bytes of decoded profiles kept in the in-memory cache. */
 #define FDX_DEFAULT_CACHE_BYTES     (512u * 1024 * 1024)
+/* default: bytes kept in a file beside the database (db.h) for a DELETE
+ * to use when the disk is full: a delete writes a few pages to the WAL,
+ * and giving the space back moves 1 MiB of pages at a time; 8 MiB covers
+ * both several times over. */
+#define FDX_DEFAULT_DISK_RESERVE    (8u * 1024 * 1024)
 
 /* ---- connections (server/conn.c, server/http.c) ----
  * A connection costs an fd and, once libmicrohttpd serves it, about 32 KiB;

@@ -27,6 +27,7 @@
 #include "auth.h"
 #include "budget.h"
 #include "config.h"
+#include "db.h"
 #include "http.h"
 #include "limits.h"
 #include "router.h"
@@ -110,6 +111,9 @@ int main(int argc, char **argv)
 	if (access_init() < 0)   /* tokens (SIGHUP reloads them), Host and Origin rules */
 		return 1;
 	ensure_parent_dir(cfg.db);
+	db_configure(&(struct db_opts){ .sync_full = strcmp(cfg.sync, "full") == 0,
+	                                .max_bytes = cfg.max_db_bytes,
+	                                .reserve_bytes = cfg.disk_reserve });
 	if (store_init(cfg.db, cfg.cache_bytes) < 0) {
 		fprintf(stderr, "flamedex: cannot open database %s\n", cfg.db);
 		access_shutdown();

@@ -94,7 +94,13 @@ enum MHD_Result route_profiles_upload(struct req *r, const struct route_params *
 		.client_time = client_time,
 		.uploaded_by = access_name(r),
 	};
-	if (store_add(&sn, id) < 0) {
+	int src = store_add(&sn, id);
+	if (src == STORE_FULL) {
+		prof_free(p);
+		return reply_error(r, 507, "insufficient_storage",
+		                   "no room to store the profile (disk or --max-db-bytes full): delete profiles to free space");
+	}
+	if (src < 0) {
 		prof_free(p);
 		return reply_error(r, 500, "internal", "could not store the profile");
 	}

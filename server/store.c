@@ -124,6 +124,12 @@ int store_add(const struct store_new *n, char *id_out)
 
 	sqlite3 *c = db_writer_lock();
 	sqlite3_stmt *st = NULL;
+	if (db_room(c) < 0) {
+		db_writer_unlock();
+		buf_release(&stacks);
+		buf_release(&types);
+		return STORE_FULL;
+	}
 	if (sqlite3_exec(c, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
 	if (sqlite3_prepare_v2(c,
@@ -183,9 +189,14 @@ int store_add(const struct store_new *n, char *id_out)
 	buf_release(&stacks);
 	buf_release(&types);
 	return 0;
-rollback:
-	util_log("level=error msg=\"store failed\" err=\"%s\"", sqlite3_errmsg(c));
+rollback:;
+	int full = db_is_full(c);
+	util_log("level=error msg=\"store failed\" err=\"%s\" full=%d", sqlite3_errmsg(c), full);
 	sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
+	db_writer_unlock();
+	buf_release(&stacks);
+	buf_release(&types);
+	return full ? STORE_FULL : -1;
 fail:
 	db_writer_unlock();
 fail_nolock:
@@ -194,13 +205,12 @@ fail_nolock:
 	return -1;
 }
 
-int store_delete(const char *id)
+/* One delete transaction on c (the writer): 0, 1 unknown, -1 error. */
+static int delete_tx(sqlite3 *c, const char *id)
 {
-	sqlite3 *c = db_writer_lock();
 	sqlite3_stmt *st;
-	int rc = -1;
 	if (sqlite3_exec(c, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		goto out;
+		return -1;
 	sqlite3_int64 seq = -1;
 	if (sqlite3_prepare_v2(c, "SELECT seq FROM profiles WHERE id=?", -1, &st, NULL) != SQLITE_OK)
 		goto rollback;
@@ -209,8 +219,8 @@ int store_delete(const char *id)
 		seq = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	if (seq < 0) {
-		rc = 1;
-		goto rollback;
+		sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
+		return 1;
 	}
 	static const char *const dels[] = {
 		"DELETE FROM profile_labels WHERE profile_seq=?",
@@ -227,15 +237,38 @@ int store_delete(const char *id)
 	}
 	if (sqlite3_exec(c, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto rollback;
-	rc = 0;
-	goto out;
-rollback:
+	return 0;
+rollback:;
+	/* db_is_full reads c's last error: keep it past the ROLLBACK */
+	int full = db_is_full(c);
 	sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
-out:
+	return full ? STORE_FULL : -1;
+}
+
+int store_delete(const char *id)
+{
+	sqlite3 *c = db_writer_lock();
+	/* A delete only frees space, so on a full disk it may take the
+	 * reserve (db.h) and try again. */
+	bool released = false;
+	int rc = delete_tx(c, id);
+	if (rc == STORE_FULL && db_reserve_release() == 0) {
+		released = true;
+		rc = delete_tx(c, id);
+	}
+	int reclaimed = rc == 0 ? db_reclaim(c) : 0;
+	if (rc == 0 && reclaimed < 0 && !released && db_reserve_release() == 0) {
+		released = true;
+		reclaimed = db_reclaim(c);
+	}
+	/* Fill the reserve again once the WAL is all in the file: before,
+	 * the space is what the checkpoint still needs. */
+	if (released && reclaimed == 0)
+		db_reserve_refill();
 	db_writer_unlock();
 	if (rc == 0)
 		cache_forget(cache, id);
-	return rc;
+	return rc == STORE_FULL ? -1 : rc;
 }
 
 /* ---- reading ------------------------------------------------------------ */

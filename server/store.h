@@ -40,7 +40,10 @@ int store_init(const char *db_path, size_t cache_bytes);
 void store_shutdown(void);
 int store_health(void);
 
-/* Store a decoded profile; writes its id (FDX_ID_LEN+1 bytes). 0 or -1. */
+/* Store a decoded profile; writes its id (FDX_ID_LEN+1 bytes). 0, -1, or
+ * STORE_FULL when the disk (or the database's --max-db-bytes) has no room
+ * for it; then nothing is stored. */
+#define STORE_FULL 2
 int store_add(const struct store_new *n, char *id_out);
 
 /* Metadata object of one profile into j. 0, 1 if unknown, -1 on error. */
@@ -56,7 +59,8 @@ struct store_query {
 /* {"profiles": [...], "total": N} into j. 0 or -1. */
 int store_list(const struct store_query *q, struct json *j);
 
-/* 0 deleted, 1 unknown, -1 error. */
+/* 0 deleted, 1 unknown, -1 error. Works on a full disk (it may use the
+ * reserve of db.h), and gives the space back to the file system. */
 int store_delete(const char *id);
 
 /* The uploaded bytes (malloc'd). 0, 1 unknown, -1 error. */
