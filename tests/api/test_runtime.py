@@ -1,0 +1,209 @@
+"""/api/v1/profiles/{id}/runtime and /api/v1/diff/runtime against go tool pprof.
+
+Each category of the runtime share must be exactly what `go tool pprof
+-top` sums to with that category's -focus and the -ignore of every
+category above it (tests/api/runtime_regex.py, written from
+docs/RUNTIME.md). The profiles are real: tests/data/runtime, written by
+tests/progs/runtimeprof under Go 1.19 (allocation-heavy, GC-heavy with a
+small GOGC, syscall, scheduler and plain phases).
+"""
+import os
+
+import pytest
+
+import catalog
+import pb
+import pproftool
+import runtime_regex
+
+KEYS = ["gc", "alloc", "syscall", "sched", "user"]
+RUNTIME_DIR = os.path.join(catalog.DATA_DIR, "runtime")
+FIXTURES = ["gogc100.pprof", "gogc10.pprof"]
+
+
+def fixture(name):
+    path = os.path.join(RUNTIME_DIR, name)
+    assert os.path.isfile(path), "missing fixture %s (tests/data/README.md says how it is made)" % path
+    with open(path, "rb") as f:
+        data = f.read()
+    assert data
+    return path, data
+
+
+def pprof_cats(path, unit, sample_index=None, extra=()):
+    out = {}
+    for k in KEYS:
+        rep = pproftool.top(path, sample_index=sample_index, unit=unit,
+                            filters=tuple(extra) + runtime_regex.filters(k))
+        out[k] = rep.flatsum
+    total = pproftool.top(path, sample_index=sample_index, unit=unit, filters=tuple(extra)).flatsum
+    return out, total
+
+
+def cats(doc):
+    assert [c["key"] for c in doc["categories"]] == KEYS
+    return {c["key"]: c["value"] for c in doc["categories"]}
+
+
+@pytest.fixture(scope="module")
+def uploaded(upload):
+    return {name: upload(fixture(name)[1])["id"] for name in FIXTURES}
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+@pytest.mark.parametrize("stype,unit", [("cpu", "nanoseconds"), ("samples", "count")])
+def test_categories_equal_pprof(client, uploaded, name, stype, unit):
+    path, _ = fixture(name)
+    doc = client.get_json("/api/v1/profiles/%s/runtime" % uploaded[name], {"sample_type": stype})
+    assert doc["applicable"] is True
+    assert doc["sample_type"] == {"type": stype, "unit": unit}
+    want, total = pprof_cats(path, unit, sample_index=stype)
+    assert cats(doc) == want
+    assert doc["total"] == total == sum(want.values())
+    # the programs' phases are where they should be
+    assert want["gc"] > 0 and want["alloc"] > 0 and want["syscall"] > 0 and want["sched"] > 0
+
+
+def test_small_gogc_moves_time_from_allocation_to_gc(client, uploaded):
+    """The same program at GOGC=10 spends a larger share in GC work and a
+    smaller one in allocation than at GOGC=100 (what the strip is for)."""
+    share = {}
+    for name in FIXTURES:
+        doc = client.get_json("/api/v1/profiles/%s/runtime" % uploaded[name])
+        c = cats(doc)
+        share[name] = {k: c[k] / doc["total"] for k in KEYS}
+    assert share["gogc10.pprof"]["gc"] > share["gogc100.pprof"]["gc"]
+    assert share["gogc10.pprof"]["alloc"] < share["gogc100.pprof"]["alloc"]
+
+
+@pytest.mark.parametrize("phase", ["alloc", "gc", "syscall", "sched"])
+def test_filters_as_pprof(client, uploaded, phase):
+    path, _ = fixture("gogc10.pprof")
+    doc = client.get_json("/api/v1/profiles/%s/runtime" % uploaded["gogc10.pprof"],
+                          {"tagfocus": "phase=" + phase, "ignore": "^time\\.Now$"})
+    want, total = pprof_cats(path, "nanoseconds", extra=(("tagfocus", "phase=" + phase),
+                                                          ("ignore", "^time\\.Now$")))
+    assert cats(doc) == want
+    assert doc["total"] == total
+
+
+def test_single_version_takes_the_runtime_goroutines(client, uploaded):
+    path, _ = fixture("gogc10.pprof")
+    doc = client.get_json("/api/v1/profiles/%s/runtime" % uploaded["gogc10.pprof"])
+    assert doc["label"] == "go_version"
+    unlabelled = pproftool.top(path, unit="nanoseconds",
+                               filters=(("tagignore", "go_version=go1.19.8"),)).flatsum
+    assert doc["unlabelled"] == unlabelled > 0  # the mark workers, bgsweep, the scheduler on g0
+    assert doc["unlabelled_merged"] is True
+    assert len(doc["versions"]) == 1
+    v = doc["versions"][0]
+    assert v["version"] == "go1.19.8"
+    assert v["total"] == doc["total"]
+    assert cats(v) == cats(doc)
+
+
+def fleet_profile():
+    """A merged CPU profile of one service on two Go releases, plus the
+    runtime's unlabelled goroutines."""
+    stacks = {
+        ("main.main", "main.handle", "runtime.mallocgc"): [3, 30000000],
+        ("main.main", "main.handle", "runtime.mallocgc", "runtime.gcAssistAlloc", "runtime.gcDrainN",
+         "runtime.scanobject"): [2, 20000000],
+        ("main.main", "main.serve"): [5, 50000000],
+        ("main.main", "main.read", "syscall.Syscall", "runtime/internal/syscall.Syscall6"): [4, 40000000],
+        ("main.main", "main.handle2", "runtime.mallocgc"): [1, 10000000],
+        ("main.main", "main.serve2"): [9, 90000000],
+        ("runtime.gcBgMarkWorker", "runtime.gcDrain", "runtime.scanobject"): [6, 60000000],
+    }
+    labels = {
+        ("main.main", "main.handle", "runtime.mallocgc"): [("go_version", "go1.22.3")],
+        ("main.main", "main.handle", "runtime.mallocgc", "runtime.gcAssistAlloc", "runtime.gcDrainN",
+         "runtime.scanobject"): [("go_version", "go1.22.3")],
+        ("main.main", "main.serve"): [("go_version", "go1.22.3")],
+        ("main.main", "main.read", "syscall.Syscall", "runtime/internal/syscall.Syscall6"): [("go_version", "go1.21.10")],
+        ("main.main", "main.handle2", "runtime.mallocgc"): [("go_version", "go1.21.10")],
+        ("main.main", "main.serve2"): [("go_version", "go1.21.10")],
+    }
+    return pb.simple_profile(stacks, labels_by_stack=labels, gzipped=False)
+
+
+def test_versions_split_as_pprof_tagfocus(client, upload, tmp_path):
+    data = fleet_profile()
+    path = tmp_path / "fleet.pprof"
+    path.write_bytes(data)
+    pid = upload(data)["id"]
+    doc = client.get_json("/api/v1/profiles/%s/runtime" % pid)
+    assert doc["label"] == "go_version"
+    assert [v["version"] for v in doc["versions"]] == ["go1.21.10", "go1.22.3", None]
+    assert doc["unlabelled_merged"] is False
+    for v in doc["versions"]:
+        if v["version"] is None:
+            extra = (("tagignore", "go_version=go1"),)
+        else:
+            extra = (("tagfocus", "go_version=^%s$" % v["version"].replace(".", "\\.")),)
+        want, total = pprof_cats(str(path), "nanoseconds", extra=extra)
+        assert cats(v) == want, v["version"]
+        assert v["total"] == total
+    assert cats(doc) == pprof_cats(str(path), "nanoseconds")[0]
+    assert doc["unlabelled"] == 60000000
+
+
+def test_version_label_fallback_and_absence(client, upload):
+    stacks = {("main.main", "runtime.mallocgc"): [1, 10], ("main.main", "main.f"): [2, 20]}
+    labelled = pb.simple_profile(stacks, labels_by_stack={
+        ("main.main", "runtime.mallocgc"): [("version", "v1.4.0")],
+        ("main.main", "main.f"): [("version", "v1.10.0")]})
+    doc = client.get_json("/api/v1/profiles/%s/runtime" % upload(labelled)["id"])
+    assert doc["label"] == "version"
+    assert [v["version"] for v in doc["versions"]] == ["v1.4.0", "v1.10.0"]
+    plain = client.get_json("/api/v1/profiles/%s/runtime" % upload(pb.simple_profile(stacks))["id"])
+    assert plain["label"] is None and plain["versions"] == [] and plain["total"] == 30
+
+
+@pytest.mark.parametrize("rel,stype", [
+    ("agent-insight/heap.pb.gz", None), ("agent-insight/heap.pb.gz", "alloc_space"),
+    ("agent-insight/heap.pb.gz", "inuse_objects"), ("agent-insight/goroutine.pb.gz", None),
+])
+def test_not_cpu_is_not_applicable(client, upload, rel, stype):
+    path = os.path.join(catalog.DATA_DIR, rel)
+    assert os.path.isfile(path), path
+    with open(path, "rb") as f:
+        pid = upload(f.read())["id"]
+    doc = client.get_json("/api/v1/profiles/%s/runtime" % pid, {"sample_type": stype} if stype else None)
+    assert doc["applicable"] is False
+    assert "CPU" in doc["reason"]
+    assert "categories" not in doc
+
+
+def test_diff_both_sides(client, uploaded):
+    b, t = uploaded["gogc100.pprof"], uploaded["gogc10.pprof"]
+    doc = client.get_json("/api/v1/diff/runtime", {"base": b, "target": t})
+    for side, name in (("base", "gogc100.pprof"), ("target", "gogc10.pprof")):
+        want, total = pprof_cats(fixture(name)[0], "nanoseconds")
+        assert cats(doc[side]) == want
+        assert doc[side]["total"] == total
+    samples = client.get_json("/api/v1/diff/runtime", {"base": b, "target": t, "sample_type": "samples"})
+    assert samples["target"]["sample_type"] == {"type": "samples", "unit": "count"}
+    assert cats(samples["target"]) == pprof_cats(fixture("gogc10.pprof")[0], "count", sample_index="samples")[0]
+
+
+def test_errors(client, uploaded, upload):
+    pid = uploaded["gogc10.pprof"]
+    r = client.get("/api/v1/profiles/%s/runtime" % ("A" * 22))
+    assert (r.status, r.error_code()) == (404, "not_found")
+    r = client.get("/api/v1/profiles/%s/runtime" % pid, {"sample_type": "bogus"})
+    assert (r.status, r.error_code()) == (400, "unknown_sample_type")
+    r = client.get("/api/v1/profiles/%s/runtime" % pid, {"focus": "("})
+    assert (r.status, r.error_code()) == (400, "bad_regex")
+    r = client.get("/api/v1/diff/runtime", {"base": pid})
+    assert (r.status, r.error_code()) == (400, "bad_request")
+    r = client.get("/api/v1/diff/runtime", {"base": pid, "target": "B" * 22})
+    assert (r.status, r.error_code()) == (404, "not_found")
+    with open(os.path.join(catalog.DATA_DIR, "agent-insight/heap.pb.gz"), "rb") as f:
+        heap = upload(f.read())["id"]
+    r = client.get("/api/v1/diff/runtime", {"base": pid, "target": heap})
+    assert (r.status, r.error_code()) == (400, "incompatible_profiles")
+    r = client.request("POST", "/api/v1/profiles/%s/runtime" % pid)
+    assert r.status == 405
+    # the server lives on
+    assert client.get_json("/api/v1/profiles/%s/runtime" % pid)["applicable"] is True
