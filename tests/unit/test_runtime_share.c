@@ -229,14 +229,14 @@ static const struct {
 	const char *from, *name, *rule;
 	enum rs_cat want;
 } names[] = {
-	{ "go1.20 idle mark worker", "runtime.gcDrainMarkWorkerIdle", "runtime.gcDrain", RS_GC },
-	{ "go1.20 dedicated mark worker", "runtime.gcDrainMarkWorkerDedicated", "runtime.gcDrain", RS_GC },
-	{ "go1.20 fractional mark worker", "runtime.gcDrainMarkWorkerFractional", "runtime.gcDrain", RS_GC },
-	{ "go1.20 sweeper accounting", "runtime.(*activeSweep).begin", "runtime.(*activeSweep).", RS_GC },
+	{ "go1.2x idle mark worker", "runtime.gcDrainMarkWorkerIdle", "runtime.gcDrain", RS_GC },
+	{ "go1.2x dedicated mark worker", "runtime.gcDrainMarkWorkerDedicated", "runtime.gcDrain", RS_GC },
+	{ "go1.2x fractional mark worker", "runtime.gcDrainMarkWorkerFractional", "runtime.gcDrain", RS_GC },
+	{ "go1.19 sweeper accounting", "runtime.(*activeSweep).begin", "runtime.(*activeSweep).", RS_GC },
 	{ "go1.21 write barrier", "runtime.gcWriteBarrier2", "runtime.gcWriteBarrier", RS_GC },
 	{ "go1.21 write barrier buffer", "runtime.(*wbBuf).get2", "runtime.(*wbBuf).", RS_GC },
 	{ "go1.23 system calls", "internal/runtime/syscall.Syscall6", "internal/runtime/syscall.", RS_SYSCALL },
-	{ "go1.26 system calls", "internal/runtime/syscall/linux.Syscall6", "internal/runtime/syscall/", RS_SYSCALL },
+	{ "current source, system calls", "internal/runtime/syscall/linux.Syscall6", "internal/runtime/syscall/", RS_SYSCALL },
 	{ "go1.23 timers", "runtime.(*timers).check", "runtime.(*timers).", RS_SCHED },
 	{ "go1.23 timers", "runtime.(*timers).run", "runtime.(*timers).", RS_SCHED },
 	{ "go1.24 malloc split", "runtime.mallocgcSmallNoscan", "runtime.mallocgc", RS_ALLOC },
