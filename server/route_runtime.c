@@ -4,6 +4,8 @@
  *   GET /api/v1/profiles/{id}/runtime?sample_type=&<filters>
  *   GET /api/v1/diff/runtime?base=ID&target=ID&sample_type=&<filters>
  *
+ * The upload's profile label go_version (or version) names the version
+ * of every sample when no sample carries such a label itself.
  * A sample type that is not CPU-like is a 200 with "applicable": false
  * and the reason (the strip is not shown), not an error. In the diff the
  * sample type is chosen in the base and must exist in the target with the
@@ -18,13 +20,27 @@
 #include "util.h"
 #include "view.h"
 
-/* Build the share of p under o and write it to j. 0, or -1 after replying
- * (in *res). */
-static int share_json(struct req *r, const struct prof *p, const struct view_opts *o, struct json *j,
-                      enum MHD_Result *res)
+/* Build the share of p (stored as id) under o and write it to j. 0, or
+ * -1 after replying (in *res). */
+static int share_json(struct req *r, const char *id, const struct prof *p, const struct view_opts *o,
+                      struct json *j, enum MHD_Result *res)
 {
+	/* the profile-level version label of the upload, used when no sample
+	 * carries one */
+	static const char *const keys[] = { "go_version", "version" };
+	char value[160];
+	const char *pkey = NULL;
+	for (int i = 0; i < 2 && !pkey; i++) {
+		int lr = store_label(id, keys[i], value, sizeof(value));
+		if (lr < 0) {
+			*res = reply_error(r, 500, "internal", "could not read the profile's labels");
+			return -1;
+		}
+		if (lr == 0)
+			pkey = keys[i];
+	}
 	struct runtime_share s;
-	int rc = runtime_share_build(p, o, &s);
+	int rc = runtime_share_build(p, o, pkey, pkey ? value : NULL, &s);
 	if (rc == 0)
 		rc = runtime_share_json(&s, j);
 	runtime_share_release(&s);
@@ -60,7 +76,7 @@ enum MHD_Result route_runtime_profile(struct req *r, const struct route_params *
 	struct buf out = BUF_INIT;
 	struct json j;
 	json_init(&j, &out);
-	int rc = share_json(r, prof, &o, &j, &res);
+	int rc = share_json(r, id, prof, &o, &j, &res);
 	view_opts_release(&o);
 	store_release(prof);
 	if (rc < 0) {
@@ -114,11 +130,11 @@ enum MHD_Result route_runtime_diff(struct req *r, const struct route_params *p)
 	json_init(&j, &out);
 	json_obj_begin(&j);
 	json_key(&j, "base");
-	if (share_json(r, pb, &o, &j, &res) < 0)
+	if (share_json(r, bid, pb, &o, &j, &res) < 0)
 		goto out;
 	o.type = tt;
 	json_key(&j, "target");
-	if (share_json(r, pt, &o, &j, &res) < 0)
+	if (share_json(r, tid, pt, &o, &j, &res) < 0)
 		goto out;
 	json_obj_end(&j);
 	if (out.oom) {

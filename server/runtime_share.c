@@ -323,7 +323,8 @@ static uint32_t label_key(const struct prof *p, const char *name)
 	return PROF_NONE;
 }
 
-int runtime_share_build(const struct prof *p, const struct view_opts *o, struct runtime_share *s)
+int runtime_share_build(const struct prof *p, const struct view_opts *o, const char *plabel_key,
+                        const char *plabel_value, struct runtime_share *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->p = p;
@@ -398,6 +399,8 @@ int runtime_share_build(const struct prof *p, const struct view_opts *o, struct 
 	}
 	if (vkey == PROF_NONE)
 		s->label = NULL;
+	else
+		s->label_source = "samples";
 	uint32_t ng = 0;
 	if (s->label) {
 		/* one group per distinct value (and one for "no value"), found
@@ -462,7 +465,18 @@ int runtime_share_build(const struct prof *p, const struct view_opts *o, struct 
 		}
 	}
 
-	if (s->label) {
+	if (!s->label && plabel_key && plabel_value && s->total != 0) {
+		/* a profile-level label: every sample is of that version */
+		if (!(s->groups = calloc(1, sizeof(*s->groups))))
+			goto out;
+		s->groups[0].version = PROF_NONE;
+		s->groups[0].name = plabel_value;
+		s->groups[0].total = s->total;
+		memcpy(s->groups[0].v, s->v, sizeof(s->v));
+		s->n_groups = 1;
+		s->label = plabel_key;
+		s->label_source = "profile";
+	} else if (s->label) {
 		/* drop the groups no kept sample has a value in */
 		uint32_t w = 0;
 		for (uint32_t g = 0; g < ng; g++) {
@@ -563,6 +577,11 @@ int runtime_share_json(const struct runtime_share *s, struct json *j)
 		json_str(j, s->label);
 	else
 		json_null(j);
+	json_key(j, "label_source");
+	if (s->label_source)
+		json_str(j, s->label_source);
+	else
+		json_null(j);
 	json_key(j, "unlabelled");
 	json_int(j, s->unlabelled);
 	json_key(j, "unlabelled_merged");
@@ -573,10 +592,10 @@ int runtime_share_json(const struct runtime_share *s, struct json *j)
 		const struct rs_group *gr = &s->groups[g];
 		json_obj_begin(j);
 		json_key(j, "version");
-		if (gr->version == PROF_NONE)
+		if (!gr->name)
 			json_null(j);
 		else
-			json_str(j, prof_str(p, gr->version));
+			json_str(j, gr->name);
 		json_key(j, "total");
 		json_int(j, gr->total);
 		json_key(j, "categories");

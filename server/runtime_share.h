@@ -33,7 +33,9 @@
  * goroutines (background mark workers, the scheduler on g0) carry no
  * goroutine labels; when the labelled samples name a single value, the
  * unlabelled ones belong to it (one process); with several values they
- * form a group of their own (version null).
+ * form a group of their own (version null). Without such sample labels,
+ * a profile-level label given by the caller (flamedex's upload labels)
+ * makes every sample one group of that value.
  *
  * Filters (focus, ignore, tagfocus, tagignore; hide only drops samples it
  * leaves without frames) select samples as the views do, so the total is
@@ -97,6 +99,7 @@ struct runtime_share {
 	int64_t total;         /* sum of the values of the kept samples */
 	int64_t v[RS_NCATS];
 	const char *label;     /* "go_version", "version", or NULL: no such label */
+	const char *label_source; /* "samples", "profile" (the caller's), or NULL */
 	/* with label: the groups by value, in version order ("go1.9" < "go1.10"),
 	 * the unlabelled group (if any) last */
 	uint32_t n_groups;
@@ -106,12 +109,15 @@ struct runtime_share {
 };
 
 /* Classify the samples of p kept by o (o->type the sample type; o->scale
- * ignored) into s. */
-int runtime_share_build(const struct prof *p, const struct view_opts *o, struct runtime_share *s);
+ * ignored) into s. plabel_key/plabel_value (both NULL: none) are a
+ * profile-level version label, used when no sample carries go_version or
+ * version; both must outlive s. */
+int runtime_share_build(const struct prof *p, const struct view_opts *o, const char *plabel_key,
+                        const char *plabel_value, struct runtime_share *s);
 void runtime_share_release(struct runtime_share *s);
 
 /* {"sample_type","applicable","reason"?,"total","categories":[{"key",
- * "label","value"}…],"label","unlabelled","unlabelled_merged",
+ * "label","value"}…],"label","label_source","unlabelled","unlabelled_merged",
  * "versions":[{"version","total","categories":[…]}…]} (docs/API.md). */
 int runtime_share_json(const struct runtime_share *s, struct json *j);
 

@@ -85,4 +85,9 @@ int store_time(const char *id, int64_t *ns, const char **source);
 int store_ids_by_label(const char *key, const char *value, const char *kind,
                        char (*ids)[23], int max, int *n);
 
+/* The value of profile label key of profile id (truncated to cap-1
+ * bytes) into out. 0, 1 when it has no such label (or no such profile),
+ * -1 on error. */
+int store_label(const char *id, const char *key, char *out, size_t cap);
+
 #endif

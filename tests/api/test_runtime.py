@@ -207,3 +207,28 @@ def test_errors(client, uploaded, upload):
     assert r.status == 405
     # the server lives on
     assert client.get_json("/api/v1/profiles/%s/runtime" % pid)["applicable"] is True
+
+
+def test_profile_label_of_the_upload(client, upload):
+    """labels=go_version:… at upload names the version of every sample
+    when the samples carry none; a diff of two such uploads reads
+    "Go 1.21 vs 1.22" with the categories pprof gives each profile."""
+    _, data = fixture("gogc100.pprof")
+    stacks = {("main.main", "runtime.mallocgc"): [1, 10], ("main.main", "main.f"): [2, 20]}
+    b = upload(pb.simple_profile(stacks), labels="go_version:go1.21.10")["id"]
+    t = upload(pb.simple_profile(stacks), labels="go_version:go1.22.3,service:x")["id"]
+    doc = client.get_json("/api/v1/diff/runtime", {"base": b, "target": t})
+    for side, v in (("base", "go1.21.10"), ("target", "go1.22.3")):
+        d = doc[side]
+        assert (d["label"], d["label_source"]) == ("go_version", "profile")
+        assert [g["version"] for g in d["versions"]] == [v]
+        assert cats(d["versions"][0]) == cats(d) == {"gc": 0, "alloc": 10, "syscall": 0, "sched": 0, "user": 20}
+    # the samples' own label wins over the upload's
+    own = upload(data, labels="go_version:go1.99")["id"]
+    d = client.get_json("/api/v1/profiles/%s/runtime" % own)
+    assert d["label_source"] == "samples"
+    assert [g["version"] for g in d["versions"]] == ["go1.19.8"]
+    # `version` when there is no go_version
+    plain = upload(pb.simple_profile(stacks), labels="version:v2.3.0")["id"]
+    d = client.get_json("/api/v1/profiles/%s/runtime" % plain)
+    assert (d["label"], d["versions"][0]["version"]) == ("version", "v2.3.0")

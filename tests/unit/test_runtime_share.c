@@ -389,7 +389,7 @@ START_TEST(share_by_version)
 	struct view_opts o;
 	test_view_opts(&o, 1, NULL, NULL, NULL, NULL, NULL);
 	struct runtime_share s;
-	ck_assert_int_eq(runtime_share_build(p, &o, &s), 0);
+	ck_assert_int_eq(runtime_share_build(p, &o, NULL, NULL, &s), 0);
 	ck_assert(s.applicable);
 	ck_assert_int_eq(s.total, 220);
 	ck_assert_int_eq(cat(&s, -1, RS_ALLOC), 40);
@@ -425,7 +425,7 @@ START_TEST(share_by_version)
 	/* the sample counts of the same profile, and a filter: tagfocus keeps one version */
 	view_opts_release(&o);
 	test_view_opts(&o, 0, NULL, NULL, NULL, "go_version=go1.22.1", NULL);
-	ck_assert_int_eq(runtime_share_build(p, &o, &s), 0);
+	ck_assert_int_eq(runtime_share_build(p, &o, NULL, NULL, &s), 0);
 	ck_assert_int_eq(s.total, 5);
 	ck_assert_int_eq(cat(&s, -1, RS_GC), 2);
 	ck_assert_uint_eq(s.n_groups, 1);
@@ -434,7 +434,7 @@ START_TEST(share_by_version)
 	/* focus and ignore as pprof's: samples through main.f without a syscall */
 	view_opts_release(&o);
 	test_view_opts(&o, 1, "main\\.f", "gcAssist", NULL, NULL, NULL);
-	ck_assert_int_eq(runtime_share_build(p, &o, &s), 0);
+	ck_assert_int_eq(runtime_share_build(p, &o, NULL, NULL, &s), 0);
 	ck_assert_int_eq(s.total, 90);
 	ck_assert_int_eq(cat(&s, -1, RS_ALLOC), 40);
 	ck_assert_int_eq(cat(&s, -1, RS_GC), 0);
@@ -442,7 +442,7 @@ START_TEST(share_by_version)
 	/* hide keeps the category of the hidden frames */
 	view_opts_release(&o);
 	test_view_opts(&o, 1, NULL, NULL, "^runtime\\.", NULL, NULL);
-	ck_assert_int_eq(runtime_share_build(p, &o, &s), 0);
+	ck_assert_int_eq(runtime_share_build(p, &o, NULL, NULL, &s), 0);
 	ck_assert_int_eq(s.total, 180); /* the mark worker's stack is all hidden: dropped, as pprof does */
 	ck_assert_int_eq(cat(&s, -1, RS_GC), 20);
 	ck_assert_int_eq(cat(&s, -1, RS_ALLOC), 40);
@@ -463,7 +463,7 @@ START_TEST(share_one_version_takes_the_unlabelled)
 	struct view_opts o;
 	test_view_opts(&o, 1, NULL, NULL, NULL, NULL, NULL);
 	struct runtime_share s;
-	ck_assert_int_eq(runtime_share_build(p, &o, &s), 0);
+	ck_assert_int_eq(runtime_share_build(p, &o, NULL, NULL, &s), 0);
 	ck_assert_str_eq(s.label, "version");
 	ck_assert_uint_eq(s.n_groups, 1);
 	ck_assert_str_eq(prof_str(p, s.groups[0].version), "go1.21.0");
@@ -479,15 +479,42 @@ START_TEST(share_one_version_takes_the_unlabelled)
 	/* no version label at all */
 	p = stack_profile(cpu_types, 2, "cpu", "phase", one, 3);
 	test_view_opts(&o, 1, NULL, NULL, NULL, NULL, NULL);
-	ck_assert_int_eq(runtime_share_build(p, &o, &s), 0);
+	ck_assert_int_eq(runtime_share_build(p, &o, NULL, NULL, &s), 0);
 	ck_assert_ptr_null(s.label);
 	ck_assert_uint_eq(s.n_groups, 0);
 	struct buf b = BUF_INIT;
 	struct json j;
 	json_init(&j, &b);
 	ck_assert_int_eq(runtime_share_json(&s, &j), 0);
-	ck_assert_ptr_nonnull(strstr(b.data, "\"label\":null,\"unlabelled\":0,\"unlabelled_merged\":false,\"versions\":[]}"));
+	ck_assert_ptr_nonnull(strstr(b.data, "\"label\":null,\"label_source\":null,\"unlabelled\":0,"
+	                                     "\"unlabelled_merged\":false,\"versions\":[]}"));
 	buf_release(&b);
+	runtime_share_release(&s);
+
+	/* ... but a profile-level label of the upload: every sample is of it */
+	ck_assert_int_eq(runtime_share_build(p, &o, "go_version", "go1.23.1", &s), 0);
+	ck_assert_str_eq(s.label, "go_version");
+	ck_assert_str_eq(s.label_source, "profile");
+	ck_assert_uint_eq(s.n_groups, 1);
+	ck_assert_int_eq(s.groups[0].total, 80);
+	ck_assert_int_eq(cat(&s, 0, RS_ALLOC), 30);
+	b = (struct buf)BUF_INIT;
+	json_init(&j, &b);
+	ck_assert_int_eq(runtime_share_json(&s, &j), 0);
+	ck_assert_ptr_nonnull(strstr(b.data, "\"label\":\"go_version\",\"label_source\":\"profile\","));
+	ck_assert_ptr_nonnull(strstr(b.data, "\"versions\":[{\"version\":\"go1.23.1\",\"total\":80,"));
+	buf_release(&b);
+	runtime_share_release(&s);
+	view_opts_release(&o);
+	prof_free(p);
+
+	/* sample labels win over the profile's */
+	p = stack_profile(cpu_types, 2, "cpu", "version", one, 3);
+	test_view_opts(&o, 1, NULL, NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(runtime_share_build(p, &o, "go_version", "go1.23.1", &s), 0);
+	ck_assert_str_eq(s.label, "version");
+	ck_assert_str_eq(s.label_source, "samples");
+	ck_assert_str_eq(s.groups[0].name, "go1.21.0");
 	runtime_share_release(&s);
 	view_opts_release(&o);
 	prof_free(p);
@@ -518,7 +545,7 @@ START_TEST(share_not_applicable)
 		struct view_opts o;
 		test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
 		struct runtime_share s;
-		ck_assert_int_eq(runtime_share_build(p, &o, &s), 0);
+		ck_assert_int_eq(runtime_share_build(p, &o, NULL, NULL, &s), 0);
 		ck_assert_msg(s.applicable == types[i].ok, "%s/%s (period %s): applicable %d", types[i].type, types[i].unit,
 		              types[i].pt, s.applicable);
 		struct buf b = BUF_INIT;
@@ -577,7 +604,7 @@ START_TEST(share_real_go119)
 	struct view_opts o;
 	test_view_opts(&o, 1, NULL, NULL, NULL, NULL, NULL);
 	struct runtime_share s;
-	ck_assert_int_eq(runtime_share_build(p, &o, &s), 0);
+	ck_assert_int_eq(runtime_share_build(p, &o, NULL, NULL, &s), 0);
 	ck_assert(s.applicable);
 	int64_t sum = 0;
 	for (int c = 0; c < RS_NCATS; c++)
@@ -610,7 +637,7 @@ static int op_share(void *ctx, struct buf *out)
 {
 	struct share_ctx *c = ctx;
 	struct runtime_share s;
-	int rc = runtime_share_build(c->p, &c->o, &s);
+	int rc = runtime_share_build(c->p, &c->o, "go_version", "go1.0", &s);
 	if (rc == 0) {
 		struct json j;
 		json_init(&j, out);
@@ -627,6 +654,12 @@ START_TEST(share_failalloc)
 	c.p = p;
 	test_view_opts(&c.o, 1, "main", NULL, NULL, "go_version=go1", NULL);
 	failalloc_check("runtime_share", op_share, &c);
+	prof_free(p);
+	view_opts_release(&c.o);
+	/* without sample labels: the profile-level label's group */
+	c.p = p = stack_profile(cpu_types, 2, "cpu", "phase", two_versions, 6);
+	test_view_opts(&c.o, 1, "main", NULL, NULL, NULL, NULL);
+	failalloc_check("runtime_share, profile label", op_share, &c);
 	view_opts_release(&c.o);
 	prof_free(p);
 }
