@@ -14,6 +14,14 @@ import { cpuProfile } from './lib/synth.mjs';
 const DATA = path.join(REPO, 'tests', 'data');
 let srv, browser, page, low, high, heap, v121, v122, fleet;
 
+/** A screenshot of one element into screenshots/, and into docs/img with UPDATE_DOCS_IMG=1. */
+async function elementShot(p, selector, name) {
+  const dir = path.join(REPO, 'tests', 'e2e', 'screenshots');
+  fs.mkdirSync(dir, { recursive: true });
+  await p.locator(selector).screenshot({ path: path.join(dir, name + '.png') });
+  if (process.env.UPDATE_DOCS_IMG === '1') fs.copyFileSync(path.join(dir, name + '.png'), path.join(REPO, 'docs', 'img', name + '.png'));
+}
+
 function data(rel) {
   const p = path.join(DATA, rel);
   assert.ok(fs.existsSync(p), 'missing test profile ' + p);
@@ -84,7 +92,7 @@ test('diff page: the strip shows the server\'s shares of both sides, allocation 
   assert.match(await page.textContent('#runtime-label-note'), /counted as go1\.19\.8/);
   await page.locator('#diff-summary').scrollIntoViewIfNeeded();
   await shot(page, 'runtime-diff');
-  await page.locator('#diff-summary').screenshot({ path: path.join(REPO, 'tests', 'e2e', 'screenshots', 'runtime-diff-strip.png') });
+  await elementShot(page, '#diff-summary', 'runtime-diff-strip');
   assert.deepEqual(browser.problems, []);
 });
 
@@ -131,7 +139,7 @@ test('go_version labels: one bar per release, on a diff and in a merged profile'
   const doc = await api(`/api/v1/diff/runtime?base=${v121.id}&target=${v122.id}`);
   assert.deepEqual(t.rows.gc.slice(0, 2), [pct(doc.base, 'gc'), pct(doc.target, 'gc')]);
   assert.match(t.rows.gc[2], /^\+/);
-  await page.locator('#diff-summary').screenshot({ path: path.join(REPO, 'tests', 'e2e', 'screenshots', 'runtime-versions-diff.png') });
+  await elementShot(page, '#diff-summary', 'runtime-versions-diff');
 
   await page.goto(`${srv.url}/p/${fleet.id}`);
   await page.waitForSelector('#runtime-share[data-applicable="true"] #categories');
@@ -142,6 +150,6 @@ test('go_version labels: one bar per release, on a diff and in a merged profile'
   assert.deepEqual(t.rows.gc, ['0.0%', '0.0%', '100.0%']);
   assert.equal(await page.locator('#runtime-share .cat-bar').count(), 3);
   assert.match(await page.textContent('#runtime-label-note'), /unlabelled/);
-  await page.locator('.profile-head').screenshot({ path: path.join(REPO, 'tests', 'e2e', 'screenshots', 'runtime-versions-profile.png') });
+  await elementShot(page, '.profile-head', 'runtime-versions-profile');
   assert.deepEqual(browser.problems, []);
 });
