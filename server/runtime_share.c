@@ -234,6 +234,10 @@ bool runtime_share_applicable(const struct prof *p, int t, const char **why)
 	const char *type = prof_str(p, p->type_type[t]), *unit = prof_str(p, p->type_unit[t]);
 	if ((!strcmp(type, "cpu") || !strcmp(type, "wall")) && is_time_unit(unit))
 		return true;
+	/* fgprof's wall-clock profiles: time/nanoseconds, period type wall */
+	const char *ptype = prof_str(p, p->period_type);
+	if (is_time_unit(unit) && (!strcmp(ptype, "cpu") || !strcmp(ptype, "wall")))
+		return true;
 	if (!strcmp(type, "samples") || !strcmp(type, "sample")) {
 		/* the sample counts of a CPU (or wall-clock) profile */
 		const char *pt = prof_str(p, p->period_type);

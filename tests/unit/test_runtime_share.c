@@ -532,6 +532,8 @@ START_TEST(share_not_applicable)
 		{ "samples", "count", "cpu", true },
 		{ "wall", "nanoseconds", "wall", true },
 		{ "samples", "count", "wall", true },
+		{ "time", "nanoseconds", "wall", true }, /* fgprof */
+		{ "delay", "nanoseconds", "contentions", false },
 		{ "inuse_space", "bytes", "space", false },
 		{ "alloc_objects", "count", "space", false },
 		{ "goroutine", "count", "goroutine", false },
