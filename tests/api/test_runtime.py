@@ -8,6 +8,7 @@ tests/progs/runtimeprof under Go 1.19 (allocation-heavy, GC-heavy with a
 small GOGC, syscall, scheduler and plain phases).
 """
 import os
+import subprocess
 
 import pytest
 
@@ -15,6 +16,7 @@ import catalog
 import pb
 import pproftool
 import runtime_regex
+from conftest import go_env
 
 KEYS = ["gc", "alloc", "syscall", "sched", "user"]
 RUNTIME_DIR = os.path.join(catalog.DATA_DIR, "runtime")
@@ -62,6 +64,28 @@ def test_categories_equal_pprof(client, uploaded, name, stype, unit):
     assert doc["total"] == total == sum(want.values())
     # the programs' phases are where they should be
     assert want["gc"] > 0 and want["alloc"] > 0 and want["syscall"] > 0 and want["sched"] > 0
+
+
+@pytest.fixture(scope="module")
+def fresh_profile(tmp_path_factory):
+    """A profile of tests/progs/runtimeprof written now, by this machine's Go."""
+    out = tmp_path_factory.mktemp("runtimeprof")
+    path = str(out / "fresh.pprof")
+    p = subprocess.run(["go", "run", "./runtimeprof", "-o", path, "-gogc", "50", "-seconds", "0.5"],
+                       cwd=catalog.PROGS_DIR, env=go_env(str(out)), stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=300)
+    assert p.returncode == 0 and os.path.isfile(path), p.stdout.decode("utf-8", "replace")
+    return path
+
+
+def test_fresh_profile_equals_pprof(client, upload, fresh_profile):
+    with open(fresh_profile, "rb") as f:
+        pid = upload(f.read())["id"]
+    doc = client.get_json("/api/v1/profiles/%s/runtime" % pid)
+    want, total = pprof_cats(fresh_profile, "nanoseconds")
+    assert cats(doc) == want
+    assert doc["total"] == total
+    assert want["gc"] > 0 and want["alloc"] > 0 and want["syscall"] > 0
 
 
 def test_small_gogc_moves_time_from_allocation_to_gc(client, uploaded):
