@@ -44,7 +44,7 @@ static int share_json(struct req *r, const char *id, const struct prof *p, const
 	if (rc == 0)
 		rc = runtime_share_json(&s, j);
 	runtime_share_release(&s);
-	if (rc == RS_OVERFLOW) {
+	if (rc == RUNTIME_SHARE_OVERFLOW) {
 		*res = reply_error(r, 422, "overflow", "the sample values overflow 64 bits");
 		return -1;
 	}
@@ -93,7 +93,8 @@ enum MHD_Result route_runtime_diff(struct req *r, const struct route_params *p)
 	if (!bid || !tid || !*bid || !*tid)
 		return reply_error(r, 400, "bad_request", "diff/runtime needs base=ID and target=ID");
 	if (!util_is_id(bid) || !util_is_id(tid))
-		return reply_error(r, 404, "not_found", "no profile with id %.40s", util_is_id(bid) ? tid : bid);
+		return reply_error(r, 404, "not_found", "no profile with id %.40s",
+		                   util_is_id(bid) ? tid : bid);
 	int st1 = 0, st2 = 0;
 	struct prof *pb = store_get(bid, &st1);
 	struct prof *pt = store_get(tid, &st2);
@@ -103,12 +104,14 @@ enum MHD_Result route_runtime_diff(struct req *r, const struct route_params *p)
 	struct buf out = BUF_INIT;
 	if (!pb || !pt) {
 		int st = !pb ? st1 : st2;
-		res = st == 404 ? reply_error(r, 404, "not_found", "no profile with id %.40s", !pb ? bid : tid)
-		                : reply_error(r, 500, "internal", "could not load a profile");
+		res = st == 404
+		              ? reply_error(r, 404, "not_found", "no profile with id %.40s", !pb ? bid : tid)
+		              : reply_error(r, 500, "internal", "could not load a profile");
 		goto out;
 	}
 	if (pb->n_types == 0 || pt->n_types == 0) {
-		res = reply_error(r, 400, "incompatible_profiles", "a profile without sample types cannot be compared");
+		res = reply_error(r, 400, "incompatible_profiles",
+		                  "a profile without sample types cannot be compared");
 		goto out;
 	}
 	if (views_parse_opts(r, pb, &o, &res) < 0)
@@ -122,7 +125,8 @@ enum MHD_Result route_runtime_diff(struct req *r, const struct route_params *p)
 			tt = (int)i;
 	if (tt < 0 || strcmp(prof_str(pt, pt->type_unit[tt]), unit) != 0) {
 		res = reply_error(r, 400, "incompatible_profiles",
-		                  tt < 0 ? "the target has no sample type %.64s" : "sample type %.64s has another unit in the target",
+		                  tt < 0 ? "the target has no sample type %.64s"
+		                         : "sample type %.64s has another unit in the target",
 		                  type);
 		goto out;
 	}

@@ -20,141 +20,142 @@
  * like: a later release's name, from that release's source; "<=1.18": an
  * older release's name, for old profiles. docs/RUNTIME.md is this table
  * in prose. */
-static const struct rs_rule rules[] = {
+static const struct runtime_share_rule rules[] = {
 	/* ---- GC work ---------------------------------------------------- */
 	/* background mark workers: gcBgMarkWorker, its closures, gcBgMarkStartWorkers, gcBgMarkPrepare */
-	{ "runtime.gcBgMark", true, RS_GC, "1.19" },
+	{ "runtime.gcBgMark", true, RUNTIME_SHARE_GC, "1.19" },
 	/* gcDrain, gcDrainN; after 1.19 also gcDrainMarkWorkerIdle/Dedicated/Fractional */
-	{ "runtime.gcDrain", true, RS_GC, "1.19" },
+	{ "runtime.gcDrain", true, RUNTIME_SHARE_GC, "1.19" },
 	/* mark assists of allocating goroutines: gcAssistAlloc, gcAssistAlloc1, closures */
-	{ "runtime.gcAssistAlloc", true, RS_GC, "1.19" },
-	{ "runtime.gcParkAssist", false, RS_GC, "1.19" },
-	{ "runtime.gcFlushBgCredit", false, RS_GC, "1.19" },
+	{ "runtime.gcAssistAlloc", true, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.gcParkAssist", false, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.gcFlushBgCredit", false, RUNTIME_SHARE_GC, "1.19" },
 	/* gcMark, gcMarkDone, gcMarkTermination, gcMarkRootPrepare, gcMarkTinyAllocs, ... */
-	{ "runtime.gcMark", true, RS_GC, "1.19" },
-	{ "runtime.gcStart", false, RS_GC, "1.19" },
-	{ "runtime.gcSweep", false, RS_GC, "1.19" },
-	{ "runtime.gcResetMarkState", false, RS_GC, "1.19" },
-	{ "runtime.gcWaitOnMark", false, RS_GC, "1.19" },
-	{ "runtime.GC", false, RS_GC, "1.19" },
-	{ "runtime.gcstopm", false, RS_GC, "1.19" },
+	{ "runtime.gcMark", true, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.gcStart", false, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.gcSweep", false, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.gcResetMarkState", false, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.gcWaitOnMark", false, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.GC", false, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.gcstopm", false, RUNTIME_SHARE_GC, "1.19" },
 	/* stopping and starting the world (for a GC, or ReadMemStats and the like) */
-	{ "runtime.stopTheWorldWithSema", false, RS_GC, "1.19" },
-	{ "runtime.startTheWorldWithSema", false, RS_GC, "1.19" },
-	{ "runtime.stopTheWorldGC", false, RS_GC, "1.19" },
-	{ "runtime.startTheWorldGC", false, RS_GC, "1.19" },
+	{ "runtime.stopTheWorldWithSema", false, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.startTheWorldWithSema", false, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.stopTheWorldGC", false, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.startTheWorldGC", false, RUNTIME_SHARE_GC, "1.19" },
 	/* roots and objects */
-	{ "runtime.markroot", true, RS_GC, "1.19" },
-	{ "runtime.scanstack", false, RS_GC, "1.19" },
-	{ "runtime.scanframeworker", false, RS_GC, "1.19" },
-	{ "runtime.scanblock", false, RS_GC, "1.19" },
-	{ "runtime.scanobject", false, RS_GC, "1.19" },
-	{ "runtime.scanConservative", false, RS_GC, "1.19" },
-	{ "runtime.greyobject", false, RS_GC, "1.19" },
-	{ "runtime.shade", false, RS_GC, "1.19" },
-	{ "runtime.gcmarknewobject", false, RS_GC, "1.19" },
-	{ "runtime.(*gcWork).", true, RS_GC, "1.19" },
+	{ "runtime.markroot", true, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.scanstack", false, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.scanframeworker", false, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.scanblock", false, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.scanobject", false, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.scanConservative", false, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.greyobject", false, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.shade", false, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.gcmarknewobject", false, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.(*gcWork).", true, RUNTIME_SHARE_GC, "1.19" },
 	/* write barriers: gcWriteBarrier{,CX,DX,...} to 1.20, gcWriteBarrier1..8 from 1.21 */
-	{ "runtime.gcWriteBarrier", true, RS_GC, "1.19" },
-	{ "runtime.wbBufFlush", true, RS_GC, "1.19" },
-	{ "runtime.(*wbBuf).", true, RS_GC, "1.19" },
-	{ "runtime.bulkBarrierPreWrite", true, RS_GC, "1.19" },
+	{ "runtime.gcWriteBarrier", true, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.wbBufFlush", true, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.(*wbBuf).", true, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.bulkBarrierPreWrite", true, RUNTIME_SHARE_GC, "1.19" },
 	/* sweeping */
-	{ "runtime.bgsweep", false, RS_GC, "1.19" },
-	{ "runtime.sweepone", false, RS_GC, "1.19" },
-	{ "runtime.(*sweepLocked).", true, RS_GC, "1.19" },
-	{ "runtime.(*mspan).sweep", false, RS_GC, "<=1.16" },
-	{ "runtime.(*mspan).ensureSwept", false, RS_GC, "1.19" },
-	{ "runtime.(*activeSweep).", true, RS_GC, "1.19" },
-	{ "runtime.deductSweepCredit", false, RS_GC, "1.19" },
-	{ "runtime.finishsweep_m", false, RS_GC, "1.19" },
-	{ "runtime.(*mheap).reclaim", true, RS_GC, "1.19" },
+	{ "runtime.bgsweep", false, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.sweepone", false, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.(*sweepLocked).", true, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.(*mspan).sweep", false, RUNTIME_SHARE_GC, "<=1.16" },
+	{ "runtime.(*mspan).ensureSwept", false, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.(*activeSweep).", true, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.deductSweepCredit", false, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.finishsweep_m", false, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.(*mheap).reclaim", true, RUNTIME_SHARE_GC, "1.19" },
 	/* scavenging (returning memory to the OS) */
-	{ "runtime.bgscavenge", false, RS_GC, "1.19" },
-	{ "runtime.(*scavengerState).", true, RS_GC, "1.19" },
-	{ "runtime.(*pageAlloc).scavenge", true, RS_GC, "1.19" },
-	{ "runtime.(*mheap).scavenge", true, RS_GC, "1.19" },
+	{ "runtime.bgscavenge", false, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.(*scavengerState).", true, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.(*pageAlloc).scavenge", true, RUNTIME_SHARE_GC, "1.19" },
+	{ "runtime.(*mheap).scavenge", true, RUNTIME_SHARE_GC, "1.19" },
 	/* the profiler's stand-in when a GC stack could not be walked */
-	{ "runtime._GC", false, RS_GC, "1.19" },
+	{ "runtime._GC", false, RUNTIME_SHARE_GC, "1.19" },
 
 	/* ---- allocation ------------------------------------------------- */
 	/* mallocgc; from 1.24 also mallocgcTiny, mallocgcSmallNoscan, mallocgcLarge, ... */
-	{ "runtime.mallocgc", true, RS_ALLOC, "1.19" },
+	{ "runtime.mallocgc", true, RUNTIME_SHARE_ALLOC, "1.19" },
 
 	/* ---- system calls and cgo --------------------------------------- */
-	{ "syscall.", true, RS_SYSCALL, "1.19" },
-	{ "runtime/internal/syscall.", true, RS_SYSCALL, "1.19-1.22" },
-	{ "internal/runtime/syscall.", true, RS_SYSCALL, "1.23+" },
-	{ "internal/runtime/syscall/", true, RS_SYSCALL, "after 1.23 (current source)" },
-	{ "golang.org/x/sys/unix.Syscall", true, RS_SYSCALL, "1.19" },
-	{ "golang.org/x/sys/unix.RawSyscall", true, RS_SYSCALL, "1.19" },
-	{ "runtime.entersyscall", true, RS_SYSCALL, "1.19" },
-	{ "runtime.reentersyscall", false, RS_SYSCALL, "1.19" },
-	{ "runtime.exitsyscall", false, RS_SYSCALL, "1.19" },
-	{ "runtime.exitsyscallfast", true, RS_SYSCALL, "1.19" },
-	{ "runtime.cgocall", false, RS_SYSCALL, "1.19" },
-	{ "runtime.asmcgocall", true, RS_SYSCALL, "1.19" },
-	{ "runtime.asmstdcall", false, RS_SYSCALL, "1.19 (windows)" },
-	{ "runtime._ExternalCode", false, RS_SYSCALL, "1.19" },
-	{ "runtime._VDSO", false, RS_SYSCALL, "1.19" },
+	{ "syscall.", true, RUNTIME_SHARE_SYSCALL, "1.19" },
+	{ "runtime/internal/syscall.", true, RUNTIME_SHARE_SYSCALL, "1.19-1.22" },
+	{ "internal/runtime/syscall.", true, RUNTIME_SHARE_SYSCALL, "1.23+" },
+	{ "internal/runtime/syscall/", true, RUNTIME_SHARE_SYSCALL, "after 1.23 (current source)" },
+	{ "golang.org/x/sys/unix.Syscall", true, RUNTIME_SHARE_SYSCALL, "1.19" },
+	{ "golang.org/x/sys/unix.RawSyscall", true, RUNTIME_SHARE_SYSCALL, "1.19" },
+	{ "runtime.entersyscall", true, RUNTIME_SHARE_SYSCALL, "1.19" },
+	{ "runtime.reentersyscall", false, RUNTIME_SHARE_SYSCALL, "1.19" },
+	{ "runtime.exitsyscall", false, RUNTIME_SHARE_SYSCALL, "1.19" },
+	{ "runtime.exitsyscallfast", true, RUNTIME_SHARE_SYSCALL, "1.19" },
+	{ "runtime.cgocall", false, RUNTIME_SHARE_SYSCALL, "1.19" },
+	{ "runtime.asmcgocall", true, RUNTIME_SHARE_SYSCALL, "1.19" },
+	{ "runtime.asmstdcall", false, RUNTIME_SHARE_SYSCALL, "1.19 (windows)" },
+	{ "runtime._ExternalCode", false, RUNTIME_SHARE_SYSCALL, "1.19" },
+	{ "runtime._VDSO", false, RUNTIME_SHARE_SYSCALL, "1.19" },
 
 	/* ---- scheduler -------------------------------------------------- */
-	{ "runtime.schedule", false, RS_SCHED, "1.19" },
-	{ "runtime.findRunnable", false, RS_SCHED, "1.19" },
-	{ "runtime.findrunnable", false, RS_SCHED, "<=1.18" },
-	{ "runtime.mcall", false, RS_SCHED, "1.19" },
-	{ "runtime.park_m", false, RS_SCHED, "1.19" },
-	{ "runtime.gosched_m", false, RS_SCHED, "1.19" },
-	{ "runtime.goschedImpl", false, RS_SCHED, "1.19" },
-	{ "runtime.gopreempt_m", false, RS_SCHED, "1.19" },
-	{ "runtime.preemptPark", false, RS_SCHED, "1.19" },
-	{ "runtime.goexit0", false, RS_SCHED, "1.19" },
-	{ "runtime.goexit1", false, RS_SCHED, "1.19" },
-	{ "runtime.exitsyscall0", false, RS_SCHED, "1.19" },
-	{ "runtime.execute", false, RS_SCHED, "1.19" },
-	{ "runtime.stealWork", false, RS_SCHED, "1.19" },
-	{ "runtime.runqsteal", false, RS_SCHED, "1.19" },
-	{ "runtime.runqgrab", false, RS_SCHED, "1.19" },
-	{ "runtime.checkTimers", false, RS_SCHED, "1.19-1.22" },
-	{ "runtime.(*timers).", true, RS_SCHED, "1.23+" },
-	{ "runtime.stopm", false, RS_SCHED, "1.19" },
-	{ "runtime.startm", false, RS_SCHED, "1.19" },
-	{ "runtime.wakep", false, RS_SCHED, "1.19" },
-	{ "runtime.handoffp", false, RS_SCHED, "1.19" },
-	{ "runtime.resetspinning", false, RS_SCHED, "1.19" },
-	{ "runtime.injectglist", false, RS_SCHED, "1.19" },
-	{ "runtime.sysmon", false, RS_SCHED, "1.19" },
-	{ "runtime.retake", false, RS_SCHED, "1.19" },
-	{ "runtime.templateThread", false, RS_SCHED, "1.19" },
-	{ "runtime.netpoll", false, RS_SCHED, "1.19" },
-	{ "runtime.gopark", false, RS_SCHED, "1.19" },
-	{ "runtime.goparkunlock", false, RS_SCHED, "1.19" },
-	{ "runtime.goready", true, RS_SCHED, "1.19" },
-	{ "runtime.ready", false, RS_SCHED, "1.19" },
-	{ "runtime.newproc", true, RS_SCHED, "1.19" },
-	{ "runtime.Gosched", false, RS_SCHED, "1.19" },
-	{ "runtime.goyield", false, RS_SCHED, "1.19" },
-	{ "runtime.asyncPreempt", true, RS_SCHED, "1.19" },
+	{ "runtime.schedule", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.findRunnable", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.findrunnable", false, RUNTIME_SHARE_SCHED, "<=1.18" },
+	{ "runtime.mcall", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.park_m", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.gosched_m", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.goschedImpl", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.gopreempt_m", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.preemptPark", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.goexit0", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.goexit1", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.exitsyscall0", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.execute", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.stealWork", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.runqsteal", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.runqgrab", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.checkTimers", false, RUNTIME_SHARE_SCHED, "1.19-1.22" },
+	{ "runtime.(*timers).", true, RUNTIME_SHARE_SCHED, "1.23+" },
+	{ "runtime.stopm", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.startm", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.wakep", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.handoffp", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.resetspinning", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.injectglist", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.sysmon", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.retake", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.templateThread", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.netpoll", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.gopark", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.goparkunlock", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.goready", true, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.ready", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.newproc", true, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.Gosched", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.goyield", false, RUNTIME_SHARE_SCHED, "1.19" },
+	{ "runtime.asyncPreempt", true, RUNTIME_SHARE_SCHED, "1.19" },
 	/* the profiler's stand-in for runtime code whose stack could not be walked */
-	{ "runtime._System", false, RS_SCHED, "1.19" },
+	{ "runtime._System", false, RUNTIME_SHARE_SCHED, "1.19" },
 };
 
 #define N_RULES (sizeof(rules) / sizeof(rules[0]))
 
-static const char *const cat_keys[RS_NCATS] = { "gc", "alloc", "syscall", "sched", "user" };
-static const char *const cat_labels[RS_NCATS] = { "GC work", "Allocation", "Syscalls", "Scheduler", "User code" };
+static const char *const cat_keys[RUNTIME_SHARE_NCATS] = { "gc", "alloc", "syscall", "sched", "user" };
+static const char *const cat_labels[RUNTIME_SHARE_NCATS] = { "GC work", "Allocation", "Syscalls", "Scheduler",
+	                                                     "User code" };
 
-const char *runtime_share_cat_key(enum rs_cat c)
+const char *runtime_share_cat_key(enum runtime_share_cat c)
 {
-	return (unsigned)c < RS_NCATS ? cat_keys[c] : "";
+	return (unsigned)c < RUNTIME_SHARE_NCATS ? cat_keys[c] : "";
 }
 
-const char *runtime_share_cat_label(enum rs_cat c)
+const char *runtime_share_cat_label(enum runtime_share_cat c)
 {
-	return (unsigned)c < RS_NCATS ? cat_labels[c] : "";
+	return (unsigned)c < RUNTIME_SHARE_NCATS ? cat_labels[c] : "";
 }
 
-const struct rs_rule *runtime_share_rules(uint32_t *n)
+const struct runtime_share_rule *runtime_share_rules(uint32_t *n)
 {
 	*n = (uint32_t)N_RULES;
 	return rules;
@@ -162,7 +163,7 @@ const struct rs_rule *runtime_share_rules(uint32_t *n)
 
 /* Does a rule's name match s (len bytes)? Exact names may be followed by
  * nothing; prefixes by anything. */
-static bool rule_match(const struct rs_rule *r, const char *s, size_t len)
+static bool rule_match(const struct runtime_share_rule *r, const char *s, size_t len)
 {
 	size_t rl = strlen(r->name);
 	if (r->prefix)
@@ -170,13 +171,13 @@ static bool rule_match(const struct rs_rule *r, const char *s, size_t len)
 	return len == rl && memcmp(s, r->name, rl) == 0;
 }
 
-static enum rs_cat match_name(const char *s, size_t len, int *rule)
+static enum runtime_share_cat match_name(const char *s, size_t len, int *rule)
 {
 	/* every rule starts with one of a few letters: skip the rest fast */
 	if (len == 0 || (s[0] != 'r' && s[0] != 's' && s[0] != 'i' && s[0] != 'g')) {
 		if (rule)
 			*rule = -1;
-		return RS_USER;
+		return RUNTIME_SHARE_USER;
 	}
 	for (size_t i = 0; i < N_RULES; i++) {
 		if (rule_match(&rules[i], s, len)) {
@@ -187,24 +188,24 @@ static enum rs_cat match_name(const char *s, size_t len, int *rule)
 	}
 	if (rule)
 		*rule = -1;
-	return RS_USER;
+	return RUNTIME_SHARE_USER;
 }
 
-enum rs_cat runtime_share_frame_cat(const char *name, int *rule)
+enum runtime_share_cat runtime_share_frame_cat(const char *name, int *rule)
 {
 	return match_name(name, strlen(name), rule);
 }
 
 /* The category of a set of category bits (1 << cat). */
-static enum rs_cat bits_cat(unsigned bits)
+static enum runtime_share_cat bits_cat(unsigned bits)
 {
-	for (int c = 0; c < RS_USER; c++)
+	for (int c = 0; c < RUNTIME_SHARE_USER; c++)
 		if (bits & (1u << c))
-			return (enum rs_cat)c;
-	return RS_USER;
+			return (enum runtime_share_cat)c;
+	return RUNTIME_SHARE_USER;
 }
 
-enum rs_cat runtime_share_stack_cat(const char *const *names, uint32_t n)
+enum runtime_share_cat runtime_share_stack_cat(const char *const *names, uint32_t n)
 {
 	unsigned bits = 0;
 	for (uint32_t i = 0; i < n; i++)
@@ -216,8 +217,8 @@ enum rs_cat runtime_share_stack_cat(const char *const *names, uint32_t n)
 
 static bool is_time_unit(const char *u)
 {
-	static const char *const units[] = { "nanoseconds", "microseconds", "milliseconds", "seconds", "ns",
-	                                     "us", "ms", "s" };
+	static const char *const units[] = { "nanoseconds", "microseconds", "milliseconds", "seconds",
+		                             "ns",          "us",           "ms",           "s" };
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
 		if (!strcmp(u, units[i]))
 			return true;
@@ -248,17 +249,20 @@ bool runtime_share_applicable(const struct prof *p, int t, const char **why)
 			if (!strcmp(o, "cpu") || !strcmp(o, "wall"))
 				return true;
 		}
-		*why = "samples of a profile that is not a CPU profile: the runtime share is of CPU time only";
+		*why = "samples of a profile that is not a CPU profile: the runtime share is of CPU time "
+		       "only";
 		return false;
 	}
-	if (p->kind == PROF_KIND_HEAP || strstr(type, "space") || strstr(type, "objects") || !strcmp(unit, "bytes"))
+	if (p->kind == PROF_KIND_HEAP || strstr(type, "space") || strstr(type, "objects") ||
+	    !strcmp(unit, "bytes"))
 		*why = "a memory sample type: the runtime share is of CPU time only (a heap profile's "
 		       "allocations are all made through runtime.mallocgc)";
 	else if (p->kind == PROF_KIND_GOROUTINE || !strcmp(type, "goroutine") || !strcmp(type, "goroutines"))
 		*why = "goroutine counts: the runtime share is of CPU time only";
 	else if (p->kind == PROF_KIND_MUTEX || p->kind == PROF_KIND_BLOCK || !strcmp(type, "contentions") ||
 	         !strcmp(type, "delay"))
-		*why = "contention (mutex or block) values are time spent waiting, not running: the runtime share is of "
+		*why = "contention (mutex or block) values are time spent waiting, not running: the runtime "
+		       "share is of "
 		       "CPU time only";
 	else
 		*why = "not a CPU sample type: the runtime share is of CPU time only";
@@ -307,7 +311,7 @@ static int version_cmp(const char *a, const char *b)
 
 static int group_cmp(const void *x, const void *y)
 {
-	const struct rs_group *a = x, *b = y;
+	const struct runtime_share_group *a = x, *b = y;
 	if (a->version == b->version)
 		return 0;
 	if (a->version == PROF_NONE)
@@ -355,7 +359,7 @@ int runtime_share_build(const struct prof *p, const struct view_opts *o, const c
 	for (uint32_t f = 0; f < p->n_frames; f++) {
 		uint32_t k = p->frames[f].key;
 		if (k >= p->n_strs) {
-			fcat[f] = RS_USER;
+			fcat[f] = RUNTIME_SHARE_USER;
 			continue;
 		}
 		if (keycat[k] == 0xff)
@@ -379,7 +383,8 @@ int runtime_share_build(const struct prof *p, const struct view_opts *o, const c
 			for (uint32_t k = 0; k < p->locs[l].n; k++)
 				lb[l] |= fb[p->loc_frames[p->locs[l].off + k]];
 		for (uint32_t n = 1; n < N; n++)
-			nb[n] = nb[p->nodes[n].parent] | (lb[p->nodes[n].loc] & (FILTER_FOCUS | FILTER_IGNORE));
+			nb[n] = nb[p->nodes[n].parent] |
+			        (lb[p->nodes[n].loc] & (FILTER_FOCUS | FILTER_IGNORE));
 		if (allhid) {
 			allhid[0] = 1;
 			for (uint32_t n = 1; n < N; n++) {
@@ -453,15 +458,15 @@ int runtime_share_build(const struct prof *p, const struct view_opts *o, const c
 		int64_t val = p->values[(size_t)i * p->n_types + (size_t)o->type];
 		int64_t av = val < 0 ? -val : val;
 		if (!util_add_ok(&total_abs, av)) {
-			rc = RS_OVERFLOW;
+			rc = RUNTIME_SHARE_OVERFLOW;
 			goto out;
 		}
 		/* every sum below adds a subset of these values: no overflow */
-		enum rs_cat c = node < N ? bits_cat(ncat[node]) : RS_USER;
+		enum runtime_share_cat c = node < N ? bits_cat(ncat[node]) : RUNTIME_SHARE_USER;
 		s->total += val;
 		s->v[c] += val;
 		if (s->label) {
-			struct rs_group *g = &s->groups[gidx[ls]];
+			struct runtime_share_group *g = &s->groups[gidx[ls]];
 			g->total += val;
 			g->v[c] += val;
 			if (lsver[ls] == PROF_NONE)
@@ -485,7 +490,7 @@ int runtime_share_build(const struct prof *p, const struct view_opts *o, const c
 		uint32_t w = 0;
 		for (uint32_t g = 0; g < ng; g++) {
 			bool any = false;
-			for (int c = 0; c < RS_NCATS; c++)
+			for (int c = 0; c < RUNTIME_SHARE_NCATS; c++)
 				any |= s->groups[g].v[c] != 0;
 			if (any)
 				s->groups[w++] = s->groups[g];
@@ -502,9 +507,9 @@ int runtime_share_build(const struct prof *p, const struct view_opts *o, const c
 			}
 		}
 		if (labelled == 1 && none >= 0) {
-			struct rs_group *a = &s->groups[single], *b = &s->groups[none];
+			struct runtime_share_group *a = &s->groups[single], *b = &s->groups[none];
 			a->total += b->total;
-			for (int c = 0; c < RS_NCATS; c++)
+			for (int c = 0; c < RUNTIME_SHARE_NCATS; c++)
 				a->v[c] += b->v[c];
 			s->groups[none] = s->groups[--ng];
 			s->unlabelled_merged = true;
@@ -540,7 +545,7 @@ out:
 static void cats_json(const int64_t *v, struct json *j)
 {
 	json_arr_begin(j);
-	for (int c = 0; c < RS_NCATS; c++) {
+	for (int c = 0; c < RUNTIME_SHARE_NCATS; c++) {
 		json_obj_begin(j);
 		json_key(j, "key");
 		json_str(j, cat_keys[c]);
@@ -593,7 +598,7 @@ int runtime_share_json(const struct runtime_share *s, struct json *j)
 	json_key(j, "versions");
 	json_arr_begin(j);
 	for (uint32_t g = 0; g < s->n_groups; g++) {
-		const struct rs_group *gr = &s->groups[g];
+		const struct runtime_share_group *gr = &s->groups[g];
 		json_obj_begin(j);
 		json_key(j, "version");
 		if (!gr->name)

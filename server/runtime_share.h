@@ -42,7 +42,7 @@
  * the view's total. Hidden frames still decide the category.
  *
  * Pure domain module: no HTTP, no SQL. Functions return 0, -1 (out of
- * memory) or RS_OVERFLOW; on anything but 0 the outputs hold nothing.
+ * memory) or RUNTIME_SHARE_OVERFLOW; on anything but 0 the outputs hold nothing.
  */
 #ifndef FDX_RUNTIME_SHARE_H
 #define FDX_RUNTIME_SHARE_H
@@ -54,58 +54,67 @@
 #include "json.h"
 #include "prof.h"
 
-enum { RS_OVERFLOW = 2 };
+enum {
+	RUNTIME_SHARE_OVERFLOW = 2
+};
 
 /* In precedence order (the first category a stack has a frame of wins),
  * user last. */
-enum rs_cat { RS_GC, RS_ALLOC, RS_SYSCALL, RS_SCHED, RS_USER, RS_NCATS };
+enum runtime_share_cat {
+	RUNTIME_SHARE_GC,
+	RUNTIME_SHARE_ALLOC,
+	RUNTIME_SHARE_SYSCALL,
+	RUNTIME_SHARE_SCHED,
+	RUNTIME_SHARE_USER,
+	RUNTIME_SHARE_NCATS
+};
 
 /* "gc", "alloc", "syscall", "sched", "user" */
-const char *runtime_share_cat_key(enum rs_cat c);
+const char *runtime_share_cat_key(enum runtime_share_cat c);
 /* "GC work", "Allocation", "Syscalls", "Scheduler", "User code" */
-const char *runtime_share_cat_label(enum rs_cat c);
+const char *runtime_share_cat_label(enum runtime_share_cat c);
 
 /* A frame rule: a function name, exact or (prefix) its start. */
-struct rs_rule {
+struct runtime_share_rule {
 	const char *name;
 	bool prefix;
-	enum rs_cat cat;
-	const char *versions;  /* the releases whose runtime has the name, for docs and tests */
+	enum runtime_share_cat cat;
+	const char *versions; /* the releases whose runtime has the name, for docs and tests */
 };
 /* The rule table (n rows). */
-const struct rs_rule *runtime_share_rules(uint32_t *n);
+const struct runtime_share_rule *runtime_share_rules(uint32_t *n);
 /* The category of one frame's function name: the category of the first
- * rule that matches it, or RS_USER when none does. rule (may be NULL)
+ * rule that matches it, or RUNTIME_SHARE_USER when none does. rule (may be NULL)
  * gets the row's index, or -1. */
-enum rs_cat runtime_share_frame_cat(const char *name, int *rule);
+enum runtime_share_cat runtime_share_frame_cat(const char *name, int *rule);
 /* The category of a stack of function names (any order). */
-enum rs_cat runtime_share_stack_cat(const char *const *names, uint32_t n);
+enum runtime_share_cat runtime_share_stack_cat(const char *const *names, uint32_t n);
 
 /* Is sample type t of p CPU-like? When not, why (static text) in *why. */
 bool runtime_share_applicable(const struct prof *p, int t, const char **why);
 
-struct rs_group {
-	uint32_t version;      /* string id of the label value; PROF_NONE: unlabelled */
-	const char *name;      /* its text (in the profile's strings), NULL: unlabelled */
+struct runtime_share_group {
+	uint32_t version; /* string id of the label value; PROF_NONE: unlabelled */
+	const char *name; /* its text (in the profile's strings), NULL: unlabelled */
 	int64_t total;
-	int64_t v[RS_NCATS];
+	int64_t v[RUNTIME_SHARE_NCATS];
 };
 
 struct runtime_share {
 	const struct prof *p;
 	int type;
 	bool applicable;
-	const char *why;       /* when not applicable */
-	int64_t total;         /* sum of the values of the kept samples */
-	int64_t v[RS_NCATS];
-	const char *label;     /* "go_version", "version", or NULL: no such label */
+	const char *why; /* when not applicable */
+	int64_t total;   /* sum of the values of the kept samples */
+	int64_t v[RUNTIME_SHARE_NCATS];
+	const char *label;        /* "go_version", "version", or NULL: no such label */
 	const char *label_source; /* "samples", "profile" (the caller's), or NULL */
 	/* with label: the groups by value, in version order ("go1.9" < "go1.10"),
 	 * the unlabelled group (if any) last */
 	uint32_t n_groups;
-	struct rs_group *groups;
-	int64_t unlabelled;    /* value of kept samples without the label */
-	bool unlabelled_merged;/* they were given to the single labelled value */
+	struct runtime_share_group *groups;
+	int64_t unlabelled;     /* value of kept samples without the label */
+	bool unlabelled_merged; /* they were given to the single labelled value */
 };
 
 /* Classify the samples of p kept by o (o->type the sample type; o->scale

@@ -32,218 +32,496 @@
 struct stack_case {
 	const char *from;
 	const char *frames[MAXF]; /* leaf first, NULL-terminated */
-	enum rs_cat want;
-	const char *rule;         /* the rule of the deciding frame; NULL: user */
+	enum runtime_share_cat want;
+	const char *rule; /* the rule of the deciding frame; NULL: user */
 };
 
-#define MAIN_ALLOC "runtime.makeslice", "main.allocPhase", "main.main.func1", "runtime/pprof.Do", "main.main", "runtime.main"
-#define MAIN_GC "runtime.newobject", "main.gcPhase", "main.main.func1", "runtime/pprof.Do", "main.main", "runtime.main"
-#define WRITE "syscall.write", "internal/poll.(*FD).Write", "os.(*File).Write", "main.syscallPhase", "main.main.func1", \
-	"runtime/pprof.Do", "main.main", "runtime.main"
+#define MAIN_ALLOC                                                                                  \
+	"runtime.makeslice", "main.allocPhase", "main.main.func1", "runtime/pprof.Do", "main.main", \
+		"runtime.main"
+#define MAIN_GC                                                                                  \
+	"runtime.newobject", "main.gcPhase", "main.main.func1", "runtime/pprof.Do", "main.main", \
+		"runtime.main"
+#define WRITE                                                                                  \
+	"syscall.write", "internal/poll.(*FD).Write", "os.(*File).Write", "main.syscallPhase", \
+		"main.main.func1", "runtime/pprof.Do", "main.main", "runtime.main"
 
 static const struct stack_case cases[] = {
 	/* ---- allocation, and the GC work done inside mallocgc ---- */
-	{ "go1.19", { "runtime.mallocgc", MAIN_ALLOC }, RS_ALLOC, "runtime.mallocgc" },
-	{ "go1.19", { "runtime.memclrNoHeapPointers", "runtime.mallocgc", MAIN_ALLOC }, RS_ALLOC, "runtime.mallocgc" },
-	{ "go1.19 span refill", { "runtime.(*consistentHeapStats).acquire", "runtime.(*mcache).refill",
-	  "runtime.(*mcache).nextFree", "runtime.mallocgc", MAIN_ALLOC }, RS_ALLOC, "runtime.mallocgc" },
-	{ "go1.19 heap growth", { "runtime.sysHugePageOS", "runtime.sysUsedOS", "runtime.sysUsed", "runtime.(*mheap).allocSpan",
-	  "runtime.(*mheap).alloc.func1", "runtime.systemstack", "runtime.(*mheap).alloc", "runtime.(*mcentral).grow",
-	  "runtime.(*mcentral).cacheSpan", "runtime.(*mcache).refill", "runtime.(*mcache).nextFree", "runtime.mallocgc",
-	  MAIN_GC }, RS_ALLOC, "runtime.mallocgc" },
-	{ "go1.19 assist", { "runtime.scanobject", "runtime.gcDrainN", "runtime.gcAssistAlloc1", "runtime.gcAssistAlloc.func1",
-	  "runtime.systemstack", "runtime.gcAssistAlloc", "runtime.mallocgc", MAIN_GC }, RS_GC, "runtime.scanobject" },
-	{ "go1.19 assist", { "runtime.gcAssistAlloc1", "runtime.gcAssistAlloc.func1", "runtime.systemstack",
-	  "runtime.gcAssistAlloc", "runtime.mallocgc", MAIN_GC }, RS_GC, "runtime.gcAssistAlloc" },
-	{ "go1.19 mark worker roots", { "runtime.markroot.func1", "runtime.markroot", "runtime.gcDrain",
-	  "runtime.gcBgMarkWorker.func2", "runtime.systemstack", "runtime.gcBgMarkWorker" }, RS_GC, "runtime.markroot" },
-	{ "go1.19 assist scans roots", { "runtime.scanblock", "runtime.markrootBlock", "runtime.markroot", "runtime.gcDrainN",
-	  "runtime.gcAssistAlloc1", "runtime.gcAssistAlloc.func1", "runtime.systemstack", "runtime.gcAssistAlloc",
-	  "runtime.mallocgc", MAIN_ALLOC }, RS_GC, "runtime.scanblock" },
-	{ "go1.19 assist", { "runtime.greyobject", "runtime.scanobject", "runtime.gcDrainN", "runtime.gcAssistAlloc1",
-	  "runtime.gcAssistAlloc.func1", "runtime.systemstack", "runtime.gcAssistAlloc", "runtime.mallocgc", MAIN_GC },
-	  RS_GC, "runtime.greyobject" },
-	{ "go1.19 proportional sweep", { "runtime.(*spanSet).pop", "runtime.(*mheap).nextSpanForSweep", "runtime.sweepone",
-	  "runtime.deductSweepCredit", "runtime.(*mcentral).cacheSpan", "runtime.(*mcache).refill",
-	  "runtime.(*mcache).nextFree", "runtime.mallocgc", MAIN_ALLOC }, RS_GC, "runtime.sweepone" },
-	{ "go1.19 proportional sweep", { "runtime.(*sysMemStat).add", "runtime.(*mheap).freeSpanLocked",
-	  "runtime.(*mheap).freeSpan.func1", "runtime.systemstack", "runtime.(*mheap).freeSpan", "runtime.(*sweepLocked).sweep",
-	  "runtime.sweepone", "runtime.deductSweepCredit", "runtime.(*mcentral).cacheSpan", "runtime.mallocgc", MAIN_ALLOC },
-	  RS_GC, "runtime.(*sweepLocked)." },
-	{ "go1.19 GC start from mallocgc", { "runtime.(*spanSet).reset", "runtime.finishsweep_m", "runtime.gcStart.func1",
-	  "runtime.systemstack", "runtime.gcStart", "runtime.mallocgc", MAIN_GC }, RS_GC, "runtime.finishsweep_m" },
+	{ "go1.19", { "runtime.mallocgc", MAIN_ALLOC }, RUNTIME_SHARE_ALLOC, "runtime.mallocgc" },
+	{ "go1.19",
+	  { "runtime.memclrNoHeapPointers", "runtime.mallocgc", MAIN_ALLOC },
+	  RUNTIME_SHARE_ALLOC,
+	  "runtime.mallocgc" },
+	{ "go1.19 span refill",
+	  { "runtime.(*consistentHeapStats).acquire", "runtime.(*mcache).refill",
+	    "runtime.(*mcache).nextFree", "runtime.mallocgc", MAIN_ALLOC },
+	  RUNTIME_SHARE_ALLOC,
+	  "runtime.mallocgc" },
+	{ "go1.19 heap growth",
+	  { "runtime.sysHugePageOS", "runtime.sysUsedOS", "runtime.sysUsed", "runtime.(*mheap).allocSpan",
+	    "runtime.(*mheap).alloc.func1", "runtime.systemstack", "runtime.(*mheap).alloc",
+	    "runtime.(*mcentral).grow", "runtime.(*mcentral).cacheSpan", "runtime.(*mcache).refill",
+	    "runtime.(*mcache).nextFree", "runtime.mallocgc", MAIN_GC },
+	  RUNTIME_SHARE_ALLOC,
+	  "runtime.mallocgc" },
+	{ "go1.19 assist",
+	  { "runtime.scanobject", "runtime.gcDrainN", "runtime.gcAssistAlloc1", "runtime.gcAssistAlloc.func1",
+	    "runtime.systemstack", "runtime.gcAssistAlloc", "runtime.mallocgc", MAIN_GC },
+	  RUNTIME_SHARE_GC,
+	  "runtime.scanobject" },
+	{ "go1.19 assist",
+	  { "runtime.gcAssistAlloc1", "runtime.gcAssistAlloc.func1", "runtime.systemstack",
+	    "runtime.gcAssistAlloc", "runtime.mallocgc", MAIN_GC },
+	  RUNTIME_SHARE_GC,
+	  "runtime.gcAssistAlloc" },
+	{ "go1.19 mark worker roots",
+	  { "runtime.markroot.func1", "runtime.markroot", "runtime.gcDrain", "runtime.gcBgMarkWorker.func2",
+	    "runtime.systemstack", "runtime.gcBgMarkWorker" },
+	  RUNTIME_SHARE_GC,
+	  "runtime.markroot" },
+	{ "go1.19 assist scans roots",
+	  { "runtime.scanblock", "runtime.markrootBlock", "runtime.markroot", "runtime.gcDrainN",
+	    "runtime.gcAssistAlloc1", "runtime.gcAssistAlloc.func1", "runtime.systemstack",
+	    "runtime.gcAssistAlloc", "runtime.mallocgc", MAIN_ALLOC },
+	  RUNTIME_SHARE_GC,
+	  "runtime.scanblock" },
+	{ "go1.19 assist",
+	  { "runtime.greyobject", "runtime.scanobject", "runtime.gcDrainN", "runtime.gcAssistAlloc1",
+	    "runtime.gcAssistAlloc.func1", "runtime.systemstack", "runtime.gcAssistAlloc", "runtime.mallocgc",
+	    MAIN_GC },
+	  RUNTIME_SHARE_GC,
+	  "runtime.greyobject" },
+	{ "go1.19 proportional sweep",
+	  { "runtime.(*spanSet).pop", "runtime.(*mheap).nextSpanForSweep", "runtime.sweepone",
+	    "runtime.deductSweepCredit", "runtime.(*mcentral).cacheSpan", "runtime.(*mcache).refill",
+	    "runtime.(*mcache).nextFree", "runtime.mallocgc", MAIN_ALLOC },
+	  RUNTIME_SHARE_GC,
+	  "runtime.sweepone" },
+	{ "go1.19 proportional sweep",
+	  { "runtime.(*sysMemStat).add", "runtime.(*mheap).freeSpanLocked", "runtime.(*mheap).freeSpan.func1",
+	    "runtime.systemstack", "runtime.(*mheap).freeSpan", "runtime.(*sweepLocked).sweep",
+	    "runtime.sweepone", "runtime.deductSweepCredit", "runtime.(*mcentral).cacheSpan",
+	    "runtime.mallocgc", MAIN_ALLOC },
+	  RUNTIME_SHARE_GC,
+	  "runtime.(*sweepLocked)." },
+	{ "go1.19 GC start from mallocgc",
+	  { "runtime.(*spanSet).reset", "runtime.finishsweep_m", "runtime.gcStart.func1",
+	    "runtime.systemstack", "runtime.gcStart", "runtime.mallocgc", MAIN_GC },
+	  RUNTIME_SHARE_GC,
+	  "runtime.finishsweep_m" },
 	/* ---- background GC ---- */
-	{ "go1.19 mark worker", { "runtime.scanobject", "runtime.gcDrain", "runtime.gcBgMarkWorker.func2", "runtime.systemstack",
-	  "runtime.gcBgMarkWorker" }, RS_GC, "runtime.scanobject" },
-	{ "go1.19 mark worker", { "runtime.markBits.isMarked", "runtime.gcDrain", "runtime.gcBgMarkWorker.func2",
-	  "runtime.systemstack", "runtime.gcBgMarkWorker" }, RS_GC, "runtime.gcDrain" },
-	{ "go1.19 mark worker", { "runtime.gcBgMarkWorker" }, RS_GC, "runtime.gcBgMark" },
-	{ "go1.19 mark termination", { "runtime.forEachP", "runtime.gcMarkDone.func1", "runtime.systemstack", "runtime.gcMarkDone",
-	  "runtime.gcBgMarkWorker" }, RS_GC, "runtime.gcMark" },
-	{ "go1.19 bg sweep", { "runtime.sweepone", "runtime.bgsweep" }, RS_GC, "runtime.sweepone" },
-	{ "go1.19 bg sweep", { "runtime.unlock2", "runtime.unlockWithRank", "runtime.unlock", "runtime.bgsweep" }, RS_GC,
+	{ "go1.19 mark worker",
+	  { "runtime.scanobject", "runtime.gcDrain", "runtime.gcBgMarkWorker.func2", "runtime.systemstack",
+	    "runtime.gcBgMarkWorker" },
+	  RUNTIME_SHARE_GC,
+	  "runtime.scanobject" },
+	{ "go1.19 mark worker",
+	  { "runtime.markBits.isMarked", "runtime.gcDrain", "runtime.gcBgMarkWorker.func2",
+	    "runtime.systemstack", "runtime.gcBgMarkWorker" },
+	  RUNTIME_SHARE_GC,
+	  "runtime.gcDrain" },
+	{ "go1.19 mark worker", { "runtime.gcBgMarkWorker" }, RUNTIME_SHARE_GC, "runtime.gcBgMark" },
+	{ "go1.19 mark termination",
+	  { "runtime.forEachP", "runtime.gcMarkDone.func1", "runtime.systemstack", "runtime.gcMarkDone",
+	    "runtime.gcBgMarkWorker" },
+	  RUNTIME_SHARE_GC,
+	  "runtime.gcMark" },
+	{ "go1.19 bg sweep",
+	  { "runtime.sweepone", "runtime.bgsweep" },
+	  RUNTIME_SHARE_GC,
+	  "runtime.sweepone" },
+	{ "go1.19 bg sweep",
+	  { "runtime.unlock2", "runtime.unlockWithRank", "runtime.unlock", "runtime.bgsweep" },
+	  RUNTIME_SHARE_GC,
 	  "runtime.bgsweep" },
-	{ "go1.19 bg sweep", { "runtime.(*consistentHeapStats).release", "runtime.(*sweepLocked).sweep", "runtime.sweepone",
-	  "runtime.bgsweep" }, RS_GC, "runtime.(*sweepLocked)." },
-	{ "go1.19 scavenger", { "runtime.madvise", "runtime.sysUnusedOS", "runtime.sysUnused", "runtime.(*pageAlloc).scavengeOne",
-	  "runtime.(*pageAlloc).scavenge.func1", "runtime.systemstack", "runtime.(*pageAlloc).scavenge",
-	  "runtime.(*scavengerState).init.func2", "runtime.(*scavengerState).run", "runtime.bgscavenge" }, RS_GC,
+	{ "go1.19 bg sweep",
+	  { "runtime.(*consistentHeapStats).release", "runtime.(*sweepLocked).sweep", "runtime.sweepone",
+	    "runtime.bgsweep" },
+	  RUNTIME_SHARE_GC,
+	  "runtime.(*sweepLocked)." },
+	{ "go1.19 scavenger",
+	  { "runtime.madvise", "runtime.sysUnusedOS", "runtime.sysUnused", "runtime.(*pageAlloc).scavengeOne",
+	    "runtime.(*pageAlloc).scavenge.func1", "runtime.systemstack", "runtime.(*pageAlloc).scavenge",
+	    "runtime.(*scavengerState).init.func2", "runtime.(*scavengerState).run", "runtime.bgscavenge" },
+	  RUNTIME_SHARE_GC,
 	  "runtime.(*pageAlloc).scavenge" },
-	{ "go1.19 write barrier", { "runtime.gcWriteBarrier", "main.gcPhase", "main.main.func1", "runtime/pprof.Do", "main.main",
-	  "runtime.main" }, RS_GC, "runtime.gcWriteBarrier" },
-	{ "go1.19 write barrier", { "runtime.gcWriteBarrierDX", "main.gcPhase" }, RS_GC, "runtime.gcWriteBarrier" },
-	{ "go1.19 write barrier flush", { "runtime.(*gcWork).putFast", "runtime.greyobject", "runtime.shade",
-	  "runtime.wbBufFlush1", "runtime.wbBufFlush.func1", "runtime.systemstack", "runtime.wbBufFlush",
-	  "runtime.gcWriteBarrier", "main.gcPhase" }, RS_GC, "runtime.(*gcWork)." },
-	{ "go1.19 write barrier flush", { "runtime.shade", "runtime.wbBufFlush1", "runtime.wbBufFlush.func1" }, RS_GC,
+	{ "go1.19 write barrier",
+	  { "runtime.gcWriteBarrier", "main.gcPhase", "main.main.func1", "runtime/pprof.Do", "main.main",
+	    "runtime.main" },
+	  RUNTIME_SHARE_GC,
+	  "runtime.gcWriteBarrier" },
+	{ "go1.19 write barrier",
+	  { "runtime.gcWriteBarrierDX", "main.gcPhase" },
+	  RUNTIME_SHARE_GC,
+	  "runtime.gcWriteBarrier" },
+	{ "go1.19 write barrier flush",
+	  { "runtime.(*gcWork).putFast", "runtime.greyobject", "runtime.shade", "runtime.wbBufFlush1",
+	    "runtime.wbBufFlush.func1", "runtime.systemstack", "runtime.wbBufFlush", "runtime.gcWriteBarrier",
+	    "main.gcPhase" },
+	  RUNTIME_SHARE_GC,
+	  "runtime.(*gcWork)." },
+	{ "go1.19 write barrier flush",
+	  { "runtime.shade", "runtime.wbBufFlush1", "runtime.wbBufFlush.func1" },
+	  RUNTIME_SHARE_GC,
 	  "runtime.shade" },
-	{ "go1.19 typedmemmove under GC", { "runtime.bulkBarrierPreWrite", "runtime.typedmemmove", "main.copyStruct" }, RS_GC,
+	{ "go1.19 typedmemmove under GC",
+	  { "runtime.bulkBarrierPreWrite", "runtime.typedmemmove", "main.copyStruct" },
+	  RUNTIME_SHARE_GC,
 	  "runtime.bulkBarrierPreWrite" },
 	/* ---- system calls ---- */
-	{ "go1.19 write(2)", { "runtime/internal/syscall.Syscall6", "syscall.RawSyscall6", "syscall.Syscall", WRITE },
-	  RS_SYSCALL, "runtime/internal/syscall." },
-	{ "go1.19 entersyscall", { "runtime.casgstatus", "runtime.reentersyscall", "runtime.entersyscall", "syscall.Syscall",
-	  WRITE }, RS_SYSCALL, "runtime.reentersyscall" },
-	{ "go1.19 exitsyscall", { "runtime.wirep", "runtime.exitsyscallfast", "runtime.exitsyscall", "syscall.Syscall", WRITE },
-	  RS_SYSCALL, "runtime.exitsyscallfast" },
-	{ "go1.19 exitsyscall", { "runtime.exitsyscall", "syscall.Syscall", WRITE }, RS_SYSCALL, "runtime.exitsyscall" },
-	{ "go1.19 getpid(2)", { "syscall.rawSyscallNoError", "main.syscallPhase", "main.main" }, RS_SYSCALL, "syscall." },
-	{ "go1.19 the poll package alone is user code", { "internal/poll.(*fdMutex).rwlock", "internal/poll.(*FD).Write",
-	  "os.(*File).Write", "main.syscallPhase" }, RS_USER, NULL },
-	{ "guard cgo", { "runtime.asmcgocall", "runtime.cgocall", "main._Cfunc_work", "main.main" }, RS_SYSCALL,
+	{ "go1.19 write(2)",
+	  { "runtime/internal/syscall.Syscall6", "syscall.RawSyscall6", "syscall.Syscall", WRITE },
+	  RUNTIME_SHARE_SYSCALL,
+	  "runtime/internal/syscall." },
+	{ "go1.19 entersyscall",
+	  { "runtime.casgstatus", "runtime.reentersyscall", "runtime.entersyscall", "syscall.Syscall",
+	    WRITE },
+	  RUNTIME_SHARE_SYSCALL,
+	  "runtime.reentersyscall" },
+	{ "go1.19 exitsyscall",
+	  { "runtime.wirep", "runtime.exitsyscallfast", "runtime.exitsyscall", "syscall.Syscall", WRITE },
+	  RUNTIME_SHARE_SYSCALL,
+	  "runtime.exitsyscallfast" },
+	{ "go1.19 exitsyscall",
+	  { "runtime.exitsyscall", "syscall.Syscall", WRITE },
+	  RUNTIME_SHARE_SYSCALL,
+	  "runtime.exitsyscall" },
+	{ "go1.19 getpid(2)",
+	  { "syscall.rawSyscallNoError", "main.syscallPhase", "main.main" },
+	  RUNTIME_SHARE_SYSCALL,
+	  "syscall." },
+	{ "go1.19 the poll package alone is user code",
+	  { "internal/poll.(*fdMutex).rwlock", "internal/poll.(*FD).Write", "os.(*File).Write",
+	    "main.syscallPhase" },
+	  RUNTIME_SHARE_USER,
+	  NULL },
+	{ "guard cgo",
+	  { "runtime.asmcgocall", "runtime.cgocall", "main._Cfunc_work", "main.main" },
+	  RUNTIME_SHARE_SYSCALL,
 	  "runtime.asmcgocall" },
-	{ "guard cgo", { "runtime.cgocall", "main._Cfunc_work", "main.main" }, RS_SYSCALL, "runtime.cgocall" },
-	{ "guard windows", { "runtime.asmstdcall", "syscall.SyscallN", "main.main" }, RS_SYSCALL, "runtime.asmstdcall" },
-	{ "guard x/sys", { "golang.org/x/sys/unix.Syscall", "golang.org/x/sys/unix.ioctl", "main.main" }, RS_SYSCALL,
+	{ "guard cgo",
+	  { "runtime.cgocall", "main._Cfunc_work", "main.main" },
+	  RUNTIME_SHARE_SYSCALL,
+	  "runtime.cgocall" },
+	{ "guard windows",
+	  { "runtime.asmstdcall", "syscall.SyscallN", "main.main" },
+	  RUNTIME_SHARE_SYSCALL,
+	  "runtime.asmstdcall" },
+	{ "guard x/sys",
+	  { "golang.org/x/sys/unix.Syscall", "golang.org/x/sys/unix.ioctl", "main.main" },
+	  RUNTIME_SHARE_SYSCALL,
 	  "golang.org/x/sys/unix.Syscall" },
-	{ "guard x/sys", { "golang.org/x/sys/unix.RawSyscallNoError", "golang.org/x/sys/unix.Getpid" }, RS_SYSCALL,
+	{ "guard x/sys",
+	  { "golang.org/x/sys/unix.RawSyscallNoError", "golang.org/x/sys/unix.Getpid" },
+	  RUNTIME_SHARE_SYSCALL,
 	  "golang.org/x/sys/unix.RawSyscall" },
-	{ "go1.19 untraceable", { "runtime._VDSO", "runtime._System" }, RS_SYSCALL, "runtime._VDSO" },
-	{ "go1.19 untraceable", { "runtime._ExternalCode", "runtime._System" }, RS_SYSCALL, "runtime._ExternalCode" },
-	{ "go1.19 untraceable", { "runtime._ExternalCode", "runtime._GC" }, RS_GC, "runtime._GC" },
-	{ "go1.19 untraceable", { "runtime.futex", "runtime._System" }, RS_SCHED, "runtime._System" },
+	{ "go1.19 untraceable",
+	  { "runtime._VDSO", "runtime._System" },
+	  RUNTIME_SHARE_SYSCALL,
+	  "runtime._VDSO" },
+	{ "go1.19 untraceable",
+	  { "runtime._ExternalCode", "runtime._System" },
+	  RUNTIME_SHARE_SYSCALL,
+	  "runtime._ExternalCode" },
+	{ "go1.19 untraceable", { "runtime._ExternalCode", "runtime._GC" }, RUNTIME_SHARE_GC, "runtime._GC" },
+	{ "go1.19 untraceable",
+	  { "runtime.futex", "runtime._System" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime._System" },
 	/* ---- the scheduler ---- */
-	{ "go1.19 park", { "runtime.findRunnable", "runtime.schedule", "runtime.park_m", "runtime.mcall" }, RS_SCHED,
+	{ "go1.19 park",
+	  { "runtime.findRunnable", "runtime.schedule", "runtime.park_m", "runtime.mcall" },
+	  RUNTIME_SHARE_SCHED,
 	  "runtime.findRunnable" },
-	{ "go1.19 park", { "runtime.casgstatus", "runtime.execute", "runtime.schedule", "runtime.park_m", "runtime.mcall" },
-	  RS_SCHED, "runtime.execute" },
-	{ "go1.19 park", { "runtime.schedule", "runtime.park_m", "runtime.mcall" }, RS_SCHED, "runtime.schedule" },
-	{ "go1.19 park", { "runtime.chanparkcommit", "runtime.park_m", "runtime.mcall" }, RS_SCHED, "runtime.park_m" },
-	{ "go1.19 park", { "runtime.mcall" }, RS_SCHED, "runtime.mcall" },
-	{ "go1.19 timers", { "runtime.checkTimers", "runtime.findRunnable", "runtime.schedule", "runtime.park_m", "runtime.mcall" },
-	  RS_SCHED, "runtime.checkTimers" },
-	{ "go1.19 Gosched", { "runtime.lock2", "runtime.findRunnable", "runtime.schedule", "runtime.goschedImpl",
-	  "runtime.gosched_m", "runtime.mcall" }, RS_SCHED, "runtime.findRunnable" },
-	{ "go1.19 Gosched", { "runtime.goschedImpl", "runtime.gosched_m", "runtime.mcall" }, RS_SCHED, "runtime.goschedImpl" },
-	{ "go1.19 Gosched", { "runtime.gosched_m", "runtime.mcall" }, RS_SCHED, "runtime.gosched_m" },
-	{ "go1.19 stack-guard preemption", { "runtime.futex", "runtime.futexwakeup", "runtime.notewakeup",
-	  "runtime.runSafePointFn", "runtime.findRunnable", "runtime.schedule", "runtime.goschedImpl", "runtime.gopreempt_m",
-	  "runtime.newstack", "runtime.morestack" }, RS_SCHED, "runtime.findRunnable" },
-	{ "go1.19 stack-guard preemption", { "runtime.gopreempt_m", "runtime.newstack", "runtime.morestack" }, RS_SCHED,
+	{ "go1.19 park",
+	  { "runtime.casgstatus", "runtime.execute", "runtime.schedule", "runtime.park_m", "runtime.mcall" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime.execute" },
+	{ "go1.19 park",
+	  { "runtime.schedule", "runtime.park_m", "runtime.mcall" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime.schedule" },
+	{ "go1.19 park",
+	  { "runtime.chanparkcommit", "runtime.park_m", "runtime.mcall" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime.park_m" },
+	{ "go1.19 park", { "runtime.mcall" }, RUNTIME_SHARE_SCHED, "runtime.mcall" },
+	{ "go1.19 timers",
+	  { "runtime.checkTimers", "runtime.findRunnable", "runtime.schedule", "runtime.park_m",
+	    "runtime.mcall" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime.checkTimers" },
+	{ "go1.19 Gosched",
+	  { "runtime.lock2", "runtime.findRunnable", "runtime.schedule", "runtime.goschedImpl",
+	    "runtime.gosched_m", "runtime.mcall" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime.findRunnable" },
+	{ "go1.19 Gosched",
+	  { "runtime.goschedImpl", "runtime.gosched_m", "runtime.mcall" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime.goschedImpl" },
+	{ "go1.19 Gosched",
+	  { "runtime.gosched_m", "runtime.mcall" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime.gosched_m" },
+	{ "go1.19 stack-guard preemption",
+	  { "runtime.futex", "runtime.futexwakeup", "runtime.notewakeup", "runtime.runSafePointFn",
+	    "runtime.findRunnable", "runtime.schedule", "runtime.goschedImpl", "runtime.gopreempt_m",
+	    "runtime.newstack", "runtime.morestack" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime.findRunnable" },
+	{ "go1.19 stack-guard preemption",
+	  { "runtime.gopreempt_m", "runtime.newstack", "runtime.morestack" },
+	  RUNTIME_SHARE_SCHED,
 	  "runtime.gopreempt_m" },
-	{ "go1.19 async preemption", { "runtime.asyncPreempt", "main.userPhase", "main.main.func1" }, RS_SCHED,
+	{ "go1.19 async preemption",
+	  { "runtime.asyncPreempt", "main.userPhase", "main.main.func1" },
+	  RUNTIME_SHARE_SCHED,
 	  "runtime.asyncPreempt" },
-	{ "go1.19 wake a receiver", { "runtime.wakep", "runtime.ready", "runtime.goready.func1", "runtime.systemstack",
-	  "runtime.goready", "runtime.send", "runtime.chansend", "runtime.chansend1", "main.schedPhase.func2" }, RS_SCHED,
+	{ "go1.19 wake a receiver",
+	  { "runtime.wakep", "runtime.ready", "runtime.goready.func1", "runtime.systemstack",
+	    "runtime.goready", "runtime.send", "runtime.chansend", "runtime.chansend1",
+	    "main.schedPhase.func2" },
+	  RUNTIME_SHARE_SCHED,
 	  "runtime.wakep" },
-	{ "go1.19 wake a receiver", { "runtime.runqput", "runtime.ready", "runtime.goready.func1", "runtime.systemstack",
-	  "runtime.goready", "runtime.recv", "runtime.chanrecv", "runtime.chanrecv1", "main.schedPhase.func1" }, RS_SCHED,
+	{ "go1.19 wake a receiver",
+	  { "runtime.runqput", "runtime.ready", "runtime.goready.func1", "runtime.systemstack",
+	    "runtime.goready", "runtime.recv", "runtime.chanrecv", "runtime.chanrecv1",
+	    "main.schedPhase.func1" },
+	  RUNTIME_SHARE_SCHED,
 	  "runtime.ready" },
-	{ "go1.19 wake a receiver", { "runtime.goready.func1", "runtime.systemstack", "runtime.goready", "runtime.send" },
-	  RS_SCHED, "runtime.goready" },
-	{ "go1.19 channel ops without a wake-up are user code", { "runtime.lock2", "runtime.lockWithRank", "runtime.lock",
-	  "runtime.chansend", "runtime.chansend1", "main.schedPhase.func2" }, RS_USER, NULL },
-	{ "go1.19 exitsyscall slow path", { "runtime.stopm", "runtime.exitsyscall0", "runtime.mcall" }, RS_SCHED,
+	{ "go1.19 wake a receiver",
+	  { "runtime.goready.func1", "runtime.systemstack", "runtime.goready", "runtime.send" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime.goready" },
+	{ "go1.19 channel ops without a wake-up are user code",
+	  { "runtime.lock2", "runtime.lockWithRank", "runtime.lock", "runtime.chansend", "runtime.chansend1",
+	    "main.schedPhase.func2" },
+	  RUNTIME_SHARE_USER,
+	  NULL },
+	{ "go1.19 exitsyscall slow path",
+	  { "runtime.stopm", "runtime.exitsyscall0", "runtime.mcall" },
+	  RUNTIME_SHARE_SCHED,
 	  "runtime.stopm" },
-	{ "go1.19 exitsyscall slow path", { "runtime.exitsyscall0", "runtime.mcall" }, RS_SCHED, "runtime.exitsyscall0" },
-	{ "go1.19 exit", { "runtime.gfput", "runtime.goexit0", "runtime.mcall" }, RS_SCHED, "runtime.goexit0" },
-	{ "go1.19 exit", { "runtime.goexit1", "runtime.goexit" }, RS_SCHED, "runtime.goexit1" },
-	{ "go1.19 preempted", { "runtime.preemptPark", "runtime.mcall" }, RS_SCHED, "runtime.preemptPark" },
-	{ "go1.19 steal", { "runtime.runqgrab", "runtime.runqsteal", "runtime.stealWork", "runtime.findRunnable",
-	  "runtime.schedule" }, RS_SCHED, "runtime.runqgrab" },
-	{ "go1.19 steal", { "runtime.runqsteal", "runtime.stealWork" }, RS_SCHED, "runtime.runqsteal" },
-	{ "go1.19 steal", { "runtime.stealWork", "runtime.findRunnable" }, RS_SCHED, "runtime.stealWork" },
-	{ "go1.19 idle", { "runtime.futex", "runtime.futexsleep", "runtime.notesleep", "runtime.stopm", "runtime.findRunnable",
-	  "runtime.schedule", "runtime.mstart1", "runtime.mstart0", "runtime.mstart" }, RS_SCHED, "runtime.stopm" },
-	{ "go1.19 handoff", { "runtime.startm", "runtime.handoffp", "runtime.retake", "runtime.sysmon", "runtime.mstart1" },
-	  RS_SCHED, "runtime.startm" },
-	{ "go1.19 handoff", { "runtime.handoffp", "runtime.retake" }, RS_SCHED, "runtime.handoffp" },
-	{ "go1.19 sysmon", { "runtime.retake", "runtime.sysmon", "runtime.mstart1" }, RS_SCHED, "runtime.retake" },
-	{ "go1.19 sysmon", { "runtime.usleep", "runtime.sysmon", "runtime.mstart1" }, RS_SCHED, "runtime.sysmon" },
-	{ "go1.19 spinning", { "runtime.resetspinning", "runtime.schedule" }, RS_SCHED, "runtime.resetspinning" },
-	{ "go1.19 netpoller", { "runtime.epollwait", "runtime.netpoll", "runtime.findRunnable" }, RS_SCHED, "runtime.netpoll" },
-	{ "go1.19 netpoller", { "runtime.injectglist", "runtime.findRunnable" }, RS_SCHED, "runtime.injectglist" },
-	{ "go1.19 template thread", { "runtime.notesleep", "runtime.templateThread", "runtime.mstart1" }, RS_SCHED,
+	{ "go1.19 exitsyscall slow path",
+	  { "runtime.exitsyscall0", "runtime.mcall" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime.exitsyscall0" },
+	{ "go1.19 exit",
+	  { "runtime.gfput", "runtime.goexit0", "runtime.mcall" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime.goexit0" },
+	{ "go1.19 exit", { "runtime.goexit1", "runtime.goexit" }, RUNTIME_SHARE_SCHED, "runtime.goexit1" },
+	{ "go1.19 preempted",
+	  { "runtime.preemptPark", "runtime.mcall" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime.preemptPark" },
+	{ "go1.19 steal",
+	  { "runtime.runqgrab", "runtime.runqsteal", "runtime.stealWork", "runtime.findRunnable",
+	    "runtime.schedule" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime.runqgrab" },
+	{ "go1.19 steal",
+	  { "runtime.runqsteal", "runtime.stealWork" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime.runqsteal" },
+	{ "go1.19 steal",
+	  { "runtime.stealWork", "runtime.findRunnable" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime.stealWork" },
+	{ "go1.19 idle",
+	  { "runtime.futex", "runtime.futexsleep", "runtime.notesleep", "runtime.stopm",
+	    "runtime.findRunnable", "runtime.schedule", "runtime.mstart1", "runtime.mstart0",
+	    "runtime.mstart" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime.stopm" },
+	{ "go1.19 handoff",
+	  { "runtime.startm", "runtime.handoffp", "runtime.retake", "runtime.sysmon", "runtime.mstart1" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime.startm" },
+	{ "go1.19 handoff",
+	  { "runtime.handoffp", "runtime.retake" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime.handoffp" },
+	{ "go1.19 sysmon",
+	  { "runtime.retake", "runtime.sysmon", "runtime.mstart1" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime.retake" },
+	{ "go1.19 sysmon",
+	  { "runtime.usleep", "runtime.sysmon", "runtime.mstart1" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime.sysmon" },
+	{ "go1.19 spinning",
+	  { "runtime.resetspinning", "runtime.schedule" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime.resetspinning" },
+	{ "go1.19 netpoller",
+	  { "runtime.epollwait", "runtime.netpoll", "runtime.findRunnable" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime.netpoll" },
+	{ "go1.19 netpoller",
+	  { "runtime.injectglist", "runtime.findRunnable" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime.injectglist" },
+	{ "go1.19 template thread",
+	  { "runtime.notesleep", "runtime.templateThread", "runtime.mstart1" },
+	  RUNTIME_SHARE_SCHED,
 	  "runtime.templateThread" },
-	{ "go1.19 park", { "runtime.gopark", "runtime.chanrecv", "main.consumer" }, RS_SCHED, "runtime.gopark" },
-	{ "go1.19 park", { "runtime.goparkunlock", "runtime.semacquire1" }, RS_SCHED, "runtime.goparkunlock" },
-	{ "go1.19 go statement", { "runtime.newproc1", "runtime.newproc.func1", "runtime.systemstack", "runtime.newproc",
-	  "main.spawn" }, RS_SCHED, "runtime.newproc" },
-	{ "go1.19 Gosched", { "runtime.Gosched", "main.spin" }, RS_SCHED, "runtime.Gosched" },
-	{ "go1.19 yield", { "runtime.goyield", "runtime.semrelease1" }, RS_SCHED, "runtime.goyield" },
+	{ "go1.19 park",
+	  { "runtime.gopark", "runtime.chanrecv", "main.consumer" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime.gopark" },
+	{ "go1.19 park",
+	  { "runtime.goparkunlock", "runtime.semacquire1" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime.goparkunlock" },
+	{ "go1.19 go statement",
+	  { "runtime.newproc1", "runtime.newproc.func1", "runtime.systemstack", "runtime.newproc",
+	    "main.spawn" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime.newproc" },
+	{ "go1.19 Gosched", { "runtime.Gosched", "main.spin" }, RUNTIME_SHARE_SCHED, "runtime.Gosched" },
+	{ "go1.19 yield",
+	  { "runtime.goyield", "runtime.semrelease1" },
+	  RUNTIME_SHARE_SCHED,
+	  "runtime.goyield" },
 	/* ---- GC entry points not seen in the fixture's stacks ---- */
-	{ "go1.19 assist park", { "runtime.gcParkAssist", "runtime.gcAssistAlloc" }, RS_GC, "runtime.gcParkAssist" },
-	{ "go1.19 credit", { "runtime.gcFlushBgCredit", "main.x" }, RS_GC, "runtime.gcFlushBgCredit" },
-	{ "go1.19 GC start", { "runtime.gcStart", "runtime.mallocgc" }, RS_GC, "runtime.gcStart" },
-	{ "go1.19 mark termination", { "runtime.gcSweep", "runtime.gcMarkTermination.func1" }, RS_GC, "runtime.gcSweep" },
-	{ "go1.19 mark", { "runtime.gcResetMarkState", "runtime.gcStart.func2" }, RS_GC, "runtime.gcResetMarkState" },
-	{ "go1.19 runtime.GC()", { "runtime.gcWaitOnMark", "runtime.GC", "main.main" }, RS_GC, "runtime.gcWaitOnMark" },
-	{ "go1.19 runtime.GC()", { "runtime.GC", "main.main" }, RS_GC, "runtime.GC" },
-	{ "go1.19 STW in findRunnable", { "runtime.gcstopm", "runtime.findRunnable", "runtime.schedule" }, RS_GC,
+	{ "go1.19 assist park",
+	  { "runtime.gcParkAssist", "runtime.gcAssistAlloc" },
+	  RUNTIME_SHARE_GC,
+	  "runtime.gcParkAssist" },
+	{ "go1.19 credit",
+	  { "runtime.gcFlushBgCredit", "main.x" },
+	  RUNTIME_SHARE_GC,
+	  "runtime.gcFlushBgCredit" },
+	{ "go1.19 GC start", { "runtime.gcStart", "runtime.mallocgc" }, RUNTIME_SHARE_GC, "runtime.gcStart" },
+	{ "go1.19 mark termination",
+	  { "runtime.gcSweep", "runtime.gcMarkTermination.func1" },
+	  RUNTIME_SHARE_GC,
+	  "runtime.gcSweep" },
+	{ "go1.19 mark",
+	  { "runtime.gcResetMarkState", "runtime.gcStart.func2" },
+	  RUNTIME_SHARE_GC,
+	  "runtime.gcResetMarkState" },
+	{ "go1.19 runtime.GC()",
+	  { "runtime.gcWaitOnMark", "runtime.GC", "main.main" },
+	  RUNTIME_SHARE_GC,
+	  "runtime.gcWaitOnMark" },
+	{ "go1.19 runtime.GC()", { "runtime.GC", "main.main" }, RUNTIME_SHARE_GC, "runtime.GC" },
+	{ "go1.19 STW in findRunnable",
+	  { "runtime.gcstopm", "runtime.findRunnable", "runtime.schedule" },
+	  RUNTIME_SHARE_GC,
 	  "runtime.gcstopm" },
-	{ "go1.19 STW from ReadMemStats", { "runtime.stopTheWorldWithSema", "runtime.stopTheWorld.func1", "runtime.systemstack",
-	  "runtime.stopTheWorld", "runtime.ReadMemStats", "main.report" }, RS_GC, "runtime.stopTheWorldWithSema" },
-	{ "go1.19 STW", { "runtime.startTheWorldWithSema", "runtime.startTheWorld.func1" }, RS_GC,
+	{ "go1.19 STW from ReadMemStats",
+	  { "runtime.stopTheWorldWithSema", "runtime.stopTheWorld.func1", "runtime.systemstack",
+	    "runtime.stopTheWorld", "runtime.ReadMemStats", "main.report" },
+	  RUNTIME_SHARE_GC,
+	  "runtime.stopTheWorldWithSema" },
+	{ "go1.19 STW",
+	  { "runtime.startTheWorldWithSema", "runtime.startTheWorld.func1" },
+	  RUNTIME_SHARE_GC,
 	  "runtime.startTheWorldWithSema" },
-	{ "go1.19 STW for GC", { "runtime.stopTheWorldGC", "runtime.gcStart" }, RS_GC, "runtime.stopTheWorldGC" },
-	{ "go1.19 STW for GC", { "runtime.startTheWorldGC", "runtime.GOMAXPROCS" }, RS_GC, "runtime.startTheWorldGC" },
-	{ "go1.19 stacks", { "runtime.scanframeworker", "runtime.scanstack", "runtime.markroot.func1" }, RS_GC,
+	{ "go1.19 STW for GC",
+	  { "runtime.stopTheWorldGC", "runtime.gcStart" },
+	  RUNTIME_SHARE_GC,
+	  "runtime.stopTheWorldGC" },
+	{ "go1.19 STW for GC",
+	  { "runtime.startTheWorldGC", "runtime.GOMAXPROCS" },
+	  RUNTIME_SHARE_GC,
+	  "runtime.startTheWorldGC" },
+	{ "go1.19 stacks",
+	  { "runtime.scanframeworker", "runtime.scanstack", "runtime.markroot.func1" },
+	  RUNTIME_SHARE_GC,
 	  "runtime.scanframeworker" },
-	{ "go1.19 stacks", { "runtime.scanstack", "runtime.markroot.func1" }, RS_GC, "runtime.scanstack" },
-	{ "go1.19 stacks", { "runtime.scanConservative", "runtime.scanframeworker" }, RS_GC, "runtime.scanConservative" },
-	{ "go1.19 black allocation", { "runtime.gcmarknewobject", "runtime.mallocgc" }, RS_GC, "runtime.gcmarknewobject" },
-	{ "go1.19 write barrier", { "runtime.(*wbBuf).reset", "runtime.wbBufFlush1" }, RS_GC, "runtime.(*wbBuf)." },
-	{ "go1.19 write barrier", { "runtime.wbBufFlush1", "runtime.wbBufFlush.func1" }, RS_GC, "runtime.wbBufFlush" },
-	{ "go1.19 lazy sweep", { "runtime.(*mspan).ensureSwept", "runtime.setprofilebucket" }, RS_GC,
+	{ "go1.19 stacks",
+	  { "runtime.scanstack", "runtime.markroot.func1" },
+	  RUNTIME_SHARE_GC,
+	  "runtime.scanstack" },
+	{ "go1.19 stacks",
+	  { "runtime.scanConservative", "runtime.scanframeworker" },
+	  RUNTIME_SHARE_GC,
+	  "runtime.scanConservative" },
+	{ "go1.19 black allocation",
+	  { "runtime.gcmarknewobject", "runtime.mallocgc" },
+	  RUNTIME_SHARE_GC,
+	  "runtime.gcmarknewobject" },
+	{ "go1.19 write barrier",
+	  { "runtime.(*wbBuf).reset", "runtime.wbBufFlush1" },
+	  RUNTIME_SHARE_GC,
+	  "runtime.(*wbBuf)." },
+	{ "go1.19 write barrier",
+	  { "runtime.wbBufFlush1", "runtime.wbBufFlush.func1" },
+	  RUNTIME_SHARE_GC,
+	  "runtime.wbBufFlush" },
+	{ "go1.19 lazy sweep",
+	  { "runtime.(*mspan).ensureSwept", "runtime.setprofilebucket" },
+	  RUNTIME_SHARE_GC,
 	  "runtime.(*mspan).ensureSwept" },
-	{ "go1.19 reclaim", { "runtime.(*mheap).reclaimChunk", "runtime.(*mheap).reclaim", "runtime.(*mheap).alloc.func1" },
-	  RS_GC, "runtime.(*mheap).reclaim" },
-	{ "go1.19 scavenge all", { "runtime.(*mheap).scavengeAll", "runtime/debug.FreeOSMemory" }, RS_GC,
+	{ "go1.19 reclaim",
+	  { "runtime.(*mheap).reclaimChunk", "runtime.(*mheap).reclaim", "runtime.(*mheap).alloc.func1" },
+	  RUNTIME_SHARE_GC,
+	  "runtime.(*mheap).reclaim" },
+	{ "go1.19 scavenge all",
+	  { "runtime.(*mheap).scavengeAll", "runtime/debug.FreeOSMemory" },
+	  RUNTIME_SHARE_GC,
 	  "runtime.(*mheap).scavenge" },
-	{ "go1.19 scavenger", { "runtime.bgscavenge" }, RS_GC, "runtime.bgscavenge" },
-	{ "go1.19 scavenger", { "runtime.(*scavengerState).sleep", "runtime.bgscavenge" }, RS_GC, "runtime.(*scavengerState)." },
-	{ "go1.19 scavenger", { "runtime.sysUnused", "runtime.(*pageAlloc).scavengeOne" }, RS_GC, "runtime.(*pageAlloc).scavenge" },
-	{ "go1.19 proportional sweep", { "runtime.deductSweepCredit", "runtime.(*mcentral).cacheSpan" }, RS_GC,
+	{ "go1.19 scavenger", { "runtime.bgscavenge" }, RUNTIME_SHARE_GC, "runtime.bgscavenge" },
+	{ "go1.19 scavenger",
+	  { "runtime.(*scavengerState).sleep", "runtime.bgscavenge" },
+	  RUNTIME_SHARE_GC,
+	  "runtime.(*scavengerState)." },
+	{ "go1.19 scavenger",
+	  { "runtime.sysUnused", "runtime.(*pageAlloc).scavengeOne" },
+	  RUNTIME_SHARE_GC,
+	  "runtime.(*pageAlloc).scavenge" },
+	{ "go1.19 proportional sweep",
+	  { "runtime.deductSweepCredit", "runtime.(*mcentral).cacheSpan" },
+	  RUNTIME_SHARE_GC,
 	  "runtime.deductSweepCredit" },
 	/* ---- what is not the runtime ---- */
-	{ "go1.19 user code", { "main.userPhase", "main.main.func1", "runtime/pprof.Do", "main.main", "runtime.main" }, RS_USER,
+	{ "go1.19 user code",
+	  { "main.userPhase", "main.main.func1", "runtime/pprof.Do", "main.main", "runtime.main" },
+	  RUNTIME_SHARE_USER,
 	  NULL },
-	{ "guard user code named like the runtime", { "main.gcStart", "mysyscall.Syscall", "runtime.gcount",
-	  "runtime.NumGoroutine", "main.findRunnable" }, RS_USER, NULL },
-	{ "guard copying is not allocation", { "runtime.memmove", "runtime.growslice", "main.appendAll" }, RS_USER, NULL },
+	{ "guard user code named like the runtime",
+	  { "main.gcStart", "mysyscall.Syscall", "runtime.gcount", "runtime.NumGoroutine",
+	    "main.findRunnable" },
+	  RUNTIME_SHARE_USER,
+	  NULL },
+	{ "guard copying is not allocation",
+	  { "runtime.memmove", "runtime.growslice", "main.appendAll" },
+	  RUNTIME_SHARE_USER,
+	  NULL },
 };
 
 /* Names of releases other than 1.19 (from their runtime sources), and
  * of the releases before it, with the rule that must match them. */
 static const struct {
 	const char *from, *name, *rule;
-	enum rs_cat want;
+	enum runtime_share_cat want;
 } names[] = {
-	{ "go1.2x idle mark worker", "runtime.gcDrainMarkWorkerIdle", "runtime.gcDrain", RS_GC },
-	{ "go1.2x dedicated mark worker", "runtime.gcDrainMarkWorkerDedicated", "runtime.gcDrain", RS_GC },
-	{ "go1.2x fractional mark worker", "runtime.gcDrainMarkWorkerFractional", "runtime.gcDrain", RS_GC },
-	{ "go1.19 sweeper accounting", "runtime.(*activeSweep).begin", "runtime.(*activeSweep).", RS_GC },
-	{ "go1.21 write barrier", "runtime.gcWriteBarrier2", "runtime.gcWriteBarrier", RS_GC },
-	{ "go1.21 write barrier buffer", "runtime.(*wbBuf).get2", "runtime.(*wbBuf).", RS_GC },
-	{ "go1.23 system calls", "internal/runtime/syscall.Syscall6", "internal/runtime/syscall.", RS_SYSCALL },
-	{ "current source, system calls", "internal/runtime/syscall/linux.Syscall6", "internal/runtime/syscall/", RS_SYSCALL },
-	{ "go1.23 timers", "runtime.(*timers).check", "runtime.(*timers).", RS_SCHED },
-	{ "go1.23 timers", "runtime.(*timers).run", "runtime.(*timers).", RS_SCHED },
-	{ "go1.24 malloc split", "runtime.mallocgcSmallNoscan", "runtime.mallocgc", RS_ALLOC },
-	{ "go1.24 malloc split", "runtime.mallocgcLarge", "runtime.mallocgc", RS_ALLOC },
-	{ "go1.18 and before", "runtime.findrunnable", "runtime.findrunnable", RS_SCHED },
-	{ "go1.16 and before", "runtime.(*mspan).sweep", "runtime.(*mspan).sweep", RS_GC },
-	{ "go1.19 entersyscallblock", "runtime.entersyscallblock", "runtime.entersyscall", RS_SYSCALL },
+	{ "go1.2x idle mark worker", "runtime.gcDrainMarkWorkerIdle", "runtime.gcDrain", RUNTIME_SHARE_GC },
+	{ "go1.2x dedicated mark worker", "runtime.gcDrainMarkWorkerDedicated", "runtime.gcDrain",
+	  RUNTIME_SHARE_GC },
+	{ "go1.2x fractional mark worker", "runtime.gcDrainMarkWorkerFractional", "runtime.gcDrain",
+	  RUNTIME_SHARE_GC },
+	{ "go1.19 sweeper accounting", "runtime.(*activeSweep).begin", "runtime.(*activeSweep).",
+	  RUNTIME_SHARE_GC },
+	{ "go1.21 write barrier", "runtime.gcWriteBarrier2", "runtime.gcWriteBarrier", RUNTIME_SHARE_GC },
+	{ "go1.21 write barrier buffer", "runtime.(*wbBuf).get2", "runtime.(*wbBuf).", RUNTIME_SHARE_GC },
+	{ "go1.23 system calls", "internal/runtime/syscall.Syscall6", "internal/runtime/syscall.",
+	  RUNTIME_SHARE_SYSCALL },
+	{ "current source, system calls", "internal/runtime/syscall/linux.Syscall6",
+	  "internal/runtime/syscall/", RUNTIME_SHARE_SYSCALL },
+	{ "go1.23 timers", "runtime.(*timers).check", "runtime.(*timers).", RUNTIME_SHARE_SCHED },
+	{ "go1.23 timers", "runtime.(*timers).run", "runtime.(*timers).", RUNTIME_SHARE_SCHED },
+	{ "go1.24 malloc split", "runtime.mallocgcSmallNoscan", "runtime.mallocgc", RUNTIME_SHARE_ALLOC },
+	{ "go1.24 malloc split", "runtime.mallocgcLarge", "runtime.mallocgc", RUNTIME_SHARE_ALLOC },
+	{ "go1.18 and before", "runtime.findrunnable", "runtime.findrunnable", RUNTIME_SHARE_SCHED },
+	{ "go1.16 and before", "runtime.(*mspan).sweep", "runtime.(*mspan).sweep", RUNTIME_SHARE_GC },
+	{ "go1.19 entersyscallblock", "runtime.entersyscallblock", "runtime.entersyscall",
+	  RUNTIME_SHARE_SYSCALL },
 };
 
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
@@ -252,7 +530,7 @@ static const struct {
 static int rule_index(const char *name)
 {
 	uint32_t n;
-	const struct rs_rule *r = runtime_share_rules(&n);
+	const struct runtime_share_rule *r = runtime_share_rules(&n);
 	for (uint32_t i = 0; i < n; i++)
 		if (!strcmp(r[i].name, name))
 			return (int)i;
@@ -261,7 +539,7 @@ static int rule_index(const char *name)
 
 /* The rule that decides a stack: of the highest-precedence category's
  * frames, the leaf-most. */
-static int deciding_rule(const char *const *f, enum rs_cat c)
+static int deciding_rule(const char *const *f, enum runtime_share_cat c)
 {
 	for (int i = 0; i < MAXF && f[i]; i++) {
 		int rule;
@@ -277,24 +555,25 @@ START_TEST(stacks_classified)
 	uint32_t n = 0;
 	while (n < MAXF && k->frames[n])
 		n++;
-	enum rs_cat got = runtime_share_stack_cat(k->frames, n);
-	ck_assert_msg(got == k->want, "%s: %s... is %s, want %s", k->from, k->frames[0], runtime_share_cat_key(got),
-	              runtime_share_cat_key(k->want));
+	enum runtime_share_cat got = runtime_share_stack_cat(k->frames, n);
+	ck_assert_msg(got == k->want, "%s: %s... is %s, want %s", k->from, k->frames[0],
+	              runtime_share_cat_key(got), runtime_share_cat_key(k->want));
 	int want_rule = k->rule ? rule_index(k->rule) : -1;
 	ck_assert_msg(!k->rule || want_rule >= 0, "%s: no rule %s", k->from, k->rule);
 	int r = deciding_rule(k->frames, got);
 	uint32_t nr;
-	const struct rs_rule *rules = runtime_share_rules(&nr);
-	ck_assert_msg(r == want_rule, "%s: %s... decided by %s, want %s", k->from, k->frames[0], r >= 0 ? rules[r].name : "none",
-	              k->rule ? k->rule : "none");
+	const struct runtime_share_rule *rules = runtime_share_rules(&nr);
+	ck_assert_msg(r == want_rule, "%s: %s... decided by %s, want %s", k->from, k->frames[0],
+	              r >= 0 ? rules[r].name : "none", k->rule ? k->rule : "none");
 }
 END_TEST
 
 START_TEST(release_names)
 {
 	int rule;
-	enum rs_cat c = runtime_share_frame_cat(names[_i].name, &rule);
-	ck_assert_msg(c == names[_i].want, "%s: %s is %s", names[_i].from, names[_i].name, runtime_share_cat_key(c));
+	enum runtime_share_cat c = runtime_share_frame_cat(names[_i].name, &rule);
+	ck_assert_msg(c == names[_i].want, "%s: %s is %s", names[_i].from, names[_i].name,
+	              runtime_share_cat_key(c));
 	ck_assert_int_eq(rule, rule_index(names[_i].rule));
 }
 END_TEST
@@ -303,7 +582,7 @@ END_TEST
 START_TEST(every_rule_used)
 {
 	uint32_t n;
-	const struct rs_rule *rules = runtime_share_rules(&n);
+	const struct runtime_share_rule *rules = runtime_share_rules(&n);
 	for (uint32_t i = 0; i < n; i++) {
 		bool used = false;
 		for (size_t k = 0; k < N_CASES && !used; k++)
@@ -314,25 +593,25 @@ START_TEST(every_rule_used)
 		ck_assert_ptr_nonnull(rules[i].versions);
 	}
 	/* exact names match exactly, prefixes what starts with them */
-	ck_assert_int_eq(runtime_share_frame_cat("runtime.schedule.func1", NULL), RS_USER);
-	ck_assert_int_eq(runtime_share_frame_cat("runtime.mallocgc", NULL), RS_ALLOC);
-	ck_assert_int_eq(runtime_share_frame_cat("", NULL), RS_USER);
-	ck_assert_str_eq(runtime_share_cat_label(RS_ALLOC), "Allocation");
-	ck_assert_str_eq(runtime_share_cat_key(RS_GC), "gc");
+	ck_assert_int_eq(runtime_share_frame_cat("runtime.schedule.func1", NULL), RUNTIME_SHARE_USER);
+	ck_assert_int_eq(runtime_share_frame_cat("runtime.mallocgc", NULL), RUNTIME_SHARE_ALLOC);
+	ck_assert_int_eq(runtime_share_frame_cat("", NULL), RUNTIME_SHARE_USER);
+	ck_assert_str_eq(runtime_share_cat_label(RUNTIME_SHARE_ALLOC), "Allocation");
+	ck_assert_str_eq(runtime_share_cat_key(RUNTIME_SHARE_GC), "gc");
 }
 END_TEST
 
 /* ---- profiles ----------------------------------------------------------- */
 
 struct psample {
-	const char *frames[6];   /* leaf first */
+	const char *frames[6]; /* leaf first */
 	int64_t v[2];
-	const char *version;     /* go_version label, NULL: none */
+	const char *version; /* go_version label, NULL: none */
 };
 
 /* A profile of the samples with types (type/unit)[ntypes], period type pt. */
-static struct prof *stack_profile(const char *const (*types)[2], int ntypes, const char *pt, const char *label,
-                                  const struct psample *s, size_t n)
+static struct prof *stack_profile(const char *const (*types)[2], int ntypes, const char *pt,
+                                  const char *label, const struct psample *s, size_t n)
 {
 	struct pbw w;
 	pbw_init(&w);
@@ -370,15 +649,17 @@ static const char *const cpu_types[2][2] = { { "samples", "count" }, { "cpu", "n
 
 static const struct psample two_versions[] = {
 	{ { "runtime.mallocgc", "main.f", NULL }, { 3, 30 }, "go1.22.1" },
-	{ { "runtime.scanobject", "runtime.gcDrainN", "runtime.gcAssistAlloc", "runtime.mallocgc", "main.f", NULL },
-	  { 2, 20 }, "go1.22.1" },
+	{ { "runtime.scanobject", "runtime.gcDrainN", "runtime.gcAssistAlloc", "runtime.mallocgc", "main.f",
+	    NULL },
+	  { 2, 20 },
+	  "go1.22.1" },
 	{ { "main.f", NULL }, { 5, 50 }, "go1.9.7" },
 	{ { "runtime.mallocgc", "main.f", NULL }, { 1, 10 }, "go1.9.7" },
 	{ { "runtime.scanobject", "runtime.gcDrain", "runtime.gcBgMarkWorker", NULL }, { 4, 40 }, NULL },
 	{ { "syscall.Syscall", "main.g", NULL }, { 7, 70 }, "go1.10.2" },
 };
 
-static int64_t cat(const struct runtime_share *s, int g, enum rs_cat c)
+static int64_t cat(const struct runtime_share *s, int g, enum runtime_share_cat c)
 {
 	return g < 0 ? s->v[c] : s->groups[g].v[c];
 }
@@ -392,10 +673,10 @@ START_TEST(share_by_version)
 	ck_assert_int_eq(runtime_share_build(p, &o, NULL, NULL, &s), 0);
 	ck_assert(s.applicable);
 	ck_assert_int_eq(s.total, 220);
-	ck_assert_int_eq(cat(&s, -1, RS_ALLOC), 40);
-	ck_assert_int_eq(cat(&s, -1, RS_GC), 60);
-	ck_assert_int_eq(cat(&s, -1, RS_SYSCALL), 70);
-	ck_assert_int_eq(cat(&s, -1, RS_USER), 50);
+	ck_assert_int_eq(cat(&s, -1, RUNTIME_SHARE_ALLOC), 40);
+	ck_assert_int_eq(cat(&s, -1, RUNTIME_SHARE_GC), 60);
+	ck_assert_int_eq(cat(&s, -1, RUNTIME_SHARE_SYSCALL), 70);
+	ck_assert_int_eq(cat(&s, -1, RUNTIME_SHARE_USER), 50);
 	ck_assert_str_eq(s.label, "go_version");
 	/* natural order (1.9 < 1.10 < 1.22), the unlabelled mark worker last */
 	ck_assert_uint_eq(s.n_groups, 4);
@@ -404,10 +685,10 @@ START_TEST(share_by_version)
 	ck_assert_str_eq(prof_str(p, s.groups[2].version), "go1.22.1");
 	ck_assert_uint_eq(s.groups[3].version, PROF_NONE);
 	ck_assert_int_eq(s.groups[0].total, 60);
-	ck_assert_int_eq(cat(&s, 0, RS_ALLOC), 10);
-	ck_assert_int_eq(cat(&s, 2, RS_GC), 20);
-	ck_assert_int_eq(cat(&s, 2, RS_ALLOC), 30);
-	ck_assert_int_eq(cat(&s, 3, RS_GC), 40);
+	ck_assert_int_eq(cat(&s, 0, RUNTIME_SHARE_ALLOC), 10);
+	ck_assert_int_eq(cat(&s, 2, RUNTIME_SHARE_GC), 20);
+	ck_assert_int_eq(cat(&s, 2, RUNTIME_SHARE_ALLOC), 30);
+	ck_assert_int_eq(cat(&s, 3, RUNTIME_SHARE_GC), 40);
 	ck_assert_int_eq(s.unlabelled, 40);
 	ck_assert(!s.unlabelled_merged);
 
@@ -416,8 +697,9 @@ START_TEST(share_by_version)
 	json_init(&j, &b);
 	ck_assert_int_eq(runtime_share_json(&s, &j), 0);
 	ck_assert_msg(json_is_valid(b.data, b.len), "invalid JSON: %s", b.data);
-	ck_assert_ptr_nonnull(strstr(b.data, "\"applicable\":true,\"total\":220,\"categories\":[{\"key\":\"gc\","
-	                                     "\"label\":\"GC work\",\"value\":60},{\"key\":\"alloc\""));
+	ck_assert_ptr_nonnull(strstr(b.data,
+	                             "\"applicable\":true,\"total\":220,\"categories\":[{\"key\":\"gc\","
+	                             "\"label\":\"GC work\",\"value\":60},{\"key\":\"alloc\""));
 	ck_assert_ptr_nonnull(strstr(b.data, "{\"version\":null,\"total\":40,"));
 	buf_release(&b);
 	runtime_share_release(&s);
@@ -427,7 +709,7 @@ START_TEST(share_by_version)
 	test_view_opts(&o, 0, NULL, NULL, NULL, "go_version=go1.22.1", NULL);
 	ck_assert_int_eq(runtime_share_build(p, &o, NULL, NULL, &s), 0);
 	ck_assert_int_eq(s.total, 5);
-	ck_assert_int_eq(cat(&s, -1, RS_GC), 2);
+	ck_assert_int_eq(cat(&s, -1, RUNTIME_SHARE_GC), 2);
 	ck_assert_uint_eq(s.n_groups, 1);
 	ck_assert(!s.unlabelled_merged);
 	runtime_share_release(&s);
@@ -436,16 +718,16 @@ START_TEST(share_by_version)
 	test_view_opts(&o, 1, "main\\.f", "gcAssist", NULL, NULL, NULL);
 	ck_assert_int_eq(runtime_share_build(p, &o, NULL, NULL, &s), 0);
 	ck_assert_int_eq(s.total, 90);
-	ck_assert_int_eq(cat(&s, -1, RS_ALLOC), 40);
-	ck_assert_int_eq(cat(&s, -1, RS_GC), 0);
+	ck_assert_int_eq(cat(&s, -1, RUNTIME_SHARE_ALLOC), 40);
+	ck_assert_int_eq(cat(&s, -1, RUNTIME_SHARE_GC), 0);
 	runtime_share_release(&s);
 	/* hide keeps the category of the hidden frames */
 	view_opts_release(&o);
 	test_view_opts(&o, 1, NULL, NULL, "^runtime\\.", NULL, NULL);
 	ck_assert_int_eq(runtime_share_build(p, &o, NULL, NULL, &s), 0);
 	ck_assert_int_eq(s.total, 180); /* the mark worker's stack is all hidden: dropped, as pprof does */
-	ck_assert_int_eq(cat(&s, -1, RS_GC), 20);
-	ck_assert_int_eq(cat(&s, -1, RS_ALLOC), 40);
+	ck_assert_int_eq(cat(&s, -1, RUNTIME_SHARE_GC), 20);
+	ck_assert_int_eq(cat(&s, -1, RUNTIME_SHARE_ALLOC), 40);
 	runtime_share_release(&s);
 	view_opts_release(&o);
 	prof_free(p);
@@ -456,7 +738,9 @@ START_TEST(share_one_version_takes_the_unlabelled)
 {
 	static const struct psample one[] = {
 		{ { "runtime.mallocgc", "main.f", NULL }, { 3, 30 }, "go1.21.0" },
-		{ { "runtime.scanobject", "runtime.gcDrain", "runtime.gcBgMarkWorker", NULL }, { 4, 40 }, NULL },
+		{ { "runtime.scanobject", "runtime.gcDrain", "runtime.gcBgMarkWorker", NULL },
+		  { 4, 40 },
+		  NULL },
 		{ { "runtime.findRunnable", "runtime.schedule", "runtime.mcall", NULL }, { 1, 10 }, NULL },
 	};
 	struct prof *p = stack_profile(cpu_types, 2, "cpu", "version", one, 3);
@@ -468,8 +752,8 @@ START_TEST(share_one_version_takes_the_unlabelled)
 	ck_assert_uint_eq(s.n_groups, 1);
 	ck_assert_str_eq(prof_str(p, s.groups[0].version), "go1.21.0");
 	ck_assert_int_eq(s.groups[0].total, 80);
-	ck_assert_int_eq(cat(&s, 0, RS_GC), 40);
-	ck_assert_int_eq(cat(&s, 0, RS_SCHED), 10);
+	ck_assert_int_eq(cat(&s, 0, RUNTIME_SHARE_GC), 40);
+	ck_assert_int_eq(cat(&s, 0, RUNTIME_SHARE_SCHED), 10);
 	ck_assert_int_eq(s.unlabelled, 50);
 	ck_assert(s.unlabelled_merged);
 	runtime_share_release(&s);
@@ -486,8 +770,9 @@ START_TEST(share_one_version_takes_the_unlabelled)
 	struct json j;
 	json_init(&j, &b);
 	ck_assert_int_eq(runtime_share_json(&s, &j), 0);
-	ck_assert_ptr_nonnull(strstr(b.data, "\"label\":null,\"label_source\":null,\"unlabelled\":0,"
-	                                     "\"unlabelled_merged\":false,\"versions\":[]}"));
+	ck_assert_ptr_nonnull(strstr(b.data,
+	                             "\"label\":null,\"label_source\":null,\"unlabelled\":0,"
+	                             "\"unlabelled_merged\":false,\"versions\":[]}"));
 	buf_release(&b);
 	runtime_share_release(&s);
 
@@ -497,7 +782,7 @@ START_TEST(share_one_version_takes_the_unlabelled)
 	ck_assert_str_eq(s.label_source, "profile");
 	ck_assert_uint_eq(s.n_groups, 1);
 	ck_assert_int_eq(s.groups[0].total, 80);
-	ck_assert_int_eq(cat(&s, 0, RS_ALLOC), 30);
+	ck_assert_int_eq(cat(&s, 0, RUNTIME_SHARE_ALLOC), 30);
 	b = (struct buf)BUF_INIT;
 	json_init(&j, &b);
 	ck_assert_int_eq(runtime_share_json(&s, &j), 0);
@@ -548,8 +833,8 @@ START_TEST(share_not_applicable)
 		test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
 		struct runtime_share s;
 		ck_assert_int_eq(runtime_share_build(p, &o, NULL, NULL, &s), 0);
-		ck_assert_msg(s.applicable == types[i].ok, "%s/%s (period %s): applicable %d", types[i].type, types[i].unit,
-		              types[i].pt, s.applicable);
+		ck_assert_msg(s.applicable == types[i].ok, "%s/%s (period %s): applicable %d", types[i].type,
+		              types[i].unit, types[i].pt, s.applicable);
 		struct buf b = BUF_INIT;
 		struct json j;
 		json_init(&j, &b);
@@ -560,7 +845,7 @@ START_TEST(share_not_applicable)
 			ck_assert_ptr_nonnull(strstr(b.data, "\"applicable\":false,\"reason\":\""));
 			ck_assert_ptr_null(strstr(b.data, "categories"));
 		} else {
-			ck_assert_int_eq(s.v[RS_ALLOC], types[i].ok ? 3 : 0);
+			ck_assert_int_eq(s.v[RUNTIME_SHARE_ALLOC], types[i].ok ? 3 : 0);
 		}
 		buf_release(&b);
 		runtime_share_release(&s);
@@ -593,12 +878,12 @@ static struct prof *load_fixture(const char *name)
  * and so on down the precedence (tests/api/runtime_regex.py has the
  * regexes; tests/api/test_runtime.py runs them); the unlabelled time is
  * -tagignore=go_version=go1.19.8. */
-#define REAL_TOTAL_MS 4870
-#define REAL_GC_MS 1860
-#define REAL_ALLOC_MS 210
-#define REAL_SYSCALL_MS 800
-#define REAL_SCHED_MS 750
-#define REAL_USER_MS 1250
+#define REAL_TOTAL_MS      4870
+#define REAL_GC_MS         1860
+#define REAL_ALLOC_MS      210
+#define REAL_SYSCALL_MS    800
+#define REAL_SCHED_MS      750
+#define REAL_USER_MS       1250
 #define REAL_UNLABELLED_MS 1480
 START_TEST(share_real_go119)
 {
@@ -609,15 +894,15 @@ START_TEST(share_real_go119)
 	ck_assert_int_eq(runtime_share_build(p, &o, NULL, NULL, &s), 0);
 	ck_assert(s.applicable);
 	int64_t sum = 0;
-	for (int c = 0; c < RS_NCATS; c++)
+	for (int c = 0; c < RUNTIME_SHARE_NCATS; c++)
 		sum += s.v[c];
 	ck_assert_int_eq(sum, s.total);
 	ck_assert_int_eq(s.total, REAL_TOTAL_MS * 1000000LL);
-	ck_assert_int_eq(s.v[RS_GC], REAL_GC_MS * 1000000LL);
-	ck_assert_int_eq(s.v[RS_ALLOC], REAL_ALLOC_MS * 1000000LL);
-	ck_assert_int_eq(s.v[RS_SYSCALL], REAL_SYSCALL_MS * 1000000LL);
-	ck_assert_int_eq(s.v[RS_SCHED], REAL_SCHED_MS * 1000000LL);
-	ck_assert_int_eq(s.v[RS_USER], REAL_USER_MS * 1000000LL);
+	ck_assert_int_eq(s.v[RUNTIME_SHARE_GC], REAL_GC_MS * 1000000LL);
+	ck_assert_int_eq(s.v[RUNTIME_SHARE_ALLOC], REAL_ALLOC_MS * 1000000LL);
+	ck_assert_int_eq(s.v[RUNTIME_SHARE_SYSCALL], REAL_SYSCALL_MS * 1000000LL);
+	ck_assert_int_eq(s.v[RUNTIME_SHARE_SCHED], REAL_SCHED_MS * 1000000LL);
+	ck_assert_int_eq(s.v[RUNTIME_SHARE_USER], REAL_USER_MS * 1000000LL);
 	/* one go_version value: the runtime's own unlabelled goroutines join it */
 	ck_assert_str_eq(s.label, "go_version");
 	ck_assert_uint_eq(s.n_groups, 1);
