@@ -111,6 +111,30 @@ def test_filters_as_pprof(client, uploaded, phase):
     assert doc["total"] == total
 
 
+@pytest.mark.parametrize("name", FIXTURES)
+def test_planted_phases_land_in_their_category(client, uploaded, name):
+    """Each phase of tests/progs/runtimeprof is labelled phase=...: the
+    category it was written to exercise holds most of its time, and the
+    categories it cannot touch hold none (docs/RUNTIME.md has the table)."""
+    def share(params):
+        doc = client.get_json("/api/v1/profiles/%s/runtime" % uploaded[name], params)
+        assert doc["total"] > 0
+        return {k: v / doc["total"] for k, v in cats(doc).items()}
+    alloc = share({"tagfocus": "phase=alloc"})
+    assert alloc["alloc"] + alloc["gc"] >= 0.8 and alloc["syscall"] == 0
+    sysc = share({"tagfocus": "phase=syscall"})
+    assert sysc["syscall"] >= 0.8 and sysc["gc"] == sysc["alloc"] == 0
+    user = share({"tagfocus": "phase=user"})
+    assert user["user"] >= 0.7 and user["gc"] == user["alloc"] == user["syscall"] == 0
+    sched = share({"tagfocus": "phase=sched"})
+    assert sched["sched"] >= 0.2 and sched["gc"] == sched["alloc"] == sched["syscall"] == 0
+    gc = share({"tagfocus": "phase=gc"})
+    assert gc["gc"] >= 0.3 and gc["syscall"] == 0
+    # the runtime's own goroutines (no labels) are never user code
+    runtime_own = share({"tagignore": "phase=."})
+    assert runtime_own["user"] == 0 and runtime_own["gc"] >= 0.5
+
+
 def test_single_version_takes_the_runtime_goroutines(client, uploaded):
     path, _ = fixture("gogc10.pprof")
     doc = client.get_json("/api/v1/profiles/%s/runtime" % uploaded["gogc10.pprof"])
