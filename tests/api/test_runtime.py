@@ -280,3 +280,37 @@ def test_profile_label_of_the_upload(client, upload):
     plain = upload(pb.simple_profile(stacks), labels="version:v2.3.0")["id"]
     d = client.get_json("/api/v1/profiles/%s/runtime" % plain)
     assert (d["label"], d["versions"][0]["version"]) == ("version", "v2.3.0")
+
+
+def table_rows():
+    """(name, prefix, category key, checked in) of server/runtime_share.c's rule table."""
+    import re
+    src = open(os.path.join(catalog.REPO_ROOT, "server", "runtime_share.c")).read()
+    body = src[src.index("rules[] = {"):src.index("#define N_RULES")]
+    keys = {"GC": "gc", "ALLOC": "alloc", "SYSCALL": "syscall", "SCHED": "sched"}
+    rows = [(m.group(1), m.group(2) == "true", keys[m.group(3)], m.group(4)) for m in re.finditer(
+        r'\{ "([^"]+)", (true|false), RUNTIME_SHARE_([A-Z]+), "([^"]+)" \}', body)]
+    assert len(rows) > 50
+    return rows
+
+
+def test_pprof_regexes_and_docs_agree_with_the_table():
+    """The hand-written pprof regexes (runtime_regex.py) put every name of
+    the server's table in its category and in no category above it, and
+    docs/RUNTIME.md lists exactly the table's rows."""
+    import re
+    order = [k for k, _ in runtime_regex.ORDER]
+    rx = dict(runtime_regex.ORDER)
+    for name, prefix, key, _ in table_rows():
+        for probe in ([name, name + "func1"] if prefix else [name]):
+            assert re.search(rx[key], probe), (probe, key)
+            for higher in order[:order.index(key)]:
+                assert not re.search(rx[higher], probe), (probe, "also matches", higher)
+        if not prefix:
+            # an exact name does not swallow longer ones
+            assert not any(re.search(rx[k], name + "Zz") for k in order) or any(
+                n != name and (name + "Zz").startswith(n) for n, p, _, _ in table_rows() if p), name
+    doc = open(os.path.join(catalog.REPO_ROOT, "docs", "RUNTIME.md")).read()
+    listed = set(re.findall(r"^\| `([^`]+)` \| ([^|]+) \|$", doc, re.M))
+    want = {(n + ("…" if p else ""), v) for n, p, _, v in table_rows()}
+    assert listed == want
