@@ -34,6 +34,7 @@ const DEFAULTS = {
 };
 const SORTS = [['cum_delta', 'Δ cum'], ['flat_delta', 'Δ flat'], ['relative', 'Δ %']];
 const LIMITS = ['20', '50', '100', '500'];
+// The runtime categories of the summary strip are the server's (runtime.js).
 
 export function mountDiff(root, base, target) {
   const page = new DiffPage(root, base, target);
