@@ -15,10 +15,13 @@ const DATA = path.join(REPO, 'tests', 'data');
 let srv, browser, page, low, high, heap, v121, v122, fleet;
 
 /** A screenshot of one element into screenshots/, and into docs/img with UPDATE_DOCS_IMG=1. */
-async function elementShot(p, selector, name) {
+async function elementShot(p, selector, name, { fromTop = false } = {}) {
   const dir = path.join(REPO, 'tests', 'e2e', 'screenshots');
   fs.mkdirSync(dir, { recursive: true });
-  await p.locator(selector).screenshot({ path: path.join(dir, name + '.png') });
+  if (fromTop) { // the page from its top down to the element's bottom
+    const box = await p.locator(selector).boundingBox();
+    await p.screenshot({ path: path.join(dir, name + '.png'), clip: { x: 0, y: 0, width: p.viewportSize().width, height: Math.ceil(box.y + box.height + 8) } });
+  } else await p.locator(selector).screenshot({ path: path.join(dir, name + '.png') });
   if (process.env.UPDATE_DOCS_IMG === '1') fs.copyFileSync(path.join(dir, name + '.png'), path.join(REPO, 'docs', 'img', name + '.png'));
 }
 
@@ -108,7 +111,7 @@ test('diff page: a filter reaches the strip', async () => {
 test('profile page: a runtime-share summary under the metadata', async () => {
   await page.goto(`${srv.url}/p/${high.id}`);
   await waitFlame(page);
-  await page.waitForSelector('.profile-head #runtime-share[data-applicable="true"] #categories');
+  await page.waitForSelector('#runtime-share[data-applicable="true"] #categories');
   const doc = await api(`/api/v1/profiles/${high.id}/runtime`);
   const t = await table(page);
   assert.deepEqual(t.heads, ['Share of CPU', 'go1.19.8']);
@@ -150,6 +153,6 @@ test('go_version labels: one bar per release, on a diff and in a merged profile'
   assert.deepEqual(t.rows.gc, ['0.0%', '0.0%', '100.0%']);
   assert.equal(await page.locator('#runtime-share .cat-bar').count(), 3);
   assert.match(await page.textContent('#runtime-label-note'), /unlabelled/);
-  await elementShot(page, '.profile-head', 'runtime-versions-profile');
+  await elementShot(page, '#runtime-share', 'runtime-versions-profile', { fromTop: true });
   assert.deepEqual(browser.problems, []);
 });

@@ -15,9 +15,9 @@ import { SandwichView } from './views/sandwich.js';
 import { appBar, copyLinkButton, showError } from './chrome.js';
 import { FilterBar, FILTER_KEYS, FILTER_DEFAULTS, filterParams, mergeTags, parseTagExpr } from './filterbar.js';
 import { LatestFetch } from './fetchonce.js';
+import { RuntimeStrip } from './runtime.js';
 import { renderCrumbs, zoomNode, zoomParam } from './crumbs.js';
 import { typeValue, typeLabel, selectedType, typeUnit } from './sampletypes.js';
-import { RuntimeStrip } from './runtime.js';
 
 const DEFAULTS = {
   view: 'flame',
@@ -122,8 +122,9 @@ class ProfilePage {
       h('main', { class: 'page profile-page' },
         h('header', { class: 'profile-head' },
           h('div', { class: 'title-row' }, this.titleEl, this.kindEl),
-          this.metaEl, this.runtime.el),
+          this.metaEl),
         this.comparePanel,
+        this.runtime.el,
         h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'View controls' },
           h('label', { class: 'field' }, h('span', null, 'Sample type'), this.typeSel),
           h('div', { class: 'search-box' }, this.searchIn,
