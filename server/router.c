@@ -27,6 +27,9 @@ static const struct route table[] = {
 	{ M_GET,    "/api/v1/diff/top",                route_diff_top,          ROLE_READ },
 	{ M_GET,    "/api/v1/diff/check",              route_diff_check,        ROLE_READ },
 	{ M_GET,    "/api/v1/leaks",                   route_leaks,             ROLE_READ },
+	/* the runtime share of CPU profiles (route_runtime.c) */
+	{ M_GET,    "/api/v1/profiles/:id/runtime",    route_runtime_profile,   ROLE_READ },
+	{ M_GET,    "/api/v1/diff/runtime",            route_runtime_diff,      ROLE_READ },
 	/* pages, all index.html: the app reads its state from the URL */
 	{ M_GET,    "/",                               route_static_page,       ROLE_READ },
 	{ M_GET,    "/p/:id",                          route_static_page,       ROLE_READ },

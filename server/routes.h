@@ -55,6 +55,10 @@ enum MHD_Result route_diff_tree(struct req *r, const struct route_params *p);
 enum MHD_Result route_diff_top(struct req *r, const struct route_params *p);
 enum MHD_Result route_diff_check(struct req *r, const struct route_params *p);
 
+/* route_runtime.c: the runtime share of CPU profiles (runtime_share.h) */
+enum MHD_Result route_runtime_profile(struct req *r, const struct route_params *p); /* :id */
+enum MHD_Result route_runtime_diff(struct req *r, const struct route_params *p);
+
 /* route_leaks.c: leak candidates over snapshots */
 enum MHD_Result route_leaks(struct req *r, const struct route_params *p);
 

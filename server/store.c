@@ -546,6 +546,33 @@ int store_time(const char *id, int64_t *ns, const char **source)
 	return rc;
 }
 
+int store_label(const char *id, const char *key, char *out, size_t cap)
+{
+	if (cap == 0)
+		return -1;
+	sqlite3 *c = db_reader_get();
+	if (!c)
+		return -1;
+	sqlite3_stmt *st;
+	int rc = -1;
+	if (sqlite3_prepare_v2(c, "SELECT l.value FROM profile_labels l JOIN profiles p ON p.seq=l.profile_seq "
+	                          "WHERE p.id=? AND l.key=?", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+		int s = sqlite3_step(st);
+		if (s == SQLITE_ROW) {
+			const char *v = (const char *)sqlite3_column_text(st, 0);
+			snprintf(out, cap, "%s", v ? v : "");
+			rc = 0;
+		} else if (s == SQLITE_DONE) {
+			rc = 1;
+		}
+		sqlite3_finalize(st);
+	}
+	db_reader_put(c);
+	return rc;
+}
+
 int store_labels(const char *key, struct json *j)
 {
 	sqlite3 *c = db_reader_get();

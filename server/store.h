@@ -84,6 +84,11 @@ int store_labels(const char *key, struct json *j);
  * 0, 1 unknown, -1 error. */
 int store_time(const char *id, int64_t *ns, const char **source);
 
+/* The value of profile label key of profile id (truncated to cap-1
+ * bytes) into out. 0, 1 when it has no such label (or no such profile),
+ * -1 on error. */
+int store_label(const char *id, const char *key, char *out, size_t cap);
+
 /* ids of the profiles carrying profile label key=value, oldest first (by
  * the time of store_time, then upload order). */
 int store_ids_by_label(const char *key, const char *value, const char *kind,

@@ -328,6 +328,8 @@ static const struct {
 	{ M_GET, "/api/v1/diff/top", ROLE_READ },
 	{ M_GET, "/api/v1/diff/check", ROLE_READ },
 	{ M_GET, "/api/v1/leaks", ROLE_READ },
+	{ M_GET, "/api/v1/profiles/:id/runtime", ROLE_READ },
+	{ M_GET, "/api/v1/diff/runtime", ROLE_READ },
 	{ M_GET, "/", ROLE_READ },
 	{ M_GET, "/p/:id", ROLE_READ },
 	{ M_GET, "/diff/:base/:target", ROLE_READ },

@@ -129,6 +129,8 @@ START_TEST(the_api)
 	expect_route(M_GET, "/api/v1/diff/top", "/api/v1/diff/top");
 	expect_route(M_GET, "/api/v1/diff/check", "/api/v1/diff/check");
 	expect_route(M_GET, "/api/v1/leaks", "/api/v1/leaks");
+	expect_route(M_GET, "/api/v1/profiles/ID/runtime", "/api/v1/profiles/:id/runtime");
+	expect_route(M_GET, "/api/v1/diff/runtime", "/api/v1/diff/runtime");
 	expect_route(M_GET, "/api/v1/labels", "/api/v1/labels");
 	expect_route(M_GET, "/", "/");
 	expect_route(M_GET, "/p/ID", "/p/:id");

@@ -15,6 +15,7 @@ import { SandwichView } from './views/sandwich.js';
 import { appBar, copyLinkButton, showError } from './chrome.js';
 import { FilterBar, FILTER_KEYS, FILTER_DEFAULTS, filterParams, mergeTags, parseTagExpr } from './filterbar.js';
 import { LatestFetch } from './fetchonce.js';
+import { RuntimeStrip } from './runtime.js';
 import { renderCrumbs, zoomNode, zoomParam } from './crumbs.js';
 import { typeValue, typeLabel, selectedType, typeUnit } from './sampletypes.js';
 
@@ -114,6 +115,7 @@ class ProfilePage {
     this.labelsView = h('section', { class: 'view', id: 'view-labels' });
     this.views = { flame: this.flameView, top: this.topView, sandwich: this.sandwichView, labels: this.labelsView };
     this.viewWrap = h('div', { class: 'views' }, this.flameView, this.topView, this.sandwichView, this.labelsView);
+    this.runtime = new RuntimeStrip(); // the runtime share summary of CPU profiles (runtime.js)
 
     replace(this.root,
       appBar([this.compareBtn, copyLinkButton('this exact view'), this.downloadA]),
@@ -122,6 +124,7 @@ class ProfilePage {
           h('div', { class: 'title-row' }, this.titleEl, this.kindEl),
           this.metaEl),
         this.comparePanel,
+        this.runtime.el,
         h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'View controls' },
           h('label', { class: 'field' }, h('span', null, 'Sample type'), this.typeSel),
           h('div', { class: 'search-box' }, this.searchIn,
@@ -208,7 +211,7 @@ class ProfilePage {
     else if (v === 'sandwich') main = this.loadSandwich();
     else { this.renderLabelsView(); main = this.loadTags(); }
     // the label picker's data comes second: it must not delay the first graph
-    Promise.resolve(main).finally(() => this.loadTags());
+    Promise.resolve(main).finally(() => { this.loadTags(); this.runtime.loadProfile(this.id, this.filterParams()); });
   }
 
   syncControls() {
