@@ -17,6 +17,7 @@ import { FilterBar, FILTER_KEYS, FILTER_DEFAULTS, filterParams, mergeTags, parse
 import { LatestFetch } from './fetchonce.js';
 import { renderCrumbs, zoomNode, zoomParam } from './crumbs.js';
 import { typeValue, typeLabel, selectedType, typeUnit } from './sampletypes.js';
+import { previousInSeries } from './series.js';
 
 const DEFAULTS = {
   view: 'flame',
@@ -481,13 +482,16 @@ class ProfilePage {
       this.compareRole.value = other && t(other) > t(this.meta) ? 'base' : 'target';
       this.updateCompareLink();
     };
+    // preselect the previous profile of this one's series (series.js)
+    const prev = previousInSeries(this.meta || { id: this.id }, list);
+    if (prev) this.compareSel.value = String(prev.id);
     this.compareSel.addEventListener('change', autoRole);
     this.compareRole.addEventListener('change', () => this.updateCompareLink());
     replace(this.comparePanel,
       h('label', { class: 'field' }, h('span', null, 'Compare with'), this.compareSel),
       this.compareRole, this.compareGo,
       h('button', { class: 'link', type: 'button', onclick: () => this.toggleCompare() }, 'cancel'),
-      h('span', { class: 'muted small-note' }, kind ? `${kind} profiles, newest first; the sample type and filters of this view are kept` : 'newest first'));
+      h('span', { class: 'muted small-note' }, `${kind ? kind + ' profiles' : 'profiles'}, newest first; preselected: the previous one with the same labels and sample types; the sample type and filters of this view are kept`));
     autoRole();
     this.compareSel.focus();
   }
