@@ -386,7 +386,7 @@ class ProfilePage {
 
   async loadTop() {
     const s = this.us.state;
-    const params = { ...this.filterParams(), sort: s.sort === 'cum' ? 'cum' : 'flat', limit: TOP_LIMIT };
+    const params = { ...this.filterParams(), sort: s.sort === 'cum' || s.sort === 'name' ? s.sort : 'flat', limit: TOP_LIMIT };
     const data = await this.loader.load('top', JSON.stringify(params), (signal) => api.top(this.id, params, signal));
     if (!data || this.us.state.view !== 'top') return;
     const m = this.matcher();
