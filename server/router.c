@@ -42,6 +42,7 @@ static const struct route table[] = {
 	/* the app's files under --web (a new directory there needs a row) */
 	{ M_GET,    "/css/*",                          route_static_file,       ROLE_OPEN },
 	{ M_GET,    "/js/*",                           route_static_file,       ROLE_OPEN },
+	{ M_GET,    "/static/v/*",                     route_static_versioned,  ROLE_OPEN },
 	{ M_GET,    "/:file",                          route_static_file,       ROLE_OPEN },
 };
 

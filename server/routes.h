@@ -65,6 +65,7 @@ enum MHD_Result route_leaks(struct req *r, const struct route_params *p);
 /* route_static.c: the app's pages (all index.html), its files, /healthz */
 enum MHD_Result route_static_page(struct req *r, const struct route_params *p);
 enum MHD_Result route_static_file(struct req *r, const struct route_params *p);
+enum MHD_Result route_static_versioned(struct req *r, const struct route_params *p);
 enum MHD_Result route_static_healthz(struct req *r, const struct route_params *p);
 
 /* route_auth.c: signing in and out (docs/SECURITY.md) */

@@ -58,6 +58,7 @@ POLICY = {
     ("GET", "/api/v1/whoami"): "read",
     ("GET", "/css/*"): "open",
     ("GET", "/js/*"): "open",
+    ("GET", "/static/v/*"): "open",
     ("GET", "/:file"): "open",
 }
 
@@ -221,6 +222,7 @@ def requests_for(fx):
         ("GET", "/api/v1/whoami"): get("/api/v1/whoami"),
         ("GET", "/css/*"): get("/css/app.css"),
         ("GET", "/js/*"): get("/js/app.js"),
+        ("GET", "/static/v/*"): get("/static/v/0123456789abcdef/js/app.js"),
         ("GET", "/:file"): get("/favicon.svg"),
     }
 

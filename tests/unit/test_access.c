@@ -340,6 +340,7 @@ static const struct {
 	{ M_GET, "/api/v1/whoami", ROLE_READ },
 	{ M_GET, "/css/*", ROLE_OPEN },
 	{ M_GET, "/js/*", ROLE_OPEN },
+	{ M_GET, "/static/v/*", ROLE_OPEN },
 	{ M_GET, "/:file", ROLE_OPEN },
 };
 

@@ -34,13 +34,23 @@ function errorFrom(status, statusText, bodyText) {
   return new ApiError(status, 'http_' + status, short || `${status} ${statusText || 'error'}`);
 }
 
+/** The response prefetch.js started for url, once; null when none. */
+function takeEarly(method, url) {
+  const early = globalThis.__flamedexEarly;
+  if (method !== 'GET' || !early || !early.has(url)) return null;
+  const p = early.get(url);
+  early.delete(url);
+  return p;
+}
+
 async function request(method, path, { params, signal, timing } = {}) {
-  const res = await fetch(BASE + path + query(params), {
+  const url = BASE + path + query(params);
+  const res = await (takeEarly(method, url) || fetch(url, {
     method,
     signal,
     headers: { Accept: 'application/json' },
     credentials: 'same-origin',
-  });
+  }));
   if (res.status === 204) return null;
   const text = await res.text();
   if (timing) timing.received = performance.now();
