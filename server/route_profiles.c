@@ -359,7 +359,8 @@ enum MHD_Result route_profiles_edit(struct req *r, const struct route_params *rp
 				if (b == -1)
 					return reply_error(r, 400, "bad_request", "label values must be JSON strings");
 				if (a == -2 || b == -2)
-					kl = FDX_MAX_LABEL_LEN + 1; /* reported as too long below */
+					return reply_error(r, 400, "bad_request", "label keys and values are limited to %u bytes",
+					                   FDX_MAX_LABEL_LEN);
 				if (check_label(l->key, kl, l->value, vl, err, sizeof(err)) < 0)
 					return reply_error(r, 400, "bad_request", "%s", err);
 				for (int i = 0; i < n_labels; i++)

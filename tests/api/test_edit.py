@@ -67,6 +67,15 @@ BAD_BODIES = [
 ]
 
 
+def test_too_long_labels_say_so(client):
+    meta = client.upload_ok(_profile("long"))
+    for labels in ({"k": "v" * 129}, {"k" * 129: "v"}):
+        r = _patch(client, meta["id"], {"labels": labels})
+        assert r.status == 400 and b"limited to 128 bytes" in r.body, r
+    r = _patch(client, meta["id"], {"name": "n" * 257})
+    assert r.status == 400 and b"longer than 256 bytes" in r.body, r
+
+
 @pytest.mark.parametrize("body", BAD_BODIES, ids=lambda b: b[:40].decode(errors="replace"))
 def test_bad_bodies_are_400_and_change_nothing(client, body):
     meta = client.upload_ok(_profile("bad"), {"name": "keep", "labels": "service:keep"})

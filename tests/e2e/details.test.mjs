@@ -165,3 +165,35 @@ test('"Compare with…" preselects the previous profile of the same series', asy
   assert.equal(await page.$eval('#compare-role', (s) => s.value), 'target', 'the older one is the base');
   await shot(page, 'compare-with');
 });
+
+test('a profile is renamed and relabelled from its page (PATCH), and the download follows the name', async () => {
+  const meta = await upload('agent-insight/cpu.pb.gz', { name: 'cpu.pb.gz', labels: 'service:old' });
+  await page.goto(`${srv.url}/p/${meta.id}`);
+  await waitFlame(page);
+  await page.click('#edit-profile');
+  await page.fill('#edit-name', 'checkout after the fix');
+  await page.fill('#edit-labels', 'service:checkout, env:prod');
+  await shot(page, 'profile-edit');
+  await page.click('#edit-save');
+  await page.waitForFunction(() => document.querySelector('.profile-title').textContent === 'checkout after the fix');
+  assert.equal(await page.$eval('#edit-panel', (f) => f.hidden), true);
+  const chips = await page.$$eval('.meta .chip', (cs) => cs.map((c) => c.textContent).sort());
+  assert.deepEqual(chips, ['env:prod', 'service:checkout']);
+  const stored = await (await fetch(`${srv.url}/api/v1/profiles/${meta.id}`)).json();
+  assert.equal(stored.name, 'checkout after the fix');
+  assert.deepEqual(stored.labels, { env: 'prod', service: 'checkout' });
+  const raw = await fetch(`${srv.url}/api/v1/profiles/${meta.id}/raw`);
+  assert.equal(raw.headers.get('content-disposition'), "attachment; filename=\"checkout after the fix.pb.gz\"; filename*=UTF-8''checkout%20after%20the%20fix.pb.gz");
+  // a bad label is the form's error, and nothing changes
+  await page.click('#edit-profile');
+  await page.fill('#edit-labels', 'nocolon');
+  await page.click('#edit-save');
+  await page.waitForFunction(() => !document.querySelector('#edit-error').hidden);
+  assert.equal((await (await fetch(`${srv.url}/api/v1/profiles/${meta.id}`)).json()).name, 'checkout after the fix');
+  // one the server refuses: its message
+  await page.fill('#edit-labels', 'k:' + 'v'.repeat(129));
+  await page.click('#edit-save');
+  await page.waitForFunction(() => /limited to 128 bytes/.test(document.querySelector('#edit-error').textContent));
+  await shot(page, 'profile-edit-error');
+  assert.deepEqual(browser.problems, []);
+});

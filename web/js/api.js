@@ -43,12 +43,15 @@ function takeEarly(method, url) {
   return p;
 }
 
-async function request(method, path, { params, signal, timing } = {}) {
+async function request(method, path, { params, signal, timing, json } = {}) {
   const url = BASE + path + query(params);
+  const headers = { Accept: 'application/json' };
+  if (json !== undefined) headers['Content-Type'] = 'application/json';
   const res = await (takeEarly(method, url) || fetch(url, {
     method,
     signal,
-    headers: { Accept: 'application/json' },
+    headers,
+    body: json !== undefined ? JSON.stringify(json) : undefined,
     credentials: 'same-origin',
   }));
   if (res.status === 204) return null;
@@ -68,6 +71,8 @@ export const api = {
   listProfiles: (params, signal) => request('GET', '/profiles', { params, signal }),
   profile: (pid, signal) => request('GET', `/profiles/${id(pid)}`, { signal }),
   deleteProfile: (pid) => request('DELETE', `/profiles/${id(pid)}`),
+  /** Rename and/or relabel: {name?, labels?: {k: v}} (labels replace the old ones). */
+  editProfile: (pid, change) => request('PATCH', `/profiles/${id(pid)}`, { json: change }),
   flamegraph: (pid, params, signal, timing) => request('GET', `/profiles/${id(pid)}/flamegraph`, { params, signal, timing }),
   top: (pid, params, signal) => request('GET', `/profiles/${id(pid)}/top`, { params, signal }),
   tags: (pid, params, signal) => request('GET', `/profiles/${id(pid)}/tags`, { params, signal }),

@@ -18,6 +18,7 @@ import { LatestFetch } from './fetchonce.js';
 import { renderCrumbs, zoomNode, zoomParam } from './crumbs.js';
 import { typeValue, typeLabel, selectedType, typeUnit } from './sampletypes.js';
 import { previousInSeries } from './series.js';
+import { parseLabels } from './home.js';
 
 const DEFAULTS = {
   view: 'flame',
@@ -63,6 +64,8 @@ class ProfilePage {
     const s = this.us.state;
     this.titleEl = h('h1', { class: 'profile-title' }, 'Loading profile…');
     this.kindEl = h('span', { class: 'badge', hidden: true });
+    this.editBtn = h('button', { class: 'link edit-btn', type: 'button', id: 'edit-profile', title: 'Rename this profile or change its labels', onclick: () => this.toggleEdit() }, 'Rename / labels…');
+    this.editPanel = h('form', { class: 'edit-panel', id: 'edit-panel', hidden: true });
     this.metaEl = h('dl', { class: 'meta' });
     this.compareBtn = h('button', { class: 'btn', type: 'button', id: 'compare-with', 'aria-expanded': 'false', title: 'Diff this profile against another one', onclick: () => this.toggleCompare() }, 'Compare with…');
     this.comparePanel = h('div', { class: 'compare-panel', id: 'compare-panel', hidden: true });
@@ -120,7 +123,8 @@ class ProfilePage {
       appBar([this.compareBtn, copyLinkButton('this exact view'), this.downloadA]),
       h('main', { class: 'page profile-page' },
         h('header', { class: 'profile-head' },
-          h('div', { class: 'title-row' }, this.titleEl, this.kindEl),
+          h('div', { class: 'title-row' }, this.titleEl, this.kindEl, this.editBtn),
+          this.editPanel,
           this.metaEl),
         this.comparePanel,
         h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'View controls' },
@@ -266,6 +270,44 @@ class ProfilePage {
       item('Uploaded', formatTime(m.uploaded_at)),
       labels.length ? item('Labels', h('span', { class: 'chips inline' }, labels.map(([k, v]) => h('span', { class: 'chip' }, `${k}:${v}`)))) : null);
     this.syncControls();
+  }
+
+  // ---- rename and relabel ------------------------------------------------
+
+  toggleEdit() {
+    if (!this.editPanel.hidden) { this.editPanel.hidden = true; return; }
+    if (!this.meta) return;
+    const m = this.meta;
+    const nameIn = h('input', { class: 'input', id: 'edit-name', type: 'text', value: m.name || '', autocomplete: 'off', 'aria-label': 'Name', maxlength: 256 });
+    const labelsIn = h('input', { class: 'input mono', id: 'edit-labels', type: 'text', value: Object.entries(m.labels || {}).map(([k, v]) => `${k}:${v}`).join(','), placeholder: 'service:checkout,env:prod', autocomplete: 'off', spellcheck: 'false', 'aria-label': 'Labels' });
+    const err = h('span', { class: 'field-error', id: 'edit-error', role: 'alert', hidden: true });
+    const fail = (msg) => { err.textContent = msg; err.hidden = false; };
+    this.editPanel.onsubmit = async (ev) => {
+      ev.preventDefault();
+      const name = nameIn.value.trim();
+      if (!name) { fail('A name is needed.'); nameIn.focus(); return; }
+      const r = parseLabels(labelsIn.value);
+      if (!r.ok) { fail(r.error); labelsIn.focus(); return; }
+      const labels = {};
+      for (const kv of r.value ? r.value.split(',') : []) { const c = kv.indexOf(':'); labels[kv.slice(0, c)] = kv.slice(c + 1); }
+      try {
+        this.meta = await api.editProfile(this.id, { name, labels });
+      } catch (e) {
+        fail(e.message);
+        return;
+      }
+      this.editPanel.hidden = true;
+      this.fillMeta();
+    };
+    replace(this.editPanel,
+      h('label', { class: 'field' }, h('span', null, 'Name'), nameIn),
+      h('label', { class: 'field grow' }, h('span', null, 'Labels'), labelsIn),
+      h('button', { class: 'btn primary', type: 'submit', id: 'edit-save' }, 'Save'),
+      h('button', { class: 'link', type: 'button', onclick: () => { this.editPanel.hidden = true; } }, 'cancel'),
+      err);
+    this.editPanel.hidden = false;
+    nameIn.focus();
+    nameIn.select();
   }
 
   // ---- filters ----------------------------------------------------------
