@@ -97,10 +97,10 @@ int jsonrd_string(struct jsonrd *r, char *out, size_t cap, size_t *len)
 				return -1;
 			char e = q[1];
 			q += 2;
-			const char *simple = strchr("\"\\/bfnrt", e);
-			if (e && simple) {
-				static const char dec[] = "\"\\/\b\f\n\r\t";
-				tmp[0] = dec[simple - "\"\\/bfnrt"];
+			static const char esc[] = "\"\\/bfnrt", dec[] = "\"\\/\b\f\n\r\t";
+			const char *simple = e ? strchr(esc, e) : NULL;
+			if (simple) {
+				tmp[0] = dec[simple - esc];
 			} else if (e == 'u') {
 				unsigned u;
 				if (r->end - q < 4 || hex4(q, &u) < 0)
