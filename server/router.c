@@ -15,6 +15,7 @@ static const struct route table[] = {
 	{ M_GET,    "/api/v1/profiles",                route_profiles_list,     ROLE_READ },
 	{ M_GET,    "/api/v1/profiles/:id",            route_profiles_meta,     ROLE_READ },
 	{ M_DELETE, "/api/v1/profiles/:id",            route_profiles_delete,   ROLE_ADMIN },
+	{ M_PATCH,  "/api/v1/profiles/:id",            route_profiles_edit,     ROLE_WRITE },
 	{ M_GET,    "/api/v1/profiles/:id/raw",        route_profiles_raw,      ROLE_READ },
 	{ M_GET,    "/api/v1/labels",                  route_profiles_labels,   ROLE_READ },
 	/* views of one profile (route_views.c) */
@@ -44,6 +45,7 @@ static const struct route table[] = {
 	/* the app's files under --web (a new directory there needs a row) */
 	{ M_GET,    "/css/*",                          route_static_file,       ROLE_OPEN },
 	{ M_GET,    "/js/*",                           route_static_file,       ROLE_OPEN },
+	{ M_GET,    "/static/v/*",                     route_static_versioned,  ROLE_OPEN },
 	{ M_GET,    "/:file",                          route_static_file,       ROLE_OPEN },
 };
 

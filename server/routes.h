@@ -43,6 +43,10 @@ enum MHD_Result route_profiles_meta(struct req *r, const struct route_params *p)
 enum MHD_Result route_profiles_delete(struct req *r, const struct route_params *p); /* :id */
 enum MHD_Result route_profiles_raw(struct req *r, const struct route_params *p);    /* :id */
 enum MHD_Result route_profiles_labels(struct req *r, const struct route_params *p);
+enum MHD_Result route_profiles_edit(struct req *r, const struct route_params *p);   /* PATCH :id */
+/* Content-Disposition of a download of the profile called name, whose
+ * bytes call for extension ext (".pb.gz"), into out. */
+void route_profiles_disposition(const char *name, const char *ext, struct buf *out);
 
 /* route_views.c: views of one profile (:id) */
 enum MHD_Result route_views_top(struct req *r, const struct route_params *p);
@@ -65,6 +69,7 @@ enum MHD_Result route_leaks(struct req *r, const struct route_params *p);
 /* route_static.c: the app's pages (all index.html), its files, /healthz */
 enum MHD_Result route_static_page(struct req *r, const struct route_params *p);
 enum MHD_Result route_static_file(struct req *r, const struct route_params *p);
+enum MHD_Result route_static_versioned(struct req *r, const struct route_params *p);
 enum MHD_Result route_static_healthz(struct req *r, const struct route_params *p);
 
 /* route_auth.c: signing in and out (docs/SECURITY.md) */

@@ -66,6 +66,13 @@ int store_delete(const char *id);
 /* The uploaded bytes (malloc'd). 0, 1 unknown, -1 error. */
 int store_raw(const char *id, uint8_t **data, size_t *len);
 
+/* The profile's name into out (cap bytes, cut to fit). 0, 1 unknown, -1. */
+int store_name(const char *id, char *out, size_t cap);
+/* Rename (name not NULL) and/or replace the profile labels (labels not
+ * NULL: exactly these n_labels, none when 0), in one transaction.
+ * 0, 1 unknown, -1 error. */
+int store_edit(const char *id, const char *name, const struct store_label *labels, int n_labels);
+
 /* A decoded profile, shared and read-only: release it with store_release.
  * NULL with *status 404 (unknown) or 500. */
 struct prof *store_get(const char *id, int *status);

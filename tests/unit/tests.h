@@ -38,6 +38,7 @@ Suite *view_suite(void);
 Suite *diff_suite(void);
 Suite *hdr_suite(void);
 Suite *access_suite(void);
+Suite *jsonrd_suite(void);
 
 /* ---- profile.proto writer (pbw.c) ---------------------------------------- */
 
