@@ -124,7 +124,7 @@ int store_add(const struct store_new *n, char *id_out)
 
 	sqlite3 *c = db_writer_lock();
 	sqlite3_stmt *st = NULL;
-	if (db_room(c) < 0) {
+	if (db_room(c, n->raw_len + stacks.len + types.len) < 0) {
 		db_writer_unlock();
 		buf_release(&stacks);
 		buf_release(&types);
