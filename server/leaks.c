@@ -12,6 +12,7 @@
 #include "leaks_judge.h"
 #include "leaks_kind.h"
 #include "util.h"
+#include "work.h"
 
 #define MAX_FRAMES 1024
 
@@ -156,6 +157,10 @@ static int add_snapshot(struct set *s, const struct leak_snap *sn, int si, bool 
 			vt = (int)p->default_type;
 	}
 	for (uint32_t i = 0; i < p->n_samples; i++) {
+		if (work_poll() != WORK_OK) {
+			free(fr);
+			return -1;
+		}
 		int64_t v = p->values[(size_t)i * p->n_types + (size_t)vt];
 		int64_t av = at >= 0 ? p->values[(size_t)i * p->n_types + (size_t)at] : 0;
 		if (v == 0 && av == 0)

@@ -26,12 +26,14 @@
 #include "access.h"
 #include "auth.h"
 #include "budget.h"
+#include "heavy.h"
 #include "config.h"
 #include "http.h"
 #include "limits.h"
 #include "router.h"
 #include "store.h"
 #include "util.h"
+#include "work.h"
 
 /* Room for the connections: raise the soft fd limit to the hard one (at
  * most 65536), and lower --max-conns when even that is short (SQLite, the
@@ -107,6 +109,8 @@ int main(int argc, char **argv)
 
 	fit_fd_limit();
 	budget_init(cfg.max_inflight);
+	work_set_max_units(cfg.request_work);
+	heavy_init(cfg.max_heavy, cfg.heavy_wait_s * 1000);
 	if (access_init() < 0)   /* tokens (SIGHUP reloads them), Host and Origin rules */
 		return 1;
 	ensure_parent_dir(cfg.db);
