@@ -42,6 +42,7 @@ struct cache {
 	size_t bytes, max;
 	uint64_t clock;
 	unsigned long long loads, shared;
+	unsigned waiting;        /* cache_load calls waiting for a load */
 };
 
 struct cache *cache_new(size_t max_bytes)
@@ -240,7 +241,9 @@ struct prof *cache_load(struct cache *c, const char *id, cache_loader load, void
 			*status = 503;
 			return NULL;
 		}
+		c->waiting++;
 		wait_loaded(c);
+		c->waiting--;
 	}
 	if (e) {
 		e->used = ++c->clock;
@@ -340,6 +343,7 @@ void cache_stats(struct cache *c, struct cache_stats *out)
 	out->max_bytes = c->max;
 	out->loads = c->loads;
 	out->shared = c->shared;
+	out->waiting = c->waiting;
 	for (struct centry *e = c->entries; e; e = e->next) {
 		if (e->loading)
 			continue;

@@ -95,6 +95,7 @@ struct cache_stats {
 	unsigned entries;  /* profiles in memory: cached or held */
 	unsigned long long loads;   /* cache_load calls that decoded */
 	unsigned long long shared;  /* cache_load calls that shared a profile */
+	unsigned waiting;           /* cache_load calls waiting for another's load */
 };
 void cache_stats(struct cache *c, struct cache_stats *out);
 

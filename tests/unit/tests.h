@@ -37,6 +37,7 @@ Suite *view_suite(void);
 Suite *diff_suite(void);
 Suite *hdr_suite(void);
 Suite *access_suite(void);
+Suite *budget_suite(void);
 
 /* ---- profile.proto writer (pbw.c) ---------------------------------------- */
 
