@@ -22,7 +22,14 @@
  * upload gets 429 busy, any other request 503 busy with Retry-After. The
  * server's peak is about this plus --cache-bytes plus a baseline. */
 #define FDX_DEFAULT_MAX_INFLIGHT    (2048u * 1024 * 1024)
-/* default: bytes of decoded profiles kept in the in-memory cache. */
+/* Allocations from this size up are mmap'd by malloc and unmapped at
+ * free (main.c sets it; glibc would otherwise raise it as big blocks are
+ * freed and keep them in its arenas): measured with six concurrent
+ * flamegraph?hide= views against a 256 MiB account, the peak RSS went from
+ * 391 MB to 221 MB (docs/BENCHMARKS.md). */
+#define FDX_MMAP_THRESHOLD          (128 * 1024)
+/* default: bytes of decoded profiles kept in the in-memory cache, their
+ * name trees included. */
 #define FDX_DEFAULT_CACHE_BYTES     (512u * 1024 * 1024)
 
 /* ---- connections (server/conn.c, server/http.c) ----
