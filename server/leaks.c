@@ -24,6 +24,7 @@ struct set {
 	struct strmap map;
 	struct buf keys;    /* owned key copies (char *) */
 	int nsnap;
+	struct work_held held;  /* candidates charged to the request (work.h) */
 };
 
 static char *dupn(const char *s, size_t n)
@@ -58,8 +59,17 @@ static struct leak_cand *get_cand(struct set *s, const char *key)
 		return &s->c[id];
 	}
 	buf_add(&s->keys, &copy, sizeof(copy));
+	/* What a candidate holds besides its slot: the key, its strings (a
+	 * few names and up to LEAKS_STACK_OUT frames, ~64 bytes each), the
+	 * per-snapshot arrays, and malloc's overhead on each. */
+	size_t cost = 3 * strlen(key) + (8 + LEAKS_STACK_OUT) * (64 + 16) +
+	              (size_t)s->nsnap * (2 * sizeof(double) + sizeof(struct buf));
+	if (work_hold(&s->held, cost) < 0)
+		return NULL;
 	if (s->n == s->cap) {
 		int nc = s->cap ? s->cap * 2 : 64;
+		if (work_hold(&s->held, (size_t)(nc - s->cap) * sizeof(struct leak_cand)) < 0)
+			return NULL;
 		struct leak_cand *n = realloc(s->c, (size_t)nc * sizeof(*n));
 		if (!n)
 			return NULL;
@@ -95,6 +105,7 @@ static void set_release(struct set *s)
 		free(c->gors);
 	}
 	free(s->c);
+	work_unhold(&s->held);
 	for (size_t i = 0; i < s->keys.len / sizeof(char *); i++)
 		free(((char **)s->keys.data)[i]);
 	buf_release(&s->keys);
