@@ -59,11 +59,10 @@ static struct leak_cand *get_cand(struct set *s, const char *key)
 		return &s->c[id];
 	}
 	buf_add(&s->keys, &copy, sizeof(copy));
-	/* What a candidate holds besides its slot: the key, its strings (a
-	 * few names and up to LEAKS_STACK_OUT frames, ~64 bytes each), the
-	 * per-snapshot arrays, and malloc's overhead on each. */
-	size_t cost = 3 * strlen(key) + (8 + LEAKS_STACK_OUT) * (64 + 16) +
-	              (size_t)s->nsnap * (2 * sizeof(double) + sizeof(struct buf));
+	/* What a candidate holds besides its slot and its strings (charged
+	 * when they are made): the key, the per-snapshot arrays, malloc's
+	 * overhead on each. */
+	size_t cost = strlen(key) + 4 * 16 + (size_t)s->nsnap * (2 * sizeof(double) + sizeof(struct buf));
 	if (work_hold(&s->held, cost) < 0)
 		return NULL;
 	if (s->n == s->cap) {
@@ -230,6 +229,14 @@ static int add_snapshot(struct set *s, const struct leak_snap *sn, int si, bool 
 			return -1;
 		}
 		if (!c->site) {
+			/* its strings: site, at, func, file, entry, and the frames */
+			size_t cost = strlen(sitebuf) + 240 + 2 * strlen(fname) + strlen(file) + strlen(entry) + 6 * 16;
+			for (int k = 0; k < n && k < LEAKS_STACK_OUT; k++)
+				cost += strlen(prof_str(p, p->frames[fr[k]].key)) + 1 + 16;
+			if (work_hold(&s->held, cost) < 0) {
+				free(fr);
+				return -1;
+			}
 			c->site = dupn(sitebuf, strlen(sitebuf));
 			char atb[240];
 			if (*file)
