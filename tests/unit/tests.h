@@ -30,6 +30,7 @@ Suite *measure_suite(void);
 Suite *filter_suite(void);
 Suite *ntree_suite(void);
 Suite *cache_suite(void);
+Suite *budget_suite(void);
 Suite *router_suite(void);
 Suite *stats_suite(void);
 Suite *leaks_suite(void);
@@ -37,7 +38,6 @@ Suite *view_suite(void);
 Suite *diff_suite(void);
 Suite *hdr_suite(void);
 Suite *access_suite(void);
-Suite *budget_suite(void);
 
 /* ---- profile.proto writer (pbw.c) ---------------------------------------- */
 
