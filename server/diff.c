@@ -152,9 +152,9 @@ static void json_changes(const struct ntree *t, const struct ntree_walk *w, cons
 			j->out->oom = true;
 			return;
 		}
-		for (uint32_t i = 0; i < w->n; i++) {
+		for (uint32_t i = 1; i < w->n; i++) { /* the root's key is no name */
 			uint32_t k = t->key[w->order[i]], ix = w->name_ix[k];
-			if (i > 0 && ix != NTREE_NONE && ix < w->n_names)
+			if (ix != NTREE_NONE && ix < w->n_names)
 				by_ix[ix] = verdict[k] == GATE_GREW ? 1 : verdict[k] == GATE_SHRANK ? -1 : 0;
 		}
 		for (uint32_t i = 0; i < w->n_names; i++)
@@ -168,11 +168,10 @@ static void json_changes(const struct ntree *t, const struct ntree_walk *w, cons
 	json_key(j, "significant");
 	json_arr_begin(j);
 	for (uint32_t i = 0; i < w->n; i++) {
-		uint32_t k = t->key[w->order[i]];
 		if (!verdict)
 			json_null(j);
 		else
-			json_bool(j, i > 0 && verdict[k] != GATE_SAME);
+			json_bool(j, i > 0 && verdict[t->key[w->order[i]]] != GATE_SAME);
 	}
 	json_arr_end(j);
 }

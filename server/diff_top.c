@@ -372,10 +372,8 @@ int diff_check_json(const struct diff_in *in, struct json *j, char *summary, siz
 		if (sl + 64 < cap) {
 			int nl = (int)(f->len > 80 ? 80 : f->len);
 			int w = isfinite(g->growth_pct)
-				? snprintf(summary + sl, cap - sl, "%s%.*s (%+.2f pp of the total, +%.0f%%)", sl ? ", " : "", nl,
-				           f->name, g->gained_pp, g->growth_pct)
-				: snprintf(summary + sl, cap - sl, "%s%.*s (new, %.2f%% of the total)", sl ? ", " : "", nl, f->name,
-				           g->share_after);
+				? snprintf(summary + sl, cap - sl, "%s%.*s (+%.0f%%)", sl ? ", " : "", nl, f->name, g->growth_pct)
+				: snprintf(summary + sl, cap - sl, "%s%.*s (new)", sl ? ", " : "", nl, f->name);
 			if (w > 0)
 				sl += (size_t)w < cap - sl ? (size_t)w : cap - sl - 1;
 		}

@@ -70,6 +70,24 @@ static double pois_sf(uint64_t k, double lam)
 	return (double)k > lam ? pois_tail(k, lam, 1) : 1 - pois_tail(k - 1, lam, -1);
 }
 
+/* x ln(x / m) + m - x without cancellation when x is near m: with
+ * v = (x - m) / (x + m) it is (x - m) v + 2 x (v^3/3 + v^5/5 + ...). */
+static double bd0(double x, double m)
+{
+	if (fabs(x - m) < 0.1 * (x + m)) {
+		double v = (x - m) / (x + m), s = (x - m) * v, ej = 2 * x * v;
+		for (int j = 1; j < 1000; j++) {
+			ej *= v * v;
+			double s1 = s + ej / (2 * j + 1);
+			if (s1 == s)
+				return s;
+			s = s1;
+		}
+		return s;
+	}
+	return x * log(x / m) + m - x;
+}
+
 double gate_binom_sf(uint64_t k, uint64_t n, double p)
 {
 	if (k == 0)
@@ -85,7 +103,7 @@ double gate_binom_sf(uint64_t k, uint64_t n, double p)
 		double x = (double)k - 0.5, nn = (double)n;
 		if (x <= 0)
 			return 1;
-		double d = 2 * (x * log(x / mean) + (nn - x) * log((nn - x) / (nn - mean)));
+		double d = 2 * (bd0(x, mean) + bd0(nn - x, nn - mean));
 		double z = sqrt(d > 0 ? d : 0);
 		if (x < mean)
 			z = -z;
@@ -291,16 +309,23 @@ int gate_judge(const struct gate_fn *fns, uint32_t n, const struct gate_totals *
 		r->p_up = r->p_down = r->q_up = r->q_down = 1;
 		r->share_before = vb > 0 ? 100 * (double)f->base_cum / vb : 0;
 		r->share_after = vt > 0 ? 100 * (double)f->target_cum / vt : 0;
-		r->gained_pp = r->share_after - r->share_before;
-		if (o->normalize)
+		/* the effect: the change of share (normalize), or of the amount
+		 * as a share of the base's total, the target's amount counted at
+		 * the base's time (1 - p0) / p0 */
+		double a = f->base_n > 0 ? (double)f->base_n : 0, b = f->target_n > 0 ? (double)f->target_n : 0;
+		double k = o->normalize ? 1 : (1 - p0) / p0, var;
+		if (o->normalize) {
+			r->gained_pp = r->share_after - r->share_before;
 			r->growth_pct = r->share_before > 0 ? (r->share_after / r->share_before - 1) * 100
 			              : r->share_after > 0 ? INFINITY : 0;
-		else
-			r->growth_pct = f->base_cum > 0 ? ((double)f->target_cum / (double)f->base_cum - 1) * 100
+			var = (nb > 0 ? a / (nb * nb) : 0) + (nt > 0 ? b / (nt * nt) : 0);
+		} else {
+			r->gained_pp = vb > 0 ? 100 * ((double)f->target_cum * k - (double)f->base_cum) / vb : 0;
+			r->growth_pct = f->base_cum > 0 ? ((double)f->target_cum * k / (double)f->base_cum - 1) * 100
 			              : f->target_cum > 0 ? INFINITY : 0;
-		/* the lower 95% bound of the share gained, counts as Poisson */
-		double a = f->base_n > 0 ? (double)f->base_n : 0, b = f->target_n > 0 ? (double)f->target_n : 0;
-		double var = (nb > 0 ? a / (nb * nb) : 0) + (nt > 0 ? b / (nt * nt) : 0);
+			var = nb > 0 ? (a + b * k * k) / (nb * nb) : 0;
+		}
+		/* its lower 95% bound, counts as Poisson */
 		r->gained_lo = r->gained_pp - 1.959964 * 100 * sqrt(var);
 		r->up = r->growth_pct > o->max_growth_pct && r->share_after >= o->min_share_pct;
 		r->down = r->growth_pct < (1 / (1 + g) - 1) * 100 && r->share_before >= o->min_share_pct;

@@ -76,9 +76,13 @@ struct gate_row {
 	bool tested;         /* in the family */
 	bool up, down;       /* beyond the thresholds, up or down, noise or not */
 	double share_before, share_after; /* percent of each profile's total */
-	double gained_pp;    /* share_after - share_before */
+	/* normalize: share_after - share_before; amounts: (target_cum * (1 -
+	 * p0) / p0 - base_cum) as a percentage of the base's total */
+	double gained_pp;
 	double gained_lo;    /* its lower 95% bound (the ranking key) */
-	double growth_pct;   /* of share or amount; +inf when new, -100 when gone */
+	/* of the share (normalize) or of the amount at the base's time (the
+	 * target's times (1 - p0) / p0); +inf when new, -100 when gone */
+	double growth_pct;
 	double p_up, p_down; /* one-sided exact p-values */
 	double q_up, q_down; /* Holm-adjusted (1 when not tested) */
 };

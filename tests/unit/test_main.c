@@ -25,6 +25,7 @@ int main(void)
 	srunner_add_suite(sr, leaks_suite());
 	srunner_add_suite(sr, view_suite());
 	srunner_add_suite(sr, diff_suite());
+	srunner_add_suite(sr, gate_suite());
 	srunner_add_suite(sr, hdr_suite());
 	srunner_add_suite(sr, access_suite());
 	srunner_run_all(sr, CK_NORMAL);

@@ -35,6 +35,7 @@ Suite *stats_suite(void);
 Suite *leaks_suite(void);
 Suite *view_suite(void);
 Suite *diff_suite(void);
+Suite *gate_suite(void);
 Suite *hdr_suite(void);
 Suite *access_suite(void);
 
