@@ -329,10 +329,17 @@ static void check_row(struct json *j, const struct gate_fn *f, const struct gate
 	json_round(j, lo, 1);
 	json_round(j, hi, 1); /* null: unbounded (new) */
 	json_arr_end(j);
+	/* null when not tested (under min_share of both profiles together) */
 	json_key(j, "p_value");
-	json_p(j, g->p_up);
+	if (g->tested)
+		json_p(j, g->p_up);
+	else
+		json_null(j);
 	json_key(j, "p_adjusted");
-	json_p(j, g->q_up);
+	if (g->tested)
+		json_p(j, g->q_up);
+	else
+		json_null(j);
 	json_obj_end(j);
 }
 
@@ -362,6 +369,8 @@ int diff_check_json(const struct diff_in *in, struct json *j, char *summary, siz
 	                         : "conditional binomial of counts, amount compared, one-sided, Holm across functions");
 	json_key(j, "p0");
 	json_double(j, res.p0);
+	json_key(j, "dispersion");
+	json_round(j, res.dispersion, 3);
 	diff_json_verdicts(in, &res, j);
 	json_key(j, "regressions");
 	json_arr_begin(j);

@@ -277,6 +277,45 @@ static int cmp_rows(const void *a, const void *b, void *arg)
 	return name_cmp(&fns[x->fn], &fns[y->fn]);
 }
 
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The spread of the family's z-scores beyond sampling noise (the
+ * "empirical null"): median |z| / 0.6745, the standard deviation of z
+ * were most functions unchanged, or 1 when that is less or the family
+ * has fewer than GATE_MIN_FAMILY functions. */
+static double dispersion(const struct gate_row *rows, const uint32_t *idx, uint32_t m, double p0,
+                         const struct gate_fn *fns)
+{
+	if (m < GATE_MIN_FAMILY)
+		return 1;
+	double *z = malloc((size_t)m * sizeof(*z));
+	if (!z)
+		return 1; /* no widening: the stricter answer is still a correct one */
+	for (uint32_t i = 0; i < m; i++) {
+		const struct gate_fn *f = &fns[rows[idx[i]].fn];
+		double n = (double)f->base_n + (double)f->target_n;
+		z[i] = fabs(((double)f->target_n - n * p0) / sqrt(n * p0 * (1 - p0)));
+	}
+	qsort(z, m, sizeof(*z), cmp_dbl);
+	double med = m % 2 ? z[m / 2] : (z[m / 2 - 1] + z[m / 2]) / 2;
+	free(z);
+	double s = med / 0.6744898;
+	return s > 1 ? s : 1;
+}
+
+/* A one-sided p as its normal z, divided by s, and back. */
+static double widen(double p, double s)
+{
+	if (!(p < 0.5))
+		return p;
+	double z = -z_quantile(p);
+	return 0.5 * erfc(z / s / sqrt(2.0));
+}
+
 void gate_result_release(struct gate_result *res)
 {
 	free(res->rows);
@@ -343,6 +382,15 @@ int gate_judge(const struct gate_fn *fns, uint32_t n, const struct gate_totals *
 		idx[m++] = i;
 	}
 	res->tested = m;
+	res->dispersion = dispersion(res->rows, idx, m, p0, fns);
+	if (res->dispersion > 1) {
+		/* overdispersed: each p to its z, shrunk by the spread, and back */
+		for (uint32_t i = 0; i < m; i++) {
+			struct gate_row *r = &res->rows[idx[i]];
+			r->p_up = widen(r->p_up, res->dispersion);
+			r->p_down = widen(r->p_down, res->dispersion);
+		}
+	}
 	if (m) {
 		holm(res->rows, idx, m, true);
 		holm(res->rows, idx, m, false);

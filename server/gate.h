@@ -22,6 +22,13 @@
  * family-wise error rate stays under alpha whatever the dependence between
  * functions, which cum counts of callers and callees have).
  *
+ * Same-code runs of real programs differ by more than Poisson noise (the
+ * garbage collector, the machine's load): when the tested functions'
+ * z-scores spread wider than a standard normal (median |z| / 0.6745 > 1,
+ * with at least GATE_MIN_FAMILY of them, most functions being unchanged),
+ * each p-value is that of its z divided by that spread (an empirical
+ * null, after Efron) before the correction.
+ *
  * Frames that record how a sample was taken (gate_is_artifact) are never
  * judged. A function grew when its Holm-adjusted p-value for growth is < alpha,
  * its growth exceeds max_growth%, and it holds at least min_share% of the
@@ -45,6 +52,7 @@
 #define GATE_DEFAULT_MAX_GROWTH 10 /* percent */
 #define GATE_DEFAULT_MIN_SHARE 1   /* percent */
 #define GATE_POWER 0.8 /* "detectable": seen this often */
+#define GATE_MIN_FAMILY 8 /* functions needed to measure the dispersion */
 
 struct gate_fn {
 	const char *name;
@@ -92,6 +100,10 @@ struct gate_result {
 	uint32_t n;
 	uint32_t tested, grew, shrank;
 	double p0;                /* used */
+	/* the spread of the tested functions' z-scores beyond Poisson noise
+	 * (median |z| / 0.6745, at least 1): the p-values are those of z /
+	 * dispersion */
+	double dispersion;
 	/* growth (percent) a function holding min_share (at least 1%) would
 	 * need to be found GATE_POWER of the time with these counts; +inf
 	 * when none would do */
