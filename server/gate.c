@@ -283,10 +283,11 @@ static int cmp_dbl(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The spread of the family's z-scores beyond sampling noise (the
- * "empirical null"): median |z| / 0.6745, the standard deviation of z
- * were most functions unchanged, or 1 when that is less or the family
- * has fewer than GATE_MIN_FAMILY functions. */
+/* The spread of the family's z-scores beyond sampling noise (an
+ * "empirical null"): the median of |z| over 0.6745 (that of a standard
+ * normal), the standard deviation of z were at least half the functions
+ * unchanged; 1 when that is less or the family has fewer than
+ * GATE_MIN_FAMILY functions. */
 static double dispersion(const struct gate_row *rows, const uint32_t *idx, uint32_t m, double p0,
                          const struct gate_fn *fns)
 {
@@ -301,9 +302,11 @@ static double dispersion(const struct gate_row *rows, const uint32_t *idx, uint3
 		z[i] = fabs(((double)f->target_n - n * p0) / sqrt(n * p0 * (1 - p0)));
 	}
 	qsort(z, m, sizeof(*z), cmp_dbl);
-	double med = m % 2 ? z[m / 2] : (z[m / 2 - 1] + z[m / 2]) / 2;
+	double at = (double)(m - 1) * 0.5;
+	uint32_t k = (uint32_t)at;
+	double q = z[k] + (k + 1 < m ? (at - k) * (z[k + 1] - z[k]) : 0);
 	free(z);
-	double s = med / 0.6744898;
+	double s = q / 0.6744898;
 	return s > 1 ? s : 1;
 }
 

@@ -24,10 +24,10 @@
  *
  * Same-code runs of real programs differ by more than Poisson noise (the
  * garbage collector, the machine's load): when the tested functions'
- * z-scores spread wider than a standard normal (median |z| / 0.6745 > 1,
- * with at least GATE_MIN_FAMILY of them, most functions being unchanged),
- * each p-value is that of its z divided by that spread (an empirical
- * null, after Efron) before the correction.
+ * z-scores spread wider than a standard normal (the median of |z| over
+ * 0.6745 > 1, with at least GATE_MIN_FAMILY of them, half at least
+ * unchanged), each p-value is that of its z divided by that spread (an
+ * empirical null, after Efron) before the correction.
  *
  * Frames that record how a sample was taken (gate_is_artifact) are never
  * judged. A function grew when its Holm-adjusted p-value for growth is < alpha,
@@ -52,7 +52,7 @@
 #define GATE_DEFAULT_MAX_GROWTH 10 /* percent */
 #define GATE_DEFAULT_MIN_SHARE 1   /* percent */
 #define GATE_POWER 0.8 /* "detectable": seen this often */
-#define GATE_MIN_FAMILY 8 /* functions needed to measure the dispersion */
+#define GATE_MIN_FAMILY 20 /* functions needed to measure the dispersion */
 
 struct gate_fn {
 	const char *name;
