@@ -454,7 +454,7 @@ class DiffPage {
     else if (fc === null) verdict = 'not judged: no count sample type';
     else if (fc === 1) verdict = `${fnName} grew beyond sampling noise and the thresholds` + (dm.cls[node] === GREW ? '' : '; this frame did not (drawn grey)');
     else if (fc === -1) verdict = `${fnName} shrank beyond sampling noise and the thresholds` + (dm.cls[node] === SHRANK ? '' : '; this frame did not (drawn grey)');
-    else verdict = d === 0 ? 'unchanged' : `${fnName}: within sampling noise or under the thresholds (drawn grey)`;
+    else verdict = `${fnName}, all its frames together: unchanged — within sampling noise, or under the thresholds (drawn grey)`;
     const norm = dm.normalize;
     const rows = [
       ['Base', formatValue(b, unit), formatPercent(b, dm.baseAll) + ' of base'],
