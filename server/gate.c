@@ -287,7 +287,7 @@ static int cmp_dbl(const void *a, const void *b)
  * "empirical null"): the median of |z| over 0.6745 (that of a standard
  * normal), the standard deviation of z were at least half the functions
  * unchanged; 1 when that is less or the family has fewer than
- * GATE_MIN_FAMILY functions. */
+ * GATE_MIN_FAMILY functions; -1 out of memory. */
 static double dispersion(const struct gate_row *rows, const uint32_t *idx, uint32_t m, double p0,
                          const struct gate_fn *fns)
 {
@@ -295,7 +295,7 @@ static double dispersion(const struct gate_row *rows, const uint32_t *idx, uint3
 		return 1;
 	double *z = malloc((size_t)m * sizeof(*z));
 	if (!z)
-		return 1; /* no widening: the stricter answer is still a correct one */
+		return -1; /* out of memory: the caller fails */
 	for (uint32_t i = 0; i < m; i++) {
 		const struct gate_fn *f = &fns[rows[idx[i]].fn];
 		double n = (double)f->base_n + (double)f->target_n;
@@ -386,6 +386,11 @@ int gate_judge(const struct gate_fn *fns, uint32_t n, const struct gate_totals *
 	}
 	res->tested = m;
 	res->dispersion = dispersion(res->rows, idx, m, p0, fns);
+	if (res->dispersion < 0) {
+		free(idx);
+		gate_result_release(res);
+		return -1;
+	}
 	if (res->dispersion > 1) {
 		/* overdispersed: each p to its z, shrunk by the spread, and back */
 		for (uint32_t i = 0; i < m; i++) {

@@ -5,6 +5,7 @@
  * in the new profile, counts near 2^62, the artifact frame.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "gate.h"
@@ -231,6 +232,43 @@ START_TEST(gate_edges)
 }
 END_TEST
 
+START_TEST(gate_dispersion)
+{
+	/* 30 functions that all moved by +-10% (z = +-4.5: far more than
+	 * Poisson noise allows, as same-code runs of a real program do) and
+	 * one that grew by 25% (z = 10.5): without the dispersion every one
+	 * of them would be "changed"; measured (median |z| / 0.6745 = 6.6),
+	 * the 25% is within that noise and a 60% growth is not. */
+	struct gate_fn fns[33];
+	char names[31][8];
+	for (int i = 0; i < 30; i++) {
+		snprintf(names[i], sizeof(names[i]), "f%02d", i);
+		fns[i] = (struct gate_fn){ names[i], 3, 1000, i % 2 ? 1100 : 900, 1000, i % 2 ? 1100 : 900 };
+	}
+	fns[30] = (struct gate_fn)FN("main.some", 1000, 1250);
+	fns[31] = (struct gate_fn)FN("main.real", 1000, 1600);
+	fns[32] = (struct gate_fn)FN("main.main", 100000, 100000);
+	struct gate_totals tot = { 100000, 100000, 100000, 100000 };
+	struct gate_result r;
+	ck_assert_int_eq(gate_judge(fns, 33, &tot, &opts_10_1, &r), 0);
+	/* at 1% of both together (2,000 samples) 18 are tested: too few to
+	 * measure a spread, so none is assumed */
+	ck_assert_uint_eq(r.tested, 18);
+	ck_assert(r.dispersion == 1);
+	ck_assert_int_eq(row_of(&r, fns, "main.some")->verdict, GATE_GREW);
+	gate_result_release(&r);
+	struct gate_opts all = opts_10_1;
+	all.min_share_pct = 0.5;
+	ck_assert_int_eq(gate_judge(fns, 33, &tot, &all, &r), 0);
+	ck_assert_uint_eq(r.tested, 33);
+	ck_assert_double_eq_tol(r.dispersion, 4.4721 / 0.6744898, 1e-3);
+	ck_assert_int_eq(row_of(&r, fns, "main.some")->verdict, GATE_SAME);
+	ck_assert_int_eq(row_of(&r, fns, "main.real")->verdict, GATE_GREW);
+	ck_assert_uint_eq(r.grew, 1);
+	gate_result_release(&r);
+}
+END_TEST
+
 Suite *gate_suite(void)
 {
 	Suite *s = suite_create("gate");
@@ -240,6 +278,7 @@ Suite *gate_suite(void)
 	tcase_add_test(tc, gate_ranking);
 	tcase_add_test(tc, gate_small_samples);
 	tcase_add_test(tc, gate_edges);
+	tcase_add_test(tc, gate_dispersion);
 	suite_add_tcase(s, tc);
 	return s;
 }
