@@ -234,10 +234,10 @@ END_TEST
 
 START_TEST(gate_dispersion)
 {
-	/* 30 functions that all moved by +-10% (z = +-4.5: far more than
+	/* 30 functions that all moved by +-10% (z = +-2.2: more than
 	 * Poisson noise allows, as same-code runs of a real program do) and
 	 * one that grew by 25% (z = 10.5): without the dispersion every one
-	 * of them would be "changed"; measured (median |z| / 0.6745 = 6.6),
+	 * of them would be "changed"; measured (median |z| / 0.6745 = 3.4),
 	 * the 25% is within that noise and a 60% growth is not. */
 	struct gate_fn fns[33];
 	char names[31][8];
@@ -261,7 +261,7 @@ START_TEST(gate_dispersion)
 	all.min_share_pct = 0.5;
 	ck_assert_int_eq(gate_judge(fns, 33, &tot, &all, &r), 0);
 	ck_assert_uint_eq(r.tested, 33);
-	ck_assert_double_eq_tol(r.dispersion, 4.4721 / 0.6744898, 1e-3);
+	ck_assert_double_eq_tol(r.dispersion, 50 / sqrt(475.0) / 0.6744898, 1e-9); /* 900 of 1900 */
 	ck_assert_int_eq(row_of(&r, fns, "main.some")->verdict, GATE_SAME);
 	ck_assert_int_eq(row_of(&r, fns, "main.real")->verdict, GATE_GREW);
 	ck_assert_uint_eq(r.grew, 1);
