@@ -236,9 +236,9 @@ START_TEST(gate_dispersion)
 {
 	/* 30 functions that all moved by +-10% (z = +-2.2: more than
 	 * Poisson noise allows, as same-code runs of a real program do) and
-	 * one that grew by 25% (z = 10.5): without the dispersion every one
-	 * of them would be "changed"; measured (median |z| / 0.6745 = 3.4),
-	 * the 25% is within that noise and a 60% growth is not. */
+	 * one that grew by 25% (z = 10.5): as Poisson noise it would fail;
+	 * measured (median |z| / 0.6745 = 3.4), the 25% is within that noise
+	 * and a 60% growth is not. */
 	struct gate_fn fns[33];
 	char names[31][8];
 	for (int i = 0; i < 30; i++) {
