@@ -179,11 +179,20 @@ def main():
                         old_ff += 1
                     warn += bool(j["warnings"])
                 hit = first = old_hit = 0
+                low = low_hit = 0
+                disp_null = sorted(get(base + "/api/v1/diff/check?" + urllib.parse.urlencode(dict(q, base=ids[b], target=ids[t])))[1]["dispersion"]
+                                   for b, t in null_pairs[:100])
+                disp = []
                 for b, t in planted_pairs:
                     st, j = get(base + "/api/v1/diff/check?" + urllib.parse.urlencode(dict(q, base=ids[b], target=ids[t])))
                     assert st in (200, 422), (st, j)
                     names = [r["function"] for r in j["regressions"]]
-                    if st == 422 and PLANTED_FN in names:
+                    disp.append(j["dispersion"])
+                    caught = st == 422 and PLANTED_FN in names
+                    if j["dispersion"] <= 1.2:
+                        low += 1
+                        low_hit += caught
+                    if caught:
                         hit += 1
                         first += names[0] == PLANTED_FN
                     if PLANTED_FN in names + [r["function"] for r in j["within_noise"]]:
@@ -198,6 +207,9 @@ def main():
                     "hits": hit, "hit_rate": hit / len(planted_pairs) if planted_pairs else float("nan"),
                     "planted_first": first,
                     "threshold_only_hit_rate": old_hit / len(planted_pairs) if planted_pairs else float("nan"),
+                    "dispersion_median_null": disp_null[len(disp_null) // 2] if disp_null else None,
+                    "dispersion_median_planted": sorted(disp)[len(disp) // 2] if disp else None,
+                    "low_dispersion_pairs": low, "low_dispersion_hits": low_hit,
                 })
             results["sizes"][name] = size
     finally:
@@ -206,17 +218,18 @@ def main():
     with open(os.path.join(OUT, "results.json"), "w") as f:
         json.dump(results, f, indent=1)
     lines = ["runs: %d same-code, %d planted (+20%% in %s)" % (results["runs"]["null"], results["runs"]["planted"], PLANTED_FN), "",
-             "| profile size | samples (each) | null pairs | planted pairs | max_growth | min_share | alpha | false failures | rate (95% upper) | threshold-only false failures | planted hit | first | threshold-only hit |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| profile size | samples (each) | null pairs | planted pairs | max_growth | min_share | alpha | false failures | rate (95% upper) | threshold-only false failures | planted hit | first | threshold-only hit | dispersion (median, null / planted) | hit when dispersion <= 1.2 |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, size in results["sizes"].items():
         for st in size["settings"]:
-            lines.append("| %s | ~%d | %d | %d | %g%% | %g%% | %g | %d | %.2f%% (%.1f%%) | %.1f%% | %d/%d = %.1f%% | %d | %.1f%% |" % (
+            lines.append("| %s | ~%d | %d | %d | %g%% | %g%% | %g | %d | %.2f%% (%.1f%%) | %.1f%% | %d/%d = %.1f%% | %d | %.1f%% | %.2f / %.2f | %d/%d |" % (
                 name, sum(size["samples_example"]) / 2, size["null_pairs"], size["planted_pairs"],
                 st["max_growth"], st["min_share"], st["alpha"], st["false_failures"],
                 100 * st["false_failure_rate"], 100 * st["false_failure_upper95"],
                 100 * st["threshold_only_false_failure_rate"],
                 st["hits"], size["planted_pairs"], 100 * st["hit_rate"], st["planted_first"],
-                100 * st["threshold_only_hit_rate"]))
+                100 * st["threshold_only_hit_rate"], st["dispersion_median_null"] or 0,
+                st["dispersion_median_planted"] or 0, st["low_dispersion_hits"], st["low_dispersion_pairs"]))
     text = "\n".join(lines) + "\n"
     with open(os.path.join(OUT, "results.md"), "w") as f:
         f.write(text)
