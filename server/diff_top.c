@@ -321,13 +321,13 @@ static void check_row(struct json *j, const struct gate_fn *f, const struct gate
 	json_key(j, "share_gained_pp");
 	json_round(j, g->gained_pp, 2);
 	json_key(j, "growth_pct");
-	json_round(j, g->growth_pct, 1); /* null when new */
+	json_round(j, g->growth_pct, 4); /* null when new; 4 decimals, as percentages people read */
 	double lo, hi;
 	gate_interval(f, res, &lo, &hi);
 	json_key(j, "growth_ci_pct");
 	json_arr_begin(j);
-	json_round(j, lo, 1);
-	json_round(j, hi, 1); /* null: unbounded (new) */
+	json_round(j, lo, 4);
+	json_round(j, hi, 4); /* null: unbounded (new) */
 	json_arr_end(j);
 	/* null when not tested (under min_share of both profiles together) */
 	json_key(j, "p_value");
