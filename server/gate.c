@@ -169,11 +169,12 @@ static double expected_z(double s, double nb, double nt, double p0, double g, bo
 }
 
 static double detectable(double s, double nb, double nt, double p0, bool shares, uint32_t m, double alpha,
-                         double power)
+                         double power, double disp)
 {
 	if (!(s > 0) || !(nb > 0) || !(nt > 0) || !(p0 > 0 && p0 < 1) || !(alpha > 0))
 		return INFINITY;
-	double need = z_quantile(1 - alpha / (m ? m : 1)) + z_quantile(power);
+	/* the test divides z by the dispersion */
+	double need = (z_quantile(1 - alpha / (m ? m : 1)) + z_quantile(power)) * (disp > 1 ? disp : 1);
 	double hi = 1e4; /* +1,000,000% */
 	if (expected_z(s, nb, nt, p0, hi, shares) < need)
 		return INFINITY;
@@ -191,7 +192,7 @@ static double detectable(double s, double nb, double nt, double p0, bool shares,
 double gate_detectable(double s, double nb, double nt, double p0, bool shares, uint32_t m, double alpha,
                        double power)
 {
-	return detectable(s, nb, nt, p0, shares, m, alpha, power);
+	return detectable(s, nb, nt, p0, shares, m, alpha, power, 1);
 }
 
 /* ---- the judgement ------------------------------------------------------------- */
@@ -420,8 +421,10 @@ int gate_judge(const struct gate_fn *fns, uint32_t n, const struct gate_totals *
 
 	res->detectable_share = min_share > 0.01 ? min_share : 0.01;
 	res->detectable_pct = detectable(res->detectable_share, nb, nt, p0, o->normalize, m ? m : 1, o->alpha,
-	                                 GATE_POWER);
-	res->samples_needed = g > 0 ? ceil(gate_samples_needed(res->detectable_share, g, m ? m : 1, o->alpha, GATE_POWER)) : 0;
+	                                 GATE_POWER, res->dispersion);
+	res->samples_needed = g > 0 ? ceil(gate_samples_needed(res->detectable_share, g, m ? m : 1, o->alpha, GATE_POWER) *
+	                                   res->dispersion * res->dispersion)
+	                            : 0;
 	res->too_small = !(res->detectable_pct <= o->max_growth_pct);
 	return 0;
 }

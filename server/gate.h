@@ -105,12 +105,12 @@ struct gate_result {
 	 * dispersion */
 	double dispersion;
 	/* growth (percent) a function holding min_share (at least 1%) would
-	 * need to be found GATE_POWER of the time with these counts; +inf
-	 * when none would do */
+	 * need to be found GATE_POWER of the time with these counts and this
+	 * dispersion; +inf when none would do */
 	double detectable_pct;
 	double detectable_share;  /* the share it is computed for */
 	/* samples each profile needs to find max_growth at that share
-	 * GATE_POWER of the time (0 when max_growth is 0) */
+	 * GATE_POWER of the time, times dispersion^2 (0 when max_growth is 0) */
 	double samples_needed;
 	bool too_small;           /* detectable_pct > max_growth_pct */
 };

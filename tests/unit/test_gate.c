@@ -265,6 +265,9 @@ START_TEST(gate_dispersion)
 	ck_assert_int_eq(row_of(&r, fns, "main.some")->verdict, GATE_SAME);
 	ck_assert_int_eq(row_of(&r, fns, "main.real")->verdict, GATE_GREW);
 	ck_assert_uint_eq(r.grew, 1);
+	/* what it can see shrinks by the dispersion: the samples needed grow
+	 * by its square */
+	ck_assert(r.samples_needed == ceil(gate_samples_needed(0.01, 0.1, 33, 0.01, GATE_POWER) * r.dispersion * r.dispersion));
 	gate_result_release(&r);
 }
 END_TEST
