@@ -15,6 +15,7 @@ void findex_release(struct findex *fx)
 	free(fx->totals);
 	free(fx->names);
 	free(fx->off);
+	work_unhold(&fx->held);
 	buf_release(&fx->vals);
 	buf_release(&fx->types);
 	memset(fx, 0, sizeof(*fx));
@@ -70,6 +71,9 @@ int findex_build(const struct prof *p, struct findex *fx)
 	uint32_t *keys = NULL;
 	int64_t *fc = NULL;   /* n_rows * nt * 2 */
 	uint32_t n_rows = 0, cap_rows = 0;
+	struct work_held tmp = { 0 };   /* the working arrays, charged to the work */
+	if (work_hold(&tmp, ((size_t)p->n_strs + 1) * sizeof(uint32_t)) < 0)
+		goto fail;
 	fx->totals = calloc((size_t)nt + 1, sizeof(int64_t));
 	if (!row_of || !fx->totals)
 		goto fail;
@@ -90,6 +94,10 @@ int findex_build(const struct prof *p, struct findex *fx)
 			if (row_of[k] == UINT32_MAX) {
 				if (n_rows == cap_rows) {
 					uint32_t nc = cap_rows ? cap_rows * 2 : 256;
+					if (work_hold(&tmp, (size_t)(nc - cap_rows) * (sizeof(uint32_t) + nt * 2 * sizeof(int64_t))) < 0) {
+						free(tr);
+						goto fail;
+					}
 					uint32_t *nk = realloc(keys, (size_t)nc * sizeof(*nk));
 					if (!nk) {
 						free(tr);
@@ -115,6 +123,8 @@ int findex_build(const struct prof *p, struct findex *fx)
 		}
 		free(tr);
 	}
+	if (work_hold(&fx->held, ((size_t)n_rows + 1) * (sizeof(*fx->names) + sizeof(*fx->off))) < 0)
+		goto fail;
 	fx->names = malloc(((size_t)n_rows + 1) * sizeof(*fx->names));
 	fx->off = malloc(((size_t)n_rows + 1) * sizeof(*fx->off));
 	if (!fx->names || !fx->off)
@@ -145,11 +155,13 @@ int findex_build(const struct prof *p, struct findex *fx)
 	free(row_of);
 	free(keys);
 	free(fc);
+	work_unhold(&tmp);
 	return 0;
 fail:
 	free(row_of);
 	free(keys);
 	free(fc);
+	work_unhold(&tmp);
 	findex_release(fx);
 	return -1;
 }

@@ -15,6 +15,8 @@
  *   - a row is kept for a function when its flat or cum is not 0 in at
  *     least one sample type; its vals hold every type, in the profile's
  *     order, flat then cum, as zigzag varints (findex_vals_get reads one);
+ *   - the memory findex_build holds is charged to the current work
+ *     (work.h; a refusal unwinds with -1 and WORK_NOMEM);
  *   - findex_rebuild indexes every stored profile that has no index yet,
  *     decoding one profile at a time (memory bounded by one profile), and
  *     stops at the first failure (the next start goes on from there).
@@ -28,6 +30,7 @@
 #include "buf.h"
 #include "prof.h"
 #include "store.h"
+#include "work.h"
 
 struct findex {
 	struct store_findex rows;   /* what store_add / store_findex_put write */
@@ -36,6 +39,7 @@ struct findex {
 	const char **names;
 	size_t *off;
 	struct buf vals, types;
+	struct work_held held;      /* names and off, charged to the work (work.h) */
 };
 
 /* The index rows of p into fx. 0, -1 (out of memory, or work_poll said

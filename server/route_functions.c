@@ -42,6 +42,15 @@
 #define FDX_MAX_FX_FUNCTIONS 1000
 #define FDX_MAX_FX_MATCH 100000
 
+/* A 500, or the reply of a stopped work (work.h) when that is why. */
+static enum MHD_Result fail(struct req *r, const char *what)
+{
+	int why = work_poll();
+	if (why != WORK_OK)
+		return reply_stopped(r, why);
+	return reply_error(r, 500, "internal", "%s", what);
+}
+
 struct sel {
 	struct store_fx_profile *pr;   /* time order */
 	int n;
@@ -72,7 +81,7 @@ static int sel_resolve(struct req *r, struct sel *s, enum MHD_Result *res)
 	}
 	char (*ids)[23] = calloc(FDX_MAX_SELECTION + 1, sizeof(*ids));
 	if (!ids) {
-		*res = reply_error(r, 500, "internal", "out of memory");
+		*res = fail(r, "out of memory");
 		return -1;
 	}
 	int n = 0;
@@ -120,7 +129,7 @@ static int sel_resolve(struct req *r, struct sel *s, enum MHD_Result *res)
 		}
 		if (store_ids_by_label(key, colon + 1, type && *type ? type : NULL, ids, FDX_MAX_SELECTION + 1, &n) < 0) {
 			free(ids);
-			*res = reply_error(r, 500, "internal", "selection failed");
+			*res = fail(r, "selection failed");
 			return -1;
 		}
 		if (n > FDX_MAX_SELECTION && !(from_s && *from_s) && !(to_s && *to_s)) {
@@ -140,7 +149,7 @@ static int sel_resolve(struct req *r, struct sel *s, enum MHD_Result *res)
 	if (!s->pr || store_fx_profiles((const char (*)[23])ids, n, s->pr, &s->n) < 0) {
 		free(ids);
 		sel_release(s);
-		*res = reply_error(r, 500, "internal", "selection failed");
+		*res = fail(r, "selection failed");
 		return -1;
 	}
 	free(ids);
@@ -189,7 +198,7 @@ static int compile_match(struct req *r, struct rx *rx, enum MHD_Result *res)
 	char err[256];
 	int rc = rx_compile(rx, m, strlen(m), 0, err, sizeof(err));
 	if (rc == RX_ERR_NOMEM) {
-		*res = reply_error(r, 500, "internal", "out of memory");
+		*res = fail(r, "out of memory");
 		return -1;
 	}
 	if (rc < 0) {
@@ -252,7 +261,7 @@ static int match_names(struct req *r, struct rx *rx, struct fn_match *m, enum MH
 	m->rx = rx;
 	if (store_fx_names(collect_name, m) < 0 || rx_failed(rx)) {
 		fn_match_release(m);
-		*res = reply_error(r, 500, "internal", "function search failed");
+		*res = fail(r, "function search failed");
 		return -1;
 	}
 	return 0;
@@ -399,7 +408,7 @@ enum MHD_Result route_functions_series(struct req *r, const struct route_params 
 	int64_t *cum = malloc(((size_t)s.n + 1) * sizeof(int64_t));
 	struct buf out = BUF_INIT;
 	if (!by_seq || !tidx || !flat || !cum) {
-		res = reply_error(r, 500, "internal", "out of memory");
+		res = fail(r, "out of memory");
 		goto done;
 	}
 	int with_type = 0;
@@ -413,7 +422,7 @@ enum MHD_Result route_functions_series(struct req *r, const struct route_params 
 		goto done;
 	}
 	if (order_by_seq(&s, by_seq) < 0) {
-		res = reply_error(r, 500, "internal", "out of memory");
+		res = fail(r, "out of memory");
 		goto done;
 	}
 	struct json j;
@@ -432,7 +441,7 @@ enum MHD_Result route_functions_series(struct req *r, const struct route_params 
 	                        .j = &j, .limit = fn_limit };
 	if (store_fx_rows(m.fid, m.n, series_row, series_end, &x) < 0) {
 		buf_release(&out);
-		res = reply_error(r, 500, "internal", "function index read failed");
+		res = fail(r, "function index read failed");
 		goto done;
 	}
 	m.truncated |= x.more;
@@ -444,7 +453,7 @@ enum MHD_Result route_functions_series(struct req *r, const struct route_params 
 	json_obj_end(&j);
 	if (out.oom) {
 		buf_release(&out);
-		res = reply_error(r, 500, "internal", "out of memory");
+		res = fail(r, "out of memory");
 		goto done;
 	}
 	res = reply_buf(r, 200, "application/json", &out);
@@ -558,7 +567,7 @@ enum MHD_Result route_functions_top(struct req *r, const struct route_params *rp
 			buf_release(&out);
 			free(x.hits);
 			fn_match_release(&m);
-			return reply_error(r, 500, "internal", "function index read failed");
+			return fail(r, "function index read failed");
 		}
 		if (x.n == 0)
 			continue;
@@ -600,7 +609,7 @@ enum MHD_Result route_functions_top(struct req *r, const struct route_params *rp
 	fn_match_release(&m);
 	if (out.oom) {
 		buf_release(&out);
-		return reply_error(r, 500, "internal", "out of memory");
+		return fail(r, "out of memory");
 	}
 	return reply_buf(r, 200, "application/json", &out);
 }
@@ -621,7 +630,7 @@ enum MHD_Result route_functions_timeline(struct req *r, const struct route_param
 	sel_release(&s);
 	if (rc < 0 || out.oom) {
 		buf_release(&out);
-		return reply_error(r, 500, "internal", "timeline failed");
+		return fail(r, "timeline failed");
 	}
 	return reply_buf(r, 200, "application/json", &out);
 }

@@ -25,6 +25,7 @@
 #include "store.h"
 #include "timearg.h"
 #include "util.h"
+#include "work.h"
 
 /* One label as a PATCH body gives it, checked as labels= is: key and
  * value 1..FDX_MAX_LABEL_LEN bytes, no ':' or ',' in the key and no ','
@@ -112,6 +113,9 @@ enum MHD_Result route_profiles_upload(struct req *r, const struct route_params *
 	struct findex fx;
 	if (findex_build(p, &fx) < 0) {
 		prof_free(p);
+		int why = work_poll();
+		if (why != WORK_OK)
+			return reply_stopped(r, why);
 		return reply_error(r, 500, "internal", "could not index the profile's functions");
 	}
 	struct store_new sn = {
