@@ -432,29 +432,67 @@ int store_meta(const char *id, struct json *j)
 	return rc;
 }
 
+/* The FTS5 phrase of q (migration 008's trigram index of names): q in
+ * double quotes, its quotes doubled. NULL when q is too short for a
+ * trigram (< 3 bytes) or does not fit. */
+static const char *name_phrase(const char *q, char *out, size_t cap)
+{
+	size_t n = 0, len = strlen(q);
+	if (len < 3 || cap < 3)
+		return NULL;
+	out[n++] = '"';
+	for (const char *s = q; *s; s++) {
+		if (n + 3 >= cap)
+			return NULL;
+		if (*s == '"')
+			out[n++] = '"';
+		out[n++] = *s;
+	}
+	out[n++] = '"';
+	out[n] = '\0';
+	return out;
+}
+
 int store_list(const struct store_query *q, struct json *j)
 {
-	/* The WHERE clause is assembled from constant fragments only; every
-	 * client value is bound. */
+	/* The SQL is assembled from constant fragments only; every client
+	 * value is bound. A label filter walks the (key, value, profile_seq)
+	 * index newest first; q= takes its candidates from the trigram index
+	 * (then checks the substring as before, so the answer is the same);
+	 * totals come from the counters of migration 008 when no q= asks for
+	 * a count of matches. */
+	char phrase[2 * FDX_MAX_NAME_LEN + 8];
+	const char *ph = q->q ? name_phrase(q->q, phrase, sizeof(phrase)) : NULL;
 	char where[512] = "WHERE 1=1";
 	if (q->kind)
 		strcat(where, " AND p.kind=?1");
 	if (q->q)
 		strcat(where, " AND instr(lower(p.name), lower(?2)) > 0");
+	if (ph)
+		strcat(where, " AND p.seq IN (SELECT rowid FROM profile_names WHERE profile_names MATCH ?7)");
 	if (q->label_key)
-		strcat(where, " AND EXISTS(SELECT 1 FROM profile_labels l WHERE l.profile_seq=p.seq"
-		              " AND l.key=?3 AND l.value=?4)");
-	char sql[1024];
+		strcat(where, " AND l.key=?3 AND l.value=?4");
+	const char *from = q->label_key ? "profile_labels l JOIN profiles p ON p.seq=l.profile_seq" : "profiles p";
+	const char *order = q->label_key ? "l.profile_seq" : "p.seq";
+	char sql[1400];
 	sqlite3 *c = db_reader_get();
 	if (!c)
 		return -1;
 	int rc = -1;
 	sqlite3_stmt *st = NULL;
 	sqlite3_int64 total = 0;
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM profiles p %s", where);
+	if (q->q)
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s %s", from, where);
+	else if (q->label_key)
+		snprintf(sql, sizeof(sql), "SELECT coalesce(sum(n),0) FROM label_counts WHERE key=?3 AND value=?4%s",
+		         q->kind ? " AND kind=?1" : "");
+	else
+		snprintf(sql, sizeof(sql), "SELECT coalesce(sum(n),0) FROM profile_counts WHERE kind=%s",
+		         q->kind ? "?1" : "'*'");
 	for (int pass = 0; pass < 2; pass++) {
 		if (pass == 1)
-			snprintf(sql, sizeof(sql), "SELECT " META_COLS " FROM profiles p %s ORDER BY p.seq DESC LIMIT ?5 OFFSET ?6", where);
+			snprintf(sql, sizeof(sql), "SELECT " META_COLS " FROM %s %s ORDER BY %s DESC LIMIT ?5 OFFSET ?6",
+			         from, where, order);
 		if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK)
 			goto out;
 		if (q->kind)
@@ -465,6 +503,8 @@ int store_list(const struct store_query *q, struct json *j)
 			sqlite3_bind_text(st, 3, q->label_key, -1, SQLITE_STATIC);
 			sqlite3_bind_text(st, 4, q->label_value, -1, SQLITE_STATIC);
 		}
+		if (ph && sqlite3_bind_parameter_index(st, "?7") > 0)
+			sqlite3_bind_text(st, 7, ph, -1, SQLITE_STATIC);
 		if (pass == 0) {
 			if (sqlite3_step(st) == SQLITE_ROW)
 				total = sqlite3_column_int64(st, 0);
@@ -486,6 +526,8 @@ int store_list(const struct store_query *q, struct json *j)
 		rc = 0;
 	}
 out:
+	if (rc < 0)
+		util_log("level=error msg=\"list failed\" err=\"%s\"", sqlite3_errmsg(c));
 	sqlite3_finalize(st);
 	db_reader_put(c);
 	return rc;
@@ -663,9 +705,8 @@ int store_labels(const char *key, struct json *j)
 	sqlite3_stmt *st;
 	int rc = -1;
 	const char *sql = key
-		? "SELECT l.value, p.kind, count(*) FROM profile_labels l JOIN profiles p ON p.seq=l.profile_seq "
-		  "WHERE l.key=?1 GROUP BY l.value, p.kind ORDER BY l.value, p.kind LIMIT 100000"
-		: "SELECT key, count(DISTINCT value), count(*) FROM profile_labels GROUP BY key ORDER BY key LIMIT 10000";
+		? "SELECT value, kind, n FROM label_counts WHERE key=?1 ORDER BY value, kind LIMIT 100000"
+		: "SELECT key, count(DISTINCT value), sum(n) FROM label_counts GROUP BY key ORDER BY key LIMIT 10000";
 	if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) == SQLITE_OK) {
 		json_obj_begin(j);
 		if (key) {

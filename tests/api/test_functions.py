@@ -9,7 +9,9 @@ the index was rebuilt by the migration on a database made before it
 profile's rows are gone from the database in the delete's transaction.
 """
 
+import glob
 import os
+import re
 import signal
 import sqlite3
 import sys
@@ -230,9 +232,20 @@ def test_rebuild_on_a_database_made_before_007(stored, srv, picked):
     assert os.path.isfile(path)
     con = sqlite3.connect(path)
     (version,) = con.execute("PRAGMA user_version").fetchone()
-    con.executescript("DROP TABLE profile_functions; DROP TABLE profile_findex; DROP TABLE functions;")
-    con.execute("PRAGMA user_version=%d" % (version - 1))
+    migrations = sorted(os.path.basename(f) for f in glob.glob(os.path.join(catalog.REPO_ROOT, "schema", "*.sql")))
+    before = [m for m in migrations if m < "007"]
+    assert len(migrations) == version, (migrations, version)
+    # everything migration 007 and later made goes: triggers, then tables
+    made = []
+    for m in migrations[len(before):]:
+        with open(os.path.join(catalog.REPO_ROOT, "schema", m)) as f:
+            made += re.findall(r"CREATE (TRIGGER|VIRTUAL TABLE|TABLE|INDEX) (\w+)", f.read())
+    for what, name in sorted(made, key=lambda x: x[0] != "TRIGGER"):
+        if what != "INDEX":
+            con.execute("DROP %s IF EXISTS %s" % ("TRIGGER" if what == "TRIGGER" else "TABLE", name))
+    con.execute("PRAGMA user_version=%d" % len(before))
     con.commit()
+    assert "profile_functions" not in [r[0] for r in con.execute("SELECT name FROM sqlite_master")]
     assert con.execute("SELECT count(*) FROM profiles").fetchone()[0] >= len(picked)
     con.close()
     # start again on the same directory (the fixture stops it)
