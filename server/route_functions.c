@@ -54,10 +54,12 @@ static enum MHD_Result fail(struct req *r, const char *what)
 struct sel {
 	struct store_fx_profile *pr;   /* time order */
 	int n;
+	struct work_held held;         /* pr, charged to the work */
 };
 
 static void sel_release(struct sel *s)
 {
+	work_unhold(&s->held);
 	free(s->pr);
 	s->pr = NULL;
 	s->n = 0;
@@ -127,32 +129,38 @@ static int sel_resolve(struct req *r, struct sel *s, enum MHD_Result *res)
 			*res = reply_error(r, 400, "bad_request", "unknown type %.40s", type);
 			return -1;
 		}
-		if (store_ids_by_label(key, colon + 1, type && *type ? type : NULL, ids, FDX_MAX_SELECTION + 1, &n) < 0) {
-			free(ids);
+		free(ids);
+		ids = NULL;
+		if (work_hold(&s->held, (FDX_MAX_SELECTION + 2) * sizeof(*s->pr)) < 0 ||
+		    !(s->pr = calloc(FDX_MAX_SELECTION + 2, sizeof(*s->pr))) ||
+		    store_fx_by_label(key, colon + 1, type && *type ? type : NULL, from, to, s->pr, FDX_MAX_SELECTION + 1,
+		                      &s->n) < 0) {
+			sel_release(s);
 			*res = fail(r, "selection failed");
 			return -1;
 		}
-		if (n > FDX_MAX_SELECTION && !(from_s && *from_s) && !(to_s && *to_s)) {
-			free(ids);
+		if (s->n > FDX_MAX_SELECTION) {
+			sel_release(s);
 			*res = reply_error(r, 400, "selection_too_large",
-			                   "more than %d profiles: narrow the selection with from= and to=", FDX_MAX_SELECTION);
+			                   "more than %d profiles: narrow the selection (from=, to=, type=)", FDX_MAX_SELECTION);
 			return -1;
 		}
-		if (n > FDX_MAX_SELECTION)
-			n = FDX_MAX_SELECTION;
 	} else {
 		free(ids);
 		*res = reply_error(r, 400, "bad_request", "a selection is ids=A,B,C or label=key:value[&type=KIND]");
 		return -1;
 	}
-	s->pr = calloc((size_t)n + 1, sizeof(*s->pr));
-	if (!s->pr || store_fx_profiles((const char (*)[23])ids, n, s->pr, &s->n) < 0) {
+	if (ids) {
+		if (work_hold(&s->held, ((size_t)n + 1) * sizeof(*s->pr)) == 0)
+			s->pr = calloc((size_t)n + 1, sizeof(*s->pr));
+		if (!s->pr || store_fx_profiles((const char (*)[23])ids, n, s->pr, &s->n) < 0) {
+			free(ids);
+			sel_release(s);
+			*res = fail(r, "selection failed");
+			return -1;
+		}
 		free(ids);
-		sel_release(s);
-		*res = fail(r, "selection failed");
-		return -1;
 	}
-	free(ids);
 	int k = 0;
 	for (int i = 0; i < s->n; i++)
 		if (s->pr[i].time >= from && s->pr[i].time <= to)

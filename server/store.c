@@ -1049,3 +1049,37 @@ int store_fx_rows_profiles(int64_t fid,
 	db_reader_put(c);
 	return rc;
 }
+
+int store_fx_by_label(const char *key, const char *value, const char *kind, int64_t from, int64_t to,
+                      struct store_fx_profile *out, int max, int *n_out)
+{
+	sqlite3 *c = db_reader_get();
+	if (!c)
+		return -1;
+	sqlite3_stmt *st;
+	int rc = -1;
+	*n_out = 0;
+	if (sqlite3_prepare_v2(c, "SELECT " FX_COLS " FROM profile_labels l JOIN profiles p ON p.seq=l.profile_seq "
+	                          "LEFT JOIN profile_findex f ON f.profile_seq=p.seq "
+	                          "WHERE l.key=?1 AND l.value=?2 AND (?3 IS NULL OR p.kind=?3) "
+	                          "AND coalesce(p.time_nanos,p.client_time,p.uploaded_at) BETWEEN ?5 AND ?6 LIMIT ?4",
+	                       -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+		if (kind)
+			sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 3);
+		sqlite3_bind_int(st, 4, max);
+		sqlite3_bind_int64(st, 5, from);
+		sqlite3_bind_int64(st, 6, to);
+		int s;
+		while (*n_out < max && (s = sqlite3_step(st)) == SQLITE_ROW)
+			fx_row(st, &out[(*n_out)++]);
+		rc = 0;
+		sqlite3_finalize(st);
+		qsort(out, (size_t)*n_out, sizeof(*out), fx_cmp);
+	}
+	db_reader_put(c);
+	return rc;
+}

@@ -142,6 +142,11 @@ struct store_fx_profile {
  * 0 or -1. */
 int store_fx_profiles(const char (*ids)[23], int n, struct store_fx_profile *out, int *n_out);
 
+/* The profiles carrying profile label key=value (and of kind, when not
+ * NULL) whose time (store_time) is in [from, to], at most max, into out,
+ * in time order as store_fx_profiles. */
+int store_fx_by_label(const char *key, const char *value, const char *kind, int64_t from, int64_t to,
+                      struct store_fx_profile *out, int max, int *n_out);
 /* Call fn for each interned function name (id, name) until fn returns
  * non-zero (then that is the result); 0 at the end, -1 on error. */
 int store_fx_names(int (*fn)(void *ctx, int64_t fid, const char *name), void *ctx);
