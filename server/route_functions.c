@@ -447,7 +447,17 @@ enum MHD_Result route_functions_series(struct req *r, const struct route_params 
 	memset(cum, 0, (size_t)s.n * sizeof(int64_t));
 	struct series_ctx x = { .s = &s, .m = &m, .by_seq = by_seq, .tidx = tidx, .flat = flat, .cum = cum,
 	                        .j = &j, .limit = fn_limit };
-	if (store_fx_rows(m.fid, m.n, series_row, series_end, &x) < 0) {
+	int64_t *seqs = malloc(((size_t)s.n + 1) * sizeof(int64_t));
+	if (!seqs) {
+		buf_release(&out);
+		res = fail(r, "out of memory");
+		goto done;
+	}
+	for (int i = 0; i < s.n; i++)
+		seqs[i] = s.pr[by_seq[i]].seq;
+	int frc = store_fx_rows_of(m.fid, m.n, seqs, s.n, series_row, series_end, &x);
+	free(seqs);
+	if (frc < 0) {
 		buf_release(&out);
 		res = fail(r, "function index read failed");
 		goto done;

@@ -975,35 +975,6 @@ int store_fx_names(int (*fn)(void *ctx, int64_t fid, const char *name), void *ct
 	return rc;
 }
 
-int store_fx_rows(const int64_t *fids, int n, int (*row)(void *ctx, int64_t seq, const uint8_t *vals, size_t len),
-                  int (*end)(void *ctx, int k), void *ctx)
-{
-	sqlite3 *c = db_reader_get();
-	if (!c)
-		return -1;
-	sqlite3_stmt *st;
-	int rc = -1;
-	if (sqlite3_prepare_v2(c, "SELECT profile_seq, vals FROM profile_functions WHERE function_id=?", -1, &st,
-	                       NULL) == SQLITE_OK) {
-		rc = 0;
-		for (int k = 0; rc == 0 && k < n; k++) {
-			sqlite3_bind_int64(st, 1, fids[k]);
-			int s;
-			while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW)
-				rc = row(ctx, sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
-				         (size_t)sqlite3_column_bytes(st, 1));
-			if (rc == 0 && s != SQLITE_DONE)
-				rc = -1;
-			sqlite3_reset(st);
-			if (rc == 0)
-				rc = end(ctx, k);
-		}
-		sqlite3_finalize(st);
-	}
-	db_reader_put(c);
-	return rc;
-}
-
 int store_fx_all(int (*fn)(void *ctx, const struct store_fx_profile *p), void *ctx)
 {
 	sqlite3 *c = db_reader_get();
@@ -1079,6 +1050,50 @@ int store_fx_by_label(const char *key, const char *value, const char *kind, int6
 		rc = 0;
 		sqlite3_finalize(st);
 		qsort(out, (size_t)*n_out, sizeof(*out), fx_cmp);
+	}
+	db_reader_put(c);
+	return rc;
+}
+
+/* Point lookups while the profiles are few against the rows a function
+ * may have; beyond, one range scan over [first seq, last seq]. */
+#define FX_POINT_LOOKUPS 2048
+
+int store_fx_rows_of(const int64_t *fids, int n, const int64_t *seqs, int nseq,
+                     int (*row)(void *ctx, int64_t seq, const uint8_t *vals, size_t len), int (*end)(void *ctx, int k),
+                     void *ctx)
+{
+	if (nseq <= 0)
+		return 0;
+	sqlite3 *c = db_reader_get();
+	if (!c)
+		return -1;
+	sqlite3_stmt *st;
+	int rc = -1;
+	bool point = nseq <= FX_POINT_LOOKUPS;
+	const char *sql = point ? "SELECT profile_seq, vals FROM profile_functions WHERE function_id=?1 AND profile_seq=?2"
+	                        : "SELECT profile_seq, vals FROM profile_functions WHERE function_id=?1 "
+	                          "AND profile_seq BETWEEN ?2 AND ?3";
+	if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) == SQLITE_OK) {
+		rc = 0;
+		for (int k = 0; rc == 0 && k < n; k++) {
+			for (int i = 0; rc == 0 && i < (point ? nseq : 1); i++) {
+				sqlite3_bind_int64(st, 1, fids[k]);
+				sqlite3_bind_int64(st, 2, seqs[i]);
+				if (!point)
+					sqlite3_bind_int64(st, 3, seqs[nseq - 1]);
+				int s;
+				while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW)
+					rc = row(ctx, sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
+					         (size_t)sqlite3_column_bytes(st, 1));
+				if (rc == 0 && s != SQLITE_DONE)
+					rc = -1;
+				sqlite3_reset(st);
+			}
+			if (rc == 0)
+				rc = end(ctx, k);
+		}
+		sqlite3_finalize(st);
 	}
 	db_reader_put(c);
 	return rc;

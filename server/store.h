@@ -150,12 +150,15 @@ int store_fx_by_label(const char *key, const char *value, const char *kind, int6
 /* Call fn for each interned function name (id, name) until fn returns
  * non-zero (then that is the result); 0 at the end, -1 on error. */
 int store_fx_names(int (*fn)(void *ctx, int64_t fid, const char *name), void *ctx);
-/* For k in [0, n): call row for each index row of function fids[k]
- * (every profile holding it) with the profile's seq and the row's vals,
- * then end(ctx, k). A non-zero return of either stops the scan and is
- * the result (end's 1: done, not an error); 0 at the end, -1 on error. */
-int store_fx_rows(const int64_t *fids, int n, int (*row)(void *ctx, int64_t seq, const uint8_t *vals, size_t len),
-                  int (*end)(void *ctx, int k), void *ctx);
+/* For k in [0, n): call row for each index row of function fids[k] in
+ * the profiles seqs[0, nseq) (ascending), with the profile's seq and the
+ * row's vals, then end(ctx, k); point lookups for a few profiles, else a
+ * scan of the seq range (row may then see other profiles: it filters). A
+ * non-zero return of either stops the scan and is the result (end's 1:
+ * done, not an error); 0 at the end, -1 on error. */
+int store_fx_rows_of(const int64_t *fids, int n, const int64_t *seqs, int nseq,
+                     int (*row)(void *ctx, int64_t seq, const uint8_t *vals, size_t len), int (*end)(void *ctx, int k),
+                     void *ctx);
 /* store_fx_rows with the profile of each row. */
 int store_fx_rows_profiles(int64_t fid,
                            int (*fn)(void *ctx, const struct store_fx_profile *p, const uint8_t *vals, size_t len),

@@ -217,9 +217,9 @@ def main():
                 ("labels", "/api/v1/labels"),
                 ("labels?key=service", "/api/v1/labels?key=service"),
                 ("functions, 200 profiles", "/api/v1/functions?match=main%5C.&label=instance:i15&type=cpu"),
-                ("functions, 10000 profiles", "/api/v1/functions?match=%5Emain%5C.main%24&label=version:v3"),
-                ("timeline, 10000 profiles", "/api/v1/timeline?label=version:v3"),
-                ("functions/top, all", "/api/v1/functions/top?match=%5Emain%5C.main%24"),
+                ("functions, 10000 profiles", "/api/v1/functions?match=%5Emain%5C.&label=version:v0"),
+                ("timeline, 10000 profiles", "/api/v1/timeline?label=version:v0"),
+                ("functions/top, all", "/api/v1/functions/top?match=%5Emain%5C.main%24&functions=1"),
             ]
             print("%-28s %6s %9s %9s" % ("request (%d profiles)" % N, "status", "median", "worst"))
             for name, path in reqs:
@@ -232,7 +232,10 @@ def main():
         for name, q, plan in plans(db):
             print("EXPLAIN QUERY PLAN %s: %s\n    %s" % (name, q, "\n    ".join(plan)))
     finally:
-        shutil.rmtree(d, ignore_errors=True)
+        if os.environ.get("BENCH_KEEP"):
+            print("kept", d)
+        else:
+            shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":
