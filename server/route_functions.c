@@ -159,6 +159,18 @@ static int sel_resolve(struct req *r, struct sel *s, enum MHD_Result *res)
 			*res = fail(r, "selection failed");
 			return -1;
 		}
+		/* an id that is not stored is a 404, as selection.h has it */
+		for (int i = 0; i < n && s->n < n; i++) {
+			bool found = false;
+			for (int k = 0; k < s->n && !found; k++)
+				found = !strcmp(s->pr[k].id, ids[i]);
+			if (!found) {
+				*res = reply_error(r, 404, "not_found", "no profile with id %.40s", ids[i]);
+				free(ids);
+				sel_release(s);
+				return -1;
+			}
+		}
 		free(ids);
 	}
 	int k = 0;

@@ -204,8 +204,9 @@ def rows_of(srv, pid_id):
 def test_delete_removes_rows(stored, srv, picked, profile_path):
     c, ids = stored
     with open(profile_path("gen/cpu"), "rb") as f:
-        meta = c.upload_ok(f.read(), {"name": "doomed"})
+        meta = c.upload_ok(f.read(), {"name": "doomed", "labels": "service:findex"})
     victim = meta["id"]
+    assert victim in [p["id"] for p in c.get_json("/api/v1/timeline?label=service:findex")["points"]]
     con = sqlite3.connect(db_path(srv))
     (seq,) = con.execute("SELECT seq FROM profiles WHERE id=?", (victim,)).fetchone()
     assert con.execute("SELECT count(*) FROM profile_functions WHERE profile_seq=?", (seq,)).fetchone()[0] > 0
@@ -215,7 +216,12 @@ def test_delete_removes_rows(stored, srv, picked, profile_path):
     assert con.execute("SELECT count(*) FROM profile_findex WHERE profile_seq=?", (seq,)).fetchone()[0] == 0
     con.close()
     r = c.get("/api/v1/functions?match=.&ids=" + victim)
-    assert r.status == 404 and r.error_code() == "empty_selection"
+    assert r.status == 404 and r.error_code() == "not_found"
+    r = c.get("/api/v1/timeline?ids=%s,%s" % (ids[picked[0][0]], victim))
+    assert r.status == 404 and r.error_code() == "not_found" and victim in r.json()["error"]["message"]
+    # a label selection simply no longer has it
+    tl = c.get_json("/api/v1/timeline?label=service:findex")
+    assert victim not in [p["id"] for p in tl["points"]]
     # the others are untouched
     pid, path, types = picked[0]
     check_profile(c, pid, path, types, ids[pid])
