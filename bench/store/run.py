@@ -55,7 +55,9 @@ def start(db):
                 return p
         except OSError:
             time.sleep(0.1)
-    raise SystemExit("server did not start")
+    p.kill()
+    p.wait()
+    raise SystemExit("server did not start (log: %s.log)" % db)
 
 
 def stop(p):
