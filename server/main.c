@@ -29,6 +29,7 @@
 #include "budget.h"
 #include "heavy.h"
 #include "config.h"
+#include "findex.h"
 #include "db.h"
 #include "http.h"
 #include "limits.h"
@@ -128,6 +129,12 @@ int main(int argc, char **argv)
 		access_shutdown();
 		return 1;
 	}
+	/* profiles stored before the function index (migration 007) */
+	long indexed = findex_rebuild();
+	if (indexed < 0)
+		util_log("level=error msg=\"function index rebuild stopped\"");
+	else if (indexed > 0)
+		util_log("level=info msg=\"indexed stored profiles\" n=%ld", indexed);
 	if (http_start(router_dispatch, router_admit) < 0) {
 		store_shutdown();
 		access_shutdown();

@@ -31,11 +31,16 @@ static const struct route table[] = {
 	/* the runtime share of CPU profiles (route_runtime.c) */
 	{ M_GET,    "/api/v1/profiles/:id/runtime",    route_runtime_profile,   ROLE_READ },
 	{ M_GET,    "/api/v1/diff/runtime",            route_runtime_diff,      ROLE_READ },
+	/* functions over time, the timeline (route_functions.c) */
+	{ M_GET,    "/api/v1/functions",               route_functions_series,  ROLE_READ },
+	{ M_GET,    "/api/v1/functions/top",           route_functions_top,     ROLE_READ },
+	{ M_GET,    "/api/v1/timeline",                route_functions_timeline, ROLE_READ },
 	/* pages, all index.html: the app reads its state from the URL */
 	{ M_GET,    "/",                               route_static_page,       ROLE_READ },
 	{ M_GET,    "/p/:id",                          route_static_page,       ROLE_READ },
 	{ M_GET,    "/diff/:base/:target",             route_static_page,       ROLE_READ },
 	{ M_GET,    "/leaks",                          route_static_page,       ROLE_READ },
+	{ M_GET,    "/s",                              route_static_page,       ROLE_READ },
 	{ M_GET,    "/healthz",                        route_static_healthz,    ROLE_OPEN },
 	/* signing in and out (route_auth.c) */
 	{ M_GET,    "/login",                          route_auth_page,         ROLE_OPEN },

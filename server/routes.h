@@ -63,6 +63,11 @@ enum MHD_Result route_diff_check(struct req *r, const struct route_params *p);
 enum MHD_Result route_runtime_profile(struct req *r, const struct route_params *p); /* :id */
 enum MHD_Result route_runtime_diff(struct req *r, const struct route_params *p);
 
+/* route_functions.c: functions over time (findex.h), the timeline (timeline.h) */
+enum MHD_Result route_functions_series(struct req *r, const struct route_params *p);
+enum MHD_Result route_functions_top(struct req *r, const struct route_params *p);
+enum MHD_Result route_functions_timeline(struct req *r, const struct route_params *p);
+
 /* route_leaks.c: leak candidates over snapshots */
 enum MHD_Result route_leaks(struct req *r, const struct route_params *p);
 

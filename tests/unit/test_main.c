@@ -25,6 +25,7 @@ int main(void)
 	srunner_add_suite(sr, stats_suite());
 	srunner_add_suite(sr, leaks_suite());
 	srunner_add_suite(sr, runtime_share_suite());
+	srunner_add_suite(sr, findex_suite());
 	srunner_add_suite(sr, view_suite());
 	srunner_add_suite(sr, diff_suite());
 	srunner_add_suite(sr, gate_suite());

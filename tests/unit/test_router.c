@@ -138,6 +138,10 @@ START_TEST(the_api)
 	expect_route(M_GET, "/api/v1/leaks", "/api/v1/leaks");
 	expect_route(M_GET, "/api/v1/profiles/ID/runtime", "/api/v1/profiles/:id/runtime");
 	expect_route(M_GET, "/api/v1/diff/runtime", "/api/v1/diff/runtime");
+	expect_route(M_GET, "/api/v1/functions", "/api/v1/functions");
+	expect_route(M_GET, "/api/v1/functions/top", "/api/v1/functions/top");
+	expect_route(M_GET, "/api/v1/timeline", "/api/v1/timeline");
+	expect_route(M_GET, "/s", "/s");
 	expect_route(M_GET, "/api/v1/labels", "/api/v1/labels");
 	expect_route(M_GET, "/", "/");
 	expect_route(M_GET, "/p/ID", "/p/:id");

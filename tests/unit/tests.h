@@ -19,6 +19,7 @@
 #include "buf.h"
 
 Suite *json_suite(void);
+Suite *findex_suite(void);
 Suite *buf_suite(void);
 Suite *wire_suite(void);
 Suite *decode_suite(void);

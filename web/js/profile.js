@@ -271,7 +271,7 @@ class ProfilePage {
       item('Functions', formatInt(m.functions || 0)),
       item('Size', formatBytes(m.bytes || 0)),
       item('Uploaded', formatTime(m.uploaded_at)),
-      labels.length ? item('Labels', h('span', { class: 'chips inline' }, labels.map(([k, v]) => h('span', { class: 'chip' }, `${k}:${v}`)))) : null);
+      labels.length ? item('Labels', h('span', { class: 'chips inline' }, labels.map(([k, v]) => h('a', { class: 'chip timeline-link', href: '/s?' + new URLSearchParams({ label: `${k}:${v}`, type: m.kind || '' }), title: 'Timeline of the profiles with this label' }, `${k}:${v}`)))) : null);
     this.syncControls();
   }
 
