@@ -27,11 +27,15 @@ static const struct route table[] = {
 	{ M_GET,    "/api/v1/diff/top",                route_diff_top,          ROLE_READ },
 	{ M_GET,    "/api/v1/diff/check",              route_diff_check,        ROLE_READ },
 	{ M_GET,    "/api/v1/leaks",                   route_leaks,             ROLE_READ },
+	/* scraping (route_targets.c) */
+	{ M_GET,    "/api/v1/targets",                 route_targets_list,      ROLE_READ },
+	{ M_GET,    "/metrics",                        route_targets_metrics,   ROLE_METRICS },
 	/* pages, all index.html: the app reads its state from the URL */
 	{ M_GET,    "/",                               route_static_page,       ROLE_READ },
 	{ M_GET,    "/p/:id",                          route_static_page,       ROLE_READ },
 	{ M_GET,    "/diff/:base/:target",             route_static_page,       ROLE_READ },
 	{ M_GET,    "/leaks",                          route_static_page,       ROLE_READ },
+	{ M_GET,    "/targets",                        route_static_page,       ROLE_READ },
 	{ M_GET,    "/healthz",                        route_static_healthz,    ROLE_OPEN },
 	/* signing in and out (route_auth.c) */
 	{ M_GET,    "/login",                          route_auth_page,         ROLE_OPEN },

@@ -31,6 +31,7 @@ struct store_new {
 	int64_t client_time;  /* unix ns from the upload's time=, 0: none; kept
 	                       * only when prof has no time_nanos of its own */
 	const char *uploaded_by;   /* token name (access.h), NULL without --auth-file */
+	const char *scrape_job;    /* the scrape job (scrape.h) that fetched it, NULL: uploaded */
 };
 
 /* Open (and migrate) the database; keep at most cache_bytes of decoded
