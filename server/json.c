@@ -89,6 +89,27 @@ void json_double(struct json *j, double v)
 		buf_printf(j->out, "%.17g", v);
 }
 
+void json_pct(struct json *j, double v)
+{
+	VALUE_BEGIN(j);
+	if (!isfinite(v)) {
+		buf_adds(j->out, "null");
+		return;
+	}
+	char tmp[352];
+	int n = snprintf(tmp, sizeof(tmp), "%.4f", v);
+	if (n <= 0 || (size_t)n >= sizeof(tmp)) {
+		buf_printf(j->out, "%.17g", v); /* beyond 1e300: not a percentage anyone reads */
+		return;
+	}
+	while (n > 0 && tmp[n - 1] == '0')
+		n--;
+	if (n > 0 && tmp[n - 1] == '.')
+		n--;
+	tmp[n] = '\0';
+	buf_adds(j->out, strcmp(tmp, "-0") == 0 ? "0" : tmp);
+}
+
 void json_bool(struct json *j, bool v)
 {
 	VALUE_BEGIN(j);

@@ -44,7 +44,8 @@ static enum MHD_Result send_resp(struct req *r, int status, struct MHD_Response 
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(resp, "Cache-Control", "no-cache");
+	if (!MHD_get_response_header(resp, "Cache-Control")) /* a handler may set its own */
+		MHD_add_response_header(resp, "Cache-Control", "no-cache");
 	MHD_add_response_header(resp, "X-Request-Id", r->rid);
 	bool tls = cfg.tls_cert[0] != '\0';
 	if (tls) {

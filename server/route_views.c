@@ -87,13 +87,15 @@ static enum MHD_Result one_view(struct req *r, const char *id, enum views_kind w
 
 	/* Cheap argument checks first, before loading anything. */
 	long limit = 0, max_nodes = FDX_DEFAULT_MAX_NODES;
-	bool by_cum = false;
+	enum view_top_order order = VIEW_TOP_FLAT;
 	const char *sort = req_arg(r, "sort");
 	if (sort && *sort) {
 		if (!strcmp(sort, "cum"))
-			by_cum = true;
+			order = VIEW_TOP_CUM;
+		else if (!strcmp(sort, "name"))
+			order = VIEW_TOP_NAME;
 		else if (strcmp(sort, "flat") != 0)
-			return reply_error(r, 400, "bad_request", "sort must be flat or cum");
+			return reply_error(r, 400, "bad_request", "sort must be flat, cum or name");
 	}
 	if (req_long(r, "limit", 0, 0, 100000000, &limit) < 0)
 		return reply_error(r, 400, "bad_request", "limit must be a non-negative integer");
@@ -127,7 +129,7 @@ static enum MHD_Result one_view(struct req *r, const char *id, enum views_kind w
 	json_init(&j, &out);
 	if (rc == 0) {
 		if (top)
-			rc = view_top_json(&v, by_cum, limit, &j);
+			rc = view_top_json_order(&v, order, limit, &j);
 		else if (flame)
 			rc = view_flame_json(&v, max_nodes, &j);
 		else if (tags)

@@ -33,10 +33,12 @@ Suite *cache_suite(void);
 Suite *router_suite(void);
 Suite *stats_suite(void);
 Suite *leaks_suite(void);
+Suite *runtime_share_suite(void);
 Suite *view_suite(void);
 Suite *diff_suite(void);
 Suite *hdr_suite(void);
 Suite *access_suite(void);
+Suite *jsonrd_suite(void);
 
 /* ---- profile.proto writer (pbw.c) ---------------------------------------- */
 
