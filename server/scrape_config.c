@@ -271,10 +271,10 @@ static int parse_pprof_config(struct ctx *x, const yaml_node_t *m, struct pendin
 			at = (*n_pp)++;
 			memset(&pp[at], 0, sizeof(pp[at]));
 			snprintf(pp[at].p.name, sizeof(pp[at].p.name), "%s", name);
-			pp[at].enabled = true;   /* a custom profile listed is wanted */
 		}
 		struct pending_profile *q = &pp[at];
 		q->at = k;
+		q->enabled = true;   /* listed: wanted, unless enabled: false says otherwise */
 		if (v->type == YAML_SCALAR_NODE && v->data.scalar.length == 0)
 			continue;   /* "goroutine:" alone: the defaults */
 		if (v->type != YAML_MAPPING_NODE)

@@ -39,6 +39,7 @@ Suite *diff_suite(void);
 Suite *hdr_suite(void);
 Suite *access_suite(void);
 Suite *jsonrd_suite(void);
+Suite *scrape_config_suite(void);
 
 /* ---- profile.proto writer (pbw.c) ---------------------------------------- */
 
