@@ -80,6 +80,7 @@ export const api = {
   diff: (params, signal) => request('GET', '/diff', { params, signal }),
   diffTop: (params, signal) => request('GET', '/diff/top', { params, signal }),
   leaks: (params, signal) => request('GET', '/leaks', { params, signal }),
+  targets: (signal) => request('GET', '/targets', { signal }),
   runtime: (pid, params, signal) => request('GET', `/profiles/${id(pid)}/runtime`, { params, signal }),
   diffRuntime: (params, signal) => request('GET', '/diff/runtime', { params, signal }),
   labelValues: (key, signal) => request('GET', '/labels', { params: { key }, signal }),
