@@ -148,9 +148,14 @@
  * Content-Length says); a real profile is a few MiB gzipped, and it then
  * goes through --max-inflated like an upload */
 #define FDX_SCRAPE_MAX_BODY         (32u * 1024 * 1024)
-/* transfers at once (threads of the scraper): bounds what targets can make
- * us hold (FDX_SCRAPE_WORKERS * FDX_SCRAPE_MAX_BODY) */
-#define FDX_SCRAPE_WORKERS          8
+/* transfers at once (sockets of the scraper's one libcurl multi handle,
+ * counting the received bodies waiting to be decoded): what targets can
+ * make us hold is at most this many bodies, and --max-inflight in all. A
+ * CPU or delta profile holds one for its seconds: 512 is 200 targets with
+ * CPU, mutex and block at 10 s, with room */
+#define FDX_SCRAPE_MAX_TRANSFERS    512
+/* threads that decode and store scraped bodies (like uploads) */
+#define FDX_SCRAPE_WORKERS          4
 /* connecting to a target, in ms (the whole transfer has scrape_timeout,
  * plus the seconds of a CPU or delta profile) */
 #define FDX_SCRAPE_CONNECT_MS       5000

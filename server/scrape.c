@@ -6,7 +6,6 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +21,8 @@
 #include "store.h"
 #include "util.h"
 #include "work.h"
+
+struct xfer;
 
 struct slot {
 	int refs;        /* the slot table's and a running fetch's, under mu */
@@ -63,18 +64,25 @@ struct job_stats {
 };
 #define MAX_JOB_STATS (FDX_SCRAPE_MAX_JOBS * 2)
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;   /* slots, stats, n_active, stopping */
 static struct slot **slots;
 static int n_slots;
 static struct job_stats jstats[MAX_JOB_STATS];
 static int n_jstats;
+static int n_active;           /* transfers begun and not yet done (fetching or queued to decode) */
 static bool stopping, started;
-static pthread_t workers[FDX_SCRAPE_WORKERS];
-static int n_workers;
-static struct work *running_work[FDX_SCRAPE_WORKERS];   /* under mu */
-static atomic_int abort_all;
+static CURLM *multi;           /* the fetcher's; curl_multi_wakeup from any thread */
+static pthread_t fetch_th;
+static bool fetch_on;
 static bool curl_ready;
+/* the decode queue */
+static pthread_mutex_t qmu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t qcv = PTHREAD_COND_INITIALIZER;
+static struct xfer *qhead, *qtail;
+static bool qstop;
+static pthread_t decoders[FDX_SCRAPE_WORKERS];
+static int n_decoders;
+static struct work *running_work[FDX_SCRAPE_WORKERS];   /* under qmu */
 
 /* ---- slots ------------------------------------------------------------- */
 
@@ -201,16 +209,39 @@ static int install(const struct scrape_config *c)
 	free(slots);
 	slots = ns;
 	n_slots = k;
-	pthread_cond_broadcast(&cv);
 	return 0;
 }
 
-/* ---- one fetch --------------------------------------------------------- */
+/* ---- transfers ---------------------------------------------------------- */
 
 struct body {
 	uint8_t *data;
 	size_t len, cap, charged;
 	bool over, no_budget;
+};
+
+struct fetch_params {
+	char url[sizeof(((struct slot *)0)->url)];
+	char job[FDX_SCRAPE_MAX_NAME + 1], instance[FDX_SCRAPE_MAX_HOST + 1], profile[FDX_SCRAPE_MAX_NAME + 1];
+	unsigned timeout_ms, seconds;
+	struct store_label labels[FDX_MAX_PROFILE_LABELS];
+	int n_labels;
+};
+
+/* One fetch, from its start on the fetcher thread to its end on a decoder
+ * (or on the fetcher when the transfer itself failed). */
+struct xfer {
+	struct slot *slot;          /* a reference */
+	struct fetch_params fp;
+	struct body b;
+	CURL *h;
+	char errbuf[CURL_ERROR_SIZE];
+	double t0;
+	int64_t t_ns;
+	enum outcome outcome;
+	char error[FDX_SCRAPE_MAX_ERROR];
+	char id[FDX_ID_LEN + 1];
+	struct xfer *next;          /* the fetcher's list, then the decode queue */
 };
 
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
@@ -246,123 +277,102 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+static int xfer_begin(struct xfer *x)
 {
-	(void)arg;
-	return atomic_load(&abort_all) ? 1 : 0;
-}
-
-struct fetch_params {
-	char url[sizeof(((struct slot *)0)->url)];
-	char job[FDX_SCRAPE_MAX_NAME + 1], instance[FDX_SCRAPE_MAX_HOST + 1], profile[FDX_SCRAPE_MAX_NAME + 1];
-	unsigned timeout_ms, seconds;
-	struct store_label labels[FDX_MAX_PROFILE_LABELS];
-	int n_labels;
-};
-
-struct fetch_result {
-	enum outcome outcome;
-	char error[FDX_SCRAPE_MAX_ERROR];
-	uint64_t bytes;
-	char id[FDX_ID_LEN + 1];
-};
-
-static void fetch(const struct fetch_params *fp, struct fetch_result *res)
-{
-	memset(res, 0, sizeof(*res));
-	struct body b = { 0 };
-	CURL *h = curl_easy_init();
-	if (!h) {
-		res->outcome = OUT_TRANSPORT;
-		snprintf(res->error, sizeof(res->error), "out of memory");
-		return;
-	}
-	char errbuf[CURL_ERROR_SIZE] = "";
-	long total_ms = (long)fp->timeout_ms + (long)fp->seconds * 1000L;
+	x->h = curl_easy_init();
+	if (!x->h)
+		return -1;
+	CURL *h = x->h;
+	const struct fetch_params *fp = &x->fp;
 	curl_easy_setopt(h, CURLOPT_URL, fp->url);
+	curl_easy_setopt(h, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, total_ms);
+	/* a connection per fetch: what a lying target leaves on one (bytes past
+	 * its Content-Length) must not become the next fetch's answer */
+	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+	curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)fp->timeout_ms + (long)fp->seconds * 1000L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
 	                 (long)(fp->timeout_ms < FDX_SCRAPE_CONNECT_MS ? fp->timeout_ms : FDX_SCRAPE_CONNECT_MS));
 	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)FDX_SCRAPE_MAX_BODY);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &x->b);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "flamedex/" PACKAGE_VERSION " (scraper)");
-	int64_t t_ns = util_now_nanos();
-	CURLcode rc = curl_easy_perform(h);
-	long status = 0;
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	char *redirect = NULL;
-	curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &redirect);
-	if (b.over || rc == CURLE_FILESIZE_EXCEEDED) {
-		res->outcome = OUT_TOO_LARGE;
-		snprintf(res->error, sizeof(res->error), "body larger than %u bytes: transfer aborted",
-		         FDX_SCRAPE_MAX_BODY);
-	} else if (b.no_budget) {
-		res->outcome = OUT_TRANSPORT;
-		snprintf(res->error, sizeof(res->error), "server busy: in-flight memory budget spent");
-	} else if (rc != CURLE_OK) {
-		res->outcome = OUT_TRANSPORT;
-		snprintf(res->error, sizeof(res->error), "%s", rc == CURLE_ABORTED_BY_CALLBACK ? "stopped: server stopping"
-		                                               : errbuf[0] ? errbuf : curl_easy_strerror(rc));
-	} else if (status >= 300 && status < 400) {
-		res->outcome = OUT_HTTP;
-		snprintf(res->error, sizeof(res->error), "HTTP %ld: redirect to %.150s not followed", status,
-		         redirect ? redirect : "(no Location)");
-	} else if (status != 200) {
-		res->outcome = OUT_HTTP;
-		snprintf(res->error, sizeof(res->error), "HTTP %ld", status);
-	} else if (b.len == 0) {
-		res->outcome = OUT_DECODE;
-		snprintf(res->error, sizeof(res->error), "empty body");
-	}
-	curl_easy_cleanup(h);
-	res->bytes = b.len;
-	if (res->error[0]) {
-		free(b.data);
-		budget_give(b.charged);
-		return;
-	}
-	struct decode_err derr;
-	memset(&derr, 0, sizeof(derr));
-	struct prof *p = ingest_decode(b.data, b.len, cfg.max_inflated, &derr);
-	if (!p) {
-		res->outcome = OUT_DECODE;
-		snprintf(res->error, sizeof(res->error), "not a profile flamedex reads (%s): %.180s",
-		         derr.code ? derr.code : "bad_profile", derr.message);
-	} else {
-		char name[FDX_SCRAPE_MAX_NAME * 2 + FDX_SCRAPE_MAX_HOST + 3];
-		snprintf(name, sizeof(name), "%s %s %s", fp->job, fp->profile, fp->instance);
-		struct store_new sn = {
-			.name = name,
-			.labels = fp->labels,
-			.n_labels = fp->n_labels,
-			.raw = b.data,
-			.raw_len = b.len,
-			.prof = p,
-			.client_time = t_ns,
-			.uploaded_by = NULL,
-			.scrape_job = fp->job,
-		};
-		int src = store_add(&sn, res->id);
-		if (src != 0) {
-			res->outcome = OUT_STORE;
-			res->id[0] = '\0';
-			snprintf(res->error, sizeof(res->error), "%s",
-			         src == STORE_FULL ? "disk or --max-db-bytes full: not stored" : "could not store the profile");
-		}
-		prof_free(p);
-	}
-	free(b.data);
-	budget_give(b.charged);
+	x->t0 = util_mono_ms();
+	x->t_ns = util_now_nanos();
+	return 0;
 }
 
-/* ---- workers ----------------------------------------------------------- */
+/* The transfer ended with rc: judge it (x->error set on failure). */
+static void xfer_judge(struct xfer *x, CURLcode rc)
+{
+	long status = 0;
+	char *redirect = NULL;
+	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(x->h, CURLINFO_REDIRECT_URL, &redirect);
+	x->outcome = OUT_OK;
+	if (x->b.over || rc == CURLE_FILESIZE_EXCEEDED) {
+		x->outcome = OUT_TOO_LARGE;
+		snprintf(x->error, sizeof(x->error), "body larger than %u bytes: transfer aborted", FDX_SCRAPE_MAX_BODY);
+	} else if (x->b.no_budget) {
+		x->outcome = OUT_TRANSPORT;
+		snprintf(x->error, sizeof(x->error), "server busy: in-flight memory budget spent");
+	} else if (rc != CURLE_OK) {
+		x->outcome = OUT_TRANSPORT;
+		snprintf(x->error, sizeof(x->error), "%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+	} else if (status >= 300 && status < 400) {
+		x->outcome = OUT_HTTP;
+		snprintf(x->error, sizeof(x->error), "HTTP %ld: redirect to %.150s not followed", status,
+		         redirect ? redirect : "(no Location)");
+	} else if (status != 200) {
+		x->outcome = OUT_HTTP;
+		snprintf(x->error, sizeof(x->error), "HTTP %ld", status);
+	} else if (x->b.len == 0) {
+		x->outcome = OUT_DECODE;
+		snprintf(x->error, sizeof(x->error), "empty body");
+	}
+}
+
+/* Decode and store a fetched body (a decoder thread). */
+static void xfer_store(struct xfer *x)
+{
+	const struct fetch_params *fp = &x->fp;
+	struct decode_err derr;
+	memset(&derr, 0, sizeof(derr));
+	struct prof *p = ingest_decode(x->b.data, x->b.len, cfg.max_inflated, &derr);
+	if (!p) {
+		x->outcome = OUT_DECODE;
+		snprintf(x->error, sizeof(x->error), "not a profile flamedex reads (%s): %.180s",
+		         derr.code ? derr.code : "bad_profile", derr.message);
+		return;
+	}
+	char name[FDX_SCRAPE_MAX_NAME * 2 + FDX_SCRAPE_MAX_HOST + 3];
+	snprintf(name, sizeof(name), "%s %s %s", fp->job, fp->profile, fp->instance);
+	struct store_new sn = {
+		.name = name,
+		.labels = fp->labels,
+		.n_labels = fp->n_labels,
+		.raw = x->b.data,
+		.raw_len = x->b.len,
+		.prof = p,
+		.client_time = x->t_ns,
+		.uploaded_by = NULL,
+		.scrape_job = fp->job,
+	};
+	int src = store_add(&sn, x->id);
+	if (src != 0) {
+		x->outcome = OUT_STORE;
+		x->id[0] = '\0';
+		snprintf(x->error, sizeof(x->error), "%s",
+		         src == STORE_FULL ? "disk or --max-db-bytes full: not stored" : "could not store the profile");
+	}
+	prof_free(p);
+}
+
+/* ---- scheduling and bookkeeping ----------------------------------------- */
 
 static struct job_stats *stats_for(const char *job)
 {
@@ -377,118 +387,234 @@ static struct job_stats *stats_for(const char *job)
 	return s;
 }
 
-static void *worker(void *arg)
+/* The end of a fetch, whichever thread: record it on its slot, schedule
+ * the next one, free x. */
+static void xfer_done(struct xfer *x)
 {
-	int me = (int)(intptr_t)arg;
+	double t1 = util_mono_ms();
+	uint64_t bytes = x->b.len;
+	free(x->b.data);
+	budget_give(x->b.charged);
+	x->b.data = NULL;
+	x->b.charged = 0;
 	pthread_mutex_lock(&mu);
-	while (!stopping) {
-		double now = util_mono_ms(), soonest = now + 1000;
-		struct slot *pick = NULL;
-		for (int i = 0; i < n_slots; i++) {
-			struct slot *s = slots[i];
-			if (s->running)
-				continue;
-			if (s->next_ms <= now && (!pick || s->next_ms < pick->next_ms))
-				pick = s;
+	struct slot *s = x->slot;
+	enum outcome oc = x->outcome;
+	int was_health = s->health;
+	s->running = false;
+	s->scrapes++;
+	s->last_ns = util_now_nanos();
+	s->last_duration_ms = t1 - x->t0;
+	s->last_bytes = bytes;
+	if (oc == OUT_OK) {
+		s->health = 1;
+		s->fails = 0;
+		s->last_error[0] = '\0';
+		snprintf(s->last_id, sizeof(s->last_id), "%s", x->id);
+		s->next_ms = x->t0 + s->interval_ms;
+	} else {
+		s->health = -1;
+		snprintf(s->last_error, sizeof(s->last_error), "%s", x->error);
+		if (s->fails < 31)
+			s->fails++;
+		unsigned steps = s->fails >= 5 ? FDX_SCRAPE_MAX_BACKOFF_STEPS : 1u << (s->fails - 1);
+		if (steps > FDX_SCRAPE_MAX_BACKOFF_STEPS)
+			steps = FDX_SCRAPE_MAX_BACKOFF_STEPS;
+		double delay = (double)s->interval_ms * steps;
+		if (delay > FDX_SCRAPE_MAX_BACKOFF_S * 1000.0)
+			delay = FDX_SCRAPE_MAX_BACKOFF_S * 1000.0;
+		if (delay < s->interval_ms)
+			delay = s->interval_ms;
+		s->next_ms = x->t0 + delay;
+	}
+	if (s->next_ms < t1)
+		s->next_ms = t1;   /* a fetch longer than its interval: the next one now, not a burst */
+	struct job_stats *js = stats_for(x->fp.job);
+	if (js) {
+		js->outcomes[oc]++;
+		double sec = (t1 - x->t0) / 1000.0;
+		int bi = 0;
+		while (bi < N_BUCKETS && sec > dur_buckets[bi])
+			bi++;
+		if (bi < N_BUCKETS)
+			js->buckets[bi]++;
+		js->dur_sum += sec;
+		js->dur_count++;
+		if (oc == OUT_OK)
+			js->bytes += bytes;
+	}
+	n_active--;
+	unsigned fails = s->fails;
+	slot_unref(s);
+	pthread_mutex_unlock(&mu);
+	if (multi)
+		curl_multi_wakeup(multi);   /* a slot is free again, a transfer slot too */
+	if (oc != OUT_OK || was_health != 1) {   /* failures, first successes and recoveries */
+		char esc[FDX_SCRAPE_MAX_ERROR * 2];
+		util_log_escape(x->error, esc, sizeof(esc));
+		if (oc == OUT_OK)
+			util_log("level=info msg=scraped job=%s instance=%s profile=%s id=%s bytes=%llu ms=%.0f", x->fp.job,
+			         x->fp.instance, x->fp.profile, x->id, (unsigned long long)bytes, t1 - x->t0);
+		else
+			util_log("level=warn msg=\"scrape failed\" job=%s instance=%s profile=%s outcome=%s err=\"%s\" "
+			         "failures=%u",
+			         x->fp.job, x->fp.instance, x->fp.profile, outcome_names[oc], esc, fails);
+	}
+	free(x);
+}
+
+/* mu held: the due slots, as new transfers (at most room of them); *wait_ms
+ * is how long until the next one is due. */
+static struct xfer *take_due(int room, double *wait_ms)
+{
+	double now = util_mono_ms(), soonest = now + 1000;
+	struct xfer *list = NULL;
+	for (int i = 0; i < n_slots; i++) {
+		struct slot *s = slots[i];
+		if (s->running)
+			continue;
+		if (s->next_ms > now || room <= 0) {
 			if (s->next_ms < soonest)
 				soonest = s->next_ms;
-		}
-		if (!pick) {
-			double wait = soonest - now;
-			if (wait < 1)
-				wait = 1;
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			long long ns = (long long)ts.tv_nsec + (long long)(wait * 1e6);
-			ts.tv_sec += (time_t)(ns / 1000000000LL);
-			ts.tv_nsec = (long)(ns % 1000000000LL);
-			pthread_cond_timedwait(&cv, &mu, &ts);
 			continue;
 		}
-		pick->running = true;
-		pick->refs++;
-		struct fetch_params fp;
-		snprintf(fp.url, sizeof(fp.url), "%s", pick->url);
-		snprintf(fp.job, sizeof(fp.job), "%s", pick->job);
-		snprintf(fp.instance, sizeof(fp.instance), "%s", pick->instance);
-		snprintf(fp.profile, sizeof(fp.profile), "%s", pick->profile);
-		fp.timeout_ms = pick->timeout_ms;
-		fp.seconds = pick->seconds;
-		fp.n_labels = pick->n_labels;
-		memcpy(fp.labels, pick->labels, sizeof(fp.labels));
+		struct xfer *x = calloc(1, sizeof(*x));
+		if (!x)
+			break;
+		s->running = true;
+		s->refs++;
+		x->slot = s;
+		struct fetch_params *fp = &x->fp;
+		snprintf(fp->url, sizeof(fp->url), "%s", s->url);
+		snprintf(fp->job, sizeof(fp->job), "%s", s->job);
+		snprintf(fp->instance, sizeof(fp->instance), "%s", s->instance);
+		snprintf(fp->profile, sizeof(fp->profile), "%s", s->profile);
+		fp->timeout_ms = s->timeout_ms;
+		fp->seconds = s->seconds;
+		fp->n_labels = s->n_labels;
+		memcpy(fp->labels, s->labels, sizeof(fp->labels));
+		x->next = list;
+		list = x;
+		n_active++;
+		room--;
+	}
+	*wait_ms = soonest - now;
+	if (room <= 0)
+		*wait_ms = 1000;   /* woken when a transfer ends */
+	if (*wait_ms < 0)
+		*wait_ms = 0;
+	return list;
+}
+
+/* ---- threads ------------------------------------------------------------ */
+
+static void enqueue(struct xfer *x)
+{
+	pthread_mutex_lock(&qmu);
+	x->next = NULL;
+	if (qtail)
+		qtail->next = x;
+	else
+		qhead = x;
+	qtail = x;
+	pthread_cond_signal(&qcv);
+	pthread_mutex_unlock(&qmu);
+}
+
+/* The fetcher: every transfer runs in one libcurl multi handle, so a
+ * transfer that waits (a CPU profile's seconds, a slow target) costs a
+ * socket, not a thread. */
+static void *fetcher(void *arg)
+{
+	(void)arg;
+	struct xfer *active = NULL;   /* in the multi handle */
+	for (;;) {
+		double wait = 1000;
+		pthread_mutex_lock(&mu);
+		bool stop = stopping;
+		struct xfer *fresh = stop ? NULL : take_due(FDX_SCRAPE_MAX_TRANSFERS - n_active, &wait);
+		pthread_mutex_unlock(&mu);
+		if (stop)
+			break;
+		while (fresh) {
+			struct xfer *x = fresh;
+			fresh = x->next;
+			if (xfer_begin(x) < 0 || curl_multi_add_handle(multi, x->h) != CURLM_OK) {
+				x->outcome = OUT_TRANSPORT;
+				snprintf(x->error, sizeof(x->error), "out of memory");
+				if (x->h)
+					curl_easy_cleanup(x->h);
+				xfer_done(x);
+				continue;
+			}
+			x->next = active;
+			active = x;
+		}
+		int running;
+		curl_multi_perform(multi, &running);
+		CURLMsg *msg;
+		int left;
+		while ((msg = curl_multi_info_read(multi, &left))) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			struct xfer *x = NULL;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+			CURLcode rc = msg->data.result;
+			xfer_judge(x, rc);
+			curl_multi_remove_handle(multi, x->h);
+			curl_easy_cleanup(x->h);
+			x->h = NULL;
+			for (struct xfer **pp = &active; *pp; pp = &(*pp)->next)
+				if (*pp == x) {
+					*pp = x->next;
+					break;
+				}
+			if (x->outcome == OUT_OK)
+				enqueue(x);
+			else
+				xfer_done(x);
+		}
+		curl_multi_poll(multi, NULL, 0, (int)wait + 1, NULL);
+	}
+	while (active) {   /* stopping: abort what is in flight */
+		struct xfer *x = active;
+		active = x->next;
+		curl_multi_remove_handle(multi, x->h);
+		curl_easy_cleanup(x->h);
+		x->outcome = OUT_TRANSPORT;
+		snprintf(x->error, sizeof(x->error), "stopped: server stopping");
+		xfer_done(x);
+	}
+	return NULL;
+}
+
+/* A decoder: decode and store what the fetcher received. */
+static void *decoder(void *arg)
+{
+	int me = (int)(intptr_t)arg;
+	pthread_mutex_lock(&qmu);
+	for (;;) {
+		while (!qhead && !qstop)
+			pthread_cond_wait(&qcv, &qmu);
+		if (qstop)
+			break;
+		struct xfer *x = qhead;
+		qhead = x->next;
+		if (!qhead)
+			qtail = NULL;
 		struct work w;
 		running_work[me] = &w;
-		pthread_mutex_unlock(&mu);
-
-		double t0 = util_mono_ms();
-		struct fetch_result *res = malloc(sizeof(*res));
 		work_begin(&w, 0);
-		if (res)
-			fetch(&fp, res);
+		pthread_mutex_unlock(&qmu);
+		xfer_store(x);
+		pthread_mutex_lock(&qmu);
 		work_end(&w);
-		double t1 = util_mono_ms();
-
-		pthread_mutex_lock(&mu);
 		running_work[me] = NULL;
-		pick->running = false;
-		pick->scrapes++;
-		pick->last_ns = util_now_nanos();
-		pick->last_duration_ms = t1 - t0;
-		enum outcome oc = res ? res->outcome : OUT_TRANSPORT;
-		int was_health = pick->health;
-		pick->last_bytes = res ? res->bytes : 0;
-		if (oc == OUT_OK) {
-			pick->health = 1;
-			pick->fails = 0;
-			pick->last_error[0] = '\0';
-			snprintf(pick->last_id, sizeof(pick->last_id), "%s", res->id);
-			pick->next_ms = t0 + pick->interval_ms;
-		} else {
-			pick->health = -1;
-			snprintf(pick->last_error, sizeof(pick->last_error), "%s", res ? res->error : "out of memory");
-			if (pick->fails < 31)
-				pick->fails++;
-			unsigned steps = pick->fails >= 5 ? FDX_SCRAPE_MAX_BACKOFF_STEPS : 1u << (pick->fails - 1);
-			if (steps > FDX_SCRAPE_MAX_BACKOFF_STEPS)
-				steps = FDX_SCRAPE_MAX_BACKOFF_STEPS;
-			double delay = (double)pick->interval_ms * steps;
-			if (delay > FDX_SCRAPE_MAX_BACKOFF_S * 1000.0)
-				delay = FDX_SCRAPE_MAX_BACKOFF_S * 1000.0;
-			if (delay < pick->interval_ms)
-				delay = pick->interval_ms;
-			pick->next_ms = t0 + delay;
-		}
-		if (pick->next_ms < t1)
-			pick->next_ms = t1;   /* a fetch longer than its interval: next one at once, not a burst */
-		struct job_stats *js = stats_for(fp.job);
-		if (js) {
-			js->outcomes[oc]++;
-			double sec = (t1 - t0) / 1000.0;
-			int bi = 0;
-			while (bi < N_BUCKETS && sec > dur_buckets[bi])
-				bi++;
-			if (bi < N_BUCKETS)
-				js->buckets[bi]++;
-			js->dur_sum += sec;
-			js->dur_count++;
-			if (oc == OUT_OK)
-				js->bytes += pick->last_bytes;
-		}
-		if (oc != OUT_OK || was_health != 1) {   /* failures, first successes and recoveries */
-			char esc[FDX_SCRAPE_MAX_ERROR * 2];
-			util_log_escape(pick->last_error, esc, sizeof(esc));
-			if (oc == OUT_OK)
-				util_log("level=info msg=scraped job=%s instance=%s profile=%s id=%s bytes=%llu ms=%.0f", fp.job,
-				         fp.instance, fp.profile, pick->last_id, (unsigned long long)pick->last_bytes, t1 - t0);
-			else
-				util_log("level=warn msg=\"scrape failed\" job=%s instance=%s profile=%s outcome=%s err=\"%s\" "
-				         "failures=%u",
-				         fp.job, fp.instance, fp.profile, outcome_names[oc], esc, pick->fails);
-		}
-		free(res);
-		slot_unref(pick);
+		pthread_mutex_unlock(&qmu);
+		xfer_done(x);
+		pthread_mutex_lock(&qmu);
 	}
-	pthread_mutex_unlock(&mu);
+	pthread_mutex_unlock(&qmu);
 	return NULL;
 }
 
@@ -504,12 +630,13 @@ int scrape_start(void)
 		fprintf(stderr, "flamedex: --config %s: %s\n", cfg.scrape_config, err);
 		return -1;
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(multi = curl_multi_init())) {
 		fprintf(stderr, "flamedex: cannot initialise libcurl\n");
 		scrape_config_free(c);
 		return -1;
 	}
 	curl_ready = true;
+	curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)FDX_SCRAPE_MAX_TRANSFERS);
 	pthread_mutex_lock(&mu);
 	int rc = install(c);
 	stopping = false;
@@ -520,18 +647,20 @@ int scrape_start(void)
 		fprintf(stderr, "flamedex: out of memory loading --config\n");
 		return -1;
 	}
+	qstop = false;
 	for (int i = 0; i < FDX_SCRAPE_WORKERS; i++) {
-		if (pthread_create(&workers[i], NULL, worker, (void *)(intptr_t)i) != 0)
+		if (pthread_create(&decoders[i], NULL, decoder, (void *)(intptr_t)i) != 0)
 			break;
-		n_workers++;
+		n_decoders++;
 	}
-	if (n_workers == 0) {
+	if (n_decoders == 0 || pthread_create(&fetch_th, NULL, fetcher, NULL) != 0) {
 		fprintf(stderr, "flamedex: cannot start the scraper\n");
 		return -1;
 	}
+	fetch_on = true;
 	started = true;
-	util_log("level=info msg=\"scraping\" config=%s jobs=%d targets=%d slots=%d workers=%d", cfg.scrape_config,
-	         jobs, targets, n_slots, n_workers);
+	util_log("level=info msg=\"scraping\" config=%s jobs=%d targets=%d slots=%d transfers=%d decoders=%d",
+	         cfg.scrape_config, jobs, targets, n_slots, FDX_SCRAPE_MAX_TRANSFERS, n_decoders);
 	return scrape_retention_start();
 }
 
@@ -555,6 +684,7 @@ int scrape_reload(void)
 	int rc = install(c);
 	int n = n_slots;
 	pthread_mutex_unlock(&mu);
+	curl_multi_wakeup(multi);
 	if (rc < 0)
 		util_log("level=error msg=\"config reload failed: out of memory; keeping the old configuration\"");
 	else
@@ -567,23 +697,42 @@ int scrape_reload(void)
 void scrape_stop(void)
 {
 	scrape_retention_stop();
-	if (started) {
-		pthread_mutex_lock(&mu);
-		stopping = true;
-		atomic_store(&abort_all, 1);
+	pthread_mutex_lock(&mu);
+	stopping = true;
+	pthread_mutex_unlock(&mu);
+	if (fetch_on) {
+		curl_multi_wakeup(multi);
+		pthread_join(fetch_th, NULL);
+		fetch_on = false;
+	}
+	if (n_decoders) {
+		pthread_mutex_lock(&qmu);
+		qstop = true;
 		for (int i = 0; i < FDX_SCRAPE_WORKERS; i++)
 			if (running_work[i])
 				work_stop(running_work[i], WORK_SHUTDOWN);
-		pthread_cond_broadcast(&cv);
-		pthread_mutex_unlock(&mu);
-		for (int i = 0; i < n_workers; i++)
-			pthread_join(workers[i], NULL);
-		n_workers = 0;
-		started = false;
+		pthread_cond_broadcast(&qcv);
+		pthread_mutex_unlock(&qmu);
+		for (int i = 0; i < n_decoders; i++)
+			pthread_join(decoders[i], NULL);
+		n_decoders = 0;
 	}
+	while (qhead) {   /* received, never stored */
+		struct xfer *x = qhead;
+		qhead = x->next;
+		x->outcome = OUT_TRANSPORT;
+		snprintf(x->error, sizeof(x->error), "stopped: server stopping");
+		xfer_done(x);
+	}
+	qtail = NULL;
+	started = false;
 	pthread_mutex_lock(&mu);
 	install(NULL);
 	pthread_mutex_unlock(&mu);
+	if (multi) {
+		curl_multi_cleanup(multi);
+		multi = NULL;
+	}
 	if (curl_ready) {
 		curl_global_cleanup();
 		curl_ready = false;

@@ -3,14 +3,16 @@
  * fetched on a schedule (the --config file, scrape_config.h) and stored
  * like uploads; retention deletes old scraped profiles (scrape_retention.c).
  *
- * One slot per (job, target, profile kind). FDX_SCRAPE_WORKERS threads take
- * the due slot that has waited longest, fetch it with libcurl and pass the
- * body through ingest_decode and store_add: the same decoder, limits and
- * single transaction as an upload, with profile labels job:<job_name>,
- * instance:<host:port> and the target's static labels.
+ * One slot per (job, target, profile kind). One fetcher thread runs every
+ * transfer in a libcurl multi handle (at most FDX_SCRAPE_MAX_TRANSFERS at
+ * once, a fresh connection each), so a CPU profile's seconds or a slow
+ * target cost a socket, not a thread; FDX_SCRAPE_WORKERS decoder threads
+ * pass each body received through ingest_decode and store_add: the same
+ * decoder, limits and single transaction as an upload, with profile labels
+ * job:<job_name>, instance:<host:port> and the target's static labels.
  *
  * Invariants:
- *   - a slot is fetched by at most one thread at a time; its first fetch is
+ *   - a slot has at most one fetch in flight (fetching or being decoded); its first fetch is
  *     at a point of its interval fixed by a hash of its key (targets do
  *     not fire together), then every interval from the start of the last
  *     one; while it fails, at interval * 2^(failures-1), at most
