@@ -453,6 +453,49 @@ def test_retention_deletes_exactly_the_old_scraped_profiles(goprog, tmp_path):
     assert problem is None, problem
 
 
+def test_retention_bytes_caps_the_scraped_profiles_and_keeps_uploads(goprog, tmp_path):
+    app = GoService(goprog, "app").start()
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text(config_text([("rb", "1s", [app.addr], None,
+                                 {**off_defaults(), "goroutine": {"enabled": True}})]))
+    cap = 12000
+    srv = Server(["--config", str(cfg), "--retention-bytes", str(cap)]).start()
+    try:
+        c = Client(srv.url, token=srv.token)
+        with open(os.path.join(os.path.dirname(__file__), "..", "data", "agent-insight", "goroutine.pb.gz"), "rb") as f:
+            data = f.read()
+        up = c.upload_ok(data, {"name": "kept", "labels": "job:rb"})
+        until("retention deleted scraped profiles",
+              lambda: c.get_json("/api/v1/targets")["retention"]["deleted_scraped"] >= 3, timeout=90)
+        scraped = [p for p in profiles(c, "job:rb") if p["id"] != up["id"]]
+        assert scraped, "the newest scraped profiles are kept"
+        biggest = max(p["bytes"] for p in scraped)
+        # a pass a second, a profile a second: at most a couple over the cap
+        assert sum(p["bytes"] for p in scraped) <= cap + 3 * biggest, scraped
+        assert c.get("/api/v1/profiles/%s" % up["id"]).status == 200, "the upload is kept"
+        assert c.get_json("/api/v1/targets")["retention"]["deleted_uploads"] == 0
+    finally:
+        problem = srv.stop()
+        app.stop()
+    assert problem is None, problem
+
+
+def test_retention_uploads_deletes_old_uploads(tmp_path):
+    srv = Server(["--retention-uploads", "2s"]).start()
+    try:
+        c = Client(srv.url, token=srv.token)
+        with open(os.path.join(os.path.dirname(__file__), "..", "data", "agent-insight", "goroutine.pb.gz"), "rb") as f:
+            data = f.read()
+        up = c.upload_ok(data, {"name": "old"})
+        until("the upload deleted", lambda: c.get("/api/v1/profiles/%s" % up["id"]).status == 404, timeout=60)
+        ret = c.get_json("/api/v1/targets")["retention"]
+        assert ret["deleted_uploads"] == 1 and ret["deleted_scraped"] == 0, ret
+        assert c.get_json("/api/v1/targets")["targets"] == []
+    finally:
+        problem = srv.stop()
+    assert problem is None, problem
+
+
 def parse_time(s):
     from datetime import datetime
     s = s.rstrip("Z")
