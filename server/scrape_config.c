@@ -568,6 +568,49 @@ static int parse_root(struct ctx *x, const yaml_node_t *root)
 	return 0;
 }
 
+/* Flow collections ([ and {) nested deeper than this are refused before
+ * libyaml sees them: its scanner is quadratic in unclosed ones (50000 take
+ * seconds). Quotes and comments are skipped; a bracket inside a plain
+ * scalar counts, which only matters past this depth. */
+#define MAX_FLOW_DEPTH 64
+
+static int depth_check(const char *t, size_t n, char *err, size_t cap)
+{
+	int depth = 0;
+	size_t line = 1;
+	char quote = 0;
+	bool comment = false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = t[i];
+		if (ch == '\n') {
+			line++;
+			comment = false;
+			continue;
+		}
+		if (comment)
+			continue;
+		if (quote) {
+			if (quote == '"' && ch == '\\' && i + 1 < n)
+				i++;
+			else if (ch == quote)
+				quote = 0;
+			continue;
+		}
+		if (ch == '#' && (i == 0 || t[i - 1] == ' ' || t[i - 1] == '\t' || t[i - 1] == '\n'))
+			comment = true;
+		else if (ch == '"' || ch == '\'')
+			quote = ch;
+		else if (ch == '[' || ch == '{') {
+			if (++depth > MAX_FLOW_DEPTH) {
+				snprintf(err, cap, "line %zu: [ ] and { } nested deeper than %d", line, MAX_FLOW_DEPTH);
+				return -1;
+			}
+		} else if ((ch == ']' || ch == '}') && depth > 0)
+			depth--;
+	}
+	return 0;
+}
+
 /* Refuse aliases and more than one document, before loading. */
 static int prescan(const char *text, size_t n, char *err, size_t cap)
 {
@@ -614,7 +657,7 @@ int scrape_config_parse(const char *text, size_t n, struct scrape_config **out, 
 		snprintf(err, cap, "the configuration is larger than %u bytes", FDX_SCRAPE_MAX_CONFIG_BYTES);
 		return -1;
 	}
-	if (prescan(text, n, err, cap) < 0)
+	if (depth_check(text, n, err, cap) < 0 || prescan(text, n, err, cap) < 0)
 		return -1;
 	yaml_parser_t p;
 	yaml_document_t doc;

@@ -3,6 +3,9 @@
  * what the file overrides, durations, and the message of each refusal.
  */
 #include <check.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "scrape_config.h"
@@ -145,6 +148,62 @@ START_TEST(test_refusals)
 }
 END_TEST
 
+/* Every file of dir through the parser, as fuzz_config does: refused
+ * with a message and no configuration, or accepted; the count of files. */
+static int replay_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	ck_assert_msg(d != NULL, "cannot open %s", dir);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		struct scrape_config *c;
+		char err[512] = "";
+		int rc = scrape_config_load(path, &c, err, sizeof(err));
+		if (rc < 0)
+			ck_assert_msg(c == NULL && err[0], "%s: refused without a message", path);
+		else
+			ck_assert_msg(c != NULL, "%s: accepted without a configuration", path);
+		scrape_config_free(c);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+START_TEST(test_replay)
+{
+	ck_assert_msg(replay_dir(FDX_FUZZ_CRASHES) > 0, "%s holds no file", FDX_FUZZ_CRASHES);
+	char seeds[4096];
+	snprintf(seeds, sizeof(seeds), "%s/../seeds/fuzz_config", FDX_FUZZ_CRASHES);
+	ck_assert_msg(replay_dir(seeds) >= 5, "%s holds fewer than 5 seeds", seeds);
+	/* the example of deploy/ parses */
+	char example[4096];
+	snprintf(example, sizeof(example), "%s/../../../deploy/scrape.yaml", FDX_FUZZ_CRASHES);
+	struct scrape_config *c;
+	char err[512];
+	ck_assert_msg(scrape_config_load(example, &c, err, sizeof(err)) == 0, "deploy/scrape.yaml: %s", err);
+	ck_assert_int_eq(c->n_jobs, 2);
+	scrape_config_free(c);
+	/* deep nesting and a long flow sequence are refused, not a crash */
+	size_t big = 200000;
+	char *deep = malloc(big + 1);
+	ck_assert_ptr_nonnull(deep);
+	memset(deep, '[', big);
+	deep[big] = '\0';
+	ck_assert_int_eq(scrape_config_parse(deep, big, &c, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "nested deeper than") != NULL, "%s", err);
+	memset(deep, '[', 60);   /* shallower: libyaml's own message */
+	ck_assert_int_eq(scrape_config_parse(deep, 60, &c, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "YAML syntax") != NULL, "%s", err);
+	free(deep);
+}
+END_TEST
+
 Suite *scrape_config_suite(void)
 {
 	Suite *s = suite_create("scrape_config");
@@ -153,6 +212,7 @@ Suite *scrape_config_suite(void)
 	tcase_add_test(tc, test_overrides);
 	tcase_add_test(tc, test_durations);
 	tcase_add_test(tc, test_refusals);
+	tcase_add_test(tc, test_replay);
 	suite_add_tcase(s, tc);
 	return s;
 }
