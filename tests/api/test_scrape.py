@@ -415,6 +415,31 @@ def test_sighup_reloads_and_a_bad_file_keeps_the_old(world):
         until("the first configuration back", lambda: ("app", world.app.addr) in targets(c))
 
 
+def test_one_sighup_reloads_both_the_tokens_and_the_config(goprog, tmp_path):
+    from flamedex_server import auth_file, new_token
+    app = GoService(goprog, "app").start()
+    a, b = new_token(), new_token()
+    auth = auth_file(str(tmp_path / "auth"), [("admin", "a", a)])
+    cfg = tmp_path / "s.yaml"
+    gor = {**off_defaults(), "goroutine": {"enabled": True}}
+    cfg.write_text(config_text([("one", "1s", [app.addr], None, gor)]))
+    srv = Server(["--config", str(cfg), "--auth-file", auth]).start()
+    try:
+        ca, cb = Client(srv.url, token=a), Client(srv.url, token=b)
+        assert {t["job"] for t in ca.get_json("/api/v1/targets")["targets"]} == {"one"}
+        assert cb.get("/api/v1/targets").status == 401
+        auth_file(auth, [("admin", "b", b)])
+        cfg.write_text(config_text([("two", "1s", [app.addr], None, gor)]))
+        srv.proc.send_signal(signal.SIGHUP)
+        until("token b accepted", lambda: cb.get("/api/v1/targets").status == 200)
+        assert {t["job"] for t in cb.get_json("/api/v1/targets")["targets"]} == {"two"}
+        assert ca.get("/api/v1/targets").status == 401
+    finally:
+        problem = srv.stop()
+        app.stop()
+    assert problem is None, problem
+
+
 def test_targets_role_and_shape(world):
     t = world.c.get_json("/api/v1/targets")
     assert set(t) >= {"targets", "retention", "config"}
