@@ -5,10 +5,23 @@
  *                         labels, health, last scrape, duration, bytes,
  *                         error, next scrape, each profile kind's own
  *                         state; and how far back scraped data goes
- *   GET /metrics          Prometheus text format (role: --metrics-role)
+ *   GET /metrics          Prometheus text format (role: --metrics-role):
+ *                         the scraper's and retention's (scrape.h), the
+ *                         memory account's (budget.h), the database's size
  */
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "budget.h"
+#include "config.h"
 #include "routes.h"
 #include "scrape.h"
+
+static long long file_bytes(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (long long)st.st_size : 0;
+}
 
 enum MHD_Result route_targets_list(struct req *r, const struct route_params *rp)
 {
@@ -28,6 +41,25 @@ enum MHD_Result route_targets_metrics(struct req *r, const struct route_params *
 	(void)rp;
 	struct buf out = BUF_INIT;
 	scrape_metrics(&out);
+	struct budget_stats bs;
+	budget_stats(&bs);
+	buf_printf(&out,
+	           "# HELP flamedex_inflight_bytes Bytes held now against --max-inflight (budget.h).\n"
+	           "# TYPE flamedex_inflight_bytes gauge\nflamedex_inflight_bytes %zu\n"
+	           "# HELP flamedex_inflight_limit_bytes --max-inflight.\n"
+	           "# TYPE flamedex_inflight_limit_bytes gauge\nflamedex_inflight_limit_bytes %zu\n"
+	           "# HELP flamedex_inflight_peak_bytes The most held at once since start.\n"
+	           "# TYPE flamedex_inflight_peak_bytes gauge\nflamedex_inflight_peak_bytes %zu\n"
+	           "# HELP flamedex_inflight_refused_total Reservations refused for want of budget.\n"
+	           "# TYPE flamedex_inflight_refused_total counter\nflamedex_inflight_refused_total %llu\n",
+	           bs.used, bs.limit, bs.peak, bs.refused);
+	char wal[sizeof(cfg.db) + 8];
+	snprintf(wal, sizeof(wal), "%s-wal", cfg.db);
+	buf_printf(&out,
+	           "# HELP flamedex_database_bytes Size of the database file and its WAL.\n"
+	           "# TYPE flamedex_database_bytes gauge\nflamedex_database_bytes{file=\"db\"} %lld\n"
+	           "flamedex_database_bytes{file=\"wal\"} %lld\n",
+	           file_bytes(cfg.db), file_bytes(wal));
 	if (out.oom) {
 		buf_release(&out);
 		return reply_error(r, 500, "internal", "out of memory");

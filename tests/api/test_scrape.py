@@ -386,6 +386,9 @@ def test_hostile_target_hurts_nobody(world):
     assert ok and int(ok[0].split()[-1]) > 0, ok
     assert 'flamedex_scrape_duration_seconds_bucket{job="app",le="+Inf"}' in text
     assert 'flamedex_scraped_bytes_total{job="app"}' in text
+    db = [line for line in text.splitlines() if line.startswith('flamedex_database_bytes{file="db"}')]
+    assert db and int(db[0].split()[-1]) > 0, db
+    assert "\nflamedex_inflight_limit_bytes " in text and "\nflamedex_inflight_bytes " in text
 
 
 def test_sighup_reloads_and_a_bad_file_keeps_the_old(world):
