@@ -3,7 +3,8 @@
 // a port where nothing listens) lists both with their health, last scrape,
 // duration, bytes and error; the up one links to its profiles (the list
 // filtered by instance:HOST:PORT, which holds the scraped profiles) and to
-// its goroutine leak table; the header links to the page.
+// its goroutine leak table (which opens over the scraped series); the
+// header links to the page.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -122,5 +123,11 @@ test('the Targets page shows each target, up and down, with its links', async ()
   await page.waitForSelector('#profile-list tbody tr, .profile-row, table.data tbody tr');
   const text = await page.textContent('main');
   assert.match(text, new RegExp(`web goroutine ${upAddr.replace(/\./g, '\\.')}`));
+
+  // the leak table link opens the table over the target's scraped series
+  await page.goto(srv.url + up.leaks);
+  await page.waitForSelector('#leak-table tr.cand');
+  assert.match(await page.textContent('#leak-summary'), /\d+ snapshots/);
+  assert.equal(await page.isHidden('#leak-error'), true);
   assert.deepEqual(browser.problems, []);
 });
