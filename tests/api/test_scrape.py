@@ -474,7 +474,8 @@ def test_retention_deletes_exactly_the_old_scraped_profiles(goprog, tmp_path):
         assert scraped, "recent scraped profiles are kept"
         for p in scraped:
             age = now - parse_time(p["uploaded_at"])
-            assert age < 4 + 3, ("a scraped profile older than --retention plus a pass", p, age)
+            # --retention plus a pass (one a second) and slack for a loaded machine
+            assert age < 4 + 6, ("a scraped profile older than --retention plus a pass", p, age)
         assert c.get("/api/v1/profiles/%s" % up["id"]).status == 200, "the upload is kept"
         ret = c.get_json("/api/v1/targets")["retention"]
         assert ret["scraped_seconds"] == 4 and ret["deleted_uploads"] == 0
