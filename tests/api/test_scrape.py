@@ -308,6 +308,22 @@ def test_every_configured_kind_arrives_with_its_labels(world):
     assert all(p["labels"]["job"] == "app" for p in profiles(c, "instance:" + world.app.addr))
 
 
+@pytest.mark.parametrize("kind,unit", [("goroutine", "count"), ("heap", "bytes")])
+def test_scraped_profile_top_is_pprofs(world, tmp_path, kind, unit):
+    """A scraped profile is stored as scraped: /top over it is what
+    go tool pprof -top says of the stored bytes."""
+    import checks
+    import pproftool
+    c = world.c
+    p = until("a scraped %s profile" % kind, lambda: profiles(c, "job:app", kind))[0]
+    raw = c.get("/api/v1/profiles/%s/raw" % p["id"])
+    path = tmp_path / "scraped.pb.gz"
+    path.write_bytes(raw.body)
+    rep = pproftool.top(str(path), None, unit)
+    j = c.get_json("/api/v1/profiles/%s/top" % p["id"], {"limit": 0})
+    checks.compare_top(j, rep, "scraped %s" % kind)
+
+
 def test_leak_table_flags_the_leak_and_nothing_else(world):
     c = world.c
     until("12 goroutine snapshots of job leaky", lambda: len(profiles(c, "job:leaky", "goroutine")) >= 12,
