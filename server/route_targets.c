@@ -6,14 +6,16 @@
  *                         error, next scrape, each profile kind's own
  *                         state; and how far back scraped data goes
  *   GET /metrics          Prometheus text format (role: --metrics-role):
- *                         the scraper's and retention's (scrape.h), the
- *                         memory account's (budget.h), the database's size
+ *                         requests by route (metrics.h), the scraper's and
+ *                         retention's (scrape.h), the memory account's
+ *                         (budget.h), the database's size
  */
 #include <stdio.h>
 #include <sys/stat.h>
 
 #include "budget.h"
 #include "config.h"
+#include "metrics.h"
 #include "routes.h"
 #include "scrape.h"
 
@@ -41,6 +43,7 @@ enum MHD_Result route_targets_metrics(struct req *r, const struct route_params *
 	(void)rp;
 	struct buf out = BUF_INIT;
 	scrape_metrics(&out);
+	metrics_write(&out);
 	struct budget_stats bs;
 	budget_stats(&bs);
 	buf_printf(&out,

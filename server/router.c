@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "access.h"
+#include "metrics.h"
+#include "util.h"
 
 static const struct route table[] = {
 	/* profiles (route_profiles.c) */
@@ -191,6 +193,7 @@ enum MHD_Result router_dispatch(struct req *r)
 			return res;
 		access_bind(r, &who);
 		res = m.route->handler(r, &m.params);
+		metrics_request(http_method_name(m.route->method), m.route->pattern, r->status, util_mono_ms() - r->t0);
 		access_audit(r, m.route, &m.params);
 		access_unbind();
 		return res;

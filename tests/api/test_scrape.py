@@ -498,6 +498,14 @@ def test_retention_deletes_exactly_the_old_scraped_profiles(goprog, tmp_path):
         assert ret["oldest_scraped"] is not None
         m = c.get("/metrics").body.decode()
         assert 'flamedex_retention_deleted_total{source="upload"} 0' in m
+        # the upload, and the requests by route
+        assert 'flamedex_http_requests_total{method="POST",route="/api/v1/profiles",status="201"} 1\n' in m, m
+        assert 'flamedex_http_requests_total{method="GET",route="/api/v1/targets",status="200"}' in m
+        assert 'flamedex_http_request_duration_seconds_count{method="GET",route="/api/v1/targets"}' in m
+        bad = c.upload(b"not a profile")
+        assert bad.status == 415 or bad.status == 400, bad
+        m = c.get("/metrics").body.decode()
+        assert 'flamedex_http_requests_total{method="POST",route="/api/v1/profiles",status="%d"} 1\n' % bad.status in m
     finally:
         problem = srv.stop()
         app.stop()
