@@ -70,6 +70,9 @@ enum MHD_Result route_functions_timeline(struct req *r, const struct route_param
 
 /* route_leaks.c: leak candidates over snapshots */
 enum MHD_Result route_leaks(struct req *r, const struct route_params *p);
+/* route_targets.c: the scraper's targets, /metrics */
+enum MHD_Result route_targets_list(struct req *r, const struct route_params *p);
+enum MHD_Result route_targets_metrics(struct req *r, const struct route_params *p);
 
 /* route_static.c: the app's pages (all index.html), its files, /healthz */
 enum MHD_Result route_static_page(struct req *r, const struct route_params *p);

@@ -221,6 +221,14 @@ int store_add(const struct store_new *n, char *id_out)
 	if (step_done(c, st) < 0)
 		goto rollback;
 	sqlite3_int64 seq = sqlite3_last_insert_rowid(c);
+	if (n->scrape_job) {   /* a scraped profile (scrape.h): retention may delete it */
+		if (sqlite3_prepare_v2(c, "UPDATE profiles SET scrape_job=? WHERE seq=?", -1, &st, NULL) != SQLITE_OK)
+			goto rollback;
+		sqlite3_bind_text(st, 1, n->scrape_job, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, seq);
+		if (step_done(c, st) < 0)
+			goto rollback;
+	}
 
 	for (int i = 0; i < n->n_labels; i++) {
 		if (sqlite3_prepare_v2(c, "INSERT OR REPLACE INTO profile_labels(profile_seq,key,value) VALUES(?,?,?)",

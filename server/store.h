@@ -45,6 +45,7 @@ struct store_new {
 	const char *uploaded_by;   /* token name (access.h), NULL without --auth-file */
 	const struct store_findex *findex;  /* written in the same transaction; NULL: none
 	                                     * (findex_rebuild adds it at the next start) */
+	const char *scrape_job;    /* the scrape job (scrape.h) that fetched it, NULL: uploaded */
 };
 
 /* Open (and migrate) the database; keep at most cache_bytes of decoded

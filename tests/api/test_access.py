@@ -52,6 +52,9 @@ POLICY = {
     ("GET", "/api/v1/functions"): "read",
     ("GET", "/api/v1/functions/top"): "read",
     ("GET", "/api/v1/timeline"): "read",
+    ("GET", "/api/v1/targets"): "read",
+    ("GET", "/metrics"): "metrics",
+    ("GET", "/targets"): "read",
     ("GET", "/"): "read",
     ("GET", "/p/:id"): "read",
     ("GET", "/diff/:base/:target"): "read",
@@ -222,6 +225,9 @@ def requests_for(fx):
         ("GET", "/api/v1/functions"): get("/api/v1/functions?match=main&ids=" + p),
         ("GET", "/api/v1/functions/top"): get("/api/v1/functions/top?match=main"),
         ("GET", "/api/v1/timeline"): get("/api/v1/timeline?ids=" + p),
+        ("GET", "/api/v1/targets"): get("/api/v1/targets"),
+        ("GET", "/metrics"): get("/metrics"),
+        ("GET", "/targets"): html("/targets", "/js/app.js"),
         ("GET", "/"): html("/", "/js/app.js"),
         ("GET", "/p/:id"): html("/p/" + p, "/js/app.js"),
         ("GET", "/diff/:base/:target"): html("/diff/%s/%s" % (p, q), "/js/app.js"),
@@ -277,8 +283,9 @@ def test_route_by_every_caller(acc, method, pattern, role):
                 assert r.json()["name"] == caller + "-token" and r.json()["role"] == caller
             continue
         assert r.status == want, "%s: %d, want %d: %r" % (what, r.status, want, r.body[:300])
-        if want == 401 and caller == "nobody" and m == "GET" and role != "open" and "api" not in path:
-            # a page asks for sign-in, at its own URL
+        if want == 401 and caller == "nobody" and m == "GET" and role != "open" and "api" not in path \
+                and path != "/metrics":
+            # a page asks for sign-in, at its own URL (/metrics is no page)
             assert r.headers["content-type"].startswith("text/html")
             assert b"/js/login.js" in r.body
         else:

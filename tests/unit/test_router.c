@@ -147,6 +147,9 @@ START_TEST(the_api)
 	expect_route(M_GET, "/p/ID", "/p/:id");
 	expect_route(M_GET, "/diff/A/B", "/diff/:base/:target");
 	expect_route(M_GET, "/leaks", "/leaks");
+	expect_route(M_GET, "/api/v1/targets", "/api/v1/targets");
+	expect_route(M_GET, "/metrics", "/metrics");
+	expect_route(M_GET, "/targets", "/targets");
 	expect_route(M_HEAD, "/healthz", "/healthz");
 	expect_route(M_GET, "/index.html", "/:file");
 	expect_route(M_GET, "/favicon.svg", "/:file");

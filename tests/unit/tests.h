@@ -42,6 +42,7 @@ Suite *gate_suite(void);
 Suite *hdr_suite(void);
 Suite *access_suite(void);
 Suite *jsonrd_suite(void);
+Suite *scrape_config_suite(void);
 
 /* ---- profile.proto writer (pbw.c) ---------------------------------------- */
 

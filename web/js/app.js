@@ -6,6 +6,7 @@ import { mountProfile } from './profile.js';
 import { mountDiff } from './diff.js';
 import { mountLeaks } from './leaks.js';
 import { mountTimeline } from './timeline.js';
+import { mountTargets } from './targets.js';
 import { mountNotFound } from './notfound.js';
 
 function route() {
@@ -17,6 +18,7 @@ function route() {
   if ((m = /^\/diff\/([^/]+)\/([^/]+)\/?$/.exec(path))) return mountDiff(root, decodeURIComponent(m[1]), decodeURIComponent(m[2]));
   if (path === '/leaks' || path === '/leaks/') return mountLeaks(root);
   if (path === '/s' || path === '/s/') return mountTimeline(root);
+  if (path === '/targets' || path === '/targets/') return mountTargets(root);
   return mountNotFound(root);
 }
 
