@@ -242,13 +242,19 @@ def test_rebuild_on_a_database_made_before_007(stored, srv, picked):
     before = [m for m in migrations if m < "007"]
     assert len(migrations) == version, (migrations, version)
     # everything migration 007 and later made goes: triggers, then tables
-    made = []
+    # (columns later migrations added go too, after their indexes)
+    made, added = [], []
     for m in migrations[len(before):]:
         with open(os.path.join(catalog.REPO_ROOT, "schema", m)) as f:
-            made += re.findall(r"CREATE (TRIGGER|VIRTUAL TABLE|TABLE|INDEX) (\w+)", f.read())
-    for what, name in sorted(made, key=lambda x: x[0] != "TRIGGER"):
-        if what != "INDEX":
-            con.execute("DROP %s IF EXISTS %s" % ("TRIGGER" if what == "TRIGGER" else "TABLE", name))
+            text = f.read()
+        made += re.findall(r"CREATE (TRIGGER|VIRTUAL TABLE|TABLE|INDEX) (?:IF NOT EXISTS )?(\w+)", text)
+        added += re.findall(r"ALTER TABLE (\w+) ADD COLUMN (\w+)", text)
+    order = {"TRIGGER": 0, "INDEX": 1}
+    for what, name in sorted(made, key=lambda x: order.get(x[0], 2)):
+        kind = "TABLE" if what == "VIRTUAL TABLE" else what
+        con.execute("DROP %s IF EXISTS %s" % (kind, name))
+    for table, column in added:
+        con.execute("ALTER TABLE %s DROP COLUMN %s" % (table, column))
     con.execute("PRAGMA user_version=%d" % len(before))
     con.commit()
     assert "profile_functions" not in [r[0] for r in con.execute("SELECT name FROM sqlite_master")]
