@@ -48,6 +48,9 @@ enum MHD_Result route_profiles_labels(struct req *r, const struct route_params *
 enum MHD_Result route_views_top(struct req *r, const struct route_params *p);
 enum MHD_Result route_views_flamegraph(struct req *r, const struct route_params *p);
 enum MHD_Result route_views_tags(struct req *r, const struct route_params *p);
+/* route_graph.c: pprof's call graph (:id) as DOT, SVG or JSON; peek */
+enum MHD_Result route_graph(struct req *r, const struct route_params *p);
+enum MHD_Result route_graph_peek(struct req *r, const struct route_params *p);
 enum MHD_Result route_views_sandwich(struct req *r, const struct route_params *p);
 
 /* route_diff.c: two profiles compared (base= and target= in the query) */
