@@ -637,9 +637,18 @@ static int name_cmp(const struct ctx *c, uint32_t a, uint32_t b)
 	return la < lb ? -1 : la > lb;
 }
 
+/* Go's abs64 on two's complement: -INT64_MIN stays INT64_MIN */
 static inline int64_t abs64(int64_t v)
 {
-	return v < 0 ? -v : v;
+	return v < 0 ? (int64_t)(0 - (uint64_t)v) : v;
+}
+
+/* Go's int64(float64) on amd64: NaN and out-of-range give INT64_MIN */
+static inline int64_t go_f2i(double d)
+{
+	if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0))
+		return INT64_MIN;
+	return (int64_t)d;
 }
 
 /* pprof's edgeList order: |weight| descending, caller name, callee name */
@@ -777,7 +786,7 @@ static int sort_nodes(struct wg *g, bool visual)
 				s++;
 			else
 				s += edge_entropy(g, g->adj_out + n->out_off, n->n_out, n->flat);
-			n->score = (int64_t)(s * (double)n->cum) + n->flat;
+			n->score = (int64_t)((uint64_t)go_f2i(s * (double)n->cum) + (uint64_t)n->flat);
 		}
 	}
 	edges_to_names(g);
@@ -925,8 +934,8 @@ int cgraph_build(const struct prof *p, const struct view_opts *o, const struct c
 	int64_t total_value = 0;
 	for (uint32_t i = 0; i < g.nn; i++)
 		total_value += g.n[i].flat;
-	int64_t node_cutoff = abs64((int64_t)((double)total_value * go->nodefraction));
-	int64_t edge_cutoff = abs64((int64_t)((double)total_value * go->edgefraction));
+	int64_t node_cutoff = abs64(go_f2i((double)total_value * go->nodefraction));
+	int64_t edge_cutoff = abs64(go_f2i((double)total_value * go->edgefraction));
 	if (node_cutoff > 0) {
 		uint32_t nk = 0;
 		for (uint32_t i = 0; i < g.nn; i++)
@@ -1167,6 +1176,55 @@ static bool java_short(const char *s, size_t n, size_t *from, size_t *to)
 	return true;
 }
 
+/* cppRegExp's group: Class::method after one or more namespaces, the
+ * last such pair (the prefix is greedy), with a template argument list. */
+static bool cpp_short(const char *s, size_t n, size_t *from, size_t *to)
+{
+	size_t starts[256], ends[256];
+	size_t m = 0, p = 0;
+	while (m < 256 && p < n && (s[p] == '_' || (s[p] >= 'a' && s[p] <= 'z') || (s[p] >= 'A' && s[p] <= 'Z'))) {
+		size_t e = p + 1;
+		while (e < n && is_word(s[e]))
+			e++;
+		if (e + 1 >= n || s[e] != ':' || s[e + 1] != ':')
+			break;
+		starts[m] = p;
+		ends[m] = e;
+		m++;
+		p = e + 2;
+	}
+	for (size_t i = m; i-- > 1;) {
+		size_t c = starts[i];
+		while (c < ends[i] && s[c] == '_')
+			c++;
+		if (c >= ends[i] || !(s[c] >= 'A' && s[c] <= 'Z'))
+			continue;
+		size_t q = ends[i] + 2;
+		if (q < n && s[q] == '~')
+			q++;
+		if (q >= n || !(s[q] == '_' || (s[q] >= 'a' && s[q] <= 'z') || (s[q] >= 'A' && s[q] <= 'Z')))
+			continue;
+		size_t e = q + 1;
+		while (e < n && is_word(s[e]))
+			e++;
+		if (e < n && s[e] == '<') {
+			size_t lim = n;
+			const char *nl = memchr(s + e, '\n', n - e);
+			if (nl)
+				lim = (size_t)(nl - s);
+			for (size_t k = lim; k-- > e + 1;)
+				if (s[k] == '>') {
+					e = k + 1;
+					break;
+				}
+		}
+		*from = starts[i];
+		*to = e;
+		return true;
+	}
+	return false;
+}
+
 void cgraph_shorten(const char *name, size_t len, struct buf *out)
 {
 	struct buf t = BUF_INIT;
@@ -1219,8 +1277,8 @@ void cgraph_shorten(const char *name, size_t len, struct buf *out)
 		const char *e = memchr(s + cut, '\n', n - cut);
 		if (e)
 			to = (size_t)(e - s);
-	} else {
-		java_short(s, n, &from, &to);
+	} else if (!java_short(s, n, &from, &to)) {
+		cpp_short(s, n, &from, &to);
 	}
 	buf_add(out, s + from, to - from);
 	buf_release(&t);
@@ -1330,13 +1388,13 @@ void cgraph_dot(const struct cgraph *g, const struct cgraph_opts *go, const char
 	snprintf(first, sizeof(first), "%s", n_legend > 0 ? legend[0] : line);
 	if (g->total != 0) {
 		if (g->dropped_nodes > 0) {
-			cgraph_fmt_value(abs64((int64_t)((double)g->total * go->nodefraction)), unit, a, sizeof(a));
+			cgraph_fmt_value(abs64(go_f2i((double)g->total * go->nodefraction)), unit, a, sizeof(a));
 			snprintf(line, sizeof(line), "Dropped %u node%s (cum <= %s)", g->dropped_nodes,
 			         g->dropped_nodes > 1 ? "s" : "", a);
 			dot_legend_line(&lines, line);
 		}
 		if (g->dropped_edges > 0) {
-			cgraph_fmt_value(abs64((int64_t)((double)g->total * go->edgefraction)), unit, a, sizeof(a));
+			cgraph_fmt_value(abs64(go_f2i((double)g->total * go->edgefraction)), unit, a, sizeof(a));
 			snprintf(line, sizeof(line), "Dropped %u edge%s (freq <= %s)", g->dropped_edges,
 			         g->dropped_edges > 1 ? "s" : "", a);
 			dot_legend_line(&lines, line);
