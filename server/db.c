@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -31,6 +33,8 @@ static sqlite3 *writer;
  * failed for want of space (then uploads wait: db_room). */
 static int ckpt_pages = 1000;
 static int ckpt_stuck;
+static long long wal_used;   /* WAL frames not yet all checkpointed */
+static long long page_bytes = 4096;
 static pthread_mutex_t writer_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -181,8 +185,10 @@ int db_checkpoint(sqlite3 *c)
 			ckpt_stuck = 1;
 		return -1;
 	}
-	if (log == done)
+	if (log == done) {
 		ckpt_stuck = 0;
+		wal_used = 0;
+	}
 	return log == done ? 0 : 1;
 }
 
@@ -193,16 +199,35 @@ static int wal_hook(void *arg, sqlite3 *c, const char *name, int frames)
 {
 	(void)arg;
 	(void)name;
+	wal_used = frames;
 	if (frames >= ckpt_pages)
 		db_checkpoint(c);
 	return SQLITE_OK;
 }
 
-int db_room(sqlite3 *c)
+int db_room(sqlite3 *c, size_t bytes)
 {
 	if (ckpt_stuck)
 		db_checkpoint(c);
-	return ckpt_stuck ? -1 : 0;
+	if (ckpt_stuck)
+		return -1;
+	struct statvfs sv;
+	if (!db_path || strcmp(db_path, ":memory:") == 0 || statvfs(db_path, &sv) != 0)
+		return 0;
+	long long avail = (long long)sv.f_bavail * (long long)sv.f_frsize;
+	/* The write goes to the WAL first (appended after what is not yet
+	 * checkpointed; the file's existing length is reused), then the
+	 * checkpoint copies it, and what was waiting, into the database file:
+	 * both must fit, or the commit would succeed and its checkpoint fail. */
+	char wal_path[1100];
+	struct stat ws;
+	snprintf(wal_path, sizeof(wal_path), "%s-wal", db_path);
+	long long wal = stat(wal_path, &ws) == 0 ? (long long)ws.st_size : 0;
+	long long want = (long long)bytes + (long long)bytes / 256 + 8 * page_bytes;
+	long long used = wal_used * (page_bytes + 24);
+	long long wal_grow = used + want > wal ? used + want - wal : 0;
+	long long db_grow = wal_used * page_bytes + want;
+	return wal_grow + db_grow <= avail ? 0 : -1;
 }
 
 int db_reclaim(sqlite3 *c)
@@ -280,8 +305,12 @@ int db_open(const char *path)
 		long long n = (long long)opts.reserve_bytes / 4 / page;
 		ckpt_pages = n < 16 ? 16 : n > 1000 ? 1000 : (int)n;
 	}
+	page_bytes = page_size(writer);
+	int persist = 1;
+	sqlite3_file_control(writer, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	sqlite3_wal_hook(writer, wal_hook, NULL);
 	ckpt_stuck = 0;
+	wal_used = 0;
 	reserve_fill();
 	return 0;
 }
@@ -294,8 +323,9 @@ void db_close(void)
 	pool_nfree = pool_total = 0;
 	pthread_mutex_unlock(&pool_mu);
 	if (writer) {
-		/* Fold the WAL back into the main file on a clean stop. */
-		sqlite3_wal_checkpoint_v2(writer, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+		/* Fold the WAL back into the main file on a clean stop; the WAL
+		 * file stays (PERSIST_WAL), its space reused by the next writes. */
+		sqlite3_wal_checkpoint_v2(writer, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 		sqlite3_close(writer);
 		writer = NULL;
 	}

@@ -53,10 +53,13 @@ void db_reserve_refill(void);
  * reserve) in the WAL, so what is committed but not yet in the file
  * stays small enough for the reserve to cover. */
 int db_checkpoint(sqlite3 *c);
-/* Writer held: 0 when a new write may go ahead; -1 when the last
- * checkpoint failed for want of space and still does (then an upload gets
- * 507 before it writes, and the WAL does not grow while it waits). */
-int db_room(sqlite3 *c);
+/* Writer held: 0 when a write of about `bytes` may go ahead; -1 when the
+ * file system lacks room for it twice (in the WAL, then in the database
+ * file at the checkpoint, with what the WAL still holds), or when the
+ * last checkpoint failed for want of space and still does. Then an
+ * upload gets 507 before it writes: a commit never leaves the WAL waiting
+ * for space that is not there, and the reserve stays for deletes. */
+int db_room(sqlite3 *c, size_t bytes);
 /* Writer held, outside a transaction: move free pages out of the file
  * (incremental_vacuum) a chunk at a time, checkpointing between. 0, or -1
  * when it failed or the last checkpoint was not complete. */

@@ -179,7 +179,7 @@ int diff_check_json(const struct diff_in *in, double max_growth_pct, double min_
 		json_key(j, "target_cum");
 		json_int(j, r->tc);
 		json_key(j, "growth_pct");
-		json_double(j, growth); /* null when new */
+		json_pct(j, growth); /* null when new */
 		json_obj_end(j);
 		if (sl + 64 < cap) {
 			int nl = (int)(r->len > 80 ? 80 : r->len);

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "work.h"
+
 void json_init(struct json *j, struct buf *out)
 {
 	j->out = out;
@@ -17,6 +19,11 @@ void json_init(struct json *j, struct buf *out)
 /* Separator before a value at the current level (unless it follows a key). */
 static void sep(struct json *j)
 {
+	/* Every value passes here: the poll point of every JSON writer. A
+	 * stopped work fails the buffer, so the writer returns -1 and nothing
+	 * partial is sent (work.h). */
+	if (work_poll() != WORK_OK)
+		j->out->oom = true;
 	if (j->need_comma[j->depth])
 		buf_addc(j->out, ',');
 	j->need_comma[j->depth] = true;
@@ -87,6 +94,27 @@ void json_double(struct json *j, double v)
 		buf_adds(j->out, "null");
 	else
 		buf_printf(j->out, "%.17g", v);
+}
+
+void json_pct(struct json *j, double v)
+{
+	VALUE_BEGIN(j);
+	if (!isfinite(v)) {
+		buf_adds(j->out, "null");
+		return;
+	}
+	char tmp[352];
+	int n = snprintf(tmp, sizeof(tmp), "%.4f", v);
+	if (n <= 0 || (size_t)n >= sizeof(tmp)) {
+		buf_printf(j->out, "%.17g", v); /* beyond 1e300: not a percentage anyone reads */
+		return;
+	}
+	while (n > 0 && tmp[n - 1] == '0')
+		n--;
+	if (n > 0 && tmp[n - 1] == '.')
+		n--;
+	tmp[n] = '\0';
+	buf_adds(j->out, strcmp(tmp, "-0") == 0 ? "0" : tmp);
 }
 
 void json_bool(struct json *j, bool v)

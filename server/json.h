@@ -35,6 +35,10 @@ void json_strn(struct json *j, const char *s, size_t n);
 void json_int(struct json *j, int64_t v);
 void json_uint(struct json *j, uint64_t v);
 void json_double(struct json *j, double v);
+/* A percentage people read: v rounded to 4 decimal places, without
+ * trailing zeros ("503.0303", "15", never "-0"); null when not finite.
+ * For derived ratios only: exact sample values go through json_int. */
+void json_pct(struct json *j, double v);
 void json_bool(struct json *j, bool v);
 void json_null(struct json *j);
 /* Append already-valid JSON text as one value. */

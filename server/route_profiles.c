@@ -5,22 +5,46 @@
  *   GET    /api/v1/profiles[?limit=&offset=&label=k:v&type=&q=]
  *   GET    /api/v1/profiles/{id}
  *   GET    /api/v1/profiles/{id}/raw
+ *   PATCH  /api/v1/profiles/{id}          {"name": "...", "labels": {"k": "v"}}
  *   DELETE /api/v1/profiles/{id}
  *   GET    /api/v1/labels[?key=K]
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "access.h"
 #include "config.h"
 #include "ingest.h"
 #include "json.h"
+#include "jsonrd.h"
 #include "limits.h"
 #include "routes.h"
 #include "store.h"
 #include "timearg.h"
 #include "util.h"
+
+/* One label as a PATCH body gives it, checked as labels= is: key and
+ * value 1..FDX_MAX_LABEL_LEN bytes, no ':' or ',' in the key and no ','
+ * in the value, so that labels=k:v,k:v and label=k:v can name it.
+ * 0, or -1 with a message. */
+static int check_label(const char *k, size_t kl, const char *v, size_t vl, char *err, size_t cap)
+{
+	if (!kl || !vl) {
+		snprintf(err, cap, "label keys and values must not be empty");
+		return -1;
+	}
+	if (kl > FDX_MAX_LABEL_LEN || vl > FDX_MAX_LABEL_LEN) {
+		snprintf(err, cap, "label keys and values are limited to %u bytes", FDX_MAX_LABEL_LEN);
+		return -1;
+	}
+	if (memchr(k, ':', kl) || memchr(k, ',', kl) || memchr(v, ',', vl)) {
+		snprintf(err, cap, "label keys may not contain ':' or ',', nor values ','");
+		return -1;
+	}
+	return 0;
+}
 
 /* Parse "k1:v1,k2:v2" into labels; 0 or -1 with a message. */
 static int parse_labels(const char *s, struct store_label *out, int *n, char *err, size_t cap)
@@ -194,20 +218,188 @@ enum MHD_Result route_profiles_meta(struct req *r, const struct route_params *rp
 	return reply_buf(r, 200, "application/json", &out);
 }
 
+/* The extension of a download of these bytes: .pb.gz for gzip, .txt for a
+ * goroutine text dump, .pb for anything else (profile.proto). */
+static const char *raw_ext(const uint8_t *d, size_t n)
+{
+	if (n >= 2 && d[0] == 0x1f && d[1] == 0x8b)
+		return ".pb.gz";
+	const char *fmt_name;
+	enum ingest_format f = ingest_sniff(d, n, &fmt_name);
+	return f == INGEST_GOROUTINE_DEBUG1 || f == INGEST_GOROUTINE_DEBUG2 ? ".txt" : ".pb";
+}
+
+/* name without the extensions a profile's file name carries (cpu.pb.gz,
+ * heap.pprof, dump.txt): the download gets the one its bytes call for. */
+static size_t name_stem(const char *name)
+{
+	static const char *const exts[] = { ".gz", ".pb", ".pprof", ".prof", ".proto", ".txt", ".pgo", ".out" };
+	size_t n = strlen(name);
+	for (int round = 0; round < 2; round++)
+		for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+			size_t el = strlen(exts[i]);
+			if (n >= el && strncasecmp(name + n - el, exts[i], el) == 0) {
+				n -= el;
+				break;
+			}
+		}
+	return n;
+}
+
+/* Content-Disposition for a download named after the profile (RFC 6266):
+ * filename= an ASCII stand-in (every byte outside a safe set becomes '_'),
+ * filename*= the name itself, UTF-8 percent-encoded (RFC 8187). Path
+ * separators and control bytes never reach either. */
+void route_profiles_disposition(const char *name, const char *ext, struct buf *out)
+{
+	size_t n = name_stem(name);
+	bool any = false;
+	for (size_t i = 0; i < n && !any; i++)
+		any = (unsigned char)name[i] > 0x20 && name[i] != '.' && name[i] != 0x7f;
+	if (!any) {
+		name = "profile";
+		n = strlen(name);
+	}
+	buf_adds(out, "attachment; filename=\"");
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+		          c == '_' || c == '.' || c == ' ' || c == '(' || c == ')' || c == '+' || c == '@';
+		buf_addc(out, ok ? (char)c : '_');
+	}
+	buf_printf(out, "%s\"; filename*=UTF-8''", ext);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		/* RFC 8187 attr-char, less the characters file systems dislike */
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		          strchr("!#$&+-.^_`~", c);
+		if (c == '/' || c == '\\' || c < 0x20 || c == 0x7f)
+			buf_addc(out, '_');
+		else if (ok && c)
+			buf_addc(out, (char)c);
+		else
+			buf_printf(out, "%%%02X", c);
+	}
+	buf_adds(out, ext);
+}
+
 enum MHD_Result route_profiles_raw(struct req *r, const struct route_params *rp)
 {
 	const char *id = route_param(rp, "id");
 	uint8_t *data = NULL;
 	size_t len = 0;
+	char name[FDX_MAX_NAME_LEN + 1] = "";
 	int rc = util_is_id(id) ? store_raw(id, &data, &len) : 1;
+	if (rc == 0 && store_name(id, name, sizeof(name)) < 0)
+		rc = -1;
+	if (rc != 0)
+		free(data);
 	if (rc == 1)
 		return reply_error(r, 404, "not_found", "no profile with id %.40s", id);
 	if (rc < 0)
 		return reply_error(r, 500, "internal", "raw lookup failed");
-	char disp[96];
-	snprintf(disp, sizeof(disp), "attachment; filename=\"%s.pb.gz\"", id);
-	reply_header(r, "Content-Disposition", disp);
+	struct buf disp = BUF_INIT;
+	route_profiles_disposition(name, raw_ext(data, len), &disp);
+	if (disp.oom) {
+		buf_release(&disp);
+		free(data);
+		return reply_error(r, 500, "internal", "out of memory");
+	}
+	reply_header(r, "Content-Disposition", disp.data);
+	buf_release(&disp);
 	return reply_owned(r, 200, "application/octet-stream", data, len);
+}
+
+/* PATCH /api/v1/profiles/{id}: {"name": "...", "labels": {"k": "v"}}, either
+ * or both; labels replace the profile's labels ({} removes them). Checked
+ * as an upload's name= and labels= are; nothing changes on a 400. */
+enum MHD_Result route_profiles_edit(struct req *r, const struct route_params *rp)
+{
+	const char *id = route_param(rp, "id");
+	if (!util_is_id(id))
+		return reply_error(r, 404, "not_found", "no profile with id %.40s", id);
+	char name[FDX_MAX_NAME_LEN + 1];
+	bool has_name = false, has_labels = false;
+	struct store_label labels[FDX_MAX_PROFILE_LABELS];
+	int n_labels = 0;
+	char key[64], err[160] = "";
+	size_t len;
+	struct jsonrd j;
+	jsonrd_init(&j, r->body.data, r->body.len);
+	if (!jsonrd_eat(&j, '{'))
+		return reply_error(r, 400, "bad_request", "the body must be a JSON object such as "
+		                   "{\"name\": \"...\", \"labels\": {\"service\": \"api\"}}");
+	bool first = true;
+	while (!jsonrd_eat(&j, '}')) {
+		if (!first && !jsonrd_eat(&j, ','))
+			goto syntax;
+		first = false;
+		int k = jsonrd_string(&j, key, sizeof(key), &len);
+		if (k == -1 || !jsonrd_eat(&j, ':'))
+			goto syntax;
+		if (k == 0 && !strcmp(key, "name") && !has_name) {
+			int s = jsonrd_string(&j, name, sizeof(name), &len);
+			if (s == -1)
+				return reply_error(r, 400, "bad_request", "name must be a JSON string");
+			if (s == -2)
+				return reply_error(r, 400, "bad_request", "name is longer than %u bytes", FDX_MAX_NAME_LEN);
+			if (len == 0)
+				return reply_error(r, 400, "bad_request", "name must not be empty");
+			has_name = true;
+		} else if (k == 0 && !strcmp(key, "labels") && !has_labels) {
+			if (!jsonrd_eat(&j, '{'))
+				return reply_error(r, 400, "bad_request", "labels must be a JSON object of strings");
+			bool lfirst = true;
+			while (!jsonrd_eat(&j, '}')) {
+				if (!lfirst && !jsonrd_eat(&j, ','))
+					goto syntax;
+				lfirst = false;
+				if (n_labels == (int)FDX_MAX_PROFILE_LABELS)
+					return reply_error(r, 400, "bad_request", "at most %u labels", FDX_MAX_PROFILE_LABELS);
+				struct store_label *l = &labels[n_labels];
+				size_t kl = 0, vl = 0;
+				int a = jsonrd_string(&j, l->key, sizeof(l->key), &kl);
+				if (a == -1 || !jsonrd_eat(&j, ':'))
+					goto syntax;
+				int b = jsonrd_string(&j, l->value, sizeof(l->value), &vl);
+				if (b == -1)
+					return reply_error(r, 400, "bad_request", "label values must be JSON strings");
+				if (a == -2 || b == -2)
+					return reply_error(r, 400, "bad_request", "label keys and values are limited to %u bytes",
+					                   FDX_MAX_LABEL_LEN);
+				if (check_label(l->key, kl, l->value, vl, err, sizeof(err)) < 0)
+					return reply_error(r, 400, "bad_request", "%s", err);
+				for (int i = 0; i < n_labels; i++)
+					if (!strcmp(labels[i].key, l->key))
+						return reply_error(r, 400, "bad_request", "label %.128s is given twice", l->key);
+				n_labels++;
+			}
+			has_labels = true;
+		} else {
+			return reply_error(r, 400, "bad_request", "unknown or repeated field %.60s: the body takes "
+			                   "\"name\" and \"labels\" once each", k == 0 ? key : "(too long)");
+		}
+	}
+	if (!jsonrd_done(&j))
+		goto syntax;
+	if (!has_name && !has_labels)
+		return reply_error(r, 400, "bad_request", "nothing to change: give \"name\", \"labels\" or both");
+	int rc = store_edit(id, has_name ? name : NULL, has_labels ? labels : NULL, n_labels);
+	if (rc == 1)
+		return reply_error(r, 404, "not_found", "no profile with id %.40s", id);
+	if (rc < 0)
+		return reply_error(r, 500, "internal", "could not change the profile");
+	util_log("rid=%s msg=edited id=%s name=%d labels=%d", r->rid, id, has_name, has_labels ? n_labels : -1);
+	struct buf out = BUF_INIT;
+	struct json jo;
+	json_init(&jo, &out);
+	if (store_meta(id, &jo) != 0) {
+		buf_release(&out);
+		return reply_error(r, 500, "internal", "changed profile not readable");
+	}
+	return reply_buf(r, 200, "application/json", &out);
+syntax:
+	return reply_error(r, 400, "bad_request", "the body is not valid JSON");
 }
 
 /* GET /api/v1/labels[?key=K]: the profile labels in use, for series pickers. */

@@ -15,6 +15,7 @@ static const struct route table[] = {
 	{ M_GET,    "/api/v1/profiles",                route_profiles_list,     ROLE_READ },
 	{ M_GET,    "/api/v1/profiles/:id",            route_profiles_meta,     ROLE_READ },
 	{ M_DELETE, "/api/v1/profiles/:id",            route_profiles_delete,   ROLE_ADMIN },
+	{ M_PATCH,  "/api/v1/profiles/:id",            route_profiles_edit,     ROLE_WRITE },
 	{ M_GET,    "/api/v1/profiles/:id/raw",        route_profiles_raw,      ROLE_READ },
 	{ M_GET,    "/api/v1/labels",                  route_profiles_labels,   ROLE_READ },
 	/* views of one profile (route_views.c) */
@@ -29,6 +30,9 @@ static const struct route table[] = {
 	{ M_GET,    "/api/v1/diff/top",                route_diff_top,          ROLE_READ },
 	{ M_GET,    "/api/v1/diff/check",              route_diff_check,        ROLE_READ },
 	{ M_GET,    "/api/v1/leaks",                   route_leaks,             ROLE_READ },
+	/* the runtime share of CPU profiles (route_runtime.c) */
+	{ M_GET,    "/api/v1/profiles/:id/runtime",    route_runtime_profile,   ROLE_READ },
+	{ M_GET,    "/api/v1/diff/runtime",            route_runtime_diff,      ROLE_READ },
 	/* pages, all index.html: the app reads its state from the URL */
 	{ M_GET,    "/",                               route_static_page,       ROLE_READ },
 	{ M_GET,    "/p/:id",                          route_static_page,       ROLE_READ },
@@ -43,6 +47,7 @@ static const struct route table[] = {
 	/* the app's files under --web (a new directory there needs a row) */
 	{ M_GET,    "/css/*",                          route_static_file,       ROLE_OPEN },
 	{ M_GET,    "/js/*",                           route_static_file,       ROLE_OPEN },
+	{ M_GET,    "/static/v/*",                     route_static_versioned,  ROLE_OPEN },
 	{ M_GET,    "/:file",                          route_static_file,       ROLE_OPEN },
 };
 

@@ -43,6 +43,10 @@ enum MHD_Result route_profiles_meta(struct req *r, const struct route_params *p)
 enum MHD_Result route_profiles_delete(struct req *r, const struct route_params *p); /* :id */
 enum MHD_Result route_profiles_raw(struct req *r, const struct route_params *p);    /* :id */
 enum MHD_Result route_profiles_labels(struct req *r, const struct route_params *p);
+enum MHD_Result route_profiles_edit(struct req *r, const struct route_params *p);   /* PATCH :id */
+/* Content-Disposition of a download of the profile called name, whose
+ * bytes call for extension ext (".pb.gz"), into out. */
+void route_profiles_disposition(const char *name, const char *ext, struct buf *out);
 
 /* route_views.c: views of one profile (:id) */
 enum MHD_Result route_views_top(struct req *r, const struct route_params *p);
@@ -58,12 +62,17 @@ enum MHD_Result route_diff_tree(struct req *r, const struct route_params *p);
 enum MHD_Result route_diff_top(struct req *r, const struct route_params *p);
 enum MHD_Result route_diff_check(struct req *r, const struct route_params *p);
 
+/* route_runtime.c: the runtime share of CPU profiles (runtime_share.h) */
+enum MHD_Result route_runtime_profile(struct req *r, const struct route_params *p); /* :id */
+enum MHD_Result route_runtime_diff(struct req *r, const struct route_params *p);
+
 /* route_leaks.c: leak candidates over snapshots */
 enum MHD_Result route_leaks(struct req *r, const struct route_params *p);
 
 /* route_static.c: the app's pages (all index.html), its files, /healthz */
 enum MHD_Result route_static_page(struct req *r, const struct route_params *p);
 enum MHD_Result route_static_file(struct req *r, const struct route_params *p);
+enum MHD_Result route_static_versioned(struct req *r, const struct route_params *p);
 enum MHD_Result route_static_healthz(struct req *r, const struct route_params *p);
 
 /* route_auth.c: signing in and out (docs/SECURITY.md) */
@@ -78,5 +87,10 @@ struct view_opts;
  * filters for profile p into o. 0, or -1 after replying with a 400 (result
  * in *res). Release o with view_opts_release. */
 int views_parse_opts(struct req *r, const struct prof *p, struct view_opts *o, enum MHD_Result *res);
+
+/* route_views.c, also used by route_diff.c and route_leaks.c: run
+ * fn(r, ctx) as a heavy request (heavy.h): admitted, or answered 503 busy
+ * with Retry-After when no slot frees up in time. */
+enum MHD_Result views_heavy(struct req *r, enum MHD_Result (*fn)(struct req *r, void *ctx), void *ctx);
 
 #endif

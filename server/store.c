@@ -13,6 +13,7 @@
 #include "db.h"
 #include "limits.h"
 #include "util.h"
+#include "work.h"
 
 #define STACKS_FORMAT 1
 
@@ -124,7 +125,7 @@ int store_add(const struct store_new *n, char *id_out)
 
 	sqlite3 *c = db_writer_lock();
 	sqlite3_stmt *st = NULL;
-	if (db_room(c) < 0) {
+	if (db_room(c, n->raw_len + stacks.len + types.len) < 0) {
 		db_writer_unlock();
 		buf_release(&stacks);
 		buf_release(&types);
@@ -460,28 +461,44 @@ int store_raw(const char *id, uint8_t **data, size_t *len)
 	                 data, len);
 }
 
-struct prof *store_get(const char *id, int *status)
+/* cache.h's loader: read the stored stacks of id and decode them, the
+ * blob charged to the current work while it is held. */
+static struct prof *load_stacks(void *ctx, const char *id, int *status)
 {
-	struct prof *p = cache_get(cache, id);
-	if (p)
-		return p;
+	(void)ctx;
 	uint8_t *data;
 	size_t len;
+	double t0 = util_mono_ms();
 	int rc = read_blob(id, "SELECT s.data FROM stacks s JOIN profiles p ON p.seq=s.profile_seq WHERE p.id=?",
 	                   &data, &len);
 	if (rc != 0) {
 		*status = rc == 1 ? 404 : 500;
 		return NULL;
 	}
-	p = codec_decode(data, len);
-	free(data);
-	if (!p) {
-		util_log("level=error msg=\"stored stacks do not decode\" id=%s", id);
-		*status = 500;
+	if (work_charge(len) < 0) {
+		free(data);
+		*status = 503;
 		return NULL;
 	}
-	p = cache_put(cache, id, p);
-	if (!p)
+	struct prof *p = codec_decode(data, len);
+	free(data);
+	work_uncharge(len);
+	if (!p) {
+		*status = work_poll() != WORK_OK ? 503 : 500;
+		if (*status == 500)
+			util_log("level=error msg=\"stored stacks do not decode\" id=%s", id);
+		return NULL;
+	}
+	util_log("level=info msg=decoded id=%s stored=%zu bytes=%zu ms=%.1f", id, len, prof_mem_bytes(p),
+	         util_mono_ms() - t0);
+	return p;
+}
+
+struct prof *store_get(const char *id, int *status)
+{
+	*status = 0;
+	struct prof *p = cache_load(cache, id, load_stacks, NULL, status);
+	if (!p && !*status)
 		*status = 500;
 	return p;
 }
@@ -536,6 +553,33 @@ int store_time(const char *id, int64_t *ns, const char **source)
 				k++;
 			*ns = sqlite3_column_int64(st, k);
 			*source = src[k];
+			rc = 0;
+		} else if (s == SQLITE_DONE) {
+			rc = 1;
+		}
+		sqlite3_finalize(st);
+	}
+	db_reader_put(c);
+	return rc;
+}
+
+int store_label(const char *id, const char *key, char *out, size_t cap)
+{
+	if (cap == 0)
+		return -1;
+	sqlite3 *c = db_reader_get();
+	if (!c)
+		return -1;
+	sqlite3_stmt *st;
+	int rc = -1;
+	if (sqlite3_prepare_v2(c, "SELECT l.value FROM profile_labels l JOIN profiles p ON p.seq=l.profile_seq "
+	                          "WHERE p.id=? AND l.key=?", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+		int s = sqlite3_step(st);
+		if (s == SQLITE_ROW) {
+			const char *v = (const char *)sqlite3_column_text(st, 0);
+			snprintf(out, cap, "%s", v ? v : "");
 			rc = 0;
 		} else if (s == SQLITE_DONE) {
 			rc = 1;
@@ -617,5 +661,73 @@ int store_labels(const char *key, struct json *j)
 		rc = 0;
 	}
 	db_reader_put(c);
+	return rc;
+}
+
+int store_name(const char *id, char *out, size_t cap)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int rc = read_blob(id, "SELECT name FROM profiles WHERE id=?", &data, &len);
+	if (rc == 0 && cap > 0) {
+		size_t n = len < cap - 1 ? len : cap - 1;
+		memcpy(out, data, n);
+		out[n] = '\0';
+	}
+	free(data);
+	return rc;
+}
+
+int store_edit(const char *id, const char *name, const struct store_label *labels, int n_labels)
+{
+	sqlite3 *c = db_writer_lock();
+	sqlite3_stmt *st;
+	int rc = -1;
+	if (sqlite3_exec(c, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_int64 seq = -1;
+	if (sqlite3_prepare_v2(c, "SELECT seq FROM profiles WHERE id=?", -1, &st, NULL) != SQLITE_OK)
+		goto rollback;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		seq = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (seq < 0) {
+		rc = 1;
+		goto rollback;
+	}
+	if (name) {
+		if (sqlite3_prepare_v2(c, "UPDATE profiles SET name=? WHERE seq=?", -1, &st, NULL) != SQLITE_OK)
+			goto rollback;
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, seq);
+		if (step_done(c, st) < 0)
+			goto rollback;
+	}
+	if (labels) {
+		if (sqlite3_prepare_v2(c, "DELETE FROM profile_labels WHERE profile_seq=?", -1, &st, NULL) != SQLITE_OK)
+			goto rollback;
+		sqlite3_bind_int64(st, 1, seq);
+		if (step_done(c, st) < 0)
+			goto rollback;
+		for (int i = 0; i < n_labels; i++) {
+			if (sqlite3_prepare_v2(c, "INSERT OR REPLACE INTO profile_labels(profile_seq,key,value) VALUES(?,?,?)",
+			                       -1, &st, NULL) != SQLITE_OK)
+				goto rollback;
+			sqlite3_bind_int64(st, 1, seq);
+			sqlite3_bind_text(st, 2, labels[i].key, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, labels[i].value, -1, SQLITE_STATIC);
+			if (step_done(c, st) < 0)
+				goto rollback;
+		}
+	}
+	if (sqlite3_exec(c, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto rollback;
+	rc = 0;
+	goto out;
+rollback:
+	sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
+out:
+	db_writer_unlock();
 	return rc;
 }

@@ -66,8 +66,16 @@ int store_delete(const char *id);
 /* The uploaded bytes (malloc'd). 0, 1 unknown, -1 error. */
 int store_raw(const char *id, uint8_t **data, size_t *len);
 
+/* The profile's name into out (cap bytes, cut to fit). 0, 1 unknown, -1. */
+int store_name(const char *id, char *out, size_t cap);
+/* Rename (name not NULL) and/or replace the profile labels (labels not
+ * NULL: exactly these n_labels, none when 0), in one transaction.
+ * 0, 1 unknown, -1 error. */
+int store_edit(const char *id, const char *name, const struct store_label *labels, int n_labels);
+
 /* A decoded profile, shared and read-only: release it with store_release.
- * NULL with *status 404 (unknown) or 500. */
+ * NULL with *status 404 (unknown), 500, or 503 (the current work was
+ * stopped: over its budget, memory account full; work.h). */
 struct prof *store_get(const char *id, int *status);
 void store_release(struct prof *p);
 /* Hand a freshly decoded profile of id to the cache, which owns it from
@@ -83,6 +91,11 @@ int store_labels(const char *key, struct json *j);
  * "client" or "upload" (static), as the metadata's time_source says.
  * 0, 1 unknown, -1 error. */
 int store_time(const char *id, int64_t *ns, const char **source);
+
+/* The value of profile label key of profile id (truncated to cap-1
+ * bytes) into out. 0, 1 when it has no such label (or no such profile),
+ * -1 on error. */
+int store_label(const char *id, const char *key, char *out, size_t cap);
 
 /* ids of the profiles carrying profile label key=value, oldest first (by
  * the time of store_time, then upload order). */

@@ -80,6 +80,12 @@ void view_top_sort(const struct prof *p, struct top_row *rows, uint32_t n, bool 
 /* {"sample_type","total","count","rows":[{"function","flat","cum"}…]},
  * the first limit rows (all when limit <= 0). */
 int view_top_json(const struct view *v, bool by_cum, long limit, struct json *j);
+/* The same in another order: pprof's flat or cum order, or by name (byte
+ * order); each row also has "sum", the running sum of flat over the rows
+ * so far (pprof's sum%), and "inline": "inline" | "partial-inline" where
+ * pprof -top prints that marker (view_top.c says when). */
+enum view_top_order { VIEW_TOP_FLAT, VIEW_TOP_CUM, VIEW_TOP_NAME };
+int view_top_json_order(const struct view *v, enum view_top_order order, long limit, struct json *j);
 /* {"sample_type","total","names","files","nodes"} (ntree_json), pruned to
  * max_nodes (<= 0: all) by |cum|. */
 int view_flame_json(const struct view *v, long max_nodes, struct json *j);

@@ -3,6 +3,12 @@
  *
  * Values are printed as pprof prints them (numeric ones scaled to their
  * unit: "1.50kB", "2ms"), and two labels that print alike are one value.
+ *
+ * Per key, besides pprof's total (a sample counts once per value it
+ * carries), "labelled" counts each kept sample with a stack that carries
+ * the key once, and "unlabelled" is the rest of the view's total (the
+ * denominator of every share the flame graph shows), so that the values'
+ * shares and the unlabelled share of a key are shares of one whole.
  */
 #include "view.h"
 
@@ -75,6 +81,8 @@ static int collect(const struct view *v, const uint32_t *units, struct tagset *s
 {
 	const struct prof *p = v->p;
 	for (uint32_t ls = 0; ls < p->n_labelsets; ls++) {
+		if (work_poll() != WORK_OK)
+			return -1;
 		if (!v->ls_seen || !v->ls_seen[ls])
 			continue;
 		const struct prof_labelset *set = &p->labelsets[ls];
@@ -119,7 +127,7 @@ static bool key_total(const struct tagset *s, size_t i, size_t *e, int64_t *ktot
 }
 
 static void write_key(const struct view *v, const uint32_t *units, const struct tagset *s, size_t i, size_t e,
-                      int64_t ktot, long max_values, struct json *j)
+                      int64_t ktot, int64_t labelled, long max_values, struct json *j)
 {
 	const struct prof *p = v->p;
 	uint32_t key = s->vals[i].key;
@@ -137,6 +145,10 @@ static void write_key(const struct view *v, const uint32_t *units, const struct 
 	}
 	json_key(j, "total");
 	json_int(j, ktot);
+	json_key(j, "labelled");
+	json_int(j, labelled);
+	json_key(j, "unlabelled");
+	json_int(j, v->total > labelled ? v->total - labelled : 0);
 	json_key(j, "n_values");
 	json_uint(j, e - i);
 	json_key(j, "values");
@@ -153,6 +165,47 @@ static void write_key(const struct view *v, const uint32_t *units, const struct 
 	json_obj_end(j);
 }
 
+/* lab[k]: the sum of the kept samples (with a stack) carrying the key of
+ * the values' k-th key group (keys[k]), each sample once; one pass over
+ * the label sets. 0 or -1. */
+static int key_labelled(const struct view *v, const uint32_t *keys, size_t nk, int64_t *lab)
+{
+	const struct prof *p = v->p;
+	struct u64map idx;
+	uint32_t *last = malloc((nk + 1) * sizeof(uint32_t));
+	if (!last || u64map_init(&idx, nk * 2 + 1) < 0) {
+		free(last);
+		return -1;
+	}
+	int rc = -1;
+	for (size_t k = 0; k < nk; k++) {
+		int ins;
+		uint32_t *slot = u64map_put(&idx, keys[k], &ins);
+		if (!slot)
+			goto out;
+		*slot = (uint32_t)k;
+		last[k] = UINT32_MAX;
+		lab[k] = 0;
+	}
+	for (uint32_t ls = 0; ls < p->n_labelsets; ls++) {
+		if (!v->ls_seen || !v->ls_seen[ls])
+			continue;
+		const struct prof_labelset *set = &p->labelsets[ls];
+		for (uint32_t i = 0; i < set->n; i++) {
+			const uint32_t *k = u64map_get(&idx, p->labels[set->off + i].key);
+			if (k && last[*k] != ls) { /* a key with several values counts once */
+				last[*k] = ls;
+				lab[*k] += v->ls_sum[ls];
+			}
+		}
+	}
+	rc = 0;
+out:
+	u64map_release(&idx);
+	free(last);
+	return rc;
+}
+
 int view_tags_json(const struct view *v, long max_values, struct json *j, char *err, size_t errcap)
 {
 	const struct prof *p = v->p;
@@ -160,6 +213,8 @@ int view_tags_json(const struct view *v, long max_values, struct json *j, char *
 	struct tagset s;
 	memset(&s, 0, sizeof(s));
 	uint32_t bad = PROF_NONE;
+	uint32_t *keys = NULL;
+	int64_t *lab = NULL;
 	int rc = -1;
 	if (!units || u64map_init(&s.idx, 64) < 0 || (rc = collect(v, units, &s, &bad)) != 0)
 		goto out;
@@ -174,13 +229,27 @@ int view_tags_json(const struct view *v, long max_values, struct json *j, char *
 			goto out;
 		}
 	}
+	size_t nk = 0;
+	for (size_t i = 0; i < s.n; i++)
+		nk += i == 0 || s.vals[i].key != s.vals[i - 1].key;
+	keys = malloc((nk + 1) * sizeof(*keys));
+	lab = malloc((nk + 1) * sizeof(*lab));
+	if (!keys || !lab) {
+		rc = -1;
+		goto out;
+	}
+	for (size_t i = 0, k = 0; i < s.n; i++)
+		if (i == 0 || s.vals[i].key != s.vals[i - 1].key)
+			keys[k++] = s.vals[i].key;
+	if ((rc = key_labelled(v, keys, nk, lab)) != 0)
+		goto out;
 	json_obj_begin(j);
 	view_json_header(v, j);
 	json_key(j, "tags");
 	json_arr_begin(j);
-	for (size_t i = 0; i < s.n; i = e) {
+	for (size_t i = 0, k = 0; i < s.n; i = e, k++) {
 		key_total(&s, i, &e, &ktot);
-		write_key(v, units, &s, i, e, ktot, max_values, j);
+		write_key(v, units, &s, i, e, ktot, lab[k], max_values, j);
 	}
 	json_arr_end(j);
 	json_obj_end(j);
@@ -191,5 +260,7 @@ out:
 		         "value it carries)", prof_str(p, bad));
 	tagset_release(&s);
 	free(units);
+	free(keys);
+	free(lab);
 	return rc;
 }

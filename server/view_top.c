@@ -1,10 +1,24 @@
 /*
  * view_top.c: the top table, flat and cum per function (see view.h).
+ *
+ * Besides flat and cum, each row carries what go tool pprof -top prints
+ * beside them: sum, the running total of flat in the order of the rows
+ * (pprof's sum%), and pprof's inline marker. That marker comes from the
+ * call edges into the function (graph.go): an edge from caller to callee
+ * is inline when every pass of a weighted sample over it is a call that
+ * was inlined (the callee is not the outermost frame of its location); a
+ * function reached only over inline edges is "inline", over both kinds
+ * "partial-inline". Edges are read off the location trie, each location's
+ * frames looked up in the view's name tree (a hidden frame is not there
+ * and is skipped, as pprof drops hidden lines); a pass counts when the
+ * callee's node carries weight.
  */
 #include "view.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "hash.h"
 
 struct top_row *view_top(const struct view *v, uint32_t *nrows)
 {
@@ -17,6 +31,8 @@ struct top_row *view_top(const struct view *v, uint32_t *nrows)
 	if (!flat || !cum || !used)
 		goto out;
 	for (uint32_t x = 1; x < t->n; x++) {
+		if (work_poll() != WORK_OK)
+			goto out;
 		uint32_t key = t->key[x];
 		flat[key] += t->col[VIEW_SELF][x];
 		if (t->first[x])
@@ -47,6 +63,104 @@ out:
 	return rows;
 }
 
+/* The child of name-tree node x with key k, NTREE_NONE if none (children
+ * are sorted by name bytes, then length, as ntree_finish sorts them). */
+static uint32_t find_child(const struct prof *p, const struct ntree *t, uint32_t x, uint32_t k)
+{
+	const char *kn = prof_str(p, k);
+	uint32_t kl = prof_strlen(p, k);
+	uint32_t lo = t->koff[x], hi = t->koff[x + 1];
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2, c = t->klist[mid];
+		if (t->key[c] == k)
+			return c;
+		const char *cn = prof_str(p, t->key[c]);
+		uint32_t cl = prof_strlen(p, t->key[c]);
+		int r = memcmp(cn, kn, cl < kl ? cl : kl);
+		if (r == 0)
+			r = cl < kl ? -1 : cl > kl ? 1 : 0;
+		if (r == 0)
+			return c; /* the same name under another id */
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NTREE_NONE;
+}
+
+enum { EDGE_SEEN = 1, EDGE_NOT_INLINE = 2 };
+enum { FN_INLINE_IN = 1, FN_CALLED_IN = 2 };
+
+/* fnb[key]: FN_INLINE_IN when an inline edge reaches the function,
+ * FN_CALLED_IN when an ordinary one does. 0 or -1. */
+static int inline_bits(const struct view *v, uint8_t *fnb)
+{
+	const struct prof *p = v->p;
+	const struct ntree *t = &v->t;
+	if (!t->koff || !t->klist)
+		return 0;
+	uint32_t *at = malloc(((size_t)p->n_nodes + 1) * sizeof(uint32_t));
+	struct u64map edges;
+	memset(&edges, 0, sizeof(edges));
+	uint32_t *eb = NULL; /* per edge: callee key, EDGE_ bits */
+	uint32_t ne = 0, ecap = 0;
+	int rc = -1;
+	if (!at || u64map_init(&edges, 256) < 0)
+		goto out;
+	at[0] = 0;
+	for (uint32_t n = 1; n < p->n_nodes; n++) {
+		uint32_t cur = at[p->nodes[n].parent];
+		at[n] = cur;
+		if (cur == NTREE_NONE)
+			continue;
+		const struct prof_loc *l = &p->locs[p->nodes[n].loc];
+		bool outermost = true;
+		for (uint32_t k = 0; k < l->n && cur != NTREE_NONE; k++) {
+			uint32_t fk = p->frames[p->loc_frames[l->off + k]].key;
+			uint32_t c = find_child(p, t, cur, fk);
+			if (c == NTREE_NONE)
+				continue; /* hidden, or no weight below */
+			bool inl = !outermost;
+			outermost = false;
+			if (cur != 0 && t->key[cur] != t->key[c] && t->col[VIEW_TOT][c] != 0) {
+				int ins;
+				uint64_t ek = (uint64_t)t->key[cur] << 32 | t->key[c];
+				uint32_t *slot = u64map_put(&edges, ek, &ins);
+				if (!slot)
+					goto out;
+				if (ins) {
+					if (ne == ecap) {
+						uint32_t nc = ecap ? ecap * 2 : 256;
+						uint32_t *nb = realloc(eb, (size_t)nc * 2 * sizeof(uint32_t));
+						if (!nb)
+							goto out;
+						eb = nb;
+						ecap = nc;
+					}
+					*slot = ne;
+					eb[2 * (size_t)ne] = t->key[c];
+					eb[2 * (size_t)ne + 1] = EDGE_SEEN;
+					ne++;
+				}
+				if (!inl)
+					eb[2 * (size_t)*slot + 1] |= EDGE_NOT_INLINE;
+			}
+			cur = c;
+		}
+		at[n] = cur;
+	}
+	for (uint32_t e = 0; e < ne; e++) {
+		fnb[eb[2 * (size_t)e]] |= (eb[2 * (size_t)e + 1] & EDGE_NOT_INLINE) ? FN_CALLED_IN : FN_INLINE_IN;
+	}
+	rc = 0;
+out:
+	free(at);
+	free(eb);
+	u64map_release(&edges);
+	return rc;
+}
+
 struct rows_ctx {
 	const struct prof *p;
 	bool by_cum;
@@ -74,20 +188,39 @@ void view_top_sort(const struct prof *p, struct top_row *rows, uint32_t n, bool 
 	qsort_r(rows, n, sizeof(*rows), cmp_rows, &ctx);
 }
 
-int view_top_json(const struct view *v, bool by_cum, long limit, struct json *j)
+static int cmp_by_name(const void *a, const void *b, void *arg)
+{
+	const struct prof *p = arg;
+	const struct top_row *x = a, *y = b;
+	int c = strcmp(prof_str(p, x->key), prof_str(p, y->key));
+	if (c)
+		return c;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+int view_top_json_order(const struct view *v, enum view_top_order order, long limit, struct json *j)
 {
 	uint32_t n = 0;
 	struct top_row *rows = view_top(v, &n);
-	if (!rows)
+	uint8_t *fnb = calloc((size_t)v->p->n_strs + 1, 1);
+	if (!rows || !fnb || inline_bits(v, fnb) < 0) {
+		free(rows);
+		free(fnb);
 		return -1;
-	view_top_sort(v->p, rows, n, by_cum);
+	}
+	if (order == VIEW_TOP_NAME)
+		qsort_r(rows, n, sizeof(*rows), cmp_by_name, (void *)v->p);
+	else
+		view_top_sort(v->p, rows, n, order == VIEW_TOP_CUM);
 	json_obj_begin(j);
 	view_json_header(v, j);
 	json_key(j, "count");
 	json_uint(j, n);
 	json_key(j, "rows");
 	json_arr_begin(j);
+	int64_t sum = 0; /* |flat| sums to at most the view's total: no overflow */
 	for (uint32_t i = 0; i < n && (limit <= 0 || i < (uint32_t)limit); i++) {
+		sum += rows[i].flat;
 		json_obj_begin(j);
 		json_key(j, "function");
 		json_strn(j, prof_str(v->p, rows[i].key), prof_strlen(v->p, rows[i].key));
@@ -95,10 +228,23 @@ int view_top_json(const struct view *v, bool by_cum, long limit, struct json *j)
 		json_int(j, rows[i].flat);
 		json_key(j, "cum");
 		json_int(j, rows[i].cum);
+		json_key(j, "sum");
+		json_int(j, sum);
+		uint8_t b = fnb[rows[i].key];
+		if (b & FN_INLINE_IN) {
+			json_key(j, "inline");
+			json_str(j, (b & FN_CALLED_IN) ? "partial-inline" : "inline");
+		}
 		json_obj_end(j);
 	}
 	json_arr_end(j);
 	json_obj_end(j);
 	free(rows);
+	free(fnb);
 	return j->out->oom ? -1 : 0;
+}
+
+int view_top_json(const struct view *v, bool by_cum, long limit, struct json *j)
+{
+	return view_top_json_order(v, by_cum ? VIEW_TOP_CUM : VIEW_TOP_FLAT, limit, j);
 }

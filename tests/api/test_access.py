@@ -36,6 +36,7 @@ POLICY = {
     ("GET", "/api/v1/profiles"): "read",
     ("GET", "/api/v1/profiles/:id"): "read",
     ("DELETE", "/api/v1/profiles/:id"): "admin",
+    ("PATCH", "/api/v1/profiles/:id"): "write",
     ("GET", "/api/v1/profiles/:id/raw"): "read",
     ("GET", "/api/v1/labels"): "read",
     ("GET", "/api/v1/profiles/:id/top"): "read",
@@ -46,6 +47,8 @@ POLICY = {
     ("GET", "/api/v1/diff/top"): "read",
     ("GET", "/api/v1/diff/check"): "read",
     ("GET", "/api/v1/leaks"): "read",
+    ("GET", "/api/v1/profiles/:id/runtime"): "read",
+    ("GET", "/api/v1/diff/runtime"): "read",
     ("GET", "/"): "read",
     ("GET", "/p/:id"): "read",
     ("GET", "/diff/:base/:target"): "read",
@@ -57,6 +60,7 @@ POLICY = {
     ("GET", "/api/v1/whoami"): "read",
     ("GET", "/css/*"): "open",
     ("GET", "/js/*"): "open",
+    ("GET", "/static/v/*"): "open",
     ("GET", "/:file"): "open",
 }
 
@@ -184,12 +188,21 @@ def requests_for(fx):
             assert fx.admin.get("/api/v1/profiles/" + pid).status == 404, "deleted profile still there"
         return ("DELETE", "/api/v1/profiles/" + pid, None, {}, (204,), check)
 
+    def edit():
+        pid = fx.admin.upload_ok(profile_bytes("main.edit"), {"name": "before"})["id"]
+
+        def check(_r):
+            assert fx.admin.get("/api/v1/profiles/" + pid).json()["name"] == "after", "PATCH did not rename"
+        return ("PATCH", "/api/v1/profiles/" + pid, b'{"name": "after"}',
+                {"Content-Type": "application/json"}, (200,), check)
+
     p, q = fx.p, fx.q
     return {
         ("POST", "/api/v1/profiles"): upload,
         ("GET", "/api/v1/profiles"): get("/api/v1/profiles"),
         ("GET", "/api/v1/profiles/:id"): get("/api/v1/profiles/" + p),
         ("DELETE", "/api/v1/profiles/:id"): delete,
+        ("PATCH", "/api/v1/profiles/:id"): edit,
         ("GET", "/api/v1/profiles/:id/raw"): get("/api/v1/profiles/%s/raw" % p),
         ("GET", "/api/v1/labels"): get("/api/v1/labels"),
         ("GET", "/api/v1/profiles/:id/top"): get("/api/v1/profiles/%s/top" % p),
@@ -200,6 +213,8 @@ def requests_for(fx):
         ("GET", "/api/v1/diff/top"): get("/api/v1/diff/top?base=%s&target=%s" % (p, q)),
         ("GET", "/api/v1/diff/check"): get("/api/v1/diff/check?base=%s&target=%s" % (p, p)),
         ("GET", "/api/v1/leaks"): get("/api/v1/leaks?ids=" + fx.g),
+        ("GET", "/api/v1/profiles/:id/runtime"): get("/api/v1/profiles/%s/runtime" % p),
+        ("GET", "/api/v1/diff/runtime"): get("/api/v1/diff/runtime?base=%s&target=%s" % (p, q)),
         ("GET", "/"): html("/", "/js/app.js"),
         ("GET", "/p/:id"): html("/p/" + p, "/js/app.js"),
         ("GET", "/diff/:base/:target"): html("/diff/%s/%s" % (p, q), "/js/app.js"),
@@ -211,6 +226,7 @@ def requests_for(fx):
         ("GET", "/api/v1/whoami"): get("/api/v1/whoami"),
         ("GET", "/css/*"): get("/css/app.css"),
         ("GET", "/js/*"): get("/js/app.js"),
+        ("GET", "/static/v/*"): get("/static/v/0123456789abcdef/js/app.js"),
         ("GET", "/:file"): get("/favicon.svg"),
     }
 
@@ -238,8 +254,8 @@ def test_route_by_every_caller(acc, method, pattern, role):
     for caller in CALLERS:
         before = admin.list_total()
         m, path, body, headers, ok, check = make()
-        if m == "DELETE":
-            before += 1  # the profile make() uploaded to be deleted
+        if m in ("DELETE", "PATCH"):
+            before += 1  # the profile make() uploaded to be deleted or renamed
         r = acc.client(caller).request(m, path, body=body, headers=headers)
         want = expected(role, caller)
         what = "%s %s by %s" % (m, path, caller)
@@ -264,6 +280,8 @@ def test_route_by_every_caller(acc, method, pattern, role):
         assert admin.list_total() == before, "%s was refused but changed the store" % what
         if m == "DELETE":
             assert admin.get(path).status == 200, "%s was refused but the profile is gone" % what
+        if m == "PATCH":
+            assert admin.get(path).json()["name"] == "before", "%s was refused but renamed" % what
 
 
 def test_token_forms(acc):

@@ -12,7 +12,8 @@ Filled until an upload gets 507 insufficient_storage, which must store
 nothing; every earlier profile must still read back byte for byte (/raw);
 a DELETE must succeed and give the space back (the database file shrinks
 and the next upload fits), also after a restart; kill -9 while uploads run
-on the full store loses no acknowledged profile.
+on the full store loses no acknowledged profile; and a random walk of
+uploads, deletes, restarts and kills keeps all of that true at every step.
 
 --sync full (the default) must fsync the WAL before a 201: checked with
 strace on the running server (fdatasync/fsync of the -wal file).
@@ -44,11 +45,15 @@ MAX_FILL = 200             # uploads before the store must have been full
 
 def profile(seed):
     """A valid, uncompressed profile of ~PROFILE_KIB KiB, distinct per seed."""
+    return profile_kib(seed, PROFILE_KIB)
+
+
+def profile_kib(seed, kib):
     rnd = random.Random(seed)
     b = pb.Builder()
     b.sample_type("samples", "count").mapping(1)
     b.function(1, "main.f%d" % seed).location(1, [(1, 1)], mapping_id=1).sample([1], [seed + 1])
-    extra = ["%0256x" % rnd.getrandbits(1024) for _ in range(PROFILE_KIB * 4)]
+    extra = ["%0256x" % rnd.getrandbits(1024) for _ in range(kib * 4)]
     return b.encode(extra_strings=extra)
 
 
@@ -272,6 +277,49 @@ def test_kill9_during_uploads_on_full_store_keeps_acknowledged(store):
         assert c.request("DELETE", "/api/v1/profiles/" + victim).status == 204
         r = c.upload(profile(seed + 999))
         assert r.status == 201, r
+    finally:
+        stop(srv)
+
+
+def test_random_uploads_deletes_restarts_and_kills_on_full_store(store):
+    """A seeded random walk over uploads of 50 KiB to 2 MiB, deletes,
+    clean restarts and kill -9 on the full store: every DELETE is a 204,
+    every upload a 201 or a 507, and what was acknowledged is what is
+    stored, byte for byte, at every check."""
+    rnd = random.Random(20261202)
+    stored = {}
+    srv, c = start(store)
+    seed = 50000
+    statuses = []
+    try:
+        for step in range(150):
+            op = rnd.random()
+            if op < 0.6:
+                data = profile_kib(seed, rnd.choice([50, 200, 800, 2000]))
+                seed += 1
+                r = c.upload(data)
+                statuses.append(r.status)
+                assert r.status in (201, 507), "step %d: upload -> %r" % (step, r)
+                if r.status == 201:
+                    stored[r.json()["id"]] = data
+                else:
+                    assert r.error_code() == "insufficient_storage"
+            elif op < 0.9 and stored:
+                victim = rnd.choice(sorted(stored))
+                r = c.request("DELETE", "/api/v1/profiles/" + victim)
+                assert r.status == 204, "step %d: DELETE -> %r" % (step, r)
+                del stored[victim]
+            else:
+                if rnd.random() < 0.5:
+                    stop(srv)
+                else:
+                    srv._kill()
+                    shutil.rmtree(srv.dir, ignore_errors=True)
+                srv, c = start(store)
+            if step % 30 == 29:
+                check_all(c, stored)
+        check_all(c, stored)
+        assert statuses.count(507) >= 5, "the store was never full: %r" % statuses
     finally:
         stop(srv)
 

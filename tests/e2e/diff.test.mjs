@@ -117,9 +117,11 @@ test('the summary strip: totals and runtime category shares before and after', a
   assert.equal(await page.textContent('#sum-base'), '7.00 s');
   assert.equal(await page.textContent('#sum-target'), '8.00 s');
   assert.match(await page.textContent('#sum-delta'), /^\+1\.00 s \(\+14\.3%\)$/);
+  // the server's runtime share (/diff/runtime, runtime.js)
+  await page.waitForSelector('#categories tr[data-cat="user"]');
   const gc = await page.$$eval('#categories tr[data-cat="gc"] td', (tds) => tds.map((t) => t.textContent));
   assert.deepEqual(gc.slice(0, 2), [(6000 / 700).toFixed(1) + '%', (6000 / 800).toFixed(1) + '%']);
-  const user = await page.$$eval('#categories tr[data-cat="other"] td', (tds) => tds.map((t) => t.textContent));
+  const user = await page.$$eval('#categories tr[data-cat="user"] td', (tds) => tds.map((t) => t.textContent));
   assert.deepEqual(user.slice(0, 2), [(64000 / 700).toFixed(1) + '%', (74000 / 800).toFixed(1) + '%']);
 });
 

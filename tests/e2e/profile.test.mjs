@@ -180,11 +180,11 @@ test('the top table sorts, and a click on a function focuses the graph on it', a
   await page.click('#tab-top');
   await page.waitForSelector('.top-table tbody tr');
   assert.equal(new URL(page.url()).searchParams.get('view'), 'top');
-  const flats = await page.$$eval('.top-table tbody tr', (trs) => trs.slice(0, 5).map((tr) => tr.children[4].textContent));
+  const flats = await page.$$eval('.top-table tbody tr', (trs) => trs.slice(0, 5).map((tr) => tr.children[5].textContent));
   await page.click('.top-table th button:text("Cum")');
   await page.waitForFunction(() => new URL(location.href).searchParams.get('sort') === 'cum');
   await page.waitForSelector('.top-table th.sorted:has-text("Cum")');
-  const cums = await page.$$eval('.top-table tbody tr', (trs) => trs.slice(0, 3).map((tr) => tr.children[4].textContent));
+  const cums = await page.$$eval('.top-table tbody tr', (trs) => trs.slice(0, 3).map((tr) => tr.children[5].textContent));
   assert.notDeepEqual(cums, flats.slice(0, 3));
   await shot(page, 'profile-top');
 

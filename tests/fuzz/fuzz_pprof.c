@@ -8,6 +8,8 @@
  *   - a decoded profile keeps prof.h's invariants (fuzz_check_prof);
  *   - codec_decode(codec_encode(p)) equals p, array by array;
  *   - every JSON writer produces valid JSON (tests/unit/jsoncheck.h);
+ *   - the runtime share's categories, and its version groups, add up to
+ *     its total;
  *   - unfiltered: the top table's flat values add up to the tree's total
  *     minus the root's own value, and, without negative values,
  *     0 <= flat <= cum <= total for every row.
@@ -28,6 +30,7 @@
 #include "jsoncheck.h"
 #include "leaks.h"
 #include "prof.h"
+#include "runtime_share.h"
 #include "view.h"
 
 #define MAX_INFLATED (4u * 1024 * 1024)
@@ -198,6 +201,30 @@ static void run_views(const struct prof *p, const struct view_opts *o, bool unfi
 		buf_release(&b);
 	free(rows);
 	view_release(&v);
+
+	/* The runtime share: categories add up to the total, and so do the
+	 * version groups; with and without a profile-level label. */
+	for (int k = 0; k < 2; k++) {
+		struct runtime_share s;
+		if (runtime_share_build(p, o, k ? "go_version" : NULL, k ? "go1.0" : NULL, &s) != 0)
+			continue;
+		if (s.applicable) {
+			int64_t sum = 0, gsum = 0;
+			for (int c = 0; c < RUNTIME_SHARE_NCATS; c++)
+				sum += s.v[c];
+			for (uint32_t g = 0; g < s.n_groups; g++)
+				gsum += s.groups[g].total;
+			ORACLE(sum == s.total, "runtime share: categories %lld, total %lld", (long long)sum, (long long)s.total);
+			ORACLE(!s.n_groups || gsum == s.total, "runtime share: versions %lld, total %lld", (long long)gsum,
+			       (long long)s.total);
+		}
+		json_init(&j, &b);
+		if (runtime_share_json(&s, &j) == 0)
+			check_json(&b, "runtime share");
+		else
+			buf_release(&b);
+		runtime_share_release(&s);
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -318,6 +318,7 @@ static const struct {
 	{ M_GET, "/api/v1/profiles", ROLE_READ },
 	{ M_GET, "/api/v1/profiles/:id", ROLE_READ },
 	{ M_DELETE, "/api/v1/profiles/:id", ROLE_ADMIN },
+	{ M_PATCH, "/api/v1/profiles/:id", ROLE_WRITE },
 	{ M_GET, "/api/v1/profiles/:id/raw", ROLE_READ },
 	{ M_GET, "/api/v1/labels", ROLE_READ },
 	{ M_GET, "/api/v1/profiles/:id/top", ROLE_READ },
@@ -328,6 +329,8 @@ static const struct {
 	{ M_GET, "/api/v1/diff/top", ROLE_READ },
 	{ M_GET, "/api/v1/diff/check", ROLE_READ },
 	{ M_GET, "/api/v1/leaks", ROLE_READ },
+	{ M_GET, "/api/v1/profiles/:id/runtime", ROLE_READ },
+	{ M_GET, "/api/v1/diff/runtime", ROLE_READ },
 	{ M_GET, "/", ROLE_READ },
 	{ M_GET, "/p/:id", ROLE_READ },
 	{ M_GET, "/diff/:base/:target", ROLE_READ },
@@ -339,6 +342,7 @@ static const struct {
 	{ M_GET, "/api/v1/whoami", ROLE_READ },
 	{ M_GET, "/css/*", ROLE_OPEN },
 	{ M_GET, "/js/*", ROLE_OPEN },
+	{ M_GET, "/static/v/*", ROLE_OPEN },
 	{ M_GET, "/:file", ROLE_OPEN },
 };
 

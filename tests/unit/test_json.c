@@ -235,6 +235,31 @@ START_TEST(writer_double_roundtrip)
 }
 END_TEST
 
+START_TEST(writer_pct)
+{
+	static const struct {
+		double v;
+		const char *want;
+	} cases[] = {
+		{ 503.03030000000001, "503.0303" }, { 100.0 * 166 / 33, "503.0303" }, { 15, "15" }, { 0.5, "0.5" },
+		{ 1.0 / 3.0, "0.3333" }, { 2.0 / 3.0, "0.6667" }, { 1e-7, "0" }, { -1e-7, "0" }, { -12.5, "-12.5" },
+		{ 0, "0" }, { 1e300, NULL }, { INFINITY, "null" }, { NAN, "null" },
+	};
+	for (size_t i = 0; i < ARRLEN(cases); i++) {
+		struct buf b = BUF_INIT;
+		struct json j;
+		json_init(&j, &b);
+		json_pct(&j, cases[i].v);
+		ck_assert(json_is_valid(b.data, b.len));
+		if (cases[i].want)
+			ck_assert_str_eq(b.data, cases[i].want);
+		else
+			ck_assert(strtod(b.data, NULL) == cases[i].v && !strchr(b.data, '.'));
+		buf_release(&b);
+	}
+}
+END_TEST
+
 START_TEST(writer_deep_nesting)
 {
 	/* Deeper than JSON_MAX_DEPTH: output must still be valid JSON with
@@ -280,6 +305,7 @@ Suite *json_suite(void)
 	tcase_add_test(tc, writer_top_level_array);
 	tcase_add_test(tc, writer_numbers);
 	tcase_add_test(tc, writer_double_roundtrip);
+	tcase_add_test(tc, writer_pct);
 	tcase_add_test(tc, writer_deep_nesting);
 	suite_add_tcase(s, tc);
 	return s;

@@ -20,13 +20,16 @@ int main(void)
 	srunner_add_suite(sr, filter_suite());
 	srunner_add_suite(sr, ntree_suite());
 	srunner_add_suite(sr, cache_suite());
+	srunner_add_suite(sr, budget_suite());
 	srunner_add_suite(sr, router_suite());
 	srunner_add_suite(sr, stats_suite());
 	srunner_add_suite(sr, leaks_suite());
+	srunner_add_suite(sr, runtime_share_suite());
 	srunner_add_suite(sr, view_suite());
 	srunner_add_suite(sr, diff_suite());
 	srunner_add_suite(sr, hdr_suite());
 	srunner_add_suite(sr, access_suite());
+	srunner_add_suite(sr, jsonrd_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -212,8 +212,8 @@ START_TEST(tree_sorting)
 	json_init(&j, &b);
 	ck_assert_int_eq(view_top_json(&v, true, 2, &j), 0);
 	ck_assert_str_eq(b.data, "{\"sample_type\":{\"type\":\"samples\",\"unit\":\"count\"},\"total\":27,"
-	                         "\"count\":5,\"rows\":[{\"function\":\"main.main\",\"flat\":0,\"cum\":20},"
-	                         "{\"function\":\"pkg.beta\",\"flat\":10,\"cum\":17}]}");
+	                         "\"count\":5,\"rows\":[{\"function\":\"main.main\",\"flat\":0,\"cum\":20,\"sum\":0},"
+	                         "{\"function\":\"pkg.beta\",\"flat\":10,\"cum\":17,\"sum\":10}]}");
 	buf_release(&b);
 	view_release(&v);
 	view_opts_release(&o);
@@ -341,9 +341,10 @@ START_TEST(tree_tags_json)
 	ck_assert_msg(json_is_valid(b.data, b.len), "tags JSON invalid: %s", b.data);
 	ck_assert_str_eq(b.data,
 	                 "{\"sample_type\":{\"type\":\"samples\",\"unit\":\"count\"},\"total\":27,\"tags\":["
-	                 "{\"key\":\"bytes\",\"numeric\":true,\"unit\":\"bytes\",\"total\":10,\"n_values\":1,"
+	                 "{\"key\":\"bytes\",\"numeric\":true,\"unit\":\"bytes\",\"total\":10,"
+	                 "\"labelled\":10,\"unlabelled\":17,\"n_values\":1,"
 	                 "\"values\":[{\"value\":\"2kB\",\"total\":10}]},"
-	                 "{\"key\":\"k\",\"numeric\":false,\"total\":2,\"n_values\":1,"
+	                 "{\"key\":\"k\",\"numeric\":false,\"total\":2,\"labelled\":2,\"unlabelled\":25,\"n_values\":1,"
 	                 "\"values\":[{\"value\":\"v\",\"total\":2}]}]}");
 	buf_release(&b);
 	view_release(&v);
@@ -393,7 +394,7 @@ START_TEST(tree_tags_max_values)
 	json_init(&j, &b);
 	ck_assert_int_eq(view_tags_json(&v, 2, &j, NULL, 0), 0);
 	ck_assert_msg(json_is_valid(b.data, b.len), "tags JSON invalid: %s", b.data);
-	ck_assert_ptr_nonnull(strstr(b.data, "\"total\":12,\"n_values\":3,\"values\":["
+	ck_assert_ptr_nonnull(strstr(b.data, "\"total\":12,\"labelled\":12,\"unlabelled\":0,\"n_values\":3,\"values\":["
 	                                     "{\"value\":\"w\",\"total\":5},{\"value\":\"x\",\"total\":5}]}"));
 	buf_release(&b);
 	view_release(&v);
@@ -564,8 +565,10 @@ START_TEST(tree_tags_overflow)
 	const int64_t half = INT64_MAX / 2;
 	p = test_flat_profile("samples", "count", &half, 1, two, 2);
 	ck_assert_int_eq(tags_of(p, out, sizeof(out)), 0);
-	ck_assert_msg(strstr(out, "\"key\":\"k\",\"numeric\":false,\"total\":9223372036854775806,\"n_values\":2,") !=
-	                  NULL, "%s", out);
+	/* labelled counts the one sample once */
+	ck_assert_msg(strstr(out, "\"key\":\"k\",\"numeric\":false,\"total\":9223372036854775806,"
+	                          "\"labelled\":4611686018427387903,\"unlabelled\":0,\"n_values\":2,") != NULL,
+	              "%s", out);
 	prof_free(p);
 }
 END_TEST

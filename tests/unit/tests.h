@@ -30,13 +30,16 @@ Suite *measure_suite(void);
 Suite *filter_suite(void);
 Suite *ntree_suite(void);
 Suite *cache_suite(void);
+Suite *budget_suite(void);
 Suite *router_suite(void);
 Suite *stats_suite(void);
 Suite *leaks_suite(void);
+Suite *runtime_share_suite(void);
 Suite *view_suite(void);
 Suite *diff_suite(void);
 Suite *hdr_suite(void);
 Suite *access_suite(void);
+Suite *jsonrd_suite(void);
 
 /* ---- profile.proto writer (pbw.c) ---------------------------------------- */
 

@@ -34,13 +34,26 @@ function errorFrom(status, statusText, bodyText) {
   return new ApiError(status, 'http_' + status, short || `${status} ${statusText || 'error'}`);
 }
 
-async function request(method, path, { params, signal, timing } = {}) {
-  const res = await fetch(BASE + path + query(params), {
+/** The response prefetch.js started for url, once; null when none. */
+function takeEarly(method, url) {
+  const early = globalThis.__flamedexEarly;
+  if (method !== 'GET' || !early || !early.has(url)) return null;
+  const p = early.get(url);
+  early.delete(url);
+  return p;
+}
+
+async function request(method, path, { params, signal, timing, json } = {}) {
+  const url = BASE + path + query(params);
+  const headers = { Accept: 'application/json' };
+  if (json !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await (takeEarly(method, url) || fetch(url, {
     method,
     signal,
-    headers: { Accept: 'application/json' },
+    headers,
+    body: json !== undefined ? JSON.stringify(json) : undefined,
     credentials: 'same-origin',
-  });
+  }));
   if (res.status === 204) return null;
   const text = await res.text();
   if (timing) timing.received = performance.now();
@@ -58,6 +71,8 @@ export const api = {
   listProfiles: (params, signal) => request('GET', '/profiles', { params, signal }),
   profile: (pid, signal) => request('GET', `/profiles/${id(pid)}`, { signal }),
   deleteProfile: (pid) => request('DELETE', `/profiles/${id(pid)}`),
+  /** Rename and/or relabel: {name?, labels?: {k: v}} (labels replace the old ones). */
+  editProfile: (pid, change) => request('PATCH', `/profiles/${id(pid)}`, { json: change }),
   flamegraph: (pid, params, signal, timing) => request('GET', `/profiles/${id(pid)}/flamegraph`, { params, signal, timing }),
   top: (pid, params, signal) => request('GET', `/profiles/${id(pid)}/top`, { params, signal }),
   tags: (pid, params, signal) => request('GET', `/profiles/${id(pid)}/tags`, { params, signal }),
@@ -65,6 +80,8 @@ export const api = {
   diff: (params, signal) => request('GET', '/diff', { params, signal }),
   diffTop: (params, signal) => request('GET', '/diff/top', { params, signal }),
   leaks: (params, signal) => request('GET', '/leaks', { params, signal }),
+  runtime: (pid, params, signal) => request('GET', `/profiles/${id(pid)}/runtime`, { params, signal }),
+  diffRuntime: (params, signal) => request('GET', '/diff/runtime', { params, signal }),
   labelValues: (key, signal) => request('GET', '/labels', { params: { key }, signal }),
   rawUrl: (pid) => `${BASE}/profiles/${id(pid)}/raw`,
 

@@ -1,7 +1,7 @@
 // diff.js: /diff/{base}/{target}, two profiles compared. One flame graph of
 // the union of both call trees (width by target, or by the larger of both),
 // coloured by change; a regression table by function (/diff/top); a summary
-// strip with totals and runtime category shares. The whole view state is in
+// strip with totals and the runtime share (runtime.js, /diff/runtime). The whole view state is in
 // the query string (urlstate.js), so a copied link reopens the same view.
 
 import { api, regexEscape } from './api.js';
@@ -17,6 +17,7 @@ import { FilterBar, FILTER_DEFAULTS, filterParams, mergeTags } from './filterbar
 import { LatestFetch } from './fetchonce.js';
 import { renderCrumbs, zoomNode, zoomParam } from './crumbs.js';
 import { typeValue, typeLabel, selectedType, typeUnit } from './sampletypes.js';
+import { RuntimeStrip } from './runtime.js';
 
 const DEFAULTS = {
   sample_type: '',
@@ -33,14 +34,7 @@ const DEFAULTS = {
 };
 const SORTS = [['cum_delta', 'Δ cum'], ['flat_delta', 'Δ flat'], ['relative', 'Δ %']];
 const LIMITS = ['20', '50', '100', '500'];
-
-/** Runtime categories of the summary strip (outermost matching frame wins). */
-export const CATEGORIES = [
-  { key: 'gc', label: 'GC', re: /^runtime\.(gc|mallocgc|scanobject|markroot|bgsweep|bgscavenge)/ },
-  { key: 'sched', label: 'Scheduler', re: /^runtime\.(schedule|findRunnable|findrunnable|park_m|mcall|gosched_m|goschedImpl|gopreempt_m|goexit0|stealWork|runqgrab|checkTimers|stopm|startm|wakep|handoffp|resetspinning)$/ },
-  { key: 'sys', label: 'Syscalls', re: /^(syscall\.|internal\/runtime\/syscall\.|runtime\.cgocall$|golang\.org\/x\/sys\/unix\.(Syscall|RawSyscall))/ },
-];
-const CAT_LABEL = { gc: 'GC', sched: 'Scheduler', sys: 'Syscalls', other: 'User code' };
+// The runtime categories of the summary strip are the server's (runtime.js).
 
 export function mountDiff(root, base, target) {
   const page = new DiffPage(root, base, target);
@@ -90,6 +84,7 @@ class DiffPage {
     this.errorEl = h('div', { class: 'error-box', id: 'diff-error', role: 'alert', hidden: true });
 
     this.summaryEl = h('section', { class: 'diff-summary', id: 'diff-summary', 'aria-label': 'Summary' });
+    this.runtime = new RuntimeStrip(); // the server's runtime share of both sides
     this.legendEl = h('div', { class: 'diff-legend', id: 'diff-legend' });
     this.crumbs = h('nav', { class: 'crumbs', id: 'breadcrumb', 'aria-label': 'Zoom path' });
     this.flameHost = h('div', { class: 'flame-main' });
@@ -438,16 +433,8 @@ class DiffPage {
     const dm = this.dm;
     if (!dm) return;
     const unit = this.unit();
-    const cats = dm.categories(CATEGORIES.map((c) => ({ key: c.key, test: (n) => c.re.test(n) })));
-    const rb = dm.n ? dm.baseTotal[0] : 0, rt = dm.n ? dm.targetTotal[0] : 0;
     // normalized, the totals are equal by construction (up to rounding)
     const d = dm.normalize ? 0 : dm.targetAll - dm.baseAll;
-    const bar = (which, total) => h('div', { class: 'cat-bar', dataset: { which } }, cats.map((c) => {
-      const seg = h('span', { class: 'cat-seg', dataset: { cat: c.key }, title: `${CAT_LABEL[c.key]}: ${formatPercent(c[which], total)}` });
-      seg.style.width = total > 0 ? Math.max(0, (100 * c[which]) / total).toFixed(2) + '%' : '0';
-      return seg;
-    }));
-    const share = (v, tot) => (tot > 0 ? (100 * v) / tot : 0);
     replace(this.summaryEl,
       h('div', { class: 'sum-totals' },
         h('div', { class: 'sum-item' }, h('span', { class: 'sum-k' }, 'Base'), h('span', { class: 'sum-v', id: 'sum-base' }, formatValue(dm.baseAll, unit))),
@@ -456,21 +443,8 @@ class DiffPage {
         h('div', { class: 'sum-item' }, h('span', { class: 'sum-k' }, 'Change'),
           h('span', { class: 'sum-v ' + (d > 0 ? 'up' : d < 0 ? 'down' : ''), id: 'sum-delta' }, dm.normalize ? 'normalized' : `${formatDelta(d, unit)} (${formatRelative(d, dm.baseAll)})`),
           dm.normalize ? h('span', { class: 'muted' }, `raw: ${formatDelta(dm.targetAll / dm.scale - dm.baseAll, unit)} (${formatRelative(dm.targetAll / dm.scale - dm.baseAll, dm.baseAll)})`) : null)),
-      h('div', { class: 'sum-cats' },
-        h('div', { class: 'cat-bars' },
-          h('span', { class: 'cat-bar-k' }, 'base'), bar('base', rb),
-          h('span', { class: 'cat-bar-k' }, 'target'), bar('target', rt)),
-        h('table', { class: 'cat-table', id: 'categories' },
-          h('thead', null, h('tr', null, h('th', null, unitKind(unit) === 'time' ? 'Share of time' : 'Share'), h('th', { class: 'num' }, 'base'), h('th', { class: 'num' }, 'target'), h('th', { class: 'num' }, 'Δ'))),
-          h('tbody', null, cats.map((c) => {
-            const pb = share(c.base, rb), pt = share(c.target, rt), dp = pt - pb;
-            return h('tr', { dataset: { cat: c.key } },
-              h('th', null, h('span', { class: 'cat-dot', dataset: { cat: c.key } }), CAT_LABEL[c.key]),
-              h('td', { class: 'num' }, pb.toFixed(1) + '%'),
-              h('td', { class: 'num' }, pt.toFixed(1) + '%'),
-              h('td', { class: 'num ' + (dp >= 0.05 ? 'up' : dp <= -0.05 ? 'down' : 'muted') }, (dp >= 0 ? '+' : '−') + Math.abs(dp).toFixed(1) + ' pp'));
-          })))));
-    this.summaryEl.title = 'GC: runtime.gc*, mallocgc, scanobject, markroot*, bgsweep, bgscavenge · Scheduler: schedule, findRunnable, park_m, mcall, … · Syscalls: syscall.*, internal/runtime/syscall.*, runtime.cgocall · each sample counted once, in the category of its outermost matching frame';
+      h('div', { class: 'sum-cats' }, this.runtime.el));
+    this.runtime.loadDiff({ ...this.params(), normalize: '' }); // shares: normalize changes nothing
   }
 
   // ---- regression table -------------------------------------------------

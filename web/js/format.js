@@ -59,6 +59,32 @@ export function formatPercent(part, whole) {
   return p.toFixed(2) + '%';
 }
 
+/**
+ * A share as go tool pprof prints it (measurement.Percentage, without its
+ * padding): "100%" within 0.05 of it, "%.2f%%" from 1%, "%.2g%%" below;
+ * ties of the exact binary value round to even, as Go's formatting does.
+ */
+export function pprofPercent(part, whole) {
+  const r = whole ? Math.abs(part / whole) * 100 : 0;
+  if (r >= 99.95 && r <= 100.05) return '100%';
+  // toFixed and toExponential round the exact binary value, as Go does, but
+  // send an exact tie up where Go picks the even digit. The only exact ties
+  // at these precisions are multiples of 1/8 (x.125, x.375 ...).
+  const tie = Number.isInteger(r * 8) && (r * 8) % 2 === 1;
+  if (r >= 1) {
+    if (!tie) return r.toFixed(2) + '%';
+    const f = Math.floor(r * 100);
+    return ((f % 2 === 0 ? f : f + 1) / 100).toFixed(2) + '%';
+  }
+  if (r === 0) return '0%';
+  // %.2g: two significant digits, no trailing zeros, exponent below 1e-4
+  let [mant, exp] = r.toExponential(1).split('e');
+  if (tie) mant = { 1.3: '1.2', 3.8: '3.8', 6.3: '6.2', 8.8: '8.8' }[mant] || mant;
+  const e = Number(exp);
+  if (e < -4) return `${mant.replace(/\.0$/, '')}e-${String(-e).padStart(2, '0')}%`;
+  return Number(`${mant}e${e}`).toFixed(1 - e).replace(/0+$/, '').replace(/\.$/, '') + '%';
+}
+
 /** RFC 3339 → "2024-05-01 12:34:56" in the viewer's local time. */
 export function formatTime(iso) {
   if (!iso) return '—';

@@ -153,14 +153,15 @@ class HomePage {
     if (!labels.ok) { this.labelsIn.focus(); return; }
     const name = this.nameIn.value.trim();
     this.nameIn.value = ''; // a name is for this batch; labels are often reused, so they stay
-    const stored = await this.uploads.uploadAll(files, (f) => ({ name: name || f.name, labels: labels.value }));
+    const stored = await this.uploads.uploadAll(files, (f) => ({ name: batchName(name, f.name, files.length), labels: labels.value }));
     if (stored.length) this.load();
   }
 
   // ---- list -------------------------------------------------------------
 
-  setList(patch) {
-    if (this.us.update(patch).size) this.load();
+  /** Change the list's query; push: a step Back should undo (paging). */
+  setList(patch, { push = false } = {}) {
+    if (this.us.update(patch, { push }).size) this.load();
   }
 
   async load() {
@@ -176,6 +177,12 @@ class HomePage {
       if (e.name === 'AbortError') return;
       this.listError.hidden = false;
       this.listError.textContent = 'Could not list profiles: ' + e.message;
+      // the rows on screen answer another query: do not leave them there
+      replace(this.tbody);
+      this.table.hidden = true;
+      this.emptyEl.hidden = true;
+      this.pager.hidden = true;
+      this.countEl.textContent = '';
       return;
     }
     if (this.listCtrl !== ctrl) return;
@@ -250,8 +257,8 @@ class HomePage {
   }
 
   renderPager(offset, n, total) {
-    const prev = h('button', { class: 'btn small', type: 'button', disabled: offset <= 0, onclick: () => this.setList({ offset: String(Math.max(0, offset - PAGE)) }) }, '‹ Newer');
-    const next = h('button', { class: 'btn small', type: 'button', disabled: offset + n >= total, onclick: () => this.setList({ offset: String(offset + PAGE) }) }, 'Older ›');
+    const prev = h('button', { class: 'btn small', type: 'button', disabled: offset <= 0, onclick: () => this.setList({ offset: String(Math.max(0, offset - PAGE)) }, { push: true }) }, '‹ Newer');
+    const next = h('button', { class: 'btn small', type: 'button', disabled: offset + n >= total, onclick: () => this.setList({ offset: String(offset + PAGE) }, { push: true }) }, 'Older ›');
     replace(this.pager, n ? h('span', { class: 'muted' }, `${formatInt(offset + 1)}–${formatInt(offset + n)} of ${formatInt(total)}`) : null,
       h('span', { class: 'spacer' }), prev, next);
     this.pager.hidden = total <= PAGE && offset === 0;
@@ -261,11 +268,15 @@ class HomePage {
     const sel = [...this.selected.values()];
     const clear = h('button', { class: 'link', type: 'button', onclick: () => this.clearSelection() }, 'clear');
     if (!sel.length) {
-      replace(this.compareBar, h('span', { class: 'muted' }, 'Tick two profiles to compare them, or several goroutine or heap snapshots for a leak table.'));
+      replace(this.compareBar, h('span', { class: 'muted' }, 'Tick two profiles to compare them, or goroutine (or heap) snapshots of one process for a leak table.'));
       return;
     }
-    // a leak table of the ticked snapshots (the server orders them by profile time)
-    const leakLink = h('a', { class: 'btn', id: 'leaks-link', href: '/leaks?' + new URLSearchParams({ ids: sel.map((p) => p.id).join(',') }),
+    // a leak table of the ticked snapshots (the server orders them by profile
+    // time), offered only when it can work: every one a goroutine profile, or
+    // every one a heap profile
+    const kinds = new Set(sel.map((p) => p.kind));
+    const leakable = kinds.size === 1 && (kinds.has('goroutine') || kinds.has('heap'));
+    const leakLink = !leakable ? null : h('a', { class: 'btn', id: 'leaks-link', href: '/leaks?' + new URLSearchParams({ ids: sel.map((p) => p.id).join(',') }),
       title: 'Leak candidates across the ticked goroutine or heap snapshots' }, `Leak table for selected (${sel.length})`);
     if (sel.length === 1) {
       replace(this.compareBar, h('span', null, 'Compare ', h('strong', null, sel[0].name || sel[0].id), ' with… (tick one more)'), leakLink, clear);
@@ -295,4 +306,14 @@ class HomePage {
     for (const b of this.tbody.querySelectorAll('.sel-box')) b.checked = false;
     this.renderCompare();
   }
+}
+
+/**
+ * The name a file of a batch is stored under: the name typed, for one file;
+ * for several, each file keeps its own name (after the typed one, when
+ * there is one), so that the rows of a batch tell the files apart.
+ */
+export function batchName(typed, fileName, count) {
+  if (!typed) return fileName;
+  return count > 1 ? `${typed} · ${fileName}` : typed;
 }

@@ -15,8 +15,11 @@ import { SandwichView } from './views/sandwich.js';
 import { appBar, copyLinkButton, showError } from './chrome.js';
 import { FilterBar, FILTER_KEYS, FILTER_DEFAULTS, filterParams, mergeTags, parseTagExpr } from './filterbar.js';
 import { LatestFetch } from './fetchonce.js';
+import { RuntimeStrip } from './runtime.js';
 import { renderCrumbs, zoomNode, zoomParam } from './crumbs.js';
 import { typeValue, typeLabel, selectedType, typeUnit } from './sampletypes.js';
+import { previousInSeries } from './series.js';
+import { parseLabels } from './home.js';
 
 const DEFAULTS = {
   view: 'flame',
@@ -62,6 +65,8 @@ class ProfilePage {
     const s = this.us.state;
     this.titleEl = h('h1', { class: 'profile-title' }, 'Loading profile…');
     this.kindEl = h('span', { class: 'badge', hidden: true });
+    this.editBtn = h('button', { class: 'link edit-btn', type: 'button', id: 'edit-profile', title: 'Rename this profile or change its labels', onclick: () => this.toggleEdit() }, 'Rename / labels…');
+    this.editPanel = h('form', { class: 'edit-panel', id: 'edit-panel', hidden: true });
     this.metaEl = h('dl', { class: 'meta' });
     this.compareBtn = h('button', { class: 'btn', type: 'button', id: 'compare-with', 'aria-expanded': 'false', title: 'Diff this profile against another one', onclick: () => this.toggleCompare() }, 'Compare with…');
     this.comparePanel = h('div', { class: 'compare-panel', id: 'compare-panel', hidden: true });
@@ -114,14 +119,17 @@ class ProfilePage {
     this.labelsView = h('section', { class: 'view', id: 'view-labels' });
     this.views = { flame: this.flameView, top: this.topView, sandwich: this.sandwichView, labels: this.labelsView };
     this.viewWrap = h('div', { class: 'views' }, this.flameView, this.topView, this.sandwichView, this.labelsView);
+    this.runtime = new RuntimeStrip(); // the runtime share summary of CPU profiles (runtime.js)
 
     replace(this.root,
       appBar([this.compareBtn, copyLinkButton('this exact view'), this.downloadA]),
       h('main', { class: 'page profile-page' },
         h('header', { class: 'profile-head' },
-          h('div', { class: 'title-row' }, this.titleEl, this.kindEl),
+          h('div', { class: 'title-row' }, this.titleEl, this.kindEl, this.editBtn),
+          this.editPanel,
           this.metaEl),
         this.comparePanel,
+        this.runtime.el,
         h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'View controls' },
           h('label', { class: 'field' }, h('span', null, 'Sample type'), this.typeSel),
           h('div', { class: 'search-box' }, this.searchIn,
@@ -208,7 +216,7 @@ class ProfilePage {
     else if (v === 'sandwich') main = this.loadSandwich();
     else { this.renderLabelsView(); main = this.loadTags(); }
     // the label picker's data comes second: it must not delay the first graph
-    Promise.resolve(main).finally(() => this.loadTags());
+    Promise.resolve(main).finally(() => { this.loadTags(); this.runtime.loadProfile(this.id, this.filterParams()); });
   }
 
   syncControls() {
@@ -265,6 +273,44 @@ class ProfilePage {
       item('Uploaded', formatTime(m.uploaded_at)),
       labels.length ? item('Labels', h('span', { class: 'chips inline' }, labels.map(([k, v]) => h('span', { class: 'chip' }, `${k}:${v}`)))) : null);
     this.syncControls();
+  }
+
+  // ---- rename and relabel ------------------------------------------------
+
+  toggleEdit() {
+    if (!this.editPanel.hidden) { this.editPanel.hidden = true; return; }
+    if (!this.meta) return;
+    const m = this.meta;
+    const nameIn = h('input', { class: 'input', id: 'edit-name', type: 'text', value: m.name || '', autocomplete: 'off', 'aria-label': 'Name', maxlength: 256 });
+    const labelsIn = h('input', { class: 'input mono', id: 'edit-labels', type: 'text', value: Object.entries(m.labels || {}).map(([k, v]) => `${k}:${v}`).join(','), placeholder: 'service:checkout,env:prod', autocomplete: 'off', spellcheck: 'false', 'aria-label': 'Labels' });
+    const err = h('span', { class: 'field-error', id: 'edit-error', role: 'alert', hidden: true });
+    const fail = (msg) => { err.textContent = msg; err.hidden = false; };
+    this.editPanel.onsubmit = async (ev) => {
+      ev.preventDefault();
+      const name = nameIn.value.trim();
+      if (!name) { fail('A name is needed.'); nameIn.focus(); return; }
+      const r = parseLabels(labelsIn.value);
+      if (!r.ok) { fail(r.error); labelsIn.focus(); return; }
+      const labels = {};
+      for (const kv of r.value ? r.value.split(',') : []) { const c = kv.indexOf(':'); labels[kv.slice(0, c)] = kv.slice(c + 1); }
+      try {
+        this.meta = await api.editProfile(this.id, { name, labels });
+      } catch (e) {
+        fail(e.message);
+        return;
+      }
+      this.editPanel.hidden = true;
+      this.fillMeta();
+    };
+    replace(this.editPanel,
+      h('label', { class: 'field' }, h('span', null, 'Name'), nameIn),
+      h('label', { class: 'field grow' }, h('span', null, 'Labels'), labelsIn),
+      h('button', { class: 'btn primary', type: 'submit', id: 'edit-save' }, 'Save'),
+      h('button', { class: 'link', type: 'button', onclick: () => { this.editPanel.hidden = true; } }, 'cancel'),
+      err);
+    this.editPanel.hidden = false;
+    nameIn.focus();
+    nameIn.select();
   }
 
   // ---- filters ----------------------------------------------------------
@@ -385,7 +431,7 @@ class ProfilePage {
 
   async loadTop() {
     const s = this.us.state;
-    const params = { ...this.filterParams(), sort: s.sort === 'cum' ? 'cum' : 'flat', limit: TOP_LIMIT };
+    const params = { ...this.filterParams(), sort: s.sort === 'cum' || s.sort === 'name' ? s.sort : 'flat', limit: TOP_LIMIT };
     const data = await this.loader.load('top', JSON.stringify(params), (signal) => api.top(this.id, params, signal));
     if (!data || this.us.state.view !== 'top') return;
     const m = this.matcher();
@@ -481,13 +527,16 @@ class ProfilePage {
       this.compareRole.value = other && t(other) > t(this.meta) ? 'base' : 'target';
       this.updateCompareLink();
     };
+    // preselect the previous profile of this one's series (series.js)
+    const prev = previousInSeries(this.meta || { id: this.id }, list);
+    if (prev) this.compareSel.value = String(prev.id);
     this.compareSel.addEventListener('change', autoRole);
     this.compareRole.addEventListener('change', () => this.updateCompareLink());
     replace(this.comparePanel,
       h('label', { class: 'field' }, h('span', null, 'Compare with'), this.compareSel),
       this.compareRole, this.compareGo,
       h('button', { class: 'link', type: 'button', onclick: () => this.toggleCompare() }, 'cancel'),
-      h('span', { class: 'muted small-note' }, kind ? `${kind} profiles, newest first; the sample type and filters of this view are kept` : 'newest first'));
+      h('span', { class: 'muted small-note' }, `${kind ? kind + ' profiles' : 'profiles'}, newest first; preselected: the previous one with the same labels and sample types; the sample type and filters of this view are kept`));
     autoRole();
     this.compareSel.focus();
   }

@@ -1,5 +1,8 @@
 // labels.js: the pprof label breakdown (from /tags): each key, each value
 // with its total. A click on a value focuses the flame graph on it.
+// Shares are of the view's total (data.total), the same whole, and the same
+// formatPercent, as the flame graph's: a key's values and its "no KEY
+// label" row (the samples without the key) make up that whole.
 
 import { h, replace } from '../dom.js';
 import { formatValue, formatPercent, formatInt } from '../format.js';
@@ -20,23 +23,29 @@ export function renderLabels(el, data, o) {
     const values = Array.isArray(t.values) ? t.values.slice() : [];
     values.sort((a, b) => b.total - a.total);
     const sum = values.reduce((s, v) => s + (+v.total || 0), 0);
+    const whole = +data.total > 0 ? +data.total : sum;
+    const labelled = typeof t.labelled === 'number' ? t.labelled : sum;
+    const unlabelled = typeof t.unlabelled === 'number' ? t.unlabelled : 0;
     const FIRST = 25;
-    return h('section', { class: 'card label-card' },
+    const unlabelledRow = unlabelled > 0 ? h('tr', { class: 'unlabelled' },
+      h('td', { class: 'fn muted' }, `(no ${key} label)`),
+      h('td', { class: 'num' }, formatValue(unlabelled, o.unit)),
+      h('td', { class: 'num pct' }, pctBar(unlabelled, whole), h('span', { class: 'pct-text' }, formatPercent(unlabelled, whole)))) : null;
+    return h('section', { class: 'card label-card', dataset: { key } },
       h('h3', null, key, h('span', { class: 'muted' }, ` · ${formatInt(values.length)} value${values.length === 1 ? '' : 's'}`)),
+      h('p', { class: 'label-total muted' }, `on ${formatValue(labelled, o.unit)} of ${formatValue(whole, o.unit)} (${formatPercent(labelled, whole)})`),
       h('div', { class: 'table-wrap' },
         h('table', { class: 'data label-table' },
           h('thead', null, h('tr', null, h('th', { class: 'fn' }, 'Value'), h('th', { class: 'num' }, 'Total'), h('th', { class: 'num' }, 'Share'))),
           h('tbody', null, values.map((v, i) => {
             const value = String(v.value);
-            const p = sum ? v.total / sum : 0;
-            const bar = h('span', { class: 'pct-bar' });
-            bar.style.width = (p * 100).toFixed(1) + '%';
+            const bar = pctBar(v.total, whole);
             const cls = [o.active === key + '\u0000' + value ? 'active' : '', i >= FIRST ? 'more' : ''].join(' ').trim();
             return h('tr', { class: cls || null, hidden: i >= FIRST },
               h('td', { class: 'fn' }, h('button', { class: 'link label-value', type: 'button', title: `Focus the flame graph on ${key}=${value}`, dataset: { key, value }, onclick: () => o.onPick(key, value) }, value || '(empty)')),
               h('td', { class: 'num' }, formatValue(v.total, o.unit)),
-              h('td', { class: 'num pct' }, h('span', { class: 'pct-track' }, bar), h('span', { class: 'pct-text' }, formatPercent(v.total, sum))));
-          })))),
+              h('td', { class: 'num pct' }, bar, h('span', { class: 'pct-text' }, formatPercent(v.total, whole))));
+          }), unlabelledRow))),
       values.length > FIRST ? h('button', {
         class: 'link more-btn', type: 'button',
         onclick: (ev) => {
@@ -46,4 +55,11 @@ export function renderLabels(el, data, o) {
       }, `Show all ${formatInt(values.length)} values`) : null);
   });
   replace(el, h('div', { class: 'label-grid' }, cards));
+}
+
+function pctBar(v, whole) {
+  const p = whole ? Math.max(0, Math.min(1, v / whole)) : 0;
+  const bar = h('span', { class: 'pct-bar' });
+  bar.style.width = (p * 100).toFixed(1) + '%';
+  return h('span', { class: 'pct-track' }, bar);
 }

@@ -1,11 +1,15 @@
-// top.js: the "top" table (flat, flat%, cum, cum%), like `go tool pprof -top`.
+// top.js: the "top" table (flat, flat%, sum%, cum, cum%, function with
+// pprof's "(inline)" marker), like `go tool pprof -top`. Rows come sorted by
+// the server (sort=flat|cum|name), so sum% is pprof's running sum of flat
+// in the order shown; percentages are printed as pprof prints them.
 
 import { h, replace } from '../dom.js';
-import { formatValue, formatPercent, formatInt } from '../format.js';
+import { formatValue, pprofPercent, formatInt } from '../format.js';
 
 const COLS = [
   { key: 'flat', label: 'Flat', num: true },
   { key: 'flatp', label: 'Flat %', num: true, sortAs: 'flat' },
+  { key: 'sump', label: 'Sum %', num: true, sortAs: null },
   { key: 'cum', label: 'Cum', num: true },
   { key: 'cump', label: 'Cum %', num: true, sortAs: 'cum' },
   { key: 'name', label: 'Function', num: false },
@@ -24,10 +28,9 @@ export function renderTop(el, data, o) {
   const all = rows.length;
   if (o.test) rows = rows.filter((r) => o.test(String(r.function)));
   const sort = o.sort === 'cum' || o.sort === 'name' ? o.sort : 'flat';
-  if (sort === 'name') rows.sort((a, b) => String(a.function).localeCompare(String(b.function)));
-  else rows.sort((a, b) => (b[sort] - a[sort]) || String(a.function).localeCompare(String(b.function)));
 
   const head = h('tr', null, COLS.map((c) => {
+    if (c.sortAs === null) return h('th', { class: 'num', scope: 'col', title: 'Running sum of flat, in the order shown (pprof\'s sum%)' }, c.label);
     const key = c.sortAs || c.key;
     const active = key === sort && !c.sortAs;
     return h('th', { class: (c.num ? 'num' : 'fn') + (active ? ' sorted' : ''), scope: 'col', 'aria-sort': active ? (c.num ? 'descending' : 'ascending') : null },
@@ -41,9 +44,11 @@ export function renderTop(el, data, o) {
     body.appendChild(h('tr', null,
       h('td', { class: 'num' }, formatValue(r.flat, unit)),
       h('td', { class: 'num pct' }, pctCell(r.flat, total)),
+      h('td', { class: 'num sum-pct' }, typeof r.sum === 'number' ? pprofPercent(r.sum, total) : ''),
       h('td', { class: 'num' }, formatValue(r.cum, unit)),
       h('td', { class: 'num pct' }, pctCell(r.cum, total)),
-      h('td', { class: 'fn' }, h('button', { class: 'link fn-focus', type: 'button', title: 'Focus the flame graph on this function', onclick: () => o.onFocus(fn) }, fn)),
+      h('td', { class: 'fn' }, h('button', { class: 'link fn-focus', type: 'button', title: 'Focus the flame graph on this function', onclick: () => o.onFocus(fn) }, fn),
+        r.inline ? h('span', { class: 'inline-mark muted', title: r.inline === 'inline' ? 'every call of this function was inlined' : 'some calls of this function were inlined' }, ` (${r.inline})`) : null),
       h('td', { class: 'act' }, h('button', { class: 'icon-btn', type: 'button', title: 'Callers and callees of this function', 'aria-label': 'Callers and callees', onclick: () => o.onSandwich(fn) }, '⇅')),
     ));
   }
@@ -61,5 +66,5 @@ function pctCell(v, total) {
   const p = total ? Math.max(0, Math.min(1, v / total)) : 0;
   const bar = h('span', { class: 'pct-bar' });
   bar.style.width = (p * 100).toFixed(1) + '%';
-  return [h('span', { class: 'pct-track' }, bar), h('span', { class: 'pct-text' }, formatPercent(v, total))];
+  return [h('span', { class: 'pct-track' }, bar), h('span', { class: 'pct-text' }, pprofPercent(v, total))];
 }
