@@ -912,9 +912,23 @@ int cgraph_build(const struct prof *p, const struct view_opts *o, const struct c
 	struct wg g = { 0 };
 	struct buf tmp = BUF_INIT;
 	uint8_t *kept = NULL;
+	/* What the arrays below hold at most, charged to the request's memory
+	 * account (work.h) while they live (the struct bufs charge their own
+	 * growth): per frame its name and a name's sums, stamps, node and kept
+	 * bit, two builds at once; per edge (at most one per frame of the
+	 * trie) its record, hash slot and adjacency, twice; per sample a bit. */
+	size_t nf = (size_t)p->n_frames + 1, ne = (size_t)p->n_nodes + p->n_loc_frames + 1;
+	size_t held = nf * (sizeof(uint32_t) + sizeof(struct cgraph_name) +
+	                    2 * (2 * sizeof(int64_t) + 2 * sizeof(uint32_t) + sizeof(struct wnode) + 1)) +
+	              ne * 2 * (sizeof(struct bedge) + sizeof(struct u64slot) * 2 + 3 * sizeof(uint32_t)) +
+	              (size_t)p->n_samples + 2 * (size_t)p->n_labelsets * sizeof(uint32_t) + 4096;
+	if (work_charge(held) < 0)
+		return -1;
 	int rc = view_kept_samples(p, o, &c.keep, &c.fb, &c.total);
-	if (rc != 0)
+	if (rc != 0) {
+		work_uncharge(held);
 		return rc;
+	}
 	rc = -1;
 	c.finfo = malloc(((size_t)p->n_frames + 1) * sizeof(uint32_t));
 	if (!c.finfo)
@@ -1070,6 +1084,7 @@ out:
 	buf_release(&tmp);
 	sint_release(&c.names);
 	sint_release(&c.tags);
+	work_uncharge(held);
 	if (rc != 0)
 		cgraph_release(out);
 	return rc;
