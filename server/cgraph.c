@@ -460,6 +460,8 @@ static inline uint64_t pair_key(uint32_t a, uint32_t b)
 static inline void tags_add(struct ctx *c, struct u64map *tm, struct buf *tv, uint32_t ls, uint32_t name,
                             int64_t w, bool flat, bool *oom)
 {
+	if (*oom)
+		return;
 	const uint32_t *ids = (const uint32_t *)c->ls_tags.data + c->ls_off[ls];
 	for (uint32_t i = 0; i < c->ls_n[ls]; i++) {
 		int ins;
@@ -1296,6 +1298,8 @@ void cgraph_shorten(const char *name, size_t len, struct buf *out)
 		cpp_short(s, n, &from, &to);
 	}
 	buf_add(out, s + from, to - from);
+	if (t.oom)
+		out->oom = true;
 	buf_release(&t);
 }
 
@@ -1361,6 +1365,8 @@ static void multiline_name(const struct cgraph *g, const struct cgraph_name *nm,
 				buf_addc(out, s[i]);
 			}
 		}
+		if (sh.oom || esc.oom)
+			out->oom = true;
 		buf_release(&sh);
 		buf_release(&esc);
 		any = true;
@@ -1425,6 +1431,8 @@ void cgraph_dot(const struct cgraph *g, const struct cgraph_opts *go, const char
 	buf_adds(out, "\" [shape=box fontsize=16 label=\"");
 	buf_add(out, lines.data, lines.len);
 	buf_adds(out, "\\l\"] }\n");
+	if (lines.oom)
+		out->oom = true;
 	buf_release(&lines);
 
 	double max_flat = 0;

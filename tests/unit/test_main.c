@@ -26,6 +26,7 @@ int main(void)
 	srunner_add_suite(sr, leaks_suite());
 	srunner_add_suite(sr, runtime_share_suite());
 	srunner_add_suite(sr, view_suite());
+	srunner_add_suite(sr, cgraph_suite());
 	srunner_add_suite(sr, diff_suite());
 	srunner_add_suite(sr, hdr_suite());
 	srunner_add_suite(sr, access_suite());
