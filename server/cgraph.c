@@ -926,7 +926,7 @@ int cgraph_build(const struct prof *p, const struct view_opts *o, const struct c
 	              (size_t)p->n_samples + 2 * (size_t)p->n_labelsets * sizeof(uint32_t) + 4096;
 	if (work_charge(held) < 0)
 		return -1;
-	int rc = view_kept_samples(p, o, &c.keep, &c.fb, &c.total);
+	int rc = view_kept_samples(p, o, &c.keep, &c.fb, &c.total, &out->kept_total);
 	if (rc != 0) {
 		work_uncharge(held);
 		return rc;

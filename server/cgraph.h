@@ -85,6 +85,7 @@ struct cgraph_name {
 
 struct cgraph {
 	int64_t total;          /* pprof's report total (before filters) */
+	int64_t kept_total;     /* view_build's total (over the kept samples) */
 	int64_t flat_sum;       /* sum of flat over the nodes shown */
 	uint32_t orig_count;    /* nodes after nodefraction, before nodecount */
 	uint32_t dropped_nodes; /* by nodefraction */

@@ -293,12 +293,121 @@ static enum MHD_Result graph_view(struct req *r, const char *id, enum what what)
 	return reply_buf(r, 200, ctype, &out);
 }
 
+struct graph_args {
+	const char *id;
+	enum what what;
+};
+
+static enum MHD_Result graph_run(struct req *r, void *ctx)
+{
+	struct graph_args *a = ctx;
+	return graph_view(r, a->id, a->what);
+}
+
 enum MHD_Result route_graph(struct req *r, const struct route_params *p)
 {
-	return graph_view(r, route_param(p, "id"), GRAPH);
+	struct graph_args a = { route_param(p, "id"), GRAPH };
+	return views_heavy(r, graph_run, &a);
 }
 
 enum MHD_Result route_graph_peek(struct req *r, const struct route_params *p)
 {
-	return graph_view(r, route_param(p, "id"), PEEK);
+	struct graph_args a = { route_param(p, "id"), PEEK };
+	return views_heavy(r, graph_run, &a);
+}
+
+static _Thread_local const struct cgraph *top_g;
+static _Thread_local bool top_by_cum;
+
+static int top_cmp(const void *pa, const void *pb)
+{
+	const struct cgraph_node *a = &top_g->nodes[*(const uint32_t *)pa], *b = &top_g->nodes[*(const uint32_t *)pb];
+	int64_t ka = top_by_cum ? a->cum : a->flat, kb = top_by_cum ? b->cum : b->flat;
+	ka = ka < 0 ? -ka : ka;
+	kb = kb < 0 ? -kb : kb;
+	if (ka != kb)
+		return ka > kb ? -1 : 1;
+	const struct cgraph_name *na = &top_g->names[a->name], *nb = &top_g->names[b->name];
+	int c = memcmp(cgraph_str(top_g, na->off), cgraph_str(top_g, nb->off), na->len < nb->len ? na->len : nb->len);
+	if (c)
+		return c;
+	if (na->len != nb->len)
+		return na->len < nb->len ? -1 : 1;
+	int64_t sa = top_by_cum ? a->flat : a->cum, sb = top_by_cum ? b->flat : b->cum;
+	sa = sa < 0 ? -sa : sa;
+	sb = sb < 0 ? -sb : sb;
+	return sa > sb ? -1 : sa < sb;
+}
+
+static int name_only_cmp(const void *pa, const void *pb)
+{
+	const struct cgraph_name *na = &top_g->names[top_g->nodes[*(const uint32_t *)pa].name],
+	                         *nb = &top_g->names[top_g->nodes[*(const uint32_t *)pb].name];
+	int c = memcmp(cgraph_str(top_g, na->off), cgraph_str(top_g, nb->off), na->len < nb->len ? na->len : nb->len);
+	return c ? c : (na->len < nb->len ? -1 : na->len > nb->len);
+}
+
+enum MHD_Result route_graph_top(struct req *r, const struct prof *prof, const struct view_opts *o, int gran,
+                                int order, long limit)
+{
+	struct cgraph_opts go = { 0, 0, 0, gran, false };
+	struct cgraph g;
+	int rc = cgraph_build(prof, o, &go, &g);
+	if (rc != 0) {
+		int stop = work_poll();
+		if (stop != WORK_OK)
+			return reply_stopped(r, stop);
+		if (rc == VIEW_OVERFLOW)
+			return reply_error(r, 422, "overflow", "the values overflow 64 bits");
+		return reply_error(r, 500, "internal", "out of memory building the view");
+	}
+	uint32_t *idx = malloc(((size_t)g.n_nodes + 1) * sizeof(uint32_t));
+	if (!idx) {
+		cgraph_release(&g);
+		return reply_error(r, 500, "internal", "out of memory building the view");
+	}
+	for (uint32_t i = 0; i < g.n_nodes; i++)
+		idx[i] = i;
+	top_g = &g;
+	top_by_cum = order == VIEW_TOP_CUM;
+	qsort(idx, g.n_nodes, sizeof(uint32_t), order == VIEW_TOP_NAME ? name_only_cmp : top_cmp);
+	struct buf out = BUF_INIT;
+	struct json j;
+	json_init(&j, &out);
+	json_obj_begin(&j);
+	json_key(&j, "sample_type");
+	view_json_sample_type(&j, prof, o->type);
+	json_key(&j, "total");
+	json_int(&j, g.kept_total);
+	json_key(&j, "granularity");
+	static const char *const gn[] = { "functions", "filefunctions", "files", "lines" };
+	json_str(&j, gn[gran]);
+	json_key(&j, "count");
+	json_uint(&j, g.n_nodes);
+	json_key(&j, "rows");
+	json_arr_begin(&j);
+	int64_t sum = 0;
+	for (uint32_t i = 0; i < g.n_nodes && (limit <= 0 || i < (uint32_t)limit); i++) {
+		const struct cgraph_node *n = &g.nodes[idx[i]];
+		sum += n->flat;
+		json_obj_begin(&j);
+		json_key(&j, "function");
+		json_name(&j, &g, idx[i]);
+		json_key(&j, "flat");
+		json_int(&j, n->flat);
+		json_key(&j, "cum");
+		json_int(&j, n->cum);
+		json_key(&j, "sum");
+		json_int(&j, sum);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+	free(idx);
+	cgraph_release(&g);
+	if (out.oom) {
+		buf_release(&out);
+		return reply_error(r, 500, "internal", "out of memory building the view");
+	}
+	return reply_buf(r, 200, "application/json", &out);
 }

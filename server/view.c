@@ -283,8 +283,10 @@ out:
 }
 
 int view_kept_samples(const struct prof *p, const struct view_opts *o, uint8_t **keep_out, uint8_t **fb_out,
-                      int64_t *total_out)
+                      int64_t *total_out, int64_t *kept_total_out)
 {
+	int64_t kept_abs = 0, kept_base = 0;
+	*kept_total_out = 0;
 	*keep_out = NULL;
 	*fb_out = NULL;
 	*total_out = 0;
@@ -324,8 +326,12 @@ int view_kept_samples(const struct prof *p, const struct view_opts *o, uint8_t *
 		if (lsk && !lsk[ls])
 			continue;
 		keep[s] = 1;
+		kept_abs += av; /* <= total_abs */
+		if (is_base && is_base[ls])
+			kept_base += av;
 	}
 	*total_out = total_base > 0 ? total_base : total_abs;
+	*kept_total_out = kept_base > 0 ? kept_base : kept_abs;
 	*keep_out = keep;
 	keep = NULL;
 	if (o->has_hide) {
