@@ -913,7 +913,7 @@ int cgraph_build(const struct prof *p, const struct view_opts *o, const struct c
 	struct ctx c = { .p = p, .o = o, .go = go };
 	struct wg g = { 0 };
 	struct buf tmp = BUF_INIT;
-	uint8_t *kept = NULL;
+	uint8_t *kept = NULL, *nodelets = NULL;
 	/* What the arrays below hold at most, charged to the request's memory
 	 * account (work.h) while they live (the struct bufs charge their own
 	 * growth): per frame its name and a name's sums, stamps, node and kept
@@ -997,6 +997,29 @@ int cgraph_build(const struct prof *p, const struct view_opts *o, const struct c
 		goto out;
 	out->node_cutoff = node_cutoff;
 	out->edge_cutoff = edge_cutoff;
+	/* addNodelets: a node gets nodelets when one of its tags left by
+	 * TrimLowFrequencyTags has a weight (flat when it has callees, else
+	 * cum): a label tag, or a bytes tag of a sample without labels */
+	nodelets = calloc((size_t)g.nn + 1, 1);
+	if (!nodelets)
+		goto out;
+	for (size_t k = 0; g.tm.slots && k < g.tm.cap; k++) {
+		const struct u64slot *sl = &g.tm.slots[k];
+		uint64_t key = (uint64_t)sl->khi << 32 | sl->klo;
+		if (key == UINT64_MAX)
+			continue;
+		uint32_t node = g.name_node[(uint32_t)(key >> 32)];
+		if (node == NONE)
+			continue;
+		const struct btag *t = (const struct btag *)g.tv.data + sl->val;
+		if (!(abs64(t->flat) >= node_cutoff || abs64(t->cum) >= node_cutoff))
+			continue;
+		if ((g.n[node].n_out > 0 ? t->flat : t->cum) == 0)
+			continue;
+		const char *ts = c.tags.a.data + c.tags.off[(uint32_t)key];
+		if (ts[0] == 'L' || (ts[0] == 'N' && ts[1] == '\x01'))
+			nodelets[node] = 1;
+	}
 
 	/* the result */
 	out->total = c.total;
@@ -1039,6 +1062,7 @@ int cgraph_build(const struct prof *p, const struct view_opts *o, const struct c
 		d->n_in = n->n_in;
 		d->out_off = n->out_off;
 		d->n_out = n->n_out;
+		d->nodelets = nodelets[i];
 		for (uint32_t k = 0; k < n->n_in; k++)
 			out->in_edges[n->in_off + k] = emap[g.adj_in[n->in_off + k]];
 		for (uint32_t k = 0; k < n->n_out; k++)
@@ -1074,6 +1098,7 @@ int cgraph_build(const struct prof *p, const struct view_opts *o, const struct c
 out:
 	wg_release(&g);
 	free(kept);
+	free(nodelets);
 	free(c.keep);
 	free(c.fb);
 	free(c.finfo);
@@ -1502,6 +1527,8 @@ void cgraph_dot(const struct cgraph *g, const struct cgraph_opts *go, const char
 		buf_release(&tt);
 		if (e->residual)
 			buf_adds(out, " style=\"dotted\"");
+		if (g->nodes[e->src].nodelets)
+			buf_adds(out, " minlen=2"); /* pprof: children of a node with nodelets further away */
 		buf_adds(out, "]\n");
 	}
 	buf_adds(out, "}\n");

@@ -66,6 +66,7 @@ struct cgraph_node {
 	int64_t flat, cum;
 	uint32_t in_off, n_in;  /* into in_edges: edges into the node, in edge order */
 	uint32_t out_off, n_out;
+	bool nodelets;          /* pprof -dot would draw label nodelets for it */
 };
 
 struct cgraph_edge {
@@ -124,7 +125,8 @@ void cgraph_shorten(const char *name, size_t len, struct buf *out);
  * "Showing top N nodes out of M"), nodes N1.. with labels, font sizes,
  * colours and tooltips "NAME (cum)", edges with weights, tooltips
  * "CALLER -> CALLEE (weight)" ("..." for residual ones), inline marks.
- * Every name is escaped for DOT. Label nodelets are not drawn. */
+ * Every name is escaped for DOT. Label nodelets are not drawn (edges
+ * leaving a node that has them get pprof's minlen=2). */
 void cgraph_dot(const struct cgraph *g, const struct cgraph_opts *go, const char *unit,
                 const char *const *legend, int n_legend, struct buf *out);
 /* DOT's escString escaping of pprof's escapeForDot: \ and \" escaped,

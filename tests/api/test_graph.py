@@ -7,8 +7,8 @@ generated profile (default sample type, pprof's -dot defaults), every node
 line (N1.. in pprof's order: label, font size, colours, tooltip) and every
 edge line (weight, inline, residual, width, colour, tooltips) must be the
 same bytes, and so must the legend's "Showing ..."/"Dropped ..." lines.
-The only difference allowed: pprof draws label nodelets (N1_0 ...) and
-gives edges out of a node with nodelets minlen=2; the server does not.
+The only difference allowed: pprof draws label nodelets (N1_0 ...); the
+server does not (edges out of such a node keep pprof's minlen=2).
 Then other settings (nodefraction, edgefraction, nodecount, granularity,
 filters) on a few profiles, random generated profiles (recursion,
 inlining, labels, hidden frames), the JSON and SVG forms, hostile names,
@@ -48,7 +48,7 @@ def parse_dot(text):
         if not m:
             continue
         if m.group(2):
-            edges.append(ln.replace(" minlen=2", ""))
+            edges.append(ln)
         else:
             nodes.append(ln)
     return nodes, edges, legend
