@@ -150,6 +150,14 @@
  * compiled form exceeds it is a 400 bad_regex, never a silent no-match. */
 #define FDX_REGEX_MAX_MEM           (8 * 1024 * 1024)
 
+/* The call graph (route_graph.c). pprof's -dot shows 80 nodes; a graph of
+ * more than a thousand is unreadable and its DOT is megabytes. Graphviz's
+ * dot layout grows much faster than linearly and cannot be cancelled, so
+ * SVG is capped harder: 300 nodes and 3000 edges lay out in seconds. */
+#define FDX_MAX_GRAPH_NODECOUNT     1000
+#define FDX_MAX_GRAPH_SVG_NODES     300
+#define FDX_MAX_GRAPH_SVG_EDGES     3000u
+
 /* Upload metadata. */
 #define FDX_MAX_NAME_LEN            256u
 #define FDX_MAX_PROFILE_LABELS      32u

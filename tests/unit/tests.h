@@ -37,6 +37,7 @@ Suite *stats_suite(void);
 Suite *leaks_suite(void);
 Suite *runtime_share_suite(void);
 Suite *view_suite(void);
+Suite *cgraph_suite(void);
 Suite *diff_suite(void);
 Suite *gate_suite(void);
 Suite *hdr_suite(void);

@@ -77,6 +77,7 @@ export const api = {
   top: (pid, params, signal) => request('GET', `/profiles/${id(pid)}/top`, { params, signal }),
   tags: (pid, params, signal) => request('GET', `/profiles/${id(pid)}/tags`, { params, signal }),
   sandwich: (pid, params, signal) => request('GET', `/profiles/${id(pid)}/sandwich`, { params, signal }),
+  peek: (pid, params, signal) => request('GET', `/profiles/${id(pid)}/peek`, { params, signal }),
   diff: (params, signal) => request('GET', '/diff', { params, signal }),
   diffTop: (params, signal) => request('GET', '/diff/top', { params, signal }),
   leaks: (params, signal) => request('GET', '/leaks', { params, signal }),
