@@ -6,7 +6,8 @@
  *   GET /api/v1/profiles/{id}/tags?sample_type=&<filters>
  *   GET /api/v1/profiles/{id}/sandwich?function=NAME&sample_type=&<filters>
  *
- * <filters>: focus, ignore, hide (regexes), tagfocus, tagignore.
+ * <filters>: focus, ignore, hide, show, show_from, prune_from (regexes),
+ * tagfocus, tagignore.
  * A tag total beyond 64 bits is a 422 overflow naming the key.
  */
 #include <stdio.h>
@@ -43,10 +44,11 @@ int views_parse_opts(struct req *r, const struct prof *p, struct view_opts *o, e
 	}
 	o->type = t;
 	char err[256];
-	static const char *const rx_names[] = { "focus", "ignore", "hide" };
-	struct rx *rxs[] = { &o->focus, &o->ignore, &o->hide };
-	bool *has[] = { &o->has_focus, &o->has_ignore, &o->has_hide };
-	for (int i = 0; i < 3; i++) {
+	static const char *const rx_names[] = { "focus", "ignore", "hide", "show", "show_from", "prune_from" };
+	struct rx *rxs[] = { &o->focus, &o->ignore, &o->hide, &o->show, &o->show_from, &o->prune_from };
+	bool *has[] = { &o->has_focus, &o->has_ignore, &o->has_hide,
+	                &o->has_show, &o->has_show_from, &o->has_prune_from };
+	for (int i = 0; i < 6; i++) {
 		const char *v = req_arg(r, rx_names[i]);
 		if (!v || !*v)
 			continue;

@@ -291,6 +291,62 @@ START_TEST(tree_hide)
 }
 END_TEST
 
+/* One of show, show_from, prune_from (what) compiled into o. */
+static void cut_opt(struct view_opts *o, const char *what, const char *re)
+{
+	char err[256];
+	struct rx *x = !strcmp(what, "show") ? &o->show : !strcmp(what, "show_from") ? &o->show_from : &o->prune_from;
+	bool *has = !strcmp(what, "show") ? &o->has_show
+	            : !strcmp(what, "show_from") ? &o->has_show_from : &o->has_prune_from;
+	ck_assert_int_eq(rx_compile(x, re, strlen(re), 0, err, sizeof(err)), 0);
+	*has = true;
+}
+
+START_TEST(tree_cut)
+{
+	struct prof *p = test_tree_profile();
+	struct view_opts o;
+	/* show_from: from the rootmost alpha down; S3, S4, S5 have none. */
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	cut_opt(&o, "show_from", "pkg\\.alpha");
+	CHECK_VIEW(p, &o, 15, { "pkg.alpha", 5, 15 }, { "pkg.beta", 10, 15 });
+	/* within an inlined location the lines rootward of the match go */
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	cut_opt(&o, "show_from", "pkg\\.inlined");
+	CHECK_VIEW(p, &o, 3, { "pkg.inlined", 3, 3 });
+	/* prune_from: S2 loses its leaf alpha, S5 its gamma; S4 stays at the root */
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	cut_opt(&o, "prune_from", "pkg\\.beta");
+	CHECK_VIEW(p, &o, 27, { "main.main", 0, 20 }, { "pkg.alpha", 0, 15 }, { "pkg.beta", 17, 17 },
+	           { "pkg.gamma", 0, 3 }, { "pkg.inlined", 3, 3 });
+	/* ... and the inlined lines leafward of the match */
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	cut_opt(&o, "prune_from", "pkg\\.gamma");
+	CHECK_VIEW(p, &o, 27, { "main.main", 0, 20 }, { "pkg.alpha", 5, 15 }, { "pkg.beta", 10, 17 },
+	           { "pkg.gamma", 5, 5 });
+	/* show keeps matching frames only; S3 and S4 are left with none */
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	cut_opt(&o, "show", "pkg\\.(alpha|beta)");
+	CHECK_VIEW(p, &o, 17, { "pkg.alpha", 5, 15 }, { "pkg.beta", 12, 17 });
+	prof_free(p);
+}
+END_TEST
+
+START_TEST(filter_simplify_names)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "main.(*T).m", "main." }, { ".foo", "foo" }, { "f(int)", "f" },
+		{ "ns::(anonymous namespace)::g(x)", "ns::(anonymous namespace)::g" },
+		{ "A::operator()(int)", "A::operator()" }, { "plain", "plain" }, { "", "" },
+	};
+	for (size_t i = 0; i < ARRLEN(cases); i++) {
+		size_t st, n = filter_simplify(cases[i].in, strlen(cases[i].in), &st);
+		ck_assert_msg(n == strlen(cases[i].out) && !memcmp(cases[i].in + st, cases[i].out, n),
+		              "%s -> %.*s", cases[i].in, (int)n, cases[i].in + st);
+	}
+}
+END_TEST
+
 START_TEST(tree_tags)
 {
 	struct prof *p = test_tree_profile();
@@ -663,6 +719,8 @@ Suite *view_suite(void)
 	Suite *s = suite_create("view");
 	TCase *tc = tcase_create("view");
 	tcase_add_test(tc, tree_unfiltered);
+	tcase_add_test(tc, tree_cut);
+	tcase_add_test(tc, filter_simplify_names);
 	tcase_add_test(tc, tree_sorting);
 	tcase_add_test(tc, tree_focus);
 	tcase_add_test(tc, tree_ignore);
