@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "limits.h"
 #include "measure.h"
 #include "prof.h"
 #include "regex.h"
@@ -56,6 +57,10 @@ struct view_opts {
 	bool has_focus, has_ignore, has_hide;
 	struct rx show, show_from, prune_from;
 	bool has_show, has_show_from, has_prune_from;
+	/* tagroot / tagleaf label keys (view_pseudo.h), in the order given */
+	int n_tagroot, n_tagleaf;
+	char tagroot[FDX_MAX_TAG_KEYS][FDX_MAX_TAG_KEY_LEN + 1];
+	char tagleaf[FDX_MAX_TAG_KEYS][FDX_MAX_TAG_KEY_LEN + 1];
 	struct tagfilter tagfocus, tagignore;
 	bool has_tagfocus, has_tagignore;
 	double scale;             /* 0 or 1: none; else values * scale, rounded (normalize) */

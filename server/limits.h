@@ -110,6 +110,11 @@
 
 /* Query parameters. */
 #define FDX_MAX_REGEX_LEN           4096u
+/* tagroot=/tagleaf= (view_pseudo.h): keys per list (pprof has no cap; a
+ * flame graph split eight ways deep is already unreadable) and the length
+ * of one key (Go label keys are short identifiers). */
+#define FDX_MAX_TAG_KEYS            8
+#define FDX_MAX_TAG_KEY_LEN         255
 #define FDX_MAX_PARAM_LEN           8192u
 #define FDX_MAX_LIST_LIMIT          1000
 #define FDX_DEFAULT_LIST_LIMIT      50

@@ -20,6 +20,7 @@
 #include "store.h"
 #include "util.h"
 #include "view.h"
+#include "view_pseudo.h"
 
 
 /* Fill o from the query. Returns 0, or replies with a 400 and returns -1
@@ -74,6 +75,39 @@ int views_parse_opts(struct req *r, const struct prof *p, struct view_opts *o, e
 			return -1;
 		}
 		*thas[i] = true;
+	}
+	static const char *const key_names[] = { "tagroot", "tagleaf" };
+	int *nkeys[] = { &o->n_tagroot, &o->n_tagleaf };
+	char(*keys[])[FDX_MAX_TAG_KEY_LEN + 1] = { o->tagroot, o->tagleaf };
+	for (int i = 0; i < 2; i++) {
+		const char *v = req_arg(r, key_names[i]);
+		while (v && *v) {
+			const char *c = strchr(v, ',');
+			size_t len = c ? (size_t)(c - v) : strlen(v);
+			if (len > 0) { /* empty keys are dropped, as pprof drops them */
+				if (*nkeys[i] >= FDX_MAX_TAG_KEYS || len > FDX_MAX_TAG_KEY_LEN) {
+					view_opts_release(o);
+					*res = reply_error(r, 400, "bad_request", "%s takes at most %d label keys of at most %d bytes",
+					                   key_names[i], FDX_MAX_TAG_KEYS, FDX_MAX_TAG_KEY_LEN);
+					return -1;
+				}
+				memcpy(keys[i][*nkeys[i]], v, len);
+				keys[i][*nkeys[i]][len] = '\0';
+				(*nkeys[i])++;
+			}
+			v = c ? c + 1 : NULL;
+		}
+	}
+	int pc = view_pseudo_check(p, o, err, sizeof(err));
+	if (pc != 0) {
+		view_opts_release(o);
+		if (pc < 0)
+			*res = reply_error(r, 500, "internal", "out of memory");
+		else if (pc == VIEW_PSEUDO_NO_KEY)
+			*res = reply_error(r, 400, "unknown_label", "%s", err);
+		else
+			*res = reply_error(r, 400, "unsupported_label", "%s", err);
+		return -1;
 	}
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "view_pseudo.h"
 
 void view_json_sample_type(struct json *j, const struct prof *p, int t)
 {
@@ -230,6 +231,12 @@ int view_build(const struct prof *p, const struct view_opts *o, bool with_tags, 
 	bool hides = o->has_hide || o->has_show;
 	bool cut = o->has_show_from || o->has_prune_from;
 	bool name_filters = o->has_focus || o->has_ignore || hides;
+	/* tagroot/tagleaf: every sample gets pseudo-frames that show hides
+	 * and focus never matches (view_pseudo.h), so with neither a sample
+	 * left without a visible stack frame is kept, as pprof keeps it */
+	bool pseudo = o->n_tagroot > 0 || o->n_tagleaf > 0;
+	bool keep_bare = pseudo && !o->has_show && !o->has_focus;
+	struct view_kept kept = { 0 };
 	bool scaled = o->scale != 0 && o->scale != 1;
 	uint8_t *fb = NULL, *nb = NULL, *lsk = NULL, *is_base = NULL, *allhidden = NULL;
 	int64_t *selfv = NULL, *absv = NULL;
@@ -274,18 +281,21 @@ int view_build(const struct prof *p, const struct view_opts *o, bool with_tags, 
 	for (uint32_t s = 0; s < p->n_samples; s++) {
 		uint32_t node = p->samples[s].node;
 		if (name_filters) {
-			if (node == 0 || (nb[node] & FILTER_IGNORE))
+			if ((node == 0 && !keep_bare) || (nb[node] & FILTER_IGNORE))
 				continue;
 			if (o->has_focus && !(nb[node] & FILTER_FOCUS))
 				continue;
-			if (allhidden && allhidden[node])
+			if (allhidden && allhidden[node] && !keep_bare)
 				continue;
 		}
+		bool pruned = false;
 		if (cut) {
 			if (!cuts.sc[node])
 				continue;
-			if (cuts.pm[node] != NTREE_NONE)
+			if (cuts.pm[node] != NTREE_NONE) {
 				node = cuts.pm[node];
+				pruned = true;
+			}
 		}
 		uint32_t ls = p->samples[s].labelset;
 		if (lsk && !lsk[ls])
@@ -306,6 +316,8 @@ int view_build(const struct prof *p, const struct view_opts *o, bool with_tags, 
 		}
 		if (is_base && is_base[ls])
 			total_base += av;
+		if (pseudo && view_kept_add(&kept, node, ls, val, pruned) < 0)
+			goto out;
 		if (shared) {
 			v->t.col[VIEW_SELF][shared->ntof[node]] += val;
 		} else {
@@ -332,6 +344,15 @@ int view_build(const struct prof *p, const struct view_opts *o, bool with_tags, 
 		if (ntree_finish(&v->t, &names, true) < 0)
 			goto out;
 	}
+	if (pseudo) {
+		/* kept.node: trie nodes -> nodes of v->t */
+		for (uint32_t i = 0; i < kept.n; i++) {
+			uint32_t n = kept.node[i];
+			kept.node[i] = shared ? shared->ntof[n] : (n == 0 || absv[n] ? ntof_priv[n] : 0);
+		}
+		if (view_pseudo_fold(v, o, &kept) < 0)
+			goto out;
+	}
 	ntree_sum_up(&v->t, VIEW_SELF, VIEW_TOT);
 	v->total = total_base > 0 ? total_base : total_abs;
 	rc = 0;
@@ -345,6 +366,7 @@ out:
 	free(absv);
 	free(ntof_priv);
 	cuts_release(&cuts);
+	view_kept_release(&kept);
 	if (rc != 0)
 		view_release(v);
 	return rc;

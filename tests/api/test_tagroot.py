@@ -99,3 +99,60 @@ def test_cases_are_not_vacuous(client, uploads, profile_path, pid, idx, filters)
     unit = catalog.decoded(path).sample_types[idx][1]
     assert pproftool.top(path, idx, unit, filters, relative=True).rows != \
         pproftool.top(path, idx, unit, (), relative=True).rows
+
+
+# ------------------------------------------------------------ tagroot / tagleaf
+
+TAG_CASES = [
+    ("gen/cpu", 1, (("tagroot", "endpoint"),)),
+    ("gen/cpu", 1, (("tagleaf", "endpoint"),)),
+    ("gen/cpu", 1, (("tagroot", "endpoint,worker"),)),
+    ("gen/cpu", 0, (("tagroot", "worker"), ("tagleaf", "endpoint"))),
+    ("gen/cpu", 1, (("tagroot", "endpoint"), ("tagfocus", "worker=alpha"))),
+    ("gen/cpu", 1, (("tagroot", "endpoint"), ("focus", r"^main\.fib$"))),
+    ("gen/cpu", 1, (("tagleaf", "worker"), ("hide", r"^main\."))),
+    ("gen/cpu", 1, (("tagleaf", "worker"), ("prune_from", r"^main\.fib$"))),
+    ("gen/cpu", 1, (("tagroot", "worker"), ("show_from", r"^main\.handle"))),
+    ("gen/cpu", 1, (("tagroot", "worker"), ("show", r"^main\."))),
+    ("gen/cpu", 1, (("tagroot", "endpoint"), ("ignore", r"^main\.hashLoop$"))),
+    ("gen/goroutine", 0, (("tagroot", "pool"),)),
+    ("pyroscope/go.cpu.labels.pprof", 1, (("tagroot", "function"),)),
+    ("pyroscope/go.cpu.labels.pprof", 1, (("tagleaf", "function,foo"),)),
+    ("parca/labels.pb.gz", 0, (("tagroot", "api"),)),
+]
+TAG_IDS = ["%s#%d:%s" % (p, i, "&".join("%s=%s" % kv for kv in f)) for p, i, f in TAG_CASES]
+
+
+@pytest.mark.parametrize("pid,idx,filters", TAG_CASES, ids=TAG_IDS)
+def test_tagroot_tagleaf_match_pprof(client, uploads, profile_path, pid, idx, filters):
+    test_cut_filters_match_pprof(client, uploads, profile_path, pid, idx, filters)
+
+
+def test_tagroot_roots_the_flame_graph_at_values(client, uploads, profile_path):
+    id_ = _uploaded(uploads, "gen/cpu")
+    fg = client.get_json("/api/v1/profiles/%s/flamegraph" % id_,
+                         {"sample_type": 1, "max_nodes": 0, "tagroot": "endpoint"})
+    t = checks.Tree(fg)
+    roots = {t.name(i) for i in t.children[0]}
+    tags = client.get_json("/api/v1/profiles/%s/tags" % id_, {"sample_type": 1})
+    values = {v["value"] for k in tags["tags"] if k["key"] == "endpoint" for v in k["values"]}
+    assert values and values <= roots <= values | {"<unknown>"}, (roots, values)
+
+
+def test_tagroot_errors(client, uploads):
+    id_ = _uploaded(uploads, "gen/cpu")
+    url = "/api/v1/profiles/%s/top" % id_
+    r = client.get(url, {"tagroot": "no_such_label"})
+    assert r.status == 400 and r.error_code() == "unknown_label", r.body[:200]
+    r = client.get(url, {"tagleaf": ",".join("k%d" % i for i in range(9))})
+    assert r.status == 400 and r.error_code() == "bad_request", r.body[:200]
+    r = client.get(url, {"tagroot": "k" * 300})
+    assert r.status == 400 and r.error_code() == "bad_request", r.body[:200]
+    heap = _uploaded(uploads, "gen/heap")
+    r = client.get("/api/v1/profiles/%s/top" % heap, {"tagroot": "bytes"})
+    assert r.status == 400 and r.error_code() == "unsupported_label", r.body[:200]
+    # a filter that pprof would apply to the pseudo-frames themselves
+    r = client.get(url, {"tagroot": "endpoint", "focus": "^/api/"})
+    assert r.status == 400 and r.error_code() == "unsupported_label", r.body[:200]
+    r = client.get(url, {"tagroot": "endpoint", "hide": "point"})
+    assert r.status == 400 and r.error_code() == "unsupported_label", r.body[:200]

@@ -20,6 +20,7 @@
 #include "prof.h"
 #include "tests.h"
 #include "view.h"
+#include "view_pseudo.h"
 
 struct prof *test_decode(struct pbw *w, bool release)
 {
@@ -328,6 +329,41 @@ START_TEST(tree_cut)
 	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
 	cut_opt(&o, "show", "pkg\\.(alpha|beta)");
 	CHECK_VIEW(p, &o, 17, { "pkg.alpha", 5, 15 }, { "pkg.beta", 12, 17 });
+	prof_free(p);
+}
+END_TEST
+
+START_TEST(tree_tagroot)
+{
+	struct prof *p = test_tree_profile();
+	struct view_opts o;
+	char err[256];
+	/* S5 carries k=v; the others (S4 without a stack too) get <unknown> */
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	o.n_tagroot = 1;
+	strcpy(o.tagroot[0], "k");
+	ck_assert_int_eq(view_pseudo_check(p, &o, err, sizeof(err)), 0);
+	CHECK_VIEW(p, &o, 27, { "main.main", 0, 20 }, { "pkg.alpha", 5, 15 }, { "pkg.beta", 10, 17 },
+	           { "pkg.gamma", 2, 5 }, { "pkg.inlined", 3, 3 }, { "<unknown>", 7, 25 }, { "v", 0, 2 });
+	/* at the leaf: every sample ends in its pseudo-frame */
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	o.n_tagleaf = 1;
+	strcpy(o.tagleaf[0], "k");
+	CHECK_VIEW(p, &o, 27, { "main.main", 0, 20 }, { "pkg.alpha", 0, 15 }, { "pkg.beta", 0, 17 },
+	           { "pkg.gamma", 0, 5 }, { "pkg.inlined", 0, 3 }, { "<unknown>", 25, 25 }, { "v", 2, 2 });
+	/* a numeric label, a missing key, a filter matching a pseudo-frame */
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	o.n_tagroot = 1;
+	strcpy(o.tagroot[0], "bytes");
+	ck_assert_int_eq(view_pseudo_check(p, &o, err, sizeof(err)), VIEW_PSEUDO_UNSUPPORTED);
+	strcpy(o.tagroot[0], "nope");
+	ck_assert_int_eq(view_pseudo_check(p, &o, err, sizeof(err)), VIEW_PSEUDO_NO_KEY);
+	view_opts_release(&o);
+	test_view_opts(&o, 0, "^v$", NULL, NULL, NULL, NULL);
+	o.n_tagroot = 1;
+	strcpy(o.tagroot[0], "k");
+	ck_assert_int_eq(view_pseudo_check(p, &o, err, sizeof(err)), VIEW_PSEUDO_MATCH);
+	view_opts_release(&o);
 	prof_free(p);
 }
 END_TEST
@@ -720,6 +756,7 @@ Suite *view_suite(void)
 	TCase *tc = tcase_create("view");
 	tcase_add_test(tc, tree_unfiltered);
 	tcase_add_test(tc, tree_cut);
+	tcase_add_test(tc, tree_tagroot);
 	tcase_add_test(tc, filter_simplify_names);
 	tcase_add_test(tc, tree_sorting);
 	tcase_add_test(tc, tree_focus);
