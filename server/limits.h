@@ -115,6 +115,12 @@
  * of one key (Go label keys are short identifiers). */
 #define FDX_MAX_TAG_KEYS            8
 #define FDX_MAX_TAG_KEY_LEN         255
+/* /export (export.h): the largest answer (a folded export repeats every
+ * stack's names; 64 MiB holds a 20000-node tree 300 frames deep of long
+ * Go names) and the frames one SVG flame graph draws (a browser stays
+ * responsive with a few thousand elements). */
+#define FDX_MAX_EXPORT_BYTES        (64u << 20)
+#define FDX_MAX_SVG_FRAMES          5000
 #define FDX_MAX_PARAM_LEN           8192u
 #define FDX_MAX_LIST_LIMIT          1000
 #define FDX_DEFAULT_LIST_LIMIT      50

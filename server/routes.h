@@ -53,6 +53,8 @@ enum MHD_Result route_views_top(struct req *r, const struct route_params *p);
 enum MHD_Result route_views_flamegraph(struct req *r, const struct route_params *p);
 enum MHD_Result route_views_tags(struct req *r, const struct route_params *p);
 enum MHD_Result route_views_sandwich(struct req *r, const struct route_params *p);
+/* route_export.c */
+enum MHD_Result route_export(struct req *r, const struct route_params *p);
 
 /* route_diff.c: two profiles compared (base= and target= in the query) */
 enum MHD_Result route_diff_tree(struct req *r, const struct route_params *p);
