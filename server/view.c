@@ -19,6 +19,7 @@
 
 #include "util.h"
 #include "view_pseudo.h"
+#include "work.h"
 
 void view_json_sample_type(struct json *j, const struct prof *p, int t)
 {
@@ -65,6 +66,8 @@ static int fold_trie(const struct prof *p, const uint8_t *fb, const int64_t *abs
 	for (uint32_t n = 1; n < p->n_nodes; n++) {
 		if (absv && absv[n] == 0)
 			continue;
+		if (work_poll() != WORK_OK)
+			return -1;
 		uint32_t par = p->nodes[n].parent, loc = p->nodes[n].loc;
 		if (c && !c->sc[n])
 			continue;
@@ -207,6 +210,12 @@ static int node_bits(const struct prof *p, const struct view_opts *o, const uint
 			lb[l] |= fb[p->loc_frames[p->locs[l].off + k]];
 	for (uint32_t n = 1; n < N; n++)
 		nb[n] = nb[p->nodes[n].parent] | (lb[p->nodes[n].loc] & (FILTER_FOCUS | FILTER_IGNORE));
+	if (work_poll() != WORK_OK) {
+		free(lb);
+		free(nb);
+		free(allhidden);
+		return -1;
+	}
 	if (allhidden) {
 		allhidden[0] = 1;
 		for (uint32_t n = 1; n < N; n++) {
@@ -245,6 +254,17 @@ int view_build(const struct prof *p, const struct view_opts *o, bool with_tags, 
 	uint32_t N = p->n_nodes;
 	const struct prof_ntree *shared = NULL;
 	struct cuts cuts = { 0 };
+	/* The arrays below, charged to the request's memory account (work.h)
+	 * for as long as they live: frame and location bits, node bits, the
+	 * private tree's node sums and map (with hide), label-set sums. */
+	size_t held = (size_t)p->n_frames + p->n_locs + 2 * (size_t)N + 2 * (size_t)p->n_labelsets + 64 +
+	              (name_filters || cut ? (size_t)p->n_funcs + p->n_strs : 0) +
+	              (pseudo ? (size_t)p->n_samples * (2 * sizeof(uint32_t) + sizeof(int64_t) + 1) : 0) +
+	              (hides || cut ? (size_t)N * (2 * sizeof(int64_t) + sizeof(uint32_t)) : 0) +
+	              (cut ? 2 * (size_t)p->n_locs * (2 * sizeof(uint32_t) + 1) + (size_t)N * (1 + sizeof(uint32_t)) : 0) +
+	              (with_tags ? (size_t)p->n_labelsets * (sizeof(int64_t) + 1) : 0);
+	if (work_charge(held) < 0)
+		return -1;
 
 	if (!hides && !cut && !(shared = shared_tree(p)))
 		goto out;
@@ -279,6 +299,8 @@ int view_build(const struct prof *p, const struct view_opts *o, bool with_tags, 
 	 * fits in int64 they all do. */
 	int64_t total_abs = 0, total_base = 0;
 	for (uint32_t s = 0; s < p->n_samples; s++) {
+		if (work_poll() != WORK_OK)
+			goto out;
 		uint32_t node = p->samples[s].node;
 		if (name_filters) {
 			if ((node == 0 && !keep_bare) || (nb[node] & FILTER_IGNORE))
@@ -367,6 +389,7 @@ out:
 	free(ntof_priv);
 	cuts_release(&cuts);
 	view_kept_release(&kept);
+	work_uncharge(held);
 	if (rc != 0)
 		view_release(v);
 	return rc;
