@@ -13,7 +13,8 @@ import { renderTop } from './views/top.js';
 import { renderLabels } from './views/labels.js';
 import { SandwichView } from './views/sandwich.js';
 import { appBar, copyLinkButton, showError } from './chrome.js';
-import { FilterBar, FILTER_KEYS, FILTER_DEFAULTS, filterParams, mergeTags, parseTagExpr } from './filterbar.js';
+import { FilterBar, FILTER_KEYS, FILTER_DEFAULTS, STACK_KEYS, filterParams, mergeTags, parseTagExpr } from './filterbar.js';
+import { ExportMenu } from './exportmenu.js';
 import { LatestFetch } from './fetchonce.js';
 import { RuntimeStrip } from './runtime.js';
 import { renderCrumbs, zoomNode, zoomParam } from './crumbs.js';
@@ -71,6 +72,7 @@ class ProfilePage {
     this.compareBtn = h('button', { class: 'btn', type: 'button', id: 'compare-with', 'aria-expanded': 'false', title: 'Diff this profile against another one', onclick: () => this.toggleCompare() }, 'Compare with…');
     this.comparePanel = h('div', { class: 'compare-panel', id: 'compare-panel', hidden: true });
     this.downloadA = h('a', { class: 'btn', href: api.rawUrl(this.id), download: '', title: 'The uploaded file, unchanged (works with go tool pprof)' }, 'Download');
+    this.exportMenu = new ExportMenu(this.id);
 
     this.typeSel = h('select', { class: 'select', id: 'sample-type', 'aria-label': 'Sample type', onchange: () => this.set({ sample_type: this.typeSel.value }) });
     this.searchIn = h('input', { class: 'input search', id: 'search', type: 'search', placeholder: 'Search functions  ( / )', autocomplete: 'off', spellcheck: 'false', 'aria-label': 'Search functions', value: s.search });
@@ -122,7 +124,7 @@ class ProfilePage {
     this.runtime = new RuntimeStrip(); // the runtime share summary of CPU profiles (runtime.js)
 
     replace(this.root,
-      appBar([this.compareBtn, copyLinkButton('this exact view'), this.downloadA]),
+      appBar([this.compareBtn, copyLinkButton('this exact view'), this.downloadA, this.exportMenu.el]),
       h('main', { class: 'page profile-page' },
         h('header', { class: 'profile-head' },
           h('div', { class: 'title-row' }, this.titleEl, this.kindEl, this.editBtn),
@@ -203,9 +205,17 @@ class ProfilePage {
     return { sample_type: this.us.state.sample_type, ...filterParams(this.us.state) };
   }
 
+  /** The filters the runtime share takes (it refuses the stack-cutting ones). */
+  runtimeParams() {
+    const p = this.filterParams();
+    for (const k of STACK_KEYS) delete p[k];
+    return p;
+  }
+
   refresh() {
     if (!this.meta) return;
     this.updateCompareLink();
+    this.exportMenu.update(this.filterParams());
     this.hideError();
     this.syncControls();
     this.showView();
@@ -216,7 +226,7 @@ class ProfilePage {
     else if (v === 'sandwich') main = this.loadSandwich();
     else { this.renderLabelsView(); main = this.loadTags(); }
     // the label picker's data comes second: it must not delay the first graph
-    Promise.resolve(main).finally(() => { this.loadTags(); this.runtime.loadProfile(this.id, this.filterParams()); });
+    Promise.resolve(main).finally(() => { this.loadTags(); this.runtime.loadProfile(this.id, this.runtimeParams()); });
   }
 
   syncControls() {

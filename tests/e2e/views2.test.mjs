@@ -1,0 +1,73 @@
+// Stack filters, label split and export on the profile page: the "Split"
+// button of the label picker puts tagroot=KEY in the URL and the flame
+// graph's first level becomes the label's values; the show_from field
+// roots the graph at the match; the Export links carry the page's filters
+// and download what the API exports (an SVG that parses on its own, with
+// no script). Screenshots in light and dark (screenshots/views2-*.png).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, uploadViaApi, waitFlame, frameAt, shot } from './lib/harness.mjs';
+import { cpuProfile } from './lib/synth.mjs';
+
+let srv, prof;
+const SEL = '#view-flame canvas.flame-canvas';
+
+before(async () => {
+  srv = await startServer();
+  const labels = (s) => ({ endpoint: s.includes('main.api') ? '/checkout' : '/cart' });
+  prof = await uploadViaApi(srv.url, cpuProfile({
+    'main.main;main.api;main.parse': 300, 'main.main;main.web;main.render': 200, 'main.main;main.api;main.encode': 120,
+  }, { labels }), { name: 'split' });
+});
+
+after(async () => {
+  if (srv) await srv.stop();
+});
+
+for (const scheme of ['light', 'dark']) {
+  test(`split by label, show_from and export links (${scheme})`, { timeout: 90000 }, async () => {
+    const browser = await launchBrowser({ colorScheme: scheme });
+    try {
+      const page = await browser.page();
+      await page.goto(`${srv.url}/p/${prof.id}`);
+      await waitFlame(page, SEL);
+      // the label picker gets the key once /tags has answered
+      await page.waitForFunction(() => !document.querySelector('#tag-split').disabled);
+      await page.selectOption('#tag-key', 'endpoint');
+      await page.click('#tag-split');
+      await page.waitForFunction(() => new URL(location.href).searchParams.get('tagroot') === 'endpoint');
+      await waitFlame(page, SEL);
+      for (const v of ['/checkout', '/cart']) assert.ok(await frameAt(page, SEL, v), `${v} is a frame`);
+      const chip = await page.textContent('#active-filters');
+      assert.match(chip, /split by label/);
+      // the export links carry the filters
+      const href = await page.getAttribute('#export-menu a[data-format="svg"]', 'href');
+      assert.match(href, /format=svg/);
+      assert.match(href, /tagroot=endpoint/);
+      await shot(page, `views2-split-${scheme}`);
+      const r = await page.request.get(srv.url + href);
+      assert.equal(r.status(), 200);
+      const svg = await r.text();
+      assert.match(svg, /^<\?xml/);
+      assert.ok(!/<script/i.test(svg));
+      assert.ok(svg.includes('/checkout') && svg.includes('main.parse'));
+      // show_from: the graph is rooted at main.api
+      await page.fill('#filter-show_from', '^main\\.api$');
+      await page.press('#filter-show_from', 'Enter');
+      await page.waitForFunction(() => new URL(location.href).searchParams.get('show_from') === '^main\\.api$');
+      await waitFlame(page, SEL);
+      assert.ok(await frameAt(page, SEL, 'main.api'));
+      assert.equal(await frameAt(page, SEL, 'main.web'), null, 'main.web is cut away');
+      assert.equal(await frameAt(page, SEL, 'main.main'), null, 'frames above main.api are cut');
+      await shot(page, `views2-showfrom-${scheme}`);
+      const folded = await page.request.get(srv.url + await page.getAttribute('#export-menu a[data-format="folded"]', 'href'));
+      assert.equal(folded.status(), 200);
+      const lines = (await folded.text()).trim().split('\n').sort();
+      assert.deepEqual(lines.map((l) => l.replace(/ \d+$/, '')), ['main.api;main.encode', 'main.api;main.parse']);
+      assert.deepEqual(browser.problems, []);
+    } finally {
+      await browser.close();
+    }
+  });
+}
