@@ -401,11 +401,11 @@ int export_svg(const struct view *v, struct buf *out)
 	buf_printf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	           "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\">\n"
 	           "<style>text{font:11px monospace;fill:#000;pointer-events:none}"
-	           "rect:hover{stroke:#000;stroke-width:1}"
+	           "rect:hover{stroke:#000;stroke-width:1}.hd{font-size:13px;fill:#333}"
 	           "@media (prefers-color-scheme:dark){.bg{fill:#1b1b1f}.hd{fill:#ddd}}</style>\n"
 	           "<rect class=\"bg\" width=\"100%%\" height=\"100%%\" fill=\"#fbfbf8\"/>\n",
 	           SVG_W, height, SVG_W, height);
-	buf_adds(out, "<text class=\"hd\" x=\"10\" y=\"20\" style=\"font-size:13px;fill:#333\">flamedex flame graph: ");
+	buf_adds(out, "<text class=\"hd\" x=\"10\" y=\"20\">flamedex flame graph: ");
 	const struct prof *p = v->p;
 	if (p->n_types) {
 		const char *ty = prof_str(p, p->type_type[v->type]), *un = prof_str(p, p->type_unit[v->type]);

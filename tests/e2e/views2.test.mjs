@@ -52,6 +52,11 @@ for (const scheme of ['light', 'dark']) {
       assert.match(svg, /^<\?xml/);
       assert.ok(!/<script/i.test(svg));
       assert.ok(svg.includes('/checkout') && svg.includes('main.parse'));
+      // the SVG on its own, as a browser shows a downloaded file
+      const alone = await browser.context.newPage();
+      await alone.goto('data:image/svg+xml;base64,' + Buffer.from(svg).toString('base64'));
+      await shot(alone, `views2-svg-${scheme}`, { clip: { x: 0, y: 0, width: 1200, height: 140 } });
+      await alone.close();
       // show_from: the graph is rooted at main.api
       await page.fill('#filter-show_from', '^main\\.api$');
       await page.press('#filter-show_from', 'Enter');
