@@ -210,6 +210,7 @@ void view_opts_release(struct view_opts *o)
 	rx_release(&o->show);
 	rx_release(&o->show_from);
 	rx_release(&o->prune_from);
+	rx_release(&o->merge_fn);
 	tagfilter_release(&o->tagfocus);
 	tagfilter_release(&o->tagignore);
 }

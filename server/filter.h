@@ -57,6 +57,9 @@ struct view_opts {
 	bool has_focus, has_ignore, has_hide;
 	struct rx show, show_from, prune_from;
 	bool has_show, has_show_from, has_prune_from;
+	/* view_transform.h: collapse_recursion=1, merge_fn=RE */
+	bool collapse_recursion, has_merge_fn;
+	struct rx merge_fn;
 	/* tagroot / tagleaf label keys (view_pseudo.h), in the order given */
 	int n_tagroot, n_tagleaf;
 	char tagroot[FDX_MAX_TAG_KEYS][FDX_MAX_TAG_KEY_LEN + 1];

@@ -99,6 +99,24 @@ int views_parse_opts(struct req *r, const struct prof *p, struct view_opts *o, e
 			v = c ? c + 1 : NULL;
 		}
 	}
+	const char *cr = req_arg(r, "collapse_recursion");
+	if (cr && *cr) {
+		if (strcmp(cr, "0") != 0 && strcmp(cr, "1") != 0) {
+			view_opts_release(o);
+			*res = reply_error(r, 400, "bad_request", "collapse_recursion must be 0 or 1");
+			return -1;
+		}
+		o->collapse_recursion = cr[0] == '1';
+	}
+	const char *mf = req_arg(r, "merge_fn");
+	if (mf && *mf) {
+		if (rx_compile(&o->merge_fn, mf, strlen(mf), 0, err, sizeof(err)) < 0) {
+			view_opts_release(o);
+			*res = reply_error(r, 400, "bad_regex", "merge_fn: %s", err);
+			return -1;
+		}
+		o->has_merge_fn = true;
+	}
 	int pc = view_pseudo_check(p, o, err, sizeof(err));
 	if (pc != 0) {
 		view_opts_release(o);

@@ -19,6 +19,7 @@
 
 #include "util.h"
 #include "view_pseudo.h"
+#include "view_transform.h"
 #include "work.h"
 
 void view_json_sample_type(struct json *j, const struct prof *p, int t)
@@ -375,6 +376,8 @@ int view_build(const struct prof *p, const struct view_opts *o, bool with_tags, 
 		if (view_pseudo_fold(v, o, &kept) < 0)
 			goto out;
 	}
+	if (view_transform_wanted(o) && view_transform(v, o) < 0)
+		goto out;
 	ntree_sum_up(&v->t, VIEW_SELF, VIEW_TOT);
 	v->total = total_base > 0 ? total_base : total_abs;
 	rc = 0;

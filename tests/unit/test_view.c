@@ -368,6 +368,26 @@ START_TEST(tree_tagroot)
 }
 END_TEST
 
+START_TEST(tree_transforms)
+{
+	struct prof *p = test_tree_profile();
+	struct view_opts o;
+	char err[256];
+	/* S2 main;alpha;beta;alpha reads main;alpha;beta: its 5 go to beta */
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	o.collapse_recursion = true;
+	CHECK_VIEW(p, &o, 27, { "main.main", 0, 20 }, { "pkg.alpha", 0, 15 }, { "pkg.beta", 15, 17 },
+	           { "pkg.gamma", 2, 5 }, { "pkg.inlined", 3, 3 });
+	/* merging beta: S1's 10 go to alpha, S2 reads main;alpha;alpha, S5 main;gamma */
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(rx_compile(&o.merge_fn, "beta", 4, 0, err, sizeof(err)), 0);
+	o.has_merge_fn = true;
+	CHECK_VIEW(p, &o, 27, { "main.main", 0, 20 }, { "pkg.alpha", 15, 15 }, { "pkg.gamma", 2, 5 },
+	           { "pkg.inlined", 3, 3 });
+	prof_free(p);
+}
+END_TEST
+
 START_TEST(filter_simplify_names)
 {
 	static const struct { const char *in, *out; } cases[] = {
@@ -757,6 +777,7 @@ Suite *view_suite(void)
 	tcase_add_test(tc, tree_unfiltered);
 	tcase_add_test(tc, tree_cut);
 	tcase_add_test(tc, tree_tagroot);
+	tcase_add_test(tc, tree_transforms);
 	tcase_add_test(tc, filter_simplify_names);
 	tcase_add_test(tc, tree_sorting);
 	tcase_add_test(tc, tree_focus);
