@@ -76,3 +76,36 @@ for (const scheme of ['light', 'dark']) {
     }
   });
 }
+
+test('keys c and m: collapse recursion, merge the frame under the mouse', { timeout: 90000 }, async () => {
+  const rec = await uploadViaApi(srv.url, cpuProfile({
+    'main.main;main.walk;main.visit;main.walk;main.leaf': 400, 'main.main;main.helper;main.leaf': 100,
+  }), { name: 'recursion' });
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.page();
+    await page.goto(`${srv.url}/p/${rec.id}`);
+    await waitFlame(page, SEL);
+    await page.keyboard.press('c');
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('collapse_recursion') === '1');
+    await waitFlame(page, SEL);
+    // main.walk;main.visit;main.walk;main.leaf reads main.walk;main.visit;main.leaf
+    const r = await page.request.get(srv.url + await page.getAttribute('#export-menu a[data-format="folded"]', 'href'));
+    assert.deepEqual((await r.text()).trim().split('\n').sort(),
+      ['main.main;main.helper;main.leaf 1000000000', 'main.main;main.walk;main.visit;main.leaf 4000000000']);
+    const f = await frameAt(page, SEL, 'main.helper');
+    assert.ok(f);
+    await page.mouse.move(f.x, f.y);
+    await page.keyboard.press('m');
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('merge_fn') === '^main\\.helper$');
+    await waitFlame(page, SEL);
+    assert.equal(await frameAt(page, SEL, 'main.helper'), null, 'merged away');
+    assert.ok(await frameAt(page, SEL, 'main.leaf'));
+    await shot(page, 'views2-transforms-light');
+    await page.keyboard.press('c');
+    await page.waitForFunction(() => !new URL(location.href).searchParams.has('collapse_recursion'));
+    assert.deepEqual(browser.problems, []);
+  } finally {
+    await browser.close();
+  }
+});

@@ -17,12 +17,12 @@ import { h, replace } from './dom.js';
 import { regexEscape } from './api.js';
 import { formatValue } from './format.js';
 
-export const FILTER_KEYS = ['focus', 'ignore', 'hide', 'tagfocus', 'tagignore', 'show', 'show_from', 'prune_from', 'tagroot', 'tagleaf'];
+export const FILTER_KEYS = ['focus', 'ignore', 'hide', 'tagfocus', 'tagignore', 'show', 'show_from', 'prune_from', 'tagroot', 'tagleaf', 'collapse_recursion', 'merge_fn'];
 /** The keys the runtime-share routes do not take (docs/API.md). */
-export const STACK_KEYS = ['show', 'show_from', 'prune_from', 'tagroot', 'tagleaf'];
+export const STACK_KEYS = ['show', 'show_from', 'prune_from', 'tagroot', 'tagleaf', 'collapse_recursion', 'merge_fn'];
 /** The filters' URL defaults, for a page's UrlState defaults. */
 export const FILTER_DEFAULTS = Object.freeze(Object.fromEntries(FILTER_KEYS.map((k) => [k, ''])));
-const CHIP_LABEL = { focus: 'focus', ignore: 'ignore', hide: 'hide', tagfocus: 'label focus', tagignore: 'label ignore', show: 'show', show_from: 'show from', prune_from: 'prune from', tagroot: 'split by label', tagleaf: 'label leaves' };
+const CHIP_LABEL = { focus: 'focus', ignore: 'ignore', hide: 'hide', tagfocus: 'label focus', tagignore: 'label ignore', show: 'show', show_from: 'show from', prune_from: 'prune from', tagroot: 'split by label', tagleaf: 'label leaves', collapse_recursion: 'recursion collapsed', merge_fn: 'merged into callers' };
 const MAX_VALUES = 1000; // options per label key in the picker
 
 /** The filter parameters of a state, for the API. */

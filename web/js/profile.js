@@ -146,7 +146,8 @@ class ProfilePage {
         this.viewWrap,
         h('footer', { class: 'keys' },
           h('kbd', null, '/'), ' search · ', h('kbd', null, 'Esc'), ' reset zoom · ', h('kbd', null, 'r'), ' reset zoom and search · ',
-          h('kbd', null, 'o'), ' flip orientation · ', h('kbd', null, 's'), ' callers/callees of the frame under the mouse')));
+          h('kbd', null, 'o'), ' flip orientation · ', h('kbd', null, 's'), ' callers/callees of the frame under the mouse · ',
+          h('kbd', null, 'c'), ' collapse recursion · ', h('kbd', null, 'm'), ' merge the frame under the mouse into its callers')));
 
     this.fg = new FlameGraph(this.flameHost, {
       flame: s.orient === 'flame',
@@ -592,7 +593,16 @@ class ProfilePage {
     if (ev.key === '/') { ev.preventDefault(); this.focusSearch(); }
     else if (ev.key === 'r') this.resetView();
     else if (ev.key === 'o') this.toggleOrientation();
-    else if (ev.key === 's' && this.us.state.view === 'flame') {
+    else if (ev.key === 'c') this.filters.set({ collapse_recursion: this.us.state.collapse_recursion === '1' ? '' : '1' }, { push: true });
+    else if (ev.key === 'm' && this.us.state.view === 'flame') {
+      // merge_fn takes a regex: the frame's name, whole and escaped; a second one is added as an alternative
+      const node = this.fg.hoveredNode();
+      if (node > 0) {
+        const re = '^' + regexEscape(this.flame.model.nameOf(node)) + '$';
+        const cur = this.us.state.merge_fn;
+        if (!cur.split('|').includes(re)) this.filters.set({ merge_fn: cur ? cur + '|' + re : re }, { push: true });
+      }
+    } else if (ev.key === 's' && this.us.state.view === 'flame') {
       const node = this.fg.hoveredNode();
       if (node > 0) this.set({ view: 'sandwich', fn: this.flame.model.nameOf(node) }, { push: true });
     }
