@@ -109,3 +109,33 @@ test('keys c and m: collapse recursion, merge the frame under the mouse', { time
     await browser.close();
   }
 });
+
+for (const scheme of ['light', 'dark']) {
+  test(`labels table: one click diffs a value against the rest (${scheme})`, { timeout: 90000 }, async () => {
+    const browser = await launchBrowser({ colorScheme: scheme });
+    try {
+      const page = await browser.page();
+      await page.goto(`${srv.url}/p/${prof.id}?view=labels`);
+      const link = page.locator('.label-card[data-key="endpoint"] a.label-compare[data-value="/checkout"]').first();
+      await link.waitFor();
+      assert.equal(await link.textContent(), 'vs rest');
+      const resp = page.waitForResponse((r) => r.url().includes('/api/v1/diff?') && r.url().includes('base_tagignore='));
+      await link.click();
+      const r = await resp;
+      assert.equal(r.status(), 200);
+      const j = await r.json();
+      // /checkout is main.api's 420 samples; the rest is main.web's 200 (10 ms each)
+      assert.equal(j.target_total, 4200000000);
+      assert.equal(j.base_total, 2000000000);
+      const u = new URL(page.url());
+      assert.equal(u.pathname, `/diff/${prof.id}/${prof.id}`);
+      assert.equal(u.searchParams.get('target_tagfocus'), 'endpoint=^/checkout$');
+      await waitFlame(page, '.diff-graph canvas.flame-canvas');
+      assert.match(await page.textContent('#side-filters'), /target: only endpoint=\^\/checkout\$/);
+      await shot(page, `views2-labeldiff-${scheme}`);
+      assert.deepEqual(browser.problems, []);
+    } finally {
+      await browser.close();
+    }
+  });
+}

@@ -13,7 +13,7 @@ import { renderTop } from './views/top.js';
 import { renderLabels } from './views/labels.js';
 import { SandwichView } from './views/sandwich.js';
 import { appBar, copyLinkButton, showError } from './chrome.js';
-import { FilterBar, FILTER_KEYS, FILTER_DEFAULTS, STACK_KEYS, filterParams, mergeTags, parseTagExpr } from './filterbar.js';
+import { FilterBar, FILTER_KEYS, FILTER_DEFAULTS, STACK_KEYS, filterParams, mergeTags, parseTagExpr, tagExpr } from './filterbar.js';
 import { ExportMenu } from './exportmenu.js';
 import { LatestFetch } from './fetchonce.js';
 import { RuntimeStrip } from './runtime.js';
@@ -498,7 +498,23 @@ class ProfilePage {
       unit: this.currentUnit(),
       active: tf ? tf.key + '\u0000' + tf.value : '',
       onPick: (key, value) => this.set({ ...this.filters.tagPatch('tagfocus', key, value), view: 'flame' }, { push: true }),
+      compareUrl: (key, value, other) => this.labelDiffUrl(key, value, other),
     });
+  }
+
+  /**
+   * The diff page of this profile against itself: base = label `key`'s
+   * `other` value (or every sample without `value`), target = `value`.
+   */
+  labelDiffUrl(key, value, other) {
+    const id = encodeURIComponent(this.id);
+    const one = (v) => tagExpr(key, v, false);
+    const q = new URLSearchParams();
+    if (this.us.state.sample_type) q.set('sample_type', this.us.state.sample_type);
+    if (other === null) q.set('base_tagignore', one(value));
+    else q.set('base_tagfocus', one(other));
+    q.set('target_tagfocus', one(value));
+    return `/diff/${id}/${id}?${q}`;
   }
 
   // ---- compare with… ----------------------------------------------------
