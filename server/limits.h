@@ -148,6 +148,8 @@
  * responsive with a few thousand elements). */
 #define FDX_MAX_EXPORT_BYTES        (64u << 20)
 #define FDX_MAX_SVG_FRAMES          5000
+/* import_folded.h: one folded-stacks line (4096 frames of 250 bytes) */
+#define FDX_MAX_FOLDED_LINE         (1u << 20)
 #define FDX_MAX_PARAM_LEN           8192u
 #define FDX_MAX_LIST_LIMIT          1000
 #define FDX_DEFAULT_LIST_LIMIT      50
