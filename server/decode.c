@@ -308,6 +308,11 @@ struct prof *decode_proto(const uint8_t *data, size_t n, struct decode_err *err)
 		decode_err_set(err, 500, "internal", "out of memory while decoding");
 	else
 		rc = pass_strings(d);
+	/* the name of a pseudo-frame without a value (view_pseudo.h) */
+	if (rc == 0 && decode_out_lit(d, "<unknown>", 9) == PROF_NONE) {
+		decode_err_set(err, 500, "internal", "out of memory while decoding");
+		rc = -1;
+	}
 	if (rc == 0)
 		rc = decode_pass_tables(d);
 	if (rc == 0)

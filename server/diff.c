@@ -65,6 +65,13 @@ void diff_views_release(struct diff_views *d)
 int diff_views_build(struct diff_views *d, const struct prof *pb, const struct prof *pt,
                      const struct view_opts *ob, bool normalize, bool with_counts, char *err, size_t errcap)
 {
+	return diff_views_build_tags(d, pb, pt, ob, NULL, normalize, with_counts, err, errcap);
+}
+
+int diff_views_build_tags(struct diff_views *d, const struct prof *pb, const struct prof *pt,
+                          const struct view_opts *ob, const struct view_opts *tags, bool normalize,
+                          bool with_counts, char *err, size_t errcap)
+{
 	memset(d, 0, sizeof(*d));
 	d->scale = 1;
 	if (pb->n_types == 0 || pt->n_types == 0) {
@@ -81,6 +88,12 @@ int diff_views_build(struct diff_views *d, const struct prof *pb, const struct p
 	}
 	struct view_opts ot = *ob; /* same compiled filters, used one after the other */
 	ot.type = tt;
+	if (tags) {
+		ot.tagfocus = tags->tagfocus;
+		ot.tagignore = tags->tagignore;
+		ot.has_tagfocus = tags->has_tagfocus;
+		ot.has_tagignore = tags->has_tagignore;
+	}
 	if (normalize) {
 		int64_t bs = type_sum(pb, ob->type), ts = type_sum(pt, tt);
 		d->scale = ts == 0 ? 0 : (double)bs / (double)ts;

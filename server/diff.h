@@ -45,6 +45,12 @@ enum {
  * with a message in err. d is released on failure. */
 int diff_views_build(struct diff_views *d, const struct prof *base, const struct prof *target,
                      const struct view_opts *o, bool normalize, bool with_counts, char *err, size_t errcap);
+/* The same with the target's label filters taken from tags (its
+ * tagfocus / tagignore and their has_ flags) instead of o's: the diff of
+ * one label slice against another, of one profile or two. NULL: o's. */
+int diff_views_build_tags(struct diff_views *d, const struct prof *base, const struct prof *target,
+                          const struct view_opts *o, const struct view_opts *tags, bool normalize,
+                          bool with_counts, char *err, size_t errcap);
 void diff_views_release(struct diff_views *d);
 
 struct diff_in {

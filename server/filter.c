@@ -207,6 +207,10 @@ void view_opts_release(struct view_opts *o)
 	rx_release(&o->focus);
 	rx_release(&o->ignore);
 	rx_release(&o->hide);
+	rx_release(&o->show);
+	rx_release(&o->show_from);
+	rx_release(&o->prune_from);
+	rx_release(&o->merge_fn);
 	tagfilter_release(&o->tagfocus);
 	tagfilter_release(&o->tagignore);
 }
@@ -222,7 +226,44 @@ static uint8_t match_bits(const struct view_opts *o, const char *s, size_t n)
 		b |= FILTER_IGNORE;
 	if (o->has_hide && rx_match(&o->hide, s, n))
 		b |= FILTER_HIDE;
+	if (o->has_show_from && rx_match(&o->show_from, s, n))
+		b |= FILTER_SHOW_FROM;
+	if (o->has_show && rx_match(&o->show, s, n))
+		b |= FILTER_SHOW;
 	return b;
+}
+
+size_t filter_simplify(const char *name, size_t n, size_t *start)
+{
+	static const char anon[] = "(anonymous namespace)", op[] = "operator()";
+	size_t i = 0;
+	if (n && name[0] == '.')
+		i = 1;
+	*start = i;
+	while (i < n) {
+		if (n - i >= sizeof(anon) - 1 && !memcmp(name + i, anon, sizeof(anon) - 1)) {
+			i += sizeof(anon) - 1;
+			continue;
+		}
+		if (n - i >= sizeof(op) - 1 && !memcmp(name + i, op, sizeof(op) - 1)) {
+			i += sizeof(op) - 1;
+			continue;
+		}
+		if (name[i] == '(')
+			return i - *start;
+		i++;
+	}
+	return n - *start;
+}
+
+/* FILTER_PRUNE_FROM when the simplified function name s matches. */
+static uint8_t prune_bits(const struct view_opts *o, const char *s, size_t n)
+{
+	size_t st, len;
+	if (!o->has_prune_from || n == 0)
+		return 0;
+	len = filter_simplify(s, n, &st);
+	return rx_match(&o->prune_from, s + st, len) ? FILTER_PRUNE_FROM : 0;
 }
 
 /* The bits of string s, matched once per distinct string (memo[s], the
@@ -259,17 +300,23 @@ uint8_t *filter_frame_bits(const struct prof *p, const struct view_opts *o)
 		if (f->func != PROF_NONE) {
 			if (func[f->func] == 0xff) {
 				const struct prof_func *fn = &p->funcs[f->func];
-				func[f->func] = str_bits(p, o, str, fn->name) | str_bits(p, o, str, fn->file);
+				func[f->func] = str_bits(p, o, str, fn->name) | str_bits(p, o, str, fn->file) |
+				                prune_bits(o, prof_str(p, fn->name), prof_strlen(p, fn->name));
 			}
 			b |= func[f->func];
 		}
 		if (f->map_file != PROF_NONE)
-			b |= str_bits(p, o, str, f->map_file);
+			b |= str_bits(p, o, str, f->map_file) & (uint8_t)~FILTER_PRUNE_FROM;
+		/* show keeps the frames that match (all of a location whose
+		 * mapping does) and never a location without lines */
+		if (o->has_show && (f->func == PROF_NONE || !(b & FILTER_SHOW)))
+			b |= FILTER_HIDE;
 		fb[i] = b;
 	}
 	/* A match that could not run (out of memory) is an error, never a
 	 * "no match" that would change the totals. */
-	if (rx_failed(&o->focus) || rx_failed(&o->ignore) || rx_failed(&o->hide)) {
+	if (rx_failed(&o->focus) || rx_failed(&o->ignore) || rx_failed(&o->hide) || rx_failed(&o->show) ||
+	    rx_failed(&o->show_from) || rx_failed(&o->prune_from)) {
 		free(fb);
 		fb = NULL;
 	}

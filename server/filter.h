@@ -3,6 +3,13 @@
  *
  *   focus / ignore / hide   regexes (regex.h) matched unanchored against
  *                           function names, file names and mapping files
+ *   show                    a regex: only the frames that match stay (pprof -show)
+ *   show_from / prune_from  regexes: frames rootward of a sample's rootmost
+ *                           show_from match go (a sample without one goes);
+ *                           frames leafward of its leafmost prune_from match
+ *                           go (pprof -show_from, -prune_from; prune_from is
+ *                           matched against the function name cut at its
+ *                           first '(' as pprof's simplifyFunc cuts it)
  *   tagfocus / tagignore    KEY=RE[,RE] on a label's values, RE[,RE] on
  *                           "key:value" strings, or numeric ranges
  *                           (KEY=1kb:4kb, KEY=10ms:, ...)
@@ -17,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "limits.h"
 #include "measure.h"
 #include "prof.h"
 #include "regex.h"
@@ -47,6 +55,15 @@ struct view_opts {
 	int type;                 /* sample type index */
 	struct rx focus, ignore, hide;
 	bool has_focus, has_ignore, has_hide;
+	struct rx show, show_from, prune_from;
+	bool has_show, has_show_from, has_prune_from;
+	/* view_transform.h: collapse_recursion=1, merge_fn=RE */
+	bool collapse_recursion, has_merge_fn;
+	struct rx merge_fn;
+	/* tagroot / tagleaf label keys (view_pseudo.h), in the order given */
+	int n_tagroot, n_tagleaf;
+	char tagroot[FDX_MAX_TAG_KEYS][FDX_MAX_TAG_KEY_LEN + 1];
+	char tagleaf[FDX_MAX_TAG_KEYS][FDX_MAX_TAG_KEY_LEN + 1];
 	struct tagfilter tagfocus, tagignore;
 	bool has_tagfocus, has_tagignore;
 	double scale;             /* 0 or 1: none; else values * scale, rounded (normalize) */
@@ -57,12 +74,19 @@ void view_opts_release(struct view_opts *o);
 /* What focus, ignore and hide say of a frame: */
 #define FILTER_FOCUS 1   /* matches focus */
 #define FILTER_IGNORE 2  /* matches ignore */
-#define FILTER_HIDE 4    /* matches hide */
+#define FILTER_HIDE 4    /* matches hide, or does not match show */
+#define FILTER_SHOW_FROM 8   /* matches show_from */
+#define FILTER_PRUNE_FROM 16 /* its simplified function name matches prune_from */
+#define FILTER_SHOW 32       /* matches show (folded into FILTER_HIDE) */
 
 /* The FILTER_* bits of every frame of p under o: a frame matches when its
  * function's name or file, or its mapping's file, does. Each distinct
  * function and mapping file is matched once. p->n_frames entries,
  * malloc'd; NULL on allocation failure. */
+/* pprof's simplifyFunc: the length of name without a leading '.' and
+ * cut at its first '(' that does not begin "(anonymous namespace)" or
+ * "operator()"; *start is the offset of the rest (0 or 1). */
+size_t filter_simplify(const char *name, size_t n, size_t *start);
 uint8_t *filter_frame_bits(const struct prof *p, const struct view_opts *o);
 /* keep[ls] for every label set of p: passes tagfocus (when set) and not
  * tagignore (when set). p->n_labelsets entries, malloc'd; NULL on

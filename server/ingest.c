@@ -11,6 +11,7 @@
 
 #include "budget.h"
 #include "textdump.h"
+#include "import_folded.h"
 #include "work.h"
 
 /* ---- gzip ------------------------------------------------------------ */
@@ -196,6 +197,10 @@ enum ingest_format ingest_sniff(const uint8_t *data, size_t n, const char **name
 		*name = d1 ? "goroutine text profile (debug=1)" : "goroutine dump (debug=2)";
 		return d1 ? INGEST_GOROUTINE_DEBUG1 : INGEST_GOROUTINE_DEBUG2;
 	}
+	if (import_folded_sniff(d, n)) {
+		*name = "folded stacks";
+		return INGEST_FOLDED;
+	}
 	*name = refused_format(d, n);
 	if (*name)
 		return INGEST_REFUSED;
@@ -251,6 +256,9 @@ struct prof *ingest_decode(const uint8_t *data, size_t n, size_t max_inflated, s
 		break;
 	case INGEST_PROTO:
 		p = decode_proto(body, len, err);
+		break;
+	case INGEST_FOLDED:
+		p = import_folded(body, len, err);
 		break;
 	}
 out:

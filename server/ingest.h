@@ -26,6 +26,7 @@ enum ingest_format {
 	INGEST_GOROUTINE_DEBUG1,  /* "goroutine profile: total N" */
 	INGEST_GOROUTINE_DEBUG2,  /* "goroutine N [...]:" blocks, crash output */
 	INGEST_REFUSED,           /* a known format flamedex does not read */
+	INGEST_FOLDED,            /* folded stacks text (import_folded.h) */
 };
 
 /* Inflate a gzip stream (several members allowed) into *out (malloc'd).

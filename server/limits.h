@@ -137,6 +137,19 @@
 
 /* Query parameters. */
 #define FDX_MAX_REGEX_LEN           4096u
+/* tagroot=/tagleaf= (view_pseudo.h): keys per list (pprof has no cap; a
+ * flame graph split eight ways deep is already unreadable) and the length
+ * of one key (Go label keys are short identifiers). */
+#define FDX_MAX_TAG_KEYS            8
+#define FDX_MAX_TAG_KEY_LEN         255
+/* /export (export.h): the largest answer (a folded export repeats every
+ * stack's names; 64 MiB holds a 20000-node tree 300 frames deep of long
+ * Go names) and the frames one SVG flame graph draws (a browser stays
+ * responsive with a few thousand elements). */
+#define FDX_MAX_EXPORT_BYTES        (64u << 20)
+#define FDX_MAX_SVG_FRAMES          5000
+/* import_folded.h: one folded-stacks line (4096 frames of 250 bytes) */
+#define FDX_MAX_FOLDED_LINE         (1u << 20)
 #define FDX_MAX_PARAM_LEN           8192u
 #define FDX_MAX_LIST_LIMIT          1000
 #define FDX_DEFAULT_LIST_LIMIT      50

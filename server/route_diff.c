@@ -11,6 +11,12 @@
  * All three take max_growth, min_share and alpha: the tree's and the
  * top's marks of what changed are the gate's verdicts.
  *
+ * base_tagfocus, base_tagignore, target_tagfocus, target_tagignore: the
+ * label filters of one side, replacing tagfocus / tagignore there, so one
+ * label value can be compared with another or with the rest (base and
+ * target may be the same profile); a KEY= no sample has is 400
+ * unknown_label.
+ *
  * The sample type is chosen in the base profile (default: the base's
  * default) and must exist, with the same unit, in the target: anything
  * else is a 400 incompatible_profiles. A normalize that scales the
@@ -25,6 +31,34 @@
 #include "routes.h"
 #include "store.h"
 #include "util.h"
+
+/* A side's label filter, name=SPEC, parsed into t (*set when given). 0,
+ * or -1 after replying in *res. */
+static int side_tag(struct req *r, const struct prof *p, const char *name, struct tagfilter *t, bool *set,
+                    enum MHD_Result *res)
+{
+	const char *v = req_arg(r, name);
+	*set = false;
+	if (!v || !*v)
+		return 0;
+	char err[256];
+	if (strlen(v) > FDX_MAX_REGEX_LEN || tagfilter_parse(t, v, err, sizeof(err)) < 0) {
+		if (strlen(v) > FDX_MAX_REGEX_LEN)
+			snprintf(err, sizeof(err), "longer than %u bytes", FDX_MAX_REGEX_LEN);
+		*res = reply_error(r, 400, "bad_regex", "%s: %s", name, err);
+		return -1;
+	}
+	bool found = !t->key[0];
+	for (uint32_t i = 0; i < p->n_labels && !found; i++)
+		found = !strcmp(prof_str(p, p->labels[i].key), t->key);
+	if (!found) {
+		*res = reply_error(r, 400, "unknown_label", "%s: no sample has a label %.100s", name, t->key);
+		tagfilter_release(t);
+		return -1;
+	}
+	*set = true;
+	return 0;
+}
 
 /* The diff tree, or its top table (top), or the CI gate (check). */
 static enum MHD_Result compare_admitted(struct req *r, bool top, bool check);
@@ -96,6 +130,9 @@ static enum MHD_Result compare_admitted(struct req *r, bool top, bool check)
 	enum MHD_Result res;
 	struct view_opts ob;
 	bool have_opts = false;
+	struct tagfilter side[4];
+	bool side_set[4] = { false, false, false, false };
+	memset(side, 0, sizeof(side));
 	struct diff_views d;
 	memset(&d, 0, sizeof(d));
 	if (!pb || !pt) {
@@ -111,10 +148,26 @@ static enum MHD_Result compare_admitted(struct req *r, bool top, bool check)
 	if (views_parse_opts(r, pb, &ob, &res) < 0)
 		goto out;
 	have_opts = true;
+	static const char *const side_names[4] = { "base_tagfocus", "base_tagignore", "target_tagfocus",
+		                                     "target_tagignore" };
+	for (int i = 0; i < 4; i++)
+		if (side_tag(r, i < 2 ? pb : pt, side_names[i], &side[i], &side_set[i], &res) < 0)
+			goto out;
+	/* each side: its own label filters, else the shared ones (ob owns those) */
+	struct view_opts obase = ob, otags = ob;
+	if (side_set[0])
+		obase.tagfocus = side[0], obase.has_tagfocus = true;
+	if (side_set[1])
+		obase.tagignore = side[1], obase.has_tagignore = true;
+	if (side_set[2])
+		otags.tagfocus = side[2], otags.has_tagfocus = true;
+	if (side_set[3])
+		otags.tagignore = side[3], otags.has_tagignore = true;
 	char why[512];
 	/* the check judges raw values (it compares shares itself): its
-	 * numbers are those go tool pprof -top prints for each profile */
-	int rc = diff_views_build(&d, pb, pt, &ob, normalize && !check, true, why, sizeof(why));
+	 * numbers are those go tool pprof -top prints for each profile; the
+	 * function verdicts of every diff need the counts */
+	int rc = diff_views_build_tags(&d, pb, pt, &obase, &otags, normalize && !check, true, why, sizeof(why));
 	if (rc != 0) {
 		res = rc == DIFF_INCOMPATIBLE ? reply_error(r, 400, "incompatible_profiles", "%s", why)
 		    : rc == VIEW_OVERFLOW     ? reply_error(r, 422, "overflow", "%s", why)
@@ -173,6 +226,9 @@ static enum MHD_Result compare_admitted(struct req *r, bool top, bool check)
 	res = reply_buf(r, check && rc > 0 ? 422 : 200, "application/json", &out);
 out:
 	diff_views_release(&d);
+	for (int i = 0; i < 4; i++)
+		if (side_set[i])
+			tagfilter_release(&side[i]);
 	if (have_opts)
 		view_opts_release(&ob);
 	store_release(pb);

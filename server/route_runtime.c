@@ -28,6 +28,10 @@ static int share_json(struct req *r, const char *id, const struct prof *p, const
 	/* the profile-level version label of the upload, used when no sample
 	 * carries one */
 	static const char *const keys[] = { "go_version", "version" };
+	if (o->has_show || o->has_show_from || o->has_prune_from || o->collapse_recursion || o->has_merge_fn) {
+		*res = reply_error(r, 400, "bad_request", "runtime shares take focus, ignore, hide and tag filters only");
+		return -1;
+	}
 	char value[160];
 	const char *pkey = NULL;
 	for (int i = 0; i < 2 && !pkey; i++) {

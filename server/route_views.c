@@ -6,7 +6,8 @@
  *   GET /api/v1/profiles/{id}/tags?sample_type=&<filters>
  *   GET /api/v1/profiles/{id}/sandwich?function=NAME&sample_type=&<filters>
  *
- * <filters>: focus, ignore, hide (regexes), tagfocus, tagignore.
+ * <filters>: focus, ignore, hide, show, show_from, prune_from (regexes),
+ * tagfocus, tagignore.
  * A tag total beyond 64 bits is a 422 overflow naming the key.
  */
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "store.h"
 #include "util.h"
 #include "view.h"
+#include "view_pseudo.h"
 
 
 /* Fill o from the query. Returns 0, or replies with a 400 and returns -1
@@ -45,10 +47,11 @@ int views_parse_opts(struct req *r, const struct prof *p, struct view_opts *o, e
 	}
 	o->type = t;
 	char err[256];
-	static const char *const rx_names[] = { "focus", "ignore", "hide" };
-	struct rx *rxs[] = { &o->focus, &o->ignore, &o->hide };
-	bool *has[] = { &o->has_focus, &o->has_ignore, &o->has_hide };
-	for (int i = 0; i < 3; i++) {
+	static const char *const rx_names[] = { "focus", "ignore", "hide", "show", "show_from", "prune_from" };
+	struct rx *rxs[] = { &o->focus, &o->ignore, &o->hide, &o->show, &o->show_from, &o->prune_from };
+	bool *has[] = { &o->has_focus, &o->has_ignore, &o->has_hide,
+	                &o->has_show, &o->has_show_from, &o->has_prune_from };
+	for (int i = 0; i < 6; i++) {
 		const char *v = req_arg(r, rx_names[i]);
 		if (!v || !*v)
 			continue;
@@ -74,6 +77,57 @@ int views_parse_opts(struct req *r, const struct prof *p, struct view_opts *o, e
 			return -1;
 		}
 		*thas[i] = true;
+	}
+	static const char *const key_names[] = { "tagroot", "tagleaf" };
+	int *nkeys[] = { &o->n_tagroot, &o->n_tagleaf };
+	char(*keys[])[FDX_MAX_TAG_KEY_LEN + 1] = { o->tagroot, o->tagleaf };
+	for (int i = 0; i < 2; i++) {
+		const char *v = req_arg(r, key_names[i]);
+		while (v && *v) {
+			const char *c = strchr(v, ',');
+			size_t len = c ? (size_t)(c - v) : strlen(v);
+			if (len > 0) { /* empty keys are dropped, as pprof drops them */
+				if (*nkeys[i] >= FDX_MAX_TAG_KEYS || len > FDX_MAX_TAG_KEY_LEN) {
+					view_opts_release(o);
+					*res = reply_error(r, 400, "bad_request", "%s takes at most %d label keys of at most %d bytes",
+					                   key_names[i], FDX_MAX_TAG_KEYS, FDX_MAX_TAG_KEY_LEN);
+					return -1;
+				}
+				memcpy(keys[i][*nkeys[i]], v, len);
+				keys[i][*nkeys[i]][len] = '\0';
+				(*nkeys[i])++;
+			}
+			v = c ? c + 1 : NULL;
+		}
+	}
+	const char *cr = req_arg(r, "collapse_recursion");
+	if (cr && *cr) {
+		if (strcmp(cr, "0") != 0 && strcmp(cr, "1") != 0) {
+			view_opts_release(o);
+			*res = reply_error(r, 400, "bad_request", "collapse_recursion must be 0 or 1");
+			return -1;
+		}
+		o->collapse_recursion = cr[0] == '1';
+	}
+	const char *mf = req_arg(r, "merge_fn");
+	if (mf && *mf) {
+		if (rx_compile(&o->merge_fn, mf, strlen(mf), 0, err, sizeof(err)) < 0) {
+			view_opts_release(o);
+			*res = reply_error(r, 400, "bad_regex", "merge_fn: %s", err);
+			return -1;
+		}
+		o->has_merge_fn = true;
+	}
+	int pc = view_pseudo_check(p, o, err, sizeof(err));
+	if (pc != 0) {
+		view_opts_release(o);
+		if (pc < 0)
+			*res = reply_error(r, 500, "internal", "out of memory");
+		else if (pc == VIEW_PSEUDO_NO_KEY)
+			*res = reply_error(r, 400, "unknown_label", "%s", err);
+		else
+			*res = reply_error(r, 400, "unsupported_label", "%s", err);
+		return -1;
 	}
 	return 0;
 }

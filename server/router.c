@@ -27,6 +27,7 @@ static const struct route table[] = {
 	{ M_GET,    "/api/v1/profiles/:id/sandwich",   route_views_sandwich,    ROLE_READ },
 	{ M_GET,    "/api/v1/profiles/:id/graph",      route_graph,             ROLE_READ },
 	{ M_GET,    "/api/v1/profiles/:id/peek",       route_graph_peek,        ROLE_READ },
+	{ M_GET,    "/api/v1/profiles/:id/export",     route_export,            ROLE_READ },
 	/* two profiles (route_diff.c), a series (route_leaks.c) */
 	{ M_GET,    "/api/v1/diff",                    route_diff_tree,         ROLE_READ },
 	{ M_GET,    "/api/v1/diff/top",                route_diff_top,          ROLE_READ },

@@ -62,6 +62,8 @@ struct view_opts;
 enum MHD_Result route_graph_top(struct req *r, const struct prof *prof, const struct view_opts *o, int gran,
                                 int order, long limit);
 enum MHD_Result route_views_sandwich(struct req *r, const struct route_params *p);
+/* route_export.c */
+enum MHD_Result route_export(struct req *r, const struct route_params *p);
 
 /* route_diff.c: two profiles compared (base= and target= in the query) */
 enum MHD_Result route_diff_tree(struct req *r, const struct route_params *p);

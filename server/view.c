@@ -18,6 +18,8 @@
 #include <string.h>
 
 #include "util.h"
+#include "view_pseudo.h"
+#include "view_transform.h"
 #include "work.h"
 
 void view_json_sample_type(struct json *j, const struct prof *p, int t)
@@ -48,9 +50,18 @@ void view_release(struct view *v)
 
 /* Map the trie nodes of p onto t: ntof[n] is the name-tree node of trie
  * node n. With fb, frames with FILTER_HIDE are left out; with absv, only
- * nodes with a non-zero absv are mapped (the others keep garbage). */
-static int fold_trie(const struct prof *p, const uint8_t *fb, const int64_t *absv, struct ntree *t,
-                     uint32_t *ntof)
+ * nodes with a non-zero absv are mapped (the others keep garbage). With
+ * c (show_from / prune_from), only the frames c->lo..c->hi of each
+ * location are folded, and a node above its path's show_from cut is not
+ * mapped: the one below it starts at the root. */
+struct cuts {
+	uint32_t *lo, *hi;   /* per location: the frames that stay, inclusive */
+	uint8_t *sc;         /* per trie node: at or below the show_from cut */
+	uint32_t *pm;        /* per trie node: its leafmost prune_from node, or NTREE_NONE */
+};
+
+static int fold_trie(const struct prof *p, const uint8_t *fb, const int64_t *absv, const struct cuts *c,
+                     struct ntree *t, uint32_t *ntof)
 {
 	ntof[0] = 0;
 	for (uint32_t n = 1; n < p->n_nodes; n++) {
@@ -58,9 +69,13 @@ static int fold_trie(const struct prof *p, const uint8_t *fb, const int64_t *abs
 			continue;
 		if (work_poll() != WORK_OK)
 			return -1;
-		uint32_t cur = ntof[p->nodes[n].parent];
-		const struct prof_loc *l = &p->locs[p->nodes[n].loc];
-		for (uint32_t k = 0; k < l->n; k++) {
+		uint32_t par = p->nodes[n].parent, loc = p->nodes[n].loc;
+		if (c && !c->sc[n])
+			continue;
+		uint32_t cur = c && !c->sc[par] ? 0 : ntof[par];
+		const struct prof_loc *l = &p->locs[loc];
+		uint32_t k0 = c ? c->lo[loc] : 0, k1 = c ? c->hi[loc] + 1 : l->n;
+		for (uint32_t k = k0; k < k1 && k < l->n; k++) {
 			uint32_t fr = p->loc_frames[l->off + k];
 			if (fb && (fb[fr] & FILTER_HIDE))
 				continue;
@@ -73,6 +88,67 @@ static int fold_trie(const struct prof *p, const uint8_t *fb, const int64_t *abs
 	return 0;
 }
 
+static void cuts_release(struct cuts *c)
+{
+	free(c->lo);
+	free(c->hi);
+	free(c->sc);
+	free(c->pm);
+	memset(c, 0, sizeof(*c));
+}
+
+/* pprof's ShowFrom and PruneFrom, which trim the lines of every location
+ * (the ones rootward of its rootmost show_from match, leafward of its
+ * leafmost prune_from match, among the lines hide and show left) and then
+ * cut each sample's stack. 0 or -1. */
+static int cuts_build(const struct prof *p, const struct view_opts *o, const uint8_t *fb, struct cuts *c)
+{
+	uint32_t N = p->n_nodes;
+	uint8_t *sfm = calloc((size_t)p->n_locs + 1, 1), *pmm = calloc((size_t)p->n_locs + 1, 1);
+	c->lo = malloc(((size_t)p->n_locs + 1) * sizeof(uint32_t));
+	c->hi = malloc(((size_t)p->n_locs + 1) * sizeof(uint32_t));
+	c->sc = malloc((size_t)N + 1);
+	c->pm = malloc(((size_t)N + 1) * sizeof(uint32_t));
+	if (!sfm || !pmm || !c->lo || !c->hi || !c->sc || !c->pm) {
+		free(sfm);
+		free(pmm);
+		cuts_release(c);
+		return -1;
+	}
+	for (uint32_t L = 0; L < p->n_locs; L++) {
+		const struct prof_loc *l = &p->locs[L];
+		uint32_t lo = 0, hi = l->n ? l->n - 1 : 0;
+		for (uint32_t k = 0; o->has_show_from && k < l->n; k++) {
+			uint8_t b = fb[p->loc_frames[l->off + k]];
+			if (!(b & FILTER_HIDE) && (b & FILTER_SHOW_FROM)) {
+				lo = k;
+				sfm[L] = 1;
+				break;
+			}
+		}
+		for (uint32_t k = l->n; o->has_prune_from && k-- > lo;) {
+			uint8_t b = fb[p->loc_frames[l->off + k]];
+			if (!(b & FILTER_HIDE) && (b & FILTER_PRUNE_FROM)) {
+				hi = k;
+				pmm[L] = 1;
+				break;
+			}
+		}
+		c->lo[L] = lo;
+		c->hi[L] = hi;
+	}
+	c->sc[0] = !o->has_show_from;
+	c->pm[0] = NTREE_NONE;
+	for (uint32_t n = 1; n < N; n++) {
+		uint32_t L = p->nodes[n].loc, par = p->nodes[n].parent;
+		c->sc[n] = c->sc[par] || sfm[L];
+		c->pm[n] = c->sc[n] && pmm[L] ? n : c->pm[par];
+	}
+	free(sfm);
+	free(pmm);
+	return 0;
+}
+
 /* The shared name tree of p, built on first use; NULL when out of memory. */
 static const struct prof_ntree *shared_tree(const struct prof *cp)
 {
@@ -82,7 +158,7 @@ static const struct prof_ntree *shared_tree(const struct prof *cp)
 		struct prof_ntree *t = calloc(1, sizeof(*t));
 		struct ntree_names names = prof_names(p);
 		if (t && (t->ntof = malloc(((size_t)p->n_nodes + 1) * sizeof(uint32_t))) &&
-		    ntree_init(&t->t, 0, PROF_NONE, p->n_nodes) == 0 && fold_trie(p, NULL, NULL, &t->t, t->ntof) == 0 &&
+		    ntree_init(&t->t, 0, PROF_NONE, p->n_nodes) == 0 && fold_trie(p, NULL, NULL, NULL, &t->t, t->ntof) == 0 &&
 		    ntree_finish(&t->t, &names, true) == 0)
 			p->ntree = t;
 		else
@@ -122,8 +198,9 @@ static int node_bits(const struct prof *p, const struct view_opts *o, const uint
 	uint32_t N = p->n_nodes;
 	uint8_t *lb = calloc((size_t)p->n_locs + 1, 1);
 	uint8_t *nb = calloc((size_t)N + 1, 1);
-	uint8_t *allhidden = o->has_hide ? malloc((size_t)N + 1) : NULL;
-	if (!lb || !nb || (o->has_hide && !allhidden)) {
+	bool hides = o->has_hide || o->has_show;
+	uint8_t *allhidden = hides ? malloc((size_t)N + 1) : NULL;
+	if (!lb || !nb || (hides && !allhidden)) {
 		free(lb);
 		free(nb);
 		free(allhidden);
@@ -161,7 +238,15 @@ int view_build(const struct prof *p, const struct view_opts *o, bool with_tags, 
 	memset(v, 0, sizeof(*v));
 	v->p = p;
 	v->type = o->type;
-	bool name_filters = o->has_focus || o->has_ignore || o->has_hide;
+	bool hides = o->has_hide || o->has_show;
+	bool cut = o->has_show_from || o->has_prune_from;
+	bool name_filters = o->has_focus || o->has_ignore || hides;
+	/* tagroot/tagleaf: every sample gets pseudo-frames that show hides
+	 * and focus never matches (view_pseudo.h), so with neither a sample
+	 * left without a visible stack frame is kept, as pprof keeps it */
+	bool pseudo = o->n_tagroot > 0 || o->n_tagleaf > 0;
+	bool keep_bare = pseudo && !o->has_show && !o->has_focus;
+	struct view_kept kept = { 0 };
 	bool scaled = o->scale != 0 && o->scale != 1;
 	uint8_t *fb = NULL, *nb = NULL, *lsk = NULL, *is_base = NULL, *allhidden = NULL;
 	int64_t *selfv = NULL, *absv = NULL;
@@ -169,19 +254,26 @@ int view_build(const struct prof *p, const struct view_opts *o, bool with_tags, 
 	int rc = -1;
 	uint32_t N = p->n_nodes;
 	const struct prof_ntree *shared = NULL;
+	struct cuts cuts = { 0 };
 	/* The arrays below, charged to the request's memory account (work.h)
 	 * for as long as they live: frame and location bits, node bits, the
 	 * private tree's node sums and map (with hide), label-set sums. */
 	size_t held = (size_t)p->n_frames + p->n_locs + 2 * (size_t)N + 2 * (size_t)p->n_labelsets + 64 +
-	              (name_filters ? (size_t)p->n_funcs + p->n_strs : 0) +
-	              (o->has_hide ? (size_t)N * (2 * sizeof(int64_t) + sizeof(uint32_t)) : 0) +
+	              (name_filters || cut ? (size_t)p->n_funcs + p->n_strs : 0) +
+	              (pseudo ? (size_t)p->n_samples * (2 * sizeof(uint32_t) + sizeof(int64_t) + 1) : 0) +
+	              (hides || cut ? (size_t)N * (2 * sizeof(int64_t) + sizeof(uint32_t)) : 0) +
+	              (cut ? 2 * (size_t)p->n_locs * (2 * sizeof(uint32_t) + 1) + (size_t)N * (1 + sizeof(uint32_t)) : 0) +
 	              (with_tags ? (size_t)p->n_labelsets * (sizeof(int64_t) + 1) : 0);
 	if (work_charge(held) < 0)
 		return -1;
 
-	if (!o->has_hide && !(shared = shared_tree(p)))
+	if (!hides && !cut && !(shared = shared_tree(p)))
 		goto out;
-	if (name_filters && (!(fb = filter_frame_bits(p, o)) || node_bits(p, o, fb, &nb, &allhidden) < 0))
+	if ((name_filters || cut) && !(fb = filter_frame_bits(p, o)))
+		goto out;
+	if (name_filters && node_bits(p, o, fb, &nb, &allhidden) < 0)
+		goto out;
+	if (cut && cuts_build(p, o, fb, &cuts) < 0)
 		goto out;
 	if ((o->has_tagfocus || o->has_tagignore) && !(lsk = filter_labelsets(p, o)))
 		goto out;
@@ -212,12 +304,21 @@ int view_build(const struct prof *p, const struct view_opts *o, bool with_tags, 
 			goto out;
 		uint32_t node = p->samples[s].node;
 		if (name_filters) {
-			if (node == 0 || (nb[node] & FILTER_IGNORE))
+			if ((node == 0 && !keep_bare) || (nb[node] & FILTER_IGNORE))
 				continue;
 			if (o->has_focus && !(nb[node] & FILTER_FOCUS))
 				continue;
-			if (allhidden && allhidden[node])
+			if (allhidden && allhidden[node] && !keep_bare)
 				continue;
+		}
+		bool pruned = false;
+		if (cut) {
+			if (!cuts.sc[node])
+				continue;
+			if (cuts.pm[node] != NTREE_NONE) {
+				node = cuts.pm[node];
+				pruned = true;
+			}
 		}
 		uint32_t ls = p->samples[s].labelset;
 		if (lsk && !lsk[ls])
@@ -238,6 +339,8 @@ int view_build(const struct prof *p, const struct view_opts *o, bool with_tags, 
 		}
 		if (is_base && is_base[ls])
 			total_base += av;
+		if (pseudo && view_kept_add(&kept, node, ls, val, pruned) < 0)
+			goto out;
 		if (shared) {
 			v->t.col[VIEW_SELF][shared->ntof[node]] += val;
 		} else {
@@ -256,14 +359,25 @@ int view_build(const struct prof *p, const struct view_opts *o, bool with_tags, 
 			absv[p->nodes[n].parent] += absv[n];
 		ntof_priv = malloc(((size_t)N + 1) * sizeof(uint32_t));
 		if (!ntof_priv || ntree_init(&v->t, VIEW_NCOLS, PROF_NONE, 1024) < 0 ||
-		    fold_trie(p, fb, absv, &v->t, ntof_priv) < 0)
+		    fold_trie(p, fb, absv, cut ? &cuts : NULL, &v->t, ntof_priv) < 0)
 			goto out;
 		for (uint32_t n = 0; n < N; n++)
-			if (selfv[n] && (n == 0 || absv[n]))
+			if (selfv[n] && (n == 0 || absv[n]) && (!cut || cuts.sc[n]))
 				v->t.col[VIEW_SELF][ntof_priv[n]] += selfv[n];
 		if (ntree_finish(&v->t, &names, true) < 0)
 			goto out;
 	}
+	if (pseudo) {
+		/* kept.node: trie nodes -> nodes of v->t */
+		for (uint32_t i = 0; i < kept.n; i++) {
+			uint32_t n = kept.node[i];
+			kept.node[i] = shared ? shared->ntof[n] : (n == 0 || absv[n] ? ntof_priv[n] : 0);
+		}
+		if (view_pseudo_fold(v, o, &kept) < 0)
+			goto out;
+	}
+	if (view_transform_wanted(o) && view_transform(v, o) < 0)
+		goto out;
 	ntree_sum_up(&v->t, VIEW_SELF, VIEW_TOT);
 	v->total = total_base > 0 ? total_base : total_abs;
 	rc = 0;
@@ -276,6 +390,8 @@ out:
 	free(selfv);
 	free(absv);
 	free(ntof_priv);
+	cuts_release(&cuts);
+	view_kept_release(&kept);
 	work_uncharge(held);
 	if (rc != 0)
 		view_release(v);

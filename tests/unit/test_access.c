@@ -327,6 +327,7 @@ static const struct {
 	{ M_GET, "/api/v1/profiles/:id/sandwich", ROLE_READ },
 	{ M_GET, "/api/v1/profiles/:id/graph", ROLE_READ },
 	{ M_GET, "/api/v1/profiles/:id/peek", ROLE_READ },
+	{ M_GET, "/api/v1/profiles/:id/export", ROLE_READ },
 	{ M_GET, "/api/v1/diff", ROLE_READ },
 	{ M_GET, "/api/v1/diff/top", ROLE_READ },
 	{ M_GET, "/api/v1/diff/check", ROLE_READ },

@@ -12,6 +12,7 @@
 
 #include "budget.h"
 #include "codec.h"
+#include "import_folded.h"
 #include "ingest.h"
 #include "json.h"
 #include "jsoncheck.h"
@@ -199,7 +200,7 @@ START_TEST(err_legacy_formats)
 		{ "\n\nheap profile: 1: 2 [3: 4] @ heap/1048576\n", "legacy text heap profile" },
 		{ "--- contention:\ncycles/second=2000000000\n", "contention" },
 		{ "threadcreate profile: total 2\n1 @ 0x1\n", "threadcreate" },
-		{ "main;foo;bar 10\nmain;foo 3\n", "collapsed" },
+		{ "main;foo;bar x\nmain;foo 3\n", "collapsed" }, /* a first line without a count */
 		{ "{\"traceEvents\":[]}", "JSON" },
 	};
 	for (size_t i = 0; i < ARRLEN(cases); i++) {
@@ -460,6 +461,9 @@ START_TEST(testdata_files)
 		uint8_t *data = read_file(ps.v[i], &n);
 		struct decode_err err;
 		struct prof *p = ingest_decode(data, n, 512 * MiB, &err);
+		uint8_t data0[4096];
+		size_t n0 = n < sizeof(data0) ? n : sizeof(data0);
+		memcpy(data0, data, n0);
 		free(data);
 		if (!p) {
 			expect_client_error(&err, rel);
@@ -468,7 +472,9 @@ START_TEST(testdata_files)
 				ck_assert_msg(err.status == 415, "%s: not pprof, refused with %d", rel, err.status);
 			continue;
 		}
-		ck_assert_msg(kind != 'n', "%s: accepted, but go tool pprof cannot read it", rel);
+		/* folded stacks are imported (import_folded.h) though pprof reads none */
+		ck_assert_msg(kind != 'n' || import_folded_sniff(data0, n0), "%s: accepted, but go tool pprof cannot read it",
+		              rel);
 		check_decoded(p, rel);
 		prof_free(p);
 		decoded++;
@@ -509,11 +515,36 @@ START_TEST(fuzz_crashes)
 }
 END_TEST
 
+START_TEST(folded_import)
+{
+	static const char text[] = "main;a 3\r\n\nmain;a;b; 2\nmain;a 1\n";
+	struct decode_err err;
+	const char *name;
+	ck_assert_int_eq(ingest_sniff((const uint8_t *)text, strlen(text), &name), INGEST_FOLDED);
+	struct prof *p = ingest_decode((const uint8_t *)text, strlen(text), MiB, &err);
+	ck_assert_msg(p != NULL, "refused: %s", err.message);
+	ck_assert_uint_eq(p->n_types, 1);
+	ck_assert_str_eq(prof_str(p, p->type_type[0]), "samples");
+	ck_assert_uint_eq(p->n_samples, 2); /* the two main;a lines are one stack */
+	int64_t sum = 0;
+	for (uint32_t i = 0; i < p->n_samples; i++)
+		sum += p->values[i];
+	ck_assert_int_eq(sum, 6);
+	prof_free(p);
+	/* a bad later line is a 400 naming it; a first line without a count is not folded */
+	static const char bad[] = "main;a 3\nmain;a;;b 2\n";
+	ck_assert_ptr_null(ingest_decode((const uint8_t *)bad, strlen(bad), MiB, &err));
+	ck_assert_int_eq(err.status, 400);
+	ck_assert_ptr_nonnull(strstr(err.message, "line 2"));
+}
+END_TEST
+
 Suite *ingest_suite(void)
 {
 	Suite *s = suite_create("ingest");
 	TCase *tc = tcase_create("upload");
 	tcase_add_test(tc, decode_gzip);
+	tcase_add_test(tc, folded_import);
 	tcase_add_test(tc, err_empty_body);
 	tcase_add_test(tc, err_truncated_gzip);
 	tcase_add_test(tc, err_gzip_bomb);

@@ -134,6 +134,7 @@ START_TEST(the_api)
 	expect_route(M_GET, "/api/v1/profiles/ID/sandwich", "/api/v1/profiles/:id/sandwich");
 	expect_route(M_GET, "/api/v1/profiles/ID/graph", "/api/v1/profiles/:id/graph");
 	expect_route(M_GET, "/api/v1/profiles/ID/peek", "/api/v1/profiles/:id/peek");
+	expect_route(M_GET, "/api/v1/profiles/ID/export", "/api/v1/profiles/:id/export");
 	expect_route(M_GET, "/api/v1/diff", "/api/v1/diff");
 	expect_route(M_GET, "/api/v1/diff/top", "/api/v1/diff/top");
 	expect_route(M_GET, "/api/v1/diff/check", "/api/v1/diff/check");

@@ -20,6 +20,7 @@
 #include "prof.h"
 #include "tests.h"
 #include "view.h"
+#include "view_pseudo.h"
 
 struct prof *test_decode(struct pbw *w, bool release)
 {
@@ -288,6 +289,117 @@ START_TEST(tree_hide)
 	test_view_opts(&o, 0, "pkg\\.beta", NULL, "pkg\\.beta", NULL, NULL);
 	CHECK_VIEW(p, &o, 17, { "main.main", 0, 17 }, { "pkg.alpha", 15, 15 }, { "pkg.gamma", 2, 2 });
 	prof_free(p);
+}
+END_TEST
+
+/* One of show, show_from, prune_from (what) compiled into o. */
+static void cut_opt(struct view_opts *o, const char *what, const char *re)
+{
+	char err[256];
+	struct rx *x = !strcmp(what, "show") ? &o->show : !strcmp(what, "show_from") ? &o->show_from : &o->prune_from;
+	bool *has = !strcmp(what, "show") ? &o->has_show
+	            : !strcmp(what, "show_from") ? &o->has_show_from : &o->has_prune_from;
+	ck_assert_int_eq(rx_compile(x, re, strlen(re), 0, err, sizeof(err)), 0);
+	*has = true;
+}
+
+START_TEST(tree_cut)
+{
+	struct prof *p = test_tree_profile();
+	struct view_opts o;
+	/* show_from: from the rootmost alpha down; S3, S4, S5 have none. */
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	cut_opt(&o, "show_from", "pkg\\.alpha");
+	CHECK_VIEW(p, &o, 15, { "pkg.alpha", 5, 15 }, { "pkg.beta", 10, 15 });
+	/* within an inlined location the lines rootward of the match go */
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	cut_opt(&o, "show_from", "pkg\\.inlined");
+	CHECK_VIEW(p, &o, 3, { "pkg.inlined", 3, 3 });
+	/* prune_from: S2 loses its leaf alpha, S5 its gamma; S4 stays at the root */
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	cut_opt(&o, "prune_from", "pkg\\.beta");
+	CHECK_VIEW(p, &o, 27, { "main.main", 0, 20 }, { "pkg.alpha", 0, 15 }, { "pkg.beta", 17, 17 },
+	           { "pkg.gamma", 0, 3 }, { "pkg.inlined", 3, 3 });
+	/* ... and the inlined lines leafward of the match */
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	cut_opt(&o, "prune_from", "pkg\\.gamma");
+	CHECK_VIEW(p, &o, 27, { "main.main", 0, 20 }, { "pkg.alpha", 5, 15 }, { "pkg.beta", 10, 17 },
+	           { "pkg.gamma", 5, 5 });
+	/* show keeps matching frames only; S3 and S4 are left with none */
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	cut_opt(&o, "show", "pkg\\.(alpha|beta)");
+	CHECK_VIEW(p, &o, 17, { "pkg.alpha", 5, 15 }, { "pkg.beta", 12, 17 });
+	prof_free(p);
+}
+END_TEST
+
+START_TEST(tree_tagroot)
+{
+	struct prof *p = test_tree_profile();
+	struct view_opts o;
+	char err[256];
+	/* S5 carries k=v; the others (S4 without a stack too) get <unknown> */
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	o.n_tagroot = 1;
+	strcpy(o.tagroot[0], "k");
+	ck_assert_int_eq(view_pseudo_check(p, &o, err, sizeof(err)), 0);
+	CHECK_VIEW(p, &o, 27, { "main.main", 0, 20 }, { "pkg.alpha", 5, 15 }, { "pkg.beta", 10, 17 },
+	           { "pkg.gamma", 2, 5 }, { "pkg.inlined", 3, 3 }, { "<unknown>", 7, 25 }, { "v", 0, 2 });
+	/* at the leaf: every sample ends in its pseudo-frame */
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	o.n_tagleaf = 1;
+	strcpy(o.tagleaf[0], "k");
+	CHECK_VIEW(p, &o, 27, { "main.main", 0, 20 }, { "pkg.alpha", 0, 15 }, { "pkg.beta", 0, 17 },
+	           { "pkg.gamma", 0, 5 }, { "pkg.inlined", 0, 3 }, { "<unknown>", 25, 25 }, { "v", 2, 2 });
+	/* a numeric label, a missing key, a filter matching a pseudo-frame */
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	o.n_tagroot = 1;
+	strcpy(o.tagroot[0], "bytes");
+	ck_assert_int_eq(view_pseudo_check(p, &o, err, sizeof(err)), VIEW_PSEUDO_UNSUPPORTED);
+	strcpy(o.tagroot[0], "nope");
+	ck_assert_int_eq(view_pseudo_check(p, &o, err, sizeof(err)), VIEW_PSEUDO_NO_KEY);
+	view_opts_release(&o);
+	test_view_opts(&o, 0, "^v$", NULL, NULL, NULL, NULL);
+	o.n_tagroot = 1;
+	strcpy(o.tagroot[0], "k");
+	ck_assert_int_eq(view_pseudo_check(p, &o, err, sizeof(err)), VIEW_PSEUDO_MATCH);
+	view_opts_release(&o);
+	prof_free(p);
+}
+END_TEST
+
+START_TEST(tree_transforms)
+{
+	struct prof *p = test_tree_profile();
+	struct view_opts o;
+	char err[256];
+	/* S2 main;alpha;beta;alpha reads main;alpha;beta: its 5 go to beta */
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	o.collapse_recursion = true;
+	CHECK_VIEW(p, &o, 27, { "main.main", 0, 20 }, { "pkg.alpha", 0, 15 }, { "pkg.beta", 15, 17 },
+	           { "pkg.gamma", 2, 5 }, { "pkg.inlined", 3, 3 });
+	/* merging beta: S1's 10 go to alpha, S2 reads main;alpha;alpha, S5 main;gamma */
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(rx_compile(&o.merge_fn, "beta", 4, 0, err, sizeof(err)), 0);
+	o.has_merge_fn = true;
+	CHECK_VIEW(p, &o, 27, { "main.main", 0, 20 }, { "pkg.alpha", 15, 15 }, { "pkg.gamma", 2, 5 },
+	           { "pkg.inlined", 3, 3 });
+	prof_free(p);
+}
+END_TEST
+
+START_TEST(filter_simplify_names)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "main.(*T).m", "main." }, { ".foo", "foo" }, { "f(int)", "f" },
+		{ "ns::(anonymous namespace)::g(x)", "ns::(anonymous namespace)::g" },
+		{ "A::operator()(int)", "A::operator()" }, { "plain", "plain" }, { "", "" },
+	};
+	for (size_t i = 0; i < ARRLEN(cases); i++) {
+		size_t st, n = filter_simplify(cases[i].in, strlen(cases[i].in), &st);
+		ck_assert_msg(n == strlen(cases[i].out) && !memcmp(cases[i].in + st, cases[i].out, n),
+		              "%s -> %.*s", cases[i].in, (int)n, cases[i].in + st);
+	}
 }
 END_TEST
 
@@ -663,6 +775,10 @@ Suite *view_suite(void)
 	Suite *s = suite_create("view");
 	TCase *tc = tcase_create("view");
 	tcase_add_test(tc, tree_unfiltered);
+	tcase_add_test(tc, tree_cut);
+	tcase_add_test(tc, tree_tagroot);
+	tcase_add_test(tc, tree_transforms);
+	tcase_add_test(tc, filter_simplify_names);
 	tcase_add_test(tc, tree_sorting);
 	tcase_add_test(tc, tree_focus);
 	tcase_add_test(tc, tree_ignore);

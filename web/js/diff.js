@@ -21,7 +21,7 @@ import { DiffModel, GREW, SHRANK, SAME, MARK_NEW, MARK_GONE } from './flame/diff
 import { diffPaint, swatch, PALETTES } from './flame/diffcolors.js';
 import { isDark } from './flame/render.js';
 import { appBar, copyLinkButton, showError } from './chrome.js';
-import { FilterBar, FILTER_DEFAULTS, filterParams, mergeTags } from './filterbar.js';
+import { FilterBar, FILTER_DEFAULTS, STACK_KEYS, filterParams, mergeTags } from './filterbar.js';
 import { LatestFetch } from './fetchonce.js';
 import { renderCrumbs, zoomNode, zoomParam } from './crumbs.js';
 import { typeValue, typeLabel, selectedType, typeUnit } from './sampletypes.js';
@@ -35,6 +35,11 @@ const DEFAULTS = {
   max_growth: '10', // the gate's thresholds (the README recipe's)
   min_share: '1',
   ...FILTER_DEFAULTS,
+  // one side's label filters (docs/API.md): a label value against another, or the rest
+  base_tagfocus: '',
+  base_tagignore: '',
+  target_tagfocus: '',
+  target_tagignore: '',
   zoom: '',
   sort: 'cum_delta',
   limit: '50',
@@ -140,6 +145,8 @@ class DiffPage {
         h('div', { class: 'regress-head' }, h('h2', { id: 'regress-h' }, 'By function'), h('span', { class: 'spacer' }), this.sortBtns, this.limitSel),
         this.tableEl));
 
+    /** One side's label filters, when set (a label value against another, or the rest). */
+    this.sideEl = h('p', { class: 'side-filters muted', id: 'side-filters', hidden: true });
     replace(this.root,
       appBar([this.swapBtn, copyLinkButton('this exact view')]),
       h('main', { class: 'page diff-page' },
@@ -153,6 +160,7 @@ class DiffPage {
             h('span', null, 'Changed: beyond noise and over'), this.growthIn, h('span', { class: 'unit' }, '% in functions of ≥'), this.shareIn, h('span', { class: 'unit' }, '%'))),
         this.filters.el,
         this.filters.chips,
+        this.sideEl,
         this.errorEl,
         this.summaryEl,
         this.viewWrap));
@@ -216,7 +224,11 @@ class DiffPage {
   params() {
     const s = this.us.state;
     const th = this.threshold();
-    return { base: this.baseId, target: this.targetId, sample_type: s.sample_type, normalize: s.normalize === '1' ? '1' : '', max_growth: String(th.maxGrowth), min_share: String(th.minShare), ...filterParams(s) };
+    return {
+      base: this.baseId, target: this.targetId, sample_type: s.sample_type, normalize: s.normalize === '1' ? '1' : '',
+      max_growth: String(th.maxGrowth), min_share: String(th.minShare), ...filterParams(s),
+      base_tagfocus: s.base_tagfocus, base_tagignore: s.base_tagignore, target_tagfocus: s.target_tagfocus, target_tagignore: s.target_tagignore,
+    };
   }
 
   unit() {
@@ -240,6 +252,13 @@ class DiffPage {
   syncControls() {
     const s = this.us.state;
     this.filters.sync();
+    {
+      const st = this.us.state;
+      const parts = [['base', 'base_tagfocus', 'only'], ['base', 'base_tagignore', 'without'], ['target', 'target_tagfocus', 'only'], ['target', 'target_tagignore', 'without']]
+        .filter(([, k]) => st[k]).map(([side, k, how]) => h('span', null, `${side}: ${how} `, h('code', null, st[k]), ' · '));
+      replace(this.sideEl, parts.length ? ['Label slices — ', ...parts] : []);
+      this.sideEl.hidden = !parts.length;
+    }
     this.normBox.checked = s.normalize === '1';
     this.widthSel.value = s.width === 'max' ? 'max' : 'target';
     this.paletteSel.value = s.palette in PALETTES ? s.palette : 'rg';
@@ -484,7 +503,9 @@ class DiffPage {
           h('span', { class: 'sum-v ' + (d > 0 ? 'up' : d < 0 ? 'down' : ''), id: 'sum-delta' }, dm.normalize ? 'normalized' : `${formatDelta(d, unit)} (${formatRelative(d, dm.baseAll)})`),
           dm.normalize ? h('span', { class: 'muted' }, `raw: ${formatDelta(dm.targetAll / dm.scale - dm.baseAll, unit)} (${formatRelative(dm.targetAll / dm.scale - dm.baseAll, dm.baseAll)})`) : null)),
       h('div', { class: 'sum-cats' }, this.runtime.el));
-    this.runtime.loadDiff({ ...this.params(), normalize: '' }); // shares: normalize changes nothing
+    const rp = { ...this.params(), normalize: '' }; // shares: normalize changes nothing
+    for (const k of [...STACK_KEYS, 'base_tagfocus', 'base_tagignore', 'target_tagfocus', 'target_tagignore']) delete rp[k]; // not taken there
+    this.runtime.loadDiff(rp);
   }
 
   // ---- regression table -------------------------------------------------

@@ -17,10 +17,12 @@ import { h, replace } from './dom.js';
 import { regexEscape } from './api.js';
 import { formatValue } from './format.js';
 
-export const FILTER_KEYS = ['focus', 'ignore', 'hide', 'tagfocus', 'tagignore'];
+export const FILTER_KEYS = ['focus', 'ignore', 'hide', 'tagfocus', 'tagignore', 'show', 'show_from', 'prune_from', 'tagroot', 'tagleaf', 'collapse_recursion', 'merge_fn'];
+/** The keys the runtime-share routes do not take (docs/API.md). */
+export const STACK_KEYS = ['show', 'show_from', 'prune_from', 'tagroot', 'tagleaf', 'collapse_recursion', 'merge_fn'];
 /** The filters' URL defaults, for a page's UrlState defaults. */
 export const FILTER_DEFAULTS = Object.freeze(Object.fromEntries(FILTER_KEYS.map((k) => [k, ''])));
-const CHIP_LABEL = { focus: 'focus', ignore: 'ignore', hide: 'hide', tagfocus: 'label focus', tagignore: 'label ignore' };
+const CHIP_LABEL = { focus: 'focus', ignore: 'ignore', hide: 'hide', tagfocus: 'label focus', tagignore: 'label ignore', show: 'show', show_from: 'show from', prune_from: 'prune from', tagroot: 'split by label', tagleaf: 'label leaves', collapse_recursion: 'recursion collapsed', merge_fn: 'merged into callers' };
 const MAX_VALUES = 1000; // options per label key in the picker
 
 /** The filter parameters of a state, for the API. */
@@ -105,6 +107,9 @@ export class FilterBar {
       focus: 'Keep only the samples that have a frame matching this regex' + (o.pair ? ' (in both profiles)' : ''),
       ignore: 'Drop the samples that have a frame matching this regex',
       hide: 'Remove the frames matching this regex from the stacks',
+      show: 'Keep only the frames matching this regex (pprof -show)',
+      show_from: 'Drop the frames above the first one matching this regex, and the samples without one (pprof -show_from)',
+      prune_from: 'Drop the frames below the last one matching this regex (pprof -prune_from)',
     };
     this.labelsTitle = o.pair ? 'Filter both profiles by a pprof label of the samples' : 'Filter by a pprof label of the samples';
     this.noLabels = o.pair ? 'These profiles have no pprof labels' : 'This profile has no pprof labels';
@@ -124,11 +129,14 @@ export class FilterBar {
     this.valueSel = h('select', { class: 'select', id: 'tag-value', 'aria-label': 'Label value' });
     this.focusBtn = h('button', { class: 'btn', type: 'button', id: 'tag-focus', onclick: () => this.pick('tagfocus') }, 'Focus');
     this.ignoreBtn = h('button', { class: 'btn', type: 'button', id: 'tag-ignore', onclick: () => this.pick('tagignore') }, 'Ignore');
-    this.picker = h('div', { class: 'field tag-picker' }, h('span', null, 'Label'), this.keySel, this.valueSel, this.focusBtn, this.ignoreBtn);
+    this.splitBtn = h('button', { class: 'btn', type: 'button', id: 'tag-split', title: 'Put this label\'s values at the root of every stack (pprof -tagroot)', onclick: () => this.split('tagroot') }, 'Split');
+    this.leafBtn = h('button', { class: 'btn', type: 'button', id: 'tag-leaf', title: 'Put this label\'s values under the leaf of every stack (pprof -tagleaf)', onclick: () => this.split('tagleaf') }, 'At leaves');
+    this.picker = h('div', { class: 'field tag-picker' }, h('span', null, 'Label'), this.keySel, this.valueSel, this.focusBtn, this.ignoreBtn, this.splitBtn, this.leafBtn);
     /** The bar: regex fields and label picker. */
     this.el = h('div', { class: 'filters' },
       field('focus', 'Focus', 'regex to keep'), field('ignore', 'Ignore', 'regex to drop'), field('hide', 'Hide', 'regex to hide'),
-      this.picker);
+      this.picker,
+      field('show', 'Show', 'regex of frames to keep'), field('show_from', 'Show from', 'regex'), field('prune_from', 'Prune from', 'regex'));
     /** The chips of the filters in force (placed by the page, under the bar). */
     this.chips = h('div', { class: 'chips', id: 'active-filters' });
     this.setTags([], '');
@@ -164,7 +172,7 @@ export class FilterBar {
   setTags(tags, unit) {
     this.tags = tags;
     this.unit = unit;
-    for (const el of [this.keySel, this.valueSel, this.focusBtn, this.ignoreBtn]) el.disabled = !tags.length;
+    for (const el of [this.keySel, this.valueSel, this.focusBtn, this.ignoreBtn, this.splitBtn, this.leafBtn]) el.disabled = !tags.length;
     this.picker.title = tags.length ? this.labelsTitle : this.noLabels;
     const prev = this.keySel.value;
     replace(this.keySel, tags.length ? tags.map((t) => h('option', { value: t.key }, t.key)) : h('option', { value: '' }, 'no labels'));
@@ -184,6 +192,15 @@ export class FilterBar {
     const key = this.keySel.value;
     if (!key) return;
     this.o.set(this.tagPatch(kind, key, this.valueSel.value), { push: true });
+  }
+
+  /** tagroot / tagleaf of the picked key: a second key is added after the first. */
+  split(kind) {
+    const key = this.keySel.value;
+    if (!key) return;
+    const cur = (this.o.state()[kind] || '').split(',').filter(Boolean);
+    if (cur.includes(key)) return;
+    this.set({ [kind]: [...cur, key].join(',') }, { push: true });
   }
 
   renderChips(s) {

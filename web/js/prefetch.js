@@ -6,7 +6,7 @@
 // earlyUrls is pure: tests/e2e/unit/prefetch.test.mjs checks it against the
 // URLs profile.js asks for.
 
-const FILTERS = ['focus', 'ignore', 'hide', 'tagfocus', 'tagignore']; // filterbar.js FILTER_KEYS
+const FILTERS = ['focus', 'ignore', 'hide', 'tagfocus', 'tagignore', 'show', 'show_from', 'prune_from', 'tagroot', 'tagleaf', 'collapse_recursion', 'merge_fn']; // filterbar.js FILTER_KEYS
 
 /** The API URLs the page at `loc` ({pathname, search}) asks for first. */
 export function earlyUrls(loc) {

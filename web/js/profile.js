@@ -14,7 +14,8 @@ import { renderLabels } from './views/labels.js';
 import { SandwichView } from './views/sandwich.js';
 import { GraphView, fetchGraphSvg, renderPeek } from './views/graph.js';
 import { appBar, copyLinkButton, showError } from './chrome.js';
-import { FilterBar, FILTER_KEYS, FILTER_DEFAULTS, filterParams, mergeTags, parseTagExpr } from './filterbar.js';
+import { FilterBar, FILTER_KEYS, FILTER_DEFAULTS, STACK_KEYS, filterParams, mergeTags, parseTagExpr, tagExpr } from './filterbar.js';
+import { ExportMenu } from './exportmenu.js';
 import { LatestFetch } from './fetchonce.js';
 import { RuntimeStrip } from './runtime.js';
 import { renderCrumbs, zoomNode, zoomParam } from './crumbs.js';
@@ -77,6 +78,7 @@ class ProfilePage {
     this.compareBtn = h('button', { class: 'btn', type: 'button', id: 'compare-with', 'aria-expanded': 'false', title: 'Diff this profile against another one', onclick: () => this.toggleCompare() }, 'Compare with…');
     this.comparePanel = h('div', { class: 'compare-panel', id: 'compare-panel', hidden: true });
     this.downloadA = h('a', { class: 'btn', href: api.rawUrl(this.id), download: '', title: 'The uploaded file, unchanged (works with go tool pprof)' }, 'Download');
+    this.exportMenu = new ExportMenu(this.id);
 
     this.typeSel = h('select', { class: 'select', id: 'sample-type', 'aria-label': 'Sample type', onchange: () => this.set({ sample_type: this.typeSel.value }) });
     this.searchIn = h('input', { class: 'input search', id: 'search', type: 'search', placeholder: 'Search functions  ( / )', autocomplete: 'off', spellcheck: 'false', 'aria-label': 'Search functions', value: s.search });
@@ -152,7 +154,7 @@ class ProfilePage {
     this.runtime = new RuntimeStrip(); // the runtime share summary of CPU profiles (runtime.js)
 
     replace(this.root,
-      appBar([this.compareBtn, copyLinkButton('this exact view'), this.downloadA]),
+      appBar([this.compareBtn, copyLinkButton('this exact view'), this.downloadA, this.exportMenu.el]),
       h('main', { class: 'page profile-page' },
         h('header', { class: 'profile-head' },
           h('div', { class: 'title-row' }, this.titleEl, this.kindEl, this.editBtn),
@@ -174,7 +176,8 @@ class ProfilePage {
         this.viewWrap,
         h('footer', { class: 'keys' },
           h('kbd', null, '/'), ' search · ', h('kbd', null, 'Esc'), ' reset zoom · ', h('kbd', null, 'r'), ' reset zoom and search · ',
-          h('kbd', null, 'o'), ' flip orientation · ', h('kbd', null, 's'), ' callers/callees of the frame under the mouse')));
+          h('kbd', null, 'o'), ' flip orientation · ', h('kbd', null, 's'), ' callers/callees of the frame under the mouse · ',
+          h('kbd', null, 'c'), ' collapse recursion · ', h('kbd', null, 'm'), ' merge the frame under the mouse into its callers')));
 
     this.fg = new FlameGraph(this.flameHost, {
       flame: s.orient === 'flame',
@@ -233,9 +236,17 @@ class ProfilePage {
     return { sample_type: this.us.state.sample_type, ...filterParams(this.us.state) };
   }
 
+  /** The filters the runtime share takes (it refuses the stack-cutting ones). */
+  runtimeParams() {
+    const p = this.filterParams();
+    for (const k of STACK_KEYS) delete p[k];
+    return p;
+  }
+
   refresh() {
     if (!this.meta) return;
     this.updateCompareLink();
+    this.exportMenu.update(this.filterParams());
     this.hideError();
     this.syncControls();
     this.showView();
@@ -248,7 +259,7 @@ class ProfilePage {
     else if (v === 'peek') main = this.loadPeek();
     else { this.renderLabelsView(); main = this.loadTags(); }
     // the label picker's data comes second: it must not delay the first graph
-    Promise.resolve(main).finally(() => { this.loadTags(); this.runtime.loadProfile(this.id, this.filterParams()); });
+    Promise.resolve(main).finally(() => { this.loadTags(); this.runtime.loadProfile(this.id, this.runtimeParams()); });
   }
 
   syncControls() {
@@ -551,7 +562,23 @@ class ProfilePage {
       unit: this.currentUnit(),
       active: tf ? tf.key + '\u0000' + tf.value : '',
       onPick: (key, value) => this.set({ ...this.filters.tagPatch('tagfocus', key, value), view: 'flame' }, { push: true }),
+      compareUrl: (key, value, other) => this.labelDiffUrl(key, value, other),
     });
+  }
+
+  /**
+   * The diff page of this profile against itself: base = label `key`'s
+   * `other` value (or every sample without `value`), target = `value`.
+   */
+  labelDiffUrl(key, value, other) {
+    const id = encodeURIComponent(this.id);
+    const one = (v) => tagExpr(key, v, false);
+    const q = new URLSearchParams();
+    if (this.us.state.sample_type) q.set('sample_type', this.us.state.sample_type);
+    if (other === null) q.set('base_tagignore', one(value));
+    else q.set('base_tagfocus', one(other));
+    q.set('target_tagfocus', one(value));
+    return `/diff/${id}/${id}?${q}`;
   }
 
   // ---- compare with… ----------------------------------------------------
@@ -648,7 +675,16 @@ class ProfilePage {
     else if (ev.key === 'o') this.toggleOrientation();
     else if (ev.key === 'g') this.set({ view: 'graph' }, { push: true });
     else if (ev.key === 'p') this.set({ view: 'peek' }, { push: true });
-    else if (ev.key === 's' && this.us.state.view === 'flame') {
+    else if (ev.key === 'c') this.filters.set({ collapse_recursion: this.us.state.collapse_recursion === '1' ? '' : '1' }, { push: true });
+    else if (ev.key === 'm' && this.us.state.view === 'flame') {
+      // merge_fn takes a regex: the frame's name, whole and escaped; a second one is added as an alternative
+      const node = this.fg.hoveredNode();
+      if (node > 0) {
+        const re = '^' + regexEscape(this.flame.model.nameOf(node)) + '$';
+        const cur = this.us.state.merge_fn;
+        if (!cur.split('|').includes(re)) this.filters.set({ merge_fn: cur ? cur + '|' + re : re }, { push: true });
+      }
+    } else if (ev.key === 's' && this.us.state.view === 'flame') {
       const node = this.fg.hoveredNode();
       if (node > 0) this.set({ view: 'sandwich', fn: this.flame.model.nameOf(node) }, { push: true });
     }

@@ -5,12 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FILTER_KEYS, FILTER_DEFAULTS, filterParams, filterPatch, tagExpr, parseTagExpr, mergeTags, tagOptionText } from '../../../web/js/filterbar.js';
 
-const state = { view: 'flame', focus: 'a', ignore: '', hide: '', tagfocus: '', tagignore: '', zoom: 'main.main' };
+const state = { view: 'flame', focus: 'a', ignore: '', hide: '', tagfocus: '', tagignore: '', show: '', show_from: '', prune_from: '', tagroot: '', tagleaf: '', collapse_recursion: '', merge_fn: '', zoom: 'main.main' };
 
 test('the filter keys, their defaults and the API parameters of a state', () => {
-  assert.deepEqual(FILTER_KEYS, ['focus', 'ignore', 'hide', 'tagfocus', 'tagignore']);
-  assert.deepEqual(FILTER_DEFAULTS, { focus: '', ignore: '', hide: '', tagfocus: '', tagignore: '' });
-  assert.deepEqual(filterParams(state), { focus: 'a', ignore: '', hide: '', tagfocus: '', tagignore: '' });
+  assert.deepEqual(FILTER_KEYS, ['focus', 'ignore', 'hide', 'tagfocus', 'tagignore', 'show', 'show_from', 'prune_from', 'tagroot', 'tagleaf', 'collapse_recursion', 'merge_fn']);
+  const empty = { show: '', show_from: '', prune_from: '', tagroot: '', tagleaf: '', collapse_recursion: '', merge_fn: '' };
+  assert.deepEqual(FILTER_DEFAULTS, { focus: '', ignore: '', hide: '', tagfocus: '', tagignore: '', ...empty });
+  assert.deepEqual(filterParams(state), { focus: 'a', ignore: '', hide: '', tagfocus: '', tagignore: '', ...empty });
 });
 
 test('a filter change clears the zoom; the value in force, or no filter at all, does not', () => {

@@ -42,7 +42,9 @@ export function renderLabels(el, data, o) {
             const bar = pctBar(v.total, whole);
             const cls = [o.active === key + '\u0000' + value ? 'active' : '', i >= FIRST ? 'more' : ''].join(' ').trim();
             return h('tr', { class: cls || null, hidden: i >= FIRST },
-              h('td', { class: 'fn' }, h('button', { class: 'link label-value', type: 'button', title: `Focus the flame graph on ${key}=${value}`, dataset: { key, value }, onclick: () => o.onPick(key, value) }, value || '(empty)')),
+              h('td', { class: 'fn' }, h('button', { class: 'link label-value', type: 'button', title: `Focus the flame graph on ${key}=${value}`, dataset: { key, value }, onclick: () => o.onPick(key, value) }, value || '(empty)'),
+                o.compareUrl && !t.numeric ? h('a', { class: 'link label-compare', href: o.compareUrl(key, value, null), title: `Diff ${key}=${value} against the rest of this profile`, dataset: { key, value } }, 'vs rest') : null,
+                o.compareUrl && !t.numeric && values.length > 1 ? h('a', { class: 'link label-compare', href: o.compareUrl(key, value, String(values[i === 0 ? 1 : 0].value)), title: `Diff ${key}=${value} against ${key}=${values[i === 0 ? 1 : 0].value}`, dataset: { key, value } }, `vs ${values[i === 0 ? 1 : 0].value || '(empty)'}`) : null),
               h('td', { class: 'num' }, formatValue(v.total, o.unit)),
               h('td', { class: 'num pct' }, bar, h('span', { class: 'pct-text' }, formatPercent(v.total, whole))));
           }), unlabelledRow))),
