@@ -88,6 +88,9 @@ static const struct opt opts[] = {
 	  "cap on the database's size; beyond it uploads get 507 (0: none, the disk is the cap)" },
 	{ "disk-reserve", F_SIZE(disk_reserve, 0), "BYTES",
 	  "space kept in DB-reserve beside the database so a DELETE works on a full disk (0: none)" },
+	/* selections (selection.h) */
+	{ "max-selection", F_UINT(max_selection, 1, FDX_MAX_SELECTION), "N",
+	  "profiles one merge, series side or diff side may take; more is a 400 selection_too_large" },
 };
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -196,6 +199,7 @@ static void defaults(struct config *c)
 	c->auth_failures = AUTH_DEFAULT_FAILURES;
 	snprintf(c->sync, sizeof(c->sync), "full");
 	c->disk_reserve = FDX_DEFAULT_DISK_RESERVE;
+	c->max_selection = FDX_MAX_SELECTION;
 }
 
 int config_load(int argc, char **argv)

@@ -49,6 +49,9 @@ struct config {
 	char sync[8];                /* "full" or "normal" */
 	size_t max_db_bytes;         /* 0: no cap */
 	size_t disk_reserve;         /* bytes of DB-reserve; 0: none */
+
+	/* selections (selection.h) */
+	unsigned max_selection;      /* profiles one selection may name */
 };
 
 extern struct config cfg;

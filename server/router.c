@@ -31,11 +31,19 @@ static const struct route table[] = {
 	/* the runtime share of CPU profiles (route_runtime.c) */
 	{ M_GET,    "/api/v1/profiles/:id/runtime",    route_runtime_profile,   ROLE_READ },
 	{ M_GET,    "/api/v1/diff/runtime",            route_runtime_diff,      ROLE_READ },
+	/* many profiles at once (route_merge.c) */
+	{ M_GET,    "/api/v1/series",                  route_merge_series,      ROLE_READ },
+	{ M_GET,    "/api/v1/merge/top",               route_merge_top,         ROLE_READ },
+	{ M_GET,    "/api/v1/merge/flamegraph",        route_merge_flamegraph,  ROLE_READ },
+	{ M_GET,    "/api/v1/merge/tags",              route_merge_tags,        ROLE_READ },
+	{ M_GET,    "/api/v1/merge/raw",               route_merge_raw,         ROLE_READ },
+	{ M_GET,    "/api/v1/pgo",                     route_merge_pgo,         ROLE_READ },
 	/* pages, all index.html: the app reads its state from the URL */
 	{ M_GET,    "/",                               route_static_page,       ROLE_READ },
 	{ M_GET,    "/p/:id",                          route_static_page,       ROLE_READ },
 	{ M_GET,    "/diff/:base/:target",             route_static_page,       ROLE_READ },
 	{ M_GET,    "/leaks",                          route_static_page,       ROLE_READ },
+	{ M_GET,    "/m",                              route_static_page,       ROLE_READ },
 	{ M_GET,    "/healthz",                        route_static_healthz,    ROLE_OPEN },
 	/* signing in and out (route_auth.c) */
 	{ M_GET,    "/login",                          route_auth_page,         ROLE_OPEN },
