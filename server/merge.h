@@ -10,8 +10,9 @@
  *   - Compatibility. Every source must have the first one's period type
  *     and the same sample types (type and unit, in order); otherwise
  *     merge_add answers MERGE_INCOMPATIBLE and says which differs. The
- *     period of the merge is the largest, its time the earliest non-zero,
- *     its duration the sum, its default sample type the first source's
+ *     period of the merge is the largest, its time the smallest as
+ *     combineHeaders takes it (a zero time is replaced by the next
+ *     source's, and a zero after that wins), its duration the sum, its default sample type the first source's
  *     (combineHeaders in pprof).
  *   - Samples with the same stack (the same frames in every location, at
  *     every depth) and the same labels are one sample whose values are the

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "hash.h"
+#include "ingest.h"
+#include "profile.pb-c.h"
 #include "profwrite.h"
 #include "work.h"
 
@@ -137,4 +139,81 @@ int pgo_write(const struct prof *p, long keep_top, const int64_t *start_line, ui
 	int rc = profwrite_gz(p, &o, out, len);
 	free(depths);
 	return rc;
+}
+
+/* ---- start lines from the uploads ------------------------------------------ */
+
+struct pgo_lines {
+	struct u64map m;   /* hash of "name\0file" -> start line */
+};
+
+static uint64_t name_file_key(const char *name, size_t nl, const char *file, size_t fl)
+{
+	uint64_t h = hash_bytes(name, nl);
+	return hash_mix64(h ^ (hash_bytes(file, fl) * 0x9e3779b97f4a7c15ULL));
+}
+
+struct pgo_lines *pgo_lines_new(void)
+{
+	struct pgo_lines *t = calloc(1, sizeof(*t));
+	if (t && u64map_init(&t->m, 1024) < 0) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void pgo_lines_free(struct pgo_lines *t)
+{
+	if (!t)
+		return;
+	u64map_release(&t->m);
+	free(t);
+}
+
+int pgo_lines_add(struct pgo_lines *t, const uint8_t *data, size_t n, size_t max_inflated)
+{
+	uint8_t *plain = NULL;
+	size_t plen = 0;
+	if (n >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
+		struct decode_err err;
+		if (ingest_gunzip(data, n, max_inflated, &plain, &plen, &err) < 0)
+			return -1;
+		data = plain;
+		n = plen;
+	}
+	Perftools__Profiles__Profile *pr = perftools__profiles__profile__unpack(NULL, n, data);
+	free(plain);
+	if (!pr)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; i < pr->n_function && rc == 0; i++) {
+		const Perftools__Profiles__Function *f = pr->function[i];
+		if (f->start_line <= 0 || f->start_line > UINT32_MAX || f->name < 0 || f->filename < 0 ||
+		    (uint64_t)f->name >= pr->n_string_table || (uint64_t)f->filename >= pr->n_string_table)
+			continue;
+		const char *nm = pr->string_table[f->name], *fl = pr->string_table[f->filename];
+		int ins;
+		uint32_t *v = u64map_put(&t->m, name_file_key(nm, strlen(nm), fl, strlen(fl)), &ins);
+		if (!v)
+			rc = -1;
+		else if (ins)
+			*v = (uint32_t)f->start_line;
+	}
+	perftools__profiles__profile__free_unpacked(pr, NULL);
+	return rc;
+}
+
+int64_t *pgo_lines_for(const struct pgo_lines *t, const struct prof *p)
+{
+	int64_t *out = calloc((size_t)p->n_funcs + 1, sizeof(*out));
+	if (!out)
+		return NULL;
+	for (uint32_t i = 0; i < p->n_funcs; i++) {
+		const struct prof_func *f = &p->funcs[i];
+		uint32_t *v = u64map_get(&t->m, name_file_key(prof_str(p, f->name), prof_strlen(p, f->name),
+		                                              prof_str(p, f->file), prof_strlen(p, f->file)));
+		out[i] = v ? *v : 0;
+	}
+	return out;
 }

@@ -30,4 +30,17 @@
 int pgo_write(const struct prof *p, long keep_top, const int64_t *start_line, uint8_t **out, size_t *len,
               char *why, size_t whycap);
 
+/* Function start lines, which the decoded model does not keep, read from
+ * the stored uploads: pgo_lines_add each upload's bytes (gzipped or not),
+ * then pgo_lines_for the merged profile. A function is known by name and
+ * file; a start line seen in several uploads is the first one's. */
+struct pgo_lines;
+struct pgo_lines *pgo_lines_new(void);
+/* 0, or -1 when the bytes are not a profile.proto (they are then skipped
+ * by the caller: a goroutine dump has no start lines) or out of memory. */
+int pgo_lines_add(struct pgo_lines *t, const uint8_t *data, size_t n, size_t max_inflated);
+/* Per function of p, its start line (0 unknown); malloc'd, NULL on failure. */
+int64_t *pgo_lines_for(const struct pgo_lines *t, const struct prof *p);
+void pgo_lines_free(struct pgo_lines *t);
+
 #endif

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "json.h"
 #include "limits.h"
 #include "merge.h"
@@ -197,17 +198,36 @@ static enum MHD_Result merge_download(struct req *r, bool pgo)
 		return reply_error(r, 400, "bad_request", "agg must be sum or avg");
 	}
 	struct sel_prof sp;
+	struct selection sel;
 	enum MHD_Result res;
-	int rc = selection_load(r, "", &sp, &res);
+	int rc = selection_parse(r, "", &sel, &res);
 	if (rc == SELECTION_ABSENT)
 		return reply_error(r, 400, "bad_request", "needs ids=A,B,… or label=k:v (with type=, from=, to=)");
 	if (rc < 0)
 		return res;
+	if (selection_merge(r, &sel, &sp, &res) < 0) {
+		selection_release(&sel);
+		return res;
+	}
 	uint8_t *data = NULL;
 	size_t len = 0;
 	char why[256] = "";
 	if (pgo) {
-		rc = pgo_write(sp.p, keep_top, NULL, &data, &len, why, sizeof(why));
+		/* start lines are not in the decoded model: read them from the uploads */
+		int64_t *lines = NULL;
+		struct pgo_lines *pl = sp.p->kind == PROF_KIND_CPU ? pgo_lines_new() : NULL;
+		for (int i = 0; pl && i < sel.n && work_poll() == WORK_OK; i++) {
+			uint8_t *raw = NULL;
+			size_t rlen = 0;
+			if (store_raw(sel.ids[i], &raw, &rlen) == 0)
+				pgo_lines_add(pl, raw, rlen, cfg.max_inflated); /* a profile without them adds none */
+			free(raw);
+		}
+		if (pl)
+			lines = pgo_lines_for(pl, sp.p);
+		pgo_lines_free(pl);
+		rc = work_poll() != WORK_OK ? -1 : pgo_write(sp.p, keep_top, lines, &data, &len, why, sizeof(why));
+		free(lines);
 	} else {
 		if (agg == 1 && sp.n > 1)
 			merge_scale(sp.p, 1.0 / (double)sp.n);
@@ -215,6 +235,7 @@ static enum MHD_Result merge_download(struct req *r, bool pgo)
 		rc = profwrite_gz(sp.p, &o, &data, &len);
 	}
 	sel_prof_release(&sp);
+	selection_release(&sel);
 	if (rc == PGO_NOT_CPU)
 		return reply_error(r, 400, "not_cpu", "%s", why);
 	if (rc != 0) {

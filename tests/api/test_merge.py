@@ -422,3 +422,27 @@ def test_selection_too_large(tmp_path):
         assert c.healthy()
     finally:
         srv.stop()
+
+
+def raw_start_lines(path):
+    """{(function name, file): start line} from `go tool pprof -raw` (its s=N)."""
+    import re
+    out = pproftool.run_pprof(["-raw"], path)
+    return {(m.group(1), m.group(2)): int(m.group(3)) for m in re.finditer(r" (\S+) (\S+):\d+ s=(\d+)", out)}
+
+
+def test_pgo_keeps_start_lines(client):
+    s = Series(client, ["go/inline_hot.pprof", "go/devirt.pprof"], "cpu")
+    want = {}
+    for p in s.paths:
+        for k, v in raw_start_lines(p).items():
+            want.setdefault(k, v)
+    assert any(want.values()), "test bug: the PGO test profiles carry no start lines"
+    # a function is known by name and file; when two uploads disagree on
+    # its start line the first merged (ids order) gives it
+    r, name = fetch_raw(client, "/api/v1/pgo", [ids_param(s.ids)])
+    try:
+        got = raw_start_lines(name)
+        assert got == want, sorted(set(got.items()) ^ set(want.items()))[:10]
+    finally:
+        os.unlink(name)

@@ -29,6 +29,7 @@ int main(void)
 	srunner_add_suite(sr, hdr_suite());
 	srunner_add_suite(sr, access_suite());
 	srunner_add_suite(sr, jsonrd_suite());
+	srunner_add_suite(sr, merge_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -39,6 +39,7 @@ Suite *diff_suite(void);
 Suite *hdr_suite(void);
 Suite *access_suite(void);
 Suite *jsonrd_suite(void);
+Suite *merge_suite(void);
 
 /* ---- profile.proto writer (pbw.c) ---------------------------------------- */
 

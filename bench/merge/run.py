@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Merging 100 mid-size CPU profiles: flamedex against go tool pprof.
+
+The series is 100 profiles of one synthetic service (bench/gen -size mid
+-walk-seed N: the same call graph of 3,000 functions, 20,000 samples each,
+other walks), generated into BENCH_OUT (default bench/out/merge) when
+missing. They are uploaded with the label service:bench to a fresh server,
+then timed:
+
+  cold   GET /api/v1/merge/top?label=service:bench&type=cpu on a server
+         started with --cache-bytes 1 (no decoded profile is kept: every
+         request decodes all 100 stored profiles);
+  warm   the same on a server with the default cache, after one request;
+  pprof  go tool pprof -top -symbolize=none over the 100 files.
+
+BENCH_ROUNDS rounds (default 5); prints the median and range of each and
+the ratios. Also checks that the merged total equals pprof's. Never
+asserts on timings; exits non-zero only when something fails.
+
+Environment: FLAMEDEX_BIN (default build/server/flamedex), BENCH_OUT,
+BENCH_ROUNDS, BENCH_N (profiles, default 100).
+"""
+
+import glob
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "api"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+
+from client import Client  # noqa: E402
+from flamedex_server import free_port, healthy  # noqa: E402
+
+BIN = os.path.abspath(os.environ.get("FLAMEDEX_BIN", os.path.join(ROOT, "build", "server", "flamedex")))
+OUT = os.path.abspath(os.environ.get("BENCH_OUT", os.path.join(ROOT, "bench", "out", "merge")))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+N = int(os.environ.get("BENCH_N", "100"))
+
+
+def go_env():
+    env = dict(os.environ, GO111MODULE="off", GOPATH=os.environ.get("GOPATH", "/usr/share/gocode"), GOFLAGS="")
+    env.setdefault("GOCACHE", os.path.join(OUT, ".gocache"))
+    env["PPROF_TMPDIR"] = tempfile.gettempdir()
+    return env
+
+
+def generate():
+    os.makedirs(OUT, exist_ok=True)
+    gen = os.path.join(OUT, "gen")
+    if not os.path.exists(gen):
+        subprocess.run(["go", "build", "-o", gen, "./gen"], cwd=os.path.join(ROOT, "bench"), env=go_env(), check=True)
+    paths = []
+    for i in range(1, N + 1):
+        p = os.path.join(OUT, "p%03d.pb.gz" % i)
+        if not os.path.exists(p):
+            subprocess.run([gen, "-size", "mid", "-walk-seed", str(i), "-out", p], check=True)
+        paths.append(p)
+    return paths
+
+
+def start(db, extra):
+    port = free_port()
+    proc = subprocess.Popen([BIN, "--listen", "127.0.0.1:%d" % port, "--db", db, "--web", "web",
+                             "--max-request-time", "0"] + extra,
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not healthy(port):
+        time.sleep(0.05)
+    if not healthy(port):
+        proc.kill()
+        sys.exit("bench: the server did not start")
+    return proc, Client("http://127.0.0.1:%d" % port, timeout=600)
+
+
+def timed_merge(c):
+    t0 = time.monotonic()
+    r = c.get("/api/v1/merge/top", {"label": "service:bench", "type": "cpu", "limit": 20})
+    dt = time.monotonic() - t0
+    if r.status != 200:
+        sys.exit("bench: merge/top -> %d %r" % (r.status, r.body[:300]))
+    return dt, r.json()
+
+
+def pprof_top(paths):
+    t0 = time.monotonic()
+    p = subprocess.run(["go", "tool", "pprof", "-symbolize=none", "-top", "-nodecount=20", "-unit=ns"] + paths,
+                       env=go_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=True)
+    dt = time.monotonic() - t0
+    m = re.search(r"of (\d+)ns total", p.stdout.decode())
+    return dt, int(m.group(1)) if m else None
+
+
+def fmt(xs):
+    return "%.3f s (%.3f-%.3f)" % (statistics.median(xs), min(xs), max(xs))
+
+
+def main():
+    paths = generate()
+    tmp = tempfile.mkdtemp(prefix="flamedex-bench-merge-")
+    try:
+        db = os.path.join(tmp, "bench.db")
+        proc, c = start(db, [])
+        for p in paths:
+            with open(p, "rb") as f:
+                c.upload_ok(f.read(), {"labels": "service:bench", "name": os.path.basename(p)})
+        warm = []
+        _, j = timed_merge(c)  # fills the cache
+        for _ in range(ROUNDS):
+            warm.append(timed_merge(c)[0])
+        proc.terminate()
+        proc.wait()
+        proc, c = start(db, ["--cache-bytes", "1"])
+        cold = [timed_merge(c)[0] for _ in range(ROUNDS)]
+        proc.terminate()
+        proc.wait()
+        pp = []
+        total = None
+        for _ in range(max(1, ROUNDS // 2)):
+            dt, total = pprof_top(paths)
+            pp.append(dt)
+        same = total == j["total"]
+        print("merge of %d profiles (%s each), %d rounds" % (len(paths), "bench/gen -size mid", ROUNDS))
+        print("  flamedex cold  %s" % fmt(cold))
+        print("  flamedex warm  %s" % fmt(warm))
+        print("  go tool pprof  %s" % fmt(pp))
+        print("  pprof/cold %.1fx, pprof/warm %.1fx; totals equal: %s (%d)" % (
+            statistics.median(pp) / statistics.median(cold), statistics.median(pp) / statistics.median(warm),
+            same, j["total"]))
+        if not same:
+            sys.exit("bench: merged total %d differs from pprof's %s" % (j["total"], total))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
