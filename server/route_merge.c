@@ -5,12 +5,14 @@
  *   GET /api/v1/merge/top?<selection>&agg=sum|avg&sample_type=&sort=&limit=&<filters>
  *   GET /api/v1/merge/flamegraph?<selection>&agg=&sample_type=&max_nodes=&<filters>
  *   GET /api/v1/merge/tags?<selection>&agg=&sample_type=&max_values=&<filters>
+ *   GET /api/v1/merge/sandwich?<selection>&function=NAME&agg=&sample_type=&<filters>
  *   GET /api/v1/merge/raw?<selection>&agg=
  *   GET /api/v1/pgo?<selection>&keep_top=N
  *
  * The merged model (merge.h) goes through the views of one profile
  * (view.h), so the answers have their shapes, with one more member first:
- * "merge": {"profiles", "agg", "kind"}. agg=sum is pprof's merge; agg=avg
+ * "merge": {"profiles", "agg", "kind", "first", "sample_types",
+ * "default_sample_type", "duration_ns"}. agg=sum is pprof's merge; agg=avg
  * divides every value by the number of profiles merged, rounded as pprof's
  * Scale rounds (the mean snapshot, for goroutine and heap).
  */
@@ -82,6 +84,17 @@ static int add_merge_member(struct buf *out, const struct sel_prof *sp, bool avg
 	json_str(&j, avg ? "avg" : "sum");
 	json_key(&j, "kind");
 	json_str(&j, prof_kind_name(sp->p->kind));
+	json_key(&j, "first");
+	json_str(&j, sp->first);
+	json_key(&j, "sample_types");
+	json_arr_begin(&j);
+	for (uint32_t t = 0; t < sp->p->n_types; t++)
+		view_json_sample_type(&j, sp->p, (int)t);
+	json_arr_end(&j);
+	json_key(&j, "default_sample_type");
+	json_str(&j, sp->p->n_types ? prof_str(sp->p, sp->p->type_type[sp->p->default_type]) : "");
+	json_key(&j, "duration_ns");
+	json_int(&j, sp->p->duration_nanos);
 	json_obj_end(&j);
 	if (b.oom || !out->data || out->len < 2 || out->data[0] != '{') {
 		buf_release(&b);
@@ -99,7 +112,7 @@ static int add_merge_member(struct buf *out, const struct sel_prof *sp, bool avg
 	return 0;
 }
 
-enum merge_view { MV_TOP, MV_FLAME, MV_TAGS };
+enum merge_view { MV_TOP, MV_FLAME, MV_TAGS, MV_SANDWICH };
 
 static enum MHD_Result merge_view(struct req *r, enum merge_view what)
 {
@@ -123,6 +136,9 @@ static enum MHD_Result merge_view(struct req *r, enum merge_view what)
 	int agg = parse_agg(r);
 	if (agg < 0)
 		return reply_error(r, 400, "bad_request", "agg must be sum or avg");
+	const char *function = req_arg(r, "function");
+	if (what == MV_SANDWICH && (!function || !*function))
+		return reply_error(r, 400, "bad_request", "sandwich needs function=NAME");
 
 	struct sel_prof sp;
 	enum MHD_Result res;
@@ -149,8 +165,10 @@ static enum MHD_Result merge_view(struct req *r, enum merge_view what)
 			rc = view_top_json_order(&v, order, limit, &j);
 		else if (what == MV_FLAME)
 			rc = view_flame_json(&v, max_nodes, &j);
-		else
+		else if (what == MV_TAGS)
 			rc = view_tags_json(&v, max_values, &j, why, sizeof(why));
+		else
+			rc = view_sandwich_json(&v, function, max_nodes, &j);
 		view_release(&v);
 	}
 	view_opts_release(&o);
@@ -161,6 +179,8 @@ static enum MHD_Result merge_view(struct req *r, enum merge_view what)
 		buf_release(&out);
 	if (rc == VIEW_OVERFLOW)
 		return reply_error(r, 422, "overflow", "%s", why[0] ? why : "the values overflow 64 bits");
+	if (rc == VIEW_NOT_FOUND)
+		return reply_error(r, 404, "not_found", "function %.200s is not in this view", function);
 	if (rc != 0) {
 		int w = work_poll();
 		return w != WORK_OK ? reply_stopped(r, w) : reply_error(r, 500, "internal", "out of memory building the view");
@@ -184,6 +204,12 @@ enum MHD_Result route_merge_tags(struct req *r, const struct route_params *p)
 {
 	(void)p;
 	return merge_view(r, MV_TAGS);
+}
+
+enum MHD_Result route_merge_sandwich(struct req *r, const struct route_params *p)
+{
+	(void)p;
+	return merge_view(r, MV_SANDWICH);
 }
 
 /* The merged profile as a download: raw (everything, agg applied) or pgo. */

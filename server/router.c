@@ -36,6 +36,7 @@ static const struct route table[] = {
 	{ M_GET,    "/api/v1/merge/top",               route_merge_top,         ROLE_READ },
 	{ M_GET,    "/api/v1/merge/flamegraph",        route_merge_flamegraph,  ROLE_READ },
 	{ M_GET,    "/api/v1/merge/tags",              route_merge_tags,        ROLE_READ },
+	{ M_GET,    "/api/v1/merge/sandwich",          route_merge_sandwich,    ROLE_READ },
 	{ M_GET,    "/api/v1/merge/raw",               route_merge_raw,         ROLE_READ },
 	{ M_GET,    "/api/v1/pgo",                     route_merge_pgo,         ROLE_READ },
 	/* pages, all index.html: the app reads its state from the URL */

@@ -68,6 +68,7 @@ enum MHD_Result route_merge_series(struct req *r, const struct route_params *p);
 enum MHD_Result route_merge_top(struct req *r, const struct route_params *p);
 enum MHD_Result route_merge_flamegraph(struct req *r, const struct route_params *p);
 enum MHD_Result route_merge_tags(struct req *r, const struct route_params *p);
+enum MHD_Result route_merge_sandwich(struct req *r, const struct route_params *p);
 enum MHD_Result route_merge_raw(struct req *r, const struct route_params *p);
 enum MHD_Result route_merge_pgo(struct req *r, const struct route_params *p);
 

@@ -105,7 +105,9 @@ def test_merge_top_every_sample_type_equals_pprof(client, cpu, heap, which):
     for idx, st in enumerate(types):
         want = pprof_top(s.paths, idx, st["unit"])
         got = server_top(client, [ids_param(s.ids), ("sample_type", idx)])
-        assert got[0]["merge"] == {"profiles": len(s.ids), "agg": "sum", "kind": which}
+        m = got[0]["merge"]
+        assert (m["profiles"], m["agg"], m["kind"], m["first"]) == (len(s.ids), "sum", which, s.ids[0])
+        assert m["sample_types"] == types
         compare(want, got)
 
 
@@ -313,6 +315,8 @@ def test_merge_flamegraph_and_tags(client, cpu):
     f = client.get_json("/api/v1/merge/flamegraph", sel)
     assert f["merge"]["profiles"] == len(cpu.ids)
     assert f["total"] == jt["total"] and "nodes" in f
+    sw = client.get_json("/api/v1/merge/sandwich", sel + [("function", "runtime.mallocgc")])
+    assert sw["cum"] == dict(server_top(client, sel)[1])["runtime.mallocgc"][1]
     t = client.get_json("/api/v1/merge/tags", sel)
     assert t["total"] == jt["total"]
     # pprof -tags over the merged sources names the same keys

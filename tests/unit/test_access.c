@@ -335,6 +335,7 @@ static const struct {
 	{ M_GET, "/api/v1/merge/top", ROLE_READ },
 	{ M_GET, "/api/v1/merge/flamegraph", ROLE_READ },
 	{ M_GET, "/api/v1/merge/tags", ROLE_READ },
+	{ M_GET, "/api/v1/merge/sandwich", ROLE_READ },
 	{ M_GET, "/api/v1/merge/raw", ROLE_READ },
 	{ M_GET, "/api/v1/pgo", ROLE_READ },
 	{ M_GET, "/", ROLE_READ },

@@ -142,6 +142,7 @@ START_TEST(the_api)
 	expect_route(M_GET, "/api/v1/merge/top", "/api/v1/merge/top");
 	expect_route(M_GET, "/api/v1/merge/flamegraph", "/api/v1/merge/flamegraph");
 	expect_route(M_GET, "/api/v1/merge/tags", "/api/v1/merge/tags");
+	expect_route(M_GET, "/api/v1/merge/sandwich", "/api/v1/merge/sandwich");
 	expect_route(M_GET, "/api/v1/merge/raw", "/api/v1/merge/raw");
 	expect_route(M_GET, "/api/v1/pgo", "/api/v1/pgo");
 	expect_route(M_GET, "/m", "/m");
