@@ -5,6 +5,7 @@ import { mountHome } from './home.js';
 import { mountProfile } from './profile.js';
 import { mountDiff } from './diff.js';
 import { mountLeaks } from './leaks.js';
+import { mountMerge } from './merge.js';
 import { mountNotFound } from './notfound.js';
 
 function route() {
@@ -15,6 +16,7 @@ function route() {
   if ((m = /^\/p\/([^/]+)\/?$/.exec(path))) return mountProfile(root, decodeURIComponent(m[1]));
   if ((m = /^\/diff\/([^/]+)\/([^/]+)\/?$/.exec(path))) return mountDiff(root, decodeURIComponent(m[1]), decodeURIComponent(m[2]));
   if (path === '/leaks' || path === '/leaks/') return mountLeaks(root);
+  if (path === '/m' || path === '/m/') return mountMerge(root);
   return mountNotFound(root);
 }
 
