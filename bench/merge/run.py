@@ -14,15 +14,17 @@ then timed:
   pprof  go tool pprof -top -symbolize=none over the 100 files.
 
 BENCH_ROUNDS rounds (default 5); prints the median and range of each and
-the ratios. Also checks that the merged total equals pprof's. Never
+the ratios, in wall time and in CPU time (the server's from /proc, pprof's
+from the child's rusage): on a shared machine the CPU times are the fairer
+comparison. Also checks that the merged total equals pprof's. Never
 asserts on timings; exits non-zero only when something fails.
 
 Environment: FLAMEDEX_BIN (default build/server/flamedex), BENCH_OUT,
 BENCH_ROUNDS, BENCH_N (profiles, default 100).
 """
 
-import glob
 import os
+import resource
 import re
 import shutil
 import statistics
@@ -79,20 +81,33 @@ def start(db, extra):
     return proc, Client("http://127.0.0.1:%d" % port, timeout=600)
 
 
-def timed_merge(c):
+def proc_cpu(pid):
+    """user + system CPU seconds of process pid so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed_merge(c, pid, cpu=None):
+    c0 = proc_cpu(pid)
     t0 = time.monotonic()
     r = c.get("/api/v1/merge/top", {"label": "service:bench", "type": "cpu", "limit": 20})
     dt = time.monotonic() - t0
     if r.status != 200:
         sys.exit("bench: merge/top -> %d %r" % (r.status, r.body[:300]))
+    if cpu is not None:
+        cpu.append(proc_cpu(pid) - c0)
     return dt, r.json()
 
 
-def pprof_top(paths):
+def pprof_top(paths, cpu):
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     p = subprocess.run(["go", "tool", "pprof", "-symbolize=none", "-top", "-nodecount=20", "-unit=ns"] + paths,
                        env=go_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=True)
     dt = time.monotonic() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu.append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
     m = re.search(r"of (\d+)ns total", p.stdout.decode())
     return dt, int(m.group(1)) if m else None
 
@@ -110,29 +125,31 @@ def main():
         for p in paths:
             with open(p, "rb") as f:
                 c.upload_ok(f.read(), {"labels": "service:bench", "name": os.path.basename(p)})
-        warm = []
-        _, j = timed_merge(c)  # fills the cache
+        warm, warm_cpu, cold_cpu, pp_cpu = [], [], [], []
+        _, j = timed_merge(c, proc.pid)  # fills the cache
         for _ in range(ROUNDS):
-            warm.append(timed_merge(c)[0])
+            warm.append(timed_merge(c, proc.pid, warm_cpu)[0])
         proc.terminate()
         proc.wait()
         proc, c = start(db, ["--cache-bytes", "1"])
-        cold = [timed_merge(c)[0] for _ in range(ROUNDS)]
+        cold = [timed_merge(c, proc.pid, cold_cpu)[0] for _ in range(ROUNDS)]
         proc.terminate()
         proc.wait()
         pp = []
         total = None
         for _ in range(max(1, ROUNDS // 2)):
-            dt, total = pprof_top(paths)
+            dt, total = pprof_top(paths, pp_cpu)
             pp.append(dt)
         same = total == j["total"]
-        print("merge of %d profiles (%s each), %d rounds" % (len(paths), "bench/gen -size mid", ROUNDS))
-        print("  flamedex cold  %s" % fmt(cold))
-        print("  flamedex warm  %s" % fmt(warm))
-        print("  go tool pprof  %s" % fmt(pp))
-        print("  pprof/cold %.1fx, pprof/warm %.1fx; totals equal: %s (%d)" % (
-            statistics.median(pp) / statistics.median(cold), statistics.median(pp) / statistics.median(warm),
-            same, j["total"]))
+        med = statistics.median
+        print("merge of %d profiles (%s each), %d rounds; wall time, then CPU time" % (
+            len(paths), "bench/gen -size mid", ROUNDS))
+        print("  flamedex cold  %s   cpu %s" % (fmt(cold), fmt(cold_cpu)))
+        print("  flamedex warm  %s   cpu %s" % (fmt(warm), fmt(warm_cpu)))
+        print("  go tool pprof  %s   cpu %s" % (fmt(pp), fmt(pp_cpu)))
+        print("  pprof/cold %.1fx (cpu %.1fx), pprof/warm %.1fx (cpu %.1fx); totals equal: %s (%d)" % (
+            med(pp) / med(cold), med(pp_cpu) / max(med(cold_cpu), 1e-3), med(pp) / med(warm),
+            med(pp_cpu) / max(med(warm_cpu), 1e-3), same, j["total"]))
         if not same:
             sys.exit("bench: merged total %d differs from pprof's %s" % (j["total"], total))
     finally:
