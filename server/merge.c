@@ -9,7 +9,6 @@
  */
 #include "merge.h"
 
-#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -687,9 +686,3 @@ struct prof *merge_finish(struct merge *m)
 	return p;
 }
 
-void merge_scale(struct prof *p, double ratio)
-{
-	size_t n = (size_t)p->n_samples * p->n_types;
-	for (size_t i = 0; i < n; i++)
-		p->values[i] = llround((double)p->values[i] * ratio);
-}

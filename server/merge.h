@@ -52,8 +52,5 @@ size_t merge_mem_bytes(const struct merge *m);
  * source was added; m is freed either way. */
 struct prof *merge_finish(struct merge *m);
 void merge_free(struct merge *m);
-/* Multiply every value of p (a merged profile, owned by the caller) by
- * ratio, rounded as pprof's Scale rounds (math.Round). */
-void merge_scale(struct prof *p, double ratio);
 
 #endif

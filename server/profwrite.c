@@ -7,6 +7,7 @@
  */
 #include "profwrite.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -200,8 +201,10 @@ int profwrite_gz(const struct prof *p, const struct profwrite_opts *o, uint8_t *
 		used_ids += ps->n_location_id;
 		ps->value = values + (size_t)i * nt;
 		ps->n_value = nt;
-		for (uint32_t t = 0; t < nt; t++)
-			ps->value[t] = p->values[(size_t)i * p->n_types + (o->types ? o->types[t] : t)];
+		for (uint32_t t = 0; t < nt; t++) {
+			int64_t v = p->values[(size_t)i * p->n_types + (o->types ? o->types[t] : t)];
+			ps->value[t] = o->scale != 0 && o->scale != 1 ? llround((double)v * o->scale) : v;
+		}
 		if (!o->drop_labels && s->labelset < p->n_labelsets) {
 			const struct prof_labelset *ls = &p->labelsets[s->labelset];
 			ps->label = labelp + used_labels;

@@ -27,6 +27,8 @@ struct profwrite_opts {
 	const int64_t *start_line;      /* per function of p, NULL: 0 */
 	const uint32_t *max_depth;      /* per sample: locations kept, leaf first
 	                                 * (UINT32_MAX all); NULL: all */
+	double scale;                   /* 0 or 1: none; else every value times
+	                                 * scale, rounded as pprof's Scale */
 };
 
 /* The gzipped profile.proto of p into *out (malloc'd, *len bytes). 0, or

@@ -23,7 +23,6 @@
 #include "config.h"
 #include "json.h"
 #include "limits.h"
-#include "merge.h"
 #include "pgo.h"
 #include "profwrite.h"
 #include "routes.h"
@@ -255,9 +254,9 @@ static enum MHD_Result merge_download(struct req *r, bool pgo)
 		rc = work_poll() != WORK_OK ? -1 : pgo_write(sp.p, keep_top, lines, &data, &len, why, sizeof(why));
 		free(lines);
 	} else {
-		if (agg == 1 && sp.n > 1)
-			merge_scale(sp.p, 1.0 / (double)sp.n);
 		struct profwrite_opts o = { 0 };
+		if (agg == 1 && sp.n > 1)
+			o.scale = 1.0 / (double)sp.n; /* scale <= 1: no overflow */
 		rc = profwrite_gz(sp.p, &o, &data, &len);
 	}
 	sel_prof_release(&sp);

@@ -4,11 +4,14 @@
 #include "selection.h"
 
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "budget.h"
+#include "cache.h"
+#include "hash.h"
 #include "config.h"
 #include "limits.h"
 #include "merge.h"
@@ -224,9 +227,60 @@ static bool charge(struct sel_prof *out, size_t now)
 	return true;
 }
 
+/* ---- the cache of merges ------------------------------------------------- */
+
+static struct cache *merges;
+static pthread_once_t merges_once = PTHREAD_ONCE_INIT;
+
+static void merges_init(void)
+{
+	size_t bytes = cfg.cache_bytes / 4;
+	merges = cache_new(bytes ? bytes : 1);
+}
+
+/* The cache key of the ordered id list: 88 bits of two hashes, as 22 hex
+ * digits. */
+static void merge_key(const struct selection *s, char key[FDX_ID_LEN + 1])
+{
+	uint64_t a = 0x243f6a8885a308d3ULL, b = 0x13198a2e03707344ULL;
+	for (int i = 0; i < s->n; i++) {
+		uint64_t h = hash_bytes(s->ids[i], strlen(s->ids[i]));
+		a = hash_mix64(a ^ h) + (uint64_t)i;
+		b = hash_mix64(b + h * 0x9e3779b97f4a7c15ULL) ^ (uint64_t)s->n;
+	}
+	snprintf(key, FDX_ID_LEN + 1, "%016llx%06llx", (unsigned long long)a, (unsigned long long)(b & 0xffffff));
+}
+
+/* Does every id of s still exist? */
+static bool all_exist(const struct selection *s)
+{
+	for (int i = 0; i < s->n; i++) {
+		int64_t ns;
+		const char *src;
+		if (store_time(s->ids[i], &ns, &src) != 0)
+			return false;
+	}
+	return true;
+}
+
 int selection_merge(struct req *r, const struct selection *s, struct sel_prof *out, enum MHD_Result *res)
 {
 	memset(out, 0, sizeof(*out));
+	pthread_once(&merges_once, merges_init);
+	char key[FDX_ID_LEN + 1];
+	merge_key(s, key);
+	struct prof *hit = merges ? cache_get(merges, key) : NULL;
+	if (hit && all_exist(s)) {
+		out->p = hit;
+		out->cached = true;
+		out->n = (unsigned)s->n;
+		snprintf(out->first, sizeof(out->first), "%s", s->ids[0]);
+		return 0;
+	}
+	if (hit) {
+		cache_release(merges, hit);
+		cache_forget(merges, key);
+	}
 	struct merge *m = merge_new();
 	if (!m) {
 		*res = reply_stopped(r, WORK_NOMEM);
@@ -287,6 +341,19 @@ int selection_merge(struct req *r, const struct selection *s, struct sel_prof *o
 		*res = reply_stopped(r, WORK_NOMEM);
 		return -1;
 	}
+	/* a merge of every id (none deleted meanwhile) is kept for the next request */
+	if (merges && out->n == (unsigned)s->n) {
+		struct prof *held = cache_put(merges, key, p);
+		out->p = held; /* NULL: out of memory, and p is freed */
+		out->cached = held != NULL;
+		if (out->charged)
+			budget_give(out->charged); /* the cache's own budget counts it now */
+		out->charged = 0;
+		if (!held) {
+			*res = reply_stopped(r, WORK_NOMEM);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -304,7 +371,11 @@ int selection_load(struct req *r, const char *prefix, struct sel_prof *out, enum
 
 void sel_prof_release(struct sel_prof *sp)
 {
-	prof_free(sp->p);
+	if (sp->cached)
+		cache_release(merges, sp->p);
+	else
+		prof_free(sp->p);
+	sp->cached = false;
 	sp->p = NULL;
 	if (sp->charged)
 		budget_give(sp->charged);

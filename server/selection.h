@@ -51,9 +51,16 @@ struct store_label;
  * (FDX_MAX_SELECTION_LABELS of room). 0, or -1 after replying. */
 int selection_labels(struct req *r, const char *prefix, struct store_label *labels, int *n, enum MHD_Result *res);
 
-/* A merged profile and what it holds of the budget. */
+/* A merged profile and what it holds of the budget. Merges are kept in a
+ * cache of their own (cache.h; a quarter of --cache-bytes), keyed by a
+ * 88-bit hash of the ordered list of ids merged, so a repeated request
+ * re-folds nothing; the merged profile is then shared and read-only. A
+ * cached merge is used only when every one of its ids still exists, and a
+ * label selection resolves to other ids once one is deleted, so a deleted
+ * profile never shows in a merge. */
 struct sel_prof {
 	struct prof *p;
+	bool cached;       /* p is held from the merge cache */
 	size_t charged;
 	unsigned n;        /* profiles merged */
 	char first[23];    /* the first of them */

@@ -280,6 +280,8 @@ def test_deleted_profile_disappears_from_merge(client):
     sel = [("label", "service:" + s.service), ("sample_type", 1)]
     j, _ = server_top(client, sel)
     assert j["merge"]["profiles"] == 3
+    # the same merge by ids, twice: the second answer comes from the cache of merges
+    assert server_top(client, [ids_param(s.ids), ("sample_type", 1)]) == server_top(client, [ids_param(s.ids), ("sample_type", 1)])
     r = client.request("DELETE", "/api/v1/profiles/" + s.ids[0])
     assert r.status in (200, 204), r
     want = pprof_top(s.paths[1:], 1, "nanoseconds")
