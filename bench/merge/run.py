@@ -10,8 +10,12 @@ then timed:
   cold   GET /api/v1/merge/top?label=service:bench&type=cpu on a server
          started with --cache-bytes 1 (no decoded profile is kept: every
          request decodes all 100 stored profiles);
-  warm   the same on a server with the default cache, after one request;
-  pprof  go tool pprof -top -symbolize=none over the 100 files.
+  refold the 100 ids in a new order each time (ids=…) on a server with the
+         default cache: every decoded profile is cached, the merge is not
+         (its key is the ordered id list), so this is the folding itself;
+  warm   the label request again: the merge itself is cached;
+  pprof  go tool pprof -top -symbolize=none over the 100 files
+         (BENCH_PPROF_RUNS runs, default 1; 0 skips it).
 
 BENCH_ROUNDS rounds (default 5); prints the median and range of each and
 the ratios, in wall time and in CPU time (the server's from /proc, pprof's
@@ -88,10 +92,12 @@ def proc_cpu(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def timed_merge(c, pid, cpu=None):
+def timed_merge(c, pid, cpu=None, ids=None):
     c0 = proc_cpu(pid)
     t0 = time.monotonic()
-    r = c.get("/api/v1/merge/top", {"label": "service:bench", "type": "cpu", "limit": 20})
+    q = {"ids": ",".join(ids)} if ids else {"label": "service:bench", "type": "cpu"}
+    q["limit"] = 20
+    r = c.get("/api/v1/merge/top", q)
     dt = time.monotonic() - t0
     if r.status != 200:
         sys.exit("bench: merge/top -> %d %r" % (r.status, r.body[:300]))
@@ -122,13 +128,20 @@ def main():
     try:
         db = os.path.join(tmp, "bench.db")
         proc, c = start(db, [])
+        ids = []
         for p in paths:
             with open(p, "rb") as f:
-                c.upload_ok(f.read(), {"labels": "service:bench", "name": os.path.basename(p)})
-        warm, warm_cpu, cold_cpu, pp_cpu = [], [], [], []
-        _, j = timed_merge(c, proc.pid)  # fills the cache
+                ids.append(c.upload_ok(f.read(), {"labels": "service:bench", "name": os.path.basename(p)})["id"])
+        warm, warm_cpu, cold_cpu, pp_cpu, refold, refold_cpu = [], [], [], [], [], []
+        _, j = timed_merge(c, proc.pid)  # fills the caches
         for _ in range(ROUNDS):
             warm.append(timed_merge(c, proc.pid, warm_cpu)[0])
+        for k in range(ROUNDS):
+            order = ids[k + 1:] + ids[:k + 1]
+            dt, jr = timed_merge(c, proc.pid, refold_cpu, ids=order)
+            refold.append(dt)
+            if jr["total"] != j["total"]:
+                sys.exit("bench: a reordered merge has another total")
         proc.terminate()
         proc.wait()
         proc, c = start(db, ["--cache-bytes", "1"])
@@ -137,19 +150,24 @@ def main():
         proc.wait()
         pp = []
         total = None
-        for _ in range(max(1, ROUNDS // 2)):
+        for _ in range(int(os.environ.get("BENCH_PPROF_RUNS", "1"))):
             dt, total = pprof_top(paths, pp_cpu)
             pp.append(dt)
+        if not pp:
+            pp, pp_cpu, total = [float("nan")], [float("nan")], j["total"]
         same = total == j["total"]
         med = statistics.median
         print("merge of %d profiles (%s each), %d rounds; wall time, then CPU time" % (
             len(paths), "bench/gen -size mid", ROUNDS))
         print("  flamedex cold  %s   cpu %s" % (fmt(cold), fmt(cold_cpu)))
+        print("  flamedex refold %s  cpu %s" % (fmt(refold), fmt(refold_cpu)))
         print("  flamedex warm  %s   cpu %s" % (fmt(warm), fmt(warm_cpu)))
         print("  go tool pprof  %s   cpu %s" % (fmt(pp), fmt(pp_cpu)))
-        print("  pprof/cold %.1fx (cpu %.1fx), pprof/warm %.1fx (cpu %.1fx); totals equal: %s (%d)" % (
-            med(pp) / med(cold), med(pp_cpu) / max(med(cold_cpu), 1e-3), med(pp) / med(warm),
-            med(pp_cpu) / max(med(warm_cpu), 1e-3), same, j["total"]))
+        print("  pprof/cold %.1fx (cpu %.1fx), pprof/refold %.1fx (cpu %.1fx), pprof/warm %.1fx (cpu %.1fx); "
+              "totals equal: %s (%d)" % (
+                  med(pp) / med(cold), med(pp_cpu) / max(med(cold_cpu), 1e-3), med(pp) / med(refold),
+                  med(pp_cpu) / max(med(refold_cpu), 1e-3), med(pp) / med(warm),
+                  med(pp_cpu) / max(med(warm_cpu), 1e-3), same, j["total"]))
         if not same:
             sys.exit("bench: merged total %d differs from pprof's %s" % (j["total"], total))
     finally:
