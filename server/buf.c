@@ -14,10 +14,13 @@ void buf_init(struct buf *b)
 	b->data = NULL;
 	b->len = b->cap = 0;
 	b->oom = false;
+	b->held.w = NULL;
+	b->held.n = 0;
 }
 
 void buf_release(struct buf *b)
 {
+	work_unhold(&b->held);
 	free(b->data);
 	buf_init(b);
 }
@@ -35,6 +38,10 @@ int buf_grow(struct buf *b, size_t n)
 			return -1;
 		}
 		cap *= 2;
+	}
+	if (work_hold(&b->held, cap - b->cap) < 0) {
+		b->oom = true;
+		return -1;
 	}
 	char *p = realloc(b->data, cap);
 	if (!p) {
@@ -99,6 +106,7 @@ char *buf_detach(struct buf *b, size_t *len)
 	char *p = b->data;
 	if (len)
 		*len = b->len;
+	work_unhold(&b->held);
 	buf_init(b);
 	return p;
 }

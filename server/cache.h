@@ -16,8 +16,22 @@
  *  - The byte budget. A profile's size is prof_mem_bytes() at insertion.
  *    The profiles that can be found by id ("cached") together never take
  *    more than the budget given to cache_new. A profile bigger than the
- *    whole budget is never cached: its caller gets it, nobody else finds
- *    it, and it is freed at its last release; inserting it evicts nothing.
+ *    whole budget is never cached: its caller gets it, cache_get does not
+ *    find it, and it is freed at its last release; inserting it evicts
+ *    nothing. A profile's size is measured again at each release, so its
+ *    name tree (built lazily by the first view, view.c) is counted once it
+ *    exists.
+ *
+ *  - The memory account. A profile in memory but not cached (too big,
+ *    evicted or deleted while held) is counted in the memory account
+ *    (budget.h) until its last release: every decoded profile is in
+ *    exactly one of --cache-bytes and --max-inflight.
+ *
+ *  - Single flight. cache_load decodes a profile at most once at a time:
+ *    a request asking for an id that another request is loading waits for
+ *    that load and shares its result, and a profile still held by anyone
+ *    (even one too big to cache) is shared rather than decoded again. So
+ *    N concurrent viewers of one profile cost one decode and one copy.
  *
  *  - Eviction. Inserting a profile that does not fit evicts the least
  *    recently used cached profiles (by the last cache_get or cache_put of
@@ -58,7 +72,17 @@ struct prof *cache_get(struct cache *c, const char *id);
  * from now on; returns p, held once by the caller. NULL when out of
  * memory, and then p has been freed. */
 struct prof *cache_put(struct cache *c, const char *id, struct prof *p);
-/* Give back a profile from cache_get or cache_put; NULL is ignored. */
+/* Decode the profile of id (status: 404, 500, 503 on NULL). */
+typedef struct prof *(*cache_loader)(void *ctx, const char *id, int *status);
+/* The profile of id, held: shared when it is cached, held by another
+ * request or being loaded by one (then this waits, polling work_poll());
+ * else loaded with load(ctx, id, status) and handed to the cache as by
+ * cache_put, except that a profile too big to cache must fit in the
+ * memory account (else NULL with status 503 and the current work stopped
+ * with WORK_NOMEM). NULL with *status set on failure (503 also when the
+ * current work was stopped while waiting). */
+struct prof *cache_load(struct cache *c, const char *id, cache_loader load, void *ctx, int *status);
+/* Give back a profile from cache_get, cache_put or cache_load; NULL is ignored. */
 void cache_release(struct cache *c, struct prof *p);
 /* id was deleted: nobody finds it any more (see above). */
 void cache_forget(struct cache *c, const char *id);
@@ -69,6 +93,9 @@ struct cache_stats {
 	unsigned cached;   /* profiles findable by id */
 	unsigned held;     /* profiles with at least one holder, cached or not */
 	unsigned entries;  /* profiles in memory: cached or held */
+	unsigned long long loads;   /* cache_load calls that decoded */
+	unsigned long long shared;  /* cache_load calls that shared a profile */
+	unsigned waiting;           /* cache_load calls waiting for another's load */
 };
 void cache_stats(struct cache *c, struct cache_stats *out);
 

@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "wire.h"
+#include "work.h"
 
 #define MAGIC "FDX1"
 /* Level 1: most of the gain at a fraction of the time (measured on the
@@ -166,7 +167,8 @@ struct rd {
 static uint64_t get(struct rd *r)
 {
 	uint64_t v;
-	if (r->bad || wire_read_varint(&r->w, &v) < 0) {
+	/* Every field passes here: the decoder's poll point (work.h). */
+	if (r->bad || work_poll() != WORK_OK || wire_read_varint(&r->w, &v) < 0) {
 		r->bad = true;
 		return 0;
 	}
@@ -200,12 +202,18 @@ struct prof *codec_decode(const uint8_t *data, size_t n)
 	memcpy(&raw, data + 4, 8);
 	if (raw > ((uint64_t)1 << 34))
 		return NULL;
-	uint8_t *u = malloc(raw + 1);
-	if (!u)
+	/* The inflated form, charged to the current work while it lives. */
+	if (work_charge(raw + 1) < 0)
 		return NULL;
+	uint8_t *u = malloc(raw + 1);
+	if (!u) {
+		work_uncharge(raw + 1);
+		return NULL;
+	}
 	uLongf ulen = raw;
 	if (uncompress(u, &ulen, data + 12, n - 12) != Z_OK || ulen != raw) {
 		free(u);
+		work_uncharge(raw + 1);
 		return NULL;
 	}
 	struct prof *p = prof_alloc();
@@ -345,9 +353,11 @@ struct prof *codec_decode(const uint8_t *data, size_t n)
 	}
 	CHECK(r.w.p == r.w.end);
 	free(u);
+	work_uncharge(raw + 1);
 	return p;
 fail:
 	free(u);
+	work_uncharge(raw + 1);
 	prof_free(p);
 	return NULL;
 }

@@ -53,7 +53,7 @@ static const struct opt opts[] = {
 	{ "max-inflated", F_SIZE(max_inflated, 1), "BYTES", "largest profile after gunzip" },
 	{ "cache-bytes", F_SIZE(cache_bytes, 1), "BYTES", "decoded profiles kept in memory" },
 	{ "max-inflight", F_SIZE(max_inflight, 1), "BYTES",
-	  "bodies and inflated profiles held by all requests at once; beyond it uploads get 429" },
+	  "the memory account: what all requests hold at once (bodies, decoded profiles outside the cache, views, replies); beyond it 429/503 busy" },
 	{ "max-conns", F_UINT(max_conns, 1, 100000), "N",
 	  "simultaneous connections, counting those still sending headers" },
 	{ "max-conns-per-ip", F_UINT(max_conns_per_ip, 0, 100000), "N",
@@ -67,6 +67,12 @@ static const struct opt opts[] = {
 	{ "max-request-time", F_UINT(request_time_s, 0, 86400), "SECONDS",
 	  "a request's handler is stopped with a 503 after this long (0: never)" },
 	{ "workers", F_UINT(workers, 0, 1024), "N", "handler threads (0: 4 per CPU, at least 8)" },
+	{ "max-request-work", F_SIZE(request_work, 0), "UNITS",
+	  "a request's handler is stopped with a 503 after this many work units (polls of its loops; 0: never)" },
+	{ "max-heavy", F_UINT(max_heavy, 0, 1024), "N",
+	  "views, diffs and leak analyses running at once (0: no limit); the others wait --heavy-wait" },
+	{ "heavy-wait", F_UINT(heavy_wait_s, 0, 3600), "SECONDS",
+	  "how long a heavy request waits for a slot before a 503 busy with Retry-After" },
 	{ "tls-cert", F_STR(tls_cert), "FILE", "serve HTTPS with this PEM certificate (chain) and --tls-key" },
 	{ "tls-key", F_STR(tls_key), "FILE", "the PEM private key of --tls-cert (unencrypted)" },
 	/* access (origin.c, auth.c, session.c; docs/SECURITY.md) */
@@ -194,6 +200,9 @@ static void defaults(struct config *c)
 	c->min_rate = FDX_DEFAULT_MIN_RATE;
 	c->request_time_s = FDX_DEFAULT_REQUEST_TIME_S;
 	c->workers = FDX_DEFAULT_WORKERS;
+	c->request_work = FDX_DEFAULT_REQUEST_WORK;
+	c->max_heavy = FDX_DEFAULT_MAX_HEAVY;
+	c->heavy_wait_s = FDX_DEFAULT_HEAVY_WAIT_S;
 	c->session_ttl_s = AUTH_DEFAULT_SESSION_TTL_S;
 	snprintf(c->metrics_role, sizeof(c->metrics_role), "read");
 	c->auth_failures = AUTH_DEFAULT_FAILURES;

@@ -33,6 +33,9 @@ struct config {
 	/* requests */
 	unsigned request_time_s;     /* a handler's time budget; 0: none */
 	unsigned workers;            /* handler threads; 0: 4 per CPU, at least 8 */
+	size_t request_work;         /* a handler's work-unit budget (work.h); 0: none */
+	unsigned max_heavy;          /* heavy requests at once (heavy.h); 0: no limit */
+	unsigned heavy_wait_s;       /* how long one waits for a slot */
 	/* TLS: both or neither (PEM files) */
 	char tls_cert[1024];
 	char tls_key[1024];

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "limits.h"
+#include "work.h"
 
 /* ---- tag filters -------------------------------------------------------- */
 
@@ -248,6 +249,11 @@ uint8_t *filter_frame_bits(const struct prof *p, const struct view_opts *o)
 	memset(func, 0xff, (size_t)p->n_funcs + 1);
 	memset(str, 0xff, (size_t)p->n_strs + 1);
 	for (uint32_t i = 0; i < p->n_frames; i++) {
+		if (work_poll() != WORK_OK) { /* one regex match or two per frame at most */
+			free(fb);
+			fb = NULL;
+			goto out;
+		}
 		const struct prof_frame *f = &p->frames[i];
 		uint8_t b = 0;
 		if (f->func != PROF_NONE) {
@@ -282,9 +288,15 @@ uint8_t *filter_labelsets(const struct prof *p, const struct view_opts *o)
 		free(keep);
 		return NULL;
 	}
-	for (uint32_t i = 0; i < p->n_labelsets; i++)
+	for (uint32_t i = 0; i < p->n_labelsets; i++) {
+		if (work_poll() != WORK_OK) {
+			free(units);
+			free(keep);
+			return NULL;
+		}
 		keep[i] = (!o->has_tagfocus || tagfilter_match(&o->tagfocus, p, i, units)) &&
 		          !(o->has_tagignore && tagfilter_match(&o->tagignore, p, i, units));
+	}
 	free(units);
 	for (int r = 0; r < o->tagfocus.n_res || r < o->tagignore.n_res; r++) {
 		if ((r < o->tagfocus.n_res && rx_failed(&o->tagfocus.res[r])) ||

@@ -91,11 +91,16 @@ enum MHD_Result reply_stopped(struct req *r, int why)
 	r->stopped = why;
 	if (why == WORK_CANCELLED)
 		return MHD_NO; /* nobody to answer: libmicrohttpd closes the connection */
-	reply_header(r, "Retry-After", "5");
+	char retry[16];
+	snprintf(retry, sizeof(retry), "%d", why == WORK_NOMEM ? FDX_RETRY_AFTER_S : 5);
+	reply_header(r, "Retry-After", retry);
 	if (why == WORK_SHUTDOWN) {
 		r->close = true;
 		return reply_error(r, 503, "shutting_down", "the server is stopping; retry shortly");
 	}
+	if (why == WORK_DEADLINE && r->work.over_units)
+		return reply_error(r, 503, "over_budget", "the request needed more than its budget of %zu work units "
+		                   "(--max-request-work)", cfg.request_work);
 	if (why == WORK_DEADLINE)
 		return reply_error(r, 503, "over_budget", "the request ran longer than its time budget of %u s "
 		                   "(--max-request-time)", cfg.request_time_s);

@@ -11,6 +11,7 @@
 
 #include "budget.h"
 #include "textdump.h"
+#include "work.h"
 
 /* ---- gzip ------------------------------------------------------------ */
 
@@ -256,5 +257,12 @@ out:
 	free(inflated);
 	if (reserved)
 		budget_give(reserved);
+	int why = work_poll();
+	if (why != WORK_OK) {
+		/* Stopped while decoding: whatever was read is not the profile. */
+		prof_free(p);
+		p = NULL;
+		decode_err_set(err, 503, "busy", "%s", work_reason(why));
+	}
 	return p;
 }

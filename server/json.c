@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "work.h"
+
 void json_init(struct json *j, struct buf *out)
 {
 	j->out = out;
@@ -17,6 +19,11 @@ void json_init(struct json *j, struct buf *out)
 /* Separator before a value at the current level (unless it follows a key). */
 static void sep(struct json *j)
 {
+	/* Every value passes here: the poll point of every JSON writer. A
+	 * stopped work fails the buffer, so the writer returns -1 and nothing
+	 * partial is sent (work.h). */
+	if (work_poll() != WORK_OK)
+		j->out->oom = true;
 	if (j->need_comma[j->depth])
 		buf_addc(j->out, ',');
 	j->need_comma[j->depth] = true;

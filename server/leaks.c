@@ -12,6 +12,7 @@
 #include "leaks_judge.h"
 #include "leaks_kind.h"
 #include "util.h"
+#include "work.h"
 
 #define MAX_FRAMES 1024
 
@@ -23,6 +24,7 @@ struct set {
 	struct strmap map;
 	struct buf keys;    /* owned key copies (char *) */
 	int nsnap;
+	struct work_held held;  /* candidates charged to the request (work.h) */
 };
 
 static char *dupn(const char *s, size_t n)
@@ -57,8 +59,16 @@ static struct leak_cand *get_cand(struct set *s, const char *key)
 		return &s->c[id];
 	}
 	buf_add(&s->keys, &copy, sizeof(copy));
+	/* What a candidate holds besides its slot and its strings (charged
+	 * when they are made): the key, the per-snapshot arrays, malloc's
+	 * overhead on each. */
+	size_t cost = strlen(key) + 4 * 16 + (size_t)s->nsnap * (2 * sizeof(double) + sizeof(struct buf));
+	if (work_hold(&s->held, cost) < 0)
+		return NULL;
 	if (s->n == s->cap) {
 		int nc = s->cap ? s->cap * 2 : 64;
+		if (work_hold(&s->held, (size_t)(nc - s->cap) * sizeof(struct leak_cand)) < 0)
+			return NULL;
 		struct leak_cand *n = realloc(s->c, (size_t)nc * sizeof(*n));
 		if (!n)
 			return NULL;
@@ -94,6 +104,7 @@ static void set_release(struct set *s)
 		free(c->gors);
 	}
 	free(s->c);
+	work_unhold(&s->held);
 	for (size_t i = 0; i < s->keys.len / sizeof(char *); i++)
 		free(((char **)s->keys.data)[i]);
 	buf_release(&s->keys);
@@ -156,6 +167,10 @@ static int add_snapshot(struct set *s, const struct leak_snap *sn, int si, bool 
 			vt = (int)p->default_type;
 	}
 	for (uint32_t i = 0; i < p->n_samples; i++) {
+		if (work_poll() != WORK_OK) {
+			free(fr);
+			return -1;
+		}
 		int64_t v = p->values[(size_t)i * p->n_types + (size_t)vt];
 		int64_t av = at >= 0 ? p->values[(size_t)i * p->n_types + (size_t)at] : 0;
 		if (v == 0 && av == 0)
@@ -214,6 +229,14 @@ static int add_snapshot(struct set *s, const struct leak_snap *sn, int si, bool 
 			return -1;
 		}
 		if (!c->site) {
+			/* its strings: site, at, func, file, entry, and the frames */
+			size_t cost = strlen(sitebuf) + 240 + 2 * strlen(fname) + strlen(file) + strlen(entry) + 6 * 16;
+			for (int k = 0; k < n && k < LEAKS_STACK_OUT; k++)
+				cost += strlen(prof_str(p, p->frames[fr[k]].key)) + 1 + 16;
+			if (work_hold(&s->held, cost) < 0) {
+				free(fr);
+				return -1;
+			}
 			c->site = dupn(sitebuf, strlen(sitebuf));
 			char atb[240];
 			if (*file)

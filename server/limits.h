@@ -16,10 +16,20 @@
  * The largest real profile we have inflates to 14 MiB; 128 MiB is nine
  * times that, and bounds what one hostile upload can make us hold. */
 #define FDX_DEFAULT_MAX_INFLATED    (128u * 1024 * 1024)
-/* default: bytes all requests together may hold for bodies and inflated
- * profiles (see budget.h); beyond it uploads get 429. */
+/* default: the memory account (budget.h): bytes all requests together
+ * may hold: bodies, inflated profiles, decoded profiles not in the cache,
+ * view arrays, JSON being written and replies being sent. Beyond it an
+ * upload gets 429 busy, any other request 503 busy with Retry-After. The
+ * server's peak is about this plus --cache-bytes plus a baseline. */
 #define FDX_DEFAULT_MAX_INFLIGHT    (2048u * 1024 * 1024)
-/* default: bytes of decoded profiles kept in the in-memory cache. */
+/* Allocations from this size up are mmap'd by malloc and unmapped at
+ * free (main.c sets it; glibc would otherwise raise it as big blocks are
+ * freed and keep them in its arenas): measured with six concurrent
+ * flamegraph?hide= views against a 256 MiB account, the peak RSS went from
+ * 391 MB to 221 MB (docs/BENCHMARKS.md). */
+#define FDX_MMAP_THRESHOLD          (128 * 1024)
+/* default: bytes of decoded profiles kept in the in-memory cache, their
+ * name trees included. */
 #define FDX_DEFAULT_CACHE_BYTES     (512u * 1024 * 1024)
 /* default: bytes kept in a file beside the database (db.h) for a DELETE
  * to use when the disk is full: a delete writes a few pages to the WAL,
@@ -60,6 +70,23 @@
  * typically waits (deploy/nginx.conf.example), so the client gets our
  * answer, not the proxy's. */
 #define FDX_DEFAULT_REQUEST_TIME_S  60
+/* default: work units a request's handler may spend (work.h: one unit is
+ * one work_poll() of its loops, about one sample, node, name or JSON value
+ * handled), 0: no unit budget. The time budget above is what protects a
+ * deployment; units stop a request at the same point on every machine,
+ * for deployments that want cost rather than time, and for tests. */
+#define FDX_DEFAULT_REQUEST_WORK    0
+/* default: heavy requests (views, diffs, leak analyses; heavy.h) running
+ * at once. Each is CPU-bound on one thread: more than a few per core only
+ * makes all of them slower, and each holds view arrays and a reply in the
+ * memory account; 8 keeps a 2-4 core machine busy. */
+#define FDX_DEFAULT_MAX_HEAVY       8
+/* default: seconds a heavy request waits for a slot before 503 busy with
+ * Retry-After: long enough for a burst of ordinary views (milliseconds
+ * each) to queue, far below --max-request-time. */
+#define FDX_DEFAULT_HEAVY_WAIT_S    5
+/* Retry-After of a 503 busy (memory account full, no heavy slot). */
+#define FDX_RETRY_AFTER_S           2
 /* default: handler threads (0: 4 per CPU, at least 8). Handlers run
  * there, never on libmicrohttpd's polling threads; more requests than
  * threads wait in a FIFO queue. */

@@ -12,6 +12,7 @@
  * (auth.h).
  */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -26,6 +27,7 @@
 #include "access.h"
 #include "auth.h"
 #include "budget.h"
+#include "heavy.h"
 #include "config.h"
 #include "db.h"
 #include "http.h"
@@ -33,6 +35,7 @@
 #include "router.h"
 #include "store.h"
 #include "util.h"
+#include "work.h"
 
 /* Room for the connections: raise the soft fd limit to the hard one (at
  * most 65536), and lower --max-conns when even that is short (SQLite, the
@@ -107,7 +110,13 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	fit_fd_limit();
+	/* Big blocks straight from and back to the kernel, so that the
+	 * process's RSS follows the memory account (budget.h) down as well as
+	 * up; see FDX_MMAP_THRESHOLD. */
+	mallopt(M_MMAP_THRESHOLD, FDX_MMAP_THRESHOLD);
 	budget_init(cfg.max_inflight);
+	work_set_max_units(cfg.request_work);
+	heavy_init(cfg.max_heavy, cfg.heavy_wait_s * 1000);
 	if (access_init() < 0)   /* tokens (SIGHUP reloads them), Host and Origin rules */
 		return 1;
 	ensure_parent_dir(cfg.db);
@@ -130,6 +139,12 @@ int main(int argc, char **argv)
 	while (sigwait(&set, &sig) != 0)
 		;
 	util_log("level=info msg=stopping signal=%d timeout_s=%d", sig, FDX_STOP_TIMEOUT_S);
+	struct budget_stats bs;
+	budget_stats(&bs);
+	struct heavy_stats hs;
+	heavy_stats(&hs);
+	util_log("level=info msg=\"memory account\" limit=%zu peak=%zu used=%zu refused=%llu heavy_admitted=%llu "
+	         "heavy_refused=%llu", bs.limit, bs.peak, bs.used, bs.refused, hs.admitted, hs.refused);
 	stop_deadline = util_mono_ms() + FDX_STOP_TIMEOUT_S * 1000.0;
 	pthread_t th;
 	if (pthread_create(&th, NULL, stopper, NULL) != 0) {

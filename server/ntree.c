@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "work.h"
+
 /* Node ids stay below 2^31: the DFS in ntree_finish marks ids with the top bit. */
 #define NTREE_MAX_NODES 0x40000000u
 
@@ -21,6 +23,10 @@ static int grow(struct ntree *t)
 	if (t->cap >= NTREE_MAX_NODES)
 		return -1;
 	uint32_t nc = t->cap ? t->cap * 2 : 1024;
+	/* The new nodes, their columns and their share of the child index. */
+	if (work_hold(&t->held, (size_t)(nc - t->cap) * (2 * sizeof(uint32_t) + (size_t)t->ncols * sizeof(int64_t) +
+	                                                 2 * sizeof(*t->index.slots))) < 0)
+		return -1;
 	uint32_t *np = realloc(t->parent, (size_t)nc * sizeof(uint32_t));
 	if (!np)
 		return -1;
@@ -54,6 +60,8 @@ int ntree_init(struct ntree *t, int ncols, uint32_t root_key, size_t hint)
 
 uint32_t ntree_child(struct ntree *t, uint32_t parent, uint32_t key)
 {
+	if (work_poll() != WORK_OK) /* every fold adds nodes here: one poll point for all */
+		return NTREE_NONE;
 	int ins;
 	uint32_t *slot = u64map_put(&t->index, (uint64_t)parent << 32 | key, &ins);
 	if (!slot)
@@ -125,6 +133,8 @@ static int mark_first(struct ntree *t, uint32_t n_keys)
 int ntree_finish(struct ntree *t, const struct ntree_names *names, bool with_first)
 {
 	uint32_t n = t->n;
+	if (work_hold(&t->held, ((size_t)n + 2) * 2 * sizeof(uint32_t) + (with_first ? n : 0)) < 0)
+		return -1;
 	uint32_t *koff = calloc((size_t)n + 2, sizeof(uint32_t));
 	uint32_t *klist = malloc(((size_t)n + 1) * sizeof(uint32_t));
 	uint32_t *fill = malloc(((size_t)n + 1) * sizeof(uint32_t));
@@ -143,11 +153,14 @@ int ntree_finish(struct ntree *t, const struct ntree_names *names, bool with_fir
 		klist[fill[t->parent[i]]++] = i;
 	free(fill);
 	struct name_ctx ctx = { names, t->key };
-	for (uint32_t i = 0; i < n; i++)
-		if (koff[i + 1] - koff[i] > 1)
-			qsort_r(klist + koff[i], koff[i + 1] - koff[i], sizeof(uint32_t), cmp_by_name, &ctx);
 	t->koff = koff;
 	t->klist = klist;
+	for (uint32_t i = 0; i < n; i++) {
+		if (work_poll() != WORK_OK)
+			return -1;
+		if (koff[i + 1] - koff[i] > 1)
+			qsort_r(klist + koff[i], koff[i + 1] - koff[i], sizeof(uint32_t), cmp_by_name, &ctx);
+	}
 	if (with_first && mark_first(t, names->n) < 0)
 		return -1;
 	u64map_release(&t->index);
@@ -165,6 +178,8 @@ int ntree_borrow(struct ntree *t, const struct ntree *shape, int ncols)
 	t->first = shape->first;
 	t->borrowed = true;
 	t->ncols = ncols < 0 ? 0 : ncols > NTREE_MAX_COLS ? NTREE_MAX_COLS : ncols;
+	if (work_hold(&t->held, ((size_t)t->n + 1) * sizeof(int64_t) * (size_t)t->ncols) < 0)
+		return -1;
 	for (int c = 0; c < t->ncols; c++)
 		if (!(t->col[c] = calloc((size_t)t->n + 1, sizeof(int64_t))))
 			return -1;
@@ -173,6 +188,7 @@ int ntree_borrow(struct ntree *t, const struct ntree *shape, int ncols)
 
 void ntree_release(struct ntree *t)
 {
+	work_unhold(&t->held);
 	if (!t->borrowed) {
 		free(t->parent);
 		free(t->key);
@@ -184,6 +200,18 @@ void ntree_release(struct ntree *t)
 		free(t->col[c]);
 	u64map_release(&t->index);
 	memset(t, 0, sizeof(*t));
+}
+
+size_t ntree_mem_bytes(const struct ntree *t)
+{
+	size_t cap = t->cap > t->n ? t->cap : t->n, b = 0;
+	if (!t->borrowed)
+		b += cap * (2 * sizeof(uint32_t)) + ((size_t)t->n + 1) * sizeof(uint32_t) +
+		     (t->klist ? (size_t)t->n * sizeof(uint32_t) : 0) + (t->first ? (size_t)t->n : 0) +
+		     t->index.cap * sizeof(*t->index.slots);
+	for (int c = 0; c < t->ncols; c++)
+		b += cap * sizeof(int64_t);
+	return b;
 }
 
 void ntree_sum_up(struct ntree *t, int from, int to)
@@ -299,6 +327,11 @@ int ntree_walk(const struct ntree *t, uint32_t n_keys, const int64_t *weight, lo
 	stack[sp++] = 0;
 	w->depth[0] = 0;
 	while (sp) {
+		if (work_poll() != WORK_OK) {
+			free(stack);
+			ntree_walk_release(w);
+			return -1;
+		}
 		uint32_t x = stack[--sp];
 		w->order[w->n++] = x;
 		for (uint32_t c = t->koff[x + 1]; c-- > t->koff[x];) {

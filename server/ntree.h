@@ -29,7 +29,9 @@
  * one: the diff's union tree, merges of many profiles.
  *
  * Every function that allocates returns -1 (or NTREE_NONE) when an
- * allocation fails and leaves the tree releasable.
+ * allocation fails, or when the current work must stop (work.h: they
+ * poll work_poll() and charge what they allocate to the current work's
+ * memory account), and leaves the tree releasable.
  */
 #ifndef FDX_NTREE_H
 #define FDX_NTREE_H
@@ -40,6 +42,7 @@
 
 #include "hash.h"
 #include "json.h"
+#include "work.h"
 
 #define NTREE_NONE UINT32_MAX
 #define NTREE_MAX_COLS 6
@@ -82,6 +85,7 @@ struct ntree {
 	uint32_t cap;              /* room in parent, key and the columns */
 	struct u64map index;       /* (parent, key) -> child, until finished */
 	bool borrowed;             /* the nodes belong to another tree */
+	struct work_held held;     /* bytes charged to the work that built it (work.h) */
 };
 
 /* A tree holding only the root (key root_key), with ncols zeroed columns;
@@ -98,6 +102,8 @@ int ntree_finish(struct ntree *t, const struct ntree_names *names, bool with_fir
 int ntree_borrow(struct ntree *t, const struct ntree *shape, int ncols);
 /* Frees everything t owns and zeroes it; safe on a zeroed tree. */
 void ntree_release(struct ntree *t);
+/* Bytes t holds (its own arrays; a borrowed tree counts its columns). */
+size_t ntree_mem_bytes(const struct ntree *t);
 /* col[to][i] = the sum of col[from] over the subtree of i (to may be
  * from). The caller knows the sums fit (they do when the absolute values
  * of the column sum to an int64). */

@@ -56,9 +56,11 @@ size_t prof_mem_bytes(const struct prof *p)
 	       (size_t)p->n_labels * sizeof(*p->labels) +
 	       (size_t)p->n_labelsets * sizeof(*p->labelsets) +
 	       (size_t)p->n_samples * (sizeof(*p->samples) + 8 * (size_t)p->n_types) +
-	       /* room for the lazily built name tree: at most one node per
-	        * frame of each trie node, typically about one per trie node */
-	       (size_t)p->n_nodes * 21;
+	       /* the lazily built name tree once it is built (its real size:
+	        * at most one node per frame of each trie node); before, room
+	        * for about one node per trie node */
+	       (p->ntree ? ntree_mem_bytes(&p->ntree->t) + ((size_t)p->n_nodes + 1) * sizeof(uint32_t)
+	                 : (size_t)p->n_nodes * 21);
 }
 
 static const char *const kind_names[] = {

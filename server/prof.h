@@ -145,7 +145,9 @@ static inline struct ntree_names prof_names(const struct prof *p)
 }
 
 void prof_free(struct prof *p);
-/* Approximate heap bytes held by p (for the cache budget). */
+/* Approximate heap bytes held by p (for the cache budget), its name tree
+ * included once built. Reads p->ntree: hold p->lazy_mu when another
+ * thread may be building it. */
 size_t prof_mem_bytes(const struct prof *p);
 const char *prof_kind_name(enum prof_kind k);
 int prof_kind_parse(const char *s);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "budget.h"
 #include "config.h"
 #include "conn.h"
 #include "http.h"
@@ -84,13 +85,35 @@ enum MHD_Result reply_buf(struct req *r, int status, const char *ctype, struct b
 	return reply_owned(r, status, ctype, data, len);
 }
 
+/* A reply body held until libmicrohttpd has sent it: counted in the
+ * memory account (budget.h) from reply_owned to its free, so slow readers
+ * of big replies hold budget, not unaccounted memory. */
+struct owned_body {
+	void *data;
+	size_t len;
+};
+
+static void free_owned(void *cls)
+{
+	struct owned_body *o = cls;
+	budget_give(o->len);
+	free(o->data);
+	free(o);
+}
+
 enum MHD_Result reply_owned(struct req *r, int status, const char *ctype, void *data, size_t len)
 {
-	struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+	struct owned_body *o = malloc(sizeof(*o));
+	struct MHD_Response *resp =
+		o ? MHD_create_response_from_buffer_with_free_callback_cls(len, data, free_owned, o) : NULL;
 	if (!resp) {
+		free(o);
 		free(data);
 		return MHD_NO;
 	}
+	o->data = data;
+	o->len = len;
+	budget_force(len);
 	r->resp_bytes = len;
 	return send_resp(r, status, resp, ctype);
 }

@@ -29,7 +29,25 @@
 #include "util.h"
 
 /* The diff tree, or its top table (top), or the CI gate (check). */
+static enum MHD_Result compare_admitted(struct req *r, bool top, bool check);
+
+struct compare_args {
+	bool top, check;
+};
+
+static enum MHD_Result compare_run(struct req *r, void *ctx)
+{
+	struct compare_args *a = ctx;
+	return compare_admitted(r, a->top, a->check);
+}
+
 static enum MHD_Result compare(struct req *r, bool top, bool check)
+{
+	struct compare_args a = { top, check };
+	return views_heavy(r, compare_run, &a);
+}
+
+static enum MHD_Result compare_admitted(struct req *r, bool top, bool check)
 {
 	const char *bid = req_arg(r, "base"), *tid = req_arg(r, "target");
 	if (bid && !*bid)

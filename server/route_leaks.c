@@ -49,8 +49,17 @@ static int num_arg(struct req *r, const char *name, double def, double *out)
 	return 0;
 }
 
+static enum MHD_Result leaks_admitted(struct req *r, void *ctx);
+
 enum MHD_Result route_leaks(struct req *r, const struct route_params *p)
 {
+	(void)p;
+	return views_heavy(r, leaks_admitted, NULL);
+}
+
+static enum MHD_Result leaks_admitted(struct req *r, void *ctx)
+{
+	(void)ctx;
 	struct leak_opts o = { 0 };
 	double min_count, single;
 	if (num_arg(r, "min_age", 30, &o.min_age_s) < 0 || num_arg(r, "min_count", 50, &min_count) < 0 ||

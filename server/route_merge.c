@@ -113,7 +113,20 @@ static int add_merge_member(struct buf *out, const struct sel_prof *sp, bool avg
 
 enum merge_view { MV_TOP, MV_FLAME, MV_TAGS, MV_SANDWICH };
 
+static enum MHD_Result merge_view_admitted(struct req *r, enum merge_view what);
+
+static enum MHD_Result merge_view_run(struct req *r, void *ctx)
+{
+	return merge_view_admitted(r, *(enum merge_view *)ctx);
+}
+
+/* A merge is a heavy request (heavy.h), as a view of one profile is. */
 static enum MHD_Result merge_view(struct req *r, enum merge_view what)
+{
+	return views_heavy(r, merge_view_run, &what);
+}
+
+static enum MHD_Result merge_view_admitted(struct req *r, enum merge_view what)
 {
 	long limit = 0, max_nodes = FDX_DEFAULT_MAX_NODES, max_values = 0;
 	enum view_top_order order = VIEW_TOP_FLAT;
@@ -211,8 +224,20 @@ enum MHD_Result route_merge_sandwich(struct req *r, const struct route_params *p
 	return merge_view(r, MV_SANDWICH);
 }
 
-/* The merged profile as a download: raw (everything, agg applied) or pgo. */
+static enum MHD_Result merge_download_admitted(struct req *r, bool pgo);
+
+static enum MHD_Result merge_download_run(struct req *r, void *ctx)
+{
+	return merge_download_admitted(r, *(bool *)ctx);
+}
+
 static enum MHD_Result merge_download(struct req *r, bool pgo)
+{
+	return views_heavy(r, merge_download_run, &pgo);
+}
+
+/* The merged profile as a download: raw (everything, agg applied) or pgo. */
+static enum MHD_Result merge_download_admitted(struct req *r, bool pgo)
 {
 	int agg = 0;
 	long keep_top = 0;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "heavy.h"
 #include "json.h"
 #include "limits.h"
 #include "routes.h"
@@ -76,9 +77,42 @@ int views_parse_opts(struct req *r, const struct prof *p, struct view_opts *o, e
 	return 0;
 }
 
+enum MHD_Result views_heavy(struct req *r, enum MHD_Result (*fn)(struct req *r, void *ctx), void *ctx)
+{
+	if (heavy_enter() < 0) {
+		char retry[16];
+		snprintf(retry, sizeof(retry), "%d", FDX_RETRY_AFTER_S);
+		reply_header(r, "Retry-After", retry);
+		return reply_error(r, 503, "busy", "too many views, diffs and leak analyses at once (--max-heavy); "
+		                   "retry shortly");
+	}
+	enum MHD_Result res = fn(r, ctx);
+	heavy_leave();
+	return res;
+}
+
 enum views_kind { VIEWS_TOP, VIEWS_FLAME, VIEWS_TAGS, VIEWS_SANDWICH };
 
+static enum MHD_Result one_view_admitted(struct req *r, const char *id, enum views_kind what);
+
+struct one_view_args {
+	const char *id;
+	enum views_kind what;
+};
+
+static enum MHD_Result one_view_run(struct req *r, void *ctx)
+{
+	struct one_view_args *a = ctx;
+	return one_view_admitted(r, a->id, a->what);
+}
+
 static enum MHD_Result one_view(struct req *r, const char *id, enum views_kind what)
+{
+	struct one_view_args a = { id, what };
+	return views_heavy(r, one_view_run, &a);
+}
+
+static enum MHD_Result one_view_admitted(struct req *r, const char *id, enum views_kind what)
 {
 	bool top = what == VIEWS_TOP, flame = what == VIEWS_FLAME, tags = what == VIEWS_TAGS,
 	     sandwich = what == VIEWS_SANDWICH;

@@ -94,4 +94,9 @@ struct view_opts;
  * in *res). Release o with view_opts_release. */
 int views_parse_opts(struct req *r, const struct prof *p, struct view_opts *o, enum MHD_Result *res);
 
+/* route_views.c, also used by route_diff.c and route_leaks.c: run
+ * fn(r, ctx) as a heavy request (heavy.h): admitted, or answered 503 busy
+ * with Retry-After when no slot frees up in time. */
+enum MHD_Result views_heavy(struct req *r, enum MHD_Result (*fn)(struct req *r, void *ctx), void *ctx);
+
 #endif

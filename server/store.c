@@ -461,28 +461,44 @@ int store_raw(const char *id, uint8_t **data, size_t *len)
 	                 data, len);
 }
 
-struct prof *store_get(const char *id, int *status)
+/* cache.h's loader: read the stored stacks of id and decode them, the
+ * blob charged to the current work while it is held. */
+static struct prof *load_stacks(void *ctx, const char *id, int *status)
 {
-	struct prof *p = cache_get(cache, id);
-	if (p)
-		return p;
+	(void)ctx;
 	uint8_t *data;
 	size_t len;
+	double t0 = util_mono_ms();
 	int rc = read_blob(id, "SELECT s.data FROM stacks s JOIN profiles p ON p.seq=s.profile_seq WHERE p.id=?",
 	                   &data, &len);
 	if (rc != 0) {
 		*status = rc == 1 ? 404 : 500;
 		return NULL;
 	}
-	p = codec_decode(data, len);
-	free(data);
-	if (!p) {
-		util_log("level=error msg=\"stored stacks do not decode\" id=%s", id);
-		*status = 500;
+	if (work_charge(len) < 0) {
+		free(data);
+		*status = 503;
 		return NULL;
 	}
-	p = cache_put(cache, id, p);
-	if (!p)
+	struct prof *p = codec_decode(data, len);
+	free(data);
+	work_uncharge(len);
+	if (!p) {
+		*status = work_poll() != WORK_OK ? 503 : 500;
+		if (*status == 500)
+			util_log("level=error msg=\"stored stacks do not decode\" id=%s", id);
+		return NULL;
+	}
+	util_log("level=info msg=decoded id=%s stored=%zu bytes=%zu ms=%.1f", id, len, prof_mem_bytes(p),
+	         util_mono_ms() - t0);
+	return p;
+}
+
+struct prof *store_get(const char *id, int *status)
+{
+	*status = 0;
+	struct prof *p = cache_load(cache, id, load_stacks, NULL, status);
+	if (!p && !*status)
 		*status = 500;
 	return p;
 }

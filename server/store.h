@@ -74,7 +74,8 @@ int store_name(const char *id, char *out, size_t cap);
 int store_edit(const char *id, const char *name, const struct store_label *labels, int n_labels);
 
 /* A decoded profile, shared and read-only: release it with store_release.
- * NULL with *status 404 (unknown) or 500. */
+ * NULL with *status 404 (unknown), 500, or 503 (the current work was
+ * stopped: over its budget, memory account full; work.h). */
 struct prof *store_get(const char *id, int *status);
 void store_release(struct prof *p);
 /* Hand a freshly decoded profile of id to the cache, which owns it from

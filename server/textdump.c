@@ -27,6 +27,7 @@
 #include "hash.h"
 #include "limits.h"
 #include "wire.h"
+#include "work.h"
 
 /* ---- a minimal profile.proto writer --------------------------------------- */
 
@@ -178,9 +179,12 @@ struct lines {
 };
 
 /* Next line without its newline; false at the end. */
+/* The next line; false at the end, and when the current work must stop
+ * (work.h: the text ends early, and ingest_decode then fails the upload,
+ * never keeping what was read). */
 static bool next_line(struct lines *l, const char **s, size_t *n)
 {
-	if (l->p >= l->end)
+	if (l->p >= l->end || work_poll() != WORK_OK)
 		return false;
 	const char *nl = memchr(l->p, '\n', (size_t)(l->end - l->p));
 	const char *e = nl ? nl : l->end;

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "work.h"
 
 void view_json_sample_type(struct json *j, const struct prof *p, int t)
 {
@@ -55,6 +56,8 @@ static int fold_trie(const struct prof *p, const uint8_t *fb, const int64_t *abs
 	for (uint32_t n = 1; n < p->n_nodes; n++) {
 		if (absv && absv[n] == 0)
 			continue;
+		if (work_poll() != WORK_OK)
+			return -1;
 		uint32_t cur = ntof[p->nodes[n].parent];
 		const struct prof_loc *l = &p->locs[p->nodes[n].loc];
 		for (uint32_t k = 0; k < l->n; k++) {
@@ -131,6 +134,12 @@ static int node_bits(const struct prof *p, const struct view_opts *o, const uint
 			lb[l] |= fb[p->loc_frames[p->locs[l].off + k]];
 	for (uint32_t n = 1; n < N; n++)
 		nb[n] = nb[p->nodes[n].parent] | (lb[p->nodes[n].loc] & (FILTER_FOCUS | FILTER_IGNORE));
+	if (work_poll() != WORK_OK) {
+		free(lb);
+		free(nb);
+		free(allhidden);
+		return -1;
+	}
 	if (allhidden) {
 		allhidden[0] = 1;
 		for (uint32_t n = 1; n < N; n++) {
@@ -160,6 +169,15 @@ int view_build(const struct prof *p, const struct view_opts *o, bool with_tags, 
 	int rc = -1;
 	uint32_t N = p->n_nodes;
 	const struct prof_ntree *shared = NULL;
+	/* The arrays below, charged to the request's memory account (work.h)
+	 * for as long as they live: frame and location bits, node bits, the
+	 * private tree's node sums and map (with hide), label-set sums. */
+	size_t held = (size_t)p->n_frames + p->n_locs + 2 * (size_t)N + 2 * (size_t)p->n_labelsets + 64 +
+	              (name_filters ? (size_t)p->n_funcs + p->n_strs : 0) +
+	              (o->has_hide ? (size_t)N * (2 * sizeof(int64_t) + sizeof(uint32_t)) : 0) +
+	              (with_tags ? (size_t)p->n_labelsets * (sizeof(int64_t) + 1) : 0);
+	if (work_charge(held) < 0)
+		return -1;
 
 	if (!o->has_hide && !(shared = shared_tree(p)))
 		goto out;
@@ -190,6 +208,8 @@ int view_build(const struct prof *p, const struct view_opts *o, bool with_tags, 
 	 * fits in int64 they all do. */
 	int64_t total_abs = 0, total_base = 0;
 	for (uint32_t s = 0; s < p->n_samples; s++) {
+		if (work_poll() != WORK_OK)
+			goto out;
 		uint32_t node = p->samples[s].node;
 		if (name_filters) {
 			if (node == 0 || (nb[node] & FILTER_IGNORE))
@@ -256,6 +276,7 @@ out:
 	free(selfv);
 	free(absv);
 	free(ntof_priv);
+	work_uncharge(held);
 	if (rc != 0)
 		view_release(v);
 	return rc;

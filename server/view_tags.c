@@ -81,6 +81,8 @@ static int collect(const struct view *v, const uint32_t *units, struct tagset *s
 {
 	const struct prof *p = v->p;
 	for (uint32_t ls = 0; ls < p->n_labelsets; ls++) {
+		if (work_poll() != WORK_OK)
+			return -1;
 		if (!v->ls_seen || !v->ls_seen[ls])
 			continue;
 		const struct prof_labelset *set = &p->labelsets[ls];

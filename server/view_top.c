@@ -31,6 +31,8 @@ struct top_row *view_top(const struct view *v, uint32_t *nrows)
 	if (!flat || !cum || !used)
 		goto out;
 	for (uint32_t x = 1; x < t->n; x++) {
+		if (work_poll() != WORK_OK)
+			goto out;
 		uint32_t key = t->key[x];
 		flat[key] += t->col[VIEW_SELF][x];
 		if (t->first[x])

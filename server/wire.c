@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "work.h"
 
 /* Largest field number protobuf allows: 2^29 - 1. */
 #define WIRE_MAX_FIELD 536870911u
@@ -31,6 +32,8 @@ int wire_next_field(struct wire_reader *r, struct wire_field *f)
 	uint64_t key;
 	if (r->p >= r->end)
 		return 0;
+	if (work_poll() != WORK_OK) /* every decoder loop passes here (work.h) */
+		return -1;
 	if (wire_read_varint(r, &key) < 0)
 		return -1;
 	if (key >> 3 == 0 || key >> 3 > WIRE_MAX_FIELD)

@@ -130,7 +130,8 @@ int wire_read_varint(struct wire_reader *r, uint64_t *out);
 
 /* Read the next field. Returns 1 with *f set (for a LEN field data/len,
  * otherwise v; the other members are zeroed), 0 at the end of the
- * buffer, -1 on malformed input. */
+ * buffer, -1 on malformed input or when the current work must stop
+ * (work_poll(), work.h). */
 int wire_next_field(struct wire_reader *r, struct wire_field *f);
 
 /* Call cb for each element of a repeated varint field, whether it came

@@ -5,20 +5,33 @@
 
 #include <stddef.h>
 
+#include "budget.h"
 #include "util.h"
 
 static _Thread_local struct work *current;
+static uint64_t default_units;
+
+void work_set_max_units(uint64_t max_units)
+{
+	default_units = max_units;
+}
 
 void work_begin(struct work *w, int64_t budget_ms)
 {
 	atomic_store(&w->stop, WORK_OK);
 	w->deadline_ms = budget_ms > 0 ? (int64_t)util_mono_ms() + budget_ms : 0;
 	w->polls = 0;
+	w->units = 0;
+	w->max_units = default_units;
+	w->over_units = false;
+	w->charged = 0;
 	current = w;
 }
 
 void work_end(struct work *w)
 {
+	budget_give(w->charged);
+	w->charged = 0;
 	if (current == w)
 		current = NULL;
 }
@@ -36,6 +49,11 @@ int work_poll(void)
 	int s = atomic_load_explicit(&w->stop, memory_order_relaxed);
 	if (s != WORK_OK)
 		return s;
+	if (w->max_units && ++w->units > w->max_units) {
+		w->over_units = true;
+		work_stop(w, WORK_DEADLINE);
+		return atomic_load(&w->stop);
+	}
 	if (w->deadline_ms && ++w->polls >= WORK_CLOCK_EVERY) {
 		w->polls = 0;
 		if ((int64_t)util_mono_ms() >= w->deadline_ms) {
@@ -53,6 +71,53 @@ void work_stop(struct work *w, int why)
 		atomic_compare_exchange_strong(&w->stop, &expected, why);
 }
 
+int work_charge(size_t n)
+{
+	struct work *w = current;
+	if (!w || n == 0)
+		return 0;
+	if (!budget_take(n)) {
+		work_stop(w, WORK_NOMEM);
+		return -1;
+	}
+	w->charged += n;
+	return 0;
+}
+
+void work_uncharge(size_t n)
+{
+	struct work *w = current;
+	if (!w)
+		return;
+	if (n > w->charged)
+		n = w->charged;
+	w->charged -= n;
+	budget_give(n);
+}
+
+int work_hold(struct work_held *h, size_t n)
+{
+	struct work *w = current;
+	if (!w || n == 0)
+		return 0;
+	if (h->w != w) { /* made by another work (or none): start over */
+		h->w = w;
+		h->n = 0;
+	}
+	if (work_charge(n) < 0)
+		return -1;
+	h->n += n;
+	return 0;
+}
+
+void work_unhold(struct work_held *h)
+{
+	if (h->w && h->w == current)
+		work_uncharge(h->n);
+	h->w = NULL;
+	h->n = 0;
+}
+
 const char *work_reason(int why)
 {
 	switch (why) {
@@ -60,7 +125,7 @@ const char *work_reason(int why)
 	case WORK_CANCELLED: return "the client went away";
 	case WORK_SHUTDOWN: return "the server is stopping";
 	case WORK_DEADLINE: return "the request's time budget is spent";
-	case WORK_NOMEM: return "the request's memory budget is spent";
+	case WORK_NOMEM: return "the server's memory budget is spent";
 	}
 	return "stopped";
 }

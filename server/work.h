@@ -17,7 +17,15 @@
  *     answers the same reason, so callers need not propagate the reason
  *     themselves, only "stop";
  *   - work_end() must be called on the thread that began the work, and
- *     clears that thread's current work.
+ *     clears that thread's current work; it gives back every byte still
+ *     charged to the work (work_charge), so a work that unwinds early
+ *     leaks nothing from the memory account (budget.h);
+ *   - a work has two cost budgets: time (deadline_ms, --max-request-time)
+ *     and work units (max_units, --max-request-work: one unit is one
+ *     work_poll() call, so a unit budget stops a request at the same
+ *     point on every machine); either spent answers WORK_DEADLINE, and
+ *     over_units says which one;
+ *   - the charges of a work are made and given back on its own thread.
  *
  * The reasons map to replies in one place (http.c): WORK_CANCELLED and
  * WORK_SHUTDOWN close the connection or answer 503; WORK_DEADLINE answers
@@ -28,6 +36,8 @@
 #define FDX_WORK_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum work_stop {
@@ -44,8 +54,14 @@ struct work {
 	atomic_int stop;          /* enum work_stop */
 	int64_t deadline_ms;      /* util_mono_ms() value; 0 = no deadline */
 	unsigned polls;           /* calls since the clock was last read */
+	uint64_t units;           /* work_poll() calls so far */
+	uint64_t max_units;       /* 0 = no unit budget */
+	bool over_units;          /* WORK_DEADLINE came from the unit budget */
+	size_t charged;           /* bytes charged to the memory account */
 };
 
+/* The unit budget every work begun from now on gets (0 = none). */
+void work_set_max_units(uint64_t max_units);
 /* Start w on this thread with a time budget of budget_ms (0 = none). */
 void work_begin(struct work *w, int64_t budget_ms);
 void work_end(struct work *w);
@@ -56,6 +72,25 @@ int work_poll(void);
 /* Stop w for reason why (not WORK_OK); the first reason wins. Safe from
  * any thread while w is alive. */
 void work_stop(struct work *w, int why);
+/* Charge n bytes the current work is about to hold to the memory account
+ * (budget.h). 0, or -1 when they do not fit: the work is then stopped
+ * with WORK_NOMEM (and the caller unwinds). With no current work, 0 and
+ * nothing is charged. */
+int work_charge(size_t n);
+/* Give back n bytes charged to the current work (at most what it has
+ * charged; with no current work, nothing). */
+void work_uncharge(size_t n);
+/* Bytes a structure (a buffer, a tree) holds, charged to the work that
+ * made it: zero it to start; work_hold charges n more to the current work
+ * (0, or -1 as work_charge); work_unhold gives everything back, but only
+ * on the thread of that same work (elsewhere the work has given them back
+ * at its end, or will). */
+struct work_held {
+	struct work *w;
+	size_t n;
+};
+int work_hold(struct work_held *h, size_t n);
+void work_unhold(struct work_held *h);
 /* Human text for a reason ("the client went away", ...). */
 const char *work_reason(int why);
 

@@ -20,6 +20,7 @@ int main(void)
 	srunner_add_suite(sr, filter_suite());
 	srunner_add_suite(sr, ntree_suite());
 	srunner_add_suite(sr, cache_suite());
+	srunner_add_suite(sr, budget_suite());
 	srunner_add_suite(sr, router_suite());
 	srunner_add_suite(sr, stats_suite());
 	srunner_add_suite(sr, leaks_suite());

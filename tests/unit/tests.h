@@ -30,6 +30,7 @@ Suite *measure_suite(void);
 Suite *filter_suite(void);
 Suite *ntree_suite(void);
 Suite *cache_suite(void);
+Suite *budget_suite(void);
 Suite *router_suite(void);
 Suite *stats_suite(void);
 Suite *leaks_suite(void);

@@ -1,0 +1,33 @@
+/*
+ * heavy.h: admission control for heavy requests (views, diffs, leak
+ * analyses): at most --max-heavy run at once; the others wait up to
+ * --heavy-wait seconds for a slot and are then refused (503 busy with
+ * Retry-After, route files).
+ *
+ * The memory account (budget.h) bounds what requests hold; this bounds
+ * how many compete for the CPU at once, so that a burst of expensive
+ * views queues briefly and then is told to come back, instead of every
+ * one of them running slowly into its time budget.
+ *
+ * Invariants: at most max requests are admitted at once; every
+ * heavy_enter that answered 0 is matched by one heavy_leave; a waiting
+ * request stops waiting when its work is stopped (work.h: the client went
+ * away, the server is stopping) and is then not admitted; waiters are
+ * admitted in no particular order.
+ */
+#ifndef FDX_HEAVY_H
+#define FDX_HEAVY_H
+
+/* At most max at once (0: no limit); wait_ms at most for a slot. */
+void heavy_init(unsigned max, unsigned wait_ms);
+/* 0: admitted (call heavy_leave when done); -1: refused. */
+int heavy_enter(void);
+void heavy_leave(void);
+
+struct heavy_stats {
+	unsigned running, waiting, max;
+	unsigned long long admitted, refused;
+};
+void heavy_stats(struct heavy_stats *out);
+
+#endif
