@@ -24,7 +24,8 @@ comparison. Also checks that the merged total equals pprof's. Never
 asserts on timings; exits non-zero only when something fails.
 
 Environment: FLAMEDEX_BIN (default build/server/flamedex), BENCH_OUT,
-BENCH_ROUNDS, BENCH_N (profiles, default 100).
+BENCH_ROUNDS, BENCH_N (profiles, default 100), BENCH_SERVER_ARGS (more
+server flags, space-separated, for the refold/warm server).
 """
 
 import os
@@ -127,7 +128,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="flamedex-bench-merge-")
     try:
         db = os.path.join(tmp, "bench.db")
-        proc, c = start(db, [])
+        proc, c = start(db, os.environ.get("BENCH_SERVER_ARGS", "").split())
         ids = []
         for p in paths:
             with open(p, "rb") as f:
