@@ -103,6 +103,9 @@ static const struct opt opts[] = {
 	  "delete the oldest scraped profiles while the stored ones take more than this (0: no cap)" },
 	{ "retention-uploads", K_SECS, offsetof(struct config, retention_uploads_s), 0, 0, 10ULL * 366 * 86400,
 	  "DURATION", "delete uploaded profiles older than this too (0: uploads are kept)" },
+	/* selections (selection.h) */
+	{ "max-selection", F_UINT(max_selection, 1, FDX_MAX_SELECTION), "N",
+	  "profiles one merge, series side or diff side may take; more is a 400 selection_too_large" },
 };
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -214,6 +217,7 @@ static void defaults(struct config *c)
 	c->auth_failures = AUTH_DEFAULT_FAILURES;
 	snprintf(c->sync, sizeof(c->sync), "full");
 	c->disk_reserve = FDX_DEFAULT_DISK_RESERVE;
+	c->max_selection = FDX_MAX_SELECTION;
 }
 
 int config_load(int argc, char **argv)

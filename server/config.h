@@ -58,6 +58,8 @@ struct config {
 	unsigned retention_s;        /* scraped profiles older than this go; 0: kept */
 	size_t retention_bytes;      /* cap on the stored profiles' bytes; 0: none */
 	unsigned retention_uploads_s; /* uploads older than this go too; 0: kept */
+	/* selections (selection.h) */
+	unsigned max_selection;      /* profiles one selection may name */
 };
 
 extern struct config cfg;

@@ -213,5 +213,11 @@
 #define FDX_SCRAPE_MAX_BACKOFF_S    300u
 /* an error message kept per target, in bytes */
 #define FDX_SCRAPE_MAX_ERROR        256
+/* Selections (selection.h): profiles one merge, series or diff side may
+ * take. A day of scraping every 10 s is 8,640 profiles; a merge reads each
+ * once, holding one decoded profile at a time plus the merged model, so
+ * the bound is on time (a cold merge decodes every one), not memory. */
+#define FDX_MAX_SELECTION           10000
+#define FDX_MAX_SELECTION_LABELS    FDX_MAX_PROFILE_LABELS
 
 #endif

@@ -17,6 +17,11 @@
  * target may be the same profile); a KEY= no sample has is 400
  * unknown_label.
  *
+ * Either side may be a selection instead of one id (selection.h): base.ids=,
+ * base.label=, base.type=, base.from=, base.to= (and target.…); that side
+ * is then the merge of its profiles, as pprof merges several -diff_base
+ * (or several target) sources.
+ *
  * The sample type is chosen in the base profile (default: the base's
  * default) and must exist, with the same unit, in the target: anything
  * else is a 400 incompatible_profiles. A normalize that scales the
@@ -29,6 +34,7 @@
 #include "diff.h"
 #include "limits.h"
 #include "routes.h"
+#include "selection.h"
 #include "store.h"
 #include "util.h"
 
@@ -82,10 +88,13 @@ static enum MHD_Result compare(struct req *r, bool top, bool check)
 static enum MHD_Result compare_admitted(struct req *r, bool top, bool check)
 {
 	const char *bid = req_arg(r, "base"), *tid = req_arg(r, "target");
-	if (!bid || !tid || !*bid || !*tid)
-		return reply_error(r, 400, "bad_request", "diff needs base=ID and target=ID");
-	if (!util_is_id(bid) || !util_is_id(tid))
-		return reply_error(r, 404, "not_found", "no profile with id %.40s", util_is_id(bid) ? tid : bid);
+	if (bid && !*bid)
+		bid = NULL;
+	if (tid && !*tid)
+		tid = NULL;
+	/* a side without an id is a selection (merged below, after the cheap checks) */
+	if ((bid && !util_is_id(bid)) || (tid && !util_is_id(tid)))
+		return reply_error(r, 404, "not_found", "no profile with id %.40s", bid && !util_is_id(bid) ? bid : tid);
 	const char *norm = req_arg(r, "normalize");
 	bool normalize = norm && (!strcmp(norm, "1") || !strcmp(norm, "true"));
 	if (norm && *norm && !normalize && strcmp(norm, "0") && strcmp(norm, "false"))
@@ -125,9 +134,9 @@ static enum MHD_Result compare_admitted(struct req *r, bool top, bool check)
 	}
 
 	int st1 = 0, st2 = 0;
-	struct prof *pb = store_get(bid, &st1);
-	struct prof *pt = store_get(tid, &st2);
 	enum MHD_Result res;
+	struct sel_prof sb = { 0 }, stg = { 0 };
+	struct prof *pb = NULL, *pt = NULL;
 	struct view_opts ob;
 	bool have_opts = false;
 	struct tagfilter side[4];
@@ -135,6 +144,20 @@ static enum MHD_Result compare_admitted(struct req *r, bool top, bool check)
 	memset(side, 0, sizeof(side));
 	struct diff_views d;
 	memset(&d, 0, sizeof(d));
+	for (int side = 0; side < 2; side++) {
+		const char *id = side ? tid : bid;
+		if (id)
+			continue;
+		int rc = selection_load(r, side ? "target." : "base.", side ? &stg : &sb, &res);
+		if (rc == SELECTION_ABSENT)
+			res = reply_error(r, 400, "bad_request",
+			                  "diff needs base=ID (or base.ids=, base.label=…) and target=ID (or target.ids=, "
+			                  "target.label=…)");
+		if (rc != 0)
+			goto out;
+	}
+	pb = bid ? store_get(bid, &st1) : sb.p;
+	pt = tid ? store_get(tid, &st2) : stg.p;
 	if (!pb || !pt) {
 		int st = !pb ? st1 : st2;
 		res = st == 404 ? reply_error(r, 404, "not_found", "no profile with id %.40s", !pb ? bid : tid)
@@ -231,8 +254,12 @@ out:
 			tagfilter_release(&side[i]);
 	if (have_opts)
 		view_opts_release(&ob);
-	store_release(pb);
-	store_release(pt);
+	if (bid)
+		store_release(pb);
+	if (tid)
+		store_release(pt);
+	sel_prof_release(&sb);
+	sel_prof_release(&stg);
 	return res;
 }
 

@@ -43,6 +43,14 @@ static const struct route table[] = {
 	/* scraping (route_targets.c) */
 	{ M_GET,    "/api/v1/targets",                 route_targets_list,      ROLE_READ },
 	{ M_GET,    "/metrics",                        route_targets_metrics,   ROLE_METRICS },
+	/* many profiles at once (route_merge.c) */
+	{ M_GET,    "/api/v1/series",                  route_merge_series,      ROLE_READ },
+	{ M_GET,    "/api/v1/merge/top",               route_merge_top,         ROLE_READ },
+	{ M_GET,    "/api/v1/merge/flamegraph",        route_merge_flamegraph,  ROLE_READ },
+	{ M_GET,    "/api/v1/merge/tags",              route_merge_tags,        ROLE_READ },
+	{ M_GET,    "/api/v1/merge/sandwich",          route_merge_sandwich,    ROLE_READ },
+	{ M_GET,    "/api/v1/merge/raw",               route_merge_raw,         ROLE_READ },
+	{ M_GET,    "/api/v1/pgo",                     route_merge_pgo,         ROLE_READ },
 	/* pages, all index.html: the app reads its state from the URL */
 	{ M_GET,    "/",                               route_static_page,       ROLE_READ },
 	{ M_GET,    "/p/:id",                          route_static_page,       ROLE_READ },
@@ -50,6 +58,7 @@ static const struct route table[] = {
 	{ M_GET,    "/leaks",                          route_static_page,       ROLE_READ },
 	{ M_GET,    "/s",                              route_static_page,       ROLE_READ },
 	{ M_GET,    "/targets",                        route_static_page,       ROLE_READ },
+	{ M_GET,    "/m",                              route_static_page,       ROLE_READ },
 	{ M_GET,    "/healthz",                        route_static_healthz,    ROLE_OPEN },
 	/* signing in and out (route_auth.c) */
 	{ M_GET,    "/login",                          route_auth_page,         ROLE_OPEN },

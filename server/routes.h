@@ -78,6 +78,14 @@ enum MHD_Result route_runtime_diff(struct req *r, const struct route_params *p);
 enum MHD_Result route_functions_series(struct req *r, const struct route_params *p);
 enum MHD_Result route_functions_top(struct req *r, const struct route_params *p);
 enum MHD_Result route_functions_timeline(struct req *r, const struct route_params *p);
+/* route_merge.c: series, merged views, the merged profile, default.pgo */
+enum MHD_Result route_merge_series(struct req *r, const struct route_params *p);
+enum MHD_Result route_merge_top(struct req *r, const struct route_params *p);
+enum MHD_Result route_merge_flamegraph(struct req *r, const struct route_params *p);
+enum MHD_Result route_merge_tags(struct req *r, const struct route_params *p);
+enum MHD_Result route_merge_sandwich(struct req *r, const struct route_params *p);
+enum MHD_Result route_merge_raw(struct req *r, const struct route_params *p);
+enum MHD_Result route_merge_pgo(struct req *r, const struct route_params *p);
 
 /* route_leaks.c: leak candidates over snapshots */
 enum MHD_Result route_leaks(struct req *r, const struct route_params *p);

@@ -1104,5 +1104,176 @@ int store_fx_rows_of(const int64_t *fids, int n, const int64_t *seqs, int nseq,
 		sqlite3_finalize(st);
 	}
 	db_reader_put(c);
+/* ---- selections and series (selection.h) ---------------------------------- */
+
+#define SEL_TIME "coalesce(p.time_nanos,p.client_time,p.uploaded_at)"
+
+/* The FROM/WHERE of the profiles of s into b, with the time range when
+ * with_time; parameters numbered from ?1 in the order sel_bind binds them. */
+static void sel_sql(const struct store_sel *s, bool with_time, struct buf *b)
+{
+	int k = 1;
+	if (s->n_labels > 0) {
+		buf_printf(b, " FROM profile_labels l0 JOIN profiles p ON p.seq=l0.profile_seq"
+		              " WHERE l0.key=?%d AND l0.value=?%d", k, k + 1);
+		k += 2;
+	} else {
+		buf_printf(b, " FROM profiles p WHERE 1");
+	}
+	for (int i = 1; i < s->n_labels; i++, k += 2)
+		buf_printf(b, " AND EXISTS(SELECT 1 FROM profile_labels l WHERE l.profile_seq=p.seq"
+		              " AND l.key=?%d AND l.value=?%d)", k, k + 1);
+	if (s->kind)
+		buf_printf(b, " AND p.kind=?%d", k++);
+	if (with_time && s->has_from)
+		buf_printf(b, " AND " SEL_TIME ">=?%d", k++);
+	if (with_time && s->has_to)
+		buf_printf(b, " AND " SEL_TIME "<=?%d", k++);
+}
+
+static int sel_bind(sqlite3_stmt *st, const struct store_sel *s, bool with_time)
+{
+	int k = 1;
+	for (int i = 0; i < s->n_labels; i++) {
+		sqlite3_bind_text(st, k++, s->labels[i].key, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, k++, s->labels[i].value, -1, SQLITE_STATIC);
+	}
+	if (s->kind)
+		sqlite3_bind_text(st, k++, s->kind, -1, SQLITE_STATIC);
+	if (with_time && s->has_from)
+		sqlite3_bind_int64(st, k++, s->from);
+	if (with_time && s->has_to)
+		sqlite3_bind_int64(st, k++, s->to);
+	return k;
+}
+
+int store_select(const struct store_sel *s, char (*ids)[23], int max, int *n)
+{
+	*n = 0;
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "SELECT p.id");
+	sel_sql(s, true, &b);
+	buf_printf(&b, " ORDER BY " SEL_TIME ", p.seq LIMIT ?%d", 2 * s->n_labels + 4);
+	if (b.oom) {
+		buf_release(&b);
+		return -1;
+	}
+	sqlite3 *c = db_reader_get();
+	if (!c) {
+		buf_release(&b);
+		return -1;
+	}
+	sqlite3_stmt *st;
+	int rc = -1;
+	if (sqlite3_prepare_v2(c, b.data, -1, &st, NULL) == SQLITE_OK) {
+		sel_bind(st, s, true);
+		sqlite3_bind_int(st, 2 * s->n_labels + 4, max);
+		int step;
+		while ((step = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
+			snprintf(ids[*n], 23, "%s", (const char *)sqlite3_column_text(st, 0));
+			(*n)++;
+			if ((*n & 1023) == 0 && work_poll() != WORK_OK)
+				break;
+		}
+		if (step == SQLITE_DONE || (step == SQLITE_ROW && *n == max))
+			rc = 0;
+		sqlite3_finalize(st);
+	}
+	db_reader_put(c);
+	buf_release(&b);
+	return rc;
+}
+
+static int unhex(int ch)
+{
+	return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+}
+
+/* Decode n hex digits at s into out (cap bytes, NUL-terminated). */
+static void unhex_str(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t k = 0;
+	for (size_t i = 0; i + 2 <= n && k + 1 < cap; i += 2) {
+		int hi = unhex((unsigned char)s[i]), lo = unhex((unsigned char)s[i + 1]);
+		if (hi < 0 || lo < 0)
+			break;
+		out[k++] = (char)(hi * 16 + lo);
+	}
+	out[k] = '\0';
+}
+
+int store_series(const struct store_sel *s, struct json *j)
+{
+	struct buf b = BUF_INIT;
+	/* a profile's whole label set, hex-coded so that no byte of a key or
+	 * value can be taken for a separator, in key order */
+	buf_printf(&b, "SELECT p.kind, (SELECT group_concat(hk||':'||hv, ',') FROM"
+	               " (SELECT hex(key) AS hk, hex(value) AS hv FROM profile_labels"
+	               " WHERE profile_seq=p.seq ORDER BY key)) AS ls,"
+	               " count(*), min(" SEL_TIME "), max(" SEL_TIME "), sum(p.bytes)");
+	sel_sql(s, false, &b);
+	buf_printf(&b, " GROUP BY p.kind, ls ORDER BY ls, p.kind LIMIT %d", FDX_MAX_SELECTION);
+	if (b.oom) {
+		buf_release(&b);
+		return -1;
+	}
+	sqlite3 *c = db_reader_get();
+	if (!c) {
+		buf_release(&b);
+		return -1;
+	}
+	sqlite3_stmt *st;
+	int rc = -1;
+	if (sqlite3_prepare_v2(c, b.data, -1, &st, NULL) == SQLITE_OK) {
+		sel_bind(st, s, false);
+		json_obj_begin(j);
+		json_key(j, "series");
+		json_arr_begin(j);
+		int step;
+		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+			json_obj_begin(j);
+			json_key(j, "labels");
+			json_obj_begin(j);
+			const char *ls = (const char *)sqlite3_column_text(st, 1);
+			while (ls && *ls) {
+				size_t len = strcspn(ls, ",");
+				const char *colon = memchr(ls, ':', len);
+				if (colon) {
+					char k[FDX_MAX_LABEL_LEN + 1], v[FDX_MAX_LABEL_LEN + 1];
+					unhex_str(ls, (size_t)(colon - ls), k, sizeof(k));
+					unhex_str(colon + 1, len - (size_t)(colon - ls) - 1, v, sizeof(v));
+					json_key(j, k);
+					json_str(j, v);
+				}
+				ls += len;
+				if (*ls == ',')
+					ls++;
+			}
+			json_obj_end(j);
+			json_key(j, "kind");
+			json_str(j, (const char *)sqlite3_column_text(st, 0));
+			json_key(j, "profiles");
+			json_int(j, sqlite3_column_int64(st, 2));
+			char ts[40];
+			json_key(j, "first");
+			util_rfc3339(sqlite3_column_int64(st, 3), ts);
+			json_str(j, ts);
+			json_key(j, "last");
+			util_rfc3339(sqlite3_column_int64(st, 4), ts);
+			json_str(j, ts);
+			json_key(j, "bytes");
+			json_int(j, sqlite3_column_int64(st, 5));
+			json_obj_end(j);
+			if (work_poll() != WORK_OK)
+				break;
+		}
+		json_arr_end(j);
+		json_obj_end(j);
+		if (step == SQLITE_DONE)
+			rc = 0;
+		sqlite3_finalize(st);
+	}
+	db_reader_put(c);
+	buf_release(&b);
 	return rc;
 }

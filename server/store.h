@@ -167,5 +167,23 @@ int store_fx_rows_profiles(int64_t fid,
 /* Every indexed profile as store_fx_profile (seq order) to fn; -1 on
  * error, else fn's first non-zero result or 0. */
 int store_fx_all(int (*fn)(void *ctx, const struct store_fx_profile *p), void *ctx);
+/* A selection of many profiles (selection.h): every profile carrying all
+ * n_labels profile labels, of kind (NULL: any), whose time (as
+ * store_time gives it) is in [from, to] where has_from / has_to. */
+struct store_sel {
+	const struct store_label *labels;
+	int n_labels;
+	const char *kind;
+	int64_t from, to;
+	int has_from, has_to;
+};
+/* ids of the profiles of s, oldest first (by time, then upload order),
+ * at most max of them; the first label goes through the (key, value)
+ * index. 0 or -1. */
+int store_select(const struct store_sel *s, char (*ids)[23], int max, int *n);
+/* {"series":[{"labels":{...},"kind","profiles","first","last","bytes"}...]}:
+ * the profiles of s (its time range ignored) grouped by kind and their
+ * whole set of profile labels; first and last are RFC 3339. 0 or -1. */
+int store_series(const struct store_sel *s, struct json *j);
 
 #endif

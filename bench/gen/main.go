@@ -163,6 +163,7 @@ func main() {
 	size := flag.String("size", "large", "large|mid")
 	stats := flag.String("stats", "", "print the shape of this profile and exit")
 	strip := flag.String("strip-labels", "", "write this profile without its sample labels to -out, and exit")
+	walk := flag.Int64("walk-seed", 0, "N > 0: the same call graph, other samples (profile N of a series, 10 s apart)")
 	flag.Parse()
 	if *strip != "" && *out != "" {
 		if err := stripLabels(*strip, *out); err != nil {
@@ -189,7 +190,13 @@ func main() {
 	g.makePackages()
 	g.makeFunctions()
 	g.makeGraph()
+	if *walk > 0 {
+		g.rng = rand.New(rand.NewSource(p.seed + *walk*7919))
+	}
 	prof := g.makeProfile()
+	if *walk > 0 {
+		prof.TimeNanos += *walk * 10e9
+	}
 	if err := prof.CheckValid(); err != nil {
 		fmt.Fprintln(os.Stderr, "gen: invalid profile:", err)
 		os.Exit(1)

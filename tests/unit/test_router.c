@@ -145,6 +145,14 @@ START_TEST(the_api)
 	expect_route(M_GET, "/api/v1/functions/top", "/api/v1/functions/top");
 	expect_route(M_GET, "/api/v1/timeline", "/api/v1/timeline");
 	expect_route(M_GET, "/s", "/s");
+	expect_route(M_GET, "/api/v1/series", "/api/v1/series");
+	expect_route(M_GET, "/api/v1/merge/top", "/api/v1/merge/top");
+	expect_route(M_GET, "/api/v1/merge/flamegraph", "/api/v1/merge/flamegraph");
+	expect_route(M_GET, "/api/v1/merge/tags", "/api/v1/merge/tags");
+	expect_route(M_GET, "/api/v1/merge/sandwich", "/api/v1/merge/sandwich");
+	expect_route(M_GET, "/api/v1/merge/raw", "/api/v1/merge/raw");
+	expect_route(M_GET, "/api/v1/pgo", "/api/v1/pgo");
+	expect_route(M_GET, "/m", "/m");
 	expect_route(M_GET, "/api/v1/labels", "/api/v1/labels");
 	expect_route(M_GET, "/", "/");
 	expect_route(M_GET, "/p/ID", "/p/:id");

@@ -44,6 +44,7 @@ Suite *hdr_suite(void);
 Suite *access_suite(void);
 Suite *jsonrd_suite(void);
 Suite *scrape_config_suite(void);
+Suite *merge_suite(void);
 
 /* ---- profile.proto writer (pbw.c) ---------------------------------------- */
 

@@ -7,6 +7,7 @@ import { mountDiff } from './diff.js';
 import { mountLeaks } from './leaks.js';
 import { mountTimeline } from './timeline.js';
 import { mountTargets } from './targets.js';
+import { mountMerge } from './merge.js';
 import { mountNotFound } from './notfound.js';
 
 function route() {
@@ -19,6 +20,7 @@ function route() {
   if (path === '/leaks' || path === '/leaks/') return mountLeaks(root);
   if (path === '/s' || path === '/s/') return mountTimeline(root);
   if (path === '/targets' || path === '/targets/') return mountTargets(root);
+  if (path === '/m' || path === '/m/') return mountMerge(root);
   return mountNotFound(root);
 }
 

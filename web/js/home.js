@@ -279,12 +279,15 @@ class HomePage {
     const leakable = kinds.size === 1 && (kinds.has('goroutine') || kinds.has('heap'));
     const leakLink = !leakable ? null : h('a', { class: 'btn', id: 'leaks-link', href: '/leaks?' + new URLSearchParams({ ids: sel.map((p) => p.id).join(',') }),
       title: 'Leak candidates across the ticked goroutine or heap snapshots' }, `Leak table for selected (${sel.length})`);
+    // the ticked profiles merged (merge.js), offered when they are of one kind
+    const mergeLink = sel.length < 2 || kinds.size !== 1 ? null : h('a', { class: 'btn', id: 'merge-link', href: '/m?' + new URLSearchParams({ ids: sel.map((p) => p.id).join(',') }),
+      title: 'One flame graph, top and labels of the ticked profiles together (as go tool pprof A B C)' }, `Merge selected (${sel.length})`);
     if (sel.length === 1) {
       replace(this.compareBar, h('span', null, 'Compare ', h('strong', null, sel[0].name || sel[0].id), ' with… (tick one more)'), leakLink, clear);
       return;
     }
     if (sel.length > 2) {
-      replace(this.compareBar, h('span', null, `${sel.length} selected`), leakLink, h('span', { class: 'muted' }, 'tick exactly two to compare'), clear);
+      replace(this.compareBar, h('span', null, `${sel.length} selected`), mergeLink, leakLink, h('span', { class: 'muted' }, 'tick exactly two to compare'), clear);
       return;
     }
     // base = the older one, target = the newer one: by profile time when both
@@ -299,7 +302,7 @@ class HomePage {
     replace(this.compareBar,
       h('span', null, 'Base ', h('strong', null, base.name || base.id), ' → target ', h('strong', null, target.name || target.id)),
       h('a', { class: 'btn primary', id: 'compare-link', href: `/diff/${encodeURIComponent(base.id)}/${encodeURIComponent(target.id)}` }, 'Compare'),
-      leakLink, clear);
+      mergeLink, leakLink, clear);
   }
 
   clearSelection() {

@@ -53,11 +53,26 @@ export function mountProfile(root, id) {
   return page;
 }
 
-class ProfilePage {
-  constructor(root, id) {
+/** Where the page's data comes from: one stored profile (merge.js gives a
+ *  merge of many the same shape, with merged: true). */
+function profileSource(id) {
+  return {
+    merged: false,
+    meta: () => api.profile(id),
+    flamegraph: (params, signal, timing) => api.flamegraph(id, params, signal, timing),
+    top: (params, signal) => api.top(id, params, signal),
+    tags: (params, signal) => api.tags(id, params, signal),
+    sandwich: (params, signal) => api.sandwich(id, params, signal),
+    rawUrl: () => api.rawUrl(id),
+  };
+}
+
+export class ProfilePage {
+  constructor(root, id, src) {
     this.root = root;
     this.id = id;
-    this.us = new UrlState(DEFAULTS);
+    this.src = src || profileSource(id);
+    this.us = this.src.urlState ? this.src.urlState(DEFAULTS) : new UrlState(DEFAULTS);
     this.meta = null;
     this.tags = null;          // {key (sample type), data} of /tags
     this.flame = null;         // {data, model, unit} of /flamegraph
@@ -77,8 +92,9 @@ class ProfilePage {
     this.metaEl = h('dl', { class: 'meta' });
     this.compareBtn = h('button', { class: 'btn', type: 'button', id: 'compare-with', 'aria-expanded': 'false', title: 'Diff this profile against another one', onclick: () => this.toggleCompare() }, 'Compare with…');
     this.comparePanel = h('div', { class: 'compare-panel', id: 'compare-panel', hidden: true });
-    this.downloadA = h('a', { class: 'btn', href: api.rawUrl(this.id), download: '', title: 'The uploaded file, unchanged (works with go tool pprof)' }, 'Download');
-    this.exportMenu = new ExportMenu(this.id);
+    this.downloadA = h('a', { class: 'btn', href: this.src.rawUrl(), download: '', title: 'The uploaded file, unchanged (works with go tool pprof)' }, 'Download');
+    // exports are of one stored profile (GET /profiles/{id}/export); a merge downloads its raw merge only
+    this.exportMenu = this.src.merged ? null : new ExportMenu(this.id);
 
     this.typeSel = h('select', { class: 'select', id: 'sample-type', 'aria-label': 'Sample type', onchange: () => this.set({ sample_type: this.typeSel.value }) });
     this.searchIn = h('input', { class: 'input search', id: 'search', type: 'search', placeholder: 'Search functions  ( / )', autocomplete: 'off', spellcheck: 'false', 'aria-label': 'Search functions', value: s.search });
@@ -154,7 +170,7 @@ class ProfilePage {
     this.runtime = new RuntimeStrip(); // the runtime share summary of CPU profiles (runtime.js)
 
     replace(this.root,
-      appBar([this.compareBtn, copyLinkButton('this exact view'), this.downloadA, this.exportMenu.el]),
+      appBar([this.compareBtn, copyLinkButton('this exact view'), this.downloadA, ...(this.exportMenu ? [this.exportMenu.el] : [])]),
       h('main', { class: 'page profile-page' },
         h('header', { class: 'profile-head' },
           h('div', { class: 'title-row' }, this.titleEl, this.kindEl, this.editBtn),
@@ -210,7 +226,7 @@ class ProfilePage {
     this.syncControls();
     this.showView();
     try {
-      this.meta = await api.profile(this.id);
+      this.meta = await this.src.meta();
     } catch (e) {
       this.destroy();
       document.title = 'not found · flamedex';
@@ -246,7 +262,7 @@ class ProfilePage {
   refresh() {
     if (!this.meta) return;
     this.updateCompareLink();
-    this.exportMenu.update(this.filterParams());
+    if (this.exportMenu) this.exportMenu.update(this.filterParams());
     this.hideError();
     this.syncControls();
     this.showView();
@@ -259,7 +275,7 @@ class ProfilePage {
     else if (v === 'peek') main = this.loadPeek();
     else { this.renderLabelsView(); main = this.loadTags(); }
     // the label picker's data comes second: it must not delay the first graph
-    Promise.resolve(main).finally(() => { this.loadTags(); this.runtime.loadProfile(this.id, this.runtimeParams()); });
+    Promise.resolve(main).finally(() => { this.loadTags(); if (!this.src.merged) this.runtime.loadProfile(this.id, this.runtimeParams()); });
   }
 
   syncControls() {
@@ -364,7 +380,7 @@ class ProfilePage {
 
   async loadTags() {
     const key = this.us.state.sample_type;
-    const data = await this.loader.load('tags', key, (signal) => api.tags(this.id, { sample_type: key }, signal));
+    const data = await this.loader.load('tags', key, (signal) => this.src.tags({ sample_type: key }, signal));
     if (!data || (this.tags && this.tags.data === data)) return;
     this.tags = { key, data };
     this.filters.setTags(mergeTags([data]), this.currentUnit());
@@ -388,7 +404,7 @@ class ProfilePage {
   async loadFlame() {
     const params = this.filterParams();
     const timing = {};
-    const data = await this.loader.load('flame', JSON.stringify(params), (signal) => api.flamegraph(this.id, params, signal, timing));
+    const data = await this.loader.load('flame', JSON.stringify(params), (signal) => this.src.flamegraph(params, signal, timing));
     if (!data) return;
     if (!this.flame || this.flame.data !== data) {
       const t0 = timing.received || performance.now();
@@ -479,7 +495,7 @@ class ProfilePage {
   async loadTop() {
     const s = this.us.state;
     const params = { ...this.filterParams(), sort: s.sort === 'cum' || s.sort === 'name' ? s.sort : 'flat', limit: TOP_LIMIT };
-    const data = await this.loader.load('top', JSON.stringify(params), (signal) => api.top(this.id, params, signal));
+    const data = await this.loader.load('top', JSON.stringify(params), (signal) => this.src.top(params, signal));
     if (!data || this.us.state.view !== 'top') return;
     const m = this.matcher();
     renderTop(this.topView, data, {
@@ -533,7 +549,7 @@ class ProfilePage {
       return;
     }
     const params = { ...this.filterParams(), function: fn };
-    const data = await this.loader.load('sandwich', JSON.stringify(params), (signal) => api.sandwich(this.id, params, signal));
+    const data = await this.loader.load('sandwich', JSON.stringify(params), (signal) => this.src.sandwich(params, signal));
     if (!data || this.us.state.view !== 'sandwich') return;
     if (!this.sandwich) this.sandwich = new SandwichView(this.sandwichBody, { onPick: (name) => this.set({ fn: name }, { push: true }) });
     if (this.sandwich.shown !== data) {
@@ -545,7 +561,7 @@ class ProfilePage {
   async loadNamesForPicker() {
     const params = { ...this.filterParams(), sort: 'flat', limit: TOP_LIMIT };
     try {
-      const d = await api.top(this.id, params);
+      const d = await this.src.top(params);
       if (!this.flame) replace(this.fnList, (d.rows || []).map((r) => h('option', { value: String(r.function) })));
     } catch (_) { /* the picker still takes typed names */ }
   }
