@@ -144,11 +144,11 @@ static enum MHD_Result compare_admitted(struct req *r, bool top, bool check)
 	memset(side, 0, sizeof(side));
 	struct diff_views d;
 	memset(&d, 0, sizeof(d));
-	for (int side = 0; side < 2; side++) {
-		const char *id = side ? tid : bid;
+	for (int k = 0; k < 2; k++) {
+		const char *id = k ? tid : bid;
 		if (id)
 			continue;
-		int rc = selection_load(r, side ? "target." : "base.", side ? &stg : &sb, &res);
+		int rc = selection_load(r, k ? "target." : "base.", k ? &stg : &sb, &res);
 		if (rc == SELECTION_ABSENT)
 			res = reply_error(r, 400, "bad_request",
 			                  "diff needs base=ID (or base.ids=, base.label=…) and target=ID (or target.ids=, "

@@ -1104,6 +1104,9 @@ int store_fx_rows_of(const int64_t *fids, int n, const int64_t *seqs, int nseq,
 		sqlite3_finalize(st);
 	}
 	db_reader_put(c);
+	return rc;
+}
+
 /* ---- selections and series (selection.h) ---------------------------------- */
 
 #define SEL_TIME "coalesce(p.time_nanos,p.client_time,p.uploaded_at)"
