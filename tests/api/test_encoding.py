@@ -76,7 +76,49 @@ def test_static_assets_gzip_and_keep_their_etag(client):
     assert r.status == 200
     assert r.headers.get("content-encoding") == "gzip"
     assert gzip.decompress(r.body) == src
-    assert r.headers["etag"] == plain.headers["etag"]
+    # two representations, two strong ETags; each revalidates as itself
+    assert r.headers["etag"] != plain.headers["etag"]
     again = client.get("/css/app.css", headers={"Accept-Encoding": "gzip", "If-None-Match": r.headers["etag"]})
     assert again.status == 304 and again.body == b""
     assert "content-encoding" not in again.headers
+    assert again.headers.get("vary") == "Accept-Encoding"
+    other = client.get("/css/app.css", headers={"If-None-Match": r.headers["etag"]})
+    assert other.status == 200 and other.body == src
+
+
+def test_views_have_strong_etags_and_revalidate(client, pid, upload):
+    url = "/api/v1/profiles/%s/flamegraph?max_nodes=50" % pid
+    a = client.get(url)
+    assert a.status == 200, a
+    etag = a.headers["etag"]
+    assert etag.startswith('"') and etag.endswith('"') and len(etag) == 34, etag
+    # the same view again: the same tag, whatever the order of the query
+    assert client.get(url).headers["etag"] == etag
+    b = client.get("/api/v1/profiles/%s/flamegraph?max_nodes=50&sample_type=" % pid)
+    assert b.status == 200 and b.headers["etag"] != etag   # another query, another tag
+    r1 = client.get("/api/v1/profiles/%s/top?limit=5&sort=cum" % pid)
+    r2 = client.get("/api/v1/profiles/%s/top?sort=cum&limit=5" % pid)
+    assert r1.status == r2.status == 200
+    assert r1.headers["etag"] == r2.headers["etag"] and r1.body == r2.body
+    assert r1.headers["etag"] != client.get("/api/v1/profiles/%s/top?limit=5" % pid).headers["etag"]
+    # revalidation: 304, no body, the tag again
+    nm = client.get(url, headers={"If-None-Match": etag})
+    assert nm.status == 304 and nm.body == b"", nm
+    assert nm.headers["etag"] == etag
+    assert client.get(url, headers={"If-None-Match": 'W/%s, "other"' % etag}).status == 304
+    assert client.get(url, headers={"If-None-Match": '"other"'}).status == 200
+    # the gzipped representation has its own tag
+    gz = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert gz.status == 200 and gz.headers["etag"] != etag
+    assert client.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": etag}).status == 200
+    assert client.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": gz.headers["etag"]}).status == 304
+    # another profile's view never matches
+    with open(os.path.join(catalog.CORPUS, "apm-server/testdata-cpu.pprof"), "rb") as f:
+        other = upload(f.read(), name="etag-other")["id"]
+    ourl = "/api/v1/profiles/%s/flamegraph?max_nodes=50" % other
+    assert client.get(ourl, headers={"If-None-Match": etag}).status == 200
+    # a deleted profile is a 404, not a 304
+    oetag = client.get(ourl).headers["etag"]
+    assert client.request("DELETE", "/api/v1/profiles/%s" % other).status in (200, 204)
+    gone = client.get(ourl, headers={"If-None-Match": oetag})
+    assert gone.status == 404 and gone.json()["error"]["code"] == "not_found"

@@ -3,6 +3,7 @@
  * values admit gzip, which types are compressed, and that enc_gzip's
  * output inflates back to its input.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -100,6 +101,35 @@ START_TEST(enc_gzip_roundtrip)
 }
 END_TEST
 
+START_TEST(enc_etags)
+{
+	char a[ENC_ETAG_LEN], b[ENC_ETAG_LEN], c[ENC_ETAG_LEN], d[ENC_ETAG_LEN];
+	enc_etag("view 1 abc", 10, false, a);
+	enc_etag("view 1 abc", 10, false, b);
+	enc_etag("view 1 abc", 10, true, c);
+	enc_etag("view 1 abd", 10, false, d);
+	ck_assert_uint_eq(strlen(a), ENC_ETAG_LEN - 1);
+	ck_assert(a[0] == '"' && a[ENC_ETAG_LEN - 2] == '"');
+	ck_assert_str_eq(a, b);
+	ck_assert_str_ne(a, c);   /* gzip is another representation */
+	ck_assert_str_ne(a, d);
+	ck_assert_uint_eq(enc_build_id(), enc_build_id());
+	ck_assert(enc_etag_matches(a, a));
+	ck_assert(enc_etag_matches("*", a));
+	ck_assert(!enc_etag_matches(NULL, a));
+	ck_assert(!enc_etag_matches("", a));
+	char list[200];
+	snprintf(list, sizeof(list), "\"x\", W/%s", a);
+	ck_assert(enc_etag_matches(list, a));
+	snprintf(list, sizeof(list), "\"x\" , %s ,\"y\"", c);
+	ck_assert(enc_etag_matches(list, c));
+	ck_assert(!enc_etag_matches(list, a));
+	/* a tag that only contains another's text does not match */
+	snprintf(list, sizeof(list), "%.*sx\"", ENC_ETAG_LEN - 2, a);
+	ck_assert(!enc_etag_matches(list, a));
+}
+END_TEST
+
 Suite *encoding_suite(void)
 {
 	Suite *s = suite_create("encoding");
@@ -107,6 +137,7 @@ Suite *encoding_suite(void)
 	tcase_add_test(tc, enc_accept_header);
 	tcase_add_test(tc, enc_types);
 	tcase_add_test(tc, enc_gzip_roundtrip);
+	tcase_add_test(tc, enc_etags);
 	suite_add_tcase(s, tc);
 	return s;
 }
