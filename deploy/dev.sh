@@ -36,6 +36,10 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config libmicrohttpd-dev
  libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libsqlite3-dev libre2-dev g++ check curl"
+# the scraper: its YAML configuration and its HTTP client (scrape_config.c, scrape.c)
+BUILD_PKGS="$BUILD_PKGS libyaml-dev libcurl4-openssl-dev"
+# Graphviz: the call graph's SVG layout (server/view_graph.c)
+BUILD_PKGS="$BUILD_PKGS libgraphviz-dev"
 TEST_PKGS="golang-go golang-github-google-pprof-dev python3 python3-pytest chromium openssl"
 # strace: tests/api/test_disk.py checks that --sync full fsyncs before a 201
 TEST_PKGS="$TEST_PKGS strace"

@@ -356,26 +356,6 @@ int auth_reload(void)
 	return 0;
 }
 
-static pthread_t reloader;
-static bool reloader_on;
-/* set by auth_shutdown (main thread), read by the reloader thread */
-static atomic_int reloader_stop;
-
-static void *reload_loop(void *arg)
-{
-	sigset_t hup;
-	sigemptyset(&hup);
-	sigaddset(&hup, SIGHUP);
-	for (;;) {
-		int sig;
-		if (sigwait(&hup, &sig) != 0)
-			continue;
-		if (atomic_load(&reloader_stop))
-			return NULL;
-		auth_reload();
-	}
-}
-
 int auth_init(void)
 {
 	if (!cfg.auth_file[0])
@@ -389,28 +369,11 @@ int auth_init(void)
 	if (t->n == 0)
 		util_log("level=warn msg=\"the auth file has no tokens: only /healthz will answer\"");
 	auth_table_install(t);
-	sigset_t hup;
-	sigemptyset(&hup);
-	sigaddset(&hup, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &hup, NULL);
-	atomic_store(&reloader_stop, 0);
-	if (pthread_create(&reloader, NULL, reload_loop, NULL) != 0) {
-		fprintf(stderr, "flamedex: cannot start the auth file reloader\n");
-		auth_table_install(NULL);
-		return -1;
-	}
-	reloader_on = true;
-	return 0;
+	return 0;   /* main.c calls auth_reload on SIGHUP */
 }
 
 void auth_shutdown(void)
 {
-	if (reloader_on) {
-		atomic_store(&reloader_stop, 1);
-		pthread_kill(reloader, SIGHUP);
-		pthread_join(reloader, NULL);
-		reloader_on = false;
-	}
 	auth_table_install(NULL);
 }
 

@@ -15,7 +15,7 @@
  * ROLE NAME` prints a new token and its line.
  *
  * The table is loaded by auth_init and replaced as a whole by auth_reload
- * (which a thread started by auth_init runs on each SIGHUP): a bad file
+ * (which main.c calls on each SIGHUP): a bad file
  * keeps the table in force and logs why. Lookups hash the token offered and compare it with every line
  * in constant time, so neither the time taken nor the order of the file
  * tells which lines came close. Tokens are never logged.
@@ -69,11 +69,10 @@ struct auth_who {
 };
 
 /* Load cfg.auth_file when set. 0, or -1 after printing to stderr the file
- * and the line that is wrong. On success with a file, SIGHUP is blocked in
- * the calling thread (and so in every thread started after) and a thread
- * reloads the file on each SIGHUP. */
+ * and the line that is wrong. (main.c waits for SIGHUP and calls
+ * auth_reload.) */
 int auth_init(void);
-/* Stop the reloading thread and free the table. */
+/* Free the table. */
 void auth_shutdown(void);
 /* Is there an auth file (are tokens wanted)? */
 bool auth_enabled(void);

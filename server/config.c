@@ -94,6 +94,15 @@ static const struct opt opts[] = {
 	  "cap on the database's size; beyond it uploads get 507 (0: none, the disk is the cap)" },
 	{ "disk-reserve", F_SIZE(disk_reserve, 0), "BYTES",
 	  "space kept in DB-reserve beside the database so a DELETE works on a full disk (0: none)" },
+	/* scraping and retention (scrape.h, docs/SCRAPE.md) */
+	{ "config", F_STR(scrape_config), "FILE",
+	  "scrape configuration (YAML, Parca's scrape_configs; docs/SCRAPE.md); SIGHUP reloads it" },
+	{ "retention", K_SECS, offsetof(struct config, retention_s), 0, 0, 10ULL * 366 * 86400, "DURATION",
+	  "delete scraped profiles older than this (s/m/h/d suffixes; 0: keep them)" },
+	{ "retention-bytes", F_SIZE(retention_bytes, 0), "BYTES",
+	  "delete the oldest scraped profiles while the stored ones take more than this (0: no cap)" },
+	{ "retention-uploads", K_SECS, offsetof(struct config, retention_uploads_s), 0, 0, 10ULL * 366 * 86400,
+	  "DURATION", "delete uploaded profiles older than this too (0: uploads are kept)" },
 };
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 

@@ -52,6 +52,12 @@ struct config {
 	char sync[8];                /* "full" or "normal" */
 	size_t max_db_bytes;         /* 0: no cap */
 	size_t disk_reserve;         /* bytes of DB-reserve; 0: none */
+
+	/* scraping and retention (scrape.h) */
+	char scrape_config[1024];    /* "" = no scraping */
+	unsigned retention_s;        /* scraped profiles older than this go; 0: kept */
+	size_t retention_bytes;      /* cap on the stored profiles' bytes; 0: none */
+	unsigned retention_uploads_s; /* uploads older than this go too; 0: kept */
 };
 
 extern struct config cfg;

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stats.h"
 
 /* ---- the views ---------------------------------------------------------------- */
 
@@ -139,26 +138,40 @@ static int64_t mag(int64_t x)
 	return x >= 0 ? x : x == INT64_MIN ? INT64_MAX : -x;
 }
 
-/* "significant", parallel to the walk's nodes. */
-static void json_significant(const struct diff_in *in, const struct ntree *t, const struct ntree_walk *w,
-                             bool counts, struct json *j)
+/* "function_change" (parallel to the names shown) and "significant"
+ * (parallel to the nodes shown): each function's verdict (verdict[key],
+ * GATE_*), or nulls without counts. */
+static void json_changes(const struct ntree *t, const struct ntree_walk *w, const int8_t *verdict, struct json *j)
 {
+	json_key(j, "function_change");
+	json_arr_begin(j);
+	if (verdict) {
+		/* name_ix is per key; the names' order is the walk's */
+		int8_t *by_ix = calloc((size_t)w->n_names + 1, 1);
+		if (!by_ix) {
+			j->out->oom = true;
+			return;
+		}
+		for (uint32_t i = 1; i < w->n; i++) { /* the root's key is no name */
+			uint32_t k = t->key[w->order[i]], ix = w->name_ix[k];
+			if (ix != NTREE_NONE && ix < w->n_names)
+				by_ix[ix] = verdict[k] == GATE_GREW ? 1 : verdict[k] == GATE_SHRANK ? -1 : 0;
+		}
+		for (uint32_t i = 0; i < w->n_names; i++)
+			json_int(j, by_ix[i]);
+		free(by_ix);
+	} else {
+		for (uint32_t i = 0; i < w->n_names; i++)
+			json_null(j);
+	}
+	json_arr_end(j);
 	json_key(j, "significant");
 	json_arr_begin(j);
-	int64_t bn = counts ? t->col[U_BASE_N][0] : 0, tn = counts ? t->col[U_TARGET_N][0] : 0;
-	double p0 = in->p0 > 0 && in->p0 < 1 ? in->p0 : (bn + tn > 0 ? (double)tn / (double)(bn + tn) : 0.5);
 	for (uint32_t i = 0; i < w->n; i++) {
-		uint32_t x = w->order[i];
-		if (!counts || bn <= 0 || tn <= 0) {
+		if (!verdict)
 			json_null(j);
-			continue;
-		}
-		int64_t b = t->col[U_BASE_N][x], g = t->col[U_TARGET_N][x];
-		if (b < 0 || g < 0) {
-			json_null(j);
-			continue;
-		}
-		json_bool(j, stats_binom_p((uint64_t)g, (uint64_t)(b + g), p0) < DIFF_ALPHA);
+		else
+			json_bool(j, i > 0 && verdict[t->key[w->order[i]]] != GATE_SAME);
 	}
 	json_arr_end(j);
 }
@@ -172,6 +185,11 @@ int diff_tree_json(const struct diff_in *in, struct json *j)
 	memset(&t, 0, sizeof(t));
 	memset(&w, 0, sizeof(w));
 	int64_t *weight = NULL;
+	int8_t *verdict = NULL;
+	struct diff_verdict *dv = NULL;
+	uint32_t ndv = 0;
+	struct gate_result res;
+	memset(&res, 0, sizeof(res));
 	int rc = -1;
 	bool counts = in->base_n && in->target_n;
 	const struct view *src[U_NCOLS] = { in->base, in->target, in->base_n, in->target_n };
@@ -182,6 +200,20 @@ int diff_tree_json(const struct diff_in *in, struct json *j)
 		struct ntree_names sn = prof_names(src[c]->p);
 		if (ntree_fold(&t, &u, c, &src[c]->t, &sn, VIEW_TOT) != 0)
 			goto out;
+	}
+	/* each function's verdict, by the tree's keys (the same names: the
+	 * tops are of the same views) */
+	int vr = counts ? diff_verdicts(in, &dv, &ndv, &res) : DIFF_NO_COUNTS;
+	if (vr == -1)
+		goto out;
+	if (vr == 0) {
+		for (uint32_t i = 0; i < ndv; i++)
+			if (ntree_intern(&u, dv[i].name, dv[i].len) == NTREE_NONE)
+				goto out;
+		if (!(verdict = calloc((size_t)u.n + 1, 1)))
+			goto out;
+		for (uint32_t i = 0; i < ndv; i++)
+			verdict[ntree_intern(&u, dv[i].name, dv[i].len)] = (int8_t)dv[i].verdict;
 	}
 	struct ntree_names names = ntree_intern_names(&u);
 	if (ntree_finish(&t, &names, false) < 0 || !(weight = malloc(((size_t)t.n + 1) * sizeof(int64_t))))
@@ -195,9 +227,13 @@ int diff_tree_json(const struct diff_in *in, struct json *j)
 		goto out;
 	static const int cols[] = { U_BASE, U_TARGET };
 	ntree_json(&t, &w, &names, "root", NULL, cols, 2, j);
-	json_significant(in, &t, &w, counts, j);
+	json_changes(&t, &w, verdict, j);
+	diff_json_verdicts(in, vr == 0 ? &res : NULL, j);
 	rc = j->out->oom ? -1 : 0;
 out:
+	free(verdict);
+	free(dv);
+	gate_result_release(&res);
 	free(weight);
 	ntree_walk_release(&w);
 	ntree_release(&t);

@@ -8,22 +8,19 @@
  * target's values are first scaled by base_total/target_total per sample,
  * as pprof -normalize does (so equal within rounding).
  *
- * Significance: for each node, the sample counts behind it (from a count
- * sample type of the same profile: samples, *_objects, contentions,
- * goroutine) are tested against "no change" with a binomial test
- * conditioned on the node's total count: under H0 the target holds a
- * share p0 of the node's samples — its share of all samples when shares
- * are compared (normalize=1), its share of the profiled time when amounts
- * are (normalize=0; one half without durations). A change is significant
- * when the two-sided p-value is below DIFF_ALPHA.
+ * Changed: one notion for the whole diff, the CI gate's (gate.h): per
+ * function, from the cum of the count sample type behind the compared type
+ * (samples, *_objects, contentions, goroutine) in both profiles, a
+ * conditional binomial test with Holm's correction across functions, and
+ * the thresholds max_growth and min_share. The tree marks each frame with
+ * its function's verdict; the top table and the gate list them.
  */
 #ifndef FDX_DIFF_H
 #define FDX_DIFF_H
 
+#include "gate.h"
 #include "json.h"
 #include "view.h"
-
-#define DIFF_ALPHA 0.001
 
 /* The views a diff reads. */
 struct diff_views {
@@ -61,6 +58,9 @@ struct diff_in {
 	long max_nodes;
 	int sort;          /* for top: DIFF_SORT_* */
 	long limit;
+	/* the gate's thresholds (gate.h); normalize says whether shares (true)
+	 * or amounts are compared, p0 is ignored (the one above is used) */
+	struct gate_opts gate;
 };
 
 enum {
@@ -80,18 +80,39 @@ void diff_views_in(const struct diff_views *d, struct diff_in *in);
  * "names", "nodes": the union tree shaped as the flame graph (ntree.h),
  * each node [name, depth, base self, base total, target self, target
  * total], pruned to max_nodes by max(|base|, |target|) totals;
- * "significant": parallel to nodes, true/false, or null without counts. */
+ * "function_change": parallel to names, each name's verdict as a function
+ * (1 grew, -1 shrank, 0 neither), and "significant": parallel to nodes,
+ * whether the node's function grew or shrank; both null without counts;
+ * "grew", "shrank": how many functions did (null without counts). */
 int diff_tree_json(const struct diff_in *in, struct json *j);
 /* "rows": [{"function","base_flat","base_cum","target_flat","target_cum",
- * "status"}…] sorted by in->sort, the first in->limit (0: all); "count". */
+ * "status","change","p_adjusted"}…] sorted by in->sort, the first
+ * in->limit (0: all); "count"; "grew", "shrank" (functions, of all rows),
+ * "functions_tested". change is "grew", "shrank", "same", or null without
+ * counts. */
 int diff_top_json(const struct diff_in *in, struct json *j);
 
-/* CI gate: functions whose cum grew by more than max_growth_pct percent
- * (new functions count as infinite growth), among those holding at least
- * min_share_pct percent of the target total. Writes "regressions" and
- * the thresholds into j and a one-line summary; returns how many
- * regressed, or -1 on allocation failure. */
-int diff_check_json(const struct diff_in *in, double max_growth_pct, double min_share_pct,
-                    struct json *j, char *summary, size_t cap);
+/* CI gate: the functions that grew (gate.h), ranked, with their evidence
+ * and effect ("regressions"), those beyond the thresholds but within noise
+ * ("within_noise", at most 10), the smallest detectable growth and a
+ * "warnings" list; a one-line summary. Returns how many regressed, -1 on
+ * allocation failure, DIFF_NO_COUNTS (negative) when no count type
+ * exists (nothing written). The views must be unscaled (raw values). */
+int diff_check_json(const struct diff_in *in, struct json *j, char *summary, size_t cap);
+
+#define DIFF_NO_COUNTS (-2)
+
+/* Each function's verdict (for the tree's marks): names point into the
+ * profiles. 0 (*out malloc'd, res filled: release both); -1 out of
+ * memory; DIFF_NO_COUNTS. */
+struct diff_verdict {
+	const char *name;
+	uint32_t len;
+	int verdict; /* GATE_* */
+};
+int diff_verdicts(const struct diff_in *in, struct diff_verdict **out, uint32_t *n, struct gate_result *res);
+/* "grew", "shrank", "functions_tested" (null without res), "alpha",
+ * "max_growth_pct", "min_share_pct". */
+void diff_json_verdicts(const struct diff_in *in, const struct gate_result *res, struct json *j);
 
 #endif

@@ -2,7 +2,8 @@
  * diff_top.c: per-function deltas of a diff and the CI gate (see diff.h).
  *
  * Both top tables (view_top) are joined by function name, so the deltas
- * are exactly what go tool pprof -top -diff_base prints.
+ * are exactly what go tool pprof -top -diff_base prints; the count views'
+ * tops join them too, and gate.c judges the joined rows.
  */
 #include "diff.h"
 
@@ -17,6 +18,9 @@ struct drow {
 	const char *name;
 	uint32_t len;
 	int64_t bf, bc, tf, tc;
+	int64_t bn, tn; /* cum of the count views */
+	int verdict;    /* GATE_*, set by judge() */
+	double q;       /* Holm-adjusted p of the row's direction */
 };
 
 static int cmp_drow(const void *a, const void *b, void *arg)
@@ -61,28 +65,34 @@ static int cmp_drow(const void *a, const void *b, void *arg)
 	return r ? r : (x->len < y->len ? -1 : x->len > y->len);
 }
 
-/* Per-function base and target flat/cum over the union of both tops.
- * Returns the rows (malloc'd, names point into the profiles) and their
- * number in *n, or NULL. */
+/* Per-function base and target flat/cum (and cum counts) over the union
+ * of the tops. Returns the rows (malloc'd, names point into the profiles)
+ * and their number in *n, or NULL. */
 static struct drow *diff_rows(const struct diff_in *in, uint32_t *n)
 {
-	uint32_t nb = 0, nt = 0;
-	struct top_row *rb = view_top(in->base, &nb);
-	struct top_row *rt = view_top(in->target, &nt);
+	const struct view *src[4] = { in->base, in->target, in->base_n, in->target_n };
+	int nsrc = in->base_n && in->target_n ? 4 : 2;
+	struct top_row *tops[4] = { NULL, NULL, NULL, NULL };
+	uint32_t cnt[4] = { 0, 0, 0, 0 };
+	size_t sum = 0;
 	struct ntree_intern u;
 	memset(&u, 0, sizeof(u));
 	struct drow *rows = NULL;
 	bool ok = false;
-	if (!rb || !rt || ntree_intern_init(&u, (size_t)nb + nt) < 0)
+	for (int s = 0; s < nsrc; s++) {
+		if (!(tops[s] = view_top(src[s], &cnt[s])))
+			goto out;
+		sum += cnt[s];
+	}
+	if (ntree_intern_init(&u, sum) < 0)
 		goto out;
-	rows = calloc((size_t)nb + nt + 1, sizeof(*rows));
+	rows = calloc(sum + 1, sizeof(*rows));
 	if (!rows)
 		goto out;
-	for (int side = 0; side < 2; side++) {
-		const struct view *v = side ? in->target : in->base;
-		struct top_row *r = side ? rt : rb;
-		uint32_t cnt = side ? nt : nb;
-		for (uint32_t i = 0; i < cnt; i++) {
+	for (int side = 0; side < nsrc; side++) {
+		const struct view *v = src[side];
+		struct top_row *r = tops[side];
+		for (uint32_t i = 0; i < cnt[side]; i++) {
 			const char *s = prof_str(v->p, r[i].key);
 			uint32_t len = prof_strlen(v->p, r[i].key);
 			uint32_t k = ntree_intern(&u, s, len);
@@ -90,20 +100,29 @@ static struct drow *diff_rows(const struct diff_in *in, uint32_t *n)
 				goto out;
 			rows[k].name = s;
 			rows[k].len = len;
-			if (side) {
-				rows[k].tf += r[i].flat;
-				rows[k].tc += r[i].cum;
-			} else {
+			switch (side) {
+			case 0:
 				rows[k].bf += r[i].flat;
 				rows[k].bc += r[i].cum;
+				break;
+			case 1:
+				rows[k].tf += r[i].flat;
+				rows[k].tc += r[i].cum;
+				break;
+			case 2:
+				rows[k].bn += r[i].cum;
+				break;
+			default:
+				rows[k].tn += r[i].cum;
+				break;
 			}
 		}
 	}
 	*n = u.n;
 	ok = true;
 out:
-	free(rb);
-	free(rt);
+	for (int s = 0; s < 4; s++)
+		free(tops[s]);
 	ntree_intern_release(&u);
 	if (!ok) {
 		free(rows);
@@ -112,12 +131,81 @@ out:
 	return rows;
 }
 
+/* The gate's judgement of the rows (gate.h): fills each row's verdict and
+ * q, and returns the gate's input (malloc'd) and result in *fns and res
+ * for the check's details. 0; -1 out of memory; DIFF_NO_COUNTS. */
+static int judge(const struct diff_in *in, struct drow *rows, uint32_t n, struct gate_fn **fns_out,
+                 struct gate_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	if (fns_out)
+		*fns_out = NULL;
+	if (!in->base_n || !in->target_n)
+		return DIFF_NO_COUNTS;
+	struct gate_fn *fns = calloc((size_t)n + 1, sizeof(*fns));
+	if (!fns)
+		return -1;
+	for (uint32_t i = 0; i < n; i++)
+		fns[i] = (struct gate_fn){ rows[i].name, rows[i].len, rows[i].bc, rows[i].tc, rows[i].bn, rows[i].tn };
+	struct gate_totals tot = { in->base->total, in->target->total, in->base_n->total, in->target_n->total };
+	struct gate_opts o = in->gate;
+	o.p0 = in->p0;
+	if (gate_judge(fns, n, &tot, &o, res) < 0) {
+		free(fns);
+		return -1;
+	}
+	for (uint32_t i = 0; i < res->n; i++) {
+		const struct gate_row *g = &res->rows[i];
+		struct drow *r = &rows[g->fn];
+		r->verdict = g->verdict;
+		r->q = g->verdict == GATE_SHRANK || (g->verdict == GATE_SAME && g->gained_pp < 0) ? g->q_down : g->q_up;
+	}
+	if (fns_out)
+		*fns_out = fns;
+	else
+		free(fns);
+	return 0;
+}
+
+/* A number people read: v with at most nd decimals (null when not finite). */
+static void json_round(struct json *j, double v, int nd)
+{
+	if (!isfinite(v)) {
+		json_null(j);
+		return;
+	}
+	char t[64];
+	snprintf(t, sizeof(t), "%.*f", nd, v);
+	/* no "-0" */
+	json_raw(j, strspn(t, "-0.") == strlen(t) ? "0" : t);
+}
+
+/* A p-value: three significant digits. */
+static void json_p(struct json *j, double p)
+{
+	char t[64];
+	snprintf(t, sizeof(t), "%.3g", p > 0 ? p : 0);
+	json_raw(j, t);
+}
+
+static const char *verdict_name(int v)
+{
+	return v == GATE_GREW ? "grew" : v == GATE_SHRANK ? "shrank" : "same";
+}
+
 int diff_top_json(const struct diff_in *in, struct json *j)
 {
 	uint32_t n = 0;
 	struct drow *rows = diff_rows(in, &n);
 	if (!rows)
 		return -1;
+	struct gate_result res;
+	int jr = judge(in, rows, n, NULL, &res);
+	if (jr == -1) {
+		free(rows);
+		return -1;
+	}
+	bool judged = jr == 0;
 	int sort = in->sort;
 	qsort_r(rows, n, sizeof(*rows), cmp_drow, &sort);
 	json_key(j, "rows");
@@ -137,64 +225,220 @@ int diff_top_json(const struct diff_in *in, struct json *j)
 		json_key(j, "status");
 		json_str(j, rows[i].bc == 0 && rows[i].bf == 0 ? "new"
 		            : rows[i].tc == 0 && rows[i].tf == 0 ? "gone" : "both");
+		json_key(j, "change");
+		if (judged)
+			json_str(j, verdict_name(rows[i].verdict));
+		else
+			json_null(j);
+		json_key(j, "p_adjusted");
+		if (judged)
+			json_p(j, rows[i].q);
+		else
+			json_null(j);
 		json_obj_end(j);
 	}
 	json_arr_end(j);
 	json_key(j, "count");
 	json_uint(j, n);
+	diff_json_verdicts(in, judged ? &res : NULL, j);
+	gate_result_release(&res);
 	free(rows);
 	return j->out->oom ? -1 : 0;
 }
 
+void diff_json_verdicts(const struct diff_in *in, const struct gate_result *res, struct json *j)
+{
+	json_key(j, "grew");
+	if (res)
+		json_uint(j, res->grew);
+	else
+		json_null(j);
+	json_key(j, "shrank");
+	if (res)
+		json_uint(j, res->shrank);
+	else
+		json_null(j);
+	json_key(j, "functions_tested");
+	if (res)
+		json_uint(j, res->tested);
+	else
+		json_null(j);
+	json_key(j, "alpha");
+	json_double(j, in->gate.alpha);
+	json_key(j, "max_growth_pct");
+	json_double(j, in->gate.max_growth_pct);
+	json_key(j, "min_share_pct");
+	json_double(j, in->gate.min_share_pct);
+}
+
+int diff_verdicts(const struct diff_in *in, struct diff_verdict **out, uint32_t *n_out, struct gate_result *res)
+{
+	*out = NULL;
+	*n_out = 0;
+	uint32_t n = 0;
+	struct drow *rows = diff_rows(in, &n);
+	if (!rows)
+		return -1;
+	int rc = judge(in, rows, n, NULL, res);
+	if (rc != 0) {
+		free(rows);
+		return rc;
+	}
+	struct diff_verdict *v = calloc((size_t)n + 1, sizeof(*v));
+	if (!v) {
+		free(rows);
+		gate_result_release(res);
+		return -1;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		v[i] = (struct diff_verdict){ rows[i].name, rows[i].len, rows[i].verdict };
+	free(rows);
+	*out = v;
+	*n_out = n;
+	return 0;
+}
+
 /* ---- CI check ------------------------------------------------------------------ */
 
-int diff_check_json(const struct diff_in *in, double max_growth_pct, double min_share_pct,
-                    struct json *j, char *summary, size_t cap)
+/* One row of the check: evidence and effect. */
+static void check_row(struct json *j, const struct gate_fn *f, const struct gate_row *g, const struct gate_result *res)
+{
+	json_obj_begin(j);
+	json_key(j, "function");
+	json_strn(j, f->name, f->len);
+	json_key(j, "base_cum");
+	json_int(j, f->base_cum);
+	json_key(j, "target_cum");
+	json_int(j, f->target_cum);
+	json_key(j, "base_count");
+	json_int(j, f->base_n);
+	json_key(j, "target_count");
+	json_int(j, f->target_n);
+	json_key(j, "share_before_pct");
+	json_round(j, g->share_before, 2);
+	json_key(j, "share_after_pct");
+	json_round(j, g->share_after, 2);
+	json_key(j, "share_gained_pp");
+	json_round(j, g->gained_pp, 2);
+	json_key(j, "growth_pct");
+	json_round(j, g->growth_pct, 4); /* null when new; 4 decimals, as percentages people read */
+	double lo, hi;
+	gate_interval(f, res, &lo, &hi);
+	json_key(j, "growth_ci_pct");
+	json_arr_begin(j);
+	json_round(j, lo, 4);
+	json_round(j, hi, 4); /* null: unbounded (new) */
+	json_arr_end(j);
+	/* null when not tested (under min_share of both profiles together) */
+	json_key(j, "p_value");
+	if (g->tested)
+		json_p(j, g->p_up);
+	else
+		json_null(j);
+	json_key(j, "p_adjusted");
+	if (g->tested)
+		json_p(j, g->q_up);
+	else
+		json_null(j);
+	json_obj_end(j);
+}
+
+int diff_check_json(const struct diff_in *in, struct json *j, char *summary, size_t cap)
 {
 	uint32_t n = 0;
 	struct drow *rows = diff_rows(in, &n);
 	if (!rows)
 		return -1;
-	int sort = DIFF_SORT_REL; /* biggest relative growth first */
-	qsort_r(rows, n, sizeof(*rows), cmp_drow, &sort);
-	double ttot = (double)in->target->total;
-	int found = 0;
+	struct gate_fn *fns = NULL;
+	struct gate_result res;
+	int rc = judge(in, rows, n, &fns, &res);
+	free(rows);
+	if (rc != 0)
+		return rc;
+	const struct gate_opts *o = &in->gate;
 	size_t sl = 0;
 	summary[0] = '\0';
+	json_key(j, "count_type");
+	json_str(j, prof_str(in->base_n->p, in->base_n->p->type_type[in->base_n->type]));
+	json_key(j, "base_count_total");
+	json_int(j, in->base_n->total);
+	json_key(j, "target_count_total");
+	json_int(j, in->target_n->total);
+	json_key(j, "test");
+	json_str(j, o->normalize ? "conditional binomial of counts, share compared, one-sided, Holm across functions"
+	                         : "conditional binomial of counts, amount compared, one-sided, Holm across functions");
+	json_key(j, "p0");
+	json_double(j, res.p0);
+	json_key(j, "dispersion");
+	json_round(j, res.dispersion, 3);
+	diff_json_verdicts(in, &res, j);
 	json_key(j, "regressions");
 	json_arr_begin(j);
-	for (uint32_t i = 0; i < n; i++) {
-		const struct drow *r = &rows[i];
-		if (ttot <= 0 || (double)r->tc * 100 < min_share_pct * ttot)
-			continue;
-		double growth = r->bc > 0 ? ((double)r->tc - (double)r->bc) * 100 / (double)r->bc : INFINITY;
-		if (growth <= max_growth_pct)
-			continue;
-		found++;
-		json_obj_begin(j);
-		json_key(j, "function");
-		json_strn(j, r->name, r->len);
-		json_key(j, "base_cum");
-		json_int(j, r->bc);
-		json_key(j, "target_cum");
-		json_int(j, r->tc);
-		json_key(j, "growth_pct");
-		json_pct(j, growth); /* null when new */
-		json_obj_end(j);
+	for (uint32_t i = 0; i < res.n && res.rows[i].verdict == GATE_GREW; i++) {
+		const struct gate_row *g = &res.rows[i];
+		const struct gate_fn *f = &fns[g->fn];
+		check_row(j, f, g, &res);
 		if (sl + 64 < cap) {
-			int nl = (int)(r->len > 80 ? 80 : r->len);
-			int w = isfinite(growth)
-				? snprintf(summary + sl, cap - sl, "%s%.*s (+%.0f%%)", sl ? ", " : "", nl, r->name, growth)
-				: snprintf(summary + sl, cap - sl, "%s%.*s (new)", sl ? ", " : "", nl, r->name);
+			int nl = (int)(f->len > 80 ? 80 : f->len);
+			int w = isfinite(g->growth_pct)
+				? snprintf(summary + sl, cap - sl, "%s%.*s (+%.0f%%)", sl ? ", " : "", nl, f->name, g->growth_pct)
+				: snprintf(summary + sl, cap - sl, "%s%.*s (new)", sl ? ", " : "", nl, f->name);
 			if (w > 0)
 				sl += (size_t)w < cap - sl ? (size_t)w : cap - sl - 1;
 		}
 	}
 	json_arr_end(j);
-	json_key(j, "max_growth_pct");
-	json_double(j, max_growth_pct);
-	json_key(j, "min_share_pct");
-	json_double(j, min_share_pct);
-	free(rows);
+	/* beyond the thresholds, but within noise: what a threshold-only gate
+	 * would have failed on */
+	json_key(j, "within_noise");
+	json_arr_begin(j);
+	int shown = 0;
+	for (uint32_t i = 0; i < res.n && shown < 10; i++) {
+		const struct gate_row *g = &res.rows[i];
+		if (g->verdict != GATE_SAME || !g->up)
+			continue;
+		check_row(j, &fns[g->fn], g, &res);
+		shown++;
+	}
+	json_arr_end(j);
+	json_key(j, "detectable");
+	json_obj_begin(j);
+	json_key(j, "share_pct");
+	json_round(j, res.detectable_share * 100, 2);
+	json_key(j, "growth_pct");
+	json_round(j, res.detectable_pct, 1);
+	json_key(j, "power");
+	json_double(j, GATE_POWER);
+	json_key(j, "samples_needed");
+	json_round(j, res.samples_needed, 0);
+	json_obj_end(j);
+	json_key(j, "warnings");
+	json_arr_begin(j);
+	if (res.too_small) {
+		char msg[512];
+		if (isfinite(res.detectable_pct))
+			snprintf(msg, sizeof(msg),
+			         "the profiles are too small to judge growth of %g%%: with %lld and %lld %s, a function holding "
+			         "%g%% must grow by %.0f%% to be caught %.0f%% of the time; growth of %g%% needs about %.0f "
+			         "%s in each profile",
+			         o->max_growth_pct, (long long)in->base_n->total, (long long)in->target_n->total,
+			         prof_str(in->base_n->p, in->base_n->p->type_type[in->base_n->type]), res.detectable_share * 100,
+			         res.detectable_pct, GATE_POWER * 100, o->max_growth_pct, res.samples_needed,
+			         prof_str(in->base_n->p, in->base_n->p->type_type[in->base_n->type]));
+		else
+			snprintf(msg, sizeof(msg), "the profiles are too small to judge: %lld and %lld %s",
+			         (long long)in->base_n->total, (long long)in->target_n->total,
+			         prof_str(in->base_n->p, in->base_n->p->type_type[in->base_n->type]));
+		json_obj_begin(j);
+		json_key(j, "code");
+		json_str(j, "too_few_samples");
+		json_key(j, "message");
+		json_str(j, msg);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	int found = (int)res.grew;
+	gate_result_release(&res);
+	free(fns);
 	return j->out->oom ? -1 : found;
 }

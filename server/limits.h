@@ -150,9 +150,55 @@
  * compiled form exceeds it is a 400 bad_regex, never a silent no-match. */
 #define FDX_REGEX_MAX_MEM           (8 * 1024 * 1024)
 
+/* The call graph (route_graph.c). pprof's -dot shows 80 nodes; a graph of
+ * more than a thousand is unreadable and its DOT is megabytes. Graphviz's
+ * dot layout grows much faster than linearly and cannot be cancelled, so
+ * SVG is capped harder: 300 nodes and 3000 edges lay out in seconds. */
+#define FDX_MAX_GRAPH_NODECOUNT     1000
+#define FDX_MAX_GRAPH_SVG_NODES     300
+#define FDX_MAX_GRAPH_SVG_EDGES     3000u
+
 /* Upload metadata. */
 #define FDX_MAX_NAME_LEN            256u
 #define FDX_MAX_PROFILE_LABELS      32u
 #define FDX_MAX_LABEL_LEN           128u
+
+/* ---- scraping (server/scrape_config.c, server/scrape.c, docs/SCRAPE.md) ----
+ * The configuration is the operator's, but a bad one must not hold much;
+ * a scraped target is untrusted like an upload: its body is capped while it
+ * arrives, its time is capped, redirects are not followed, and no more than
+ * FDX_SCRAPE_WORKERS transfers run at once whatever the targets do. */
+/* a --config file: real ones are a few KiB */
+#define FDX_SCRAPE_MAX_CONFIG_BYTES (1024u * 1024)
+/* jobs, targets over all jobs, profile kinds per job */
+#define FDX_SCRAPE_MAX_JOBS         256
+#define FDX_SCRAPE_MAX_TARGETS      4096
+#define FDX_SCRAPE_MAX_PROFILES     16
+/* host:port (it is the instance label: at most FDX_MAX_LABEL_LEN) and a profile path, in bytes */
+#define FDX_SCRAPE_MAX_HOST         128
+#define FDX_SCRAPE_MAX_PATH         255
+/* shortest scrape_interval: below it a target is polled, not scraped */
+#define FDX_SCRAPE_MIN_INTERVAL_MS  1000u
+/* largest scraped body: the transfer is aborted past it (whatever the
+ * Content-Length says); a real profile is a few MiB gzipped, and it then
+ * goes through --max-inflated like an upload */
+#define FDX_SCRAPE_MAX_BODY         (32u * 1024 * 1024)
+/* transfers at once (sockets of the scraper's one libcurl multi handle,
+ * counting the received bodies waiting to be decoded): what targets can
+ * make us hold is at most this many bodies, and --max-inflight in all. A
+ * CPU or delta profile holds one for its seconds: 512 is 200 targets with
+ * CPU, mutex and block at 10 s, with room */
+#define FDX_SCRAPE_MAX_TRANSFERS    512
+/* threads that decode and store scraped bodies (like uploads) */
+#define FDX_SCRAPE_WORKERS          4
+/* connecting to a target, in ms (the whole transfer has scrape_timeout,
+ * plus the seconds of a CPU or delta profile) */
+#define FDX_SCRAPE_CONNECT_MS       5000
+/* a target that keeps failing is tried at interval * 2^failures, at most
+ * this many intervals apart (and at most FDX_SCRAPE_MAX_BACKOFF_S s) */
+#define FDX_SCRAPE_MAX_BACKOFF_STEPS 16u
+#define FDX_SCRAPE_MAX_BACKOFF_S    300u
+/* an error message kept per target, in bytes */
+#define FDX_SCRAPE_MAX_ERROR        256
 
 #endif

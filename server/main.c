@@ -7,8 +7,8 @@
  * 0. When handlers are still running at that deadline, or on a second
  * signal, it exits 1 at once without closing the database (SQLite's WAL
  * leaves it consistent; the next start recovers it).
- * With --auth-file, SIGHUP reloads the tokens (a thread of auth.c waits
- * for it). `flamedex token ROLE NAME` prints a new token and exits
+ * SIGHUP reloads the tokens of --auth-file and the scrape configuration
+ * of --config (scrape.h); main waits for it with the stop signals. `flamedex token ROLE NAME` prints a new token and exits
  * (auth.h).
  */
 #include <errno.h>
@@ -29,10 +29,12 @@
 #include "budget.h"
 #include "heavy.h"
 #include "config.h"
+#include "findex.h"
 #include "db.h"
 #include "http.h"
 #include "limits.h"
 #include "router.h"
+#include "scrape.h"
 #include "store.h"
 #include "util.h"
 #include "work.h"
@@ -67,6 +69,7 @@ static atomic_int stop_result = 1; /* 1: running; 0: stopped cleanly; -1: could 
 static void *stopper(void *arg)
 {
 	(void)arg;
+	scrape_stop();   /* no new profiles once stopping; transfers in flight abort */
 	int rc = http_stop(stop_deadline);
 	if (rc == 0)
 		store_shutdown();
@@ -106,6 +109,7 @@ int main(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);   /* reloads (below) */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -128,7 +132,20 @@ int main(int argc, char **argv)
 		access_shutdown();
 		return 1;
 	}
+	/* profiles stored before the function index (migration 007) */
+	long indexed = findex_rebuild();
+	if (indexed < 0)
+		util_log("level=error msg=\"function index rebuild stopped\"");
+	else if (indexed > 0)
+		util_log("level=info msg=\"indexed stored profiles\" n=%ld", indexed);
+	if (scrape_start() < 0) {   /* --config, --retention (scrape.h) */
+		scrape_stop();
+		store_shutdown();
+		access_shutdown();
+		return 1;
+	}
 	if (http_start(router_dispatch, router_admit) < 0) {
+		scrape_stop();
 		store_shutdown();
 		access_shutdown();
 		return 1;
@@ -136,8 +153,15 @@ int main(int argc, char **argv)
 	util_log("level=info msg=listening url=%s://%s db=%s web=%s max_body=%zu max_inflated=%zu",
 	         cfg.tls_cert[0] ? "https" : "http", cfg.listen, cfg.db, cfg.web, cfg.max_body, cfg.max_inflated);
 	int sig = 0;
-	while (sigwait(&set, &sig) != 0)
-		;
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			break;
+		if (cfg.auth_file[0])
+			auth_reload();
+		scrape_reload();
+	}
 	util_log("level=info msg=stopping signal=%d timeout_s=%d", sig, FDX_STOP_TIMEOUT_S);
 	struct budget_stats bs;
 	budget_stats(&bs);
@@ -154,7 +178,7 @@ int main(int argc, char **argv)
 	for (;;) {
 		struct timespec ts = { 0, 50 * 1000 * 1000 };
 		sig = sigtimedwait(&set, NULL, &ts);
-		if (sig > 0) {
+		if (sig > 0 && sig != SIGHUP) {
 			util_log("level=warn msg=\"second signal: exiting at once\" signal=%d", sig);
 			_exit(1);
 		}

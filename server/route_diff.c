@@ -3,9 +3,13 @@
  *
  *   GET /api/v1/diff?base=ID&target=ID&sample_type=&normalize=0|1&max_nodes=N&<filters>
  *   GET /api/v1/diff/top?base=ID&target=ID&sample_type=&normalize=&sort=&limit=&<filters>
- *   GET /api/v1/diff/check?base=ID&target=ID&max_growth=PCT&min_share=PCT&normalize=&<filters>
- *       200 when no function's cum grew more than max_growth percent, 422
- *       (code "regression") otherwise: a CI gate for `curl --fail`.
+ *   GET /api/v1/diff/check?base=ID&target=ID&max_growth=PCT&min_share=PCT&alpha=P&normalize=&<filters>
+ *       200 when no function grew beyond sampling noise and the thresholds
+ *       (gate.h), 422 (code "regression") otherwise: a CI gate for
+ *       `curl --fail`; 400 no_counts when the profiles have no count type.
+ *
+ * All three take max_growth, min_share and alpha: the tree's and the
+ * top's marks of what changed are the gate's verdicts.
  *
  * The sample type is chosen in the base profile (default: the base's
  * default) and must exist, with the same unit, in the target: anything
@@ -59,7 +63,7 @@ static enum MHD_Result compare_admitted(struct req *r, bool top, bool check)
 		return reply_error(r, 400, "bad_request", "max_nodes must be a non-negative integer");
 	if (req_long(r, "limit", 0, 0, 100000000, &limit) < 0)
 		return reply_error(r, 400, "bad_request", "limit must be a non-negative integer");
-	double max_growth = 10, min_share = 1;
+	double max_growth = GATE_DEFAULT_MAX_GROWTH, min_share = GATE_DEFAULT_MIN_SHARE, alpha = GATE_DEFAULT_ALPHA;
 	if ((s = req_arg(r, "max_growth")) && *s) {
 		max_growth = strtod(s, &end);
 		if (*end || !(max_growth >= 0))
@@ -69,6 +73,11 @@ static enum MHD_Result compare_admitted(struct req *r, bool top, bool check)
 		min_share = strtod(s, &end);
 		if (*end || !(min_share >= 0) || min_share > 100)
 			return reply_error(r, 400, "bad_request", "min_share must be a percentage from 0 to 100");
+	}
+	if ((s = req_arg(r, "alpha")) && *s) {
+		alpha = strtod(s, &end);
+		if (*end || !(alpha > 0) || !(alpha < 1))
+			return reply_error(r, 400, "bad_request", "alpha must be a probability between 0 and 1 (exclusive)");
 	}
 	int sort = DIFF_SORT_CUM_DELTA;
 	if ((s = req_arg(r, "sort")) && *s) {
@@ -103,8 +112,9 @@ static enum MHD_Result compare_admitted(struct req *r, bool top, bool check)
 		goto out;
 	have_opts = true;
 	char why[512];
-	/* the top and the check need no counts */
-	int rc = diff_views_build(&d, pb, pt, &ob, normalize, !top && !check, why, sizeof(why));
+	/* the check judges raw values (it compares shares itself): its
+	 * numbers are those go tool pprof -top prints for each profile */
+	int rc = diff_views_build(&d, pb, pt, &ob, normalize && !check, true, why, sizeof(why));
 	if (rc != 0) {
 		res = rc == DIFF_INCOMPATIBLE ? reply_error(r, 400, "incompatible_profiles", "%s", why)
 		    : rc == VIEW_OVERFLOW     ? reply_error(r, 422, "overflow", "%s", why)
@@ -116,6 +126,14 @@ static enum MHD_Result compare_admitted(struct req *r, bool top, bool check)
 	in.max_nodes = max_nodes;
 	in.sort = sort;
 	in.limit = limit;
+	in.gate = (struct gate_opts){ .max_growth_pct = max_growth, .min_share_pct = min_share, .alpha = alpha,
+	                              .normalize = normalize };
+	if (check && !d.counts) {
+		res = reply_error(r, 400, "no_counts",
+		                  "the profiles have no count sample type (samples, *_objects, contentions) to test "
+		                  "against sampling noise");
+		goto out;
+	}
 	struct buf out = BUF_INIT;
 	struct json j;
 	json_init(&j, &out);
@@ -129,9 +147,9 @@ static enum MHD_Result compare_admitted(struct req *r, bool top, bool check)
 	json_key(&j, "normalize");
 	json_bool(&j, normalize);
 	json_key(&j, "scale");
-	json_double(&j, d.scale);
+	json_double(&j, check && normalize ? (d.target.total ? (double)d.base.total / (double)d.target.total : 0) : d.scale);
 	char summary[1024];
-	rc = check ? diff_check_json(&in, max_growth, min_share, &j, summary, sizeof(summary))
+	rc = check ? diff_check_json(&in, &j, summary, sizeof(summary))
 	       : top ? diff_top_json(&in, &j) : diff_tree_json(&in, &j);
 	if (check && rc > 0) {
 		/* A failing gate is an error reply, so `curl --fail` fails the job. */
@@ -141,8 +159,8 @@ static enum MHD_Result compare_admitted(struct req *r, bool top, bool check)
 		json_str(&j, "regression");
 		json_key(&j, "message");
 		char msg[1200];
-		snprintf(msg, sizeof(msg), "%d function%s grew more than %g%%: %s", rc, rc == 1 ? "" : "s",
-		         max_growth, summary);
+		snprintf(msg, sizeof(msg), "%d function%s grew beyond sampling noise and more than %g%%: %s", rc,
+		         rc == 1 ? "" : "s", max_growth, summary);
 		json_str(&j, msg);
 		json_obj_end(&j);
 	}

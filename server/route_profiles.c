@@ -16,6 +16,7 @@
 
 #include "access.h"
 #include "config.h"
+#include "findex.h"
 #include "ingest.h"
 #include "json.h"
 #include "jsonrd.h"
@@ -24,6 +25,7 @@
 #include "store.h"
 #include "timearg.h"
 #include "util.h"
+#include "work.h"
 
 /* One label as a PATCH body gives it, checked as labels= is: key and
  * value 1..FDX_MAX_LABEL_LEN bytes, no ':' or ',' in the key and no ','
@@ -108,6 +110,14 @@ enum MHD_Result route_profiles_upload(struct req *r, const struct route_params *
 		return reply_error(r, perr.status, perr.code, "%s", perr.message);
 	double t1 = util_mono_ms();
 	char id[FDX_ID_LEN + 1];
+	struct findex fx;
+	if (findex_build(p, &fx) < 0) {
+		prof_free(p);
+		int why = work_poll();
+		if (why != WORK_OK)
+			return reply_stopped(r, why);
+		return reply_error(r, 500, "internal", "could not index the profile's functions");
+	}
 	struct store_new sn = {
 		.name = name,
 		.labels = labels,
@@ -117,8 +127,10 @@ enum MHD_Result route_profiles_upload(struct req *r, const struct route_params *
 		.prof = p,
 		.client_time = client_time,
 		.uploaded_by = access_name(r),
+		.findex = &fx.rows,
 	};
 	int src = store_add(&sn, id);
+	findex_release(&fx);
 	if (src == STORE_FULL) {
 		prof_free(p);
 		return reply_error(r, 507, "insufficient_storage",

@@ -15,6 +15,7 @@
 
 #include "encoding.h"
 #include "heavy.h"
+#include "cgraph.h"
 #include "json.h"
 #include "limits.h"
 #include "routes.h"
@@ -193,6 +194,12 @@ static enum MHD_Result one_view_admitted(struct req *r, const char *id, enum vie
 		return reply_error(r, 400, "bad_request", "max_values must be a non-negative integer");
 	if (req_long(r, "max_nodes", FDX_DEFAULT_MAX_NODES, 0, 100000000, &max_nodes) < 0)
 		return reply_error(r, 400, "bad_request", "max_nodes must be a non-negative integer");
+	/* granularity: top at the others is cgraph's (route_graph_top) */
+	int gran = cgraph_gran_parse(req_arg(r, "granularity"));
+	if (gran < 0 || (gran != CGRAPH_FUNCTIONS && !top))
+		return reply_error(r, 400, "bad_granularity", "%s",
+		                   gran < 0 ? "granularity must be functions, filefunctions, files or lines"
+		                            : "granularity other than functions is served on top, graph and peek only");
 	const char *function = req_arg(r, "function");
 	if (sandwich && (!function || !*function))
 		return reply_error(r, 400, "bad_request", "sandwich needs function=NAME");
@@ -226,6 +233,12 @@ static enum MHD_Result one_view_admitted(struct req *r, const char *id, enum vie
 	struct view_opts o;
 	enum MHD_Result res;
 	if (views_parse_opts(r, prof, &o, &res) < 0) {
+		store_release(prof);
+		return res;
+	}
+	if (top && gran != CGRAPH_FUNCTIONS) {
+		res = route_graph_top(r, prof, &o, gran, (int)order, limit);
+		view_opts_release(&o);
 		store_release(prof);
 		return res;
 	}

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "access.h"
+#include "metrics.h"
+#include "util.h"
 
 static const struct route table[] = {
 	/* profiles (route_profiles.c) */
@@ -23,6 +25,8 @@ static const struct route table[] = {
 	{ M_GET,    "/api/v1/profiles/:id/flamegraph", route_views_flamegraph,  ROLE_READ },
 	{ M_GET,    "/api/v1/profiles/:id/tags",       route_views_tags,        ROLE_READ },
 	{ M_GET,    "/api/v1/profiles/:id/sandwich",   route_views_sandwich,    ROLE_READ },
+	{ M_GET,    "/api/v1/profiles/:id/graph",      route_graph,             ROLE_READ },
+	{ M_GET,    "/api/v1/profiles/:id/peek",       route_graph_peek,        ROLE_READ },
 	/* two profiles (route_diff.c), a series (route_leaks.c) */
 	{ M_GET,    "/api/v1/diff",                    route_diff_tree,         ROLE_READ },
 	{ M_GET,    "/api/v1/diff/top",                route_diff_top,          ROLE_READ },
@@ -31,11 +35,20 @@ static const struct route table[] = {
 	/* the runtime share of CPU profiles (route_runtime.c) */
 	{ M_GET,    "/api/v1/profiles/:id/runtime",    route_runtime_profile,   ROLE_READ },
 	{ M_GET,    "/api/v1/diff/runtime",            route_runtime_diff,      ROLE_READ },
+	/* functions over time, the timeline (route_functions.c) */
+	{ M_GET,    "/api/v1/functions",               route_functions_series,  ROLE_READ },
+	{ M_GET,    "/api/v1/functions/top",           route_functions_top,     ROLE_READ },
+	{ M_GET,    "/api/v1/timeline",                route_functions_timeline, ROLE_READ },
+	/* scraping (route_targets.c) */
+	{ M_GET,    "/api/v1/targets",                 route_targets_list,      ROLE_READ },
+	{ M_GET,    "/metrics",                        route_targets_metrics,   ROLE_METRICS },
 	/* pages, all index.html: the app reads its state from the URL */
 	{ M_GET,    "/",                               route_static_page,       ROLE_READ },
 	{ M_GET,    "/p/:id",                          route_static_page,       ROLE_READ },
 	{ M_GET,    "/diff/:base/:target",             route_static_page,       ROLE_READ },
 	{ M_GET,    "/leaks",                          route_static_page,       ROLE_READ },
+	{ M_GET,    "/s",                              route_static_page,       ROLE_READ },
+	{ M_GET,    "/targets",                        route_static_page,       ROLE_READ },
 	{ M_GET,    "/healthz",                        route_static_healthz,    ROLE_OPEN },
 	/* signing in and out (route_auth.c) */
 	{ M_GET,    "/login",                          route_auth_page,         ROLE_OPEN },
@@ -187,6 +200,7 @@ enum MHD_Result router_dispatch(struct req *r)
 			return res;
 		access_bind(r, &who);
 		res = m.route->handler(r, &m.params);
+		metrics_request(http_method_name(m.route->method), m.route->pattern, r->status, util_mono_ms() - r->t0);
 		access_audit(r, m.route, &m.params);
 		access_unbind();
 		return res;

@@ -52,6 +52,15 @@ void route_profiles_disposition(const char *name, const char *ext, struct buf *o
 enum MHD_Result route_views_top(struct req *r, const struct route_params *p);
 enum MHD_Result route_views_flamegraph(struct req *r, const struct route_params *p);
 enum MHD_Result route_views_tags(struct req *r, const struct route_params *p);
+/* route_graph.c: pprof's call graph (:id) as DOT, SVG or JSON; peek */
+enum MHD_Result route_graph(struct req *r, const struct route_params *p);
+enum MHD_Result route_graph_peek(struct req *r, const struct route_params *p);
+struct prof;
+struct view_opts;
+/* top at a granularity other than functions (route_views.c hands it over):
+ * go tool pprof -top -lines etc.; order an enum view_top_order. */
+enum MHD_Result route_graph_top(struct req *r, const struct prof *prof, const struct view_opts *o, int gran,
+                                int order, long limit);
 enum MHD_Result route_views_sandwich(struct req *r, const struct route_params *p);
 
 /* route_diff.c: two profiles compared (base= and target= in the query) */
@@ -63,8 +72,16 @@ enum MHD_Result route_diff_check(struct req *r, const struct route_params *p);
 enum MHD_Result route_runtime_profile(struct req *r, const struct route_params *p); /* :id */
 enum MHD_Result route_runtime_diff(struct req *r, const struct route_params *p);
 
+/* route_functions.c: functions over time (findex.h), the timeline (timeline.h) */
+enum MHD_Result route_functions_series(struct req *r, const struct route_params *p);
+enum MHD_Result route_functions_top(struct req *r, const struct route_params *p);
+enum MHD_Result route_functions_timeline(struct req *r, const struct route_params *p);
+
 /* route_leaks.c: leak candidates over snapshots */
 enum MHD_Result route_leaks(struct req *r, const struct route_params *p);
+/* route_targets.c: the scraper's targets, /metrics */
+enum MHD_Result route_targets_list(struct req *r, const struct route_params *p);
+enum MHD_Result route_targets_metrics(struct req *r, const struct route_params *p);
 
 /* route_static.c: the app's pages (all index.html), its files, /healthz */
 enum MHD_Result route_static_page(struct req *r, const struct route_params *p);

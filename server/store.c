@@ -113,6 +113,64 @@ static int step_done(sqlite3 *c, sqlite3_stmt *st)
 	return 0;
 }
 
+/* The function index rows of profile seq on c, inside the caller's
+ * transaction (replacing any). 0 or -1. */
+static int findex_write(sqlite3 *c, sqlite3_int64 seq, const struct store_findex *fx)
+{
+	sqlite3_stmt *st = NULL, *intern = NULL, *get = NULL, *row = NULL;
+	int rc = -1;
+	struct buf totals = BUF_INIT;
+	for (uint32_t t = 0; t < fx->n_types; t++)
+		buf_printf(&totals, "%s%lld", t ? "\n" : "", (long long)fx->totals[t]);
+	if (totals.oom)
+		goto out;
+	if (sqlite3_prepare_v2(c, "DELETE FROM profile_functions WHERE profile_seq=?", -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(st, 1, seq);
+	if (step_done(c, st) < 0)
+		goto out;
+	if (sqlite3_prepare_v2(c, "INSERT OR REPLACE INTO profile_findex(profile_seq,types,def_type,totals) VALUES(?,?,?,?)",
+	                       -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(st, 1, seq);
+	sqlite3_bind_text(st, 2, fx->types ? fx->types : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, (int)fx->def_type);
+	sqlite3_bind_text(st, 4, totals.data ? totals.data : "", (int)totals.len, SQLITE_STATIC);
+	if (step_done(c, st) < 0)
+		goto out;
+	if (sqlite3_prepare_v2(c, "INSERT OR IGNORE INTO functions(name) VALUES(?)", -1, &intern, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(c, "SELECT id FROM functions WHERE name=?", -1, &get, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(c, "INSERT OR REPLACE INTO profile_functions(function_id,profile_seq,vals) VALUES(?,?,?)",
+	                       -1, &row, NULL) != SQLITE_OK)
+		goto out;
+	for (size_t i = 0; i < fx->n; i++) {
+		sqlite3_bind_text(intern, 1, fx->names[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(intern) != SQLITE_DONE)
+			goto out;
+		sqlite3_reset(intern);
+		sqlite3_bind_text(get, 1, fx->names[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(get) != SQLITE_ROW)
+			goto out;
+		sqlite3_int64 fid = sqlite3_column_int64(get, 0);
+		sqlite3_reset(get);
+		sqlite3_bind_int64(row, 1, fid);
+		sqlite3_bind_int64(row, 2, seq);
+		sqlite3_bind_blob64(row, 3, fx->vals + fx->off[i], fx->off[i + 1] - fx->off[i], SQLITE_STATIC);
+		if (sqlite3_step(row) != SQLITE_DONE)
+			goto out;
+		sqlite3_reset(row);
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		util_log("level=error msg=\"function index write failed\" err=\"%s\"", sqlite3_errmsg(c));
+	sqlite3_finalize(intern);
+	sqlite3_finalize(get);
+	sqlite3_finalize(row);
+	buf_release(&totals);
+	return rc;
+}
+
 int store_add(const struct store_new *n, char *id_out)
 {
 	const struct prof *p = n->prof;
@@ -125,7 +183,10 @@ int store_add(const struct store_new *n, char *id_out)
 
 	sqlite3 *c = db_writer_lock();
 	sqlite3_stmt *st = NULL;
-	if (db_room(c, n->raw_len + stacks.len + types.len) < 0) {
+	size_t fx_bytes = 0;
+	if (n->findex)
+		fx_bytes = n->findex->off[n->findex->n] + n->findex->n * 16;
+	if (db_room(c, n->raw_len + stacks.len + types.len + fx_bytes) < 0) {
 		db_writer_unlock();
 		buf_release(&stacks);
 		buf_release(&types);
@@ -160,6 +221,14 @@ int store_add(const struct store_new *n, char *id_out)
 	if (step_done(c, st) < 0)
 		goto rollback;
 	sqlite3_int64 seq = sqlite3_last_insert_rowid(c);
+	if (n->scrape_job) {   /* a scraped profile (scrape.h): retention may delete it */
+		if (sqlite3_prepare_v2(c, "UPDATE profiles SET scrape_job=? WHERE seq=?", -1, &st, NULL) != SQLITE_OK)
+			goto rollback;
+		sqlite3_bind_text(st, 1, n->scrape_job, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, seq);
+		if (step_done(c, st) < 0)
+			goto rollback;
+	}
 
 	for (int i = 0; i < n->n_labels; i++) {
 		if (sqlite3_prepare_v2(c, "INSERT OR REPLACE INTO profile_labels(profile_seq,key,value) VALUES(?,?,?)",
@@ -183,6 +252,8 @@ int store_add(const struct store_new *n, char *id_out)
 	sqlite3_bind_int(st, 2, STACKS_FORMAT);
 	sqlite3_bind_blob64(st, 3, stacks.data, stacks.len, SQLITE_STATIC);
 	if (step_done(c, st) < 0)
+		goto rollback;
+	if (n->findex && findex_write(c, seq, n->findex) < 0)
 		goto rollback;
 	if (sqlite3_exec(c, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto rollback;
@@ -227,6 +298,8 @@ static int delete_tx(sqlite3 *c, const char *id)
 		"DELETE FROM profile_labels WHERE profile_seq=?",
 		"DELETE FROM blobs WHERE profile_seq=?",
 		"DELETE FROM stacks WHERE profile_seq=?",
+		"DELETE FROM profile_functions WHERE profile_seq=?",
+		"DELETE FROM profile_findex WHERE profile_seq=?",
 		"DELETE FROM profiles WHERE seq=?",
 	};
 	for (size_t i = 0; i < sizeof(dels) / sizeof(dels[0]); i++) {
@@ -367,29 +440,67 @@ int store_meta(const char *id, struct json *j)
 	return rc;
 }
 
+/* The FTS5 phrase of q (migration 008's trigram index of names): q in
+ * double quotes, its quotes doubled. NULL when q is too short for a
+ * trigram (< 3 bytes) or does not fit. */
+static const char *name_phrase(const char *q, char *out, size_t cap)
+{
+	size_t n = 0, len = strlen(q);
+	if (len < 3 || cap < 3)
+		return NULL;
+	out[n++] = '"';
+	for (const char *s = q; *s; s++) {
+		if (n + 3 >= cap)
+			return NULL;
+		if (*s == '"')
+			out[n++] = '"';
+		out[n++] = *s;
+	}
+	out[n++] = '"';
+	out[n] = '\0';
+	return out;
+}
+
 int store_list(const struct store_query *q, struct json *j)
 {
-	/* The WHERE clause is assembled from constant fragments only; every
-	 * client value is bound. */
+	/* The SQL is assembled from constant fragments only; every client
+	 * value is bound. A label filter walks the (key, value, profile_seq)
+	 * index newest first; q= takes its candidates from the trigram index
+	 * (then checks the substring as before, so the answer is the same);
+	 * totals come from the counters of migration 008 when no q= asks for
+	 * a count of matches. */
+	char phrase[2 * FDX_MAX_NAME_LEN + 8];
+	const char *ph = q->q ? name_phrase(q->q, phrase, sizeof(phrase)) : NULL;
 	char where[512] = "WHERE 1=1";
 	if (q->kind)
 		strcat(where, " AND p.kind=?1");
 	if (q->q)
 		strcat(where, " AND instr(lower(p.name), lower(?2)) > 0");
+	if (ph)
+		strcat(where, " AND p.seq IN (SELECT rowid FROM profile_names WHERE profile_names MATCH ?7)");
 	if (q->label_key)
-		strcat(where, " AND EXISTS(SELECT 1 FROM profile_labels l WHERE l.profile_seq=p.seq"
-		              " AND l.key=?3 AND l.value=?4)");
-	char sql[1024];
+		strcat(where, " AND l.key=?3 AND l.value=?4");
+	const char *from = q->label_key ? "profile_labels l JOIN profiles p ON p.seq=l.profile_seq" : "profiles p";
+	const char *order = q->label_key ? "l.profile_seq" : "p.seq";
+	char sql[1400];
 	sqlite3 *c = db_reader_get();
 	if (!c)
 		return -1;
 	int rc = -1;
 	sqlite3_stmt *st = NULL;
 	sqlite3_int64 total = 0;
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM profiles p %s", where);
+	if (q->q)
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s %s", from, where);
+	else if (q->label_key)
+		snprintf(sql, sizeof(sql), "SELECT coalesce(sum(n),0) FROM label_counts WHERE key=?3 AND value=?4%s",
+		         q->kind ? " AND kind=?1" : "");
+	else
+		snprintf(sql, sizeof(sql), "SELECT coalesce(sum(n),0) FROM profile_counts WHERE kind=%s",
+		         q->kind ? "?1" : "'*'");
 	for (int pass = 0; pass < 2; pass++) {
 		if (pass == 1)
-			snprintf(sql, sizeof(sql), "SELECT " META_COLS " FROM profiles p %s ORDER BY p.seq DESC LIMIT ?5 OFFSET ?6", where);
+			snprintf(sql, sizeof(sql), "SELECT " META_COLS " FROM %s %s ORDER BY %s DESC LIMIT ?5 OFFSET ?6",
+			         from, where, order);
 		if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK)
 			goto out;
 		if (q->kind)
@@ -400,6 +511,8 @@ int store_list(const struct store_query *q, struct json *j)
 			sqlite3_bind_text(st, 3, q->label_key, -1, SQLITE_STATIC);
 			sqlite3_bind_text(st, 4, q->label_value, -1, SQLITE_STATIC);
 		}
+		if (ph && sqlite3_bind_parameter_index(st, "?7") > 0)
+			sqlite3_bind_text(st, 7, ph, -1, SQLITE_STATIC);
 		if (pass == 0) {
 			if (sqlite3_step(st) == SQLITE_ROW)
 				total = sqlite3_column_int64(st, 0);
@@ -421,6 +534,8 @@ int store_list(const struct store_query *q, struct json *j)
 		rc = 0;
 	}
 out:
+	if (rc < 0)
+		util_log("level=error msg=\"list failed\" err=\"%s\"", sqlite3_errmsg(c));
 	sqlite3_finalize(st);
 	db_reader_put(c);
 	return rc;
@@ -598,9 +713,8 @@ int store_labels(const char *key, struct json *j)
 	sqlite3_stmt *st;
 	int rc = -1;
 	const char *sql = key
-		? "SELECT l.value, p.kind, count(*) FROM profile_labels l JOIN profiles p ON p.seq=l.profile_seq "
-		  "WHERE l.key=?1 GROUP BY l.value, p.kind ORDER BY l.value, p.kind LIMIT 100000"
-		: "SELECT key, count(DISTINCT value), count(*) FROM profile_labels GROUP BY key ORDER BY key LIMIT 10000";
+		? "SELECT value, kind, n FROM label_counts WHERE key=?1 ORDER BY value, kind LIMIT 100000"
+		: "SELECT key, count(DISTINCT value), sum(n) FROM label_counts GROUP BY key ORDER BY key LIMIT 10000";
 	if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) == SQLITE_OK) {
 		json_obj_begin(j);
 		if (key) {
@@ -729,5 +843,266 @@ rollback:
 	sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
 out:
 	db_writer_unlock();
+	return rc;
+}
+
+/* ---- the function index (findex.h) ---------------------------------------- */
+
+int store_findex_pending(char (*ids)[23], int max, int *n)
+{
+	sqlite3 *c = db_reader_get();
+	if (!c)
+		return -1;
+	sqlite3_stmt *st;
+	int rc = -1;
+	*n = 0;
+	if (sqlite3_prepare_v2(c, "SELECT p.id FROM profiles p WHERE NOT EXISTS"
+	                          "(SELECT 1 FROM profile_findex f WHERE f.profile_seq=p.seq) ORDER BY p.seq LIMIT ?",
+	                       -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int(st, 1, max);
+		while (*n < max && sqlite3_step(st) == SQLITE_ROW) {
+			snprintf(ids[*n], 23, "%s", (const char *)sqlite3_column_text(st, 0));
+			(*n)++;
+		}
+		sqlite3_finalize(st);
+		rc = 0;
+	}
+	db_reader_put(c);
+	return rc;
+}
+
+int store_findex_put(const char *id, const struct store_findex *fx)
+{
+	sqlite3 *c = db_writer_lock();
+	sqlite3_stmt *st;
+	int rc = -1;
+	if (sqlite3_exec(c, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_int64 seq = -1;
+	if (sqlite3_prepare_v2(c, "SELECT seq FROM profiles WHERE id=?", -1, &st, NULL) != SQLITE_OK)
+		goto rollback;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		seq = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (seq < 0) {
+		rc = 1;
+		goto rollback;
+	}
+	if (findex_write(c, seq, fx) < 0 || sqlite3_exec(c, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto rollback;
+	rc = 0;
+	goto out;
+rollback:
+	sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
+out:
+	db_writer_unlock();
+	return rc;
+}
+
+#define FX_COLS "p.seq,p.id,coalesce(p.time_nanos,p.client_time,p.uploaded_at),p.duration_ns,p.kind," \
+                "f.types,f.def_type,f.totals,f.profile_seq IS NOT NULL"
+
+static void fx_row(sqlite3_stmt *st, struct store_fx_profile *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->seq = sqlite3_column_int64(st, 0);
+	snprintf(o->id, sizeof(o->id), "%s", (const char *)sqlite3_column_text(st, 1));
+	o->time = sqlite3_column_int64(st, 2);
+	o->duration_ns = sqlite3_column_int64(st, 3);
+	snprintf(o->kind, sizeof(o->kind), "%s", (const char *)sqlite3_column_text(st, 4));
+	o->indexed = sqlite3_column_int(st, 8);
+	if (!o->indexed)
+		return;
+	const char *types = (const char *)sqlite3_column_text(st, 5);
+	snprintf(o->types, sizeof(o->types), "%s", types ? types : "");
+	o->def_type = (uint32_t)sqlite3_column_int(st, 6);
+	const char *tot = (const char *)sqlite3_column_text(st, 7);
+	if (types && *types) {
+		o->n_types = 1;
+		for (const char *s = types; *s; s++)
+			o->n_types += *s == '\n';
+	}
+	for (uint32_t t = 0; tot && *tot && t < o->n_types && t < 16; t++) {
+		char *end;
+		o->totals[t] = strtoll(tot, &end, 10);
+		tot = *end == '\n' ? end + 1 : end;
+	}
+}
+
+static int fx_cmp(const void *a, const void *b)
+{
+	const struct store_fx_profile *x = a, *y = b;
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+int store_fx_profiles(const char (*ids)[23], int n, struct store_fx_profile *out, int *n_out)
+{
+	sqlite3 *c = db_reader_get();
+	if (!c)
+		return -1;
+	sqlite3_stmt *st;
+	int rc = -1;
+	*n_out = 0;
+	if (sqlite3_prepare_v2(c, "SELECT " FX_COLS " FROM profiles p LEFT JOIN profile_findex f ON f.profile_seq=p.seq "
+	                          "WHERE p.id=?", -1, &st, NULL) == SQLITE_OK) {
+		rc = 0;
+		for (int i = 0; i < n; i++) {
+			sqlite3_bind_text(st, 1, ids[i], -1, SQLITE_STATIC);
+			int s = sqlite3_step(st);
+			if (s == SQLITE_ROW)
+				fx_row(st, &out[(*n_out)++]);
+			else if (s != SQLITE_DONE)
+				rc = -1;
+			sqlite3_reset(st);
+		}
+		sqlite3_finalize(st);
+		qsort(out, (size_t)*n_out, sizeof(*out), fx_cmp);
+	}
+	db_reader_put(c);
+	return rc;
+}
+
+int store_fx_names(int (*fn)(void *ctx, int64_t fid, const char *name), void *ctx)
+{
+	sqlite3 *c = db_reader_get();
+	if (!c)
+		return -1;
+	sqlite3_stmt *st;
+	int rc = -1;
+	if (sqlite3_prepare_v2(c, "SELECT id, name FROM functions ORDER BY name", -1, &st, NULL) == SQLITE_OK) {
+		rc = 0;
+		int s;
+		while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW)
+			rc = fn(ctx, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1));
+		sqlite3_finalize(st);
+	}
+	db_reader_put(c);
+	return rc;
+}
+
+int store_fx_all(int (*fn)(void *ctx, const struct store_fx_profile *p), void *ctx)
+{
+	sqlite3 *c = db_reader_get();
+	if (!c)
+		return -1;
+	sqlite3_stmt *st;
+	int rc = -1;
+	if (sqlite3_prepare_v2(c, "SELECT " FX_COLS " FROM profile_findex f JOIN profiles p ON p.seq=f.profile_seq "
+	                          "ORDER BY f.profile_seq", -1, &st, NULL) == SQLITE_OK) {
+		rc = 0;
+		struct store_fx_profile o;
+		while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+			fx_row(st, &o);
+			rc = fn(ctx, &o);
+		}
+		sqlite3_finalize(st);
+	}
+	db_reader_put(c);
+	return rc;
+}
+
+int store_fx_rows_profiles(int64_t fid,
+                           int (*fn)(void *ctx, const struct store_fx_profile *p, const uint8_t *vals, size_t len),
+                           void *ctx)
+{
+	sqlite3 *c = db_reader_get();
+	if (!c)
+		return -1;
+	sqlite3_stmt *st;
+	int rc = -1;
+	if (sqlite3_prepare_v2(c, "SELECT " FX_COLS ", pf.vals FROM profile_functions pf "
+	                          "JOIN profiles p ON p.seq=pf.profile_seq JOIN profile_findex f ON f.profile_seq=pf.profile_seq "
+	                          "WHERE pf.function_id=?", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, fid);
+		rc = 0;
+		struct store_fx_profile o;
+		while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+			fx_row(st, &o);
+			rc = fn(ctx, &o, sqlite3_column_blob(st, 9), (size_t)sqlite3_column_bytes(st, 9));
+		}
+		sqlite3_finalize(st);
+	}
+	db_reader_put(c);
+	return rc;
+}
+
+int store_fx_by_label(const char *key, const char *value, const char *kind, int64_t from, int64_t to,
+                      struct store_fx_profile *out, int max, int *n_out)
+{
+	sqlite3 *c = db_reader_get();
+	if (!c)
+		return -1;
+	sqlite3_stmt *st;
+	int rc = -1;
+	*n_out = 0;
+	if (sqlite3_prepare_v2(c, "SELECT " FX_COLS " FROM profile_labels l JOIN profiles p ON p.seq=l.profile_seq "
+	                          "LEFT JOIN profile_findex f ON f.profile_seq=p.seq "
+	                          "WHERE l.key=?1 AND l.value=?2 AND (?3 IS NULL OR p.kind=?3) "
+	                          "AND coalesce(p.time_nanos,p.client_time,p.uploaded_at) BETWEEN ?5 AND ?6 LIMIT ?4",
+	                       -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+		if (kind)
+			sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 3);
+		sqlite3_bind_int(st, 4, max);
+		sqlite3_bind_int64(st, 5, from);
+		sqlite3_bind_int64(st, 6, to);
+		int s;
+		while (*n_out < max && (s = sqlite3_step(st)) == SQLITE_ROW)
+			fx_row(st, &out[(*n_out)++]);
+		rc = 0;
+		sqlite3_finalize(st);
+		qsort(out, (size_t)*n_out, sizeof(*out), fx_cmp);
+	}
+	db_reader_put(c);
+	return rc;
+}
+
+/* Point lookups while the profiles are few against the rows a function
+ * may have; beyond, one range scan over [first seq, last seq]. */
+#define FX_POINT_LOOKUPS 2048
+
+int store_fx_rows_of(const int64_t *fids, int n, const int64_t *seqs, int nseq,
+                     int (*row)(void *ctx, int64_t seq, const uint8_t *vals, size_t len), int (*end)(void *ctx, int k),
+                     void *ctx)
+{
+	if (nseq <= 0)
+		return 0;
+	sqlite3 *c = db_reader_get();
+	if (!c)
+		return -1;
+	sqlite3_stmt *st;
+	int rc = -1;
+	bool point = nseq <= FX_POINT_LOOKUPS;
+	const char *sql = point ? "SELECT profile_seq, vals FROM profile_functions WHERE function_id=?1 AND profile_seq=?2"
+	                        : "SELECT profile_seq, vals FROM profile_functions WHERE function_id=?1 "
+	                          "AND profile_seq BETWEEN ?2 AND ?3";
+	if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) == SQLITE_OK) {
+		rc = 0;
+		for (int k = 0; rc == 0 && k < n; k++) {
+			for (int i = 0; rc == 0 && i < (point ? nseq : 1); i++) {
+				sqlite3_bind_int64(st, 1, fids[k]);
+				sqlite3_bind_int64(st, 2, seqs[i]);
+				if (!point)
+					sqlite3_bind_int64(st, 3, seqs[nseq - 1]);
+				int s;
+				while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW)
+					rc = row(ctx, sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
+					         (size_t)sqlite3_column_bytes(st, 1));
+				if (rc == 0 && s != SQLITE_DONE)
+					rc = -1;
+				sqlite3_reset(st);
+			}
+			if (rc == 0)
+				rc = end(ctx, k);
+		}
+		sqlite3_finalize(st);
+	}
+	db_reader_put(c);
 	return rc;
 }

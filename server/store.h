@@ -21,6 +21,18 @@ struct store_label {
 	char key[129], value[129];
 };
 
+/* The function index rows of one profile (findex.h computes them). */
+struct store_findex {
+	uint32_t n_types;
+	uint32_t def_type;
+	const char *types;           /* sample type names, one per line */
+	const int64_t *totals;       /* n_types: pprof's total of each */
+	size_t n;                    /* functions */
+	const char *const *names;    /* n */
+	const uint8_t *vals;         /* row i: vals[off[i], off[i+1]) */
+	const size_t *off;           /* n + 1 */
+};
+
 struct store_new {
 	const char *name;
 	const struct store_label *labels;
@@ -31,6 +43,9 @@ struct store_new {
 	int64_t client_time;  /* unix ns from the upload's time=, 0: none; kept
 	                       * only when prof has no time_nanos of its own */
 	const char *uploaded_by;   /* token name (access.h), NULL without --auth-file */
+	const struct store_findex *findex;  /* written in the same transaction; NULL: none
+	                                     * (findex_rebuild adds it at the next start) */
+	const char *scrape_job;    /* the scrape job (scrape.h) that fetched it, NULL: uploaded */
 };
 
 /* Open (and migrate) the database; keep at most cache_bytes of decoded
@@ -101,5 +116,56 @@ int store_label(const char *id, const char *key, char *out, size_t cap);
  * the time of store_time, then upload order). */
 int store_ids_by_label(const char *key, const char *value, const char *kind,
                        char (*ids)[23], int max, int *n);
+
+/* ---- the function index (findex.h, schema/007) ------------------------- */
+
+/* Up to max ids of stored profiles without function index rows, oldest
+ * first. 0 or -1. */
+int store_findex_pending(char (*ids)[23], int max, int *n);
+/* Write the index rows of profile id (replacing any). 0, 1 unknown, -1. */
+int store_findex_put(const char *id, const struct store_findex *fx);
+
+/* One profile as the function index knows it. */
+struct store_fx_profile {
+	int64_t seq;
+	char id[23];
+	int64_t time;                /* unix ns, as store_time */
+	int64_t duration_ns;
+	char kind[16];
+	uint32_t n_types;
+	uint32_t def_type;
+	char types[512];             /* names, one per line (cut to fit) */
+	int64_t totals[16];          /* the first 16 types */
+	int indexed;                 /* 0: no index rows yet */
+};
+/* The profiles of ids[0, n) (unknown ones skipped) into out (n entries
+ * room), in time order (store_time, then upload order); *n_out of them.
+ * 0 or -1. */
+int store_fx_profiles(const char (*ids)[23], int n, struct store_fx_profile *out, int *n_out);
+
+/* The profiles carrying profile label key=value (and of kind, when not
+ * NULL) whose time (store_time) is in [from, to], at most max, into out,
+ * in time order as store_fx_profiles. */
+int store_fx_by_label(const char *key, const char *value, const char *kind, int64_t from, int64_t to,
+                      struct store_fx_profile *out, int max, int *n_out);
+/* Call fn for each interned function name (id, name) until fn returns
+ * non-zero (then that is the result); 0 at the end, -1 on error. */
+int store_fx_names(int (*fn)(void *ctx, int64_t fid, const char *name), void *ctx);
+/* For k in [0, n): call row for each index row of function fids[k] in
+ * the profiles seqs[0, nseq) (ascending), with the profile's seq and the
+ * row's vals, then end(ctx, k); point lookups for a few profiles, else a
+ * scan of the seq range (row may then see other profiles: it filters). A
+ * non-zero return of either stops the scan and is the result (end's 1:
+ * done, not an error); 0 at the end, -1 on error. */
+int store_fx_rows_of(const int64_t *fids, int n, const int64_t *seqs, int nseq,
+                     int (*row)(void *ctx, int64_t seq, const uint8_t *vals, size_t len), int (*end)(void *ctx, int k),
+                     void *ctx);
+/* store_fx_rows with the profile of each row. */
+int store_fx_rows_profiles(int64_t fid,
+                           int (*fn)(void *ctx, const struct store_fx_profile *p, const uint8_t *vals, size_t len),
+                           void *ctx);
+/* Every indexed profile as store_fx_profile (seq order) to fn; -1 on
+ * error, else fn's first non-zero result or 0. */
+int store_fx_all(int (*fn)(void *ctx, const struct store_fx_profile *p), void *ctx);
 
 #endif

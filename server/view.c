@@ -281,3 +281,70 @@ out:
 		view_release(v);
 	return rc;
 }
+
+int view_kept_samples(const struct prof *p, const struct view_opts *o, uint8_t **keep_out, uint8_t **fb_out,
+                      int64_t *total_out, int64_t *kept_total_out)
+{
+	int64_t kept_abs = 0, kept_base = 0;
+	*kept_total_out = 0;
+	*keep_out = NULL;
+	*fb_out = NULL;
+	*total_out = 0;
+	bool name_filters = o->has_focus || o->has_ignore || o->has_hide;
+	uint8_t *fb = NULL, *nb = NULL, *lsk = NULL, *is_base = NULL, *allhidden = NULL;
+	uint8_t *keep = calloc((size_t)p->n_samples + 1, 1);
+	int rc = -1;
+	if (!keep)
+		goto out;
+	if (name_filters && (!(fb = filter_frame_bits(p, o)) || node_bits(p, o, fb, &nb, &allhidden) < 0))
+		goto out;
+	if ((o->has_tagfocus || o->has_tagignore) && !(lsk = filter_labelsets(p, o)))
+		goto out;
+	if (base_labelsets(p, &is_base) < 0)
+		goto out;
+	int64_t total_abs = 0, total_base = 0;
+	for (uint32_t s = 0; s < p->n_samples; s++) {
+		uint32_t node = p->samples[s].node;
+		uint32_t ls = p->samples[s].labelset;
+		int64_t val = p->n_types ? p->values[(size_t)s * p->n_types + (size_t)o->type] : 0;
+		int64_t av = val < 0 ? -val : val;
+		/* pprof's report total is taken before the filters apply */
+		if (!util_add_ok(&total_abs, av)) {
+			rc = VIEW_OVERFLOW;
+			goto out;
+		}
+		if (is_base && is_base[ls])
+			total_base += av;
+		if (name_filters) {
+			if (node == 0 || (nb[node] & FILTER_IGNORE))
+				continue;
+			if (o->has_focus && !(nb[node] & FILTER_FOCUS))
+				continue;
+			if (allhidden && allhidden[node])
+				continue;
+		}
+		if (lsk && !lsk[ls])
+			continue;
+		keep[s] = 1;
+		kept_abs += av; /* <= total_abs */
+		if (is_base && is_base[ls])
+			kept_base += av;
+	}
+	*total_out = total_base > 0 ? total_base : total_abs;
+	*kept_total_out = kept_base > 0 ? kept_base : kept_abs;
+	*keep_out = keep;
+	keep = NULL;
+	if (o->has_hide) {
+		*fb_out = fb;
+		fb = NULL;
+	}
+	rc = 0;
+out:
+	free(keep);
+	free(fb);
+	free(nb);
+	free(lsk);
+	free(is_base);
+	free(allhidden);
+	return rc;
+}

@@ -104,6 +104,17 @@ int view_sandwich_json(const struct view *v, const char *function, long max_node
  * two values of one key counts twice); err then names the key. */
 int view_tags_json(const struct view *v, long max_values, struct json *j, char *err, size_t errcap);
 
+/* The samples view_build keeps under o (o->scale is not applied):
+ * keep[s] for every sample s; *fb the FILTER_* bits of every frame when
+ * o hides frames (NULL otherwise), so a caller walking stacks can skip
+ * hidden frames; *total pprof's report total, which go tool pprof
+ * takes over all samples, before the filters; *kept_total view_build's
+ * total (over the kept samples). For views
+ * that walk each sample's stack themselves (cgraph.h). 0, -1, or
+ * VIEW_OVERFLOW; on failure nothing is allocated. */
+int view_kept_samples(const struct prof *p, const struct view_opts *o, uint8_t **keep, uint8_t **fb,
+                      int64_t *total, int64_t *kept_total);
+
 /* ---- helpers of the view writers ----------------------------------------- */
 
 /* {"type","unit"} of sample type t ("" when p has none). */

@@ -43,16 +43,25 @@ POLICY = {
     ("GET", "/api/v1/profiles/:id/flamegraph"): "read",
     ("GET", "/api/v1/profiles/:id/tags"): "read",
     ("GET", "/api/v1/profiles/:id/sandwich"): "read",
+    ("GET", "/api/v1/profiles/:id/graph"): "read",
+    ("GET", "/api/v1/profiles/:id/peek"): "read",
     ("GET", "/api/v1/diff"): "read",
     ("GET", "/api/v1/diff/top"): "read",
     ("GET", "/api/v1/diff/check"): "read",
     ("GET", "/api/v1/leaks"): "read",
     ("GET", "/api/v1/profiles/:id/runtime"): "read",
     ("GET", "/api/v1/diff/runtime"): "read",
+    ("GET", "/api/v1/functions"): "read",
+    ("GET", "/api/v1/functions/top"): "read",
+    ("GET", "/api/v1/timeline"): "read",
+    ("GET", "/api/v1/targets"): "read",
+    ("GET", "/metrics"): "metrics",
+    ("GET", "/targets"): "read",
     ("GET", "/"): "read",
     ("GET", "/p/:id"): "read",
     ("GET", "/diff/:base/:target"): "read",
     ("GET", "/leaks"): "read",
+    ("GET", "/s"): "read",
     ("GET", "/healthz"): "open",
     ("GET", "/login"): "open",
     ("POST", "/api/v1/login"): "read",
@@ -209,16 +218,25 @@ def requests_for(fx):
         ("GET", "/api/v1/profiles/:id/flamegraph"): get("/api/v1/profiles/%s/flamegraph" % p),
         ("GET", "/api/v1/profiles/:id/tags"): get("/api/v1/profiles/%s/tags" % p),
         ("GET", "/api/v1/profiles/:id/sandwich"): get("/api/v1/profiles/%s/sandwich?function=main.a" % p),
+        ("GET", "/api/v1/profiles/:id/graph"): get("/api/v1/profiles/%s/graph?format=dot" % p),
+        ("GET", "/api/v1/profiles/:id/peek"): get("/api/v1/profiles/%s/peek?re=main" % p),
         ("GET", "/api/v1/diff"): get("/api/v1/diff?base=%s&target=%s" % (p, q)),
         ("GET", "/api/v1/diff/top"): get("/api/v1/diff/top?base=%s&target=%s" % (p, q)),
         ("GET", "/api/v1/diff/check"): get("/api/v1/diff/check?base=%s&target=%s" % (p, p)),
         ("GET", "/api/v1/leaks"): get("/api/v1/leaks?ids=" + fx.g),
         ("GET", "/api/v1/profiles/:id/runtime"): get("/api/v1/profiles/%s/runtime" % p),
         ("GET", "/api/v1/diff/runtime"): get("/api/v1/diff/runtime?base=%s&target=%s" % (p, q)),
+        ("GET", "/api/v1/functions"): get("/api/v1/functions?match=main&ids=" + p),
+        ("GET", "/api/v1/functions/top"): get("/api/v1/functions/top?match=main"),
+        ("GET", "/api/v1/timeline"): get("/api/v1/timeline?ids=" + p),
+        ("GET", "/api/v1/targets"): get("/api/v1/targets"),
+        ("GET", "/metrics"): get("/metrics"),
+        ("GET", "/targets"): html("/targets", "/js/app.js"),
         ("GET", "/"): html("/", "/js/app.js"),
         ("GET", "/p/:id"): html("/p/" + p, "/js/app.js"),
         ("GET", "/diff/:base/:target"): html("/diff/%s/%s" % (p, q), "/js/app.js"),
         ("GET", "/leaks"): html("/leaks?label=service:acc", "/js/app.js"),
+        ("GET", "/s"): html("/s?label=service:acc", "/js/app.js"),
         ("GET", "/healthz"): get("/healthz"),
         ("GET", "/login"): html("/login", "/js/login.js"),
         ("POST", "/api/v1/login"): lambda: ("POST", "/api/v1/login", None, {}, (200,), None),
@@ -269,8 +287,9 @@ def test_route_by_every_caller(acc, method, pattern, role):
                 assert r.json()["name"] == caller + "-token" and r.json()["role"] == caller
             continue
         assert r.status == want, "%s: %d, want %d: %r" % (what, r.status, want, r.body[:300])
-        if want == 401 and caller == "nobody" and m == "GET" and role != "open" and "api" not in path:
-            # a page asks for sign-in, at its own URL
+        if want == 401 and caller == "nobody" and m == "GET" and role != "open" and "api" not in path \
+                and path != "/metrics":
+            # a page asks for sign-in, at its own URL (/metrics is no page)
             assert r.headers["content-type"].startswith("text/html")
             assert b"/js/login.js" in r.body
         else:

@@ -528,7 +528,7 @@ def test_inflight_budget_gives_429_and_the_server_lives_on():
 
 @pytest.mark.parametrize("method,path,allow", [
     ("PUT", "/api/v1/profiles", "GET, HEAD, POST"),
-    ("POST", "/api/v1/profiles/{id}", "GET, HEAD, DELETE"),
+    ("POST", "/api/v1/profiles/{id}", "GET, HEAD, DELETE, PATCH"),
     ("DELETE", "/api/v1/profiles/{id}/top", "GET, HEAD"),
     ("POST", "/api/v1/diff/top", "GET, HEAD"),
     ("DELETE", "/api/v1/leaks", "GET, HEAD"),

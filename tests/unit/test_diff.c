@@ -1,7 +1,7 @@
 /*
  * test_diff.c: base against target (diff.h): the views of a diff, the
- * union tree with its significance, the per-function deltas, the CI
- * check, and every allocation failure on the way.
+ * union tree with each function's verdict (gate.h), the per-function
+ * deltas, the CI check, and every allocation failure on the way.
  *
  * The base is test_tree_profile() (see test_view.c); the target, worked
  * out by hand with the same rules, root first (samples, cpu = samples *
@@ -53,10 +53,14 @@ static struct prof *values_profile(const char *type, const char *unit, const int
 	return test_flat_profile(type, unit, vals, n, side, 1);
 }
 
-static int check_10_1(const struct diff_in *in, struct json *j)
+static const struct gate_opts gate_10_1 = { .max_growth_pct = 10, .min_share_pct = 1, .alpha = 0.01 };
+
+static int check_10_1(const struct diff_in *in0, struct json *j)
 {
 	char summary[256];
-	int rc = diff_check_json(in, 10, 1, j, summary, sizeof(summary));
+	struct diff_in in = *in0;
+	in.gate = gate_10_1;
+	int rc = diff_check_json(&in, j, summary, sizeof(summary));
 	if (rc >= 0) {
 		json_key(j, "summary");
 		json_str(j, summary);
@@ -102,6 +106,7 @@ static void pair_open(struct pair *c, const char *hide, bool with_counts)
 	test_view_opts(&c->o, 0, NULL, NULL, hide, NULL, NULL);
 	ck_assert_int_eq(diff_views_build(&c->d, c->pb, c->pt, &c->o, false, with_counts, err, sizeof(err)), 0);
 	diff_views_in(&c->d, &c->in);
+	c->in.gate = gate_10_1;
 }
 
 static void pair_close(struct pair *c)
@@ -125,14 +130,19 @@ START_TEST(diff_tree)
 	ck_assert_int_eq(write_tree(&c.in, &b), 0);
 	ck_assert_msg(json_is_valid(b.data, b.len), "%s", b.data);
 	/* [name, depth, base self, base total, target self, target total];
-	 * significant: 84 of 111 samples at the root, 84 of 104 in main and 60
-	 * of 60 in delta are beyond chance at p0 = 1/2, the rest is not. */
+	 * the functions that changed (amounts, p0 = 1/2): main, 84 of 104
+	 * samples, and delta, 60 of 60, grew beyond chance; beta (24 of 41)
+	 * and alpha (20 of 35) did not, nor did gamma and inlined shrink
+	 * enough (0 of 5 and of 3). Every frame of main and delta is marked. */
 	ck_assert_str_eq(b.data,
 	                 "{\"names\":[\"root\",\"main.main\",\"pkg.alpha\",\"pkg.beta\",\"pkg.gamma\",\"pkg.delta\","
 	                 "\"pkg.inlined\"],"
 	                 "\"nodes\":[[0,0,7,27,0,84],[1,1,0,20,0,84],[2,2,0,15,0,20],[3,3,10,15,20,20],"
 	                 "[2,4,5,5,0,0],[3,2,0,2,4,4],[4,3,2,2,0,0],[5,2,0,0,60,60],[4,2,0,3,0,0],[6,3,3,3,0,0]],"
-	                 "\"significant\":[true,true,false,false,false,false,false,true,false,false]}");
+	                 "\"function_change\":[0,1,0,0,0,1,0],"
+	                 "\"significant\":[false,true,false,false,false,false,false,true,false,false],"
+	                 "\"grew\":2,\"shrank\":0,\"functions_tested\":6,\"alpha\":0.01,\"max_growth_pct\":10,"
+	                 "\"min_share_pct\":1}");
 	buf_release(&b);
 	/* Pruned to four nodes by max(|base|, |target|): root 84, main 84,
 	 * delta 60, then alpha and beta tie at 20: alpha, the parent, wins. */
@@ -140,7 +150,9 @@ START_TEST(diff_tree)
 	ck_assert_int_eq(write_tree(&c.in, &b), 0);
 	ck_assert_str_eq(b.data, "{\"names\":[\"root\",\"main.main\",\"pkg.alpha\",\"pkg.delta\"],"
 	                         "\"nodes\":[[0,0,7,27,0,84],[1,1,5,20,4,84],[2,2,15,15,20,20],[3,2,0,0,60,60]],"
-	                         "\"significant\":[true,true,false,true]}");
+	                         "\"function_change\":[0,1,0,1],\"significant\":[false,true,false,true],"
+	                         "\"grew\":2,\"shrank\":0,\"functions_tested\":6,\"alpha\":0.01,\"max_growth_pct\":10,"
+	                         "\"min_share_pct\":1}");
 	buf_release(&b);
 	pair_close(&c);
 	/* Without count views, significance is unknown. */
@@ -148,7 +160,9 @@ START_TEST(diff_tree)
 	ck_assert(!c.d.counts);
 	ck_assert_ptr_null(c.in.base_n);
 	ck_assert_int_eq(write_tree(&c.in, &b), 0);
-	ck_assert_ptr_nonnull(strstr(b.data, "\"significant\":[null,null,null,null,null,null,null,null,null,null]}"));
+	ck_assert_ptr_nonnull(strstr(b.data, "\"function_change\":[null,null,null,null,null,null,null],"
+	                                     "\"significant\":[null,null,null,null,null,null,null,null,null,null],"
+	                                     "\"grew\":null,\"shrank\":null,\"functions_tested\":null,"));
 	buf_release(&b);
 	pair_close(&c);
 }
@@ -166,17 +180,19 @@ START_TEST(diff_top_and_check)
 	ck_assert_str_eq(b.data,
 	                 "{\"rows\":["
 	                 "{\"function\":\"main.main\",\"base_flat\":0,\"base_cum\":20,\"target_flat\":0,"
-	                 "\"target_cum\":84,\"status\":\"both\"},"
+	                 "\"target_cum\":84,\"status\":\"both\",\"change\":null,\"p_adjusted\":null},"
 	                 "{\"function\":\"pkg.delta\",\"base_flat\":0,\"base_cum\":0,\"target_flat\":60,"
-	                 "\"target_cum\":60,\"status\":\"new\"},"
+	                 "\"target_cum\":60,\"status\":\"new\",\"change\":null,\"p_adjusted\":null},"
 	                 "{\"function\":\"pkg.beta\",\"base_flat\":10,\"base_cum\":17,\"target_flat\":24,"
-	                 "\"target_cum\":24,\"status\":\"both\"},"
+	                 "\"target_cum\":24,\"status\":\"both\",\"change\":null,\"p_adjusted\":null},"
 	                 "{\"function\":\"pkg.alpha\",\"base_flat\":5,\"base_cum\":15,\"target_flat\":0,"
-	                 "\"target_cum\":20,\"status\":\"both\"},"
+	                 "\"target_cum\":20,\"status\":\"both\",\"change\":null,\"p_adjusted\":null},"
 	                 "{\"function\":\"pkg.gamma\",\"base_flat\":2,\"base_cum\":5,\"target_flat\":0,"
-	                 "\"target_cum\":0,\"status\":\"gone\"},"
+	                 "\"target_cum\":0,\"status\":\"gone\",\"change\":null,\"p_adjusted\":null},"
 	                 "{\"function\":\"pkg.inlined\",\"base_flat\":3,\"base_cum\":3,\"target_flat\":0,"
-	                 "\"target_cum\":0,\"status\":\"gone\"}],\"count\":6}");
+	                 "\"target_cum\":0,\"status\":\"gone\",\"change\":null,\"p_adjusted\":null}],\"count\":6,"
+	                 "\"grew\":null,\"shrank\":null,\"functions_tested\":null,\"alpha\":0.01,\"max_growth_pct\":10,"
+	                 "\"min_share_pct\":1}");
 	buf_release(&b);
 	/* Relative growth, two rows: new first, then main's x4.2. */
 	in.sort = DIFF_SORT_REL;
@@ -184,30 +200,52 @@ START_TEST(diff_top_and_check)
 	ck_assert_int_eq(write_top(&in, &b), 0);
 	ck_assert_ptr_nonnull(strstr(b.data, "{\"rows\":[{\"function\":\"pkg.delta\","));
 	ck_assert_ptr_nonnull(strstr(b.data, "},{\"function\":\"main.main\","));
-	ck_assert_ptr_nonnull(strstr(b.data, "\"count\":6}"));
+	ck_assert_ptr_nonnull(strstr(b.data, "\"count\":6,"));
 	buf_release(&b);
-	/* The gate: four functions grew by more than 10% and hold 1% of the
-	 * target; gamma and inlined shrank. */
+	/* Without counts the gate cannot judge. */
 	char summary[256];
 	struct json j;
 	json_init(&j, &b);
 	json_obj_begin(&j);
-	ck_assert_int_eq(diff_check_json(&in, 10, 1, &j, summary, sizeof(summary)), 4);
+	ck_assert_int_eq(diff_check_json(&in, &j, summary, sizeof(summary)), DIFF_NO_COUNTS);
+	buf_release(&b);
+	pair_close(&c);
+	/* With counts: the top marks each row; main and delta grew beyond
+	 * noise and 10%, beta (+41%) and alpha (+33%) are within noise. */
+	pair_open(&c, NULL, true);
+	in = c.in;
+	ck_assert_int_eq(write_top(&in, &b), 0);
+	ck_assert_ptr_nonnull(strstr(b.data, "\"target_cum\":84,\"status\":\"both\",\"change\":\"grew\",\"p_adjusted\":"));
+	ck_assert_ptr_nonnull(strstr(b.data, "\"target_cum\":24,\"status\":\"both\",\"change\":\"same\",\"p_adjusted\":"));
+	ck_assert_ptr_nonnull(strstr(b.data, "\"grew\":2,\"shrank\":0,\"functions_tested\":6,"));
+	buf_release(&b);
+	json_init(&j, &b);
+	json_obj_begin(&j);
+	ck_assert_int_eq(diff_check_json(&in, &j, summary, sizeof(summary)), 2);
 	json_obj_end(&j);
 	ck_assert_msg(json_is_valid(b.data, b.len), "%s", b.data);
-	ck_assert_str_eq(summary, "pkg.delta (new), main.main (+320%), pkg.beta (+41%), pkg.alpha (+33%)");
-	ck_assert_ptr_nonnull(strstr(b.data, "{\"function\":\"pkg.delta\",\"base_cum\":0,\"target_cum\":60,"
-	                                     "\"growth_pct\":null}"));
+	/* ranked by the lower bound of the amount gained: delta (+60 +- 15)
+	 * before main (+64 +- 20) */
+	ck_assert_str_eq(summary, "pkg.delta (new), main.main (+320%)");
+	ck_assert_ptr_nonnull(strstr(b.data, "\"regressions\":[{\"function\":\"pkg.delta\",\"base_cum\":0,\"target_cum\":60,"
+	                                     "\"base_count\":0,\"target_count\":60,\"share_before_pct\":0,"
+	                                     "\"share_after_pct\":71.43,\"share_gained_pp\":222.22,\"growth_pct\":null,"
+	                                     "\"growth_ci_pct\":[")); 
+	ck_assert_ptr_nonnull(strstr(b.data, "\"within_noise\":[{\"function\":\"pkg.beta\","));
+	ck_assert_ptr_nonnull(strstr(b.data, "\"code\":\"too_few_samples\""));
 	buf_release(&b);
-	/* Above 50% growth only delta and main; below 30% share only main. */
+	/* Above 500% growth only delta; at a 80% share only main. */
+	in.gate.max_growth_pct = 500;
 	json_init(&j, &b);
 	json_obj_begin(&j);
-	ck_assert_int_eq(diff_check_json(&in, 50, 1, &j, summary, sizeof(summary)), 2);
+	ck_assert_int_eq(diff_check_json(&in, &j, summary, sizeof(summary)), 1);
 	json_obj_end(&j);
 	buf_release(&b);
+	in.gate.max_growth_pct = 10;
+	in.gate.min_share_pct = 80;
 	json_init(&j, &b);
 	json_obj_begin(&j);
-	ck_assert_int_eq(diff_check_json(&in, 10, 80, &j, summary, sizeof(summary)), 1);
+	ck_assert_int_eq(diff_check_json(&in, &j, summary, sizeof(summary)), 1);
 	json_obj_end(&j);
 	ck_assert_str_eq(summary, "main.main (+320%)");
 	buf_release(&b);

@@ -26,11 +26,15 @@ int main(void)
 	srunner_add_suite(sr, stats_suite());
 	srunner_add_suite(sr, leaks_suite());
 	srunner_add_suite(sr, runtime_share_suite());
+	srunner_add_suite(sr, findex_suite());
 	srunner_add_suite(sr, view_suite());
+	srunner_add_suite(sr, cgraph_suite());
 	srunner_add_suite(sr, diff_suite());
+	srunner_add_suite(sr, gate_suite());
 	srunner_add_suite(sr, hdr_suite());
 	srunner_add_suite(sr, access_suite());
 	srunner_add_suite(sr, jsonrd_suite());
+	srunner_add_suite(sr, scrape_config_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

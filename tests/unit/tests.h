@@ -19,6 +19,7 @@
 #include "buf.h"
 
 Suite *json_suite(void);
+Suite *findex_suite(void);
 Suite *buf_suite(void);
 Suite *wire_suite(void);
 Suite *decode_suite(void);
@@ -37,10 +38,13 @@ Suite *stats_suite(void);
 Suite *leaks_suite(void);
 Suite *runtime_share_suite(void);
 Suite *view_suite(void);
+Suite *cgraph_suite(void);
 Suite *diff_suite(void);
+Suite *gate_suite(void);
 Suite *hdr_suite(void);
 Suite *access_suite(void);
 Suite *jsonrd_suite(void);
+Suite *scrape_config_suite(void);
 
 /* ---- profile.proto writer (pbw.c) ---------------------------------------- */
 

@@ -52,7 +52,8 @@ export function appBar(actions = [], { signIn = true } = {}) {
       h('span', null, 'flamedex')),
     h('nav', { class: 'appbar-nav' },
       h('a', { href: '/', class: location.pathname === '/' ? 'current' : null }, 'Profiles'),
-      h('a', { href: '/leaks', class: location.pathname.startsWith('/leaks') ? 'current' : null }, 'Leaks')),
+      h('a', { href: '/leaks', class: location.pathname.startsWith('/leaks') ? 'current' : null }, 'Leaks'),
+      h('a', { href: '/targets', class: location.pathname.startsWith('/targets') ? 'current' : null }, 'Targets')),
     h('span', { class: 'spacer' }),
     h('div', { class: 'appbar-actions' }, actions),
     whoBox(signIn));

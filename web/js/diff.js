@@ -3,10 +3,18 @@
 // coloured by change; a regression table by function (/diff/top); a summary
 // strip with totals and the runtime share (runtime.js, /diff/runtime). The whole view state is in
 // the query string (urlstate.js), so a copied link reopens the same view.
+//
+// One notion of "changed" for the whole page, the CI gate's
+// (/api/v1/diff/check, docs/GATE.md): the server judges every function
+// (growth beyond sampling noise, and beyond max_growth % in a function
+// holding min_share %) and sends the verdicts with the tree
+// (function_change) and the table (change); the page colours a frame when
+// its function changed that way and the frame itself moved in that
+// direction, and the legend and the table count functions, saying so.
 
 import { api, regexEscape } from './api.js';
 import { h, replace, isTyping } from './dom.js';
-import { formatValue, formatPercent, formatInt, formatTime, formatDelta, formatRelative, parseAmount, unitKind, shortName } from './format.js';
+import { formatValue, formatPercent, formatInt, formatTime, formatDelta, formatRelative, unitKind, shortName } from './format.js';
 import { UrlState } from './urlstate.js';
 import { FlameGraph } from './flame/flamegraph.js';
 import { DiffModel, GREW, SHRANK, SAME, MARK_NEW, MARK_GONE } from './flame/diffmodel.js';
@@ -24,9 +32,8 @@ const DEFAULTS = {
   normalize: '',
   width: 'target',
   palette: 'rg',
-  min_pct: '15',
-  min_abs: '',      // '' = 1 ms for time units, 0 otherwise
-  noise: '',        // '1' = colour changes the server calls noise too
+  max_growth: '10', // the gate's thresholds (the README recipe's)
+  min_share: '1',
   ...FILTER_DEFAULTS,
   zoom: '',
   sort: 'cum_delta',
@@ -35,6 +42,42 @@ const DEFAULTS = {
 const SORTS = [['cum_delta', 'Δ cum'], ['flat_delta', 'Δ flat'], ['relative', 'Δ %']];
 const LIMITS = ['20', '50', '100', '500'];
 // The runtime categories of the summary strip are the server's (runtime.js).
+
+/** The server's verdict on the function of node i: 1 grew, -1 shrank, 0, or null (not judged). */
+function functionChange(data, i) {
+  const fc = data && Array.isArray(data.function_change) ? data.function_change : null;
+  const node = data && Array.isArray(data.nodes) ? data.nodes[i] : null;
+  if (!fc || !node) return null;
+  const c = fc[node[0]];
+  return c === 1 || c === -1 || c === 0 ? c : null;
+}
+
+/**
+ * Colour classes of every frame from the server's verdicts: a frame is
+ * drawn grown when its function grew (beyond noise and the thresholds) and
+ * the frame itself grew, shrunk likewise; everything else is grey.
+ * @returns {{grew: number|null, shrank: number|null, frames: {grew: number, shrank: number}, judged: boolean}}
+ *   grew, shrank: functions (the server's counts); frames: frames drawn so
+ */
+export function classifyFrames(dm, data) {
+  const out = { grew: null, shrank: null, frames: { grew: 0, shrank: 0 }, judged: false };
+  for (let i = 0; i < dm.n; i++) {
+    const c = i === 0 ? 0 : functionChange(data, i);
+    if (c !== null) out.judged = true;
+    const d = dm.delta(i), b = dm.baseTotal[i], t = dm.targetTotal[i];
+    const cls = c === 1 && d > 0 ? GREW : c === -1 && d < 0 ? SHRANK : SAME;
+    dm.cls[i] = cls;
+    // strength: |log2(target/base)| / 2 (×2 or ÷2 half, ×4 full), never so
+    // faint that a change reads as grey
+    dm.level[i] = cls === SAME ? 0 : b <= 0 || t <= 0 ? 1 : Math.max(0.35, Math.min(1, Math.abs(Math.log2(t / b)) / 2));
+    if (cls === GREW) out.frames.grew++;
+    else if (cls === SHRANK) out.frames.shrank++;
+  }
+  if (data && typeof data.grew === 'number') out.grew = data.grew;
+  if (data && typeof data.shrank === 'number') out.shrank = data.shrank;
+  out.judged = out.judged && out.grew !== null;
+  return out;
+}
 
 export function mountDiff(root, base, target) {
   const page = new DiffPage(root, base, target);
@@ -69,15 +112,13 @@ class DiffPage {
       h('option', { value: 'target' }, 'target'), h('option', { value: 'max' }, 'max of both'));
     this.paletteSel = h('select', { class: 'select', id: 'palette', 'aria-label': 'Colours', onchange: () => this.set({ palette: this.paletteSel.value }) },
       Object.entries(PALETTES).map(([k, p]) => h('option', { value: k }, p.label)));
-    this.pctIn = h('input', { class: 'input num-input', id: 'min-pct', type: 'number', min: 0, step: 1, 'aria-label': 'Minimum relative change in percent' });
-    this.absIn = h('input', { class: 'input num-input mono', id: 'min-abs', type: 'text', autocomplete: 'off', spellcheck: 'false', 'aria-label': 'Minimum absolute change' });
+    this.growthIn = h('input', { class: 'input num-input', id: 'max-growth', type: 'number', min: 0, step: 1, 'aria-label': 'Smallest change counted, in percent' });
+    this.shareIn = h('input', { class: 'input num-input', id: 'min-share', type: 'number', min: 0, max: 100, step: 0.5, 'aria-label': 'Smallest share of a function counted, in percent' });
     const commitThreshold = () => this.commitThreshold();
-    for (const el of [this.pctIn, this.absIn]) {
+    for (const el of [this.growthIn, this.shareIn]) {
       el.addEventListener('change', commitThreshold);
       el.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') commitThreshold(); });
     }
-    this.noiseBox = h('input', { type: 'checkbox', id: 'noise', onchange: () => this.set({ noise: this.noiseBox.checked ? '1' : '' }) });
-    this.noiseLabel = h('label', { class: 'check', title: 'The server tests every frame\'s change against sampling noise (binomial test, p < 0.001). Ticked: colour changes it calls noise too.' }, this.noiseBox, h('span', null, 'show noise'));
     this.resetBtn = h('button', { class: 'btn small', type: 'button', id: 'reset-zoom', title: 'Reset the zoom (Esc)', onclick: () => this.set({ zoom: '' }, { push: true }) }, 'Reset zoom');
 
     this.filters = new FilterBar({ state: () => this.us.state, set: (patch, opts) => this.set(patch, opts), pair: true });
@@ -108,9 +149,8 @@ class DiffPage {
           h('label', { class: 'check', title: 'Scale the target to the base\'s total (go tool pprof -normalize): compare shares, not amounts' }, this.normBox, h('span', null, 'normalize')),
           h('label', { class: 'field' }, h('span', null, 'Width'), this.widthSel),
           h('label', { class: 'field' }, h('span', null, 'Colours'), this.paletteSel),
-          h('div', { class: 'field threshold', title: 'Changes smaller than either bound are drawn grey' },
-            h('span', null, 'Hide under'), this.pctIn, h('span', { class: 'unit' }, '% or'), this.absIn),
-          this.noiseLabel),
+          h('div', { class: 'field threshold', id: 'threshold', title: 'A function changed when its share (normalize) or amount moved beyond sampling noise (binomial test of its sample counts, Holm-corrected across functions, as the CI gate /api/v1/diff/check does) by more than this percentage, and it holds at least this share of the profile. Everything else is drawn grey.' },
+            h('span', null, 'Changed: beyond noise and over'), this.growthIn, h('span', { class: 'unit' }, '% in functions of ≥'), this.shareIn, h('span', { class: 'unit' }, '%'))),
         this.filters.el,
         this.filters.chips,
         this.errorEl,
@@ -175,7 +215,8 @@ class DiffPage {
 
   params() {
     const s = this.us.state;
-    return { base: this.baseId, target: this.targetId, sample_type: s.sample_type, normalize: s.normalize === '1' ? '1' : '', ...filterParams(s) };
+    const th = this.threshold();
+    return { base: this.baseId, target: this.targetId, sample_type: s.sample_type, normalize: s.normalize === '1' ? '1' : '', max_growth: String(th.maxGrowth), min_share: String(th.minShare), ...filterParams(s) };
   }
 
   unit() {
@@ -183,24 +224,17 @@ class DiffPage {
     return this.meta.base ? typeUnit(this.meta.base.sample_types, this.selectedType()) : '';
   }
 
-  /** The threshold in force: {minPct, minAbs (profile unit), absText}. */
+  /** The gate's thresholds in force: {maxGrowth, minShare} (percent). */
   threshold() {
     const s = this.us.state;
-    const unit = this.unit();
-    const pct = parseFloat(s.min_pct);
-    const absText = s.min_abs !== '' ? s.min_abs : unitKind(unit) === 'time' ? '1ms' : '0';
-    const abs = parseAmount(absText, unit);
-    return { minPct: isFinite(pct) && pct >= 0 ? pct : 15, minAbs: abs === null ? 0 : abs, absText, absBad: abs === null };
+    const g = parseFloat(s.max_growth), m = parseFloat(s.min_share);
+    return { maxGrowth: isFinite(g) && g >= 0 ? g : +DEFAULTS.max_growth, minShare: isFinite(m) && m >= 0 && m <= 100 ? m : +DEFAULTS.min_share };
   }
 
   commitThreshold() {
-    const pct = this.pctIn.value.trim();
-    const abs = this.absIn.value.replace(/\s+/g, '');
-    const bad = parseAmount(abs, this.unit()) === null;
-    this.absIn.classList.toggle('invalid', bad && abs !== '');
-    if (bad && abs !== '') return;
-    const auto = unitKind(this.unit()) === 'time' ? '1ms' : '0';
-    this.set({ min_pct: pct === '' ? DEFAULTS.min_pct : String(Math.max(0, parseFloat(pct) || 0)), min_abs: abs === '' || abs === auto ? '' : abs });
+    const g = this.growthIn.value.trim(), m = this.shareIn.value.trim();
+    const num = (v, d, hi) => (v === '' || !isFinite(parseFloat(v)) ? d : String(Math.min(hi, Math.max(0, parseFloat(v)))));
+    this.set({ max_growth: num(g, DEFAULTS.max_growth, 1e6), min_share: num(m, DEFAULTS.min_share, 100) });
   }
 
   syncControls() {
@@ -212,9 +246,8 @@ class DiffPage {
     // on the root element: the tooltip lives outside the page's main element
     document.documentElement.dataset.palette = this.paletteSel.value;
     const th = this.threshold();
-    if (document.activeElement !== this.pctIn) this.pctIn.value = String(th.minPct);
-    if (document.activeElement !== this.absIn) { this.absIn.value = th.absText; this.absIn.classList.toggle('invalid', th.absBad); }
-    this.noiseBox.checked = s.noise === '1';
+    if (document.activeElement !== this.growthIn) this.growthIn.value = String(th.maxGrowth);
+    if (document.activeElement !== this.shareIn) this.shareIn.value = String(th.minShare);
     if (this.meta.base && this.commonTypes) this.typeSel.value = this.selectedType();
     for (const b of this.sortBtns.children) b.classList.toggle('active', b.dataset.sort === (SORTS.some(([k]) => k === s.sort) ? s.sort : 'cum_delta'));
     this.limitSel.value = LIMITS.includes(s.limit) ? s.limit : DEFAULTS.limit;
@@ -289,7 +322,6 @@ class DiffPage {
     if (this.data !== data) {
       this.data = data;
       this.dm = null;
-      this.syncControls(); // the unit may have changed the threshold's text
     }
     const width = this.us.state.width === 'max' ? 'max' : 'target';
     let fresh = false;
@@ -308,25 +340,26 @@ class DiffPage {
     this.renderTable();
   }
 
-  /** Classify and colour (threshold, palette) and draw; fresh = new model. */
+  /** Classify (the server's verdicts) and colour (palette) and draw; fresh = new model. */
   repaint(fresh = false) {
     const dm = this.dm;
     if (!dm) return;
     const s = this.us.state;
-    const th = this.threshold();
-    const paintKey = [th.minPct, th.minAbs, s.noise, s.palette, isDark()].join('|');
+    const paintKey = [s.palette, isDark()].join('|');
     if (!fresh && this.paintKey === paintKey) {
       this.fg.setZoom(this.resolveZoom());
       return;
     }
     this.paintKey = paintKey;
-    this.counts = dm.classify({ minPct: th.minPct, minAbs: th.minAbs, useSig: s.noise !== '1' });
+    this.counts = classifyFrames(dm, this.data);
     const paint = diffPaint(dm, { palette: s.palette, dark: isDark() });
     if (fresh) this.fg.setData(dm.flame, this.unit(), this.resolveZoom(), paint);
     else this.fg.setPaint(paint, this.resolveZoom());
     const ds = this.fg.canvas.dataset;
-    ds.grew = String(this.counts.grew);
-    ds.shrank = String(this.counts.shrank);
+    ds.grew = String(this.counts.frames.grew);      // frames drawn as grown
+    ds.shrank = String(this.counts.frames.shrank);
+    ds.fnGrew = String(this.counts.grew ?? '');     // functions the server says grew
+    ds.fnShrank = String(this.counts.shrank ?? '');
     ds.width = dm.width;
     ds.palette = s.palette;
     ds.normalize = dm.normalize ? '1' : '0';
@@ -384,16 +417,22 @@ class DiffPage {
       el.style.background = swatch(s.palette, cls, dark);
       return el;
     };
-    const c = this.counts || { grew: 0, shrank: 0, same: 0 };
+    const c = this.counts || { grew: null, shrank: null, frames: { grew: 0, shrank: 0 }, judged: false };
     const showGone = this.dm && this.dm.width === 'max';
+    const th = this.threshold();
+    const fns = (n) => (n === null ? '?' : `${formatInt(n)} function${n === 1 ? '' : 's'}`);
+    const frames = (n) => `${formatInt(n)} frame${n === 1 ? '' : 's'}`;
     replace(this.legendEl,
-      h('span', { class: 'lg' }, sw(GREW), `grew (${formatInt(c.grew)})`),
-      h('span', { class: 'lg' }, sw(SHRANK), `shrank (${formatInt(c.shrank)})`),
-      h('span', { class: 'lg' }, sw(SAME), this.dm && this.dm.hasSig && s.noise !== '1' ? 'unchanged, small or noise' : 'unchanged or small'),
+      h('span', { class: 'lg', id: 'legend-grew', title: 'Functions that grew beyond sampling noise and the thresholds (the CI gate\'s verdict), and the frames of theirs that grew, drawn in this colour' },
+        sw(GREW), `grew: ${fns(c.grew)} (${frames(c.frames.grew)})`),
+      h('span', { class: 'lg', id: 'legend-shrank', title: 'Functions that shrank beyond sampling noise and the thresholds, and the frames of theirs that shrank' },
+        sw(SHRANK), `shrank: ${fns(c.shrank)} (${frames(c.frames.shrank)})`),
+      h('span', { class: 'lg' }, sw(SAME), `unchanged: within noise, under ${th.maxGrowth}% or under ${th.minShare}% of the profile`),
       h('span', { class: 'lg' }, sw(GREW, 'hatch-new'), 'new in target'),
       h('span', { class: 'lg', title: showGone ? '' : 'Frames gone from the target have no width when frames are as wide as the target: pick width "max of both" to see them' },
         sw(SHRANK, 'hatch-gone'), showGone ? 'gone from target' : 'gone (width: max of both)'),
-      h('span', { class: 'lg muted' }, `width: ${this.dm && this.dm.width === 'max' ? 'max of base and target' : 'target'}${this.dm && this.dm.normalize ? ' · target normalized ×' + this.dm.scale.toPrecision(3) : ''}`));
+      h('span', { class: 'lg muted' }, `width: ${this.dm && this.dm.width === 'max' ? 'max of base and target' : 'target'}${this.dm && this.dm.normalize ? ' · target normalized ×' + this.dm.scale.toPrecision(3) : ''}`),
+      this.dm && !c.judged ? h('span', { class: 'lg-note', id: 'legend-unjudged' }, 'These profiles have no count sample type (samples, objects, contentions): changes cannot be told from sampling noise, so none is coloured.') : null);
   }
 
   tipFor(node) {
@@ -403,13 +442,14 @@ class DiffPage {
     const mk = dm.mark[node];
     const status = mk === MARK_NEW ? ['new', 'new in the target (absent from the base)']
       : mk === MARK_GONE ? ['gone', 'gone from the target (only in the base)'] : null;
-    const sig = dm.sig[node];
-    const th = this.threshold();
+    const fc = functionChange(this.data, node);
+    const fnName = dm.flame.nameOf(node);
     let verdict;
-    if (d === 0) verdict = 'unchanged';
-    else if (!dm.passes(node, th.minPct, th.minAbs)) verdict = 'below the threshold (drawn grey)';
-    else if (sig === 0) verdict = 'within sampling noise: its share of the samples did not change' + (this.us.state.noise === '1' ? '' : ' (drawn grey)');
-    else verdict = sig === 1 ? 'beyond sampling noise (p < 0.001)' : '';
+    if (node === 0) verdict = '';
+    else if (fc === null) verdict = 'not judged: no count sample type';
+    else if (fc === 1) verdict = `${fnName} grew beyond sampling noise and the thresholds` + (dm.cls[node] === GREW ? '' : '; this frame did not (drawn grey)');
+    else if (fc === -1) verdict = `${fnName} shrank beyond sampling noise and the thresholds` + (dm.cls[node] === SHRANK ? '' : '; this frame did not (drawn grey)');
+    else verdict = `${fnName}, all its frames together: unchanged — within sampling noise, or under the thresholds (drawn grey)`;
     const norm = dm.normalize;
     const rows = [
       ['Base', formatValue(b, unit), formatPercent(b, dm.baseAll) + ' of base'],
@@ -459,38 +499,51 @@ class DiffPage {
     const rows = (Array.isArray(d.rows) ? d.rows : []).map((r) => {
       const b = flat ? +r.base_flat || 0 : +r.base_cum || 0;
       const t = flat ? +r.target_flat || 0 : +r.target_cum || 0;
-      return { fn: String(r.function), status: r.status || '', b, t, d: t - b };
-    }).filter((r) => r.d !== 0);
+      return { fn: String(r.function), status: r.status || '', change: r.change ?? null, q: r.p_adjusted, b, t, d: t - b };
+    });
     const key = (r) => (sort === 'relative' ? (r.b ? Math.abs(r.d / r.b) : Infinity) : Math.abs(r.d));
-    const grew = rows.filter((r) => r.d > 0).sort((a, b) => key(b) - key(a));
-    const shrank = rows.filter((r) => r.d < 0).sort((a, b) => key(b) - key(a));
+    const by = (list) => list.sort((a, b) => key(b) - key(a));
+    const grew = by(rows.filter((r) => r.change === 'grew'));
+    const shrank = by(rows.filter((r) => r.change === 'shrank'));
+    const rest = by(rows.filter((r) => r.change !== 'grew' && r.change !== 'shrank' && r.d !== 0));
+    const judged = typeof d.grew === 'number';
     const focusRe = this.us.state.focus;
     const row = (r) => {
-      const small = !(Math.abs(r.d) >= th.minAbs && (!r.b || (100 * Math.abs(r.d)) / Math.abs(r.b) >= th.minPct));
+      const dir = r.change === 'grew' ? ' up' : r.change === 'shrank' ? ' down' : ' muted';
       const re = '^' + regexEscape(r.fn) + '$';
-      return h('tr', { class: (small ? 'small' : '') + (focusRe === re ? ' active' : ''), dataset: { fn: r.fn, status: r.status } },
+      return h('tr', { class: (dir === ' muted' ? 'small' : '') + (focusRe === re ? ' active' : ''), dataset: { fn: r.fn, status: r.status, change: r.change || '' } },
         h('td', { class: 'fn' },
           h('div', { class: 'fn-cell' },
             r.status === 'new' || r.status === 'gone' ? h('span', { class: 'status-tag', dataset: { status: r.status } }, r.status) : null,
-            h('button', { class: 'link fn-focus', type: 'button', title: r.fn + '\nClick: focus the diff on this function', dataset: { fn: r.fn }, onclick: () => this.filters.set({ focus: re }, { push: true }) }, shortName(r.fn)))),
+            h('button', { class: 'link fn-focus', type: 'button', title: r.fn + (typeof r.q === 'number' ? `\nHolm-adjusted p = ${r.q}` : '') + '\nClick: focus the diff on this function', dataset: { fn: r.fn }, onclick: () => this.filters.set({ focus: re }, { push: true }) }, shortName(r.fn)))),
         h('td', { class: 'num' }, formatValue(r.b, unit)),
         h('td', { class: 'num' }, formatValue(r.t, unit)),
-        h('td', { class: 'num delta ' + (r.d > 0 ? 'up' : 'down') }, formatDelta(r.d, unit)),
-        h('td', { class: 'num rel ' + (r.d > 0 ? 'up' : 'down') }, formatRelative(r.d, r.b)));
+        h('td', { class: 'num delta' + dir }, formatDelta(r.d, unit)),
+        h('td', { class: 'num rel' + dir }, formatRelative(r.d, r.b)));
     };
-    const group = (label, list, cls) => h('tbody', { class: 'grp ' + cls },
-      h('tr', { class: 'grp-head' }, h('th', { colspan: 5, scope: 'rowgroup' }, `${label} `, h('span', { class: 'muted' }, `(${formatInt(list.length)})`))),
+    // the heading counts functions: all the server judged so, and how many
+    // of them the rows shown (the top `limit`) hold
+    const count = (total, shown) => {
+      if (total === null) return `(${formatInt(shown)} shown)`;
+      const f = `${formatInt(total)} function${total === 1 ? '' : 's'}`;
+      return shown < total ? `(${f}; ${formatInt(shown)} shown)` : `(${f})`;
+    };
+    const group = (label, list, cls, total, id) => h('tbody', { class: 'grp ' + cls, id },
+      h('tr', { class: 'grp-head' }, h('th', { colspan: 5, scope: 'rowgroup' }, `${label} `, h('span', { class: 'muted grp-count' }, count(total, list.length)))),
       list.length ? list.map(row) : h('tr', null, h('td', { class: 'muted', colspan: 5 }, 'none')));
     const metric = flat ? 'flat' : 'cum';
     replace(this.tableEl,
-      h('p', { class: 'table-note' }, `${formatInt(d.count ?? rows.length)} functions differ; the top ${formatInt((d.rows || []).length)} by ${SORTS.find(([k]) => k === sort)[1]}. ${metric} values${this.dm && this.dm.normalize ? ', target normalized' : ''}. Click a function to focus on it.`),
+      h('p', { class: 'table-note' }, judged
+        ? `Grew / shrank: beyond sampling noise (Holm-corrected binomial test of each function's samples, α = ${d.alpha}), by more than ${th.maxGrowth}%, holding at least ${th.minShare}% — the CI gate's test. ${formatInt(d.count ?? rows.length)} functions differ; the top ${formatInt((d.rows || []).length)} by ${SORTS.find(([k]) => k === sort)[1]}. ${metric} values${this.dm && this.dm.normalize ? ', target normalized' : ''}. Click a function to focus on it.`
+        : `No count sample type: changes are not judged. ${formatInt(d.count ?? rows.length)} functions differ. Click a function to focus on it.`),
       h('div', { class: 'table-wrap' },
         h('table', { class: 'data regress-table', id: 'regress-table' },
           h('thead', null, h('tr', null,
             h('th', { class: 'fn' }, 'Function'), h('th', { class: 'num' }, 'Base'), h('th', { class: 'num' }, 'Target'),
             h('th', { class: 'num' + (sort !== 'relative' ? ' sorted' : '') }, 'Δ ' + metric), h('th', { class: 'num' + (sort === 'relative' ? ' sorted' : '') }, 'Δ %'))),
-          group('Grew', grew, 'grew'),
-          group('Shrank', shrank, 'shrank'))));
+          group('Grew', grew, 'grew', judged ? d.grew : null),
+          group('Shrank', shrank, 'shrank', judged ? d.shrank : null),
+          group(judged ? 'Within noise or under the thresholds' : 'Changed (not judged)', rest, 'rest', null))));
   }
 
   // ---- actions ----------------------------------------------------------

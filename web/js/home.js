@@ -220,7 +220,8 @@ class HomePage {
       h('td', { class: 'fn' },
         h('a', { class: 'profile-link', href: profileHref(p) }, p.name || id),
         labels.length ? h('div', { class: 'chips inline' }, labels.map(([k, v]) =>
-          h('button', { class: 'chip chip-btn', type: 'button', title: 'Show profiles with this label', onclick: () => { this.labelIn.value = `${k}:${v}`; this.setList({ label: `${k}:${v}`, offset: '0' }); } }, `${k}:${v}`))) : null),
+          h('button', { class: 'chip chip-btn', type: 'button', title: 'Show profiles with this label', onclick: () => { this.labelIn.value = `${k}:${v}`; this.setList({ label: `${k}:${v}`, offset: '0' }); } }, `${k}:${v}`)),
+          h('a', { class: 'chip timeline-link', href: '/s?' + new URLSearchParams({ label: `${labels[0][0]}:${labels[0][1]}`, type: p.kind || '' }), title: `Timeline of the ${p.kind || ''} profiles with ${labels[0][0]}:${labels[0][1]}` }, 'timeline')) : null),
       h('td', null, p.kind ? h('span', { class: 'badge', dataset: { kind: p.kind } }, p.kind) : '—'),
       h('td', { class: 'num' }, formatInt(p.samples || 0)),
       h('td', { class: 'nowrap' }, p.time ? formatTime(p.time) : '—'),

@@ -12,6 +12,7 @@ import { FlameGraph } from './flame/flamegraph.js';
 import { renderTop } from './views/top.js';
 import { renderLabels } from './views/labels.js';
 import { SandwichView } from './views/sandwich.js';
+import { GraphView, fetchGraphSvg, renderPeek } from './views/graph.js';
 import { appBar, copyLinkButton, showError } from './chrome.js';
 import { FilterBar, FILTER_KEYS, FILTER_DEFAULTS, filterParams, mergeTags, parseTagExpr } from './filterbar.js';
 import { LatestFetch } from './fetchonce.js';
@@ -31,11 +32,16 @@ const DEFAULTS = {
   orient: 'icicle',
   fn: '',
   sort: 'flat',
+  gran: '',
+  nodecount: '',
+  peek: '',
 };
 const VIEWS = [
   ['flame', 'Flame graph'],
   ['top', 'Top'],
   ['sandwich', 'Callers / callees'],
+  ['graph', 'Graph'],
+  ['peek', 'Peek'],
   ['labels', 'Labels'],
 ];
 const TOP_LIMIT = 1000;
@@ -117,8 +123,32 @@ class ProfilePage {
     this.sandwichView = h('section', { class: 'view', id: 'view-sandwich' },
       h('label', { class: 'field wide' }, h('span', null, 'Function'), this.sandwichPick), this.fnList, this.sandwichBody);
     this.labelsView = h('section', { class: 'view', id: 'view-labels' });
-    this.views = { flame: this.flameView, top: this.topView, sandwich: this.sandwichView, labels: this.labelsView };
-    this.viewWrap = h('div', { class: 'views' }, this.flameView, this.topView, this.sandwichView, this.labelsView);
+    // call graph and peek (views/graph.js)
+    const granSel = () => h('select', { class: 'input gran-select', 'aria-label': 'Granularity', onchange: (ev) => this.set({ gran: ev.target.value }, { push: true }) },
+      [['', 'functions'], ['filefunctions', 'file:function'], ['files', 'files'], ['lines', 'lines']].map(([v, l]) => h('option', { value: v }, l)));
+    this.graphGran = granSel();
+    this.graphGran.id = 'graph-gran';
+    this.peekGran = granSel();
+    this.peekGran.id = 'peek-gran';
+    this.graphCount = h('input', { class: 'input', id: 'graph-nodecount', type: 'number', min: '1', max: '300', placeholder: '80', 'aria-label': 'Nodes shown' });
+    this.graphCount.addEventListener('change', () => this.set({ nodecount: this.graphCount.value.trim() }, { push: true }));
+    this.graphBody = h('div', { class: 'graph-body' });
+    this.graphView = h('section', { class: 'view', id: 'view-graph' },
+      h('div', { class: 'graph-controls' },
+        h('label', { class: 'field' }, h('span', null, 'Granularity'), this.graphGran),
+        h('label', { class: 'field' }, h('span', null, 'Nodes'), this.graphCount)),
+      this.graphBody);
+    this.graph = new GraphView(this.graphBody, { onFocus: (fn) => this.filters.set({ focus: '^' + regexEscape(fn) + '$' }, { push: true }) });
+    this.peekIn = h('input', { class: 'input mono', id: 'peek-re', type: 'text', placeholder: 'Regex (Go syntax), e.g. ^main\\.', autocomplete: 'off', spellcheck: 'false', 'aria-label': 'Functions to peek at' });
+    this.peekIn.addEventListener('change', () => this.set({ peek: this.peekIn.value.trim() }, { push: true }));
+    this.peekBody = h('div', { class: 'peek-body' });
+    this.peekView = h('section', { class: 'view', id: 'view-peek' },
+      h('div', { class: 'graph-controls' },
+        h('label', { class: 'field wide' }, h('span', null, 'Peek at'), this.peekIn),
+        h('label', { class: 'field' }, h('span', null, 'Granularity'), this.peekGran)),
+      this.peekBody);
+    this.views = { flame: this.flameView, top: this.topView, sandwich: this.sandwichView, labels: this.labelsView, graph: this.graphView, peek: this.peekView };
+    this.viewWrap = h('div', { class: 'views' }, this.flameView, this.topView, this.sandwichView, this.labelsView, this.graphView, this.peekView);
     this.runtime = new RuntimeStrip(); // the runtime share summary of CPU profiles (runtime.js)
 
     replace(this.root,
@@ -214,6 +244,8 @@ class ProfilePage {
     if (v === 'flame') main = this.loadFlame();
     else if (v === 'top') main = this.loadTop();
     else if (v === 'sandwich') main = this.loadSandwich();
+    else if (v === 'graph') main = this.loadGraph();
+    else if (v === 'peek') main = this.loadPeek();
     else { this.renderLabelsView(); main = this.loadTags(); }
     // the label picker's data comes second: it must not delay the first graph
     Promise.resolve(main).finally(() => { this.loadTags(); this.runtime.loadProfile(this.id, this.filterParams()); });
@@ -228,6 +260,10 @@ class ProfilePage {
     this.fg.setOrientation(s.orient === 'flame');
     if (this.meta) this.typeSel.value = this.selectedType();
     if (document.activeElement !== this.sandwichPick) this.sandwichPick.value = s.fn;
+    this.graphGran.value = s.gran;
+    this.peekGran.value = s.gran;
+    if (document.activeElement !== this.graphCount) this.graphCount.value = s.nodecount;
+    if (document.activeElement !== this.peekIn) this.peekIn.value = s.peek;
     for (const b of this.tabs.children) {
       const on = b.dataset.view === s.view;
       b.classList.toggle('active', on);
@@ -271,7 +307,7 @@ class ProfilePage {
       item('Functions', formatInt(m.functions || 0)),
       item('Size', formatBytes(m.bytes || 0)),
       item('Uploaded', formatTime(m.uploaded_at)),
-      labels.length ? item('Labels', h('span', { class: 'chips inline' }, labels.map(([k, v]) => h('span', { class: 'chip' }, `${k}:${v}`)))) : null);
+      labels.length ? item('Labels', h('span', { class: 'chips inline' }, labels.map(([k, v]) => h('a', { class: 'chip timeline-link', href: '/s?' + new URLSearchParams({ label: `${k}:${v}`, type: m.kind || '' }), title: 'Timeline of the profiles with this label' }, `${k}:${v}`)))) : null);
     this.syncControls();
   }
 
@@ -446,6 +482,34 @@ class ProfilePage {
     this.matchInfo.textContent = m.error || '';
   }
 
+  // ---- graph and peek views (views/graph.js) ---------------------------
+
+  async loadGraph() {
+    const s = this.us.state;
+    const params = { ...this.filterParams(), granularity: s.gran, nodecount: s.nodecount };
+    const key = JSON.stringify(params);
+    if (this.graphKey === key) return;
+    this.graphBody.querySelector('#graph-host').dataset.ready = '0';
+    // a failure shows in the page's error box, as for every view
+    const text = await this.loader.load('graph', key, (signal) => fetchGraphSvg(this.id, params, signal));
+    if (text == null || this.us.state.view !== 'graph') return;
+    this.graph.setSvg(text);
+    this.graphKey = key;
+  }
+
+  async loadPeek() {
+    const s = this.us.state;
+    if (!s.peek) {
+      replace(this.peekBody, h('p', { class: 'empty' },
+        'Type a regex above: each function it matches is listed with its callers (↑) and callees (↓) and the weight of each call, as go tool pprof -peek prints them.'));
+      return;
+    }
+    const params = { ...this.filterParams(), granularity: s.gran, re: s.peek };
+    const data = await this.loader.load('peek', JSON.stringify(params), (signal) => api.peek(this.id, params, signal));
+    if (!data || this.us.state.view !== 'peek') return;
+    renderPeek(this.peekBody, data, { onFocus: (fn) => this.set({ peek: '^' + regexEscape(fn) + '$' }, { push: true }) });
+  }
+
   // ---- sandwich view ----------------------------------------------------
 
   async loadSandwich() {
@@ -582,6 +646,8 @@ class ProfilePage {
     if (ev.key === '/') { ev.preventDefault(); this.focusSearch(); }
     else if (ev.key === 'r') this.resetView();
     else if (ev.key === 'o') this.toggleOrientation();
+    else if (ev.key === 'g') this.set({ view: 'graph' }, { push: true });
+    else if (ev.key === 'p') this.set({ view: 'peek' }, { push: true });
     else if (ev.key === 's' && this.us.state.view === 'flame') {
       const node = this.fg.hoveredNode();
       if (node > 0) this.set({ view: 'sandwich', fn: this.flame.model.nameOf(node) }, { push: true });

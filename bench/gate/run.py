@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""bench/gate/run.py: how often the CI gate (/api/v1/diff/check) fails a
+build it should pass, and passes one it should fail.
+
+Reads the profiles bench/gate/make_profiles.sh wrote (runs of
+tests/progs/gateprof: same-code runs null-NN and runs with a planted +20%
+in main.render, a function holding about 5%, planted-NN; each run cut into
+chunks NAME.K.pb.gz), merges chunks with go tool pprof -proto into three
+sizes (a tenth of a run, half a run, a whole run), uploads them all into a
+fresh server and asks the gate about:
+
+  null pairs     two same-code profiles of one size: every pair of distinct
+                 profiles (pairs of chunks of one run included; beyond
+                 GATE_MAX_PAIRS, 400, an evenly spread subset); a failure
+                 here is a false failure
+  planted pairs  a planted profile (target) against a same-code one (base)
+                 of the same size; a hit is a 422 naming main.render, "first"
+                 when it is the first regression listed
+
+for each setting of a grid (max_growth, min_share, alpha; normalize=1), and
+what a threshold-only gate (the old one: any function beyond both
+thresholds fails) would have said. Prints a table; writes results.json and
+results.md next to the profiles. Needs python3 (standard library), go and
+a server binary (FLAMEDEX_BIN, default build/server/flamedex).
+"""
+import glob
+import itertools
+import json
+import math
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+OUT = os.environ.get("GATE_OUT", os.path.join(ROOT, "bench", "out", "gate"))
+BIN = os.environ.get("FLAMEDEX_BIN", os.path.join(ROOT, "build", "server", "flamedex"))
+GRID = [(g, s, a) for g in (10, 15, 20) for s in (1, 2) for a in (0.01, 0.05)]
+PLANTED_FN = "main.render"
+SIZES = [("tenth", 1), ("half", 5), ("whole", 10)]
+MAX_PAIRS = int(os.environ.get("GATE_MAX_PAIRS", "400"))  # per kind and size: every k-th pair beyond
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=120) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def upload(base, path):
+    with open(path, "rb") as f:
+        data = f.read()
+    req = urllib.request.Request(base + "/api/v1/profiles?name=" + urllib.parse.quote(os.path.basename(path)),
+                                 data=data, method="POST")
+    with urllib.request.urlopen(req, timeout=120) as r:
+        return json.loads(r.read())["id"]
+
+
+def merge(paths, out):
+    if os.path.isfile(out) and all(os.path.getmtime(out) >= os.path.getmtime(p) for p in paths):
+        return out
+    with open(out + ".tmp", "wb") as f:
+        subprocess.run(["go", "tool", "pprof", "-proto"] + paths, stdout=f, stderr=subprocess.DEVNULL, check=True)
+    os.replace(out + ".tmp", out)
+    return out
+
+
+def runs(kind):
+    """{run number: [chunk paths in order]} of complete runs."""
+    out = {}
+    for p in glob.glob(os.path.join(OUT, kind + "-[0-9][0-9].[0-9]*.pb.gz")):
+        m = re.match(r".*-(\d\d)\.(\d+)\.pb\.gz$", p)
+        out.setdefault(int(m.group(1)), {})[int(m.group(2))] = p
+    return {r: [c[k] for k in sorted(c)] for r, c in out.items() if len(c) >= 10}
+
+
+def profiles(kind, merged_dir):
+    """{size: [(run, path)]}: chunks, halves and whole runs."""
+    out = {name: [] for name, _ in SIZES}
+    for r, chunks in sorted(runs(kind).items()):
+        for name, k in SIZES:
+            for i in range(0, 10, k):
+                part = chunks[i:i + k]
+                path = part[0] if k == 1 else merge(part, os.path.join(merged_dir, "%s-%02d.%s%d.pb.gz" % (kind, r, name, i)))
+                out[name].append((r, path))
+    return out
+
+
+def thin(pairs):
+    """At most MAX_PAIRS of pairs, evenly spread (deterministic)."""
+    if len(pairs) <= MAX_PAIRS:
+        return pairs
+    step = len(pairs) / MAX_PAIRS
+    return [pairs[int(i * step)] for i in range(MAX_PAIRS)]
+
+
+def upper95(k, n):
+    """Clopper-Pearson one-sided 95% upper bound of a rate k/n."""
+    if n == 0:
+        return float("nan")
+    if k == n:
+        return 1.0
+    lo, hi = k / n, 1.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        # P[X <= k | mid]
+        cdf = sum(math.comb(n, i) * mid ** i * (1 - mid) ** (n - i) for i in range(k + 1))
+        if cdf > 0.05:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+def main():
+    if not os.access(BIN, os.X_OK):
+        sys.exit("bench/gate: no server binary at %s (set FLAMEDEX_BIN)" % BIN)
+    merged_dir = os.path.join(OUT, "merged")
+    os.makedirs(merged_dir, exist_ok=True)
+    null, planted = profiles("null", merged_dir), profiles("planted", merged_dir)
+    if not null["whole"] or not planted["whole"]:
+        sys.exit("bench/gate: no complete runs in %s (run bench/gate/make_profiles.sh)" % OUT)
+    tmp = tempfile.mkdtemp(prefix="gatebench")
+    port = free_port()
+    srv = subprocess.Popen([BIN, "--listen", "127.0.0.1:%d" % port, "--db", os.path.join(tmp, "f.db"),
+                            "--web", os.path.join(ROOT, "web")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = "http://127.0.0.1:%d" % port
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except Exception:
+                time.sleep(0.1)
+        ids = {}
+        for group in (null, planted):
+            for size in group.values():
+                for _r, p in size:
+                    ids[p] = upload(base, p)
+        results = {"runs": {"null": len(runs("null")), "planted": len(runs("planted"))}, "sizes": {}}
+        for name, _k in SIZES:
+            nul, pla = null[name], planted[name]
+            null_pairs = thin(list(itertools.combinations([p for _r, p in nul], 2)))
+            planted_pairs = thin([(b, t) for _rb, b in nul for _rt, t in pla])
+            # the sample counts of this size
+            st, j = get(base + "/api/v1/diff/check?" + urllib.parse.urlencode(
+                {"base": ids[nul[0][1]], "target": ids[nul[1][1]], "normalize": 1}))
+            size = {"profiles_null": len(nul), "profiles_planted": len(pla), "null_pairs": len(null_pairs),
+                    "planted_pairs": len(planted_pairs), "samples_example": [j["base_count_total"], j["target_count_total"]],
+                    "settings": []}
+            for g, s, a in GRID:
+                q = {"normalize": 1, "max_growth": g, "min_share": s, "alpha": a}
+                ff = old_ff = warn = 0
+                fail_fns = {}
+                for b, t in null_pairs:
+                    st, j = get(base + "/api/v1/diff/check?" + urllib.parse.urlencode(dict(q, base=ids[b], target=ids[t])))
+                    assert st in (200, 422), (st, j)
+                    if st == 422:
+                        ff += 1
+                        for r in j["regressions"]:
+                            fail_fns[r["function"]] = fail_fns.get(r["function"], 0) + 1
+                    if j["regressions"] or j["within_noise"]:
+                        old_ff += 1
+                    warn += bool(j["warnings"])
+                hit = first = old_hit = 0
+                low = low_hit = 0
+                disp_null = sorted(get(base + "/api/v1/diff/check?" + urllib.parse.urlencode(dict(q, base=ids[b], target=ids[t])))[1]["dispersion"]
+                                   for b, t in null_pairs[:100])
+                disp = []
+                for b, t in planted_pairs:
+                    st, j = get(base + "/api/v1/diff/check?" + urllib.parse.urlencode(dict(q, base=ids[b], target=ids[t])))
+                    assert st in (200, 422), (st, j)
+                    names = [r["function"] for r in j["regressions"]]
+                    disp.append(j["dispersion"])
+                    caught = st == 422 and PLANTED_FN in names
+                    if j["dispersion"] <= 1.2:
+                        low += 1
+                        low_hit += caught
+                    if caught:
+                        hit += 1
+                        first += names[0] == PLANTED_FN
+                    if PLANTED_FN in names + [r["function"] for r in j["within_noise"]]:
+                        old_hit += 1
+                size["settings"].append({
+                    "max_growth": g, "min_share": s, "alpha": a,
+                    "false_failures": ff, "false_failure_rate": ff / len(null_pairs),
+                    "false_failure_upper95": upper95(ff, len(null_pairs)),
+                    "false_failure_functions": fail_fns,
+                    "threshold_only_false_failure_rate": old_ff / len(null_pairs),
+                    "warned_pairs": warn,
+                    "hits": hit, "hit_rate": hit / len(planted_pairs) if planted_pairs else float("nan"),
+                    "planted_first": first,
+                    "threshold_only_hit_rate": old_hit / len(planted_pairs) if planted_pairs else float("nan"),
+                    "dispersion_median_null": disp_null[len(disp_null) // 2] if disp_null else None,
+                    "dispersion_median_planted": sorted(disp)[len(disp) // 2] if disp else None,
+                    "low_dispersion_pairs": low, "low_dispersion_hits": low_hit,
+                })
+            results["sizes"][name] = size
+    finally:
+        srv.terminate()
+        srv.wait(timeout=30)
+    with open(os.path.join(OUT, "results.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    lines = ["runs: %d same-code, %d planted (+20%% in %s)" % (results["runs"]["null"], results["runs"]["planted"], PLANTED_FN), "",
+             "| profile size | samples (each) | null pairs | planted pairs | max_growth | min_share | alpha | false failures | rate (95% upper) | threshold-only false failures | planted hit | first | threshold-only hit | dispersion (median, null / planted) | hit when dispersion <= 1.2 |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, size in results["sizes"].items():
+        for st in size["settings"]:
+            lines.append("| %s | ~%d | %d | %d | %g%% | %g%% | %g | %d | %.2f%% (%.1f%%) | %.1f%% | %d/%d = %.1f%% | %d | %.1f%% | %.2f / %.2f | %d/%d |" % (
+                name, sum(size["samples_example"]) / 2, size["null_pairs"], size["planted_pairs"],
+                st["max_growth"], st["min_share"], st["alpha"], st["false_failures"],
+                100 * st["false_failure_rate"], 100 * st["false_failure_upper95"],
+                100 * st["threshold_only_false_failure_rate"],
+                st["hits"], size["planted_pairs"], 100 * st["hit_rate"], st["planted_first"],
+                100 * st["threshold_only_hit_rate"], st["dispersion_median_null"] or 0,
+                st["dispersion_median_planted"] or 0, st["low_dispersion_hits"], st["low_dispersion_pairs"]))
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(OUT, "results.md"), "w") as f:
+        f.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+/*
+ * route_targets.c: the scraper's state and the server's metrics.
+ *
+ *   GET /api/v1/targets   every scraped target (scrape.h): job, instance,
+ *                         labels, health, last scrape, duration, bytes,
+ *                         error, next scrape, each profile kind's own
+ *                         state; and how far back scraped data goes
+ *   GET /metrics          Prometheus text format (role: --metrics-role):
+ *                         requests by route (metrics.h), the scraper's and
+ *                         retention's (scrape.h), the memory account's
+ *                         (budget.h), the database's size
+ */
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "budget.h"
+#include "config.h"
+#include "metrics.h"
+#include "routes.h"
+#include "scrape.h"
+
+static long long file_bytes(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (long long)st.st_size : 0;
+}
+
+enum MHD_Result route_targets_list(struct req *r, const struct route_params *rp)
+{
+	(void)rp;
+	struct buf out = BUF_INIT;
+	struct json j;
+	json_init(&j, &out);
+	if (scrape_targets_json(&j) < 0 || out.oom) {
+		buf_release(&out);
+		return reply_error(r, 500, "internal", "could not list the targets");
+	}
+	return reply_buf(r, 200, "application/json", &out);
+}
+
+enum MHD_Result route_targets_metrics(struct req *r, const struct route_params *rp)
+{
+	(void)rp;
+	struct buf out = BUF_INIT;
+	scrape_metrics(&out);
+	metrics_write(&out);
+	struct budget_stats bs;
+	budget_stats(&bs);
+	buf_printf(&out,
+	           "# HELP flamedex_inflight_bytes Bytes held now against --max-inflight (budget.h).\n"
+	           "# TYPE flamedex_inflight_bytes gauge\nflamedex_inflight_bytes %zu\n"
+	           "# HELP flamedex_inflight_limit_bytes --max-inflight.\n"
+	           "# TYPE flamedex_inflight_limit_bytes gauge\nflamedex_inflight_limit_bytes %zu\n"
+	           "# HELP flamedex_inflight_peak_bytes The most held at once since start.\n"
+	           "# TYPE flamedex_inflight_peak_bytes gauge\nflamedex_inflight_peak_bytes %zu\n"
+	           "# HELP flamedex_inflight_refused_total Reservations refused for want of budget.\n"
+	           "# TYPE flamedex_inflight_refused_total counter\nflamedex_inflight_refused_total %llu\n",
+	           bs.used, bs.limit, bs.peak, bs.refused);
+	char wal[sizeof(cfg.db) + 8];
+	snprintf(wal, sizeof(wal), "%s-wal", cfg.db);
+	buf_printf(&out,
+	           "# HELP flamedex_database_bytes Size of the database file and its WAL.\n"
+	           "# TYPE flamedex_database_bytes gauge\nflamedex_database_bytes{file=\"db\"} %lld\n"
+	           "flamedex_database_bytes{file=\"wal\"} %lld\n",
+	           file_bytes(cfg.db), file_bytes(wal));
+	if (out.oom) {
+		buf_release(&out);
+		return reply_error(r, 500, "internal", "out of memory");
+	}
+	return reply_buf(r, 200, "text/plain; version=0.0.4; charset=utf-8", &out);
+}

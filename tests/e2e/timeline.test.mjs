@@ -1,0 +1,137 @@
+// The timeline, /s: six CPU profiles of service:checkout, a minute apart,
+// each 10 s long, using 1, 2, ... 6 cores' worth of CPU time, in which
+// encoding/json.Marshal's share grows from 10% to 60%. The page draws a
+// point per profile at its cores (cpu time / duration), plots the
+// function's share on the second axis when searched, brushes a range to a
+// merged-view link (/m?label=...&from=&to=), comes back the same from its
+// URL, opens a profile on a click, and is reached from a profile's labels
+// and from the list.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, shot, uploadViaApi } from './lib/harness.mjs';
+import { encodeProfile } from './lib/pprof.mjs';
+
+const T0 = 1700000000000n * 1000000n;
+const DUR = 10e9;
+let srv, browser, page, ids = [];
+
+function profile(i) {
+  const cpu = (i + 1) * DUR;                 // i+1 cores for DUR
+  const json = Math.round(cpu * (i + 1) / 10 / 1e7) * 1e7; // share (i+1)/10
+  const rest = cpu - json;
+  return encodeProfile({
+    sampleTypes: [['samples', 'count'], ['cpu', 'nanoseconds']],
+    periodType: ['cpu', 'nanoseconds'],
+    period: 10000000,
+    timeNanos: T0 + BigInt(i) * 60n * 1000000000n,
+    durationNanos: DUR,
+    samples: [
+      { stack: ['main.main', 'main.handler', 'encoding/json.Marshal'], values: [json / 1e7, json] },
+      { stack: ['main.main', 'main.handler', 'main.compute'], values: [rest / 1e7, rest] },
+    ],
+  });
+}
+
+before(async () => {
+  srv = await startServer();
+  browser = await launchBrowser();
+  page = await browser.page();
+  for (const i of [2, 0, 5, 1, 4, 3]) {
+    const m = await uploadViaApi(srv.url, profile(i), { name: `checkout-${i}`, labels: 'service:checkout,env:prod' });
+    ids[i] = m.id;
+  }
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (srv) await srv.stop();
+});
+
+const pointsOf = () => page.$$eval('#tl-svg circle.tl-point', (cs) => cs.map((c) => ({ id: c.dataset.id, x: +c.getAttribute('cx'), y: +c.getAttribute('cy'), title: c.textContent })));
+
+test('one point per profile, in time order, at its cores', async () => {
+  await page.goto(srv.url + '/s?label=service:checkout&type=cpu');
+  await page.waitForSelector('#tl-svg circle.tl-point');
+  const pts = await pointsOf();
+  assert.deepEqual(pts.map((p) => p.id), ids);
+  for (let i = 1; i < pts.length; i++) {
+    assert.ok(pts[i].x > pts[i - 1].x, 'time order');
+    assert.ok(pts[i].y < pts[i - 1].y, 'more cores drawn higher');
+  }
+  pts.forEach((p, i) => assert.match(p.title, new RegExp(`· ${i + 1}\\.00 cores$`)));
+  assert.match(await page.textContent('#tl-summary'), /^6 profiles, CPU cores used over time/);
+  await shot(page, 'timeline');
+});
+
+test('a function search plots its share over time, and stays in the URL', async () => {
+  await page.fill('#tl-fn', 'encoding/json\\.Marshal');
+  await page.click('#tl-fn-go');
+  await page.waitForSelector('#tl-svg polyline.tl-fnline');
+  assert.equal(new URL(page.url()).searchParams.get('fn'), 'encoding/json\\.Marshal');
+  const line = await page.$eval('#tl-svg polyline.tl-fnline', (l) => ({ fn: l.dataset.function, pts: l.getAttribute('points') }));
+  assert.equal(line.fn, 'encoding/json.Marshal');
+  const ys = line.pts.split(' ').map((xy) => +xy.split(',')[1]);
+  assert.equal(ys.length, 6);
+  // share (i+1)/10 on a 0-100% axis: equal steps upwards
+  const steps = ys.slice(1).map((y, i) => ys[i] - y);
+  for (const s of steps) assert.ok(Math.abs(s - steps[0]) < 0.2 && s > 0, `steps ${steps}`);
+  await shot(page, 'timeline-function');
+});
+
+test('brushing a range links its merged view; the URL reopens it all', async () => {
+  const pts = await pointsOf();
+  const box = await page.$eval('#tl-svg', (s) => { const r = s.getBoundingClientRect(); return { l: r.left, t: r.top, w: r.width, h: r.height }; });
+  const scale = box.w / 900;
+  // from between points 1 and 2 to between 3 and 4: profiles 2, 3
+  const xa = box.l + (pts[1].x + pts[2].x) / 2 * scale, xb = box.l + (pts[3].x + pts[4].x) / 2 * scale;
+  const y = box.t + box.h / 2;
+  await page.mouse.move(xa, y);
+  await page.mouse.down();
+  await page.mouse.move(xb, y, { steps: 5 });
+  await page.mouse.up();
+  await page.waitForSelector('#tl-merge-link');
+  assert.match(await page.textContent('#tl-brush'), /^2 profiles from /);
+  const href = new URL(await page.getAttribute('#tl-merge-link', 'href'), srv.url);
+  assert.equal(href.pathname, '/m');
+  assert.equal(href.searchParams.get('label'), 'service:checkout');
+  assert.equal(href.searchParams.get('type'), 'cpu');
+  const from = Date.parse(href.searchParams.get('from')), to = Date.parse(href.searchParams.get('to'));
+  const t = (i) => Number((T0 + BigInt(i) * 60n * 1000000000n) / 1000000n);
+  assert.ok(from > t(1) && from < t(2) && to > t(3) && to < t(4), `${from} ${to}`);
+  // the server's selection of that range is those two profiles
+  const tl = await (await fetch(`${srv.url}/api/v1/timeline?label=service:checkout&type=cpu&from=${encodeURIComponent(href.searchParams.get('from'))}&to=${encodeURIComponent(href.searchParams.get('to'))}`)).json();
+  assert.deepEqual(tl.points.map((p) => p.id), [ids[2], ids[3]]);
+  await shot(page, 'timeline-brush');
+  const url = page.url();
+  await page.goto('about:blank');
+  await page.goto(url);
+  await page.waitForSelector('#tl-svg polyline.tl-fnline');
+  await page.waitForSelector('#tl-brushrect');
+  assert.equal(await page.inputValue('#tl-fn'), 'encoding/json\\.Marshal');
+  assert.equal(new URL(await page.getAttribute('#tl-merge-link', 'href'), srv.url).href, href.href);
+});
+
+test('a click on a point opens that profile; its labels lead back', async () => {
+  await page.click(`#tl-svg circle.tl-point[data-id="${ids[4]}"]`);
+  await page.waitForURL(srv.url + '/p/' + ids[4]);
+  const link = page.locator('a.timeline-link', { hasText: 'service:checkout' });
+  await link.waitFor();
+  const href = new URL(await link.getAttribute('href'), srv.url);
+  assert.equal(href.pathname, '/s');
+  assert.equal(href.searchParams.get('label'), 'service:checkout');
+  assert.equal(href.searchParams.get('type'), 'cpu');
+  // and the list has a timeline link on each labelled row
+  await page.goto(srv.url + '/');
+  await page.waitForSelector('a.timeline-link');
+  assert.equal(await page.locator('a.timeline-link').count(), 6);
+  await page.click('a.timeline-link >> nth=0');
+  await page.waitForSelector('#tl-svg circle.tl-point');
+  assert.equal((await pointsOf()).length, 6);
+});
+
+test('an empty selection says so', async () => {
+  await page.goto(srv.url + '/s?label=service:nobody&type=cpu');
+  await page.waitForSelector('#tl-error:not([hidden])');
+  assert.match(await page.textContent('#tl-error'), /no stored profile/i);
+});

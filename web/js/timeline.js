@@ -1,0 +1,204 @@
+// timeline.js: /s, the timeline of a series (GET /api/v1/timeline): every
+// profile of a selection over time, one point each, drawn as SVG. The
+// metric depends on the kind (the server picks it, docs/API.md): CPU
+// cores used, heap in use, goroutines, contention delay. A click on a
+// point opens that profile; a function search plots its cum share of
+// each profile (GET /api/v1/functions) on a second axis, 0-100%; a drag
+// across the chart brushes a range, whose merged view (/m?...) is linked
+// below. Everything is in the URL: label, type, ids, from, to, fn, and
+// the brush (bfrom, bto).
+
+import { api, query, ApiError } from './api.js';
+import { h, svg, replace } from './dom.js';
+import { formatBytes, formatInt, formatNanos, formatTime } from './format.js';
+import { UrlState } from './urlstate.js';
+import { appBar, copyLinkButton, showError } from './chrome.js';
+
+const DEFAULTS = { label: '', type: '', ids: '', from: '', to: '', fn: '', bfrom: '', bto: '' };
+const W = 900, H = 300, PAD = { l: 70, r: 60, t: 16, b: 36 };
+const FN_COLORS = ['#d9480f', '#2b8a3e', '#5f3dc4', '#c2255c', '#0b7285'];
+
+export function mountTimeline(root) {
+  const page = new TimelinePage(root);
+  page.start();
+  return page;
+}
+
+function metricText(name, v) {
+  if (v === null || v === undefined) return '—';
+  if (name === 'cores') return v.toFixed(2) + ' cores';
+  if (name === 'inuse_bytes') return formatBytes(v);
+  if (name === 'delay_ns') return formatNanos(v);
+  return formatInt(v);
+}
+
+const METRIC_TITLE = { cores: 'CPU cores used', inuse_bytes: 'Heap in use', goroutines: 'Goroutines', delay_ns: 'Contention (delay)', total: 'Total' };
+
+class TimelinePage {
+  constructor(root) {
+    this.root = root;
+    this.us = new UrlState(DEFAULTS);
+    this.points = [];
+    this.fns = [];
+    this.build();
+  }
+
+  selection() {
+    const s = this.us.state;
+    return s.ids ? { ids: s.ids, from: s.from, to: s.to } : { label: s.label, type: s.type, from: s.from, to: s.to };
+  }
+
+  build() {
+    document.title = 'timeline · flamedex';
+    this.titleEl = h('h1', { id: 'tl-title' }, 'Timeline');
+    this.summaryEl = h('p', { class: 'muted lead', id: 'tl-summary' });
+    this.errorEl = h('div', { class: 'error-box', id: 'tl-error', role: 'alert', hidden: true });
+    this.fnIn = h('input', { class: 'input mono', id: 'tl-fn', type: 'text', placeholder: 'function regex, e.g. encoding/json\\.', autocomplete: 'off', spellcheck: 'false', 'aria-label': 'Function to plot', value: this.us.state.fn });
+    this.fnForm = h('form', { class: 'series-row', id: 'tl-fn-form', onsubmit: (e) => { e.preventDefault(); this.us.update({ fn: this.fnIn.value.trim() }); this.loadFns(); } },
+      h('label', { class: 'field grow' }, h('span', null, 'Plot a function\'s share (cum %)'), this.fnIn),
+      h('button', { class: 'btn', type: 'submit', id: 'tl-fn-go' }, 'Plot'));
+    this.chartHost = h('div', { class: 'tl-chart', id: 'tl-chart' });
+    this.legendEl = h('div', { class: 'chips inline', id: 'tl-legend' });
+    this.brushEl = h('div', { class: 'tl-brush', id: 'tl-brush' });
+    replace(this.root,
+      appBar([copyLinkButton('this timeline')]),
+      h('main', { class: 'page timeline-page' },
+        h('header', { class: 'profile-head' }, this.titleEl, this.summaryEl),
+        this.errorEl,
+        h('section', { class: 'card', 'aria-label': 'Chart' }, this.fnForm, this.chartHost, this.legendEl, this.brushEl)));
+    window.addEventListener('popstate', () => { this.us.reload(); this.fnIn.value = this.us.state.fn; this.start(); });
+  }
+
+  async start() {
+    const s = this.us.state;
+    const what = s.ids ? `${s.ids.split(',').length} profiles` : `${s.label}${s.type ? ' · ' + s.type : ''}`;
+    this.titleEl.textContent = 'Timeline: ' + what;
+    this.errorEl.hidden = true;
+    try {
+      const j = await api.timeline(this.selection());
+      this.points = j.points.map((p) => ({ ...p, t: Date.parse(p.time) }));
+    } catch (e) {
+      this.points = [];
+      showError(this.errorEl, e, { hint: e instanceof ApiError && e.code === 'empty_selection' ? 'No stored profile has these labels and kind.' : '' });
+      this.draw();
+      return;
+    }
+    const m = this.points[0] ? this.points[0].metric.name : 'total';
+    this.metric = m;
+    this.summaryEl.textContent = `${formatInt(this.points.length)} profiles, ${METRIC_TITLE[m] || m} over time. Click a point to open it; drag across the chart to merge a range.`;
+    await this.loadFns();
+  }
+
+  async loadFns() {
+    const fn = this.us.state.fn;
+    this.fns = [];
+    if (fn && this.points.length) {
+      try {
+        const j = await api.functions({ ...this.selection(), match: fn, functions: FN_COLORS.length });
+        this.fns = j.functions;
+      } catch (e) {
+        showError(this.errorEl, e);
+      }
+    }
+    this.draw();
+  }
+
+  draw() {
+    const pts = this.points;
+    if (!pts.length) { replace(this.chartHost); replace(this.legendEl); replace(this.brushEl); return; }
+    let t0 = pts[0].t, t1 = pts[pts.length - 1].t;
+    if (t1 === t0) { t0 -= 60000; t1 += 60000; }
+    const vals = pts.map((p) => p.metric.value).filter((v) => v !== null);
+    const vmax = Math.max(1e-9, ...vals) * 1.1;
+    const X = (t) => PAD.l + (t - t0) / (t1 - t0) * (W - PAD.l - PAD.r);
+    const Y = (v) => H - PAD.b - v / vmax * (H - PAD.t - PAD.b);
+    const Ys = (f) => H - PAD.b - f * (H - PAD.t - PAD.b);
+    this.scale = { X, t0, t1 };
+    const kids = [];
+    // axes and ticks
+    kids.push(svg('line', { x1: PAD.l, y1: H - PAD.b, x2: W - PAD.r, y2: H - PAD.b, class: 'tl-axis' }));
+    kids.push(svg('line', { x1: PAD.l, y1: PAD.t, x2: PAD.l, y2: H - PAD.b, class: 'tl-axis' }));
+    for (let i = 0; i <= 4; i++) {
+      const v = vmax * i / 4;
+      kids.push(svg('text', { x: PAD.l - 6, y: Y(v) + 4, 'text-anchor': 'end', class: 'tl-tick' }, metricText(this.metric, v)));
+      kids.push(svg('line', { x1: PAD.l, y1: Y(v), x2: W - PAD.r, y2: Y(v), class: 'tl-grid' }));
+    }
+    for (let i = 0; i <= 4; i++) {
+      const t = t0 + (t1 - t0) * i / 4;
+      kids.push(svg('text', { x: X(t), y: H - PAD.b + 16, 'text-anchor': 'middle', class: 'tl-tick' }, formatTime(new Date(t).toISOString())));
+    }
+    if (this.fns.length) {
+      kids.push(svg('line', { x1: W - PAD.r, y1: PAD.t, x2: W - PAD.r, y2: H - PAD.b, class: 'tl-axis' }));
+      for (const f of [0, 0.5, 1]) kids.push(svg('text', { x: W - PAD.r + 6, y: Ys(f) + 4, class: 'tl-tick' }, `${f * 100}%`));
+    }
+    // brush
+    const s = this.us.state;
+    if (s.bfrom && s.bto) {
+      const a = X(Date.parse(s.bfrom)), b = X(Date.parse(s.bto));
+      kids.push(svg('rect', { x: Math.min(a, b), y: PAD.t, width: Math.max(2, Math.abs(b - a)), height: H - PAD.t - PAD.b, class: 'tl-brushrect', id: 'tl-brushrect' }));
+    }
+    // the metric
+    const line = pts.filter((p) => p.metric.value !== null).map((p) => `${X(p.t).toFixed(1)},${Y(p.metric.value).toFixed(1)}`).join(' ');
+    kids.push(svg('polyline', { points: line, class: 'tl-line', id: 'tl-line' }));
+    // function shares
+    this.fns.forEach((f, k) => {
+      const byId = new Map(f.points.map((q) => [q.id, q]));
+      const sp = pts.filter((p) => byId.has(p.id)).map((p) => {
+        const q = byId.get(p.id);
+        return `${X(p.t).toFixed(1)},${Ys(q.total ? Math.abs(q.cum) / Math.abs(q.total) : 0).toFixed(1)}`;
+      }).join(' ');
+      kids.push(svg('polyline', { points: sp, class: 'tl-fnline', stroke: FN_COLORS[k % FN_COLORS.length], 'data-function': f.function }));
+    });
+    // points, each a link to its profile
+    for (const p of pts) {
+      if (p.metric.value === null) continue;
+      const c = svg('circle', { cx: X(p.t).toFixed(1), cy: Y(p.metric.value).toFixed(1), r: 4, class: 'tl-point', 'data-id': p.id, tabindex: 0, role: 'link' },
+        svg('title', null, `${formatTime(p.time)} · ${metricText(p.metric.name, p.metric.value)}`));
+      c.addEventListener('click', (e) => { e.stopPropagation(); location.href = p.url; });
+      c.addEventListener('keydown', (e) => { if (e.key === 'Enter') location.href = p.url; });
+      kids.push(c);
+    }
+    const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: '100%', class: 'tl-svg', id: 'tl-svg', role: 'img', 'aria-label': 'timeline chart' }, ...kids);
+    this.wireBrush(chart);
+    replace(this.chartHost, chart);
+    replace(this.legendEl,
+      h('span', { class: 'chip' }, METRIC_TITLE[this.metric] || this.metric),
+      this.fns.map((f, k) => h('span', { class: 'chip tl-fnchip', dataset: { color: String(k) } }, h('span', { class: 'tl-swatch', dataset: { color: String(k) } }), f.function)),
+      this.us.state.fn && !this.fns.length ? h('span', { class: 'muted', id: 'tl-fn-none' }, `no function matching ${this.us.state.fn} in these profiles`) : null);
+    this.drawBrushInfo();
+  }
+
+  wireBrush(chart) {
+    let start = null;
+    const tAt = (ev) => {
+      const r = chart.getBoundingClientRect();
+      const x = (ev.clientX - r.left) / r.width * W;
+      const { t0, t1 } = this.scale;
+      return t0 + Math.min(1, Math.max(0, (x - PAD.l) / (W - PAD.l - PAD.r))) * (t1 - t0);
+    };
+    chart.addEventListener('mousedown', (ev) => { if (ev.target.classList.contains('tl-point')) return; start = tAt(ev); ev.preventDefault(); });
+    chart.addEventListener('mouseup', (ev) => {
+      if (start === null) return;
+      const end = tAt(ev);
+      const a = Math.min(start, end), b = Math.max(start, end);
+      start = null;
+      if (b - a <= 0) return;
+      this.us.update({ bfrom: new Date(a).toISOString(), bto: new Date(b).toISOString() }, { push: true });
+      this.draw();
+    });
+  }
+
+  drawBrushInfo() {
+    const s = this.us.state;
+    if (!s.bfrom || !s.bto) { replace(this.brushEl, h('p', { class: 'muted' }, 'Drag across the chart to select a range of profiles.')); return; }
+    const a = Date.parse(s.bfrom), b = Date.parse(s.bto);
+    const inside = this.points.filter((p) => p.t >= a && p.t <= b);
+    const sel = s.ids ? { ids: inside.map((p) => p.id).join(',') } : { label: s.label, type: s.type, from: s.bfrom, to: s.bto };
+    const href = '/m' + query(sel);
+    replace(this.brushEl,
+      h('p', null, `${formatInt(inside.length)} profiles from ${formatTime(s.bfrom)} to ${formatTime(s.bto)}: `,
+        inside.length ? h('a', { class: 'btn primary', id: 'tl-merge-link', href }, 'Open merged view') : h('span', { class: 'muted' }, 'none in range'),
+        ' ',
+        h('button', { class: 'link', type: 'button', id: 'tl-brush-clear', onclick: () => { this.us.update({ bfrom: '', bto: '' }, { push: true }); this.draw(); } }, 'clear')));
+  }
+}
