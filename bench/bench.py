@@ -44,9 +44,10 @@ import tempfile
 import time
 
 TARGET_SPEEDUP = 15.0     # ingest vs go tool pprof -top, at least
-TARGET_WARM_FLAME_MS = 150.0
-TARGET_RSS_X = 4.0        # peak RSS / inflated profile, under
-TARGET_DB_X = 2.0         # database growth / gzipped upload, under
+TARGET_WARM_FLAME_MS = 50.0
+TARGET_RSS_X = 3.0        # peak RSS / inflated profile, under
+TARGET_DB_X = 1.5         # database growth / gzipped upload, under
+TARGET_FLOOR_X = 4.0      # upload / decode floor, under
 
 
 class Crash(Exception):
@@ -126,8 +127,9 @@ class Server:
             raise Crash("server did not stop within 30s of SIGTERM (log: %s)" % self.log)
         self.proc = None
 
-    def request(self, method, path, body=None, headers=None, timeout=600):
-        """Returns (status, body bytes, seconds)."""
+    def request(self, method, path, body=None, headers=None, timeout=600, resp_headers=None):
+        """Returns (status, body bytes as sent on the wire, seconds); the
+        response headers go into resp_headers (a dict) when given."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
             t0 = time.perf_counter()
@@ -135,6 +137,8 @@ class Server:
             resp = conn.getresponse()
             data = resp.read()
             dt = time.perf_counter() - t0
+            if resp_headers is not None:
+                resp_headers.update((k.lower(), v) for k, v in resp.getheaders())
             return resp.status, data, dt
         finally:
             conn.close()
@@ -185,6 +189,17 @@ def median(xs):
     return statistics.median(xs) if xs else float("nan")
 
 
+def run_floor(binary, path):
+    """bench/floor.c on path: (inflate s, walk s, location refs) or None."""
+    if not binary:
+        return None
+    r = subprocess.run([binary, path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=600)
+    if r.returncode != 0:
+        return None
+    f = r.stdout.split()
+    return float(f[0]), float(f[1]), int(f[4])
+
+
 def run_pprof(path):
     """One go tool pprof -top run: (wall s, cpu s) or raises Crash."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -211,6 +226,9 @@ def bench_file(path, args):
         data = f.read()
     res = {"file": label, "path": path, "bytes": len(data), "inflated": inflated_size(data)}
     print("== %s (%.1f MB, %.1f MB inflated)" % (label, len(data) / 1e6, res["inflated"] / 1e6), flush=True)
+    fl = run_floor(args.floor, path)
+    if fl:
+        res["floor_inflate_s"], res["floor_walk_s"], res["locrefs"] = fl
 
     tmp = tempfile.mkdtemp(prefix="flamedex-bench-")
     db = os.path.join(tmp, "f.db")
@@ -257,6 +275,11 @@ def bench_file(path, args):
         meta = json.loads(body)
         for k in ("samples", "functions", "locations"):
             res[k] = meta.get(k)
+        # The first flame graph after the upload, on the same server (the
+        # decoded profile may be cached, the name tree not yet built).
+        status, _, dt = srv.checked("GET", "/api/v1/profiles/%s/flamegraph" % meta["id"])
+        if status == 200:
+            res["flame_first_ms"] = dt * 1000
         srv.stop("one upload")
         res["rss_upload_kb"] = srv.peak_kb
         size1 = db_bytes(db)
@@ -300,6 +323,15 @@ def bench_file(path, args):
                     raise Crash("%s: HTTP %d" % (view, status))
                 warm.append(dt * 1000)
             res[view + "_warm_ms"] = warm
+            # Bytes on the wire with Accept-Encoding: gzip, and whether a
+            # revalidation with the ETag costs a 304.
+            hd = {}
+            status, body, dt = srv.checked("GET", url, headers={"Accept-Encoding": "gzip"}, resp_headers=hd)
+            res[view + "_wire_bytes"] = len(body)
+            res[view + "_encoding"] = hd.get("content-encoding", "identity")
+            if hd.get("etag"):
+                status, body, dt = srv.checked("GET", url, headers={"Accept-Encoding": "gzip", "If-None-Match": hd["etag"]})
+                res[view + "_revalidate"] = "%d, %d bytes, %.1f ms" % (status, len(body), dt * 1000)
             srv.stop(view + " cold+warm")
         res["rss_peak_kb"] = srv.peak_kb
         res["rss_phases_kb"] = srv.phase_kb
@@ -333,6 +365,9 @@ def derived(r):
         d["speedup"] = d["pprof"] / d["upload"]
         d["speedup_first"] = d["pprof"] / d["upload_first"]
         d["cpu_speedup"] = median(r["pprof_cpu_s"]) / max(median(r["upload_cpu_s"]), 0.01)
+    if "floor_walk_s" in r and "upload" in d:
+        d["floor"] = r["floor_inflate_s"] + r["floor_walk_s"]
+        d["floor_x"] = d["upload"] / d["floor"]
     for v in ("top", "flame"):
         if v + "_warm_ms" in r:
             d[v + "_warm"] = median(r[v + "_warm_ms"])
@@ -355,6 +390,11 @@ def report_one(r):
     if "upload" not in d:
         return
     print("   upload %.3f s (median of %d; first %.3f s)" % (d["upload"], len(r["upload_s"]), d["upload_first"]))
+    if "floor" in d:
+        print("   decode floor %.3f s (inflate %.3f + walk %.3f; %d location refs) -> upload/floor %.1fx" % (
+            d["floor"], r["floor_inflate_s"], r["floor_walk_s"], r["locrefs"], d["floor_x"]))
+    if "flame_first_ms" in r:
+        print("   first flame graph after the upload %.1f ms" % r["flame_first_ms"])
     if "pprof" in d:
         print("   go tool pprof -top %.2f s -> speedup %s (first upload %.1fx; CPU time %.1f s vs %.2f s = %.1fx)" % (
             d["pprof"], fmt_ratio(d["speedup"], TARGET_SPEEDUP, True), d["speedup_first"],
@@ -362,6 +402,11 @@ def report_one(r):
     elif "pprof_error" in r:
         print("   go tool pprof failed: " + r["pprof_error"])
     print("   top   cold %.1f ms, warm %.1f ms (%d bytes)" % (r["top_cold_ms"], d["top_warm"], r["top_bytes"]))
+    for v in ("top", "flame"):
+        if v + "_wire_bytes" in r:
+            print("   %s on the wire with Accept-Encoding gzip: %d bytes (%s)%s" % (
+                v, r[v + "_wire_bytes"], r[v + "_encoding"],
+                "; revalidation " + r[v + "_revalidate"] if v + "_revalidate" in r else "; no ETag"))
     print("   flame cold %.1f ms, warm %.1f ms (%d nodes, %d bytes) %s" % (
         r["flame_cold_ms"], d["flame_warm"], r.get("flame_nodes", 0), r["flame_bytes"],
         "ok" if d["flame_warm"] <= TARGET_WARM_FLAME_MS else "MISS"))
@@ -404,6 +449,33 @@ def markdown(results):
                 d["rss_one_kb"] / 1024, fmt_ratio(d["rss_x"], TARGET_RSS_X, False), r["rss_peak_kb"] / 1024,
                 r["db_first"] / 1e6, fmt_ratio(d["db_x"], TARGET_DB_X, False),
                 r["db_repeat"] / 1e6, d["db_repeat_x"]))
+    lines += [
+        "",
+        "| profile | location refs | decode floor (inflate + walk) | upload / floor (<= 4x) | "
+        "first flame graph after the upload | flame graph bytes: plain / on the wire (gzip) | revalidation |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        d = derived(r)
+        if "upload" not in d:
+            continue
+        fl = ("%.3f s (%.3f + %.3f)" % (d["floor"], r["floor_inflate_s"], r["floor_walk_s"])
+              if "floor" in d else "n/a")
+        fx = fmt_ratio(d["floor_x"], TARGET_FLOOR_X, False) if "floor" in d else "n/a"
+        first = "%.0f ms" % r["flame_first_ms"] if "flame_first_ms" in r else "n/a"
+        wire = "%d / %d (%s)" % (r["flame_bytes"], r.get("flame_wire_bytes", 0), r.get("flame_encoding", "?"))
+        lines.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+            r["file"], r.get("locrefs", "?"), fl, fx, first, wire, r.get("flame_revalidate", "no ETag")))
+    scaled = [r for r in results if "-x" in r["file"] and "upload" in derived(r)]
+    if scaled:
+        lines += ["", "| scaled profile | location refs | upload | server CPU | ns per location ref | peak RSS, one profile |",
+                  "|---|---|---|---|---|---|"]
+        for r in scaled:
+            d = derived(r)
+            cpu = median(r["upload_cpu_s"])
+            lines.append("| %s | %s | %.3f s | %.2f s | %.1f | %.0f MiB |" % (
+                r["file"], r.get("locrefs", "?"), d["upload"], cpu,
+                1e9 * d["upload"] / max(r.get("locrefs", 0), 1), d["rss_one_kb"] / 1024))
     return "\n".join(lines) + "\n"
 
 
@@ -442,6 +514,7 @@ def main():
     ap.add_argument("--warm", type=int, default=5)
     ap.add_argument("--pprof-runs", type=int, default=3)
     ap.add_argument("--keep", action="store_true", help="keep the temporary databases")
+    ap.add_argument("--floor", help="bench/floor.c binary: the decode floor of each file")
     ap.add_argument("files", nargs="+")
     args = ap.parse_args()
     if shutil.which("go") is None:

@@ -14,6 +14,7 @@
 #   BENCH_OUT      output directory (default bench/out)
 #   BENCH_PPROF_RUNS  go tool pprof runs per file (default 3; 0 skips)
 #   BENCH_KEEP=1   keep the temporary databases
+#   BENCH_SCALING=0  skip the scaled copies of the random shape
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -50,6 +51,34 @@ for size in mid large; do
 	fi
 done
 
+# The hard shapes of issue 12 (bench/gen/hard.go), and the random one at
+# 1/4, 1/2 and 2 times its size for the scaling table (BENCH_SCALING=0
+# skips those).
+for shape in random deep traces; do
+	f=$out/$shape.pb.gz
+	if [[ ! -s $f || $gen -nt $f ]]; then
+		echo "bench: generating $f"
+		"$gen" -shape "$shape" -out "$f"
+	fi
+done
+scaled=()
+if [[ ${BENCH_SCALING:-1} != 0 ]]; then
+	for x in 0.25 0.5 2; do
+		f=$out/random-x$x.pb.gz
+		if [[ ! -s $f || $gen -nt $f ]]; then
+			echo "bench: generating $f"
+			"$gen" -shape random -scale "$x" -out "$f"
+		fi
+		scaled+=("$f")
+	done
+fi
+
+# The decode floor: gunzip + one walk over every varint (bench/floor.c).
+floor=$out/floor
+if [[ ! -x $floor || $root/bench/floor.c -nt $floor ]]; then
+	cc -O2 -o "$floor" "$root/bench/floor.c" -lz
+fi
+
 # The same profiles without sample labels: go tool pprof spends most of its
 # -top time on labels when samples carry them, so these give the comparison
 # on equal terms.
@@ -64,7 +93,11 @@ if (($# > 0)); then
 	files=("$@")
 else
 	strip "$out/large.pb.gz" "$out/large-nolabels.pb.gz"
-	files=("$out/mid.pb.gz" "$out/large.pb.gz" "$out/large-nolabels.pb.gz")
+	strip "$out/random.pb.gz" "$out/random-nolabels.pb.gz"
+	strip "$out/traces.pb.gz" "$out/traces-nolabels.pb.gz"
+	files=("$out/mid.pb.gz" "$out/large.pb.gz" "$out/large-nolabels.pb.gz"
+		"$out/random.pb.gz" "$out/random-nolabels.pb.gz" "$out/deep.pb.gz"
+		"$out/traces.pb.gz" "$out/traces-nolabels.pb.gz")
 	apm=/work/shared/corpus/apm-server/default.pgo@fd94d0ec
 	if [[ -f $apm ]]; then
 		strip "$apm" "$out/apm-nolabels.pb.gz"
@@ -72,11 +105,20 @@ else
 	fi
 	heap=/work/shared/corpus/pyroscope/heap
 	[[ -f $heap ]] && files+=("$heap")
+	# The largest real proto files of the corpus (MANIFEST.tsv), 4 of them.
+	manifest=/work/shared/corpus/MANIFEST.tsv
+	if [[ -f $manifest ]]; then
+		while IFS= read -r p; do
+			[[ -f /work/shared/corpus/$p && /work/shared/corpus/$p != "$apm" ]] && files+=("/work/shared/corpus/$p")
+		done < <(awk -F'\t' 'NR > 1 && $7 == "proto" && $5 > 100000 { print $5 "\t" $1 }' "$manifest" |
+			sort -rn | head -5 | cut -f2)
+	fi
+	files+=("${scaled[@]}")
 fi
 
 keep=()
 [[ ${BENCH_KEEP:-} == 1 ]] && keep=(--keep)
 status=0
 python3 "$root/bench/bench.py" --bin "$bin" --web "$root/web" --out "$out" \
-	--pprof-runs "${BENCH_PPROF_RUNS:-3}" "${keep[@]}" "${files[@]}" || status=$?
+	--pprof-runs "${BENCH_PPROF_RUNS:-3}" --floor "$floor" "${keep[@]}" "${files[@]}" || status=$?
 exit "$status"

@@ -282,7 +282,9 @@ static void state_release(struct decode_state *d)
 	u64map_release(&d->frame_ids);
 	buf_release(&d->frames);
 	buf_release(&d->loc_frames);
-	free(d->trie.slots);
+	buf_release(&d->stk);
+	buf_release(&d->insamples);
+	buf_release(&d->invalues);
 	buf_release(&d->nodes);
 	u64map_release(&d->sample_ids);
 	buf_release(&d->samples);

@@ -3,10 +3,18 @@
  *
  * Each Sample is read directly from the wire (no per-sample allocation),
  * checked (locations known, one value per sample type, sums that fit 63
- * bits), cut by drop_frames, and folded at once: its stack becomes a path
- * in the trie of struct prof's nodes, its labels an interned label set,
- * and samples with the same (node, label set) are summed, as pprof's
- * Merge does on load.
+ * bits), cut by drop_frames, and kept: its stack root first in one flat
+ * array, its labels as an interned label set, its values. Then the stack
+ * trie (struct prof's nodes) is built without hashing: the samples are
+ * sorted by stack, root first, so that each stack shares its longest
+ * common prefix with its predecessor and only its remainder makes new
+ * nodes (children of the node where the prefix ends). Memory is read in
+ * sequence, where a trie grown one hashed (parent, location) probe at a
+ * time takes a cache miss or two for every location of every sample.
+ * Node ids are in the sorted order, so a parent's id is below its
+ * children's, as prof.h requires. Last, in file order, samples with the
+ * same (node, label set) are summed, as pprof's Merge does on load, so the
+ * aggregated samples keep the order of their first appearance.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,66 +22,6 @@
 #include "decode_state.h"
 #include "limits.h"
 #include "util.h"
-
-/* ---- the stack trie ---------------------------------------------------------- */
-
-static inline size_t trie_slot(uint32_t parent, uint32_t loc, size_t cap)
-{
-	uint64_t h = hash_mix64((uint64_t)parent << 32 | loc);
-	return (size_t)(((__uint128_t)h * cap) >> 64);
-}
-
-static int trie_init(struct decode_trie *t, size_t cap)
-{
-	t->cap = cap < 64 ? 64 : cap;
-	t->len = 0;
-	t->slots = malloc(t->cap * sizeof(uint32_t));
-	if (!t->slots)
-		return -1;
-	memset(t->slots, 0xff, t->cap * sizeof(uint32_t));
-	return 0;
-}
-
-/* Node id of child (parent, loc), adding it to nodes when new; PROF_NONE
- * when out of memory. */
-static uint32_t trie_child(struct decode_trie *t, struct buf *nodes, uint32_t parent, uint32_t loc)
-{
-	const struct prof_node *nd = (const struct prof_node *)nodes->data;
-	if ((t->len + 1) * 4 > t->cap * 3) {
-		struct decode_trie n;
-		if (trie_init(&n, t->cap + t->cap / 2) < 0)
-			return PROF_NONE;
-		for (size_t i = 0; i < t->cap; i++) {
-			uint32_t id = t->slots[i];
-			if (id == UINT32_MAX)
-				continue;
-			size_t j = trie_slot(nd[id].parent, nd[id].loc, n.cap);
-			while (n.slots[j] != UINT32_MAX)
-				j = j + 1 == n.cap ? 0 : j + 1;
-			n.slots[j] = id;
-		}
-		n.len = t->len;
-		free(t->slots);
-		*t = n;
-	}
-	size_t j = trie_slot(parent, loc, t->cap);
-	for (;;) {
-		uint32_t id = t->slots[j];
-		if (id == UINT32_MAX)
-			break;
-		if (nd[id].parent == parent && nd[id].loc == loc)
-			return id;
-		j = j + 1 == t->cap ? 0 : j + 1;
-	}
-	struct prof_node pn = { parent, loc };
-	uint32_t id = (uint32_t)(nodes->len / sizeof(pn));
-	buf_add(nodes, &pn, sizeof(pn));
-	if (nodes->oom)
-		return PROF_NONE;
-	t->slots[j] = id;
-	t->len++;
-	return id;
-}
 
 /* ---- one sample --------------------------------------------------------------- */
 
@@ -275,36 +223,130 @@ static uint32_t kept_from(const struct decode_state *d, const struct sample_ctx 
 	return 0;
 }
 
-/* Fold the checked sample s into the trie, the label sets and the
- * aggregated samples. */
-static int add_sample(struct decode_state *d, struct sample_ctx *s)
+/* Keep the checked sample s (its kept stack root first, its label set,
+ * its values) for the trie build. */
+static int keep_sample(struct decode_state *d, struct sample_ctx *s)
+{
+	uint32_t lo = kept_from(d, s);
+	uint32_t len = s->nlocs - lo;
+	struct decode_insample in = { (uint32_t)(d->stk.len / sizeof(uint32_t)), len, 0 };
+	if (d->stk.len / sizeof(uint32_t) + len > UINT32_MAX)
+		DECODE_FAIL(d, 413, "too_many_samples", "too many location references");
+	if (buf_grow(&d->stk, (size_t)len * sizeof(uint32_t)) < 0)
+		DECODE_OOM(d);
+	uint32_t *o = (uint32_t *)(d->stk.data + d->stk.len);
+	for (uint32_t i = 0; i < len; i++)
+		o[i] = s->locs[s->nlocs - 1 - i];
+	d->stk.len += (size_t)len * sizeof(uint32_t);
+	in.ls = intern_labelset(d, s->lab, s->nlab);
+	if (in.ls == PROF_NONE)
+		DECODE_OOM(d);
+	buf_add(&d->insamples, &in, sizeof(in));
+	buf_add(&d->invalues, s->vals, d->p->n_types * sizeof(int64_t));
+	if (d->insamples.oom || d->invalues.oom)
+		DECODE_OOM(d);
+	return 0;
+}
+
+/* A stack to sort: its locations root first, its input sample. */
+struct sort_rec {
+	const uint32_t *p;
+	uint32_t len, i;
+};
+
+/* Root first, a prefix before its extensions; ties by input order, so the
+ * result does not depend on the sort algorithm. */
+static int cmp_stack(const void *a, const void *b)
+{
+	const struct sort_rec *x = a, *y = b;
+	uint32_t n = x->len < y->len ? x->len : y->len;
+	for (uint32_t k = 0; k < n; k++)
+		if (x->p[k] != y->p[k])
+			return x->p[k] < y->p[k] ? -1 : 1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Build the trie from the kept stacks: node_of[i] is input sample i's
+ * node. */
+static int build_trie(struct decode_state *d, uint32_t n, uint32_t *node_of)
+{
+	const uint32_t *stk = (const uint32_t *)d->stk.data;
+	const struct decode_insample *in = (const struct decode_insample *)d->insamples.data;
+	struct buf sb = BUF_INIT;
+	if (buf_grow(&sb, (size_t)n * sizeof(struct sort_rec)) < 0) {
+		buf_release(&sb);
+		DECODE_OOM(d);
+	}
+	struct sort_rec *r = (struct sort_rec *)sb.data;
+	for (uint32_t i = 0; i < n; i++)
+		r[i] = (struct sort_rec){ stk + in[i].off, in[i].len, i };
+	qsort(r, n, sizeof(*r), cmp_stack);
+	/* path[k]: node of the previous stack at depth k + 1 */
+	uint32_t *path = malloc(FDX_MAX_STACK_DEPTH * sizeof(uint32_t));
+	if (!path) {
+		buf_release(&sb);
+		DECODE_OOM(d);
+	}
+	const uint32_t *prev = NULL;
+	uint32_t prev_len = 0;
+	for (uint32_t j = 0; j < n; j++) {
+		const uint32_t *cur = r[j].p;
+		uint32_t len = r[j].len, k = 0, m = len < prev_len ? len : prev_len;
+		while (k < m && cur[k] == prev[k])
+			k++;
+		if (k < len) {
+			size_t id = d->nodes.len / sizeof(struct prof_node);
+			if (id + (len - k) > UINT32_MAX / 2 ||
+			    buf_grow(&d->nodes, (size_t)(len - k) * sizeof(struct prof_node)) < 0) {
+				free(path);
+				buf_release(&sb);
+				DECODE_OOM(d);
+			}
+			struct prof_node *nd = (struct prof_node *)(d->nodes.data + d->nodes.len);
+			for (uint32_t q = k; q < len; q++, nd++, id++) {
+				nd->parent = q ? path[q - 1] : 0;
+				nd->loc = cur[q];
+				path[q] = (uint32_t)id;
+			}
+			d->nodes.len += (size_t)(len - k) * sizeof(struct prof_node);
+		}
+		node_of[r[j].i] = len ? path[len - 1] : 0;
+		prev = cur;
+		prev_len = len;
+	}
+	free(path);
+	buf_release(&sb);
+	return 0;
+}
+
+/* Sum input samples with the same (node, label set), in file order. */
+static int aggregate(struct decode_state *d, uint32_t n, const uint32_t *node_of)
 {
 	uint32_t n_types = d->p->n_types;
-	uint32_t lo = kept_from(d, s);
-	uint32_t node = 0;
-	for (uint32_t i = s->nlocs; i-- > lo;) {
-		node = trie_child(&d->trie, &d->nodes, node, s->locs[i]);
-		if (node == PROF_NONE)
+	const struct decode_insample *in = (const struct decode_insample *)d->insamples.data;
+	const int64_t *vals = (const int64_t *)d->invalues.data;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t node = node_of[i], ls = in[i].ls;
+		const int64_t *sv = vals + (size_t)i * n_types;
+		/* Samples with the same stack and labels are summed, as pprof's
+		 * Merge does on load (so with mixed signs, totals agree with pprof
+		 * too). */
+		int ins;
+		uint32_t *slot = u64map_put(&d->sample_ids, (uint64_t)node << 32 | ls, &ins);
+		if (!slot)
 			DECODE_FAIL(d, 500, "internal", "out of memory");
-	}
-	uint32_t ls = intern_labelset(d, s->lab, s->nlab);
-	if (ls == PROF_NONE)
-		DECODE_FAIL(d, 500, "internal", "out of memory");
-	/* Samples with the same stack and labels are summed, as pprof's Merge
-	 * does on load (so with mixed signs, totals agree with pprof too). */
-	int ins;
-	uint32_t *slot = u64map_put(&d->sample_ids, (uint64_t)node << 32 | ls, &ins);
-	if (!slot)
-		DECODE_FAIL(d, 500, "internal", "out of memory");
-	if (ins) {
-		struct prof_sample ps = { node, ls };
-		*slot = (uint32_t)(d->samples.len / sizeof(ps));
-		buf_add(&d->samples, &ps, sizeof(ps));
-		buf_add(&d->values, s->vals, n_types * sizeof(int64_t));
-	} else {
-		int64_t *v = (int64_t *)d->values.data + (size_t)*slot * n_types;
-		for (uint32_t i = 0; i < n_types; i++)
-			v[i] += s->vals[i]; /* cannot overflow: absolute totals were checked */
+		if (ins) {
+			struct prof_sample ps = { node, ls };
+			*slot = (uint32_t)(d->samples.len / sizeof(ps));
+			buf_add(&d->samples, &ps, sizeof(ps));
+			buf_add(&d->values, sv, n_types * sizeof(int64_t));
+		} else {
+			int64_t *v = (int64_t *)d->values.data + (size_t)*slot * n_types;
+			for (uint32_t t = 0; t < n_types; t++)
+				v[t] += sv[t]; /* cannot overflow: absolute totals were checked */
+		}
 	}
 	return 0;
 }
@@ -312,11 +354,10 @@ static int add_sample(struct decode_state *d, struct sample_ctx *s)
 /* ---- walk 4 -------------------------------------------------------------------- */
 
 /* Walk 4 reads sample (they refer to the locations of walk 3 and need
- * the sample types), each checked and folded in as it comes. */
+ * the sample types), each checked and kept as it comes; then the trie is
+ * built from the sorted stacks and the samples aggregated. */
 int decode_pass_samples(struct decode_state *d)
 {
-	if (trie_init(&d->trie, d->n_loc_fields * 4) < 0)
-		DECODE_OOM(d);
 	struct prof_node root = { 0, PROF_NONE };
 	buf_add(&d->nodes, &root, sizeof(root));
 	struct prof_labelset empty_set = { 0, 0 }; /* labelset 0 */
@@ -334,10 +375,26 @@ int decode_pass_samples(struct decode_state *d)
 		if (d->p->n_types == 0) {
 			decode_err_set(d->err, 400, "bad_profile", "profile has samples but no sample types");
 			rc = -1;
-		} else if (read_sample(d, sc, &f) < 0 || add_sample(d, sc) < 0) {
+		} else if (read_sample(d, sc, &f) < 0 || keep_sample(d, sc) < 0) {
 			rc = -1;
 		}
 	}
 	free(sc);
+	if (rc < 0)
+		return rc;
+	uint32_t n = (uint32_t)(d->insamples.len / sizeof(struct decode_insample));
+	if (n == 0)
+		return 0;
+	uint32_t *node_of = malloc((size_t)n * sizeof(uint32_t));
+	if (!node_of)
+		DECODE_OOM(d);
+	rc = build_trie(d, n, node_of);
+	/* The stacks are in the trie now. */
+	buf_release(&d->stk);
+	if (rc == 0)
+		rc = aggregate(d, n, node_of);
+	free(node_of);
+	buf_release(&d->insamples);
+	buf_release(&d->invalues);
 	return rc;
 }

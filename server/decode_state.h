@@ -43,14 +43,11 @@ struct decode_loc {
 	bool prune, beneath;
 };
 
-/* The trie's child index: open addressing over node ids only (4 bytes a
- * slot); a slot's key (parent, location) is read back from the node
- * itself. A third of the memory of a (key, value) table, which matters
- * for profiles with millions of distinct stack prefixes. Load factor at
- * most 3/4; grown by half. */
-struct decode_trie {
-	uint32_t *slots;   /* node id, or UINT32_MAX */
-	size_t cap, len;
+/* One sample as read in walk 4, before the trie is built: its kept
+ * stack, root first, at stk[off, off + len), and its label set. */
+struct decode_insample {
+	uint32_t off, len;
+	uint32_t ls;
 };
 
 struct decode_state {
@@ -93,8 +90,11 @@ struct decode_state {
 	struct buf frames;       /* struct prof_frame */
 	struct buf loc_frames;   /* uint32 frame ids */
 
-	/* walk 4: samples, folded into the trie and aggregated */
-	struct decode_trie trie; /* (parent, location) -> node */
+	/* walk 4: samples, read, sorted by stack, folded into the trie and
+	 * aggregated (decode_samples.c) */
+	struct buf stk;          /* uint32 location indices, root first, every sample's */
+	struct buf insamples;    /* struct decode_insample, in file order */
+	struct buf invalues;     /* int64, n_types per input sample */
 	struct buf nodes;        /* struct prof_node */
 	struct u64map sample_ids; /* (node, labelset) -> sample index */
 	struct buf samples;      /* struct prof_sample */

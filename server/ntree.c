@@ -8,6 +8,12 @@
 
 #include "work.h"
 
+/* A parent's children are scanned (kid/sib lists) up to this many, and
+ * looked up in the hash index from then on: most nodes of a tree folded
+ * from a location trie have one or two children, and the node just made is
+ * in cache, where a hash probe is a cache miss or two. */
+#define NTREE_SCAN_KIDS 8
+
 /* Node ids stay below 2^31: the DFS in ntree_finish marks ids with the top bit. */
 #define NTREE_MAX_NODES 0x40000000u
 
@@ -24,9 +30,21 @@ static int grow(struct ntree *t)
 		return -1;
 	uint32_t nc = t->cap ? t->cap * 2 : 1024;
 	/* The new nodes, their columns and their share of the child index. */
-	if (work_hold(&t->held, (size_t)(nc - t->cap) * (2 * sizeof(uint32_t) + (size_t)t->ncols * sizeof(int64_t) +
+	if (work_hold(&t->held, (size_t)(nc - t->cap) * (4 * sizeof(uint32_t) + 1 + (size_t)t->ncols * sizeof(int64_t) +
 	                                                 2 * sizeof(*t->index.slots))) < 0)
 		return -1;
+	uint32_t *nkd = realloc(t->kid, (size_t)nc * sizeof(uint32_t));
+	if (!nkd)
+		return -1;
+	t->kid = nkd;
+	uint32_t *nsb = realloc(t->sib, (size_t)nc * sizeof(uint32_t));
+	if (!nsb)
+		return -1;
+	t->sib = nsb;
+	uint8_t *nnk = realloc(t->nkid, (size_t)nc);
+	if (!nnk)
+		return -1;
+	t->nkid = nnk;
 	uint32_t *np = realloc(t->parent, (size_t)nc * sizeof(uint32_t));
 	if (!np)
 		return -1;
@@ -46,36 +64,77 @@ static int grow(struct ntree *t)
 	return 0;
 }
 
+static void free_lists(struct ntree *t)
+{
+	free(t->kid);
+	free(t->sib);
+	free(t->nkid);
+	t->kid = t->sib = NULL;
+	t->nkid = NULL;
+}
+
 int ntree_init(struct ntree *t, int ncols, uint32_t root_key, size_t hint)
 {
 	memset(t, 0, sizeof(*t));
 	t->ncols = ncols < 0 ? 0 : ncols > NTREE_MAX_COLS ? NTREE_MAX_COLS : ncols;
-	if (u64map_init(&t->index, hint) < 0 || grow(t) < 0)
+	if (u64map_init(&t->index, hint / 8) < 0 || grow(t) < 0)
 		return -1;
 	t->parent[0] = 0;
 	t->key[0] = root_key;
+	t->kid[0] = NTREE_NONE;
+	t->nkid[0] = 0;
 	t->n = 1;
 	return 0;
+}
+
+/* A new node (parent, key), linked into parent's list; NTREE_NONE when
+ * out of memory. */
+static uint32_t add_node(struct ntree *t, uint32_t parent, uint32_t key)
+{
+	if (t->n == t->cap && grow(t) < 0)
+		return NTREE_NONE;
+	uint32_t id = t->n++;
+	t->parent[id] = parent;
+	t->key[id] = key;
+	t->kid[id] = NTREE_NONE;
+	t->nkid[id] = 0;
+	t->sib[id] = t->kid[parent];
+	t->kid[parent] = id;
+	if (t->nkid[parent] < UINT8_MAX)
+		t->nkid[parent]++;
+	return id;
 }
 
 uint32_t ntree_child(struct ntree *t, uint32_t parent, uint32_t key)
 {
 	if (work_poll() != WORK_OK) /* every fold adds nodes here: one poll point for all */
 		return NTREE_NONE;
+	if (t->nkid[parent] < NTREE_SCAN_KIDS) {
+		for (uint32_t c = t->kid[parent]; c != NTREE_NONE; c = t->sib[c])
+			if (t->key[c] == key)
+				return c;
+		uint32_t id = add_node(t, parent, key);
+		if (id != NTREE_NONE && t->nkid[parent] == NTREE_SCAN_KIDS) {
+			/* from now on this parent's children are found by the index */
+			for (uint32_t c = t->kid[parent]; c != NTREE_NONE; c = t->sib[c]) {
+				int ins;
+				uint32_t *slot = u64map_put(&t->index, (uint64_t)parent << 32 | t->key[c], &ins);
+				if (!slot)
+					return NTREE_NONE;
+				*slot = c;
+			}
+		}
+		return id;
+	}
 	int ins;
 	uint32_t *slot = u64map_put(&t->index, (uint64_t)parent << 32 | key, &ins);
 	if (!slot)
 		return NTREE_NONE;
 	if (!ins)
 		return *slot;
-	if (t->n == t->cap && grow(t) < 0) {
-		*slot = NTREE_NONE; /* the caller gives up; the index is not read again */
-		return NTREE_NONE;
-	}
-	t->parent[t->n] = parent;
-	t->key[t->n] = key;
-	*slot = t->n;
-	return t->n++;
+	uint32_t id = add_node(t, parent, key);
+	*slot = id; /* NTREE_NONE on failure: the caller gives up; the index is not read again */
+	return id;
 }
 
 struct name_ctx {
@@ -164,6 +223,7 @@ int ntree_finish(struct ntree *t, const struct ntree_names *names, bool with_fir
 	if (with_first && mark_first(t, names->n) < 0)
 		return -1;
 	u64map_release(&t->index);
+	free_lists(t);
 	return 0;
 }
 
@@ -199,6 +259,7 @@ void ntree_release(struct ntree *t)
 	for (int c = 0; c < NTREE_MAX_COLS; c++)
 		free(t->col[c]);
 	u64map_release(&t->index);
+	free_lists(t);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -208,7 +269,7 @@ size_t ntree_mem_bytes(const struct ntree *t)
 	if (!t->borrowed)
 		b += cap * (2 * sizeof(uint32_t)) + ((size_t)t->n + 1) * sizeof(uint32_t) +
 		     (t->klist ? (size_t)t->n * sizeof(uint32_t) : 0) + (t->first ? (size_t)t->n : 0) +
-		     t->index.cap * sizeof(*t->index.slots);
+		     t->index.cap * sizeof(*t->index.slots) + (t->kid ? cap * (2 * sizeof(uint32_t) + 1) : 0);
 	for (int c = 0; c < t->ncols; c++)
 		b += cap * sizeof(int64_t);
 	return b;

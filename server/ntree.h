@@ -83,7 +83,12 @@ struct ntree {
 
 	/* private */
 	uint32_t cap;              /* room in parent, key and the columns */
-	struct u64map index;       /* (parent, key) -> child, until finished */
+	struct u64map index;       /* (parent, key) -> child of a parent with many children, until finished */
+	/* until finished: each node's children as a list (first child, next
+	 * sibling) and how many it has (saturating); a parent's children are
+	 * found by scanning the list while they are few, by the index after */
+	uint32_t *kid, *sib;
+	uint8_t *nkid;
 	bool borrowed;             /* the nodes belong to another tree */
 	struct work_held held;     /* bytes charged to the work that built it (work.h) */
 };

@@ -10,6 +10,7 @@
 #include "budget.h"
 #include "config.h"
 #include "conn.h"
+#include "encoding.h"
 #include "http.h"
 #include "json.h"
 #include "limits.h"
@@ -103,6 +104,20 @@ static void free_owned(void *cls)
 
 enum MHD_Result reply_owned(struct req *r, int status, const char *ctype, void *data, size_t len)
 {
+	/* Content coding (encoding.h): the body goes gzipped when the client
+	 * accepts it and it is worth it. */
+	bool vary = false, gz = false;
+	if (len >= ENC_MIN_BYTES && status != 204 && status != 304 && enc_compressible(ctype)) {
+		vary = true;
+		void *z;
+		size_t zl;
+		if (enc_accepts_gzip(req_header(r, "Accept-Encoding")) && enc_gzip(data, len, &z, &zl) == 0) {
+			free(data);
+			data = z;
+			len = zl;
+			gz = true;
+		}
+	}
 	struct owned_body *o = malloc(sizeof(*o));
 	struct MHD_Response *resp =
 		o ? MHD_create_response_from_buffer_with_free_callback_cls(len, data, free_owned, o) : NULL;
@@ -115,6 +130,10 @@ enum MHD_Result reply_owned(struct req *r, int status, const char *ctype, void *
 	o->len = len;
 	budget_force(len);
 	r->resp_bytes = len;
+	if (gz)
+		MHD_add_response_header(resp, "Content-Encoding", "gzip");
+	if (vary)
+		MHD_add_response_header(resp, "Vary", "Accept-Encoding");
 	return send_resp(r, status, resp, ctype);
 }
 

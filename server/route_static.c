@@ -34,6 +34,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "encoding.h"
 #include "hash.h"
 #include "routes.h"
 #include "store.h"
@@ -296,11 +297,15 @@ static bool not_modified(struct req *r, const char *etag)
 static enum MHD_Result reply_asset(struct req *r, char *data, size_t n, const char *ctype, bool immutable)
 {
 	char etag[24];
-	snprintf(etag, sizeof(etag), "\"%016llx\"", (unsigned long long)hash_bytes(data, n));
+	/* gzipped and plain bodies are different representations (encoding.h) */
+	bool gz = n >= ENC_MIN_BYTES && enc_compressible(ctype) && enc_accepts_gzip(req_header(r, "Accept-Encoding"));
+	snprintf(etag, sizeof(etag), "\"%016llx%s\"", (unsigned long long)hash_bytes(data, n), gz ? "-gz" : "");
 	reply_header(r, "ETag", etag);
 	reply_header(r, "Cache-Control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
 	if (not_modified(r, etag)) {
 		free(data);
+		if (n >= ENC_MIN_BYTES && enc_compressible(ctype))
+			reply_header(r, "Vary", "Accept-Encoding");
 		return reply_empty(r, 304);
 	}
 	return reply_owned(r, 200, ctype, data, n);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "encoding.h"
 #include "heavy.h"
 #include "cgraph.h"
 #include "json.h"
@@ -148,6 +149,60 @@ enum MHD_Result views_heavy(struct req *r, enum MHD_Result (*fn)(struct req *r, 
 
 enum views_kind { VIEWS_TOP, VIEWS_FLAME, VIEWS_TAGS, VIEWS_SANDWICH };
 
+/* ---- ETags: a stored profile's views are immutable until it is deleted ---- */
+
+struct query_arg {
+	const char *k, *v;
+};
+
+struct query_args {
+	struct query_arg a[64];
+	int n;
+	bool over;
+};
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
+{
+	(void)kind;
+	struct query_args *q = cls;
+	if (q->n == (int)(sizeof(q->a) / sizeof(q->a[0]))) {
+		q->over = true;
+		return MHD_NO;
+	}
+	q->a[q->n++] = (struct query_arg){ k, v ? v : "" };
+	return MHD_YES;
+}
+
+static int cmp_arg(const void *a, const void *b)
+{
+	const struct query_arg *x = a, *y = b;
+	int c = strcmp(x->k, y->k);
+	return c ? c : strcmp(x->v, y->v);
+}
+
+/* The ETag of this view (kind, profile id, the query with its arguments
+ * sorted, the coding the reply will get): 0, or -1 when the query is too
+ * big to name (the view then goes without a validator). */
+static int view_etag(struct req *r, const char *id, enum views_kind what, char etag[ENC_ETAG_LEN])
+{
+	struct query_args q = { .n = 0, .over = false };
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
+	if (q.over)
+		return -1;
+	qsort(q.a, (size_t)q.n, sizeof(q.a[0]), cmp_arg);
+	struct buf key = BUF_INIT;
+	buf_printf(&key, "view %d %s", (int)what, id);
+	for (int i = 0; i < q.n; i++) {
+		/* length-prefixed, so no two queries serialize alike */
+		buf_printf(&key, " %zu:%s=%zu:%s", strlen(q.a[i].k), q.a[i].k, strlen(q.a[i].v), q.a[i].v);
+	}
+	int rc = key.oom ? -1 : 0;
+	if (rc == 0)
+		enc_etag(key.data, key.len, enc_accepts_gzip(req_header(r, "Accept-Encoding")), etag);
+	buf_release(&key);
+	return rc;
+}
+
 static enum MHD_Result one_view_admitted(struct req *r, const char *id, enum views_kind what);
 
 struct one_view_args {
@@ -203,6 +258,25 @@ static enum MHD_Result one_view_admitted(struct req *r, const char *id, enum vie
 	if (sandwich && (!function || !*function))
 		return reply_error(r, 400, "bad_request", "sandwich needs function=NAME");
 
+	/* A stored profile's views never change until it is deleted: a client
+	 * that has this one revalidates for a 304 without a decode. */
+	char etag[ENC_ETAG_LEN];
+	bool have_etag = view_etag(r, id, what, etag) == 0;
+	if (have_etag) {
+		char name[8];
+		const char *inm = req_header(r, "If-None-Match");
+		if (inm && enc_etag_matches(inm, etag)) {
+			int e = store_name(id, name, sizeof(name));
+			if (e == 1)
+				return reply_error(r, 404, "not_found", "no profile with id %.40s", id);
+			if (e == 0) {
+				reply_header(r, "ETag", etag);
+				reply_header(r, "Vary", "Accept-Encoding");
+				return reply_empty(r, 304);
+			}
+		}
+	}
+
 	int status = 0;
 	struct prof *prof = store_get(id, &status);
 	if (!prof) {
@@ -249,6 +323,8 @@ static enum MHD_Result one_view_admitted(struct req *r, const char *id, enum vie
 		return reply_error(r, 422, "overflow", "%s", why[0] ? why : "the values overflow 64 bits");
 	if (rc != 0)
 		return reply_error(r, 500, "internal", "out of memory building the view");
+	if (have_etag)
+		reply_header(r, "ETag", etag);
 	return reply_buf(r, 200, "application/json", &out);
 }
 

@@ -164,6 +164,8 @@ func main() {
 	stats := flag.String("stats", "", "print the shape of this profile and exit")
 	strip := flag.String("strip-labels", "", "write this profile without its sample labels to -out, and exit")
 	walk := flag.Int64("walk-seed", 0, "N > 0: the same call graph, other samples (profile N of a series, 10 s apart)")
+	shape := flag.String("shape", "", "a hard shape instead of -size: random|deep|traces (hard.go)")
+	scale := flag.Float64("scale", 1, "with -shape: samples times this")
 	flag.Parse()
 	if *strip != "" && *out != "" {
 		if err := stripLabels(*strip, *out); err != nil {
@@ -174,6 +176,20 @@ func main() {
 	}
 	if *stats != "" {
 		if err := printStats(*stats); err != nil {
+			fmt.Fprintln(os.Stderr, "gen:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *shape != "" && *out != "" {
+		prof, err := makeHard(*shape, *scale)
+		if err == nil {
+			err = prof.CheckValid()
+		}
+		if err == nil {
+			err = writeProfile(prof, *out)
+		}
+		if err != nil {
 			fmt.Fprintln(os.Stderr, "gen:", err)
 			os.Exit(1)
 		}
@@ -215,6 +231,22 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
+}
+
+// writeProfile writes prof gzipped to out (through out.tmp).
+func writeProfile(prof *profile.Profile, out string) error {
+	f, err := os.Create(out + ".tmp")
+	if err != nil {
+		return err
+	}
+	err = prof.Write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(out+".tmp", out)
 }
 
 // ---------------------------------------------------------------- packages

@@ -15,6 +15,7 @@ int main(void)
 	srunner_add_suite(sr, textdump_suite());
 	srunner_add_suite(sr, ingest_suite());
 	srunner_add_suite(sr, codec_suite());
+	srunner_add_suite(sr, encoding_suite());
 	srunner_add_suite(sr, regex_suite());
 	srunner_add_suite(sr, measure_suite());
 	srunner_add_suite(sr, filter_suite());

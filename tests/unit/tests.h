@@ -26,6 +26,7 @@ Suite *decode_suite(void);
 Suite *textdump_suite(void);
 Suite *ingest_suite(void);
 Suite *codec_suite(void);
+Suite *encoding_suite(void);
 Suite *regex_suite(void);
 Suite *measure_suite(void);
 Suite *filter_suite(void);
