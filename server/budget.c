@@ -105,6 +105,9 @@ int budget_reserve(struct budget_resv *rv, size_t n, unsigned wait_ms, bool (*st
 			}
 			if ((stopped && stopped()) || util_mono_ms() >= until)
 				break;
+			if (!w)
+				util_log("level=info msg=\"reservation waits\" bytes=%zu used=%zu limit=%zu", n,
+				         (size_t)atomic_load(&used), limit);
 			w = true;
 			wait_changed(10);
 		}
@@ -188,6 +191,8 @@ bool budget_take_for(struct budget_resv *rv, size_t n, bool keep, bool (*stopped
 	}
 	atomic_fetch_add(&waited, 1);
 	atomic_store(&starving, true);
+	util_log("level=info msg=\"oldest request waits for memory\" bytes=%zu held=%zu used=%zu limit=%zu", rest,
+	         rv->held, (size_t)atomic_load(&used), limit);
 	double until = util_mono_ms() + rv->wait_ms;
 	bool ok = false;
 	while (!(stopped && stopped()) && util_mono_ms() < until) {

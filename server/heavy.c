@@ -60,6 +60,8 @@ int heavy_enter(void)
 	pthread_mutex_lock(&mu);
 	double until = util_mono_ms() + wait_limit_ms;
 	waiting++;
+	if (max_running && running >= max_running && wait_limit_ms)
+		util_log("level=info msg=\"heavy request waits\" running=%u waiting=%u", running, waiting);
 	while (max_running && running >= max_running && !stopped() && util_mono_ms() < until) {
 		/* Wake at least every 50 ms to notice a stopped work. */
 		struct timespec ts;

@@ -16,6 +16,7 @@ import gzip
 import os
 import random
 import shutil
+import signal
 import tempfile
 import threading
 
@@ -285,3 +286,176 @@ def test_peak_rss_stays_within_the_flags(stored):
         assert peak <= bound, "peak RSS %d MB above %d MB" % (peak >> 20, bound >> 20)
     finally:
         stop_ok(srv)
+
+
+# ---------------------------------------------------------------- admission
+
+
+def account_peak(srv):
+    """Stop srv and return its memory account's peak (the "memory
+    account" line it logs at stop)."""
+    srv.proc.send_signal(signal.SIGTERM)
+    assert srv.proc.wait(60) == 0, srv.log_tail()
+    with open(srv.log_path, "rb") as f:
+        lines = [ln for ln in f.read().decode("utf-8", "replace").splitlines() if "memory account" in ln]
+    shutil.rmtree(srv.dir, ignore_errors=True)
+    assert lines, "no memory account line at stop"
+    fields = dict(kv.split("=", 1) for kv in lines[-1].split() if "=" in kv)
+    return int(fields["peak"])
+
+
+def lone_answer(stored, path):
+    """A request alone against a roomy account: (its body, the account's
+    peak while it ran)."""
+    srv = serve(stored, "--max-inflight", "8g")
+    try:
+        r = Client(srv.url, timeout=600).get(path)
+        assert r.status == 200, r
+    except BaseException:
+        srv.stop()
+        raise
+    return r.body, account_peak(srv)
+
+
+def log_count(srv, text):
+    with open(srv.log_path, "rb") as f:
+        return f.read().decode("utf-8", "replace").count(text)
+
+
+@pytest.mark.parametrize("wait", ["600", "0"])
+def test_requests_that_fit_alone_but_not_together_are_served(stored, wait):
+    """Three leak analyses at once against an account that holds one of
+    them (sized from a lone one's measured peak: no timing involved). Each
+    reserves its estimate before it loads anything, so they run one after
+    another instead of growing side by side into the limit: with a long
+    --heavy-wait all three answer 200 with the lone answer; with none,
+    the first one does and the others get a clear 503 busy with
+    Retry-After. Before reservations, all three grew together and all
+    could be refused."""
+    path = "/api/v1/leaks?ids=%s&min_age=0" % stored["gor"]
+    body, need = lone_answer(stored, path)
+    inflight = need * 13 // 10          # one fits, two do not
+    srv = serve(stored, "--max-inflight", str(inflight), "--heavy-wait", wait)
+    try:
+        c = Client(srv.url, timeout=900)
+        rs = in_parallel([lambda: c.get(path)] * 3)
+        statuses = sorted(r.status for r in rs)
+        if wait == "600":
+            assert statuses == [200] * 3, rs
+        else:
+            assert statuses[0] == 200, rs
+            assert set(statuses) <= {200, 503}, rs
+            assert 503 in statuses, rs
+        for r in rs:
+            if r.status == 200:
+                assert r.body == body
+            else:
+                assert r.error_code() == "busy", r
+                assert int(r.headers["retry-after"]) > 0
+        if wait == "600":
+            assert log_count(srv, 'msg="reservation waits"') >= 1, srv.log_tail()
+        assert c.healthy()
+    finally:
+        stop_ok(srv)
+
+
+@pytest.fixture(scope="module")
+def four_cpus():
+    """Another database with four distinct big cpu profiles: {"db", "ids"}."""
+    d = tempfile.mkdtemp(prefix="flamedex-budget4-")
+    db = os.path.join(d, "four.db")
+    srv = Server(["--db", db]).start()
+    try:
+        c = Client(srv.url, timeout=300)
+        ids = [c.upload_ok(big_profile(seed=20 + i))["id"] for i in range(4)]
+    finally:
+        problem = srv.stop()
+    assert not problem, problem
+    yield {"db": db, "ids": ids}
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_the_oldest_request_waits_for_memory_while_younger_ones_give_way(four_cpus):
+    """Views reserve nothing up front, so four at once (of four distinct
+    profiles: no shared decode) grow side by side past an account that
+    holds one: the oldest admitted one waits for memory, the younger ones
+    that need more are refused and give theirs back, so at least one
+    answers 200 (the lone answer) and the others 200 or 503 busy with
+    Retry-After, never all refused."""
+    paths = ["/api/v1/profiles/%s/flamegraph?hide=pkg3&max_nodes=0" % i for i in four_cpus["ids"]]
+    db = {"db": four_cpus["db"]}
+    lone = [lone_answer(db, p) for p in paths]
+    need = max(n for _, n in lone)
+    srv = serve(db, "--max-inflight", str(need * 13 // 10), "--heavy-wait", "600")
+    try:
+        c = Client(srv.url, timeout=900)
+        rs = in_parallel([lambda p=p: c.get(p) for p in paths])
+        statuses = [r.status for r in rs]
+        assert 200 in statuses, rs
+        assert set(statuses) <= {200, 503}, rs
+        for r, (body, _) in zip(rs, lone):
+            if r.status == 200:
+                assert r.body == body
+            else:
+                assert r.error_code() == "busy", r
+                assert int(r.headers["retry-after"]) > 0
+        assert c.healthy()
+    finally:
+        stop_ok(srv)
+
+
+def test_max_heavy_admits_one_and_refuses_or_queues_the_next(stored, monkeypatch, tmp_path):
+    """--max-heavy 1, the slot held by the test hook (heavy.h:
+    FLAMEDEX_TEST_HEAVY_HOLD) rather than by timing: with --heavy-wait 0 a
+    second view is refused at once with 503 busy + Retry-After naming
+    --max-heavy, light requests are still served, and once the hold is
+    lifted both views answer 200; with a long --heavy-wait the second one
+    waits (the server logs it) and then answers 200."""
+    hold = tmp_path / "hold"
+    held = tmp_path / "hold.held"
+    monkeypatch.setenv("FLAMEDEX_TEST_HEAVY_HOLD", str(hold))
+    path = "/api/v1/profiles/%s/top?limit=5" % stored["cpu"]
+
+    def wait_for(cond, what):
+        for _ in range(6000):           # a generous bound: 60 s
+            if cond():
+                return
+            threading.Event().wait(0.01)
+        raise AssertionError("%s did not happen within 60 s" % what)
+
+    for wait in ["0", "600"]:
+        hold.write_bytes(b"")
+        srv = serve(stored, "--max-heavy", "1", "--heavy-wait", wait)
+        try:
+            c = Client(srv.url, timeout=300)
+            first = {}
+            t = threading.Thread(target=lambda: first.setdefault("r", c.get(path)))
+            t.start()
+            wait_for(held.exists, "the first view holding the slot")
+            if wait == "0":
+                r = c.get(path)
+                assert r.status == 503, r
+                assert r.error_code() == "busy"
+                assert "--max-heavy" in r.json()["error"]["message"]
+                assert int(r.headers["retry-after"]) > 0
+                assert c.get_json("/api/v1/profiles")["total"] == 2
+                hold.unlink()
+                t.join(300)
+                assert first["r"].status == 200, first
+                assert c.get(path).status == 200
+            else:
+                second = {}
+                t2 = threading.Thread(target=lambda: second.setdefault("r", c.get(path)))
+                t2.start()
+                wait_for(lambda: log_count(srv, 'msg="heavy request waits"') >= 1, "the second view waiting")
+                assert "r" not in second
+                hold.unlink()
+                t.join(300)
+                t2.join(300)
+                assert first["r"].status == 200, first
+                assert second["r"].status == 200, second
+                assert second["r"].body == first["r"].body
+        finally:
+            if hold.exists():
+                hold.unlink()
+            stop_ok(srv)
