@@ -335,7 +335,9 @@ def test_requests_that_fit_alone_but_not_together_are_served(stored, wait):
     path = "/api/v1/leaks?ids=%s&min_age=0" % stored["gor"]
     body, need = lone_answer(stored, path)
     inflight = need * 13 // 10          # one fits, two do not
-    srv = serve(stored, "--max-inflight", str(inflight), "--heavy-wait", wait)
+    # The time budget counts the wait too: make it as long (a sanitized
+    # build is slow).
+    srv = serve(stored, "--max-inflight", str(inflight), "--heavy-wait", wait, "--max-request-time", "900")
     try:
         c = Client(srv.url, timeout=900)
         rs = in_parallel([lambda: c.get(path)] * 3)
@@ -386,7 +388,7 @@ def test_the_oldest_request_waits_for_memory_while_younger_ones_give_way(four_cp
     db = {"db": four_cpus["db"]}
     lone = [lone_answer(db, p) for p in paths]
     need = max(n for _, n in lone)
-    srv = serve(db, "--max-inflight", str(need * 13 // 10), "--heavy-wait", "600")
+    srv = serve(db, "--max-inflight", str(need * 13 // 10), "--heavy-wait", "600", "--max-request-time", "900")
     try:
         c = Client(srv.url, timeout=900)
         rs = in_parallel([lambda p=p: c.get(p) for p in paths])
