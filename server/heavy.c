@@ -106,6 +106,13 @@ int heavy_reserve(size_t n)
 	return budget_reserve(&w->resv, n, wait_limit_ms, stopped_b);
 }
 
+void heavy_unreserve(void)
+{
+	struct work *w = work_current();
+	if (w)
+		budget_unreserve(&w->resv);
+}
+
 void heavy_leave(void)
 {
 	struct work *w = work_current();

@@ -42,6 +42,10 @@ void heavy_leave(void);
  * no current work); -1: no room in time, nothing reserved: answer 503
  * busy with Retry-After. */
 int heavy_reserve(size_t n);
+/* Give back the current request's reservation now, before heavy_leave
+ * (its answer is computed: what is left of the estimate is not needed for
+ * the reply, which reply.c counts on its own). */
+void heavy_unreserve(void);
 
 struct heavy_stats {
 	unsigned running, waiting, max;

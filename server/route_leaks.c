@@ -189,6 +189,7 @@ static enum MHD_Result leaks_admitted(struct req *r, void *ctx)
 		res = reply_error(r, 500, "internal", "out of memory in leak analysis");
 		goto out;
 	}
+	heavy_unreserve(); /* the answer is made; the reply counts itself */
 	res = reply_buf(r, 200, "application/json", &b);
 out:
 	for (int i = 0; snaps && i < n; i++)
