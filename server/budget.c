@@ -5,7 +5,7 @@
  * mutex, in admission order (the head is the oldest), and a FIFO of
  * requests waiting to reserve. While the oldest reservation waits for
  * memory beyond its reservation (starving), the FIFO's head does not
- * reserve, so what younger requests give back goes to the oldest first.
+ * reserve, so what younger requests give back is not taken by new ones.
  */
 #include "budget.h"
 
@@ -88,7 +88,7 @@ static void wait_changed(unsigned ms)
 int budget_reserve(struct budget_resv *rv, size_t n, unsigned wait_ms, bool (*stopped)(void))
 {
 	if (n > limit)
-		n = limit;
+		n = 0; /* more than the whole account: reserve nothing, compete */
 	pthread_mutex_lock(&mu);
 	bool ok = n == 0;
 	if (!ok) {
@@ -96,6 +96,7 @@ int budget_reserve(struct budget_resv *rv, size_t n, unsigned wait_ms, bool (*st
 		*q_tail = &q;
 		q_tail = &q.next;
 		reserving++;
+		rv->queued = true;
 		double until = util_mono_ms() + wait_ms;
 		bool w = false;
 		for (;;) {
@@ -120,6 +121,7 @@ int budget_reserve(struct budget_resv *rv, size_t n, unsigned wait_ms, bool (*st
 		while (*q_tail)
 			q_tail = &(*q_tail)->next;
 		reserving--;
+		rv->queued = false;
 		if (w)
 			atomic_fetch_add(&waited, 1);
 		if (!ok)
@@ -138,6 +140,8 @@ int budget_reserve(struct budget_resv *rv, size_t n, unsigned wait_ms, bool (*st
 			youngest = rv;
 		}
 		rv->wait_ms = wait_ms;
+		if (n)
+			rv->sized = true;
 		rv->left += n;
 		rv->cap += n;
 		rv->held += n;
@@ -164,6 +168,7 @@ void budget_unreserve(struct budget_resv *rv)
 		youngest = rv->prev;
 	rv->left = rv->cap = rv->held = 0;
 	rv->seq = 0;
+	rv->sized = false;
 	rv->prev = rv->next = NULL;
 	pthread_cond_broadcast(&changed);
 	pthread_mutex_unlock(&mu);
@@ -177,11 +182,15 @@ bool budget_take_for(struct budget_resv *rv, size_t n, bool keep, bool (*stopped
 	if (rest == 0)
 		goto taken;
 	pthread_mutex_lock(&mu);
-	bool first = oldest == rv;
+	struct budget_resv *o = oldest;
+	/* the oldest with an estimate reserved, not waiting to reserve more */
+	while (o && (o->queued || !o->sized))
+		o = o->next;
+	bool first = o == rv;
 	pthread_mutex_unlock(&mu);
-	/* While the oldest waits for memory, the younger ones take nothing
-	 * beyond their reservations: what is given back goes to it. */
-	if ((first || !atomic_load(&starving)) && try_take(rest))
+	/* What fits is taken, by anyone (a small request goes on while the
+	 * oldest waits; while it waits, no new reservation is granted). */
+	if (try_take(rest))
 		goto taken;
 	/* Beyond the reservation and no room: only the oldest waits, and only
 	 * when it could fit alone; the others give way. */
@@ -189,8 +198,8 @@ bool budget_take_for(struct budget_resv *rv, size_t n, bool keep, bool (*stopped
 		atomic_fetch_add(&refused, 1);
 		return false;
 	}
-	atomic_fetch_add(&waited, 1);
 	atomic_store(&starving, true);
+	atomic_fetch_add(&waited, 1);
 	util_log("level=info msg=\"oldest request waits for memory\" bytes=%zu held=%zu used=%zu limit=%zu", rest,
 	         rv->held, (size_t)atomic_load(&used), limit);
 	double until = util_mono_ms() + rv->wait_ms;

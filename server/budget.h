@@ -33,7 +33,8 @@
  * its charges come out of the reservation first, and what it gives back
  * returns to it (up to the amount reserved). Only a charge beyond the
  * reservation competes for the rest of the account, and there the oldest
- * reservation wins: when it does not fit, the oldest request waits for
+ * reservation of an estimate wins (requests that reserved nothing, such
+ * as views, never wait): when it does not fit, the oldest request waits for
  * memory (up to its wait bound) while every younger one is refused at
  * once and unwinds, giving its bytes back. So of N requests that each fit
  * alone, at least one always finishes; with good estimates all do, one
@@ -44,7 +45,8 @@
  * refused instead); every take is given back exactly once; a reservation's
  * unused bytes (left) are counted in used and given back by
  * budget_unreserve; only the oldest active reservation ever waits inside
- * budget_take_for, so waiting never deadlocks (the younger ones never
+ * budget_take_for (the oldest not itself waiting to reserve), so waiting
+ * never deadlocks (the younger ones never
  * wait there, they fail and give back).
  */
 #ifndef FDX_BUDGET_H
@@ -68,9 +70,12 @@ struct budget_resv {
 	size_t held;      /* bytes counted for this request: reserved + beyond */
 	unsigned long long seq;  /* admission order (1, 2, ...); 0: not active */
 	unsigned wait_ms; /* how long its charges beyond may wait (oldest only) */
+	bool queued;      /* waiting in budget_reserve for more (under budget.c's lock) */
+	bool sized;       /* it reserved an estimate (n > 0) */
 	struct budget_resv *prev, *next;
 };
-/* Make rv active with n bytes reserved (n is clamped to the limit),
+/* Make rv active with n bytes reserved (n more than the whole limit:
+ * nothing is reserved, the request competes for the account),
  * waiting up to wait_ms for them, in order of arrival, while stopped()
  * (may be NULL) says no. Calling it again on an active rv adds n more
  * (waiting the same way). 0: reserved; -1: nothing changed (no room in
@@ -81,7 +86,7 @@ int budget_reserve(struct budget_resv *rv, size_t n, unsigned wait_ms, bool (*st
 void budget_unreserve(struct budget_resv *rv);
 /* Take n bytes for the holder of rv (rv NULL or inactive: budget_take):
  * from its reservation first, the rest from the account; when that does
- * not fit and rv is the oldest active reservation (and the request could
+ * not fit and rv is the oldest active reservation of an estimate (and the request could
  * fit alone), wait for memory up to rv->wait_ms while stopped() says no.
  * With keep, bytes given back later with budget_give_for return to rv;
  * without, they are someone else's to give back (budget_give). */

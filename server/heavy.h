@@ -37,7 +37,7 @@ void heavy_init(unsigned max, unsigned wait_ms);
 /* 0: admitted (call heavy_leave when done); -1: refused. */
 int heavy_enter(void);
 void heavy_leave(void);
-/* Reserve n bytes (clamped to --max-inflight) for the current admitted
+/* Reserve n bytes (nothing when n is more than --max-inflight) for the current admitted
  * request, waiting up to --heavy-wait (budget_reserve). 0: reserved (or
  * no current work); -1: no room in time, nothing reserved: answer 503
  * busy with Retry-After. */

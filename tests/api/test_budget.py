@@ -361,51 +361,6 @@ def test_requests_that_fit_alone_but_not_together_are_served(stored, wait):
         stop_ok(srv)
 
 
-@pytest.fixture(scope="module")
-def four_cpus():
-    """Another database with four distinct big cpu profiles: {"db", "ids"}."""
-    d = tempfile.mkdtemp(prefix="flamedex-budget4-")
-    db = os.path.join(d, "four.db")
-    srv = Server(["--db", db]).start()
-    try:
-        c = Client(srv.url, timeout=300)
-        ids = [c.upload_ok(big_profile(seed=20 + i))["id"] for i in range(4)]
-    finally:
-        problem = srv.stop()
-    assert not problem, problem
-    yield {"db": db, "ids": ids}
-    shutil.rmtree(d, ignore_errors=True)
-
-
-def test_the_oldest_request_waits_for_memory_while_younger_ones_give_way(four_cpus):
-    """Views reserve nothing up front, so four at once (of four distinct
-    profiles: no shared decode) grow side by side past an account that
-    holds one: the oldest admitted one waits for memory, the younger ones
-    that need more are refused and give theirs back, so at least one
-    answers 200 (the lone answer) and the others 200 or 503 busy with
-    Retry-After, never all refused."""
-    paths = ["/api/v1/profiles/%s/flamegraph?hide=pkg3&max_nodes=0" % i for i in four_cpus["ids"]]
-    db = {"db": four_cpus["db"]}
-    lone = [lone_answer(db, p) for p in paths]
-    need = max(n for _, n in lone)
-    srv = serve(db, "--max-inflight", str(need * 13 // 10), "--heavy-wait", "600", "--max-request-time", "900")
-    try:
-        c = Client(srv.url, timeout=900)
-        rs = in_parallel([lambda p=p: c.get(p) for p in paths])
-        statuses = [r.status for r in rs]
-        assert 200 in statuses, rs
-        assert set(statuses) <= {200, 503}, rs
-        for r, (body, _) in zip(rs, lone):
-            if r.status == 200:
-                assert r.body == body
-            else:
-                assert r.error_code() == "busy", r
-                assert int(r.headers["retry-after"]) > 0
-        assert c.healthy()
-    finally:
-        stop_ok(srv)
-
-
 def test_max_heavy_admits_one_and_refuses_or_queues_the_next(stored, monkeypatch, tmp_path):
     """--max-heavy 1, the slot held by the test hook (heavy.h:
     FLAMEDEX_TEST_HEAVY_HOLD) rather than by timing: with --heavy-wait 0 a

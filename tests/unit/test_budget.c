@@ -218,14 +218,15 @@ START_TEST(charges_come_out_of_the_reservation_and_return_to_it)
 }
 END_TEST
 
-START_TEST(a_reservation_is_clamped_to_the_account)
+START_TEST(a_reservation_beyond_the_account_reserves_nothing)
 {
 	size_t base = used_now();
 	budget_init(base + 1000);
 	struct budget_resv rv = { 0 };
 	ck_assert_int_eq(budget_reserve(&rv, 5000, 0, NULL), 0);
-	ck_assert_uint_eq(used_now(), base + 1000);
-	ck_assert_uint_eq(rv.left, 1000);
+	ck_assert_uint_eq(used_now(), base);
+	ck_assert_uint_eq(rv.left, 0);
+	ck_assert_uint_gt(rv.seq, 0);
 	budget_unreserve(&rv);
 	ck_assert_uint_eq(used_now(), base);
 	budget_unreserve(&rv);       /* inactive: nothing */
@@ -239,8 +240,8 @@ START_TEST(a_younger_request_beyond_its_reservation_gives_way)
 	size_t base = used_now();
 	budget_init(base + 1000);
 	struct budget_resv old = { 0 }, young = { 0 };
-	ck_assert_int_eq(budget_reserve(&old, 0, 0, NULL), 0);
-	ck_assert_int_eq(budget_reserve(&young, 0, 0, NULL), 0);
+	ck_assert_int_eq(budget_reserve(&old, 1, 0, NULL), 0);
+	ck_assert_int_eq(budget_reserve(&young, 1, 0, NULL), 0);
 	ck_assert_uint_lt(old.seq, young.seq);
 	ck_assert(budget_take_for(&old, 600, true, NULL));
 	ck_assert(budget_take_for(&young, 300, true, NULL));
@@ -312,8 +313,8 @@ START_TEST(the_oldest_waits_for_what_the_younger_give_back)
 	size_t base = used_now();
 	budget_init(base + 1000);
 	struct budget_resv old = { 0 }, young = { 0 };
-	ck_assert_int_eq(budget_reserve(&old, 0, 600000, NULL), 0);
-	ck_assert_int_eq(budget_reserve(&young, 0, 600000, NULL), 0);
+	ck_assert_int_eq(budget_reserve(&old, 1, 600000, NULL), 0);
+	ck_assert_int_eq(budget_reserve(&young, 1, 600000, NULL), 0);
 	ck_assert(budget_take_for(&old, 600, true, NULL));
 	ck_assert(budget_take_for(&young, 300, true, NULL));
 	struct budget_stats st;
@@ -323,9 +324,12 @@ START_TEST(the_oldest_waits_for_what_the_younger_give_back)
 	ck_assert_int_eq(pthread_create(&t, NULL, oldest_takes, &a), 0);
 	wait_waited(st.waited);
 	ck_assert_int_eq(atomic_load(&a.done), 0);
-	/* while it waits, the younger one gets nothing beyond, even what fits */
+	/* while it waits, a younger one that needs more than fits is refused
+	 * (it does not wait), and no new reservation is granted */
+	ck_assert(!budget_take_for(&young, 200, true, NULL));
+	struct budget_resv late = { 0 };
 	budget_give_for(&young, 100);   /* 800 used: 300 still do not fit */
-	ck_assert(!budget_take_for(&young, 50, true, NULL));
+	ck_assert_int_eq(budget_reserve(&late, 100, 0, NULL), -1);
 	budget_give_for(&young, 200);   /* it gives way */
 	budget_unreserve(&young);
 	pthread_join(t, NULL);
@@ -597,7 +601,7 @@ Suite *budget_suite(void)
 	tcase_add_test(tc, a_buffer_past_the_account_is_out_of_memory);
 	tcase_add_test(tc, a_json_writer_of_a_stopped_work_fails);
 	tcase_add_test(tc, charges_come_out_of_the_reservation_and_return_to_it);
-	tcase_add_test(tc, a_reservation_is_clamped_to_the_account);
+	tcase_add_test(tc, a_reservation_beyond_the_account_reserves_nothing);
 	tcase_add_test(tc, a_younger_request_beyond_its_reservation_gives_way);
 	tcase_add_test(tc, the_oldest_waits_for_what_the_younger_give_back);
 	tcase_add_test(tc, a_reservation_waits_for_the_one_before_it);
