@@ -173,7 +173,8 @@ static size_t measure(struct prof *p)
 
 /* With mu held: n (bytes n->bytes, held once) joins the cache when it
  * fits and nothing else cached has its id; else it is counted in the
- * memory account, with budget_take when take is set (false: nothing
+ * memory account, with work_draw (the loading request's reservation
+ * first) when take is set (false: nothing
  * changed, the caller frees it), else budget_force. */
 static bool place(struct cache *c, struct centry *n, bool take)
 {
@@ -185,7 +186,7 @@ static bool place(struct cache *c, struct centry *n, bool take)
 		return true;
 	}
 	if (take) {
-		if (!budget_take(n->bytes))
+		if (!work_draw(n->bytes))
 			return false;
 		n->charged = n->bytes;
 	}

@@ -72,7 +72,7 @@ static const struct opt opts[] = {
 	{ "max-heavy", F_UINT(max_heavy, 0, 1024), "N",
 	  "views, diffs and leak analyses running at once (0: no limit); the others wait --heavy-wait" },
 	{ "heavy-wait", F_UINT(heavy_wait_s, 0, 3600), "SECONDS",
-	  "how long a heavy request waits for a slot before a 503 busy with Retry-After" },
+	  "how long a heavy request waits for a slot (and a leak analysis for its memory) before a 503 busy with Retry-After" },
 	{ "tls-cert", F_STR(tls_cert), "FILE", "serve HTTPS with this PEM certificate (chain) and --tls-key" },
 	{ "tls-key", F_STR(tls_key), "FILE", "the PEM private key of --tls-cert (unencrypted)" },
 	/* access (origin.c, auth.c, session.c; docs/SECURITY.md) */

@@ -4,7 +4,12 @@
 #include "heavy.h"
 
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "budget.h"
 
 #include "util.h"
 #include "work.h"
@@ -13,12 +18,15 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t freed = PTHREAD_COND_INITIALIZER;
 static unsigned max_running, wait_limit_ms, running, waiting;
 static unsigned long long admitted, refused;
+static const char *hold_path;   /* the test hook (heavy.h), or NULL */
 
 void heavy_init(unsigned max, unsigned wait_ms)
 {
 	pthread_mutex_lock(&mu);
 	max_running = max;
 	wait_limit_ms = wait_ms;
+	const char *h = getenv("FLAMEDEX_TEST_HEAVY_HOLD");
+	hold_path = h && *h ? h : NULL;
 	pthread_mutex_unlock(&mu);
 }
 
@@ -29,11 +37,31 @@ static int stopped(void)
 	return w && atomic_load(&w->stop) != WORK_OK;
 }
 
+/* The test hook: while the file hold_path names exists, an admitted
+ * request waits (until its work is stopped), having made hold_path.held. */
+static void hold_for_test(void)
+{
+	if (!hold_path || access(hold_path, F_OK) != 0)
+		return;
+	char marker[4096];
+	snprintf(marker, sizeof(marker), "%s.held", hold_path);
+	FILE *f = fopen(marker, "w");
+	if (f)
+		fclose(f);
+	while (access(hold_path, F_OK) == 0 && !stopped()) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	unlink(marker);
+}
+
 int heavy_enter(void)
 {
 	pthread_mutex_lock(&mu);
 	double until = util_mono_ms() + wait_limit_ms;
 	waiting++;
+	if (max_running && running >= max_running && wait_limit_ms)
+		util_log("level=info msg=\"heavy request waits\" running=%u waiting=%u", running, waiting);
 	while (max_running && running >= max_running && !stopped() && util_mono_ms() < until) {
 		/* Wake at least every 50 ms to notice a stopped work. */
 		struct timespec ts;
@@ -54,11 +82,42 @@ int heavy_enter(void)
 		refused++;
 	}
 	pthread_mutex_unlock(&mu);
-	return ok ? 0 : -1;
+	if (!ok)
+		return -1;
+	/* Take a place in the order of reservations (nothing reserved yet):
+	 * the oldest admitted request is the one that may wait for memory. */
+	struct work *w = work_current();
+	if (w)
+		budget_reserve(&w->resv, 0, wait_limit_ms, NULL);
+	hold_for_test();
+	return 0;
+}
+
+static bool stopped_b(void)
+{
+	return stopped() != 0;
+}
+
+int heavy_reserve(size_t n)
+{
+	struct work *w = work_current();
+	if (!w)
+		return 0;
+	return budget_reserve(&w->resv, n, wait_limit_ms, stopped_b);
+}
+
+void heavy_unreserve(void)
+{
+	struct work *w = work_current();
+	if (w)
+		budget_unreserve(&w->resv);
 }
 
 void heavy_leave(void)
 {
+	struct work *w = work_current();
+	if (w)
+		budget_unreserve(&w->resv);
 	pthread_mutex_lock(&mu);
 	if (running > 0)
 		running--;

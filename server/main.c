@@ -168,7 +168,8 @@ int main(int argc, char **argv)
 	struct heavy_stats hs;
 	heavy_stats(&hs);
 	util_log("level=info msg=\"memory account\" limit=%zu peak=%zu used=%zu refused=%llu heavy_admitted=%llu "
-	         "heavy_refused=%llu", bs.limit, bs.peak, bs.used, bs.refused, hs.admitted, hs.refused);
+	         "heavy_refused=%llu reserved=%llu waited=%llu", bs.limit, bs.peak, bs.used, bs.refused, hs.admitted,
+	         hs.refused, bs.reserved, bs.waited);
 	stop_deadline = util_mono_ms() + FDX_STOP_TIMEOUT_S * 1000.0;
 	pthread_t th;
 	if (pthread_create(&th, NULL, stopper, NULL) != 0) {

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "heavy.h"
 #include "leaks.h"
 #include "limits.h"
 #include "routes.h"
@@ -50,6 +51,15 @@ static int num_arg(struct req *r, const char *name, double def, double *out)
 }
 
 static enum MHD_Result leaks_admitted(struct req *r, void *ctx);
+
+/* The memory estimate of a leak analysis (measured: docs/BENCHMARKS.md,
+ * "Bounded work"): per snapshot, its decoded model (LEAK_EST_DECODED ×
+ * its inflated stacks) and up to one candidate per sample, each
+ * LEAK_EST_CAND bytes plus LEAK_EST_CAND_SNAP per snapshot; plus the
+ * largest stored + inflated blob, held while one decodes. */
+#define LEAK_EST_DECODED   8
+#define LEAK_EST_CAND      4608
+#define LEAK_EST_CAND_SNAP 48
 
 enum MHD_Result route_leaks(struct req *r, const struct route_params *p)
 {
@@ -131,6 +141,24 @@ static enum MHD_Result leaks_admitted(struct req *r, void *ctx)
 		res = reply_error(r, 400, "bad_request", "leaks needs ids=ID1,ID2,… or label=key:value&type=goroutine|heap");
 		goto out;
 	}
+	/* Reserve the estimate before loading anything (heavy.h): requests
+	 * that fit alone then run one after another rather than all growing
+	 * into the limit at once. */
+	size_t est = 0, transient = 0;
+	for (int i = 0; i < n; i++) {
+		struct store_sizes z;
+		if (store_sizes(ids[i], &z) != 0)
+			continue; /* store_get below answers */
+		size_t t = z.stored + z.inflated;
+		if (t > transient)
+			transient = t;
+		est += z.inflated * LEAK_EST_DECODED + z.samples * (LEAK_EST_CAND + (size_t)n * LEAK_EST_CAND_SNAP);
+	}
+	util_log("level=info msg=\"leak estimate\" snapshots=%d bytes=%zu", n, est + transient);
+	if (heavy_reserve(est + transient) < 0) {
+		res = views_busy(r, "not enough memory for this leak analysis now (--max-inflight); retry shortly");
+		goto out;
+	}
 	for (int i = 0; i < n; i++) {
 		int st = 0;
 		snaps[i].p = store_get(ids[i], &st);
@@ -161,6 +189,7 @@ static enum MHD_Result leaks_admitted(struct req *r, void *ctx)
 		res = reply_error(r, 500, "internal", "out of memory in leak analysis");
 		goto out;
 	}
+	heavy_unreserve(); /* the answer is made; the reply counts itself */
 	res = reply_buf(r, 200, "application/json", &b);
 out:
 	for (int i = 0; snaps && i < n; i++)

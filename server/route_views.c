@@ -133,6 +133,14 @@ int views_parse_opts(struct req *r, const struct prof *p, struct view_opts *o, e
 	return 0;
 }
 
+enum MHD_Result views_busy(struct req *r, const char *msg)
+{
+	char retry[16];
+	snprintf(retry, sizeof(retry), "%d", FDX_RETRY_AFTER_S);
+	reply_header(r, "Retry-After", retry);
+	return reply_error(r, 503, "busy", "%s", msg);
+}
+
 enum MHD_Result views_heavy(struct req *r, enum MHD_Result (*fn)(struct req *r, void *ctx), void *ctx)
 {
 	if (heavy_enter() < 0) {

@@ -116,5 +116,7 @@ int views_parse_opts(struct req *r, const struct prof *p, struct view_opts *o, e
  * fn(r, ctx) as a heavy request (heavy.h): admitted, or answered 503 busy
  * with Retry-After when no slot frees up in time. */
 enum MHD_Result views_heavy(struct req *r, enum MHD_Result (*fn)(struct req *r, void *ctx), void *ctx);
+/* 503 busy with Retry-After and this message (heavy_reserve refused). */
+enum MHD_Result views_busy(struct req *r, const char *msg);
 
 #endif

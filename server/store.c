@@ -678,6 +678,35 @@ int store_time(const char *id, int64_t *ns, const char **source)
 	return rc;
 }
 
+int store_sizes(const char *id, struct store_sizes *out)
+{
+	sqlite3 *c = db_reader_get();
+	if (!c)
+		return -1;
+	sqlite3_stmt *st;
+	int rc = -1;
+	if (sqlite3_prepare_v2(c, "SELECT length(s.data), substr(s.data, 5, 8), p.samples FROM stacks s "
+	                       "JOIN profiles p ON p.seq=s.profile_seq WHERE p.id=?", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		int s = sqlite3_step(st);
+		if (s == SQLITE_ROW) {
+			out->stored = (size_t)sqlite3_column_int64(st, 0);
+			uint64_t raw = 0;
+			if (sqlite3_column_bytes(st, 1) == 8)
+				memcpy(&raw, sqlite3_column_blob(st, 1), 8);
+			out->inflated = (size_t)raw;
+			int64_t n = sqlite3_column_int64(st, 2);
+			out->samples = n > 0 ? (size_t)n : 0;
+			rc = 0;
+		} else if (s == SQLITE_DONE) {
+			rc = 1;
+		}
+		sqlite3_finalize(st);
+	}
+	db_reader_put(c);
+	return rc;
+}
+
 int store_label(const char *id, const char *key, char *out, size_t cap)
 {
 	if (cap == 0)

@@ -107,6 +107,15 @@ int store_labels(const char *key, struct json *j);
  * 0, 1 unknown, -1 error. */
 int store_time(const char *id, int64_t *ns, const char **source);
 
+/* What a profile's stored stacks take before decoding (heavy requests
+ * estimate their memory from it, heavy.h): the stored blob's bytes, its
+ * inflated size (codec.c's header) and the profile's sample count.
+ * 0, 1 unknown, -1 error. */
+struct store_sizes {
+	size_t stored, inflated, samples;
+};
+int store_sizes(const char *id, struct store_sizes *out);
+
 /* The value of profile label key of profile id (truncated to cap-1
  * bytes) into out. 0, 1 when it has no such label (or no such profile),
  * -1 on error. */

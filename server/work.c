@@ -25,13 +25,15 @@ void work_begin(struct work *w, int64_t budget_ms)
 	w->max_units = default_units;
 	w->over_units = false;
 	w->charged = 0;
+	w->resv = (struct budget_resv){ 0 };
 	current = w;
 }
 
 void work_end(struct work *w)
 {
-	budget_give(w->charged);
+	budget_give_for(&w->resv, w->charged);
 	w->charged = 0;
+	budget_unreserve(&w->resv);
 	if (current == w)
 		current = NULL;
 }
@@ -71,17 +73,36 @@ void work_stop(struct work *w, int why)
 		atomic_compare_exchange_strong(&w->stop, &expected, why);
 }
 
+/* The current work was stopped (a wait in budget.c ends). */
+static bool stopped(void)
+{
+	struct work *w = current;
+	return w && atomic_load(&w->stop) != WORK_OK;
+}
+
 int work_charge(size_t n)
 {
 	struct work *w = current;
 	if (!w || n == 0)
 		return 0;
-	if (!budget_take(n)) {
+	if (!budget_take_for(&w->resv, n, true, stopped)) {
 		work_stop(w, WORK_NOMEM);
 		return -1;
 	}
 	w->charged += n;
 	return 0;
+}
+
+bool work_draw(size_t n)
+{
+	struct work *w = current;
+	if (!w)
+		return budget_take(n);
+	if (!budget_take_for(&w->resv, n, false, stopped)) {
+		work_stop(w, WORK_NOMEM);
+		return false;
+	}
+	return true;
 }
 
 void work_uncharge(size_t n)
@@ -92,7 +113,7 @@ void work_uncharge(size_t n)
 	if (n > w->charged)
 		n = w->charged;
 	w->charged -= n;
-	budget_give(n);
+	budget_give_for(&w->resv, n);
 }
 
 int work_hold(struct work_held *h, size_t n)

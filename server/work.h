@@ -25,7 +25,9 @@
  *     work_poll() call, so a unit budget stops a request at the same
  *     point on every machine); either spent answers WORK_DEADLINE, and
  *     over_units says which one;
- *   - the charges of a work are made and given back on its own thread.
+ *   - the charges of a work are made and given back on its own thread;
+ *     they come out of its reservation first (w->resv, budget.h) and
+ *     return to it, and only the oldest reservation waits for memory.
  *
  * The reasons map to replies in one place (http.c): WORK_CANCELLED and
  * WORK_SHUTDOWN close the connection or answer 503; WORK_DEADLINE answers
@@ -39,6 +41,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "budget.h"
 
 enum work_stop {
 	WORK_OK = 0,
@@ -58,6 +62,7 @@ struct work {
 	uint64_t max_units;       /* 0 = no unit budget */
 	bool over_units;          /* WORK_DEADLINE came from the unit budget */
 	size_t charged;           /* bytes charged to the memory account */
+	struct budget_resv resv;  /* its reservation (heavy.c), or none */
 };
 
 /* The unit budget every work begun from now on gets (0 = none). */
@@ -77,6 +82,11 @@ void work_stop(struct work *w, int why);
  * with WORK_NOMEM (and the caller unwinds). With no current work, 0 and
  * nothing is charged. */
 int work_charge(size_t n);
+/* Take n bytes for the current work that another owner gives back later
+ * with budget_give (the decoded-profile cache): from its reservation
+ * first, as work_charge; false (the work is then stopped with
+ * WORK_NOMEM) when they do not fit. With no current work, budget_take. */
+bool work_draw(size_t n);
 /* Give back n bytes charged to the current work (at most what it has
  * charged; with no current work, nothing). */
 void work_uncharge(size_t n);

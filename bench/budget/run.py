@@ -2,7 +2,10 @@
 """bench/budget: peak memory under N concurrent worst-case requests of
 every kind, against a 4 GiB budget (--cache-bytes 1g + --max-inflight 3g).
 
-    FLAMEDEX_BIN=build/server/flamedex python3 bench/budget/run.py [--quick]
+    FLAMEDEX_BIN=build/server/flamedex python3 bench/budget/run.py [--quick] [--only WORD]
+
+--only WORD runs the phases whose name contains WORD (e.g. --only leaks;
+large.pb.gz is then needed only if one of them uses it).
 
 Needs bench/out/large.pb.gz (bench/run.sh makes it with bench/gen; or
 GO111MODULE=off GOPATH=/usr/share/gocode go run ./bench/gen -size large
@@ -34,6 +37,7 @@ from test_budget import big_profile  # noqa: E402
 BIN = os.environ.get("FLAMEDEX_BIN", os.path.join(ROOT, "build", "server", "flamedex"))
 LARGE = os.path.join(ROOT, "bench", "out", "large.pb.gz")
 QUICK = "--quick" in sys.argv
+ONLY = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
 # The budget, and no per-address connection limit: every client here is
 # 127.0.0.1, and the last phase opens more than --max-conns-per-ip (64).
 FLAGS = ["--cache-bytes", "1g", "--max-inflight", "3g", "--max-conns-per-ip", "0"]
@@ -145,18 +149,19 @@ def summary(statuses):
 
 
 def main():
-    if not os.path.isfile(LARGE):
+    need_large = not ONLY or ONLY not in "leaks?ids= goroutine profiles"
+    if need_large and not os.path.isfile(LARGE):
         sys.exit("bench/budget: %s is missing (see the docstring)" % LARGE)
     work = tempfile.mkdtemp(prefix="flamedex-bench-budget-")
     db = os.path.join(work, "db")
-    large = open(LARGE, "rb").read()
+    large = open(LARGE, "rb").read() if need_large else b""
     n_gor = 4 if QUICK else 16
     gors = [big_profile(seed=100 + i, goroutine=True) for i in range(n_gor)]
     # A gzip bomb that inflates past --max-inflated (128 MiB): read, held, refused.
     bomb = gzip.compress(b"\0" * (160 << 20), 9)
     srv = Srv(db, [])
     ids = {"large": json.loads(urllib.request.urlopen(urllib.request.Request(
-        srv.url("/api/v1/profiles"), data=large, method="POST")).read())["id"]}
+        srv.url("/api/v1/profiles"), data=large, method="POST")).read())["id"] if need_large else ""}
     ids["gor"] = [json.loads(urllib.request.urlopen(urllib.request.Request(
         srv.url("/api/v1/profiles"), data=g, method="POST")).read())["id"] for g in gors]
     srv.stop()
@@ -169,6 +174,8 @@ def main():
          [lambda: request(P, "POST", "/api/v1/profiles", bomb)] * n),
         ("leaks?ids= %d goroutine profiles × %d" % (n_gor, n),
          [lambda: request(P, "GET", "/api/v1/leaks?ids=" + many)] * n),
+        ("leaks?ids= %d goroutine profiles × %d, --heavy-wait 600 --max-request-time 900" % (n_gor, n),
+         [lambda: request(P, "GET", "/api/v1/leaks?ids=" + many)] * n, ["--heavy-wait", "600", "--max-request-time", "900"]),
         ("leaks?ids= one id × 256, × %d" % n,
          [lambda: request(P, "GET", "/api/v1/leaks?ids=" + ",".join([ids["gor"][0]] * 256))] * n),
         ("top?hide=runtime × %d" % n,
@@ -180,15 +187,19 @@ def main():
          (30 if QUICK else 60)),
     ]
     everything = []
-    for _, fns in phases:
-        everything += fns
+    for ph in phases:
+        if len(ph) == 2:
+            everything += ph[1]
     phases.append(("all of the above at once (%d requests)" % len(everything), everything))
     print("budget: %s; machine: %d CPUs" % (" ".join(FLAGS), os.cpu_count()))
     print("| phase | statuses | s | peak RSS MB | account peak MB |")
     print("|---|---|---|---|---|")
-    for name, fns in phases:
+    for ph in phases:
+        name, fns, extra = ph[0], ph[1], (ph[2] if len(ph) > 2 else [])
+        if ONLY and ONLY not in name:
+            continue
         global P
-        srv = Srv(db, FLAGS)
+        srv = Srv(db, FLAGS + extra)
         P = srv.port
         t0 = time.monotonic()
         st = burst(fns)

@@ -16,6 +16,7 @@ import gzip
 import os
 import random
 import shutil
+import signal
 import tempfile
 import threading
 
@@ -98,8 +99,12 @@ def stored():
 
 
 def serve(stored, *flags):
-    """A server on the shared database with these flags (stop it)."""
-    return Server(["--db", stored["db"]] + TINY_CACHE + list(flags)).start()
+    """A server on the shared database with these flags (stop it). Its
+    time budget is long unless the flags set one: what these tests count
+    is work and memory, and a sanitized server on a loaded machine can
+    need more than the default 60 s for a request that must succeed."""
+    slack = [] if "--max-request-time" in flags else ["--max-request-time", "900"]
+    return Server(["--db", stored["db"]] + TINY_CACHE + slack + list(flags)).start()
 
 
 def decodes(srv, pid):
@@ -238,7 +243,8 @@ def test_a_full_memory_account_is_503_busy_with_retry_after(stored):
 def is_sanitized():
     try:
         with open(server_binary(), "rb") as f:
-            return b"__asan_init" in f.read()
+            data = f.read()
+            return b"__asan_init" in data or b"__tsan_init" in data
     except OSError:
         return False
 
@@ -251,7 +257,7 @@ def vm_hwm(pid):
     raise AssertionError("no VmHWM in /proc/%d/status" % pid)
 
 
-@pytest.mark.skipif(is_sanitized(), reason="ASan's shadow memory and quarantine are not the server's")
+@pytest.mark.skipif(is_sanitized(), reason="a sanitizer's shadow memory and quarantine are not the server's")
 def test_peak_rss_stays_within_the_flags(stored):
     """Sixteen concurrent heavy requests of every kind against
     --cache-bytes 1k + --max-inflight 160m: each answers 200 or 503 busy,
@@ -285,3 +291,133 @@ def test_peak_rss_stays_within_the_flags(stored):
         assert peak <= bound, "peak RSS %d MB above %d MB" % (peak >> 20, bound >> 20)
     finally:
         stop_ok(srv)
+
+
+# ---------------------------------------------------------------- admission
+
+
+def account_peak(srv):
+    """Stop srv and return its memory account's peak (the "memory
+    account" line it logs at stop)."""
+    srv.proc.send_signal(signal.SIGTERM)
+    assert srv.proc.wait(60) == 0, srv.log_tail()
+    with open(srv.log_path, "rb") as f:
+        lines = [ln for ln in f.read().decode("utf-8", "replace").splitlines() if "memory account" in ln]
+    shutil.rmtree(srv.dir, ignore_errors=True)
+    assert lines, "no memory account line at stop"
+    fields = dict(kv.split("=", 1) for kv in lines[-1].split() if "=" in kv)
+    return int(fields["peak"])
+
+
+def lone_answer(stored, path):
+    """A request alone against a roomy account: (its body, the account's
+    peak while it ran)."""
+    srv = serve(stored, "--max-inflight", "8g")
+    try:
+        r = Client(srv.url, timeout=600).get(path)
+        assert r.status == 200, r
+    except BaseException:
+        srv.stop()
+        raise
+    return r.body, account_peak(srv)
+
+
+def log_count(srv, text):
+    with open(srv.log_path, "rb") as f:
+        return f.read().decode("utf-8", "replace").count(text)
+
+
+@pytest.mark.parametrize("wait", ["600", "0"])
+def test_requests_that_fit_alone_but_not_together_are_served(stored, wait):
+    """Three leak analyses at once against an account that holds one of
+    them (sized from a lone one's measured peak: no timing involved). Each
+    reserves its estimate before it loads anything, so they run one after
+    another instead of growing side by side into the limit: with a long
+    --heavy-wait all three answer 200 with the lone answer; with none,
+    the first one does and the others get a clear 503 busy with
+    Retry-After. Before reservations, all three grew together and all
+    could be refused."""
+    path = "/api/v1/leaks?ids=%s&min_age=0" % stored["gor"]
+    body, need = lone_answer(stored, path)
+    inflight = need * 13 // 10          # one fits, two do not
+    # The time budget counts the wait too: make it as long (a sanitized
+    # build is slow).
+    srv = serve(stored, "--max-inflight", str(inflight), "--heavy-wait", wait, "--max-request-time", "900")
+    try:
+        c = Client(srv.url, timeout=900)
+        rs = in_parallel([lambda: c.get(path)] * 3)
+        statuses = sorted(r.status for r in rs)
+        if wait == "600":
+            assert statuses == [200] * 3, rs
+        else:
+            assert statuses[0] == 200, rs
+            assert set(statuses) <= {200, 503}, rs
+            assert 503 in statuses, rs
+        for r in rs:
+            if r.status == 200:
+                assert r.body == body
+            else:
+                assert r.error_code() == "busy", r
+                assert int(r.headers["retry-after"]) > 0
+        if wait == "600":
+            assert log_count(srv, 'msg="reservation waits"') >= 1, srv.log_tail()
+        assert c.healthy()
+    finally:
+        stop_ok(srv)
+
+
+def test_max_heavy_admits_one_and_refuses_or_queues_the_next(stored, monkeypatch, tmp_path):
+    """--max-heavy 1, the slot held by the test hook (heavy.h:
+    FLAMEDEX_TEST_HEAVY_HOLD) rather than by timing: with --heavy-wait 0 a
+    second view is refused at once with 503 busy + Retry-After naming
+    --max-heavy, light requests are still served, and once the hold is
+    lifted both views answer 200; with a long --heavy-wait the second one
+    waits (the server logs it) and then answers 200."""
+    hold = tmp_path / "hold"
+    held = tmp_path / "hold.held"
+    monkeypatch.setenv("FLAMEDEX_TEST_HEAVY_HOLD", str(hold))
+    path = "/api/v1/profiles/%s/top?limit=5" % stored["cpu"]
+
+    def wait_for(cond, what):
+        for _ in range(6000):           # a generous bound: 60 s
+            if cond():
+                return
+            threading.Event().wait(0.01)
+        raise AssertionError("%s did not happen within 60 s" % what)
+
+    for wait in ["0", "600"]:
+        hold.write_bytes(b"")
+        srv = serve(stored, "--max-heavy", "1", "--heavy-wait", wait)
+        try:
+            c = Client(srv.url, timeout=300)
+            first = {}
+            t = threading.Thread(target=lambda: first.setdefault("r", c.get(path)))
+            t.start()
+            wait_for(held.exists, "the first view holding the slot")
+            if wait == "0":
+                r = c.get(path)
+                assert r.status == 503, r
+                assert r.error_code() == "busy"
+                assert "--max-heavy" in r.json()["error"]["message"]
+                assert int(r.headers["retry-after"]) > 0
+                assert c.get_json("/api/v1/profiles")["total"] == 2
+                hold.unlink()
+                t.join(300)
+                assert first["r"].status == 200, first
+                assert c.get(path).status == 200
+            else:
+                second = {}
+                t2 = threading.Thread(target=lambda: second.setdefault("r", c.get(path)))
+                t2.start()
+                wait_for(lambda: log_count(srv, 'msg="heavy request waits"') >= 1, "the second view waiting")
+                assert "r" not in second
+                hold.unlink()
+                t.join(300)
+                t2.join(300)
+                assert first["r"].status == 200, first
+                assert second["r"].status == 200, second
+                assert second["r"].body == first["r"].body
+        finally:
+            if hold.exists():
+                hold.unlink()
+            stop_ok(srv)

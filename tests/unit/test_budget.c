@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "budget.h"
 #include "buf.h"
@@ -179,6 +180,186 @@ START_TEST(a_json_writer_of_a_stopped_work_fails)
 	ck_assert(b.oom);
 	buf_release(&b);
 	work_end(&w);
+}
+END_TEST
+
+/* ---- reservations -------------------------------------------------------- */
+
+START_TEST(charges_come_out_of_the_reservation_and_return_to_it)
+{
+	size_t base = used_now();
+	budget_init(base + 1000);
+	struct work w;
+	work_begin(&w, 0);
+	ck_assert_int_eq(budget_reserve(&w.resv, 600, 0, NULL), 0);
+	ck_assert_uint_eq(used_now(), base + 600);
+	/* a second reservation of 600 does not fit beside it */
+	struct budget_resv other = { 0 };
+	ck_assert_int_eq(budget_reserve(&other, 600, 0, NULL), -1);
+	ck_assert_uint_eq(other.seq, 0);
+	/* charges inside the reservation do not move the account */
+	ck_assert_int_eq(work_charge(500), 0);
+	ck_assert_uint_eq(used_now(), base + 600);
+	work_uncharge(200);          /* back to the reservation */
+	ck_assert_uint_eq(used_now(), base + 600);
+	ck_assert_int_eq(work_charge(700), 0); /* 300 from it, 400 beyond */
+	ck_assert_uint_eq(used_now(), base + 1000);
+	work_uncharge(1000);         /* 600 back to it, 400 to the account */
+	ck_assert_uint_eq(used_now(), base + 600);
+	/* a draw (given back by its holder) leaves the reservation for good */
+	ck_assert(work_draw(250));
+	ck_assert_uint_eq(used_now(), base + 600);
+	budget_give(250);
+	ck_assert_uint_eq(used_now(), base + 350);
+	work_end(&w);                /* gives back the rest of it */
+	ck_assert_uint_eq(used_now(), base);
+	ck_assert_uint_eq(w.resv.seq, 0);
+	budget_init((size_t)1 << 40);
+}
+END_TEST
+
+START_TEST(a_reservation_beyond_the_account_reserves_nothing)
+{
+	size_t base = used_now();
+	budget_init(base + 1000);
+	struct budget_resv rv = { 0 };
+	ck_assert_int_eq(budget_reserve(&rv, 5000, 0, NULL), 0);
+	ck_assert_uint_eq(used_now(), base);
+	ck_assert_uint_eq(rv.left, 0);
+	ck_assert_uint_gt(rv.seq, 0);
+	budget_unreserve(&rv);
+	ck_assert_uint_eq(used_now(), base);
+	budget_unreserve(&rv);       /* inactive: nothing */
+	ck_assert_uint_eq(used_now(), base);
+	budget_init((size_t)1 << 40);
+}
+END_TEST
+
+START_TEST(a_younger_request_beyond_its_reservation_gives_way)
+{
+	size_t base = used_now();
+	budget_init(base + 1000);
+	struct budget_resv old = { 0 }, young = { 0 };
+	ck_assert_int_eq(budget_reserve(&old, 1, 0, NULL), 0);
+	ck_assert_int_eq(budget_reserve(&young, 1, 0, NULL), 0);
+	ck_assert_uint_lt(old.seq, young.seq);
+	ck_assert(budget_take_for(&old, 600, true, NULL));
+	ck_assert(budget_take_for(&young, 300, true, NULL));
+	/* the younger one is refused at once (it never waits) */
+	ck_assert(!budget_take_for(&young, 200, true, NULL));
+	/* the oldest, with no wait allowed, is refused too */
+	ck_assert(!budget_take_for(&old, 200, true, NULL));
+	/* more than it could hold alone: refused without waiting */
+	old.wait_ms = 600000;
+	ck_assert(!budget_take_for(&old, 500, true, NULL));
+	budget_give_for(&young, 300);
+	budget_unreserve(&young);
+	ck_assert(budget_take_for(&old, 200, true, NULL));
+	budget_give_for(&old, 800);
+	budget_unreserve(&old);
+	ck_assert_uint_eq(used_now(), base);
+	budget_init((size_t)1 << 40);
+}
+END_TEST
+
+struct oldest_arg {
+	struct budget_resv *rv;
+	size_t n;
+	atomic_int done;   /* 1 taken, -1 refused */
+};
+
+static void *oldest_takes(void *p)
+{
+	struct oldest_arg *a = p;
+	atomic_store(&a->done, budget_take_for(a->rv, a->n, true, NULL) ? 1 : -1);
+	return NULL;
+}
+
+static void *reserves(void *p)
+{
+	struct oldest_arg *a = p;
+	atomic_store(&a->done, budget_reserve(a->rv, a->n, 600000, NULL) == 0 ? 1 : -1);
+	return NULL;
+}
+
+static void wait_waited(unsigned long long before)
+{
+	for (int i = 0; i < 60000; i++) { /* a generous bound: 60 s */
+		struct budget_stats st;
+		budget_stats(&st);
+		if (st.waited > before)
+			return;
+		struct timespec ts = { 0, 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	ck_abort_msg("nothing waited within 60 s");
+}
+
+static void wait_reserving(void)
+{
+	for (int i = 0; i < 60000; i++) { /* a generous bound: 60 s */
+		struct budget_stats st;
+		budget_stats(&st);
+		if (st.reserving > 0)
+			return;
+		struct timespec ts = { 0, 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	ck_abort_msg("no reservation waited within 60 s");
+}
+
+START_TEST(the_oldest_waits_for_what_the_younger_give_back)
+{
+	size_t base = used_now();
+	budget_init(base + 1000);
+	struct budget_resv old = { 0 }, young = { 0 };
+	ck_assert_int_eq(budget_reserve(&old, 1, 600000, NULL), 0);
+	ck_assert_int_eq(budget_reserve(&young, 1, 600000, NULL), 0);
+	ck_assert(budget_take_for(&old, 600, true, NULL));
+	ck_assert(budget_take_for(&young, 300, true, NULL));
+	struct budget_stats st;
+	budget_stats(&st);
+	struct oldest_arg a = { &old, 300, 0 };
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, oldest_takes, &a), 0);
+	wait_waited(st.waited);
+	ck_assert_int_eq(atomic_load(&a.done), 0);
+	/* while it waits, a younger one that needs more than fits is refused
+	 * (it does not wait), and no new reservation is granted */
+	ck_assert(!budget_take_for(&young, 200, true, NULL));
+	struct budget_resv late = { 0 };
+	budget_give_for(&young, 100);   /* 800 used: 300 still do not fit */
+	ck_assert_int_eq(budget_reserve(&late, 100, 0, NULL), -1);
+	budget_give_for(&young, 200);   /* it gives way */
+	budget_unreserve(&young);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(atomic_load(&a.done), 1);
+	ck_assert_uint_eq(used_now(), base + 900);
+	budget_give_for(&old, 900);
+	budget_unreserve(&old);
+	ck_assert_uint_eq(used_now(), base);
+	budget_init((size_t)1 << 40);
+}
+END_TEST
+
+START_TEST(a_reservation_waits_for_the_one_before_it)
+{
+	size_t base = used_now();
+	budget_init(base + 1000);
+	struct budget_resv first = { 0 }, second = { 0 };
+	ck_assert_int_eq(budget_reserve(&first, 800, 0, NULL), 0);
+	struct oldest_arg a = { &second, 800, 0 };
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, reserves, &a), 0);
+	wait_reserving();
+	ck_assert_int_eq(atomic_load(&a.done), 0);
+	budget_unreserve(&first);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(atomic_load(&a.done), 1);
+	ck_assert_uint_eq(used_now(), base + 800);
+	budget_unreserve(&second);
+	ck_assert_uint_eq(used_now(), base);
+	budget_init((size_t)1 << 40);
 }
 END_TEST
 
@@ -419,6 +600,11 @@ Suite *budget_suite(void)
 	tcase_add_test(tc, charges_fit_the_account_and_are_given_back);
 	tcase_add_test(tc, a_buffer_past_the_account_is_out_of_memory);
 	tcase_add_test(tc, a_json_writer_of_a_stopped_work_fails);
+	tcase_add_test(tc, charges_come_out_of_the_reservation_and_return_to_it);
+	tcase_add_test(tc, a_reservation_beyond_the_account_reserves_nothing);
+	tcase_add_test(tc, a_younger_request_beyond_its_reservation_gives_way);
+	tcase_add_test(tc, the_oldest_waits_for_what_the_younger_give_back);
+	tcase_add_test(tc, a_reservation_waits_for_the_one_before_it);
 	tcase_add_test(tc, heavy_slots_are_bounded);
 	tcase_add_test(tc, a_waiter_gets_the_freed_slot);
 	tcase_add_test(tc, concurrent_loads_of_one_id_decode_once);
