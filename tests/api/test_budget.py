@@ -282,13 +282,18 @@ def test_peak_rss_stays_within_the_flags(stored):
         rs = in_parallel([lambda p=p: c.get(p) for p in paths])
         statuses = [r.status for r in rs]
         assert set(statuses) <= {200, 503}, statuses
-        assert 200 in statuses, statuses
         for r in rs:
             if r.status == 503:
                 assert r.error_code() == "busy", r
         peak = vm_hwm(srv.proc.pid)
         bound = 1024 + inflight + start + (48 << 20)
         assert peak <= bound, "peak RSS %d MB above %d MB" % (peak >> 20, bound >> 20)
+        # Views do not wait for memory (docs/DESIGN.md: only leak analyses
+        # reserve), so sixteen that grow side by side may all be refused;
+        # each of them alone is served.
+        for p in sorted(set(paths)):
+            r = c.get(p)
+            assert r.status == 200, (p, r)
     finally:
         stop_ok(srv)
 
