@@ -44,7 +44,8 @@ test('label shares are of the whole profile, as in the flame graph, with an unla
   await page.goto(`${srv.url}/p/${meta.id}?view=labels`);
   await page.waitForSelector('.label-card[data-key="function"]');
   const card = await page.$eval('.label-card[data-key="function"]', (c) => ({
-    rows: [...c.querySelectorAll('tbody tr')].map((tr) => ({ cls: tr.className, cells: [...tr.children].map((td) => td.textContent) })),
+    // a value's cell: its own name, without the "vs rest" / "vs other" diff links beside it
+    rows: [...c.querySelectorAll('tbody tr')].map((tr) => ({ cls: tr.className, cells: [...tr.children].map((td, i) => (i === 0 && td.querySelector('.label-value') ? td.querySelector('.label-value').textContent : td.textContent)) })),
     total: c.querySelector('.label-total').textContent,
   }));
   const slow = card.rows.find((r) => r.cells[0] === 'slow');
