@@ -41,17 +41,10 @@ enum MHD_Result route_export(struct req *r, const struct route_params *pp)
 			f = i;
 	if (f < 0)
 		return reply_error(r, 400, "bad_request", "format must be pprof, folded or svg");
-	int status = 0;
-	struct prof *prof = store_get(id, &status);
-	if (!prof) {
-		if (status == 404)
-			return reply_error(r, 404, "not_found", "no profile with id %.40s", id);
-		return reply_error(r, 500, "internal", "could not load the profile");
-	}
 	struct view_opts o;
 	enum MHD_Result res;
-	if (views_parse_opts(r, prof, &o, &res) < 0) {
-		store_release(prof);
+	struct prof *prof = views_load(r, id, &o, &res);
+	if (!prof) {
 		return res;
 	}
 	struct view v;

@@ -218,18 +218,10 @@ static enum MHD_Result graph_view(struct req *r, const char *id, enum what what)
 			return reply_error(r, 400, "bad_regex", "re: %s", err);
 	}
 
-	int status = 0;
-	struct prof *prof = store_get(id, &status);
-	if (!prof) {
-		rx_release(&peek_rx);
-		if (status == 404)
-			return reply_error(r, 404, "not_found", "no profile with id %.40s", id);
-		return reply_error(r, 500, "internal", "could not load the profile");
-	}
 	struct view_opts o;
 	enum MHD_Result res;
-	if (views_parse_opts(r, prof, &o, &res) < 0) {
-		store_release(prof);
+	struct prof *prof = views_load(r, id, &o, &res);
+	if (!prof) {
 		rx_release(&peek_rx);
 		return res;
 	}

@@ -64,17 +64,10 @@ enum MHD_Result route_runtime_profile(struct req *r, const struct route_params *
 	const char *id = route_param(p, "id");
 	if (!id || !util_is_id(id))
 		return reply_error(r, 404, "not_found", "no profile with id %.40s", id ? id : "");
-	int status = 0;
-	struct prof *prof = store_get(id, &status);
-	if (!prof) {
-		if (status == 404)
-			return reply_error(r, 404, "not_found", "no profile with id %.40s", id);
-		return reply_error(r, 500, "internal", "could not load the profile");
-	}
 	struct view_opts o;
 	enum MHD_Result res;
-	if (views_parse_opts(r, prof, &o, &res) < 0) {
-		store_release(prof);
+	struct prof *prof = views_load(r, id, &o, &res);
+	if (!prof) {
 		return res;
 	}
 	struct buf out = BUF_INIT;

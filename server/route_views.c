@@ -133,6 +133,22 @@ int views_parse_opts(struct req *r, const struct prof *p, struct view_opts *o, e
 	return 0;
 }
 
+struct prof *views_load(struct req *r, const char *id, struct view_opts *o, enum MHD_Result *res)
+{
+	int status = 0;
+	struct prof *prof = store_get(id, &status);
+	if (!prof) {
+		*res = status == 404 ? reply_error(r, 404, "not_found", "no profile with id %.40s", id)
+		                     : reply_error(r, 500, "internal", "could not load the profile");
+		return NULL;
+	}
+	if (views_parse_opts(r, prof, o, res) < 0) {
+		store_release(prof);
+		return NULL;
+	}
+	return prof;
+}
+
 enum MHD_Result views_busy(struct req *r, const char *msg)
 {
 	char retry[16];
@@ -285,17 +301,10 @@ static enum MHD_Result one_view_admitted(struct req *r, const char *id, enum vie
 		}
 	}
 
-	int status = 0;
-	struct prof *prof = store_get(id, &status);
-	if (!prof) {
-		if (status == 404)
-			return reply_error(r, 404, "not_found", "no profile with id %.40s", id);
-		return reply_error(r, 500, "internal", "could not load the profile");
-	}
 	struct view_opts o;
 	enum MHD_Result res;
-	if (views_parse_opts(r, prof, &o, &res) < 0) {
-		store_release(prof);
+	struct prof *prof = views_load(r, id, &o, &res);
+	if (!prof) {
 		return res;
 	}
 	if (top && gran != CGRAPH_FUNCTIONS) {

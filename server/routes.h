@@ -111,6 +111,11 @@ struct view_opts;
  * filters for profile p into o. 0, or -1 after replying with a 400 (result
  * in *res). Release o with view_opts_release. */
 int views_parse_opts(struct req *r, const struct prof *p, struct view_opts *o, enum MHD_Result *res);
+/* route_views.c, also used by route_runtime.c, route_export.c and
+ * route_graph.c: the decoded profile id (release with store_release) with
+ * its options parsed into o (release with view_opts_release); or NULL
+ * after replying in *res (404 not_found, 500, or views_parse_opts' 400). */
+struct prof *views_load(struct req *r, const char *id, struct view_opts *o, enum MHD_Result *res);
 
 /* route_views.c, also used by route_diff.c and route_leaks.c: run
  * fn(r, ctx) as a heavy request (heavy.h): admitted, or answered 503 busy
