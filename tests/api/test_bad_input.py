@@ -371,6 +371,9 @@ def test_inflated_too_large(small):
 # ------------------------------------------------------------ bad queries
 
 UNKNOWN_ID = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+# the form of a real id (22 base64url characters), stored by nobody: it gets
+# past the id check and is refused by the store lookup itself
+WELLFORMED_UNKNOWN_ID = "AAAAAAAAAAAAAAAAAAAAAA"
 
 
 @pytest.fixture(scope="module")
@@ -380,8 +383,9 @@ def known_id(client):
     return client.upload_ok(data)["id"]
 
 
-@pytest.mark.parametrize("path", ["", "/top", "/flamegraph", "/tags", "/raw"])
-@pytest.mark.parametrize("pid", [UNKNOWN_ID, "nope", "..%2F..%2Fetc%2Fpasswd"])
+@pytest.mark.parametrize("path", ["", "/top", "/flamegraph", "/tags", "/raw", "/runtime", "/export?format=folded",
+                                  "/graph?format=dot"])
+@pytest.mark.parametrize("pid", [UNKNOWN_ID, WELLFORMED_UNKNOWN_ID, "nope", "..%2F..%2Fetc%2Fpasswd"])
 def test_unknown_id(client, unchanged, pid, path):
     r = client.get("/api/v1/profiles/%s%s" % (pid, path))
     assert_error(r, 404, "not_found")
