@@ -81,7 +81,9 @@ def pprof_pct(share):
         return "100%"
     if share == 0:
         return "0%"
-    return "%.2f%%" % share
+    if abs(share) >= 1:
+        return "%.2f%%" % share
+    return "%.2g%%" % share
 
 
 def test_same_code_passes(client, gate_ids):
