@@ -43,7 +43,7 @@ OUT = os.environ.get("GATE_OUT", os.path.join(ROOT, "bench", "out", "gate"))
 BIN = os.environ.get("FLAMEDEX_BIN", os.path.join(ROOT, "build", "server", "flamedex"))
 GRID = [(g, s, a) for g in (10, 15, 20) for s in (1, 2) for a in (0.01, 0.05)]
 PLANTED_FN = "main.render"
-SIZES = [("tenth", 1), ("half", 5), ("whole", 10)]
+SIZES = [("tenth", 1), ("half", 5), ("whole", 10), ("double", 20)]  # double: two runs, disjoint pairs of them
 MAX_PAIRS = int(os.environ.get("GATE_MAX_PAIRS", "400"))  # per kind and size: every k-th pair beyond
 
 
@@ -93,8 +93,16 @@ def runs(kind):
 def profiles(kind, merged_dir):
     """{size: [(run, path)]}: chunks, halves and whole runs."""
     out = {name: [] for name, _ in SIZES}
-    for r, chunks in sorted(runs(kind).items()):
+    all_runs = sorted(runs(kind).items())
+    for n, (r, chunks) in enumerate(all_runs):
         for name, k in SIZES:
+            if k > 10:  # several whole runs: runs n, n+1, ... when n is the first of a disjoint group
+                per = k // 10
+                if n % per or n + per > len(all_runs):
+                    continue
+                part = [c for _r, cs in all_runs[n:n + per] for c in cs]
+                out[name].append((r, merge(part, os.path.join(merged_dir, "%s-%02d.%s.pb.gz" % (kind, r, name)))))
+                continue
             for i in range(0, 10, k):
                 part = chunks[i:i + k]
                 path = part[0] if k == 1 else merge(part, os.path.join(merged_dir, "%s-%02d.%s%d.pb.gz" % (kind, r, name, i)))
