@@ -53,6 +53,17 @@ def sniff_unit(unit):
     return None
 
 
+def percentage(ratio):
+    """A percentage (ratio x 100) as pprof's measurement.Percentage prints it:
+    "  100%", "%5.2f%%" at 1% and above, "%5.2g%%" below."""
+    ratio = abs(ratio)
+    if 99.95 <= ratio <= 100.05:
+        return "  100%"
+    if ratio >= 1.0:
+        return "%5.2f%%" % ratio
+    return "%5.2g%%" % ratio
+
+
 def unit_args(unit):
     """(-unit flags, expected suffix on printed numbers) for a sample unit."""
     canon = sniff_unit(unit)

@@ -77,13 +77,7 @@ def pprof_top(path, index, unit):
 
 def pprof_pct(share):
     """A share as pprof's measurement.Percentage prints it (trimmed)."""
-    if abs(share) >= 99.95 and abs(share) <= 100.05:
-        return "100%"
-    if share == 0:
-        return "0%"
-    if abs(share) >= 1:
-        return "%.2f%%" % share
-    return "%.2g%%" % share
+    return pproftool.percentage(share).strip()
 
 
 def test_same_code_passes(client, gate_ids):

@@ -30,17 +30,12 @@ CASES = [
 
 
 def percentage(value, total):
-    """measurement.Percentage of pprof: "  100%", "%5.2f%%" or "%5.2g%%"."""
-    ratio = abs(value / total) * 100 if total else 0.0
-    if 99.95 <= ratio <= 100.05:
-        return "  100%"
-    if ratio >= 1.0:
-        return "%5.2f%%" % ratio
-    return "%5.2g%%" % ratio
+    """pprof's measurement.Percentage of value in total."""
+    return pproftool.percentage(value / total * 100 if total else 0.0)
 
 
 def pprof_rows(path, sample_index, unit, filters):
-    """[(name, sum%, marker)] from pprof -top, in its order."""
+    """[(name, flat%, sum%, marker)] from pprof -top, in its order."""
     flags, suffix = pproftool.unit_args(unit)
     args = ["-top", "-nodecount=1000000", "-nodefraction=0", "-edgefraction=0"] + flags
     if sample_index:
@@ -64,7 +59,7 @@ def pprof_rows(path, sample_index, unit, filters):
             if name.endswith(sfx):
                 name, marker = name[: -len(sfx)], sfx.strip(" ()")
                 break
-        rows.append((name, m.group(3), marker))
+        rows.append((name, m.group(2), m.group(3), marker))
     return rows
 
 
@@ -83,13 +78,14 @@ def test_sum_and_inline_marker_as_pprof_prints_them(client, rel, sample_index, f
     unit = j["sample_type"]["unit"]
     want = pprof_rows(path, sample_index, unit, filters)
     # the regex reads the column without its padding
-    got = [(r["function"], percentage(r["sum"], j["total"]).strip(), r.get("inline", "")) for r in j["rows"]]
+    got = [(r["function"], percentage(r["flat"], j["total"]).strip(), percentage(r["sum"], j["total"]).strip(),
+            r.get("inline", "")) for r in j["rows"]]
     assert len(got) == len(want)
     bad = [(i, g, w) for i, (g, w) in enumerate(zip(got, want)) if g != w]
     assert not bad, "%d rows differ, first: %r" % (len(bad), bad[:5])
-    markers = sum(1 for w in want if w[2])
+    markers = sum(1 for w in want if w[3])
     if rel == "apm-server/default.pgo":
-        assert any(w[2] == "partial-inline" for w in want), "both markers are checked"
+        assert any(w[3] == "partial-inline" for w in want), "both markers are checked"
     if rel in ("go/inline_hot.pprof", "apm-server/default.pgo") and not filters:
         assert markers > 0, "this profile has inlined frames: pprof marks some"
     # sum is the running sum of flat, in the order of the rows
