@@ -5,8 +5,8 @@ build it should pass, and passes one it should fail.
 Reads the profiles bench/gate/make_profiles.sh wrote (runs of
 tests/progs/gateprof: same-code runs null-NN and runs with a planted +20%
 in main.render, a function holding about 5%, planted-NN; each run cut into
-chunks NAME.K.pb.gz), merges chunks with go tool pprof -proto into three
-sizes (a tenth of a run, half a run, a whole run), uploads them all into a
+chunks NAME.K.pb.gz), merges chunks with go tool pprof -proto into four
+sizes (a tenth of a run, half a run, a whole run, two runs), uploads them all into a
 fresh server and asks the gate about:
 
   null pairs     two same-code profiles of one size: every pair of distinct
@@ -43,7 +43,7 @@ OUT = os.environ.get("GATE_OUT", os.path.join(ROOT, "bench", "out", "gate"))
 BIN = os.environ.get("FLAMEDEX_BIN", os.path.join(ROOT, "build", "server", "flamedex"))
 GRID = [(g, s, a) for g in (10, 15, 20) for s in (1, 2) for a in (0.01, 0.05)]
 PLANTED_FN = "main.render"
-SIZES = [("tenth", 1), ("half", 5), ("whole", 10), ("double", 20)]  # double: two runs, disjoint pairs of them
+SIZES = [("tenth", 1), ("half", 5), ("whole", 10), ("double", 20)]  # chunks a profile; double: two runs
 MAX_PAIRS = int(os.environ.get("GATE_MAX_PAIRS", "400"))  # per kind and size: every k-th pair beyond
 
 
@@ -91,22 +91,18 @@ def runs(kind):
 
 
 def profiles(kind, merged_dir):
-    """{size: [(run, path)]}: chunks, halves and whole runs."""
-    out = {name: [] for name, _ in SIZES}
-    all_runs = sorted(runs(kind).items())
-    for n, (r, chunks) in enumerate(all_runs):
-        for name, k in SIZES:
-            if k > 10:  # several whole runs: runs n, n+1, ... when n is the first of a disjoint group
-                per = k // 10
-                if n % per or n + per > len(all_runs):
-                    continue
-                part = [c for _r, cs in all_runs[n:n + per] for c in cs]
-                out[name].append((r, merge(part, os.path.join(merged_dir, "%s-%02d.%s.pb.gz" % (kind, r, name)))))
-                continue
-            for i in range(0, 10, k):
-                part = chunks[i:i + k]
-                path = part[0] if k == 1 else merge(part, os.path.join(merged_dir, "%s-%02d.%s%d.pb.gz" % (kind, r, name, i)))
-                out[name].append((r, path))
+    """{size: [(run, path)]}: for each size of k chunks, the chunks of every
+    run (the first 10, runs in order) cut into consecutive disjoint groups
+    of k, an incomplete last group dropped: tenths, halves and whole runs
+    (which never straddle two runs), and pairs of runs."""
+    chunks = [(r, c) for r, cs in sorted(runs(kind).items()) for c in cs[:10]]
+    out = {}
+    for name, k in SIZES:
+        out[name] = []
+        for i in range(0, len(chunks) - k + 1, k):
+            r, part = chunks[i][0], [c for _r, c in chunks[i:i + k]]
+            path = part[0] if k == 1 else merge(part, os.path.join(merged_dir, "%s-%02d.%s%d.pb.gz" % (kind, r, name, i % 10)))
+            out[name].append((r, path))
     return out
 
 
