@@ -14,28 +14,27 @@
  *       every profile of the selection in time order with its duration
  *       and the total of each sample type (timeline.h).
  *
- * A selection here is ids=A,B,C, or label=k:v with an optional type=KIND,
- * and optional from=/to= (RFC 3339 or Unix seconds) on the profile's time
- * (store_time). Nothing here decodes a profile.
+ * A selection is selection.h's (ids=A,B,C, or label=k:v repeated with
+ * type=, from=, to=), parsed there, with the merges' errors; its
+ * profiles are read as the function index knows them (store_fx_select,
+ * store_fx_profiles). Nothing here decodes a profile.
  */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "findex.h"
 #include "limits.h"
 #include "regex.h"
 #include "routes.h"
+#include "selection.h"
 #include "store.h"
-#include "timearg.h"
 #include "timeline.h"
 #include "util.h"
 #include "work.h"
 
-#ifndef FDX_MAX_SELECTION
-#define FDX_MAX_SELECTION 10000
-#endif
 /* Functions one answer may hold (functions=N, default 100): a chart of
  * more is unreadable; and names one match= may select in the index
  * (each costs a range scan of it). */
@@ -65,122 +64,55 @@ static void sel_release(struct sel *s)
 	s->n = 0;
 }
 
-/* Resolve the request's selection into s. 0, or -1 with *res replied. */
+/* Resolve the request's selection into s, through selection.h's parser
+ * (the merges' errors); the rows come from the function index's view of
+ * the profiles. 0, or -1 with *res replied. */
 static int sel_resolve(struct req *r, struct sel *s, enum MHD_Result *res)
 {
 	memset(s, 0, sizeof(*s));
-	const char *list = req_arg(r, "ids"), *label = req_arg(r, "label"), *type = req_arg(r, "type");
-	const char *from_s = req_arg(r, "from"), *to_s = req_arg(r, "to");
-	int64_t from = INT64_MIN, to = INT64_MAX;
-	char err[200];
-	if (from_s && *from_s && timearg_parse(from_s, &from, err, sizeof(err)) < 0) {
-		*res = reply_error(r, 400, "bad_request", "from: %s", err);
+	struct selection_query q;
+	int rc = selection_parse_query(r, "", &q, res);
+	if (rc == SELECTION_ABSENT) {
+		*res = reply_error(r, 400, "bad_request",
+		                   "a selection is ids=A,B,C or label=key:value (repeatable) with type=, from=, to=");
 		return -1;
 	}
-	if (to_s && *to_s && timearg_parse(to_s, &to, err, sizeof(err)) < 0) {
-		*res = reply_error(r, 400, "bad_request", "to: %s", err);
+	if (rc < 0)
 		return -1;
-	}
-	char (*ids)[23] = calloc(FDX_MAX_SELECTION + 1, sizeof(*ids));
-	if (!ids) {
+	int max = (int)cfg.max_selection;
+	int room = q.by_ids ? q.ids.n : max + 1;
+	if (work_hold(&s->held, ((size_t)room + 1) * sizeof(*s->pr)) < 0 ||
+	    !(s->pr = malloc(((size_t)room + 1) * sizeof(*s->pr)))) {
+		selection_query_release(&q);
+		sel_release(s);
 		*res = fail(r, "out of memory");
 		return -1;
 	}
-	int n = 0;
-	if (list && *list) {
-		for (const char *p = list; *p;) {
-			const char *comma = strchr(p, ',');
-			size_t len = comma ? (size_t)(comma - p) : strlen(p);
-			if (len) {
-				if (n >= FDX_MAX_SELECTION) {
-					free(ids);
-					*res = reply_error(r, 400, "selection_too_large", "at most %d profiles", FDX_MAX_SELECTION);
-					return -1;
-				}
-				if (len > 22)
-					len = 22;
-				memcpy(ids[n], p, len);
-				ids[n][len] = '\0';
-				bool dup = false;
-				for (int k = 0; k < n && !dup; k++)
-					dup = !strcmp(ids[k], ids[n]);
-				if (!util_is_id(ids[n])) {
-					*res = reply_error(r, 404, "not_found", "no profile with id %.40s", ids[n]);
-					free(ids);
-					return -1;
-				}
-				if (!dup)
-					n++;
-			}
-			p = comma ? comma + 1 : p + strlen(p);
-		}
-	} else if (label && *label) {
-		const char *colon = strchr(label, ':');
-		char key[FDX_MAX_LABEL_LEN + 1];
-		if (!colon || (size_t)(colon - label) > FDX_MAX_LABEL_LEN || strlen(colon + 1) > FDX_MAX_LABEL_LEN) {
-			free(ids);
-			*res = reply_error(r, 400, "bad_request", "label must look like key:value");
-			return -1;
-		}
-		memcpy(key, label, (size_t)(colon - label));
-		key[colon - label] = '\0';
-		if (type && *type && prof_kind_parse(type) < 0) {
-			free(ids);
-			*res = reply_error(r, 400, "bad_request", "unknown type %.40s", type);
-			return -1;
-		}
-		free(ids);
-		ids = NULL;
-		if (work_hold(&s->held, (FDX_MAX_SELECTION + 2) * sizeof(*s->pr)) < 0 ||
-		    !(s->pr = calloc(FDX_MAX_SELECTION + 2, sizeof(*s->pr))) ||
-		    store_fx_by_label(key, colon + 1, type && *type ? type : NULL, from, to, s->pr, FDX_MAX_SELECTION + 1,
-		                      &s->n) < 0) {
-			sel_release(s);
-			*res = fail(r, "selection failed");
-			return -1;
-		}
-		if (s->n > FDX_MAX_SELECTION) {
-			sel_release(s);
-			*res = reply_error(r, 400, "selection_too_large",
-			                   "more than %d profiles: narrow the selection (from=, to=, type=)", FDX_MAX_SELECTION);
-			return -1;
-		}
-	} else {
-		free(ids);
-		*res = reply_error(r, 400, "bad_request", "a selection is ids=A,B,C or label=key:value[&type=KIND]");
-		return -1;
-	}
-	if (ids) {
-		if (work_hold(&s->held, ((size_t)n + 1) * sizeof(*s->pr)) == 0)
-			s->pr = calloc((size_t)n + 1, sizeof(*s->pr));
-		if (!s->pr || store_fx_profiles((const char (*)[23])ids, n, s->pr, &s->n) < 0) {
-			free(ids);
-			sel_release(s);
-			*res = fail(r, "selection failed");
-			return -1;
-		}
-		/* an id that is not stored is a 404, as selection.h has it */
-		for (int i = 0; i < n && s->n < n; i++) {
+	if (q.by_ids) {
+		rc = store_fx_profiles((const char (*)[23])q.ids.ids, q.ids.n, s->pr, &s->n);
+		/* an id that is not stored is a 404, as for a merge */
+		for (int i = 0; rc == 0 && i < q.ids.n && s->n < q.ids.n; i++) {
 			bool found = false;
 			for (int k = 0; k < s->n && !found; k++)
-				found = !strcmp(s->pr[k].id, ids[i]);
+				found = !strcmp(s->pr[k].id, q.ids.ids[i]);
 			if (!found) {
-				*res = reply_error(r, 404, "not_found", "no profile with id %.40s", ids[i]);
-				free(ids);
+				*res = reply_error(r, 404, "not_found", "no profile with id %s", q.ids.ids[i]);
+				selection_query_release(&q);
 				sel_release(s);
 				return -1;
 			}
 		}
-		free(ids);
+	} else {
+		rc = store_fx_select(&q.sel, s->pr, max + 1, &s->n);
 	}
-	int k = 0;
-	for (int i = 0; i < s->n; i++)
-		if (s->pr[i].time >= from && s->pr[i].time <= to)
-			s->pr[k++] = s->pr[i];
-	s->n = k;
-	if (s->n == 0) {
+	selection_query_release(&q);
+	if (rc < 0) {
 		sel_release(s);
-		*res = reply_error(r, 404, "empty_selection", "no stored profile matches the selection");
+		*res = fail(r, "selection failed");
+		return -1;
+	}
+	if (selection_check_count(r, "", s->n, res) < 0) {
+		sel_release(s);
 		return -1;
 	}
 	return 0;

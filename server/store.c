@@ -1141,16 +1141,17 @@ int store_fx_rows_of(const int64_t *fids, int n, const int64_t *seqs, int nseq,
 #define SEL_TIME "coalesce(p.time_nanos,p.client_time,p.uploaded_at)"
 
 /* The FROM/WHERE of the profiles of s into b, with the time range when
- * with_time; parameters numbered from ?1 in the order sel_bind binds them. */
-static void sel_sql(const struct store_sel *s, bool with_time, struct buf *b)
+ * with_time, and join (NULL: none) after the FROM; parameters numbered
+ * from ?1 in the order sel_bind binds them. */
+static void sel_sql(const struct store_sel *s, bool with_time, const char *join, struct buf *b)
 {
 	int k = 1;
 	if (s->n_labels > 0) {
-		buf_printf(b, " FROM profile_labels l0 JOIN profiles p ON p.seq=l0.profile_seq"
-		              " WHERE l0.key=?%d AND l0.value=?%d", k, k + 1);
+		buf_printf(b, " FROM profile_labels l0 JOIN profiles p ON p.seq=l0.profile_seq%s"
+		              " WHERE l0.key=?%d AND l0.value=?%d", join ? join : "", k, k + 1);
 		k += 2;
 	} else {
-		buf_printf(b, " FROM profiles p WHERE 1");
+		buf_printf(b, " FROM profiles p%s WHERE 1", join ? join : "");
 	}
 	for (int i = 1; i < s->n_labels; i++, k += 2)
 		buf_printf(b, " AND EXISTS(SELECT 1 FROM profile_labels l WHERE l.profile_seq=p.seq"
@@ -1184,7 +1185,7 @@ int store_select(const struct store_sel *s, char (*ids)[23], int max, int *n)
 	*n = 0;
 	struct buf b = BUF_INIT;
 	buf_printf(&b, "SELECT p.id");
-	sel_sql(s, true, &b);
+	sel_sql(s, true, NULL, &b);
 	buf_printf(&b, " ORDER BY " SEL_TIME ", p.seq LIMIT ?%d", 2 * s->n_labels + 4);
 	if (b.oom) {
 		buf_release(&b);
@@ -1216,6 +1217,42 @@ int store_select(const struct store_sel *s, char (*ids)[23], int max, int *n)
 	return rc;
 }
 
+int store_fx_select(const struct store_sel *s, struct store_fx_profile *out, int max, int *n_out)
+{
+	*n_out = 0;
+	struct buf q = BUF_INIT;
+	buf_printf(&q, "SELECT " FX_COLS);
+	sel_sql(s, true, " LEFT JOIN profile_findex f ON f.profile_seq=p.seq", &q);
+	buf_printf(&q, " ORDER BY " SEL_TIME ", p.seq LIMIT ?%d", 2 * s->n_labels + 4);
+	if (q.oom) {
+		buf_release(&q);
+		return -1;
+	}
+	sqlite3 *c = db_reader_get();
+	if (!c) {
+		buf_release(&q);
+		return -1;
+	}
+	sqlite3_stmt *st;
+	int rc = -1;
+	if (sqlite3_prepare_v2(c, q.data, -1, &st, NULL) == SQLITE_OK) {
+		sel_bind(st, s, true);
+		sqlite3_bind_int(st, 2 * s->n_labels + 4, max);
+		int step;
+		while ((step = sqlite3_step(st)) == SQLITE_ROW && *n_out < max) {
+			fx_row(st, &out[(*n_out)++]);
+			if ((*n_out & 1023) == 0 && work_poll() != WORK_OK)
+				break;
+		}
+		if (step == SQLITE_DONE || (step == SQLITE_ROW && *n_out == max))
+			rc = 0;
+		sqlite3_finalize(st);
+	}
+	db_reader_put(c);
+	buf_release(&q);
+	return rc;
+}
+
 static int unhex(int ch)
 {
 	return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
@@ -1243,7 +1280,7 @@ int store_series(const struct store_sel *s, struct json *j)
 	               " (SELECT hex(key) AS hk, hex(value) AS hv FROM profile_labels"
 	               " WHERE profile_seq=p.seq ORDER BY key)) AS ls,"
 	               " count(*), min(" SEL_TIME "), max(" SEL_TIME "), sum(p.bytes)");
-	sel_sql(s, false, &b);
+	sel_sql(s, false, NULL, &b);
 	buf_printf(&b, " GROUP BY p.kind, ls ORDER BY ls, p.kind LIMIT %d", FDX_MAX_SELECTION);
 	if (b.oom) {
 		buf_release(&b);

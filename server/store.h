@@ -190,6 +190,9 @@ struct store_sel {
  * at most max of them; the first label goes through the (key, value)
  * index. 0 or -1. */
 int store_select(const struct store_sel *s, char (*ids)[23], int max, int *n);
+/* The profiles of s as the function index knows them (store_fx_profile),
+ * in time order as store_select gives their ids, at most max. 0 or -1. */
+int store_fx_select(const struct store_sel *s, struct store_fx_profile *out, int max, int *n_out);
 /* {"series":[{"labels":{...},"kind","profiles","first","last","bytes"}...]}:
  * the profiles of s (its time range ignored) grouped by kind and their
  * whole set of profile labels; first and last are RFC 3339. 0 or -1. */
