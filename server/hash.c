@@ -104,6 +104,36 @@ uint32_t *u64map_put(struct u64map *m, uint64_t key, int *inserted)
 	}
 }
 
+int u64map_reserve(struct u64map *m, size_t n)
+{
+	if ((m->len + n + 1) * 4 <= m->cap * 3)
+		return 0;
+	struct u64map t;
+	if (u64map_init(&t, (m->len + n) * 3 / 2 + 16) < 0)
+		return -1;
+	for (size_t i = 0; i < m->cap; i++) {
+		uint64_t k = slot_key(&m->slots[i]);
+		if (k == EMPTY)
+			continue;
+		size_t j = slot_of(hash_mix64(k), t.cap);
+		while (slot_key(&t.slots[j]) != EMPTY)
+			j = j + 1 == t.cap ? 0 : j + 1;
+		t.slots[j] = m->slots[i];
+	}
+	t.len = m->len;
+	t.has_max = m->has_max;
+	t.max_val = m->max_val;
+	u64map_release(m);
+	*m = t;
+	return 0;
+}
+
+void u64map_prefetch(const struct u64map *m, uint64_t key)
+{
+	if (m->cap)
+		__builtin_prefetch(&m->slots[slot_of(hash_mix64(key), m->cap)], 1);
+}
+
 uint32_t *u64map_get(const struct u64map *m, uint64_t key)
 {
 	if (key == EMPTY)

@@ -39,6 +39,11 @@ void u64map_release(struct u64map *m);
 uint32_t *u64map_put(struct u64map *m, uint64_t key, int *inserted);
 /* Returns the value pointer or NULL. */
 uint32_t *u64map_get(const struct u64map *m, uint64_t key);
+/* Room for n more keys without a rehash. 0 or -1. */
+int u64map_reserve(struct u64map *m, size_t n);
+/* Start loading the slot where key's probe begins into the CPU cache (a
+ * lookup of it soon costs no memory stall); changes nothing. */
+void u64map_prefetch(const struct u64map *m, uint64_t key);
 
 struct strmap {
 	const char **strs;

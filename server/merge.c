@@ -27,6 +27,10 @@ struct chunk {
 
 #define CHUNK_BYTES (256 * 1024)
 
+/* How far ahead a fold prefetches the hash slot of the key it will look
+ * up (enough misses in flight to hide memory latency). */
+#define PREFETCH_AHEAD 8
+
 /* ---- an index of dense ids, equality by callback --------------------------- */
 
 struct islot {
@@ -384,7 +388,7 @@ int merge_add(struct merge *m, const struct prof *p, char *err, size_t errcap)
 	int rc = -1;
 	uint32_t *smap = NULL, *fmap = NULL, *frmap = NULL, *lmap = NULL, *lsmap = NULL, *nmap = NULL;
 	struct prof_label *tmp = NULL;
-	uint32_t *seq = NULL;
+	uint32_t *seq = NULL, *depth = NULL, *order = NULL, *pos = NULL;
 	if (m->n_strs == 0 && intern_str(m, "", 0) != 0)
 		return -1;
 	if (m->n_labelsets == 0) {
@@ -532,35 +536,76 @@ int merge_add(struct merge *m, const struct prof *p, char *err, size_t errcap)
 		}
 		lsmap[i] = s->id1 - 1;
 	}
-	if (p->n_nodes)
-		nmap[0] = 0;
-	for (uint32_t i = 1; i < p->n_nodes; i++) {
-		if ((i & 4095) == 0 && work_poll() != WORK_OK)
+	/* Nodes in order of depth: the parents of one depth's nodes are all
+	 * mapped before it starts, so its lookups are independent and the
+	 * slot of a node a few places ahead is prefetched while this one is
+	 * looked up (the merged map is far larger than the CPU caches). */
+	if (p->n_nodes) {
+		uint32_t N = p->n_nodes, maxd = 0;
+		depth = malloc((size_t)N * 4);
+		order = malloc((size_t)N * 4);
+		if (!depth || !order)
 			goto out;
+		depth[0] = 0;
+		for (uint32_t i = 1; i < N; i++) {
+			uint32_t par = p->nodes[i].parent < i ? p->nodes[i].parent : 0;
+			depth[i] = depth[par] + 1;
+			if (depth[i] > maxd)
+				maxd = depth[i];
+		}
+		pos = calloc((size_t)maxd + 2, 4);
+		if (!pos)
+			goto out;
+		for (uint32_t i = 1; i < N; i++)
+			pos[depth[i] + 1]++;
+		for (uint32_t d = 1; d <= maxd + 1; d++)
+			pos[d] += pos[d - 1];
+		for (uint32_t i = 1; i < N; i++)
+			order[pos[depth[i]]++] = i;
+		memset(nmap, 0xff, (size_t)N * 4);
+		nmap[0] = 0;
+		if (u64map_reserve(&m->node_ids, N) < 0 || GROW(m, nodes, (uint64_t)m->n_nodes + N) < 0)
+			goto out;
+	}
+#define NODE_KEY(par, i) \
+	(((uint64_t)(par) << 32) | (p->nodes[i].loc < p->n_locs ? lmap[p->nodes[i].loc] : PROF_NONE))
+	for (uint32_t k = 0; k + 1 < p->n_nodes; k++) {
+		if ((k & 4095) == 0 && work_poll() != WORK_OK)
+			goto out;
+		if (k + PREFETCH_AHEAD + 1 < p->n_nodes) {
+			uint32_t a = order[k + PREFETCH_AHEAD];
+			uint32_t apar = nmap[p->nodes[a].parent < a ? p->nodes[a].parent : 0];
+			if (apar != UINT32_MAX)
+				u64map_prefetch(&m->node_ids, NODE_KEY(apar, a));
+		}
+		uint32_t i = order[k];
 		const struct prof_node *sn = &p->nodes[i];
-		uint32_t par = sn->parent < i ? nmap[sn->parent] : 0;
-		uint32_t loc = sn->loc < p->n_locs ? lmap[sn->loc] : PROF_NONE;
+		uint32_t par = nmap[sn->parent < i ? sn->parent : 0];
 		int ins;
-		uint32_t *v = u64map_put(&m->node_ids, ((uint64_t)par << 32) | loc, &ins);
+		uint32_t *v = u64map_put(&m->node_ids, NODE_KEY(par, i), &ins);
 		if (!v)
 			goto out;
 		if (ins) {
-			if (GROW(m, nodes, (uint64_t)m->n_nodes + 1) < 0)
-				goto out;
-			m->nodes[m->n_nodes] = (struct prof_node){ par, loc };
+			m->nodes[m->n_nodes] = (struct prof_node){ par, (uint32_t)(NODE_KEY(par, i) & 0xffffffffu) };
 			*v = m->n_nodes++;
 		}
 		nmap[i] = *v;
 	}
+#undef NODE_KEY
 	uint32_t nt = m->n_types;
+	if (u64map_reserve(&m->sample_ids, p->n_samples) < 0)
+		goto out;
+#define SAMPLE_KEY(i)                                                                           \
+	(((uint64_t)(p->samples[i].node < p->n_nodes ? nmap[p->samples[i].node] : 0) << 32) | \
+	 (p->samples[i].labelset < p->n_labelsets ? lsmap[p->samples[i].labelset] : 0))
 	for (uint32_t i = 0; i < p->n_samples; i++) {
 		if ((i & 4095) == 0 && work_poll() != WORK_OK)
 			goto out;
-		const struct prof_sample *ss = &p->samples[i];
-		uint32_t node = ss->node < p->n_nodes ? nmap[ss->node] : 0;
-		uint32_t ls = ss->labelset < p->n_labelsets ? lsmap[ss->labelset] : 0;
+		if (i + PREFETCH_AHEAD < p->n_samples)
+			u64map_prefetch(&m->sample_ids, SAMPLE_KEY(i + PREFETCH_AHEAD));
 		int ins;
-		uint32_t *v = u64map_put(&m->sample_ids, ((uint64_t)node << 32) | ls, &ins);
+		uint32_t *v = u64map_put(&m->sample_ids, SAMPLE_KEY(i), &ins);
+		uint32_t node = (uint32_t)(SAMPLE_KEY(i) >> 32), ls = (uint32_t)SAMPLE_KEY(i);
 		if (!v)
 			goto out;
 		const int64_t *src = p->values + (size_t)i * nt;
@@ -591,8 +636,12 @@ int merge_add(struct merge *m, const struct prof *p, char *err, size_t errcap)
 			}
 		}
 	}
+#undef SAMPLE_KEY
 	rc = 0;
 out:
+	free(depth);
+	free(order);
+	free(pos);
 	free(smap);
 	free(fmap);
 	free(frmap);

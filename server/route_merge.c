@@ -153,15 +153,35 @@ static enum MHD_Result merge_view_admitted(struct req *r, enum merge_view what)
 		return reply_error(r, 400, "bad_request", "sandwich needs function=NAME");
 
 	struct sel_prof sp;
+	struct selection sel;
 	enum MHD_Result res;
-	int rc = selection_load(r, "", &sp, &res);
+	int rc = selection_parse(r, "", &sel, &res);
 	if (rc == SELECTION_ABSENT)
 		return reply_error(r, 400, "bad_request", "a merge needs ids=A,B,… or label=k:v (with type=, from=, to=)");
 	if (rc < 0)
 		return res;
+	/* the same view of the same profiles, answered before: sent again */
+	static const char *const names[] = { "top", "flamegraph", "tags", "sandwich" };
+	struct buf key = BUF_INIT, out = BUF_INIT;
+	if (selection_view_cached(r, &sel, names[what], &key, &out)) {
+		selection_release(&sel);
+		buf_release(&key);
+		if (out.oom) {
+			buf_release(&out);
+			return reply_stopped(r, WORK_NOMEM);
+		}
+		return reply_buf(r, 200, "application/json", &out);
+	}
+	rc = selection_merge(r, &sel, &sp, &res);
+	selection_release(&sel);
+	if (rc < 0) {
+		buf_release(&key);
+		return res;
+	}
 	struct view_opts o;
 	if (views_parse_opts(r, sp.p, &o, &res) < 0) {
 		sel_prof_release(&sp);
+		buf_release(&key);
 		return res;
 	}
 	if (agg == 1 && sp.n > 1)
@@ -169,7 +189,6 @@ static enum MHD_Result merge_view_admitted(struct req *r, enum merge_view what)
 	struct view v;
 	char why[512] = "";
 	rc = view_build(sp.p, &o, what == MV_TAGS, &v);
-	struct buf out = BUF_INIT;
 	struct json j;
 	json_init(&j, &out);
 	if (rc == 0) {
@@ -189,6 +208,9 @@ static enum MHD_Result merge_view_admitted(struct req *r, enum merge_view what)
 	sel_prof_release(&sp);
 	if (rc != 0)
 		buf_release(&out);
+	else
+		selection_view_keep(&key, &out);
+	buf_release(&key);
 	if (rc == VIEW_OVERFLOW)
 		return reply_error(r, 422, "overflow", "%s", why[0] ? why : "the values overflow 64 bits");
 	if (rc == VIEW_NOT_FOUND)

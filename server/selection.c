@@ -8,13 +8,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "budget.h"
 #include "cache.h"
 #include "hash.h"
 #include "config.h"
 #include "limits.h"
+#include "loadahead.h"
 #include "merge.h"
+#include "respcache.h"
 #include "store.h"
 #include "timearg.h"
 #include "util.h"
@@ -125,60 +128,96 @@ static int parse_ids(struct req *r, const char *prefix, const char *list, struct
 	return 0;
 }
 
-int selection_parse(struct req *r, const char *prefix, struct selection *s, enum MHD_Result *res)
+int selection_parse_query(struct req *r, const char *prefix, struct selection_query *q, enum MHD_Result *res)
 {
-	memset(s, 0, sizeof(*s));
+	memset(q, 0, sizeof(*q));
 	char n1[64];
 	const char *ids = arg(r, prefix, "ids", n1, sizeof(n1));
 	const char *kind = arg(r, prefix, "type", n1, sizeof(n1));
 	const char *from = arg(r, prefix, "from", n1, sizeof(n1));
 	const char *to = arg(r, prefix, "to", n1, sizeof(n1));
-	struct store_label labels[FDX_MAX_SELECTION_LABELS];
 	int n_labels = 0;
-	if (selection_labels(r, prefix, labels, &n_labels, res) < 0)
+	if (selection_labels(r, prefix, q->labels, &n_labels, res) < 0)
 		return -1;
-	struct label_scan ls = { .n = n_labels };
-	if (!ids && !kind && !from && !to && ls.n == 0)
+	if (!ids && !kind && !from && !to && n_labels == 0)
 		return SELECTION_ABSENT;
 	if (ids) {
-		if (kind || from || to || ls.n) {
+		if (kind || from || to || n_labels) {
 			*res = reply_error(r, 400, "bad_request", "%sids= cannot be combined with %slabel=, %stype=, %sfrom= or %sto=",
 			                   prefix, prefix, prefix, prefix, prefix);
 			return -1;
 		}
-		if (parse_ids(r, prefix, ids, s, res) < 0) {
-			selection_release(s);
+		q->by_ids = true;
+		if (parse_ids(r, prefix, ids, &q->ids, res) < 0) {
+			selection_query_release(q);
 			return -1;
 		}
 		return 0;
 	}
-	struct store_sel q = { .labels = labels, .n_labels = ls.n };
+	q->sel.labels = q->labels;
+	q->sel.n_labels = n_labels;
 	if (kind) {
 		if (prof_kind_parse(kind) < 0) {
 			*res = reply_error(r, 400, "bad_request",
 			                   "%stype must be one of cpu, heap, goroutine, mutex, block, other", prefix);
 			return -1;
 		}
-		q.kind = kind;
+		q->sel.kind = kind;
 	}
 	char err[256];
 	if (from) {
-		if (timearg_parse(from, &q.from, err, sizeof(err)) < 0) {
+		if (timearg_parse(from, &q->sel.from, err, sizeof(err)) < 0) {
 			*res = reply_error(r, 400, "bad_request", "%sfrom: %s", prefix, err);
 			return -1;
 		}
-		q.has_from = 1;
+		q->sel.has_from = 1;
 	}
 	if (to) {
-		if (timearg_parse(to, &q.to, err, sizeof(err)) < 0) {
+		if (timearg_parse(to, &q->sel.to, err, sizeof(err)) < 0) {
 			*res = reply_error(r, 400, "bad_request", "%sto: %s", prefix, err);
 			return -1;
 		}
-		q.has_to = 1;
+		q->sel.has_to = 1;
 	}
-	if (q.has_from && q.has_to && q.to < q.from) {
+	if (q->sel.has_from && q->sel.has_to && q->sel.to < q->sel.from) {
 		*res = reply_error(r, 400, "bad_request", "%sto is before %sfrom", prefix, prefix);
 		return -1;
+	}
+	return 0;
+}
+
+void selection_query_release(struct selection_query *q)
+{
+	selection_release(&q->ids);
+}
+
+int selection_check_count(struct req *r, const char *prefix, int n, enum MHD_Result *res)
+{
+	int max = (int)cfg.max_selection;
+	if (n > max) {
+		*res = reply_error(r, 400, "selection_too_large",
+		                   "the selection has more than %d profiles (--max-selection); narrow it with "
+		                   "%sfrom=/%sto=, %stype= or another %slabel=",
+		                   max, prefix, prefix, prefix, prefix);
+		return -1;
+	}
+	if (n == 0) {
+		*res = reply_error(r, 404, "empty_selection", "no stored profile matches the %sselection", prefix);
+		return -1;
+	}
+	return 0;
+}
+
+int selection_parse(struct req *r, const char *prefix, struct selection *s, enum MHD_Result *res)
+{
+	memset(s, 0, sizeof(*s));
+	struct selection_query q;
+	int rc = selection_parse_query(r, prefix, &q, res);
+	if (rc != 0)
+		return rc;
+	if (q.by_ids) {
+		*s = q.ids; /* handed over */
+		return 0;
 	}
 	int max = (int)cfg.max_selection;
 	s->ids = malloc(((size_t)max + 1) * sizeof(*s->ids));
@@ -186,24 +225,14 @@ int selection_parse(struct req *r, const char *prefix, struct selection *s, enum
 		*res = reply_error(r, 500, "internal", "out of memory");
 		return -1;
 	}
-	if (store_select(&q, s->ids, max + 1, &s->n) < 0) {
+	if (store_select(&q.sel, s->ids, max + 1, &s->n) < 0) {
 		selection_release(s);
 		int why = work_poll();
 		*res = why != WORK_OK ? reply_stopped(r, why) : reply_error(r, 500, "internal", "could not read the store");
 		return -1;
 	}
-	if (s->n > max) {
+	if (selection_check_count(r, prefix, s->n, res) < 0) {
 		selection_release(s);
-		*res = reply_error(r, 400, "selection_too_large",
-		                   "the selection has more than %d profiles (--max-selection); narrow it with "
-		                   "%sfrom=/%sto=, %stype= or another %slabel=",
-		                   max, prefix, prefix, prefix, prefix);
-		return -1;
-	}
-	if (s->n == 0) {
-		selection_release(s);
-		*res = reply_error(r, 404, "empty_selection", "no stored profile matches the %sselection",
-		                   *prefix ? prefix : "");
 		return -1;
 	}
 	return 0;
@@ -225,6 +254,14 @@ static bool charge(struct sel_prof *out, size_t now)
 		return false;
 	out->charged = now;
 	return true;
+}
+
+/* Helper threads that load a merge's profiles ahead: one per CPU, at
+ * most 4 (the fold itself is one thread). */
+static int helper_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 0 : n > 4 ? 4 : (int)n;
 }
 
 /* ---- the cache of merges ------------------------------------------------- */
@@ -263,6 +300,67 @@ static bool all_exist(const struct selection *s)
 	return true;
 }
 
+/* ---- the cache of merged views' answers --------------------------------- */
+
+/* The largest answer kept: a flame graph of the default 20,000 nodes is
+ * about 1-2 MB. */
+#define VIEW_ENTRY_MAX (16u << 20)
+
+static struct respcache *answers;
+static pthread_once_t answers_once = PTHREAD_ONCE_INIT;
+
+static void answers_init(void)
+{
+	size_t bytes = cfg.cache_bytes / 16;
+	answers = bytes ? respcache_new(bytes, VIEW_ENTRY_MAX) : NULL;
+}
+
+static const char *const SEL_ARGS[] = { "ids", "label", "type", "from", "to" };
+
+static enum MHD_Result key_arg(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
+{
+	(void)kind;
+	struct buf *b = cls;
+	if (!k)
+		return MHD_YES;
+	for (size_t i = 0; i < sizeof(SEL_ARGS) / sizeof(SEL_ARGS[0]); i++)
+		if (!strcmp(k, SEL_ARGS[i]))
+			return MHD_YES;
+	/* lengths first, so that no byte of a name or value can fake a separator */
+	buf_printf(b, "%zu:%s%zu:", strlen(k), k, v ? strlen(v) : 0);
+	if (v)
+		buf_adds(b, v);
+	return MHD_YES;
+}
+
+bool selection_view_cached(struct req *r, const struct selection *s, const char *view, struct buf *key,
+                           struct buf *out)
+{
+	pthread_once(&answers_once, answers_init);
+	char mk[FDX_ID_LEN + 1];
+	merge_key(s, mk);
+	buf_printf(key, "%s|%s|%d|", view, mk, s->n);
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, key_arg, key);
+	buf_add(key, "", 1);
+	if (!answers || key->oom)
+		return false;
+	size_t before = out->len;
+	if (!respcache_get(answers, key->data, out))
+		return false;
+	/* an ids= list names its profiles: each must still be there */
+	if (s->by_ids && !all_exist(s)) {
+		out->len = before;
+		return false;
+	}
+	return true;
+}
+
+void selection_view_keep(const struct buf *key, const struct buf *out)
+{
+	if (answers && !key->oom && key->len && !out->oom && out->data)
+		respcache_put(answers, key->data, out->data, out->len);
+}
+
 int selection_merge(struct req *r, const struct selection *s, struct sel_prof *out, enum MHD_Result *res)
 {
 	memset(out, 0, sizeof(*out));
@@ -281,22 +379,33 @@ int selection_merge(struct req *r, const struct selection *s, struct sel_prof *o
 		cache_release(merges, hit);
 		cache_forget(merges, key);
 	}
+	double t0 = util_mono_ms();
 	struct merge *m = merge_new();
 	if (!m) {
 		*res = reply_stopped(r, WORK_NOMEM);
 		return -1;
 	}
 	char err[1200];
+	/* the next profiles are read and decoded on helper threads while
+	 * this one folds (loadahead.h); without them, one at a time here */
+	struct loadahead *la = loadahead_start((const char (*)[23])s->ids, s->n, helper_threads(), 0);
 	for (int i = 0; i < s->n; i++) {
 		int st = 0;
-		struct prof *p = store_get(s->ids[i], &st);
+		struct prof *p = la ? loadahead_next(la, &st) : store_get(s->ids[i], &st);
 		if (!p) {
 			if (st == 404 && !s->by_ids)
 				continue; /* deleted since the selection was read */
+			loadahead_end(la);
 			merge_free(m);
 			sel_prof_release(out);
-			*res = st == 404 ? reply_error(r, 404, "not_found", "no profile with id %s", s->ids[i])
-			                 : reply_error(r, 500, "internal", "could not load profile %s", s->ids[i]);
+			if (st == 404) {
+				*res = reply_error(r, 404, "not_found", "no profile with id %s", s->ids[i]);
+			} else if (st == 503) {
+				int w = work_poll(); /* a helper's load may have been refused memory */
+				*res = reply_stopped(r, w != WORK_OK ? w : WORK_NOMEM);
+			} else {
+				*res = reply_error(r, 500, "internal", "could not load profile %s", s->ids[i]);
+			}
 			return -1;
 		}
 		if (merge_count(m) == 0)
@@ -307,6 +416,7 @@ int selection_merge(struct req *r, const struct selection *s, struct sel_prof *o
 		if (rc == 0 && !charge(out, merge_mem_bytes(m)))
 			rc = -2;
 		if (rc != 0) {
+			loadahead_end(la);
 			merge_free(m);
 			sel_prof_release(out);
 			if (rc == MERGE_INCOMPATIBLE) {
@@ -321,6 +431,7 @@ int selection_merge(struct req *r, const struct selection *s, struct sel_prof *o
 			return -1;
 		}
 	}
+	loadahead_end(la);
 	out->n = merge_count(m);
 	if (out->n == 0) {
 		merge_free(m);
@@ -336,6 +447,8 @@ int selection_merge(struct req *r, const struct selection *s, struct sel_prof *o
 		return -1;
 	}
 	out->p = p;
+	util_log("level=info msg=merged profiles=%u nodes=%u samples=%u locations=%u bytes=%zu ms=%.1f", out->n,
+	         p->n_nodes, p->n_samples, p->n_locs, prof_mem_bytes(p), util_mono_ms() - t0);
 	if (!charge(out, prof_mem_bytes(p))) {
 		sel_prof_release(out);
 		*res = reply_stopped(r, WORK_NOMEM);

@@ -18,7 +18,8 @@
  * a 404 empty_selection.
  *
  * selection_load resolves a selection and merges its profiles (merge.h),
- * one decoded profile held at a time; the merged model's bytes are charged
+ * folding one while helper threads read and decode the next few
+ * (loadahead.h: at most one per CPU, 4, ahead); the merged model's bytes are charged
  * to the in-flight budget (budget.h) until sel_prof_release. A profile
  * deleted after the ids were read is left out (it is gone from the store
  * and from the cache at once, cache.h).
@@ -29,8 +30,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "buf.h"
 #include "http.h"
+#include "limits.h"
 #include "prof.h"
+#include "store.h"
 
 #define SELECTION_ABSENT 1
 
@@ -46,7 +50,25 @@ struct selection {
 int selection_parse(struct req *r, const char *prefix, struct selection *s, enum MHD_Result *res);
 void selection_release(struct selection *s);
 
-struct store_label;
+/* A selection as the query gives it, not resolved to ids yet: ids= (in
+ * by_ids, parsed as selection_parse does, unknown ids not looked up), or
+ * the conditions in sel (its labels point into labels: do not copy the
+ * struct). For callers that resolve it themselves (route_functions.c
+ * reads the function index's rows of the same profiles). */
+struct selection_query {
+	bool by_ids;
+	struct selection ids;
+	struct store_label labels[FDX_MAX_SELECTION_LABELS];
+	struct store_sel sel;
+};
+/* 0; SELECTION_ABSENT (nothing replied); -1 after replying. */
+int selection_parse_query(struct req *r, const char *prefix, struct selection_query *q, enum MHD_Result *res);
+void selection_query_release(struct selection_query *q);
+/* A resolved selection of n profiles, read with room for one more than
+ * --max-selection: 0 when 1 <= n <= the maximum, else -1 after replying
+ * (400 selection_too_large saying how to narrow it, 404 empty_selection). */
+int selection_check_count(struct req *r, const char *prefix, int n, enum MHD_Result *res);
+
 /* Only the PREFIXlabel= conditions (repeats collapsed) into labels
  * (FDX_MAX_SELECTION_LABELS of room). 0, or -1 after replying. */
 int selection_labels(struct req *r, const char *prefix, struct store_label *labels, int *n, enum MHD_Result *res);
@@ -65,6 +87,18 @@ struct sel_prof {
 	unsigned n;        /* profiles merged */
 	char first[23];    /* the first of them */
 };
+
+/* Merged views' answers, kept (respcache.h; a sixteenth of --cache-bytes)
+ * under a key of the view's name, the merge key of s (the ordered ids, as
+ * above) and every query parameter but the selection's own, so a repeated
+ * request (any selection that resolves to the same ids, the same view
+ * parameters) is answered without merging again. selection_view_cached
+ * builds the key into *key (a buf the caller releases) and, when an
+ * answer is kept and (for ids=) every id still exists, appends it to out
+ * and answers true. selection_view_keep keeps out under key. */
+bool selection_view_cached(struct req *r, const struct selection *s, const char *view, struct buf *key,
+                           struct buf *out);
+void selection_view_keep(const struct buf *key, const struct buf *out);
 
 /* Merge the profiles of s into out. 0, or -1 after replying (400
  * incompatible_profiles naming the first pair that differs, 404 when

@@ -100,14 +100,60 @@ static int inline_bits(const struct view *v, uint8_t *fnb)
 	const struct ntree *t = &v->t;
 	if (!t->koff || !t->klist)
 		return 0;
-	uint32_t *at = malloc(((size_t)p->n_nodes + 1) * sizeof(uint32_t));
+	/* The view's tree is the profile's shared tree (no hide, no refold):
+	 * each trie node's frames are the chain of name-tree nodes that ends
+	 * at ntof[node], one per frame, so no child is looked up by name. */
+	const struct prof_ntree *sh = p->ntree;
+	bool shared = sh && t->borrowed && t->parent == sh->t.parent && t->n == sh->t.n;
+	uint32_t *at = shared ? NULL : malloc(((size_t)p->n_nodes + 1) * sizeof(uint32_t));
 	struct u64map edges;
 	memset(&edges, 0, sizeof(edges));
 	uint32_t *eb = NULL; /* per edge: callee key, EDGE_ bits */
 	uint32_t ne = 0, ecap = 0;
 	int rc = -1;
-	if (!at || u64map_init(&edges, 256) < 0)
+	if ((!shared && !at) || u64map_init(&edges, 256) < 0)
 		goto out;
+/* A weighted pass of a sample over the edge cur -> c, inline or not. */
+#define EDGE(cur, c, inl)                                                                      \
+	do {                                                                                   \
+		if ((cur) != 0 && t->key[cur] != t->key[c] && t->col[VIEW_TOT][c] != 0) {     \
+			int ins;                                                               \
+			uint64_t ek = (uint64_t)t->key[cur] << 32 | t->key[c];                 \
+			uint32_t *slot = u64map_put(&edges, ek, &ins);                         \
+			if (!slot)                                                             \
+				goto out;                                                      \
+			if (ins) {                                                             \
+				if (ne == ecap) {                                              \
+					uint32_t nc = ecap ? ecap * 2 : 256;                   \
+					uint32_t *nb = realloc(eb, (size_t)nc * 2 * sizeof(uint32_t)); \
+					if (!nb)                                               \
+						goto out;                                      \
+					eb = nb;                                               \
+					ecap = nc;                                             \
+				}                                                              \
+				*slot = ne;                                                    \
+				eb[2 * (size_t)ne] = t->key[c];                                \
+				eb[2 * (size_t)ne + 1] = EDGE_SEEN;                            \
+				ne++;                                                          \
+			}                                                                      \
+			if (!(inl))                                                            \
+				eb[2 * (size_t)*slot + 1] |= EDGE_NOT_INLINE;                  \
+		}                                                                              \
+	} while (0)
+	if (shared) {
+		for (uint32_t n = 1; n < p->n_nodes; n++) {
+			if ((n & 4095) == 0 && work_poll() != WORK_OK)
+				goto out;
+			uint32_t c = sh->ntof[n], nf = p->locs[p->nodes[n].loc].n;
+			/* frames innermost first: frame k's node is c, its caller's parent[c] */
+			for (uint32_t k = nf; k-- > 0;) {
+				uint32_t cur = t->parent[c];
+				EDGE(cur, c, k != 0);
+				c = cur;
+			}
+		}
+		goto edges_done;
+	}
 	at[0] = 0;
 	for (uint32_t n = 1; n < p->n_nodes; n++) {
 		uint32_t cur = at[p->nodes[n].parent];
@@ -123,33 +169,13 @@ static int inline_bits(const struct view *v, uint8_t *fnb)
 				continue; /* hidden, or no weight below */
 			bool inl = !outermost;
 			outermost = false;
-			if (cur != 0 && t->key[cur] != t->key[c] && t->col[VIEW_TOT][c] != 0) {
-				int ins;
-				uint64_t ek = (uint64_t)t->key[cur] << 32 | t->key[c];
-				uint32_t *slot = u64map_put(&edges, ek, &ins);
-				if (!slot)
-					goto out;
-				if (ins) {
-					if (ne == ecap) {
-						uint32_t nc = ecap ? ecap * 2 : 256;
-						uint32_t *nb = realloc(eb, (size_t)nc * 2 * sizeof(uint32_t));
-						if (!nb)
-							goto out;
-						eb = nb;
-						ecap = nc;
-					}
-					*slot = ne;
-					eb[2 * (size_t)ne] = t->key[c];
-					eb[2 * (size_t)ne + 1] = EDGE_SEEN;
-					ne++;
-				}
-				if (!inl)
-					eb[2 * (size_t)*slot + 1] |= EDGE_NOT_INLINE;
-			}
+			EDGE(cur, c, inl);
 			cur = c;
 		}
 		at[n] = cur;
 	}
+edges_done:
+#undef EDGE
 	for (uint32_t e = 0; e < ne; e++) {
 		fnb[eb[2 * (size_t)e]] |= (eb[2 * (size_t)e + 1] & EDGE_NOT_INLINE) ? FN_CALLED_IN : FN_INLINE_IN;
 	}

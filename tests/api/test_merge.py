@@ -290,9 +290,13 @@ def test_deleted_profile_disappears_from_merge(client):
     compare(want, got)
     sr = client.get_json("/api/v1/series", [("label", "service:" + s.service)])
     assert [x["profiles"] for x in sr["series"]] == [2]
-    # by ids, the deleted one is a 404 naming it
-    r = client.get("/api/v1/merge/top", [ids_param(s.ids)])
-    assert r.status == 404 and s.ids[0] in r.json()["error"]["message"]
+    # by ids, the deleted one is a 404 naming it, also for the very
+    # request whose answer was kept (the cache of merged views) and for
+    # another view of it
+    for view, q in (("top", [("limit", 0), ids_param(s.ids), ("sample_type", 1)]), ("top", [ids_param(s.ids)]),
+                    ("flamegraph", [ids_param(s.ids), ("sample_type", 1)])):
+        r = client.get("/api/v1/merge/" + view, q)
+        assert r.status == 404 and s.ids[0] in r.json()["error"]["message"], (view, q, r.status)
 
 
 def test_series(client, cpu, heap):

@@ -46,6 +46,7 @@ Suite *access_suite(void);
 Suite *jsonrd_suite(void);
 Suite *scrape_config_suite(void);
 Suite *merge_suite(void);
+Suite *respcache_suite(void);
 
 /* ---- profile.proto writer (pbw.c) ---------------------------------------- */
 
