@@ -3,9 +3,11 @@
 // encoding/json.Marshal's share grows from 10% to 60%. The page draws a
 // point per profile at its cores (cpu time / duration), plots the
 // function's share on the second axis when searched, brushes a range to a
-// merged-view link (/m?label=...&from=&to=), comes back the same from its
-// URL, opens a profile on a click, and is reached from a profile's labels
-// and from the list.
+// merged-view link (/m?label=...&from=&to=), compares it with a second
+// range (the previous period, or a shift-drag) in a diff table below whose
+// numbers are the two ranges merged, comes back the same from its URL,
+// opens a profile on a click, and is reached from a profile's labels and
+// from the list.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -110,6 +112,82 @@ test('brushing a range links its merged view; the URL reopens it all', async () 
   await page.waitForSelector('#tl-brushrect');
   assert.equal(await page.inputValue('#tl-fn'), 'encoding/json\\.Marshal');
   assert.equal(new URL(await page.getAttribute('#tl-merge-link', 'href'), srv.url).href, href.href);
+});
+
+// cpu nanoseconds of encoding/json.Marshal and in all, in profile i (profile() above)
+const jsonNs = (i) => Math.round((i + 1) * DUR * (i + 1) / 10 / 1e7) * 1e7;
+const cpuNs = (i) => (i + 1) * DUR;
+const rowsOf = (p) => p.$$eval('#tl-diff-table tbody tr', (trs) => trs.map((tr) => ({ fn: tr.dataset.function, change: tr.dataset.change, base: +tr.dataset.baseCum, target: +tr.dataset.targetCum })));
+
+async function dragAcross(p, xa, xb, { shift = false } = {}) {
+  const box = await p.$eval('#tl-svg', (s) => { const r = s.getBoundingClientRect(); return { l: r.left, t: r.top, w: r.width, h: r.height }; });
+  const scale = box.w / 900, y = box.t + box.h / 2;
+  if (shift) await p.keyboard.down('Shift');
+  await p.mouse.move(box.l + xa * scale, y);
+  await p.mouse.down();
+  await p.mouse.move(box.l + xb * scale, y, { steps: 5 });
+  await p.mouse.up();
+  if (shift) await p.keyboard.up('Shift');
+}
+
+test('a second range: the previous period, then a shift-drag; the diff of the two below', async () => {
+  // the brushed range (B) holds profiles 2 and 3; the previous period (A), as long, holds 0 and 1
+  await page.click('#tl-prev-period');
+  await page.waitForSelector('#tl-diff-table tbody tr');
+  const u = new URL(page.url());
+  const [bf, bt, cf, ct] = ['bfrom', 'bto', 'cfrom', 'cto'].map((k) => Date.parse(u.searchParams.get(k)));
+  assert.equal(ct, bf - 1);
+  assert.equal(ct - cf, bt - bf);
+  assert.match(await page.textContent('#tl-range-a'), /^A2 profiles from /);
+  assert.ok(await page.$('#tl-cmprect'), 'the second range is drawn');
+  let rows = await rowsOf(page);
+  const json = rows.find((r) => r.fn === 'encoding/json.Marshal');
+  assert.ok(json, JSON.stringify(rows));
+  // A merged: profiles 0 + 1; B merged: 2 + 3, scaled to A's total (normalize)
+  const aJson = jsonNs(0) + jsonNs(1), bJson = jsonNs(2) + jsonNs(3);
+  const aTot = cpuNs(0) + cpuNs(1), bTot = cpuNs(2) + cpuNs(3);
+  assert.equal(json.base, aJson);
+  assert.ok(Math.abs(json.target - bJson * aTot / bTot) <= 1, `${json.target} vs ${bJson * aTot / bTot}`);
+  assert.equal(json.change, 'grew');
+  assert.equal(rows[0].fn, 'encoding/json.Marshal', 'the largest change first');
+  // the page's numbers are the server's diff of those very profiles
+  const api = await (await fetch(`${srv.url}/api/v1/diff/top?base.ids=${ids[0]},${ids[1]}&target.ids=${ids[2]},${ids[3]}&normalize=1&limit=15`)).json();
+  assert.deepEqual(rows.map((r) => [r.fn, r.base, r.target]), api.rows.map((r) => [r.function, r.base_cum, r.target_cum]));
+  await shot(page, 'timeline-compare');
+  // a shift-drag brushes another second range: profile 5 alone, now the base
+  const pts = await pointsOf();
+  await dragAcross(page, (pts[4].x + pts[5].x) / 2, pts[5].x + 20, { shift: true });
+  await page.waitForFunction(() => /^A1 profiles from /.test(document.querySelector('#tl-range-a')?.textContent || ''));
+  await page.waitForFunction(() => [...document.querySelectorAll('#tl-diff-table tbody tr')].some((tr) => tr.dataset.function === 'encoding/json.Marshal' && tr.dataset.baseCum === String(36e9)));
+  rows = await rowsOf(page);
+  const j2 = rows.find((r) => r.fn === 'encoding/json.Marshal');
+  assert.equal(j2.base, jsonNs(5));
+  assert.equal(j2.change, 'shrank');
+  assert.match(await page.textContent('#tl-range-b'), /^B2 profiles from /, 'the first range stays');
+  // the URL reopens both ranges and the diff
+  const url = page.url();
+  await page.goto('about:blank');
+  await page.goto(url);
+  await page.waitForSelector('#tl-diff-table tbody tr');
+  assert.deepEqual(await rowsOf(page), rows);
+  // dark theme, the same page
+  const dark = await launchBrowser({ colorScheme: 'dark' });
+  try {
+    const p = await dark.page();
+    await p.goto(url);
+    await p.waitForSelector('#tl-diff-table tbody tr');
+    assert.deepEqual(await rowsOf(p), rows);
+    await shot(p, 'timeline-compare-dark');
+    assert.deepEqual(dark.problems, []);
+  } finally {
+    await dark.close();
+  }
+  // clearing the second range takes the diff away
+  await page.click('#tl-cmp-clear');
+  await page.waitForSelector('#tl-diff', { state: 'hidden' });
+  assert.equal(new URL(page.url()).searchParams.get('cfrom'), null);
+  assert.ok(await page.$('#tl-prev-period'));
+  assert.deepEqual(browser.problems, []);
 });
 
 test('a click on a point opens that profile; its labels lead back', async () => {

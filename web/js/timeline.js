@@ -5,16 +5,21 @@
 // point opens that profile; a function search plots its cum share of
 // each profile (GET /api/v1/functions) on a second axis, 0-100%; a drag
 // across the chart brushes a range, whose merged view (/m?...) is linked
-// below. Everything is in the URL: label, type, ids, from, to, fn, and
-// the brush (bfrom, bto).
+// below. A second range (shift-drag, or "previous period": as long as the
+// first, just before it) is compared with it: the diff of the two merged
+// ranges (GET /api/v1/diff/top with a base.* and a target.* selection,
+// docs/API.md) is drawn below, the second range as the base. Everything
+// is in the URL: label, type, ids, from, to, fn, the brush (bfrom, bto)
+// and the compared range (cfrom, cto).
 
 import { api, query, ApiError } from './api.js';
 import { h, svg, replace } from './dom.js';
-import { formatBytes, formatInt, formatNanos, formatTime } from './format.js';
+import { formatBytes, formatDelta, formatInt, formatNanos, formatRelative, formatTime, formatValue } from './format.js';
 import { UrlState } from './urlstate.js';
 import { appBar, copyLinkButton, showError } from './chrome.js';
 
-const DEFAULTS = { label: '', type: '', ids: '', from: '', to: '', fn: '', bfrom: '', bto: '' };
+const DEFAULTS = { label: '', type: '', ids: '', from: '', to: '', fn: '', bfrom: '', bto: '', cfrom: '', cto: '' };
+const DIFF_ROWS = 15;
 const W = 900, H = 300, PAD = { l: 70, r: 60, t: 16, b: 36 };
 const FN_COLORS = ['#d9480f', '#2b8a3e', '#5f3dc4', '#c2255c', '#0b7285'];
 
@@ -60,12 +65,14 @@ class TimelinePage {
     this.chartHost = h('div', { class: 'tl-chart', id: 'tl-chart' });
     this.legendEl = h('div', { class: 'chips inline', id: 'tl-legend' });
     this.brushEl = h('div', { class: 'tl-brush', id: 'tl-brush' });
+    this.diffEl = h('section', { class: 'card tl-diff', id: 'tl-diff', 'aria-label': 'Diff of the two ranges', hidden: true });
     replace(this.root,
       appBar([copyLinkButton('this timeline')]),
       h('main', { class: 'page timeline-page' },
         h('header', { class: 'profile-head' }, this.titleEl, this.summaryEl),
         this.errorEl,
-        h('section', { class: 'card', 'aria-label': 'Chart' }, this.fnForm, this.chartHost, this.legendEl, this.brushEl)));
+        h('section', { class: 'card', 'aria-label': 'Chart' }, this.fnForm, this.chartHost, this.legendEl, this.brushEl),
+        this.diffEl));
     window.addEventListener('popstate', () => { this.us.reload(); this.fnIn.value = this.us.state.fn; this.start(); });
   }
 
@@ -85,7 +92,7 @@ class TimelinePage {
     }
     const m = this.points[0] ? this.points[0].metric.name : 'total';
     this.metric = m;
-    this.summaryEl.textContent = `${formatInt(this.points.length)} profiles, ${METRIC_TITLE[m] || m} over time. Click a point to open it; drag across the chart to merge a range.`;
+    this.summaryEl.textContent = `${formatInt(this.points.length)} profiles, ${METRIC_TITLE[m] || m} over time. Click a point to open it; drag across the chart to merge a range, shift-drag to compare it with a second.`;
     await this.loadFns();
   }
 
@@ -133,10 +140,15 @@ class TimelinePage {
     }
     // brush
     const s = this.us.state;
-    if (s.bfrom && s.bto) {
-      const a = X(Date.parse(s.bfrom)), b = X(Date.parse(s.bto));
-      kids.push(svg('rect', { x: Math.min(a, b), y: PAD.t, width: Math.max(2, Math.abs(b - a)), height: H - PAD.t - PAD.b, class: 'tl-brushrect', id: 'tl-brushrect' }));
-    }
+    const clampX = (x) => Math.min(W - PAD.r, Math.max(PAD.l, x));
+    const rangeRect = (from, to, cls, id, tag) => {
+      const a = clampX(X(Date.parse(from))), b = clampX(X(Date.parse(to)));
+      kids.push(svg('rect', { x: Math.min(a, b), y: PAD.t, width: Math.max(2, Math.abs(b - a)), height: H - PAD.t - PAD.b, class: cls, id }));
+      kids.push(svg('text', { x: Math.min(a, b) + 4, y: PAD.t + 13, class: 'tl-rangetag ' + cls + '-tag' }, tag));
+    };
+    const cmp = s.bfrom && s.bto && s.cfrom && s.cto;
+    if (cmp) rangeRect(s.cfrom, s.cto, 'tl-cmprect', 'tl-cmprect', 'A');
+    if (s.bfrom && s.bto) rangeRect(s.bfrom, s.bto, 'tl-brushrect', 'tl-brushrect', cmp ? 'B' : '');
     // the metric
     const line = pts.filter((p) => p.metric.value !== null).map((p) => `${X(p.t).toFixed(1)},${Y(p.metric.value).toFixed(1)}`).join(' ');
     kids.push(svg('polyline', { points: line, class: 'tl-line', id: 'tl-line' }));
@@ -176,29 +188,124 @@ class TimelinePage {
       const { t0, t1 } = this.scale;
       return t0 + Math.min(1, Math.max(0, (x - PAD.l) / (W - PAD.l - PAD.r))) * (t1 - t0);
     };
-    chart.addEventListener('mousedown', (ev) => { if (ev.target.classList.contains('tl-point')) return; start = tAt(ev); ev.preventDefault(); });
+    let second = false;
+    chart.addEventListener('mousedown', (ev) => {
+      if (ev.target.classList.contains('tl-point')) return;
+      start = tAt(ev);
+      // shift-drag brushes the range compared with the first (once there is one)
+      second = ev.shiftKey && !!(this.us.state.bfrom && this.us.state.bto);
+      ev.preventDefault();
+    });
     chart.addEventListener('mouseup', (ev) => {
       if (start === null) return;
       const end = tAt(ev);
       const a = Math.min(start, end), b = Math.max(start, end);
       start = null;
       if (b - a <= 0) return;
-      this.us.update({ bfrom: new Date(a).toISOString(), bto: new Date(b).toISOString() }, { push: true });
+      const range = [new Date(a).toISOString(), new Date(b).toISOString()];
+      this.us.update(second ? { cfrom: range[0], cto: range[1] } : { bfrom: range[0], bto: range[1] }, { push: true });
       this.draw();
     });
   }
 
+  /** The selection of the profiles in [from, to] (inclusive, as the server reads it). */
+  rangeSelection(from, to, prefix = '') {
+    const s = this.us.state;
+    const a = Date.parse(from), b = Date.parse(to);
+    const inside = this.points.filter((p) => p.t >= a && p.t <= b);
+    const sel = s.ids ? { ids: inside.map((p) => p.id).join(',') } : { label: s.label, type: s.type, from, to };
+    const out = {};
+    for (const [k, v] of Object.entries(sel)) out[prefix + k] = v;
+    return { inside, sel: out };
+  }
+
+  /** The range as long as the brushed one, ending just (1 ms) before it. */
+  previousPeriod() {
+    const s = this.us.state;
+    const a = Date.parse(s.bfrom), b = Date.parse(s.bto);
+    this.us.update({ cfrom: new Date(a - (b - a) - 1).toISOString(), cto: new Date(a - 1).toISOString() }, { push: true });
+    this.draw();
+  }
+
   drawBrushInfo() {
     const s = this.us.state;
-    if (!s.bfrom || !s.bto) { replace(this.brushEl, h('p', { class: 'muted' }, 'Drag across the chart to select a range of profiles.')); return; }
-    const a = Date.parse(s.bfrom), b = Date.parse(s.bto);
-    const inside = this.points.filter((p) => p.t >= a && p.t <= b);
-    const sel = s.ids ? { ids: inside.map((p) => p.id).join(',') } : { label: s.label, type: s.type, from: s.bfrom, to: s.bto };
+    if (!s.bfrom || !s.bto) {
+      replace(this.brushEl, h('p', { class: 'muted' }, 'Drag across the chart to select a range of profiles.'));
+      this.drawDiff();
+      return;
+    }
+    const { inside, sel } = this.rangeSelection(s.bfrom, s.bto);
     const href = '/m' + query(sel);
+    const cmp = s.cfrom && s.cto ? this.rangeSelection(s.cfrom, s.cto) : null;
     replace(this.brushEl,
-      h('p', null, `${formatInt(inside.length)} profiles from ${formatTime(s.bfrom)} to ${formatTime(s.bto)}: `,
+      h('p', { id: 'tl-range-b' }, cmp ? h('span', { class: 'tl-rangetag-chip b' }, 'B') : null,
+        `${formatInt(inside.length)} profiles from ${formatTime(s.bfrom)} to ${formatTime(s.bto)}: `,
         inside.length ? h('a', { class: 'btn primary', id: 'tl-merge-link', href }, 'Open merged view') : h('span', { class: 'muted' }, 'none in range'),
         ' ',
-        h('button', { class: 'link', type: 'button', id: 'tl-brush-clear', onclick: () => { this.us.update({ bfrom: '', bto: '' }, { push: true }); this.draw(); } }, 'clear')));
+        h('button', { class: 'link', type: 'button', id: 'tl-brush-clear', onclick: () => { this.us.update({ bfrom: '', bto: '', cfrom: '', cto: '' }, { push: true }); this.draw(); } }, 'clear')),
+      cmp
+        ? h('p', { id: 'tl-range-a' }, h('span', { class: 'tl-rangetag-chip a' }, 'A'),
+          `${formatInt(cmp.inside.length)} profiles from ${formatTime(s.cfrom)} to ${formatTime(s.cto)}, the base of the diff below: `,
+          cmp.inside.length ? h('a', { class: 'btn', id: 'tl-cmp-merge-link', href: '/m' + query(cmp.sel) }, 'Open merged view') : h('span', { class: 'muted' }, 'none in range'),
+          ' ',
+          h('button', { class: 'link', type: 'button', id: 'tl-cmp-clear', onclick: () => { this.us.update({ cfrom: '', cto: '' }, { push: true }); this.draw(); } }, 'clear'))
+        : h('p', { class: 'muted', id: 'tl-compare-hint' }, 'Shift-drag a second range to compare with this one, or ',
+          h('button', { class: 'btn small', type: 'button', id: 'tl-prev-period', onclick: () => this.previousPeriod() }, 'compare with the previous period'), '.'));
+    this.drawDiff();
+  }
+
+  /** The diff of range A (base) against range B (target), below the chart. */
+  async drawDiff() {
+    const s = this.us.state;
+    const seq = (this.diffSeq = (this.diffSeq || 0) + 1);
+    if (this.diffAbort) this.diffAbort.abort();
+    if (!(s.bfrom && s.bto && s.cfrom && s.cto)) { this.diffEl.hidden = true; replace(this.diffEl); return; }
+    const base = this.rangeSelection(s.cfrom, s.cto, 'base.');
+    const target = this.rangeSelection(s.bfrom, s.bto, 'target.');
+    this.diffEl.hidden = false;
+    const head = h('h2', { class: 'tl-diff-head' }, 'A → B: what changed');
+    if (!base.inside.length || !target.inside.length) {
+      replace(this.diffEl, head, h('p', { class: 'muted', id: 'tl-diff-empty' }, `Range ${!base.inside.length ? 'A' : 'B'} holds no profile: nothing to compare.`));
+      return;
+    }
+    replace(this.diffEl, head, h('p', { class: 'muted' }, 'Merging both ranges…'));
+    const ac = (this.diffAbort = new AbortController());
+    let j;
+    try {
+      j = await api.diffTop({ ...base.sel, ...target.sel, normalize: '1', limit: DIFF_ROWS }, ac.signal);
+    } catch (e) {
+      if (seq !== this.diffSeq) return;
+      const box = h('div', { class: 'error-box', role: 'alert', id: 'tl-diff-error' });
+      replace(this.diffEl, head, box);
+      showError(box, e);
+      return;
+    }
+    if (seq !== this.diffSeq) return;
+    const unit = (j.sample_type && j.sample_type.unit) || '';
+    const scale = typeof j.scale === 'number' ? j.scale : 1;
+    const share = (v, tot) => (tot ? (Math.abs(v) / Math.abs(tot) * 100).toFixed(2) + '%' : '—');
+    const rows = j.rows.map((r) => {
+      const d = r.target_cum - r.base_cum;
+      return h('tr', { dataset: { function: r.function, change: r.change || '', baseCum: String(r.base_cum), targetCum: String(r.target_cum) }, class: r.change === 'grew' ? 'grew' : r.change === 'shrank' ? 'shrank' : '' },
+        h('td', { class: 'fn mono' }, r.function),
+        h('td', { class: 'num' }, formatValue(r.base_cum, unit), h('span', { class: 'muted' }, ' ' + share(r.base_cum, j.base_total))),
+        h('td', { class: 'num' }, formatValue(r.target_cum, unit), h('span', { class: 'muted' }, ' ' + share(r.target_cum, j.base_total))),
+        h('td', { class: 'num delta' }, formatDelta(d, unit)),
+        h('td', { class: 'num' }, r.status === 'new' ? 'new' : r.status === 'gone' ? 'gone' : formatRelative(d, r.base_cum)),
+        h('td', null, r.change === 'grew' || r.change === 'shrank' ? h('span', { class: 'chip ' + r.change }, r.change) : ''));
+    });
+    const diffQuery = query({ ...base.sel, ...target.sel, normalize: '1' });
+    replace(this.diffEl, head,
+      h('p', { class: 'table-note', id: 'tl-diff-note' },
+        `${formatInt(base.inside.length)} profiles (A) against ${formatInt(target.inside.length)} (B), each range merged; `,
+        `B scaled by ${scale.toPrecision(4)} to A's total (normalize), so shares are compared. `,
+        `The ${formatInt(Math.min(DIFF_ROWS, j.count))} largest changes in cum of ${formatInt(j.count)} functions; `,
+        h('a', { href: '/api/v1/diff/top' + diffQuery, id: 'tl-diff-json' }, 'all as JSON'), '.'),
+      h('div', { class: 'table-wrap' },
+        h('table', { class: 'data tl-diff-table', id: 'tl-diff-table' },
+          h('thead', null, h('tr', null,
+            h('th', null, 'function'), h('th', { class: 'num' }, 'A cum'), h('th', { class: 'num' }, 'B cum (scaled)'),
+            h('th', { class: 'num' }, 'Δ cum'), h('th', { class: 'num' }, 'Δ %'), h('th', null, 'change'))),
+          h('tbody', null, rows))));
   }
 }
