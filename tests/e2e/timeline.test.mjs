@@ -153,11 +153,11 @@ test('a second range: the previous period, then a shift-drag; the diff of the tw
   // the page's numbers are the server's diff of those very profiles
   const api = await (await fetch(`${srv.url}/api/v1/diff/top?base.ids=${ids[0]},${ids[1]}&target.ids=${ids[2]},${ids[3]}&normalize=1&limit=15`)).json();
   assert.deepEqual(rows.map((r) => [r.fn, r.base, r.target]), api.rows.map((r) => [r.function, r.base_cum, r.target_cum]));
-  await shot(page, 'timeline-compare');
+  await shot(page, 'timeline-compare', { fullPage: true });
   // a shift-drag brushes another second range: profile 5 alone, now the base
   const pts = await pointsOf();
   await dragAcross(page, (pts[4].x + pts[5].x) / 2, pts[5].x + 20, { shift: true });
-  await page.waitForFunction(() => /^A1 profiles from /.test(document.querySelector('#tl-range-a')?.textContent || ''));
+  await page.waitForFunction(() => /^A1 profile from /.test(document.querySelector('#tl-range-a')?.textContent || ''));
   await page.waitForFunction(() => [...document.querySelectorAll('#tl-diff-table tbody tr')].some((tr) => tr.dataset.function === 'encoding/json.Marshal' && tr.dataset.baseCum === String(36e9)));
   rows = await rowsOf(page);
   const j2 = rows.find((r) => r.fn === 'encoding/json.Marshal');
@@ -177,7 +177,7 @@ test('a second range: the previous period, then a shift-drag; the diff of the tw
     await p.goto(url);
     await p.waitForSelector('#tl-diff-table tbody tr');
     assert.deepEqual(await rowsOf(p), rows);
-    await shot(p, 'timeline-compare-dark');
+    await shot(p, 'timeline-compare-dark', { fullPage: true });
     assert.deepEqual(dark.problems, []);
   } finally {
     await dark.close();

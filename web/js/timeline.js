@@ -20,6 +20,7 @@ import { appBar, copyLinkButton, showError } from './chrome.js';
 
 const DEFAULTS = { label: '', type: '', ids: '', from: '', to: '', fn: '', bfrom: '', bto: '', cfrom: '', cto: '' };
 const DIFF_ROWS = 15;
+const profilesText = (n) => `${formatInt(n)} profile${n === 1 ? '' : 's'}`;
 const W = 900, H = 300, PAD = { l: 70, r: 60, t: 16, b: 36 };
 const FN_COLORS = ['#d9480f', '#2b8a3e', '#5f3dc4', '#c2255c', '#0b7285'];
 
@@ -239,13 +240,13 @@ class TimelinePage {
     const cmp = s.cfrom && s.cto ? this.rangeSelection(s.cfrom, s.cto) : null;
     replace(this.brushEl,
       h('p', { id: 'tl-range-b' }, cmp ? h('span', { class: 'tl-rangetag-chip b' }, 'B') : null,
-        `${formatInt(inside.length)} profiles from ${formatTime(s.bfrom)} to ${formatTime(s.bto)}: `,
+        `${profilesText(inside.length)} from ${formatTime(s.bfrom)} to ${formatTime(s.bto)}: `,
         inside.length ? h('a', { class: 'btn primary', id: 'tl-merge-link', href }, 'Open merged view') : h('span', { class: 'muted' }, 'none in range'),
         ' ',
         h('button', { class: 'link', type: 'button', id: 'tl-brush-clear', onclick: () => { this.us.update({ bfrom: '', bto: '', cfrom: '', cto: '' }, { push: true }); this.draw(); } }, 'clear')),
       cmp
         ? h('p', { id: 'tl-range-a' }, h('span', { class: 'tl-rangetag-chip a' }, 'A'),
-          `${formatInt(cmp.inside.length)} profiles from ${formatTime(s.cfrom)} to ${formatTime(s.cto)}, the base of the diff below: `,
+          `${profilesText(cmp.inside.length)} from ${formatTime(s.cfrom)} to ${formatTime(s.cto)}, the base of the diff below: `,
           cmp.inside.length ? h('a', { class: 'btn', id: 'tl-cmp-merge-link', href: '/m' + query(cmp.sel) }, 'Open merged view') : h('span', { class: 'muted' }, 'none in range'),
           ' ',
           h('button', { class: 'link', type: 'button', id: 'tl-cmp-clear', onclick: () => { this.us.update({ cfrom: '', cto: '' }, { push: true }); this.draw(); } }, 'clear'))
@@ -297,7 +298,7 @@ class TimelinePage {
     const diffQuery = query({ ...base.sel, ...target.sel, normalize: '1' });
     replace(this.diffEl, head,
       h('p', { class: 'table-note', id: 'tl-diff-note' },
-        `${formatInt(base.inside.length)} profiles (A) against ${formatInt(target.inside.length)} (B), each range merged; `,
+        `${profilesText(base.inside.length)} (A) against ${formatInt(target.inside.length)} (B), each range merged; `,
         `B scaled by ${scale.toPrecision(4)} to A's total (normalize), so shares are compared. `,
         `The ${formatInt(Math.min(DIFF_ROWS, j.count))} largest changes in cum of ${formatInt(j.count)} functions; `,
         h('a', { href: '/api/v1/diff/top' + diffQuery, id: 'tl-diff-json' }, 'all as JSON'), '.'),
