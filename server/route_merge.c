@@ -176,12 +176,14 @@ static enum MHD_Result merge_view_admitted(struct req *r, enum merge_view what)
 	selection_release(&sel);
 	if (rc < 0) {
 		buf_release(&key);
+		buf_release(&out);
 		return res;
 	}
 	struct view_opts o;
 	if (views_parse_opts(r, sp.p, &o, &res) < 0) {
 		sel_prof_release(&sp);
 		buf_release(&key);
+		buf_release(&out);
 		return res;
 	}
 	if (agg == 1 && sp.n > 1)

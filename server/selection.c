@@ -344,12 +344,11 @@ bool selection_view_cached(struct req *r, const struct selection *s, const char 
 	buf_add(key, "", 1);
 	if (!answers || key->oom)
 		return false;
-	size_t before = out->len;
 	if (!respcache_get(answers, key->data, out))
 		return false;
 	/* an ids= list names its profiles: each must still be there */
 	if (s->by_ids && !all_exist(s)) {
-		out->len = before;
+		buf_release(out);
 		return false;
 	}
 	return true;

@@ -95,7 +95,8 @@ struct sel_prof {
  * parameters) is answered without merging again. selection_view_cached
  * builds the key into *key (a buf the caller releases) and, when an
  * answer is kept and (for ids=) every id still exists, appends it to out
- * and answers true. selection_view_keep keeps out under key. */
+ * (empty before) and answers true; else out is left empty and released.
+ * selection_view_keep keeps out under key. */
 bool selection_view_cached(struct req *r, const struct selection *s, const char *view, struct buf *key,
                            struct buf *out);
 void selection_view_keep(const struct buf *key, const struct buf *out);
