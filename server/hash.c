@@ -229,3 +229,15 @@ uint32_t strmap_intern(struct strmap *m, const char *s, uint32_t len, uint32_t n
 	*inserted = 1;
 	return next_id;
 }
+
+void strmap_repoint(struct strmap *m, const char *s, uint32_t len, const char *copy)
+{
+	size_t j = hash_bytes(s, len) & (m->cap - 1);
+	while (m->strs[j]) {
+		if (m->lens[j] == len && memcmp(m->strs[j], s, len) == 0) {
+			m->strs[j] = copy;
+			return;
+		}
+		j = (j + 1) & (m->cap - 1);
+	}
+}

@@ -58,6 +58,9 @@ void strmap_release(struct strmap *m);
 /* Look s up; if absent insert it with id next_id. Returns the id, or
  * UINT32_MAX on allocation failure. *inserted tells which happened. */
 uint32_t strmap_intern(struct strmap *m, const char *s, uint32_t len, uint32_t next_id, int *inserted);
+/* Point the key equal to s[0, len) at copy (the same bytes, which live
+ * longer than s): for a caller that interns from a scratch buffer. */
+void strmap_repoint(struct strmap *m, const char *s, uint32_t len, const char *copy);
 
 static inline uint64_t hash_mix64(uint64_t x)
 {

@@ -12,6 +12,7 @@
 #include "budget.h"
 #include "textdump.h"
 #include "import_folded.h"
+#include "import_speedscope.h"
 #include "work.h"
 
 /* ---- gzip ------------------------------------------------------------ */
@@ -162,7 +163,7 @@ static const char *refused_format(const uint8_t *d, size_t n)
 			return "legacy binary CPU profile";
 	}
 	if (n && (*d == '{' || *d == '['))
-		return "JSON (not pprof; speedscope/Chrome trace files are not supported)";
+		return "JSON that is not a speedscope file (no speedscope $schema; Chrome trace files are not read)";
 	/* Folded/collapsed stacks: printable text, "a;b;c 123" lines. */
 	size_t k = n < 4096 ? n : 4096, semis = 0, nl = 0;
 	bool text = k > 0;
@@ -201,6 +202,10 @@ enum ingest_format ingest_sniff(const uint8_t *data, size_t n, const char **name
 		*name = "folded stacks";
 		return INGEST_FOLDED;
 	}
+	if (import_speedscope_sniff(d, n)) {
+		*name = "speedscope JSON";
+		return INGEST_SPEEDSCOPE;
+	}
 	*name = refused_format(d, n);
 	if (*name)
 		return INGEST_REFUSED;
@@ -208,10 +213,67 @@ enum ingest_format ingest_sniff(const uint8_t *data, size_t n, const char **name
 	return INGEST_PROTO;
 }
 
+const char *ingest_format_name(enum ingest_format f, bool gzipped)
+{
+	switch (f) {
+	case INGEST_PROTO:
+		return gzipped ? "pprof" : "pprof-uncompressed";
+	case INGEST_GOROUTINE_DEBUG1:
+		return "text-debug1";
+	case INGEST_GOROUTINE_DEBUG2:
+		return "text-debug2";
+	case INGEST_FOLDED:
+		return "folded";
+	case INGEST_SPEEDSCOPE:
+		return "speedscope";
+	case INGEST_REFUSED:
+		break;
+	}
+	return NULL;
+}
+
+const char *ingest_format_of(const uint8_t *data, size_t n)
+{
+	const char *name;
+	if (!(n >= 2 && data[0] == 0x1f && data[1] == 0x8b)) {
+		const char *f = ingest_format_name(ingest_sniff(data, n, &name), false);
+		return f ? f : "pprof";
+	}
+	/* gzip: what the first SNIFF_WINDOW inflated bytes are (a prefix of
+	 * the stream inflates as far as it goes) */
+	uint8_t *out = malloc(SNIFF_WINDOW);
+	if (!out)
+		return "pprof";
+	z_stream zs;
+	memset(&zs, 0, sizeof(zs));
+	size_t got = 0;
+	if (inflateInit2(&zs, 16 + MAX_WBITS) == Z_OK) {
+		zs.next_in = (Bytef *)data;
+		zs.avail_in = (uInt)(n > UINT32_MAX ? UINT32_MAX : n);
+		zs.next_out = out;
+		zs.avail_out = SNIFF_WINDOW;
+		(void)inflate(&zs, Z_SYNC_FLUSH);
+		got = SNIFF_WINDOW - zs.avail_out;
+		inflateEnd(&zs);
+	}
+	const char *f = got ? ingest_format_name(ingest_sniff(out, got, &name), true) : NULL;
+	free(out);
+	return f ? f : "pprof";
+}
+
 /* ---- the entry point ---------------------------------------------------- */
 
 struct prof *ingest_decode(const uint8_t *data, size_t n, size_t max_inflated, struct decode_err *err)
 {
+	return ingest_decode_opts(data, n, max_inflated, NULL, NULL, err);
+}
+
+struct prof *ingest_decode_opts(const uint8_t *data, size_t n, size_t max_inflated, const struct ingest_opts *o,
+                                const char **format, struct decode_err *err)
+{
+	static const struct ingest_opts dflt = { .speedscope_profile = IMPORT_SPEEDSCOPE_DEFAULT };
+	if (!o)
+		o = &dflt;
 	memset(err, 0, sizeof(*err));
 	if (n == 0) {
 		decode_err_set(err, 400, "empty_body", "the request body is empty; send a pprof profile");
@@ -243,7 +305,14 @@ struct prof *ingest_decode(const uint8_t *data, size_t n, size_t max_inflated, s
 		decode_err_set(err, 400, "empty_body", "the profile is empty");
 		goto out;
 	}
-	switch (ingest_sniff(body, len, &name)) {
+	enum ingest_format fmt = ingest_sniff(body, len, &name);
+	if (format)
+		*format = ingest_format_name(fmt, inflated != NULL);
+	if (fmt != INGEST_SPEEDSCOPE && fmt != INGEST_REFUSED && o->speedscope_profile != IMPORT_SPEEDSCOPE_DEFAULT) {
+		decode_err_set(err, 400, "bad_request", "profile= picks a profile of a speedscope file; this is %s", name);
+		goto out;
+	}
+	switch (fmt) {
 	case INGEST_GOROUTINE_DEBUG1:
 		p = textdump_decode(body, len, TEXTDUMP_DEBUG1, err);
 		break;
@@ -259,6 +328,9 @@ struct prof *ingest_decode(const uint8_t *data, size_t n, size_t max_inflated, s
 		break;
 	case INGEST_FOLDED:
 		p = import_folded(body, len, err);
+		break;
+	case INGEST_SPEEDSCOPE:
+		p = import_speedscope(body, len, &(struct import_speedscope_opts){ .profile = o->speedscope_profile }, err);
 		break;
 	}
 out:

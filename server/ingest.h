@@ -8,13 +8,17 @@
  *      in-flight budget (budget.h; 429 when it is spent);
  *   2. one sniffer, ingest_sniff, tells the formats apart;
  *   3. profile.proto goes to the proto decoder (decode.h), goroutine text
- *      (debug=1 and debug=2) to textdump.h; legacy pprof formats (text and
- *      binary) and other known files are refused with 415 naming them.
- * Neither decoder calls back in here.
+ *      (debug=1 and debug=2) to textdump.h, folded stacks to
+ *      import_folded.h, speedscope JSON to import_speedscope.h; legacy
+ *      pprof formats (text and binary) and other known files are refused
+ *      with 415 naming them.
+ * No decoder calls back in here. The format an upload came in is named
+ * by ingest_format_name (the profile list shows it, store.h keeps it).
  */
 #ifndef FDX_INGEST_H
 #define FDX_INGEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +31,26 @@ enum ingest_format {
 	INGEST_GOROUTINE_DEBUG2,  /* "goroutine N [...]:" blocks, crash output */
 	INGEST_REFUSED,           /* a known format flamedex does not read */
 	INGEST_FOLDED,            /* folded stacks text (import_folded.h) */
+	INGEST_SPEEDSCOPE,        /* speedscope JSON (import_speedscope.h) */
+};
+
+/* What the API calls a format ("format" of a profile's metadata): pprof
+ * (gzipped profile.proto), pprof-uncompressed, text-debug1, text-debug2,
+ * folded, speedscope (the text formats whether gzipped or not); NULL for
+ * INGEST_REFUSED. */
+const char *ingest_format_name(enum ingest_format f, bool gzipped);
+
+/* The format name of stored upload bytes (only the first n of them may
+ * be given: a prefix of at least 64 KiB names them as the whole would).
+ * "pprof" when nothing else fits. */
+const char *ingest_format_of(const uint8_t *data, size_t n);
+
+/* Options of an upload (NULL: the defaults). */
+struct ingest_opts {
+	/* speedscope files: which profile (import_speedscope.h's
+	 * IMPORT_SPEEDSCOPE_DEFAULT, _ALL or an index); not DEFAULT with
+	 * another format is a 400 bad_request */
+	int speedscope_profile;
 };
 
 /* Inflate a gzip stream (several members allowed) into *out (malloc'd).
@@ -43,5 +67,9 @@ enum ingest_format ingest_sniff(const uint8_t *data, size_t n, const char **name
  * profile, or NULL with *err set: 400, 413, 415, 429 (budget spent) or
  * 500 (out of memory). */
 struct prof *ingest_decode(const uint8_t *data, size_t n, size_t max_inflated, struct decode_err *err);
+/* ingest_decode with options; *format (when format is not NULL) gets
+ * ingest_format_name of what was read. */
+struct prof *ingest_decode_opts(const uint8_t *data, size_t n, size_t max_inflated, const struct ingest_opts *o,
+                                const char **format, struct decode_err *err);
 
 #endif

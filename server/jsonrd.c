@@ -3,6 +3,8 @@
  */
 #include "jsonrd.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 void jsonrd_init(struct jsonrd *r, const char *s, size_t n)
@@ -152,4 +154,84 @@ int jsonrd_string(struct jsonrd *r, char *out, size_t cap, size_t *len)
 		out[k] = '\0';
 	*len = k;
 	return 0;
+}
+
+int jsonrd_number(struct jsonrd *r, double *v)
+{
+	skip_ws(r);
+	const char *s = r->p, *q = s, *e = r->end;
+	if (q < e && *q == '-')
+		q++;
+	if (q >= e || *q < '0' || *q > '9')
+		return -1;
+	if (*q == '0')
+		q++;
+	else
+		while (q < e && *q >= '0' && *q <= '9')
+			q++;
+	if (q < e && *q == '.') {
+		q++;
+		if (q >= e || *q < '0' || *q > '9')
+			return -1;
+		while (q < e && *q >= '0' && *q <= '9')
+			q++;
+	}
+	if (q < e && (*q == 'e' || *q == 'E')) {
+		q++;
+		if (q < e && (*q == '+' || *q == '-'))
+			q++;
+		if (q >= e || *q < '0' || *q > '9')
+			return -1;
+		while (q < e && *q >= '0' && *q <= '9')
+			q++;
+	}
+	/* strtod wants a NUL: copy. A longer number is not one a profile
+	 * writes (a double needs at most 17 significant digits). */
+	char tmp[128];
+	size_t n = (size_t)(q - s);
+	if (n >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	double d = strtod(tmp, NULL);
+	if (!isfinite(d))
+		return -1;
+	*v = d;
+	r->p = q;
+	return 0;
+}
+
+int jsonrd_skip(struct jsonrd *r, int max_depth)
+{
+	skip_ws(r);
+	if (r->p >= r->end)
+		return -1;
+	char c = *r->p;
+	if (c == '"') {
+		size_t len;
+		return jsonrd_string(r, NULL, 0, &len) == -1 ? -1 : 0;
+	}
+	if (c == '{' || c == '[') {
+		if (max_depth <= 0)
+			return -2;
+		char close = c == '{' ? '}' : ']';
+		r->p++;
+		if (jsonrd_eat(r, close))
+			return 0;
+		do {
+			if (c == '{') {
+				size_t len;
+				if (jsonrd_string(r, NULL, 0, &len) == -1 || !jsonrd_eat(r, ':'))
+					return -1;
+			}
+			int rc = jsonrd_skip(r, max_depth - 1);
+			if (rc < 0)
+				return rc;
+		} while (jsonrd_eat(r, ','));
+		return jsonrd_eat(r, close) ? 0 : -1;
+	}
+	if (jsonrd_word(r, "true") || jsonrd_word(r, "false") || jsonrd_word(r, "null"))
+		return 0;
+	double d;
+	return jsonrd_number(r, &d);
 }

@@ -1,6 +1,7 @@
 /*
- * jsonrd.h: a small pull reader for JSON request bodies (PATCH bodies:
- * an object of strings and objects of strings).
+ * jsonrd.h: a small pull reader for JSON: request bodies (PATCH bodies:
+ * an object of strings and objects of strings) and uploaded JSON files
+ * (speedscope's, import_speedscope.h: numbers, arrays, values skipped).
  *
  * The reader walks a byte range it does not own and never allocates.
  * Invariants: it never reads outside [p, end); a string is copied out
@@ -28,6 +29,12 @@ bool jsonrd_word(struct jsonrd *r, const char *w);
 /* A string into out (cap bytes with the NUL): 0, -1 syntax error, -2 longer
  * than cap-1 bytes. *len gets its length. */
 int jsonrd_string(struct jsonrd *r, char *out, size_t cap, size_t *len);
+/* A number (JSON's grammar exactly: no leading '+', '.5', hex, NaN) into
+ * *v: 0, -1 not a number or out of double's range. */
+int jsonrd_number(struct jsonrd *r, double *v);
+/* Skip one value of any kind, checking its syntax, nested at most
+ * max_depth arrays and objects deep: 0, -1 syntax error, -2 too deep. */
+int jsonrd_skip(struct jsonrd *r, int max_depth);
 /* Nothing but whitespace is left. */
 bool jsonrd_done(struct jsonrd *r);
 

@@ -150,6 +150,21 @@
 #define FDX_MAX_SVG_FRAMES          5000
 /* import_folded.h: one folded-stacks line (4096 frames of 250 bytes) */
 #define FDX_MAX_FOLDED_LINE         (1u << 20)
+/* import_speedscope.h: a speedscope JSON file. Frames of shared.frames
+ * (each may become a function and a location: FDX_MAX_LOCATIONS's
+ * bound), events of all its evented profiles together (each open and
+ * close is one; two events per sample at most, so twice the samples
+ * cap), profiles in the file (py-spy writes one per thread; thousands
+ * of threads is already a strange program), the bytes of one frame name
+ * or file name or profile name (C++ and Rust names run to a few KiB), and
+ * how deep arrays and objects nest in a value skipped unread (the format
+ * itself nests four deep). A stack is at most FDX_MAX_STACK_DEPTH frames,
+ * in sampled and evented profiles alike. */
+#define FDX_MAX_SPEEDSCOPE_FRAMES   FDX_MAX_LOCATIONS
+#define FDX_MAX_SPEEDSCOPE_EVENTS   (2u * FDX_MAX_SAMPLES)
+#define FDX_MAX_SPEEDSCOPE_PROFILES 4096u
+#define FDX_MAX_SPEEDSCOPE_NAME     65536u
+#define FDX_MAX_JSON_DEPTH          64
 #define FDX_MAX_PARAM_LEN           8192u
 #define FDX_MAX_LIST_LIMIT          1000
 #define FDX_DEFAULT_LIST_LIMIT      50

@@ -30,6 +30,7 @@
 #include "heavy.h"
 #include "config.h"
 #include "findex.h"
+#include "ingest.h"
 #include "db.h"
 #include "http.h"
 #include "limits.h"
@@ -138,6 +139,12 @@ int main(int argc, char **argv)
 		util_log("level=error msg=\"function index rebuild stopped\"");
 	else if (indexed > 0)
 		util_log("level=info msg=\"indexed stored profiles\" n=%ld", indexed);
+	/* profiles stored before their format was kept (migration 010) */
+	long formats = store_format_backfill(ingest_format_of, 65536);
+	if (formats < 0)
+		util_log("level=error msg=\"format backfill stopped\"");
+	else if (formats > 0)
+		util_log("level=info msg=\"named the format of stored profiles\" n=%ld", formats);
 	if (scrape_start() < 0) {   /* --config, --retention (scrape.h) */
 		scrape_stop();
 		store_shutdown();

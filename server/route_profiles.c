@@ -17,6 +17,7 @@
 #include "access.h"
 #include "config.h"
 #include "findex.h"
+#include "import_speedscope.h"
 #include "ingest.h"
 #include "json.h"
 #include "jsonrd.h"
@@ -103,9 +104,25 @@ enum MHD_Result route_profiles_upload(struct req *r, const struct route_params *
 	if (time_arg && *time_arg && timearg_parse(time_arg, &client_time, err, sizeof(err)) < 0)
 		return reply_error(r, 400, "bad_request", "%s", err);
 
+	/* profile=: which profile of a speedscope file (import_speedscope.h) */
+	struct ingest_opts io = { .speedscope_profile = IMPORT_SPEEDSCOPE_DEFAULT };
+	const char *which = req_arg(r, "profile");
+	if (which && *which) {
+		long idx;
+		if (!strcmp(which, "all"))
+			io.speedscope_profile = IMPORT_SPEEDSCOPE_ALL;
+		else if (req_long(r, "profile", 0, 0, FDX_MAX_SPEEDSCOPE_PROFILES - 1, &idx) == 0)
+			io.speedscope_profile = (int)idx;
+		else
+			return reply_error(r, 400, "bad_request", "profile must be all or a profile index from 0 to %u",
+			                   FDX_MAX_SPEEDSCOPE_PROFILES - 1);
+	}
+
 	struct decode_err perr;
+	const char *format = NULL;
 	double t0 = util_mono_ms();
-	struct prof *p = ingest_decode((const uint8_t *)body->data, body->len, cfg.max_inflated, &perr);
+	struct prof *p = ingest_decode_opts((const uint8_t *)body->data, body->len, cfg.max_inflated, &io, &format,
+	                                    &perr);
 	if (!p)
 		return reply_error(r, perr.status, perr.code, "%s", perr.message);
 	double t1 = util_mono_ms();
@@ -126,6 +143,7 @@ enum MHD_Result route_profiles_upload(struct req *r, const struct route_params *
 		.raw_len = body->len,
 		.prof = p,
 		.client_time = client_time,
+		.format = format,
 		.uploaded_by = access_name(r),
 		.findex = &fx.rows,
 	};
@@ -231,21 +249,25 @@ enum MHD_Result route_profiles_meta(struct req *r, const struct route_params *rp
 }
 
 /* The extension of a download of these bytes: .pb.gz for gzip, .txt for a
- * goroutine text dump, .pb for anything else (profile.proto). */
+ * goroutine text dump or folded stacks, .json for a speedscope file, .pb
+ * for anything else (profile.proto). */
 static const char *raw_ext(const uint8_t *d, size_t n)
 {
 	if (n >= 2 && d[0] == 0x1f && d[1] == 0x8b)
 		return ".pb.gz";
 	const char *fmt_name;
 	enum ingest_format f = ingest_sniff(d, n, &fmt_name);
-	return f == INGEST_GOROUTINE_DEBUG1 || f == INGEST_GOROUTINE_DEBUG2 ? ".txt" : ".pb";
+	if (f == INGEST_SPEEDSCOPE)
+		return ".json";
+	return f == INGEST_GOROUTINE_DEBUG1 || f == INGEST_GOROUTINE_DEBUG2 || f == INGEST_FOLDED ? ".txt" : ".pb";
 }
 
 /* name without the extensions a profile's file name carries (cpu.pb.gz,
  * heap.pprof, dump.txt): the download gets the one its bytes call for. */
 static size_t name_stem(const char *name)
 {
-	static const char *const exts[] = { ".gz", ".pb", ".pprof", ".prof", ".proto", ".txt", ".pgo", ".out" };
+	static const char *const exts[] = { ".gz", ".pb", ".pprof", ".prof", ".proto", ".txt", ".pgo", ".out", ".json",
+		                            ".speedscope", ".folded" };
 	size_t n = strlen(name);
 	for (int round = 0; round < 2; round++)
 		for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {

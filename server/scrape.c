@@ -342,7 +342,8 @@ static void xfer_store(struct xfer *x)
 	const struct fetch_params *fp = &x->fp;
 	struct decode_err derr;
 	memset(&derr, 0, sizeof(derr));
-	struct prof *p = ingest_decode(x->b.data, x->b.len, cfg.max_inflated, &derr);
+	const char *format = NULL;
+	struct prof *p = ingest_decode_opts(x->b.data, x->b.len, cfg.max_inflated, NULL, &format, &derr);
 	if (!p) {
 		x->outcome = OUT_DECODE;
 		snprintf(x->error, sizeof(x->error), "not a profile flamedex reads (%s): %.180s",
@@ -357,6 +358,7 @@ static void xfer_store(struct xfer *x)
 		.n_labels = fp->n_labels,
 		.raw = x->b.data,
 		.raw_len = x->b.len,
+		.format = format,
 		.prof = p,
 		.client_time = x->t_ns,
 		.uploaded_by = NULL,

@@ -196,7 +196,7 @@ int store_add(const struct store_new *n, char *id_out)
 		goto fail;
 	if (sqlite3_prepare_v2(c,
 	        "INSERT INTO profiles(id,name,kind,uploaded_at,time_nanos,duration_ns,samples,"
-	        "functions,locations,bytes,types_json,client_time,uploaded_by) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	        "functions,locations,bytes,types_json,client_time,uploaded_by,format) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	        -1, &st, NULL) != SQLITE_OK)
 		goto rollback;
 	sqlite3_bind_text(st, 1, id_out, -1, SQLITE_STATIC);
@@ -218,6 +218,7 @@ int store_add(const struct store_new *n, char *id_out)
 	else
 		sqlite3_bind_null(st, 12);
 	sqlite3_bind_text(st, 13, n->uploaded_by, -1, SQLITE_STATIC); /* NULL binds NULL */
+	sqlite3_bind_text(st, 14, n->format ? n->format : "pprof", -1, SQLITE_STATIC);
 	if (step_done(c, st) < 0)
 		goto rollback;
 	sqlite3_int64 seq = sqlite3_last_insert_rowid(c);
@@ -348,7 +349,7 @@ int store_delete(const char *id)
 /* ---- reading ------------------------------------------------------------ */
 
 #define META_COLS "p.seq,p.id,p.name,p.kind,p.uploaded_at,p.time_nanos,p.duration_ns," \
-                  "p.samples,p.functions,p.locations,p.bytes,p.types_json,p.client_time,p.uploaded_by"
+                  "p.samples,p.functions,p.locations,p.bytes,p.types_json,p.client_time,p.uploaded_by,p.format"
 
 static void meta_row(sqlite3 *c, sqlite3_stmt *st, struct json *j)
 {
@@ -398,6 +399,11 @@ static void meta_row(sqlite3 *c, sqlite3_stmt *st, struct json *j)
 		json_null(j);
 	else
 		json_str(j, (const char *)sqlite3_column_text(st, 13));
+	json_key(j, "format");
+	if (sqlite3_column_type(st, 14) == SQLITE_NULL)
+		json_null(j);   /* stored before migration 010, not yet filled in */
+	else
+		json_str(j, (const char *)sqlite3_column_text(st, 14));
 	json_key(j, "labels");
 	json_obj_begin(j);
 	sqlite3_stmt *ls;
@@ -876,6 +882,72 @@ out:
 }
 
 /* ---- the function index (findex.h) ---------------------------------------- */
+
+long store_format_backfill(const char *(*of_bytes)(const uint8_t *data, size_t n), size_t prefix)
+{
+	long done = 0;
+	uint8_t *buf = malloc(prefix ? prefix : 1);
+	if (!buf)
+		return -1;
+	for (;;) {
+		sqlite3_int64 seqs[64];
+		int n = 0;
+		sqlite3 *c = db_reader_get();
+		if (!c)
+			goto fail;
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(c, "SELECT seq FROM profiles WHERE format IS NULL ORDER BY seq LIMIT 64", -1, &st,
+		                       NULL) != SQLITE_OK) {
+			db_reader_put(c);
+			goto fail;
+		}
+		while (n < 64 && sqlite3_step(st) == SQLITE_ROW)
+			seqs[n++] = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		/* the first bytes of each upload, read without loading the rest */
+		const char *fmt[64];
+		for (int i = 0; i < n; i++) {
+			sqlite3_blob *b;
+			size_t got = 0;
+			if (sqlite3_blob_open(c, "main", "blobs", "raw", seqs[i], 0, &b) == SQLITE_OK) {
+				int len = sqlite3_blob_bytes(b);
+				got = (size_t)len < prefix ? (size_t)len : prefix;
+				if (sqlite3_blob_read(b, buf, (int)got, 0) != SQLITE_OK)
+					got = 0;
+				sqlite3_blob_close(b);
+			}
+			fmt[i] = got ? of_bytes(buf, got) : "pprof";
+		}
+		db_reader_put(c);
+		if (n == 0)
+			break;
+		c = db_writer_lock();
+		int rc = sqlite3_exec(c, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+		for (int i = 0; rc == 0 && i < n; i++) {
+			if (sqlite3_prepare_v2(c, "UPDATE profiles SET format=? WHERE seq=? AND format IS NULL", -1, &st,
+			                       NULL) != SQLITE_OK) {
+				rc = -1;
+				break;
+			}
+			sqlite3_bind_text(st, 1, fmt[i], -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 2, seqs[i]);
+			rc = step_done(c, st);
+		}
+		if (rc == 0 && sqlite3_exec(c, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+			rc = -1;
+		if (rc < 0)
+			sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
+		db_writer_unlock();
+		if (rc < 0)
+			goto fail;
+		done += n;
+	}
+	free(buf);
+	return done;
+fail:
+	free(buf);
+	return -1;
+}
 
 int store_findex_pending(char (*ids)[23], int max, int *n)
 {

@@ -46,6 +46,7 @@ struct store_new {
 	const struct store_findex *findex;  /* written in the same transaction; NULL: none
 	                                     * (findex_rebuild adds it at the next start) */
 	const char *scrape_job;    /* the scrape job (scrape.h) that fetched it, NULL: uploaded */
+	const char *format;        /* the format it came in (ingest_format_name), NULL: "pprof" */
 };
 
 /* Open (and migrate) the database; keep at most cache_bytes of decoded
@@ -125,6 +126,12 @@ int store_label(const char *id, const char *key, char *out, size_t cap);
  * the time of store_time, then upload order). */
 int store_ids_by_label(const char *key, const char *value, const char *kind,
                        char (*ids)[23], int max, int *n);
+
+/* Fill in the format (schema/010) of the profiles stored before it was
+ * kept: of_bytes names it from the first prefix bytes (or fewer) of the
+ * upload, which are all that is read of it. Returns how many rows it
+ * filled in, -1 on error. */
+long store_format_backfill(const char *(*of_bytes)(const uint8_t *data, size_t n), size_t prefix);
 
 /* ---- the function index (findex.h, schema/007) ------------------------- */
 
