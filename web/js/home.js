@@ -46,11 +46,11 @@ class HomePage {
   build() {
     const s = this.us.state;
     document.title = 'flamedex';
-    this.fileIn = fileInput('file-input', '.pb.gz,.pb,.pprof,.gz,.prof,.pgo,.out,application/octet-stream,application/gzip', (files) => this.uploadAll(files));
+    this.fileIn = fileInput('file-input', '.pb.gz,.pb,.pprof,.gz,.prof,.pgo,.out,.txt,.folded,.collapsed,.json,application/octet-stream,application/gzip,application/json,text/plain', (files) => this.uploadAll(files));
     this.drop = h('label', { class: 'dropzone', for: 'file-input', id: 'dropzone' },
       h('span', { class: 'drop-icon', 'aria-hidden': 'true' }, '⇪'),
       h('span', { class: 'drop-main' }, 'Drop pprof files here, or ', h('span', { class: 'link' }, 'choose files')),
-      h('span', { class: 'drop-hint' }, '.pb.gz from net/http/pprof, go test -cpuprofile, continuous profilers · gzipped or not · several at once'));
+      h('span', { class: 'drop-hint' }, '.pb.gz from net/http/pprof, go test -cpuprofile, continuous profilers; goroutine dumps, folded stacks, speedscope JSON · gzipped or not · several at once'));
     for (const ev of ['dragenter', 'dragover']) this.drop.addEventListener(ev, (e) => { e.preventDefault(); this.drop.classList.add('over'); });
     for (const ev of ['dragleave', 'dragend']) this.drop.addEventListener(ev, () => this.drop.classList.remove('over'));
     this.drop.addEventListener('drop', (e) => {
@@ -90,7 +90,7 @@ class HomePage {
       h('thead', null, h('tr', null,
         h('th', { class: 'sel' }, h('span', { class: 'sr-only' }, 'Compare')),
         h('th', { class: 'fn' }, 'Name'),
-        h('th', null, 'Kind'),
+        h('th', { title: 'The kind of profile, and the format it was uploaded in' }, 'Kind · format'),
         h('th', { class: 'num' }, 'Samples'),
         h('th', null, 'Profile time'),
         h('th', null, 'Uploaded'),
@@ -222,7 +222,8 @@ class HomePage {
         labels.length ? h('div', { class: 'chips inline' }, labels.map(([k, v]) =>
           h('button', { class: 'chip chip-btn', type: 'button', title: 'Show profiles with this label', onclick: () => { this.labelIn.value = `${k}:${v}`; this.setList({ label: `${k}:${v}`, offset: '0' }); } }, `${k}:${v}`)),
           h('a', { class: 'chip timeline-link', href: '/s?' + new URLSearchParams({ label: `${labels[0][0]}:${labels[0][1]}`, type: p.kind || '' }), title: `Timeline of the ${p.kind || ''} profiles with ${labels[0][0]}:${labels[0][1]}` }, 'timeline')) : null),
-      h('td', null, p.kind ? h('span', { class: 'badge', dataset: { kind: p.kind } }, p.kind) : '—'),
+      h('td', { class: 'kind-cell' }, p.kind ? h('span', { class: 'badge', dataset: { kind: p.kind } }, p.kind) : '—',
+        p.format ? h('span', { class: 'badge format-badge', dataset: { format: p.format }, title: 'Uploaded as ' + p.format }, p.format) : null),
       h('td', { class: 'num' }, formatInt(p.samples || 0)),
       h('td', { class: 'nowrap' }, p.time ? formatTime(p.time) : '—'),
       h('td', { class: 'nowrap', title: formatTime(p.uploaded_at) }, formatAgo(p.uploaded_at)),

@@ -4,7 +4,7 @@
 // is missing and reusing what was already fetched.
 
 import { api, regexEscape } from './api.js';
-import { h, replace, isTyping } from './dom.js';
+import { h, replace, isTyping, copyText, toast } from './dom.js';
 import { formatValue, formatPercent, formatInt, formatTime, formatNanos, formatBytes, formatPeriod } from './format.js';
 import { UrlState } from './urlstate.js';
 import { FlameModel, makeMatcher } from './flame/model.js';
@@ -16,6 +16,8 @@ import { GraphView, fetchGraphSvg, renderPeek } from './views/graph.js';
 import { appBar, copyLinkButton, showError } from './chrome.js';
 import { FilterBar, FILTER_KEYS, FILTER_DEFAULTS, STACK_KEYS, filterParams, mergeTags, parseTagExpr, tagExpr } from './filterbar.js';
 import { ExportMenu } from './exportmenu.js';
+import { ContextMenu } from './contextmenu.js';
+import { frameActions } from './frameactions.js';
 import { LatestFetch } from './fetchonce.js';
 import { RuntimeStrip } from './runtime.js';
 import { renderCrumbs, zoomNode, zoomParam } from './crumbs.js';
@@ -87,6 +89,7 @@ export class ProfilePage {
     const s = this.us.state;
     this.titleEl = h('h1', { class: 'profile-title' }, 'Loading profile…');
     this.kindEl = h('span', { class: 'badge', hidden: true });
+    this.formatEl = h('span', { class: 'badge format-badge', id: 'profile-format', hidden: true });
     this.editBtn = h('button', { class: 'link edit-btn', type: 'button', id: 'edit-profile', title: 'Rename this profile or change its labels', onclick: () => this.toggleEdit() }, 'Rename / labels…');
     this.editPanel = h('form', { class: 'edit-panel', id: 'edit-panel', hidden: true });
     this.metaEl = h('dl', { class: 'meta' });
@@ -173,7 +176,7 @@ export class ProfilePage {
       appBar([this.compareBtn, copyLinkButton('this exact view'), this.downloadA, ...(this.exportMenu ? [this.exportMenu.el] : [])]),
       h('main', { class: 'page profile-page' },
         h('header', { class: 'profile-head' },
-          h('div', { class: 'title-row' }, this.titleEl, this.kindEl, this.editBtn),
+          h('div', { class: 'title-row' }, this.titleEl, this.kindEl, this.formatEl, this.editBtn),
           this.editPanel,
           this.metaEl),
         this.comparePanel,
@@ -193,7 +196,8 @@ export class ProfilePage {
         h('footer', { class: 'keys' },
           h('kbd', null, '/'), ' search · ', h('kbd', null, 'Esc'), ' reset zoom · ', h('kbd', null, 'r'), ' reset zoom and search · ',
           h('kbd', null, 'o'), ' flip orientation · ', h('kbd', null, 's'), ' callers/callees of the frame under the mouse · ',
-          h('kbd', null, 'c'), ' collapse recursion · ', h('kbd', null, 'm'), ' merge the frame under the mouse into its callers')));
+          h('kbd', null, 'c'), ' collapse recursion · ', h('kbd', null, 'm'), ' merge the frame under the mouse into its callers · ',
+          'right click or ', h('kbd', null, 'a'), ' actions of the frame under the mouse (or the zoomed one)')));
 
     this.fg = new FlameGraph(this.flameHost, {
       flame: s.orient === 'flame',
@@ -201,7 +205,10 @@ export class ProfilePage {
       minHeight: 0,
       onZoom: (node) => this.zoomTo(node),
       onSelect: (name) => this.set({ view: 'sandwich', fn: name }, { push: true }),
+      onContext: (node, x, y) => this.openFrameMenu(node, x, y),
     });
+    // the frame menu of the flame graph and the Top table (frameactions.js)
+    this.menu = new ContextMenu((entry) => this.runAction(entry));
 
     this.loader = new LatestFetch({
       onBusy: (busy) => this.viewWrap.classList.toggle('loading', busy),
@@ -218,6 +225,7 @@ export class ProfilePage {
     document.removeEventListener('keydown', this.onKey);
     window.removeEventListener('popstate', this.onPop);
     this.loader.abortAll();
+    this.menu.destroy();
     this.fg.destroy();
     if (this.sandwich) this.sandwich.destroy();
   }
@@ -320,6 +328,12 @@ export class ProfilePage {
     this.titleEl.textContent = name;
     document.title = name + ' · flamedex';
     if (m.kind) { this.kindEl.textContent = m.kind; this.kindEl.hidden = false; this.kindEl.dataset.kind = m.kind; }
+    if (m.format) {
+      this.formatEl.textContent = m.format;
+      this.formatEl.dataset.format = m.format;
+      this.formatEl.title = 'Uploaded as ' + m.format;
+      this.formatEl.hidden = false;
+    }
     const types = m.sample_types || [];
     replace(this.typeSel, types.map((t, i) => h('option', { value: typeValue(types, i) }, typeLabel(t))));
     this.typeSel.disabled = types.length < 2;
@@ -505,6 +519,7 @@ export class ProfilePage {
       onSort: (k) => this.set({ sort: k }),
       onFocus: (fn) => this.filters.set({ focus: '^' + regexEscape(fn) + '$', view: 'flame' }, { push: true }),
       onSandwich: (fn) => this.set({ view: 'sandwich', fn }, { push: true }),
+      onMenu: (fn, x, y) => this.openMenu(fn, x, y, null),
     });
     this.matchInfo.textContent = m.error || '';
   }
@@ -586,7 +601,7 @@ export class ProfilePage {
    * The diff page of this profile against itself: base = label `key`'s
    * `other` value (or every sample without `value`), target = `value`.
    */
-  labelDiffUrl(key, value, other) {
+  labelDiffUrl(key, value, other, focus = '') {
     const id = encodeURIComponent(this.id);
     const one = (v) => tagExpr(key, v, false);
     const q = new URLSearchParams();
@@ -594,6 +609,7 @@ export class ProfilePage {
     if (other === null) q.set('base_tagignore', one(value));
     else q.set('base_tagfocus', one(other));
     q.set('target_tagfocus', one(value));
+    if (focus) q.set('focus', focus);
     return `/diff/${id}/${id}?${q}`;
   }
 
@@ -659,6 +675,62 @@ export class ProfilePage {
     this.compareGo.setAttribute('href', `/diff/${encodeURIComponent(base)}/${encodeURIComponent(target)}${qs ? '?' + qs : ''}`);
   }
 
+  // ---- the frame menu (contextmenu.js, frameactions.js) -----------------
+
+  /** The label a tagroot/tagleaf pseudo-frame stands for, or null. */
+  pseudoOf(node) {
+    const model = this.flame && this.flame.model;
+    if (!model || node <= 0) return null;
+    const s = this.us.state;
+    const d = model.depth[node];
+    const roots = s.tagroot ? s.tagroot.split(',') : [];
+    if (d <= roots.length) return { key: roots[d - 1], value: model.nameOf(node) };
+    const leaves = s.tagleaf ? s.tagleaf.split(',') : [];
+    // every stack ends in one frame per tagleaf key: a frame less than
+    // that many levels above the leaves is one of them
+    const height = model.subtreeMaxDepth(node) - d;
+    if (height < leaves.length) return { key: leaves[leaves.length - 1 - height], value: model.nameOf(node) };
+    return null;
+  }
+
+  openFrameMenu(node, x, y) {
+    const model = this.flame && this.flame.model;
+    if (!model || node <= 0) return;
+    this.openMenu(model.nameOf(node), x, y, this.pseudoOf(node));
+  }
+
+  openMenu(name, x, y, pseudo) {
+    const entries = frameActions(this.us.state, name, {
+      pseudo,
+      compareUrl: this.src.merged ? null : (key, value, focus) => this.labelDiffUrl(key, value, null, focus),
+    });
+    this.menu.open(x, y, name, entries);
+  }
+
+  /** One entry of the frame menu, picked. */
+  async runAction(e) {
+    if (e.patch) this.filters.set(e.patch, { push: true });
+    else if (e.href) location.assign(e.href);
+    else if (e.copy !== undefined) {
+      const ok = await copyText(e.copy);
+      this.menu.el.dataset.copied = ok ? e.copy : '';
+      toast(ok ? 'Copied: ' + e.copy : 'Could not copy the name', ok ? 'info' : 'error');
+    }
+  }
+
+  /** The a key (or the context-menu key, Shift+F10): the menu of the frame
+   *  under the mouse, else of the zoomed one. */
+  menuFromKey() {
+    if (this.us.state.view !== 'flame' || !this.flame) return false;
+    let node = this.fg.hoveredNode();
+    if (!(node > 0)) node = this.fg.zoom;
+    if (!(node > 0)) return false;
+    const r = this.fg.canvas.getBoundingClientRect();
+    const pt = this.fg.nodePoint(node) || { x: r.left + 20, y: r.top + 20 };
+    this.openFrameMenu(node, pt.x, pt.y);
+    return true;
+  }
+
   // ---- actions ----------------------------------------------------------
 
   toggleOrientation() {
@@ -685,8 +757,13 @@ export class ProfilePage {
       if (this.us.state.zoom) this.set({ zoom: '' }, { push: true });
       return;
     }
+    if (ev.key === 'ContextMenu' || (ev.key === 'F10' && ev.shiftKey)) {
+      if (!typing && this.menuFromKey()) ev.preventDefault();
+      return;
+    }
     if (typing || ev.ctrlKey || ev.metaKey || ev.altKey) return;
     if (ev.key === '/') { ev.preventDefault(); this.focusSearch(); }
+    else if (ev.key === 'a') { if (this.menuFromKey()) ev.preventDefault(); }
     else if (ev.key === 'r') this.resetView();
     else if (ev.key === 'o') this.toggleOrientation();
     else if (ev.key === 'g') this.set({ view: 'graph' }, { push: true });

@@ -14,9 +14,11 @@ export class FlameGraph {
    * @param {HTMLElement} host  an empty element; the widget fills its width
    * @param {{flame?: boolean, onZoom?: (node:number)=>void, onSelect?: (name:string)=>void,
    *          label?: string, minHeight?: number,
-   *          tip?: (node:number)=>Array<Node|string|null>, onScheme?: ()=>void}} opts
+   *          tip?: (node:number)=>Array<Node|string|null>, onScheme?: ()=>void,
+   *          onContext?: (node:number, x:number, y:number)=>void}} opts
    *   tip builds the tooltip's content for a frame (default: total, self, parent);
-   *   onScheme runs when the colour scheme changes, before the redraw.
+   *   onScheme runs when the colour scheme changes, before the redraw;
+   *   onContext takes a right click on a frame (the page's frame menu).
    */
   constructor(host, opts = {}) {
     this.host = host;
@@ -51,9 +53,11 @@ export class FlameGraph {
     this.onMove = (ev) => this.handleMove(ev);
     this.onLeave = () => this.setHover(-1, -1, null);
     this.onClick = (ev) => this.handleClick(ev);
+    this.onContext = (ev) => this.handleContext(ev);
     this.stack.addEventListener('mousemove', this.onMove);
     this.stack.addEventListener('mouseleave', this.onLeave);
     this.stack.addEventListener('click', this.onClick);
+    this.stack.addEventListener('contextmenu', this.onContext);
 
     this.resizeObs = new ResizeObserver(() => {
       const w = Math.floor(this.host.clientWidth);
@@ -194,6 +198,32 @@ export class FlameGraph {
     const node = this.lay.rows[row].node[k];
     if (node === MERGED) return;
     if (this.opts.onZoom) this.opts.onZoom(node);
+  }
+
+  /** Right click: the page's frame menu (opts.onContext), not the browser's. */
+  handleContext(ev) {
+    if (!this.opts.onContext) return;
+    const [row, k] = this.locate(ev);
+    if (row < 0 || k < 0) return;
+    const node = this.lay.rows[row].node[k];
+    if (node === MERGED) return;
+    ev.preventDefault();
+    this.setHover(-1, -1, null);
+    this.opts.onContext(node, ev.clientX, ev.clientY);
+  }
+
+  /** The client point at the start of node's rectangle (for a menu opened
+   *  from the keyboard), or null when it is not drawn. */
+  nodePoint(node) {
+    if (!this.lay || !this.model || node < 0 || node >= this.model.n) return null;
+    const d = this.model.depth[node];
+    const row = this.lay.rows[d];
+    if (!row) return null;
+    const k = row.node.indexOf(node);
+    if (k < 0) return null;
+    const r = this.canvas.getBoundingClientRect();
+    const y = this.flame ? this.height - (d + 1) * ROW_HEIGHT : d * ROW_HEIGHT;
+    return { x: r.left + row.x[k] + Math.min(8, row.w[k] / 2), y: r.top + y + ROW_HEIGHT };
   }
 
   /** The node under the mouse, or -1. */

@@ -19,7 +19,9 @@ const COLS = [
  * @param {HTMLElement} el
  * @param {{total:number, rows:{function:string, flat:number, cum:number}[], sample_type:{unit:string}}} data
  * @param {{sort:string, test:((s:string)=>boolean)|null, limit:number,
- *          onSort:(k:string)=>void, onFocus:(fn:string)=>void, onSandwich:(fn:string)=>void}} o
+ *          onSort:(k:string)=>void, onFocus:(fn:string)=>void, onSandwich:(fn:string)=>void,
+ *          onMenu?:(fn:string, x:number, y:number)=>void}} o
+ *   onMenu opens the frame menu of a row (right click, or its ⋯ button)
  */
 export function renderTop(el, data, o) {
   const unit = data.sample_type ? data.sample_type.unit : '';
@@ -41,7 +43,14 @@ export function renderTop(el, data, o) {
   const body = h('tbody');
   for (const r of rows) {
     const fn = String(r.function);
-    body.appendChild(h('tr', null,
+    const menu = o.onMenu ? (ev) => {
+      // the frame menu (contextmenu.js): right click on the row, or its ⋯ button
+      ev.preventDefault();
+      const r = ev.currentTarget.getBoundingClientRect();
+      const atMouse = ev.type === 'contextmenu' && (ev.clientX || ev.clientY);
+      o.onMenu(fn, atMouse ? ev.clientX : r.left, atMouse ? ev.clientY : r.bottom);
+    } : null;
+    body.appendChild(h('tr', { oncontextmenu: menu, dataset: { fn } },
       h('td', { class: 'num' }, formatValue(r.flat, unit)),
       h('td', { class: 'num pct' }, pctCell(r.flat, total)),
       h('td', { class: 'num sum-pct' }, typeof r.sum === 'number' ? pprofPercent(r.sum, total) : ''),
@@ -49,7 +58,8 @@ export function renderTop(el, data, o) {
       h('td', { class: 'num pct' }, pctCell(r.cum, total)),
       h('td', { class: 'fn' }, h('button', { class: 'link fn-focus', type: 'button', title: 'Focus the flame graph on this function', onclick: () => o.onFocus(fn) }, fn),
         r.inline ? h('span', { class: 'inline-mark muted', title: r.inline === 'inline' ? 'every call of this function was inlined' : 'some calls of this function were inlined' }, ` (${r.inline})`) : null),
-      h('td', { class: 'act' }, h('button', { class: 'icon-btn', type: 'button', title: 'Callers and callees of this function', 'aria-label': 'Callers and callees', onclick: () => o.onSandwich(fn) }, '⇅')),
+      h('td', { class: 'act' }, h('button', { class: 'icon-btn', type: 'button', title: 'Callers and callees of this function', 'aria-label': 'Callers and callees', onclick: () => o.onSandwich(fn) }, '⇅'),
+        menu ? h('button', { class: 'icon-btn row-menu', type: 'button', title: 'Actions: focus, ignore, hide, show from, peek, merge, copy… (or right click the row)', 'aria-label': 'Actions', 'aria-haspopup': 'menu', onclick: menu }, '⋯') : null),
     ));
   }
   const note = o.test
