@@ -137,7 +137,10 @@ def test_time_units_and_duration(client):
 
 
 @pytest.mark.parametrize("pid,index,unit", [("gen/cpu", 1, "nanoseconds"), ("gen/heap", 3, "bytes"),
-                                            ("gen/heap", 0, "count"), ("gen/goroutine", 0, "count")])
+                                            ("gen/heap", 0, "count"), ("gen/goroutine", 0, "count"),
+                                            ("pyroscope/go.cpu.labels.pprof", 1, "nanoseconds"),
+                                            ("agent-insight/heap.pb.gz", 1, "bytes"),
+                                            ("agent-insight/goroutine.pb.gz", 0, "count")])
 def test_pprof_written_as_speedscope_reads_back(client, conv, profile_path, pid, index, unit):
     """A pprof profile (flat, cum and total of one sample type) survives
     the trip through speedscope's format."""
