@@ -103,6 +103,12 @@ static const struct opt opts[] = {
 	  "delete the oldest scraped profiles while the stored ones take more than this (0: no cap)" },
 	{ "retention-uploads", K_SECS, offsetof(struct config, retention_uploads_s), 0, 0, 10ULL * 366 * 86400,
 	  "DURATION", "delete uploaded profiles older than this too (0: uploads are kept)" },
+	{ "downsample-after", K_SECS, offsetof(struct config, downsample_after_s), 0, 0, FDX_DOWNSAMPLE_MAX_AGE_S,
+	  "DURATION", "merge scraped profiles older than this into one per series and --downsample-step (0: never; the --config file's downsample: wins)" },
+	{ "downsample-step", K_SECS, offsetof(struct config, downsample_step_s), 0, 0, FDX_DOWNSAMPLE_MAX_STEP_S,
+	  "DURATION", "the span of one downsampled profile, buckets aligned to the epoch (0: 1h)" },
+	{ "downsample-retention", K_SECS, offsetof(struct config, downsample_retention_s), 0, 0,
+	  FDX_DOWNSAMPLE_MAX_AGE_S, "DURATION", "delete downsampled profiles older than this (0: keep them)" },
 	/* selections (selection.h) */
 	{ "max-selection", F_UINT(max_selection, 1, FDX_MAX_SELECTION), "N",
 	  "profiles one merge, series side or diff side may take; more is a 400 selection_too_large" },

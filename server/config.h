@@ -58,6 +58,10 @@ struct config {
 	unsigned retention_s;        /* scraped profiles older than this go; 0: kept */
 	size_t retention_bytes;      /* cap on the stored profiles' bytes; 0: none */
 	unsigned retention_uploads_s; /* uploads older than this go too; 0: kept */
+	/* downsampling (downsample.h): the --config file's downsample: wins */
+	unsigned downsample_after_s;  /* 0: no downsampling */
+	unsigned downsample_step_s;   /* 0: 1h */
+	unsigned downsample_retention_s; /* 0: downsampled profiles are kept */
 	/* selections (selection.h) */
 	unsigned max_selection;      /* profiles one selection may name */
 };

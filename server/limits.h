@@ -228,6 +228,14 @@
 #define FDX_SCRAPE_MAX_BACKOFF_S    300u
 /* an error message kept per target, in bytes */
 #define FDX_SCRAPE_MAX_ERROR        256
+/* Downsampling (downsample.h): a bucket is at most a day (a longer one
+ * would merge more than FDX_MAX_SELECTION profiles of a 10 s series and
+ * show a week as one point); an age (after, retention) at most ten years,
+ * like --retention. A downsampled profile merges at most FDX_MAX_SELECTION
+ * profiles (the most one merge may take); a bucket with more gets more
+ * than one. */
+#define FDX_DOWNSAMPLE_MAX_STEP_S   86400u
+#define FDX_DOWNSAMPLE_MAX_AGE_S    (10u * 366 * 86400)
 /* Selections (selection.h): profiles one merge, series or diff side may
  * take. A day of scraping every 10 s is 8,640 profiles; a merge reads each
  * once, holding one decoded profile at a time plus the merged model, so

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "downsample.h"
 #include "json.h"
 #include "limits.h"
 #include "pgo.h"
@@ -48,10 +49,14 @@ enum MHD_Result route_merge_series(struct req *r, const struct route_params *rp)
 	if (selection_labels(r, "", labels, &n, &res) < 0)
 		return res;
 	struct store_sel q = { .labels = labels, .n_labels = n, .kind = kind && *kind ? kind : NULL };
+	struct scrape_downsample ds;
+	downsample_settings(&ds);
+	struct store_series_retention ret = { .scraped_s = cfg.retention_s, .uploads_s = cfg.retention_uploads_s,
+		                              .downsampled_s = ds.retention_s };
 	struct buf out = BUF_INIT;
 	struct json j;
 	json_init(&j, &out);
-	if (store_series(&q, &j) < 0 || out.oom) {
+	if (store_series(&q, &ret, &j) < 0 || out.oom) {
 		buf_release(&out);
 		int why = work_poll();
 		return why != WORK_OK ? reply_stopped(r, why) : reply_error(r, 500, "internal", "could not list series");

@@ -80,6 +80,15 @@ static int parse_labels(const char *s, struct store_label *out, int *n, char *er
 	return 0;
 }
 
+/* A benchmark hook (bench/downsample): when FLAMEDEX_TEST_UPLOAD_SCRAPE_JOB
+ * is set, uploads are stored as scraped by that job, so that a day of
+ * fast-forwarded scrapes can be stored in minutes and downsampled. */
+static const char *test_scrape_job(void)
+{
+	const char *j = getenv("FLAMEDEX_TEST_UPLOAD_SCRAPE_JOB");
+	return j && *j ? j : NULL;
+}
+
 enum MHD_Result route_profiles_upload(struct req *r, const struct route_params *rp)
 {
 	struct buf *body = r->multipart ? &r->file : &r->body;
@@ -146,6 +155,7 @@ enum MHD_Result route_profiles_upload(struct req *r, const struct route_params *
 		.format = format,
 		.uploaded_by = access_name(r),
 		.findex = &fx.rows,
+		.scrape_job = test_scrape_job(),
 	};
 	int src = store_add(&sn, id);
 	findex_release(&fx);

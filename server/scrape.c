@@ -15,6 +15,7 @@
 
 #include "budget.h"
 #include "config.h"
+#include "downsample.h"
 #include "ingest.h"
 #include "limits.h"
 #include "scrape_config.h"
@@ -625,13 +626,15 @@ static void *decoder(void *arg)
 int scrape_start(void)
 {
 	if (!cfg.scrape_config[0])
-		return scrape_retention_start();
+		return scrape_retention_start() < 0 ? -1 : downsample_start();
 	char err[512];
 	struct scrape_config *c;
-	if (scrape_config_load(cfg.scrape_config, &c, err, sizeof(err)) < 0) {
+	if (scrape_config_load(cfg.scrape_config, &c, err, sizeof(err)) < 0 ||
+	    downsample_check(&c->downsample, err, sizeof(err)) < 0) {
 		fprintf(stderr, "flamedex: --config %s: %s\n", cfg.scrape_config, err);
 		return -1;
 	}
+	downsample_configure(&c->downsample);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(multi = curl_multi_init())) {
 		fprintf(stderr, "flamedex: cannot initialise libcurl\n");
 		scrape_config_free(c);
@@ -663,7 +666,7 @@ int scrape_start(void)
 	started = true;
 	util_log("level=info msg=\"scraping\" config=%s jobs=%d targets=%d slots=%d transfers=%d decoders=%d",
 	         cfg.scrape_config, jobs, targets, n_slots, FDX_SCRAPE_MAX_TRANSFERS, n_decoders);
-	return scrape_retention_start();
+	return scrape_retention_start() < 0 ? -1 : downsample_start();
 }
 
 int scrape_reload(void)
@@ -676,7 +679,12 @@ int scrape_reload(void)
 		util_log("level=warn msg=\"SIGHUP: the scraper is not running\"");
 		return -1;
 	}
-	if (scrape_config_load(cfg.scrape_config, &c, err, sizeof(err)) < 0) {
+	if (scrape_config_load(cfg.scrape_config, &c, err, sizeof(err)) < 0 ||
+	    downsample_check(&c->downsample, err, sizeof(err)) < 0) {
+		if (c) {
+			scrape_config_free(c);
+			c = NULL;
+		}
 		util_log_escape(err, esc, sizeof(esc));
 		util_log("level=error msg=\"config reload failed: keeping the old configuration\" config=%s err=\"%s\"",
 		         cfg.scrape_config, esc);
@@ -687,6 +695,8 @@ int scrape_reload(void)
 	int n = n_slots;
 	pthread_mutex_unlock(&mu);
 	curl_multi_wakeup(multi);
+	if (rc == 0)
+		downsample_configure(&c->downsample);
 	if (rc < 0)
 		util_log("level=error msg=\"config reload failed: out of memory; keeping the old configuration\"");
 	else
@@ -698,6 +708,7 @@ int scrape_reload(void)
 
 void scrape_stop(void)
 {
+	downsample_stop();
 	scrape_retention_stop();
 	pthread_mutex_lock(&mu);
 	stopping = true;
@@ -883,6 +894,8 @@ int scrape_targets_json(struct json *j)
 		json_null(j);
 	json_key(j, "retention");
 	scrape_retention_json(j);
+	json_key(j, "downsample");
+	downsample_json(j);
 	json_obj_end(j);
 	return 0;
 }
@@ -950,4 +963,5 @@ void scrape_metrics(struct buf *out)
 	           up, down, n_slots - up - down);
 	pthread_mutex_unlock(&mu);
 	scrape_retention_metrics(out);
+	downsample_metrics(out);
 }

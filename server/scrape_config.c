@@ -328,8 +328,9 @@ static int parse_labels(struct ctx *x, const yaml_node_t *m, struct scrape_label
 			return -1;
 		if (!label_key_ok(l->key))
 			return fail(x, k, "label name \"%s\" must be letters, digits and _, not starting with a digit", l->key);
-		if (!strcmp(l->key, "job") || !strcmp(l->key, "instance"))
-			return fail(x, k, "label \"%s\" is set by the scraper and may not be configured", l->key);
+		if (!strcmp(l->key, "job") || !strcmp(l->key, "instance") || !strcmp(l->key, "downsampled"))
+			return fail(x, k, "label \"%s\" is set by %s and may not be configured", l->key,
+			            l->key[0] == 'd' ? "downsampling" : "the scraper");
 		for (int i = 0; i < *n; i++)
 			if (!strcmp(out[i].key, l->key))
 				return fail(x, k, "label \"%s\" appears twice", l->key);
@@ -529,13 +530,63 @@ static int parse_job(struct ctx *x, const yaml_node_t *m, struct scrape_job *j)
 	return 0;
 }
 
+/* A duration in whole seconds, at least min_s, at most max_s (0 allowed
+ * when zero_ok). */
+static int seconds(struct ctx *x, const yaml_node_t *n, const char *what, unsigned min_s, unsigned max_s,
+                   bool zero_ok, unsigned *out)
+{
+	char s[64];
+	uint64_t ms;
+	if (scalar(x, n, what, s, sizeof(s)) < 0)
+		return -1;
+	if (scrape_config_duration(s, &ms) < 0 || ms % 1000)
+		return fail(x, n, "%s: \"%s\" is not a duration in whole seconds (like 30s, 1h, 24h, 7d)", what, s);
+	if (ms == 0 && zero_ok) {
+		*out = 0;
+		return 0;
+	}
+	if (ms < min_s * 1000ULL || ms > max_s * 1000ULL)
+		return fail(x, n, "%s: %s is out of range (%us to %us)", what, s, min_s, max_s);
+	*out = (unsigned)(ms / 1000);
+	return 0;
+}
+
+/* downsample: {after, step, retention} (downsample.h) */
+static int parse_downsample(struct ctx *x, const yaml_node_t *m)
+{
+	struct scrape_downsample *d = &x->c->downsample;
+	if (m->type != YAML_MAPPING_NODE)
+		return fail(x, m, "downsample must be a mapping with after and step, not %s", type_name(m));
+	static const char *const keys[] = { "after", "step", "retention", NULL };
+	unsigned seen = 0;
+	d->step_s = 3600;
+	for (yaml_node_pair_t *pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node(x, pr->key), *v = node(x, pr->value);
+		int ki = key_index(x, k, keys, "downsample", &seen);
+		if (ki < 0)
+			return -1;
+		if (ki == 0 && seconds(x, v, "downsample.after", 1, FDX_DOWNSAMPLE_MAX_AGE_S, false, &d->after_s) < 0)
+			return -1;
+		if (ki == 1 && seconds(x, v, "downsample.step", 1, FDX_DOWNSAMPLE_MAX_STEP_S, false, &d->step_s) < 0)
+			return -1;
+		if (ki == 2 && seconds(x, v, "downsample.retention", 1, FDX_DOWNSAMPLE_MAX_AGE_S, true, &d->retention_s) < 0)
+			return -1;
+	}
+	if (!(seen & 1))
+		return fail(x, m, "downsample needs after (how old a scraped profile is before it is merged)");
+	if (d->retention_s && d->retention_s <= d->after_s)
+		return fail(x, m, "downsample.retention must be longer than downsample.after");
+	d->set = true;
+	return 0;
+}
+
 static int parse_root(struct ctx *x, const yaml_node_t *root)
 {
 	if (!root || (root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0))
 		return 0;   /* an empty file: nothing to scrape */
 	if (root->type != YAML_MAPPING_NODE)
 		return fail(x, root, "the configuration must be a mapping with scrape_configs, not %s", type_name(root));
-	static const char *const keys[] = { "scrape_configs", "object_storage", NULL };
+	static const char *const keys[] = { "scrape_configs", "object_storage", "downsample", NULL };
 	unsigned seen = 0;
 	for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
 		yaml_node_t *k = node(x, pr->key), *v = node(x, pr->value);
@@ -544,6 +595,11 @@ static int parse_root(struct ctx *x, const yaml_node_t *root)
 			return -1;
 		if (ki == 1)
 			continue;   /* Parca's storage: not ours, ignored */
+		if (ki == 2) {
+			if (parse_downsample(x, v) < 0)
+				return -1;
+			continue;
+		}
 		if (v->type == YAML_SCALAR_NODE && v->data.scalar.length == 0)
 			continue;
 		if (v->type != YAML_SEQUENCE_NODE)

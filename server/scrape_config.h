@@ -16,9 +16,9 @@
  *   - every profile has a name of [a-z0-9_], a path starting with '/'
  *     without spaces, '?' or '#', and seconds >= 1 when it is fetched for
  *     a duration (cpu or delta);
- *   - label keys are [A-Za-z_][A-Za-z0-9_]*, not job nor instance, at most
- *     FDX_MAX_LABEL_LEN bytes like their values, and a target carries at
- *     most FDX_MAX_PROFILE_LABELS - 2 of them;
+ *   - label keys are [A-Za-z_][A-Za-z0-9_]*, not job, instance nor
+ *     downsampled, at most FDX_MAX_LABEL_LEN bytes like their values, and
+ *     a target carries at most FDX_MAX_PROFILE_LABELS - 2 of them;
  *   - counts are within FDX_SCRAPE_MAX_JOBS, FDX_SCRAPE_MAX_TARGETS (over
  *     all jobs) and FDX_SCRAPE_MAX_PROFILES (per job).
  * This module knows nothing of HTTP nor of the store.
@@ -62,10 +62,21 @@ struct scrape_job {
 	int n_profiles;
 };
 
+/* The top-level `downsample:` mapping (downsample.h): after and step
+ * required to be at least 1 s, step at most a day; retention 0 (kept) or
+ * longer than after. */
+struct scrape_downsample {
+	bool set;                 /* the file has a downsample mapping */
+	unsigned after_s;         /* scraped profiles older than this are merged */
+	unsigned step_s;          /* into one per series and step-long bucket */
+	unsigned retention_s;     /* downsampled profiles older than this go; 0: kept */
+};
+
 struct scrape_config {
 	struct scrape_job *jobs;
 	int n_jobs;
 	int n_targets;   /* over all jobs */
+	struct scrape_downsample downsample;
 };
 
 /* Parse a configuration; *out is a new one (free with scrape_config_free)

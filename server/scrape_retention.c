@@ -127,7 +127,8 @@ int scrape_retention_pass(void)
 	int total = 0, rc;
 	int64_t now = util_now_nanos();
 	if (cfg.retention_s) {
-		rc = sweep("SELECT id, bytes FROM profiles WHERE scrape_job IS NOT NULL AND uploaded_at < ?1 "
+		/* downsampled profiles (downsample.h) have --downsample-retention */
+		rc = sweep("SELECT id, bytes FROM profiles WHERE scrape_job IS NOT NULL AND ds_step IS NULL AND uploaded_at < ?1 "
 		           "ORDER BY uploaded_at LIMIT 32",
 		           now - (int64_t)cfg.retention_s * 1000000000LL, true, NULL);
 		if (rc < 0)

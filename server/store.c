@@ -171,6 +171,38 @@ out:
 	return rc;
 }
 
+/* The downsampling columns of profile seq, and every member marked as
+ * merged into it, inside the caller's transaction: 0, STORE_CHANGED when a
+ * member is gone or already merged (the caller rolls back), -1 error. */
+static int ds_write(sqlite3 *c, sqlite3_int64 seq, const struct store_ds *ds)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(c, "UPDATE profiles SET ds_step=?, ds_members=?, ds_agg=? WHERE seq=?", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, ds->step_s);
+	sqlite3_bind_int(st, 2, ds->n_members);
+	sqlite3_bind_text(st, 3, ds->agg, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, seq);
+	if (step_done(c, st) < 0)
+		return -1;
+	if (sqlite3_prepare_v2(c, "UPDATE profiles SET ds_into=?1 WHERE id=?2 AND ds_into IS NULL AND ds_step IS NULL "
+	                          "AND scrape_job IS NOT NULL", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	int rc = 0;
+	for (int i = 0; i < ds->n_members && rc == 0; i++) {
+		sqlite3_bind_int64(st, 1, seq);
+		sqlite3_bind_text(st, 2, ds->members[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = -1;
+		else if (sqlite3_changes(c) != 1)
+			rc = STORE_CHANGED;
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int store_add(const struct store_new *n, char *id_out)
 {
 	const struct prof *p = n->prof;
@@ -228,6 +260,18 @@ int store_add(const struct store_new *n, char *id_out)
 		sqlite3_bind_text(st, 1, n->scrape_job, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, seq);
 		if (step_done(c, st) < 0)
+			goto rollback;
+	}
+	if (n->ds) {   /* a downsampled profile: its members are marked merged */
+		int drc = ds_write(c, seq, n->ds);
+		if (drc == STORE_CHANGED) {
+			sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
+			db_writer_unlock();
+			buf_release(&stacks);
+			buf_release(&types);
+			return STORE_CHANGED;
+		}
+		if (drc < 0)
 			goto rollback;
 	}
 
@@ -349,7 +393,8 @@ int store_delete(const char *id)
 /* ---- reading ------------------------------------------------------------ */
 
 #define META_COLS "p.seq,p.id,p.name,p.kind,p.uploaded_at,p.time_nanos,p.duration_ns," \
-                  "p.samples,p.functions,p.locations,p.bytes,p.types_json,p.client_time,p.uploaded_by,p.format"
+                  "p.samples,p.functions,p.locations,p.bytes,p.types_json,p.client_time,p.uploaded_by,p.format," \
+                  "p.scrape_job,p.ds_step,p.ds_members,p.ds_agg"
 
 static void meta_row(sqlite3 *c, sqlite3_stmt *st, struct json *j)
 {
@@ -404,6 +449,21 @@ static void meta_row(sqlite3 *c, sqlite3_stmt *st, struct json *j)
 		json_null(j);   /* stored before migration 010, not yet filled in */
 	else
 		json_str(j, (const char *)sqlite3_column_text(st, 14));
+	json_key(j, "scraped");
+	json_bool(j, sqlite3_column_type(st, 15) != SQLITE_NULL);
+	json_key(j, "downsampled");   /* downsample.h */
+	if (sqlite3_column_type(st, 16) == SQLITE_NULL) {
+		json_null(j);
+	} else {
+		json_obj_begin(j);
+		json_key(j, "step_seconds");
+		json_int(j, sqlite3_column_int64(st, 16));
+		json_key(j, "profiles");
+		json_int(j, sqlite3_column_int64(st, 17));
+		json_key(j, "agg");
+		json_str(j, (const char *)sqlite3_column_text(st, 18));
+		json_obj_end(j);
+	}
 	json_key(j, "labels");
 	json_obj_begin(j);
 	sqlite3_stmt *ls;
@@ -635,7 +695,7 @@ int store_ids_by_label(const char *key, const char *value, const char *kind,
 	*n = 0;
 	if (sqlite3_prepare_v2(c,
 	        "SELECT p.id FROM profiles p JOIN profile_labels l ON l.profile_seq=p.seq "
-	        "WHERE l.key=?1 AND l.value=?2 AND (?3 IS NULL OR p.kind=?3) "
+	        "WHERE l.key=?1 AND l.value=?2 AND (?3 IS NULL OR p.kind=?3) AND p.ds_into IS NULL "
 	        "ORDER BY coalesce(p.time_nanos,p.client_time,p.uploaded_at), p.seq LIMIT ?4",
 	        -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
@@ -1141,7 +1201,7 @@ int store_fx_by_label(const char *key, const char *value, const char *kind, int6
 	*n_out = 0;
 	if (sqlite3_prepare_v2(c, "SELECT " FX_COLS " FROM profile_labels l JOIN profiles p ON p.seq=l.profile_seq "
 	                          "LEFT JOIN profile_findex f ON f.profile_seq=p.seq "
-	                          "WHERE l.key=?1 AND l.value=?2 AND (?3 IS NULL OR p.kind=?3) "
+	                          "WHERE l.key=?1 AND l.value=?2 AND (?3 IS NULL OR p.kind=?3) AND p.ds_into IS NULL "
 	                          "AND coalesce(p.time_nanos,p.client_time,p.uploaded_at) BETWEEN ?5 AND ?6 LIMIT ?4",
 	                       -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
@@ -1225,6 +1285,7 @@ static void sel_sql(const struct store_sel *s, bool with_time, const char *join,
 	} else {
 		buf_printf(b, " FROM profiles p%s WHERE 1", join ? join : "");
 	}
+	buf_printf(b, " AND p.ds_into IS NULL");   /* merged into a downsampled one: being deleted */
 	for (int i = 1; i < s->n_labels; i++, k += 2)
 		buf_printf(b, " AND EXISTS(SELECT 1 FROM profile_labels l WHERE l.profile_seq=p.seq"
 		              " AND l.key=?%d AND l.value=?%d)", k, k + 1);
@@ -1343,15 +1404,40 @@ static void unhex_str(const char *s, size_t n, char *out, size_t cap)
 	out[k] = '\0';
 }
 
-int store_series(const struct store_sel *s, struct json *j)
+/* A time in ns as RFC 3339, or null for a NULL column. */
+static void time_col(struct json *j, sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+		json_null(j);
+		return;
+	}
+	char ts[40];
+	util_rfc3339(sqlite3_column_int64(st, col), ts);
+	json_str(j, ts);
+}
+
+static void secs_or_null(struct json *j, unsigned s)
+{
+	if (s)
+		json_uint(j, s);
+	else
+		json_null(j);
+}
+
+int store_series(const struct store_sel *s, const struct store_series_retention *ret, struct json *j)
 {
 	struct buf b = BUF_INIT;
 	/* a profile's whole label set, hex-coded so that no byte of a key or
-	 * value can be taken for a separator, in key order */
+	 * value can be taken for a separator, in key order; a downsampled
+	 * profile's own label left out (it belongs to its series) */
 	buf_printf(&b, "SELECT p.kind, (SELECT group_concat(hk||':'||hv, ',') FROM"
 	               " (SELECT hex(key) AS hk, hex(value) AS hv FROM profile_labels"
-	               " WHERE profile_seq=p.seq ORDER BY key)) AS ls,"
-	               " count(*), min(" SEL_TIME "), max(" SEL_TIME "), sum(p.bytes)");
+	               " WHERE profile_seq=p.seq AND NOT (key='downsampled' AND p.ds_step IS NOT NULL)"
+	               " ORDER BY key)) AS ls,"
+	               " count(*), min(" SEL_TIME "), max(" SEL_TIME "), sum(p.bytes),"
+	               " min(CASE WHEN p.ds_step IS NULL THEN " SEL_TIME " END),"
+	               " max(CASE WHEN p.ds_step IS NOT NULL THEN " SEL_TIME " + p.ds_step * 1000000000 END),"
+	               " sum(p.ds_step IS NOT NULL), max(p.ds_step), sum(p.scrape_job IS NULL)");
 	sel_sql(s, false, NULL, &b);
 	buf_printf(&b, " GROUP BY p.kind, ls ORDER BY ls, p.kind LIMIT %d", FDX_MAX_SELECTION);
 	if (b.oom) {
@@ -1404,6 +1490,31 @@ int store_series(const struct store_sel *s, struct json *j)
 			json_str(j, ts);
 			json_key(j, "bytes");
 			json_int(j, sqlite3_column_int64(st, 5));
+			/* how far back the data goes, and what keeps it (docs/API.md) */
+			int64_t n_all = sqlite3_column_int64(st, 2), n_ds = sqlite3_column_int64(st, 8),
+			        n_up = sqlite3_column_int64(st, 10);
+			json_key(j, "retention");
+			json_obj_begin(j);
+			json_key(j, "oldest");
+			time_col(j, st, 3);
+			json_key(j, "newest");
+			time_col(j, st, 4);
+			json_key(j, "raw_since");
+			time_col(j, st, 6);
+			json_key(j, "downsampled_until");
+			time_col(j, st, 7);
+			json_key(j, "downsampled_profiles");
+			json_int(j, n_ds);
+			json_key(j, "downsample_step_seconds");
+			if (n_ds)
+				json_int(j, sqlite3_column_int64(st, 9));
+			else
+				json_null(j);
+			json_key(j, "retention_seconds");   /* of the raw profiles */
+			secs_or_null(j, ret ? (n_up == n_all - n_ds && n_up ? ret->uploads_s : ret->scraped_s) : 0);
+			json_key(j, "downsampled_retention_seconds");
+			secs_or_null(j, ret ? ret->downsampled_s : 0);
+			json_obj_end(j);
 			json_obj_end(j);
 			if (work_poll() != WORK_OK)
 				break;
@@ -1416,5 +1527,266 @@ int store_series(const struct store_sel *s, struct json *j)
 	}
 	db_reader_put(c);
 	buf_release(&b);
+	return rc;
+}
+
+/* ---- downsampling (downsample.h) ------------------------------------------ */
+
+int store_lock_take(const char *name, const char *holder, int64_t ttl_ns)
+{
+	sqlite3 *c = db_writer_lock();
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+	int64_t now = util_now_nanos();
+	if (sqlite3_exec(c, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
+	if (sqlite3_prepare_v2(c, "SELECT holder, expires FROM locks WHERE name=?", -1, &st, NULL) != SQLITE_OK)
+		goto rollback;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	bool other = false;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		other = strcmp((const char *)sqlite3_column_text(st, 0), holder) != 0 && sqlite3_column_int64(st, 1) > now;
+	sqlite3_finalize(st);
+	if (other) {
+		rc = 1;
+		goto rollback;
+	}
+	if (sqlite3_prepare_v2(c, "INSERT OR REPLACE INTO locks(name, holder, expires) VALUES(?,?,?)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		goto rollback;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, holder, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now + ttl_ns);
+	if (step_done(c, st) < 0 || sqlite3_exec(c, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto rollback;
+	rc = 0;
+	goto out;
+rollback:
+	sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
+out:
+	db_writer_unlock();
+	return rc;
+}
+
+void store_lock_drop(const char *name, const char *holder)
+{
+	sqlite3 *c = db_writer_lock();
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(c, "DELETE FROM locks WHERE name=? AND holder=?", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, holder, -1, SQLITE_STATIC);
+		step_done(c, st);
+	}
+	db_writer_unlock();
+}
+
+/* The candidates: scraped, raw, not merged yet (the partial index of
+ * migration 011 covers exactly these). */
+#define DS_CAND "p.scrape_job IS NOT NULL AND p.ds_step IS NULL AND p.ds_into IS NULL"
+#define DS_COLS "p.seq, p.id, " SEL_TIME ", p.bytes, p.kind, p.scrape_job, p.duration_ns > 0 AS windowed"
+/* A profile's label set as one text (hex-coded, in key order), '' for none. */
+#define DS_LS "coalesce((SELECT group_concat(hk||':'||hv, ',') FROM (SELECT hex(key) AS hk, hex(value) AS hv " \
+              "FROM profile_labels WHERE profile_seq=p.seq ORDER BY key)), '')"
+
+static void ds_row(sqlite3_stmt *st, struct store_ds_cand *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->seq = sqlite3_column_int64(st, 0);
+	snprintf(o->id, sizeof(o->id), "%s", (const char *)sqlite3_column_text(st, 1));
+	o->time = sqlite3_column_int64(st, 2);
+	o->bytes = sqlite3_column_int64(st, 3);
+	snprintf(o->kind, sizeof(o->kind), "%s", (const char *)sqlite3_column_text(st, 4));
+	const char *job = (const char *)sqlite3_column_text(st, 5);
+	snprintf(o->job, sizeof(o->job), "%s", job ? job : "");
+}
+
+int store_ds_oldest(int64_t from, int64_t before, struct store_ds_cand *out)
+{
+	sqlite3 *c = db_reader_get();
+	if (!c)
+		return -1;
+	sqlite3_stmt *st;
+	int rc = -1;
+	if (sqlite3_prepare_v2(c, "SELECT " DS_COLS " FROM profiles p WHERE " DS_CAND " AND " SEL_TIME " >= ?1 AND "
+	                          SEL_TIME " < ?2 ORDER BY " SEL_TIME ", p.seq LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, from);
+		sqlite3_bind_int64(st, 2, before);
+		int s = sqlite3_step(st);
+		if (s == SQLITE_ROW) {
+			ds_row(st, out);
+			rc = 0;
+		} else if (s == SQLITE_DONE) {
+			rc = 1;
+		}
+		sqlite3_finalize(st);
+	}
+	db_reader_put(c);
+	return rc;
+}
+
+void store_ds_key_free(struct store_ds_key *k)
+{
+	free(k->ls);
+	k->ls = NULL;
+}
+
+int store_ds_key_copy(struct store_ds_key *dst, const struct store_ds_key *src)
+{
+	store_ds_key_free(dst);
+	memcpy(dst->kind, src->kind, sizeof(dst->kind));
+	memcpy(dst->job, src->job, sizeof(dst->job));
+	dst->windowed = src->windowed;
+	if (src->ls && !(dst->ls = strdup(src->ls)))
+		return -1;
+	return 0;
+}
+
+void store_ds_page_free(struct store_ds_page *pg)
+{
+	for (int g = 0; g < pg->n_groups; g++)
+		store_ds_key_free(&pg->keys[g]);
+	free(pg->rows);
+	free(pg->first);
+	free(pg->keys);
+	memset(pg, 0, sizeof(*pg));
+}
+
+int store_ds_page(int64_t from, int64_t to, const struct store_ds_key *after, int max, struct store_ds_page *pg)
+{
+	memset(pg, 0, sizeof(*pg));
+	bool cursor = after && after->ls;
+	/* the bucket's candidates through the partial index, then sorted by
+	 * series: the label set is read once per candidate */
+	const char *sql = cursor
+		? "SELECT * FROM (SELECT " DS_COLS ", " DS_LS " AS ls FROM profiles p WHERE " DS_CAND " AND " SEL_TIME
+		  " >= ?1 AND " SEL_TIME " < ?2) WHERE (kind, scrape_job, windowed, ls) > (?4, ?5, ?6, ?7)"
+		  " ORDER BY kind, scrape_job, windowed, ls, 3, seq LIMIT ?3"
+		: "SELECT * FROM (SELECT " DS_COLS ", " DS_LS " AS ls FROM profiles p WHERE " DS_CAND " AND " SEL_TIME
+		  " >= ?1 AND " SEL_TIME " < ?2) ORDER BY kind, scrape_job, windowed, ls, 3, seq LIMIT ?3";
+	pg->rows = malloc((size_t)max * sizeof(*pg->rows));
+	pg->first = malloc(((size_t)max + 1) * sizeof(*pg->first));
+	pg->keys = calloc((size_t)max, sizeof(*pg->keys));
+	if (!pg->rows || !pg->first || !pg->keys) {
+		store_ds_page_free(pg);
+		return -1;
+	}
+	sqlite3 *c = db_reader_get();
+	if (!c) {
+		store_ds_page_free(pg);
+		return -1;
+	}
+	sqlite3_stmt *st;
+	int rc = -1;
+	if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, from);
+		sqlite3_bind_int64(st, 2, to);
+		sqlite3_bind_int(st, 3, max);
+		if (cursor) {
+			sqlite3_bind_text(st, 4, after->kind, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 5, after->job, -1, SQLITE_STATIC);
+			sqlite3_bind_int(st, 6, after->windowed);
+			sqlite3_bind_text(st, 7, after->ls, -1, SQLITE_STATIC);
+		}
+		int s = SQLITE_DONE;
+		rc = 0;
+		while (pg->n < max && (s = sqlite3_step(st)) == SQLITE_ROW) {
+			struct store_ds_cand *o = &pg->rows[pg->n];
+			ds_row(st, o);
+			int windowed = sqlite3_column_int(st, 6);
+			const char *ls = (const char *)sqlite3_column_text(st, 7);
+			struct store_ds_key *k = pg->n_groups ? &pg->keys[pg->n_groups - 1] : NULL;
+			if (!k || strcmp(k->kind, o->kind) || strcmp(k->job, o->job) || k->windowed != windowed ||
+			    strcmp(k->ls, ls ? ls : "")) {
+				k = &pg->keys[pg->n_groups];
+				snprintf(k->kind, sizeof(k->kind), "%s", o->kind);
+				snprintf(k->job, sizeof(k->job), "%s", o->job);
+				k->windowed = windowed;
+				if (!(k->ls = strdup(ls ? ls : ""))) {
+					rc = -1;
+					break;
+				}
+				pg->first[pg->n_groups++] = pg->n;
+			}
+			pg->n++;
+		}
+		if (rc == 0 && pg->n < max && s != SQLITE_DONE)
+			rc = -1;
+		sqlite3_finalize(st);
+	}
+	db_reader_put(c);
+	if (rc < 0) {
+		store_ds_page_free(pg);
+		return -1;
+	}
+	pg->first[pg->n_groups] = pg->n;
+	pg->full = pg->n == max;
+	return 0;
+}
+
+/* Up to max ids (and bytes) of what sql (one optional int64 parameter)
+ * selects. */
+static int ids_bytes(const char *sql, bool has_arg, int64_t arg, char (*ids)[23], int64_t *bytes, int max, int *n)
+{
+	sqlite3 *c = db_reader_get();
+	if (!c)
+		return -1;
+	sqlite3_stmt *st;
+	int rc = -1;
+	*n = 0;
+	if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (has_arg)
+			sqlite3_bind_int64(st, 1, arg);
+		sqlite3_bind_int(st, has_arg ? 2 : 1, max);
+		int s = SQLITE_DONE;
+		while (*n < max && (s = sqlite3_step(st)) == SQLITE_ROW) {
+			snprintf(ids[*n], 23, "%s", (const char *)sqlite3_column_text(st, 0));
+			bytes[*n] = sqlite3_column_int64(st, 1);
+			(*n)++;
+		}
+		rc = *n == max || s == SQLITE_DONE ? 0 : -1;
+		sqlite3_finalize(st);
+	}
+	db_reader_put(c);
+	return rc;
+}
+
+int store_ds_merged(char (*ids)[23], int64_t *bytes, int max, int *n)
+{
+	return ids_bytes("SELECT id, bytes FROM profiles WHERE ds_into IS NOT NULL ORDER BY ds_into, seq LIMIT ?1",
+	                 false, 0, ids, bytes, max, n);
+}
+
+int store_ds_expired(int64_t before, char (*ids)[23], int64_t *bytes, int max, int *n)
+{
+	return ids_bytes("SELECT p.id, p.bytes FROM profiles p WHERE p.ds_step IS NOT NULL AND " SEL_TIME " < ?1 "
+	                 "ORDER BY " SEL_TIME ", p.seq LIMIT ?2",
+	                 true, before, ids, bytes, max, n);
+}
+
+int store_labels_of(const char *id, struct store_label *out, int max, int *n)
+{
+	sqlite3 *c = db_reader_get();
+	if (!c)
+		return -1;
+	sqlite3_stmt *st;
+	int rc = -1;
+	*n = 0;
+	if (sqlite3_prepare_v2(c, "SELECT p.seq, l.key, l.value FROM profiles p LEFT JOIN profile_labels l "
+	                          "ON l.profile_seq=p.seq WHERE p.id=? ORDER BY l.key", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		int s;
+		bool found = false;
+		while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+			found = true;
+			if (sqlite3_column_type(st, 1) == SQLITE_NULL || *n >= max)
+				continue;
+			snprintf(out[*n].key, sizeof(out[*n].key), "%s", (const char *)sqlite3_column_text(st, 1));
+			snprintf(out[*n].value, sizeof(out[*n].value), "%s", (const char *)sqlite3_column_text(st, 2));
+			(*n)++;
+		}
+		rc = s != SQLITE_DONE ? -1 : found ? 0 : 1;
+		sqlite3_finalize(st);
+	}
+	db_reader_put(c);
 	return rc;
 }

@@ -47,6 +47,19 @@ struct store_new {
 	                                     * (findex_rebuild adds it at the next start) */
 	const char *scrape_job;    /* the scrape job (scrape.h) that fetched it, NULL: uploaded */
 	const char *format;        /* the format it came in (ingest_format_name), NULL: "pprof" */
+	const struct store_ds *ds; /* a downsampled profile (downsample.h), NULL: not one */
+};
+
+/* What makes a stored profile a downsampled one: the merge of members
+ * (scraped profiles of one series and bucket). store_add writes it and
+ * marks every member as merged into it (profiles.ds_into) in the same
+ * transaction, or, when a member is gone or already merged, stores
+ * nothing and returns STORE_CHANGED. */
+struct store_ds {
+	unsigned step_s;                 /* the bucket's span */
+	const char *agg;                 /* "sum" or "avg" */
+	const char (*members)[23];
+	int n_members;
 };
 
 /* Open (and migrate) the database; keep at most cache_bytes of decoded
@@ -60,6 +73,7 @@ int store_health(void);
  * STORE_FULL when the disk (or the database's --max-db-bytes) has no room
  * for it; then nothing is stored. */
 #define STORE_FULL 2
+#define STORE_CHANGED 3
 int store_add(const struct store_new *n, char *id_out);
 
 /* Metadata object of one profile into j. 0, 1 if unknown, -1 on error. */
@@ -200,9 +214,76 @@ int store_select(const struct store_sel *s, char (*ids)[23], int max, int *n);
 /* The profiles of s as the function index knows them (store_fx_profile),
  * in time order as store_select gives their ids, at most max. 0 or -1. */
 int store_fx_select(const struct store_sel *s, struct store_fx_profile *out, int max, int *n_out);
-/* {"series":[{"labels":{...},"kind","profiles","first","last","bytes"}...]}:
- * the profiles of s (its time range ignored) grouped by kind and their
- * whole set of profile labels; first and last are RFC 3339. 0 or -1. */
-int store_series(const struct store_sel *s, struct json *j);
+/* The retention that applies to a series' profiles, in seconds (0: kept),
+ * for store_series to say (the store knows no flags). */
+struct store_series_retention {
+	unsigned scraped_s, uploads_s, downsampled_s;
+};
+/* {"series":[{"labels":{...},"kind","profiles","first","last","bytes",
+ * "retention":{...}}...]}: the profiles of s (its time range ignored)
+ * grouped by kind and their whole set of profile labels (a downsampled
+ * profile's own "downsampled" label left out, so that it stays in its
+ * series); first and last are RFC 3339; "retention" says how far back the
+ * data goes (docs/API.md). Profiles merged into a downsampled one and not
+ * yet deleted are left out, here and in store_select. 0 or -1. */
+int store_series(const struct store_sel *s, const struct store_series_retention *ret, struct json *j);
+
+/* ---- downsampling (downsample.h, schema/011) ---------------------------- */
+
+/* A named lease: take (or renew) name for holder until now + ttl_ns.
+ * 0 held by holder now; 1 held by another holder whose lease has not
+ * expired; -1 error. One process downsamples a database at a time. */
+int store_lock_take(const char *name, const char *holder, int64_t ttl_ns);
+/* Give name up if holder has it. */
+void store_lock_drop(const char *name, const char *holder);
+
+/* A scraped profile that may be downsampled. */
+struct store_ds_cand {
+	int64_t seq;
+	char id[23];
+	int64_t time;                /* as store_time */
+	int64_t bytes;               /* of the upload (the scraped body) */
+	char kind[16];
+	char job[65];                /* profiles.scrape_job */
+};
+/* The oldest candidate (a scraped profile, not downsampled, not merged
+ * yet) whose time is in [from, before). 0, 1 none, -1 error. */
+int store_ds_oldest(int64_t from, int64_t before, struct store_ds_cand *out);
+
+/* A series as downsampling groups profiles: kind, scrape job, whether
+ * the profile covers a window (duration_ns > 0: a CPU or delta profile,
+ * merged by sum, apart from snapshots of the same kind, merged by avg),
+ * and the whole set of profile labels (ls: store.c's signature of it,
+ * malloc'd; NULL in a cursor that is before every series). */
+struct store_ds_key {
+	char kind[16];
+	char job[65];
+	int windowed;
+	char *ls;
+};
+void store_ds_key_free(struct store_ds_key *k);
+/* dst = src (dst freed first). 0 or -1. */
+int store_ds_key_copy(struct store_ds_key *dst, const struct store_ds_key *src);
+/* One page of the candidates of a bucket, series by series. */
+struct store_ds_page {
+	int n;                        /* rows */
+	struct store_ds_cand *rows;   /* series by series (key order), each oldest first */
+	int n_groups;
+	int *first;                   /* n_groups + 1: series g is rows [first[g], first[g+1]) */
+	struct store_ds_key *keys;    /* n_groups */
+	int full;                     /* max rows were read: the last series may go on */
+};
+/* The candidates whose time is in [from, to), of the series after `after`
+ * (NULL or after->ls NULL: every series), at most max rows. 0 or -1. */
+int store_ds_page(int64_t from, int64_t to, const struct store_ds_key *after, int max, struct store_ds_page *pg);
+void store_ds_page_free(struct store_ds_page *pg);
+/* Profiles already merged into a downsampled one (to delete), at most
+ * max, with their bytes. 0 or -1. */
+int store_ds_merged(char (*ids)[23], int64_t *bytes, int max, int *n);
+/* Downsampled profiles whose time is before `before`, oldest first, at
+ * most max, with their bytes. 0 or -1. */
+int store_ds_expired(int64_t before, char (*ids)[23], int64_t *bytes, int max, int *n);
+/* The profile labels of id (at most max) into out. 0, 1 unknown, -1. */
+int store_labels_of(const char *id, struct store_label *out, int max, int *n);
 
 #endif

@@ -204,6 +204,37 @@ START_TEST(test_replay)
 }
 END_TEST
 
+START_TEST(test_downsample)
+{
+	struct scrape_config *c = parse_ok("scrape_configs: []\n");
+	ck_assert(!c->downsample.set);
+	scrape_config_free(c);
+	c = parse_ok("downsample:\n  after: 24h\n");
+	ck_assert(c->downsample.set);
+	ck_assert_uint_eq(c->downsample.after_s, 86400);
+	ck_assert_uint_eq(c->downsample.step_s, 3600);   /* the default step */
+	ck_assert_uint_eq(c->downsample.retention_s, 0);
+	scrape_config_free(c);
+	c = parse_ok("downsample: {after: 1h30m, step: 5m, retention: 90d}\nscrape_configs:\n  - job_name: a\n"
+	             "    static_configs: [{targets: ['a:1']}]\n");
+	ck_assert_uint_eq(c->downsample.after_s, 5400);
+	ck_assert_uint_eq(c->downsample.step_s, 300);
+	ck_assert_uint_eq(c->downsample.retention_s, 90 * 86400);
+	ck_assert_int_eq(c->n_jobs, 1);
+	scrape_config_free(c);
+	refused("downsample:\n  after: 1h\n  stepp: 1m\n", "line 3: unknown key \"stepp\" in downsample");
+	refused("downsample: {step: 1m}\n", "downsample needs after");
+	refused("downsample: {after: 1h, step: 2d}\n", "downsample.step: 2d is out of range");
+	refused("downsample: {after: 1h, step: 1500ms}\n", "not a duration in whole seconds");
+	refused("downsample: {after: soon}\n", "downsample.after: \"soon\" is not a duration");
+	refused("downsample: {after: 2h, retention: 1h}\n", "retention must be longer than downsample.after");
+	refused("downsample: [1h]\n", "downsample must be a mapping");
+	refused("downsample: {after: 1h}\ndownsample: {after: 2h}\n", "key \"downsample\" appears twice");
+	refused("scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets: ['a:1']\n"
+	        "        labels: {downsampled: x}\n", "label \"downsampled\" is set by downsampling");
+}
+END_TEST
+
 Suite *scrape_config_suite(void)
 {
 	Suite *s = suite_create("scrape_config");
@@ -213,6 +244,7 @@ Suite *scrape_config_suite(void)
 	tcase_add_test(tc, test_durations);
 	tcase_add_test(tc, test_refusals);
 	tcase_add_test(tc, test_replay);
+	tcase_add_test(tc, test_downsample);
 	suite_add_tcase(s, tc);
 	return s;
 }
