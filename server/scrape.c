@@ -16,6 +16,7 @@
 #include "budget.h"
 #include "config.h"
 #include "downsample.h"
+#include "findex.h"
 #include "ingest.h"
 #include "limits.h"
 #include "scrape_config.h"
@@ -353,6 +354,15 @@ static void xfer_store(struct xfer *x)
 	}
 	char name[FDX_SCRAPE_MAX_NAME * 2 + FDX_SCRAPE_MAX_HOST + 3];
 	snprintf(name, sizeof(name), "%s %s %s", fp->job, fp->profile, fp->instance);
+	/* the function index in the same transaction, as for an upload: the
+	 * timeline of a scraped series reads it (timeline.h) */
+	struct findex fx;
+	if (findex_build(p, &fx) < 0) {
+		x->outcome = OUT_STORE;
+		snprintf(x->error, sizeof(x->error), "could not index the profile's functions");
+		prof_free(p);
+		return;
+	}
 	struct store_new sn = {
 		.name = name,
 		.labels = fp->labels,
@@ -364,8 +374,10 @@ static void xfer_store(struct xfer *x)
 		.client_time = x->t_ns,
 		.uploaded_by = NULL,
 		.scrape_job = fp->job,
+		.findex = &fx.rows,
 	};
 	int src = store_add(&sn, x->id);
+	findex_release(&fx);
 	if (src != 0) {
 		x->outcome = OUT_STORE;
 		x->id[0] = '\0';

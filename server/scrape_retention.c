@@ -216,7 +216,13 @@ void scrape_retention_json(struct json *j)
 	json_uint(j, cfg.retention_bytes);
 	json_key(j, "uploads_seconds");
 	json_uint(j, cfg.retention_uploads_s);
-	int64_t oldest = scalar_i64("SELECT MIN(uploaded_at) FROM profiles WHERE scrape_job IS NOT NULL");
+	/* how far back scraped data goes: the oldest profile time, raw
+	 * (scraped, not downsampled) or downsampled, each through its index
+	 * of migration 010 */
+	int64_t oldest = scalar_i64(
+		"SELECT min(t) FROM (SELECT min(coalesce(time_nanos, client_time, uploaded_at)) AS t FROM profiles "
+		"WHERE scrape_job IS NOT NULL AND ds_step IS NULL AND ds_into IS NULL UNION ALL "
+		"SELECT min(coalesce(time_nanos, client_time, uploaded_at)) FROM profiles WHERE ds_step IS NOT NULL)");
 	json_key(j, "oldest_scraped");
 	if (oldest > 0) {
 		char ts[40];

@@ -84,6 +84,7 @@ export const api = {
   timeline: (params, signal) => request('GET', '/timeline', { params, signal }),
   functions: (params, signal) => request('GET', '/functions', { params, signal }),
   targets: (signal) => request('GET', '/targets', { signal }),
+  series: (params, signal) => request('GET', '/series', { params, signal }),
   runtime: (pid, params, signal) => request('GET', `/profiles/${id(pid)}/runtime`, { params, signal }),
   diffRuntime: (params, signal) => request('GET', '/diff/runtime', { params, signal }),
   labelValues: (key, signal) => request('GET', '/labels', { params: { key }, signal }),
