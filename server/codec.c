@@ -11,7 +11,11 @@
 #include "wire.h"
 #include "work.h"
 
-#define MAGIC "FDX1"
+/* FDX1: the tables up to the samples. FDX2: the same, then optional
+ * sections (a tag, a byte length, the bytes; a reader skips tags it does
+ * not know). Both are read; FDX2 is written. */
+#define MAGIC "FDX2"
+#define MAGIC_V1 "FDX1"
 /* Level 1: most of the gain at a fraction of the time (measured on the
  * benchmark profiles; see docs/BENCHMARKS.md). */
 #define ZLEVEL 1
@@ -54,6 +58,40 @@ static int zflush(struct zout *z, struct buf *b, int mode)
 	}
 	b->len = 0;
 	return 0;
+}
+
+/* ---- optional sections (FDX2) --------------------------------------------- */
+
+enum { SECTION_ADDRESSES = 1 };
+
+/* SECTION_ADDRESSES (when p has them): per location its address and
+ * mapping index + 1 (0: none), then the mappings: start, limit, offset,
+ * file and build id (string ids). */
+static int put_sections(const struct prof *p, struct buf *b)
+{
+	if (!p->loc_addr || !p->loc_map)
+		return 0;
+	struct buf s = BUF_INIT;
+	wire_put_uvarint(&s, p->n_locs);
+	for (uint32_t i = 0; i < p->n_locs; i++) {
+		wire_put_uvarint(&s, p->loc_addr[i]);
+		wire_put_uvarint(&s, (uint64_t)p->loc_map[i] + 1);
+	}
+	wire_put_uvarint(&s, p->n_maps);
+	for (uint32_t i = 0; i < p->n_maps; i++) {
+		const struct prof_mapping *m = &p->maps[i];
+		wire_put_uvarint(&s, m->start);
+		wire_put_uvarint(&s, m->limit);
+		wire_put_uvarint(&s, m->offset);
+		wire_put_uvarint(&s, m->file);
+		wire_put_uvarint(&s, m->build_id);
+	}
+	wire_put_uvarint(b, SECTION_ADDRESSES);
+	wire_put_uvarint(b, s.len);
+	buf_add(b, s.data, s.len);
+	int rc = s.oom ? -1 : 0;
+	buf_release(&s);
+	return rc;
 }
 
 #define MAYBE_FLUSH() do { if (b.len >= STAGE && zflush(&z, &b, Z_NO_FLUSH) < 0) goto fail; } while (0)
@@ -144,6 +182,8 @@ int codec_encode(const struct prof *p, struct buf *out)
 			wire_put_svarint(&b, p->values[(size_t)i * p->n_types + t]);
 		MAYBE_FLUSH();
 	}
+	if (put_sections(p, &b) < 0)
+		goto fail;
 	if (b.oom || out->oom || zflush(&z, &b, Z_FINISH) < 0)
 		goto fail;
 	deflateEnd(&z.zs);
@@ -191,13 +231,64 @@ static uint32_t count(struct rd *r)
 	return (uint32_t)n;
 }
 
+/* The sections of an FDX2 blob (see put_sections), to the end of r. */
+static int get_sections(struct rd *r, struct prof *p)
+{
+	while (!r->bad && r->w.p < r->w.end) {
+		uint64_t tag = get(r);
+		uint64_t len = get(r);
+		if (r->bad || len > (uint64_t)(r->w.end - r->w.p))
+			return -1;
+		const uint8_t *end = r->w.p + len;
+		if (tag != SECTION_ADDRESSES || p->loc_addr) {
+			r->w.p = end; /* unknown (or repeated): skipped */
+			continue;
+		}
+		uint64_t nl = get(r);
+		if (r->bad || nl != p->n_locs)
+			return -1;
+		p->loc_addr = calloc((size_t)nl + 1, sizeof(uint64_t));
+		p->loc_map = calloc((size_t)nl + 1, sizeof(uint32_t));
+		if (!p->loc_addr || !p->loc_map)
+			return -1;
+		for (uint32_t i = 0; i < p->n_locs; i++) {
+			p->loc_addr[i] = get(r);
+			p->loc_map[i] = (uint32_t)(get(r) - 1);
+		}
+		uint64_t nm = get(r);
+		if (r->bad || nm > (uint64_t)(end - r->w.p))
+			return -1;
+		p->n_maps = (uint32_t)nm;
+		p->maps = calloc((size_t)nm + 1, sizeof(*p->maps));
+		if (!p->maps)
+			return -1;
+		for (uint32_t i = 0; i < p->n_maps; i++) {
+			struct prof_mapping *m = &p->maps[i];
+			m->start = get(r);
+			m->limit = get(r);
+			m->offset = get(r);
+			m->file = (uint32_t)get(r);
+			m->build_id = (uint32_t)get(r);
+			if (m->file >= p->n_strs || m->build_id >= p->n_strs)
+				return -1;
+		}
+		for (uint32_t i = 0; i < p->n_locs; i++)
+			if (p->loc_map[i] != PROF_NONE && p->loc_map[i] >= p->n_maps)
+				return -1;
+		if (r->bad || r->w.p != end)
+			return -1;
+	}
+	return r->bad ? -1 : 0;
+}
+
 #define ALLOC(ptr, n) do { (ptr) = calloc((size_t)(n) + 1, sizeof(*(ptr))); if (!(ptr)) goto fail; } while (0)
 #define CHECK(cond) do { if (!(cond) || r.bad) goto fail; } while (0)
 
 struct prof *codec_decode(const uint8_t *data, size_t n)
 {
-	if (n < 12 || memcmp(data, MAGIC, 4) != 0)
+	if (n < 12 || (memcmp(data, MAGIC, 4) != 0 && memcmp(data, MAGIC_V1, 4) != 0))
 		return NULL;
+	bool v2 = memcmp(data, MAGIC, 4) == 0;
 	uint64_t raw;
 	memcpy(&raw, data + 4, 8);
 	if (raw > ((uint64_t)1 << 34))
@@ -351,6 +442,9 @@ struct prof *codec_decode(const uint8_t *data, size_t n)
 		for (uint32_t t = 0; t < p->n_types; t++)
 			p->values[(size_t)i * p->n_types + t] = sget(&r);
 	}
+	CHECK(!r.bad);
+	if (v2 && get_sections(&r, p) < 0)
+		goto fail;
 	CHECK(r.w.p == r.w.end);
 	free(u);
 	work_uncharge(raw + 1);

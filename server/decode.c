@@ -245,6 +245,16 @@ static int finish(struct decode_state *d)
 		p->locs[i].off = d->locs[i].frame_off;
 		p->locs[i].n = d->locs[i].nframes;
 	}
+	/* addresses and mappings (granularity=addresses) */
+	p->maps = take(&d->mapinfo, &p->n_maps, sizeof(struct prof_mapping));
+	p->loc_addr = malloc((d->n_locs + 1) * sizeof(uint64_t));
+	p->loc_map = malloc((d->n_locs + 1) * sizeof(uint32_t));
+	if (!p->maps || !p->loc_addr || !p->loc_map)
+		DECODE_OOM(d);
+	for (uint32_t i = 0; i < d->n_locs; i++) {
+		p->loc_addr[i] = d->locs[i].addr;
+		p->loc_map[i] = d->locs[i].map;
+	}
 	p->arena = buf_detach(&d->arena, &p->arena_len);
 	p->str_off = take(&d->offs, &p->n_strs, 4);
 	p->str_len = take(&d->lens, &unused, 4);
@@ -270,6 +280,7 @@ static void state_release(struct decode_state *d)
 	buf_release(&d->lens);
 	buf_release(&d->types);
 	buf_release(&d->maps);
+	buf_release(&d->mapinfo);
 	buf_release(&d->funcs);
 	u64map_release(&d->map_ids);
 	u64map_release(&d->fn_ids);

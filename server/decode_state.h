@@ -34,6 +34,7 @@ struct decode_span {
 
 /* A location as read in walk 3, indexed by dense location index. */
 struct decode_loc {
+	uint64_t addr;       /* the location's address */
 	uint32_t map;        /* mapping index or PROF_NONE */
 	uint32_t frame_off;  /* into loc_frames: frame ids, outermost first */
 	uint32_t nframes;
@@ -71,6 +72,7 @@ struct decode_state {
 	/* walk 2: scalars, sample types, mappings, functions */
 	struct buf types;        /* uint32 (type, unit) output string ids per sample type */
 	struct buf maps;         /* uint32 output string id of each mapping's file */
+	struct buf mapinfo;      /* struct prof_mapping of each mapping */
 	struct buf funcs;        /* struct prof_func */
 	struct u64map map_ids, fn_ids; /* file id -> index */
 	int64_t period_type, period_unit; /* file string indices */

@@ -79,6 +79,9 @@ static int read_mapping(struct decode_state *d, const struct wire_field *f)
 		goto out;
 	uint32_t file = decode_out_str(d, (uint64_t)m->filename);
 	buf_add(&d->maps, &file, 4);
+	struct prof_mapping pm = { .start = m->memory_start, .limit = m->memory_limit, .offset = m->file_offset,
+		                   .file = file, .build_id = decode_out_str(d, (uint64_t)m->build_id) };
+	buf_add(&d->mapinfo, &pm, sizeof(pm));
 	rc = 0;
 out:
 	perftools__profiles__mapping__free_unpacked(m, NULL);
@@ -330,7 +333,7 @@ static int read_location(struct decode_state *d, const struct wire_field *f)
 	if (!m)
 		DECODE_FAIL(d, 415, "unsupported_format", "not a pprof profile (undecodable location)");
 	int rc = -1;
-	struct decode_loc rl = { .map = PROF_NONE };
+	struct decode_loc rl = { .map = PROF_NONE, .addr = m->address };
 	if (m->id == 0) {
 		decode_err_set(d->err, 400, "bad_profile", "location with reserved id 0");
 		goto out;

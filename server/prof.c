@@ -43,6 +43,9 @@ void prof_free(struct prof *p)
 	free(p->labelsets);
 	free(p->samples);
 	free(p->values);
+	free(p->loc_addr);
+	free(p->loc_map);
+	free(p->maps);
 	free(p);
 }
 
@@ -56,6 +59,8 @@ size_t prof_mem_bytes(const struct prof *p)
 	       (size_t)p->n_labels * sizeof(*p->labels) +
 	       (size_t)p->n_labelsets * sizeof(*p->labelsets) +
 	       (size_t)p->n_samples * (sizeof(*p->samples) + 8 * (size_t)p->n_types) +
+	       (p->loc_addr ? (size_t)p->n_locs * 8 : 0) + (p->loc_map ? (size_t)p->n_locs * 4 : 0) +
+	       (size_t)p->n_maps * sizeof(*p->maps) +
 	       /* the lazily built name tree once it is built (its real size:
 	        * at most one node per frame of each trie node); before, room
 	        * for about one node per trie node */

@@ -15,6 +15,7 @@
  *             walked parents-first
  *   labelsets interned sets of pprof labels; labelset 0 is the empty set
  *   samples   aggregated per (node, labelset), one int64 per sample type
+ *   loc_addr  (optional) each location's address and mapping
  *
  * drop_frames/keep_frames are applied while building the trie, as pprof
  * does on load, so stored stacks are what every pprof view starts from.
@@ -69,6 +70,13 @@ struct prof_labelset {
 	uint32_t off, n;   /* into labels */
 };
 
+/* A mapping (profile.proto's Mapping): its address range, file offset
+ * and file / build id (string ids). */
+struct prof_mapping {
+	uint64_t start, limit, offset;
+	uint32_t file, build_id;
+};
+
 struct prof_sample {
 	uint32_t node, labelset;
 };
@@ -118,6 +126,15 @@ struct prof {
 	uint32_t n_samples;
 	struct prof_sample *samples;
 	int64_t *values;                  /* n_samples * n_types */
+
+	/* Optional (NULL, 0 when the stored form predates them, and in
+	 * profiles built by merges and imports): per location its address
+	 * and its mapping (index into maps, PROF_NONE for none). Only
+	 * granularity=addresses reads them (view_granularity.h). */
+	uint64_t *loc_addr;
+	uint32_t *loc_map;
+	uint32_t n_maps;
+	struct prof_mapping *maps;
 
 	/* built lazily, guarded by lazy_mu */
 	pthread_mutex_t lazy_mu;

@@ -135,6 +135,15 @@ void expect_same_prof(const struct prof *a, const struct prof *b)
 	ck_assert_uint_eq(a->n_samples, b->n_samples);
 	EQ_ARR(a, b, samples, a->n_samples);
 	EQ_ARR(a, b, values, (size_t)a->n_samples * a->n_types);
+	/* addresses and mappings, both present or both absent */
+	ck_assert_int_eq(a->loc_addr != NULL, b->loc_addr != NULL);
+	ck_assert_int_eq(a->loc_map != NULL, b->loc_map != NULL);
+	if (a->loc_addr)
+		EQ_ARR(a, b, loc_addr, a->n_locs);
+	if (a->loc_map)
+		EQ_ARR(a, b, loc_map, a->n_locs);
+	ck_assert_uint_eq(a->n_maps, b->n_maps);
+	EQ_ARR(a, b, maps, a->n_maps);
 }
 
 /* ---- queries ------------------------------------------------------------------ */

@@ -14,7 +14,7 @@ static struct prof *roundtrip(const struct prof *p, struct buf *blob)
 {
 	ck_assert_int_eq(codec_encode(p, blob), 0);
 	ck_assert_uint_ge(blob->len, 12);
-	ck_assert_mem_eq(blob->data, "FDX1", 4);
+	ck_assert_mem_eq(blob->data, "FDX2", 4);
 	struct prof *q = codec_decode((uint8_t *)blob->data, blob->len);
 	ck_assert_msg(q != NULL, "codec_decode failed on a fresh blob");
 	return q;
@@ -29,6 +29,16 @@ START_TEST(codec_roundtrip_reference)
 	struct buf blob = BUF_INIT;
 	struct prof *q = roundtrip(p, &blob);
 	expect_same_prof(p, q);
+	/* the locations' addresses and mappings came through */
+	ck_assert_ptr_nonnull(q->loc_addr);
+	ck_assert_uint_eq(q->n_maps, 1);
+	ck_assert_uint_eq(q->maps[0].start, 0x400000);
+	ck_assert_uint_eq(q->maps[0].limit, 0x800000);
+	ck_assert_str_eq(prof_str(q, q->maps[0].file), "/bin/app");
+	for (uint32_t i = 0; i < q->n_locs; i++) {
+		ck_assert_uint_ge(q->loc_addr[i], 0x401010);
+		ck_assert_uint_eq(q->loc_map[i], 0);
+	}
 	/* And once more from the decoded copy: identical bytes. */
 	struct buf blob2 = BUF_INIT;
 	ck_assert_int_eq(codec_encode(q, &blob2), 0);
@@ -51,7 +61,7 @@ START_TEST(codec_roundtrip_append)
 	struct buf blob = BUF_INIT;
 	buf_adds(&blob, "prefix");
 	ck_assert_int_eq(codec_encode(p, &blob), 0);
-	ck_assert_mem_eq(blob.data, "prefixFDX1", 10);
+	ck_assert_mem_eq(blob.data, "prefixFDX2", 10);
 	struct prof *q = codec_decode((uint8_t *)blob.data + 6, blob.len - 6);
 	ck_assert_ptr_nonnull(q);
 	expect_same_prof(p, q);
@@ -140,17 +150,22 @@ START_TEST(codec_rejects_damage)
 }
 END_TEST
 
-/* Re-compress a hand-edited raw stream as a blob. */
-static void make_blob(const struct buf *raw, struct buf *out)
+/* Re-compress a hand-edited raw stream as a blob (magic "FDX1" or "FDX2"). */
+static void make_blob_v(const struct buf *raw, struct buf *out, const char *magic)
 {
 	uLongf zlen = compressBound(raw->len);
 	buf_init(out);
 	buf_grow(out, 12 + zlen);
-	memcpy(out->data, "FDX1", 4);
+	memcpy(out->data, magic, 4);
 	uint64_t rl = raw->len;
 	memcpy(out->data + 4, &rl, 8);
 	ck_assert_int_eq(compress2((Bytef *)out->data + 12, &zlen, (const Bytef *)raw->data, raw->len, 1), Z_OK);
 	out->len = 12 + zlen;
+}
+
+static void make_blob(const struct buf *raw, struct buf *out)
+{
+	make_blob_v(raw, out, "FDX1");
 }
 
 START_TEST(codec_rejects_bad_indices)
@@ -166,6 +181,7 @@ START_TEST(codec_rejects_bad_indices)
 	make_blob(&raw, &blob);
 	struct prof *q = codec_decode((uint8_t *)blob.data, blob.len);
 	ck_assert_msg(q != NULL, "minimal blob refused");
+	ck_assert_ptr_null(q->loc_addr); /* an old blob: no addresses */
 	prof_free(q);
 	buf_release(&blob);
 	/* period_type = 5 (only 1 string) */
@@ -189,11 +205,67 @@ START_TEST(codec_rejects_bad_indices)
 }
 END_TEST
 
+START_TEST(codec_sections)
+{
+	/* the minimal stream of codec_rejects_bad_indices (0 locations) */
+	static const uint8_t good[] = { 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	                                0, 0, 0, 1, 0, 1, 0, 0 };
+	struct buf raw = BUF_INIT, blob;
+	buf_add(&raw, good, sizeof(good));
+	/* FDX2 without sections */
+	make_blob_v(&raw, &blob, "FDX2");
+	struct prof *q = codec_decode((uint8_t *)blob.data, blob.len);
+	ck_assert_ptr_nonnull(q);
+	ck_assert_ptr_null(q->loc_addr);
+	prof_free(q);
+	buf_release(&blob);
+	/* an unknown section is skipped */
+	static const uint8_t unknown[] = { 9, 2, 0x7f, 0x7f };
+	buf_add(&raw, unknown, sizeof(unknown));
+	make_blob_v(&raw, &blob, "FDX2");
+	q = codec_decode((uint8_t *)blob.data, blob.len);
+	ck_assert_ptr_nonnull(q);
+	prof_free(q);
+	buf_release(&blob);
+	/* in an FDX1 blob the same bytes are trailing garbage */
+	make_blob_v(&raw, &blob, "FDX1");
+	ck_assert_ptr_null(codec_decode((uint8_t *)blob.data, blob.len));
+	buf_release(&blob);
+	/* an addresses section for 0 locations and 0 mappings */
+	raw.len = sizeof(good);
+	static const uint8_t addrs[] = { 1, 2, 0, 0 };
+	buf_add(&raw, addrs, sizeof(addrs));
+	make_blob_v(&raw, &blob, "FDX2");
+	q = codec_decode((uint8_t *)blob.data, blob.len);
+	ck_assert_ptr_nonnull(q);
+	ck_assert_ptr_nonnull(q->loc_addr);
+	ck_assert_uint_eq(q->n_maps, 0);
+	prof_free(q);
+	buf_release(&blob);
+	/* refused: a count of locations that is not the profile's, a section
+	 * longer than the stream, a mapping whose file is no string */
+	static const uint8_t bad[][10] = {
+		{ 4, 1, 2, 1, 0 },                   /* 1 location */
+		{ 4, 1, 9, 0, 0 },                   /* length 9 */
+		{ 8, 1, 7, 0, 1, 0, 0, 0, 5, 0 },    /* a mapping with file 5 */
+	};
+	for (int i = 0; i < 3; i++) {
+		raw.len = sizeof(good);
+		buf_add(&raw, bad[i] + 1, bad[i][0]);
+		make_blob_v(&raw, &blob, "FDX2");
+		ck_assert_msg(codec_decode((uint8_t *)blob.data, blob.len) == NULL, "bad section %d decoded", i);
+		buf_release(&blob);
+	}
+	buf_release(&raw);
+}
+END_TEST
+
 Suite *codec_suite(void)
 {
 	Suite *s = suite_create("codec");
 	TCase *tc = tcase_create("codec");
 	tcase_add_test(tc, codec_roundtrip_reference);
+	tcase_add_test(tc, codec_sections);
 	tcase_add_test(tc, codec_roundtrip_append);
 	tcase_add_test(tc, codec_roundtrip_empty);
 	tcase_add_test(tc, codec_roundtrip_negative);
