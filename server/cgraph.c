@@ -108,98 +108,7 @@ static uint32_t sint_put(struct sint *s, const char *str, size_t n, bool *added)
 
 int cgraph_gran_parse(const char *s)
 {
-	if (!s || !*s || !strcmp(s, "functions"))
-		return CGRAPH_FUNCTIONS;
-	if (!strcmp(s, "filefunctions"))
-		return CGRAPH_FILEFUNCTIONS;
-	if (!strcmp(s, "files"))
-		return CGRAPH_FILES;
-	if (!strcmp(s, "lines"))
-		return CGRAPH_LINES;
-	return -1;
-}
-
-/* Go's filepath.Clean of s[0..n) appended to out. */
-static void path_clean(const char *s, size_t n, struct buf *out)
-{
-	size_t start = out->len;
-	bool rooted = n > 0 && s[0] == '/';
-	if (rooted)
-		buf_addc(out, '/');
-	size_t base = out->len; /* where elements begin */
-	size_t i = 0;
-	while (i < n) {
-		while (i < n && s[i] == '/')
-			i++;
-		size_t j = i;
-		while (j < n && s[j] != '/')
-			j++;
-		size_t el = j - i;
-		if (el == 0 || (el == 1 && s[i] == '.')) {
-			/* skip */
-		} else if (el == 2 && s[i] == '.' && s[i + 1] == '.') {
-			/* back up to the previous element, unless it is ".." */
-			size_t e = out->len;
-			bool can = e > base && !(e - base >= 2 && out->data[e - 1] == '.' && out->data[e - 2] == '.' &&
-			                         (e - base == 2 || out->data[e - 3] == '/'));
-			if (can) {
-				while (e > base && out->data[e - 1] != '/')
-					e--;
-				if (e > base)
-					e--; /* the separator */
-				out->len = e;
-			} else if (!rooted) {
-				if (out->len > base)
-					buf_addc(out, '/');
-				buf_add(out, "..", 2);
-			}
-		} else {
-			if (out->len > base)
-				buf_addc(out, '/');
-			buf_add(out, s + i, el);
-		}
-		i = j;
-	}
-	if (out->len == start)
-		buf_addc(out, '.');
-}
-
-/* report.trimPath without -trim_path / -source_path: the /proc/self/cwd
- * prefixes go. */
-static void trim_path(const char **s, size_t *n)
-{
-	static const char *const pre[] = { "/proc/self/cwd/./", "/proc/self/cwd/" };
-	for (int i = 0; i < 2; i++) {
-		size_t l = strlen(pre[i]);
-		if (*n >= l && memcmp(*s, pre[i], l) == 0) {
-			*s += l;
-			*n -= l;
-			return;
-		}
-	}
-}
-
-/* "[base of the mapping file]" or "<unknown>" (NodeInfo with only an
- * object file). */
-static void obj_name(const struct prof *p, uint32_t map_file, struct buf *out)
-{
-	const char *s = prof_str(p, map_file);
-	size_t n = map_file == PROF_NONE ? 0 : prof_strlen(p, map_file);
-	if (n == 0) {
-		buf_adds(out, "<unknown>");
-		return;
-	}
-	while (n > 1 && s[n - 1] == '/')
-		n--;
-	size_t b = n;
-	while (b > 0 && s[b - 1] != '/')
-		b--;
-	buf_addc(out, '[');
-	if (n == 1 && s[0] == '/')
-		buf_addc(out, '/');
-	else
-		buf_add(out, s + b, n - b);
-	buf_addc(out, ']');
+	return view_gran_parse(s);
 }
 
 struct ctx {
@@ -208,7 +117,8 @@ struct ctx {
 	const struct cgraph_opts *go;
 	uint8_t *keep, *fb;
 	int64_t total;
-	uint32_t *finfo;             /* frame -> name id */
+	uint32_t *finfo;             /* frame (by_slot: location frame) -> name id */
+	bool by_slot;                /* addresses: a name per location frame */
 	struct sint names;
 	struct cgraph_name *nm;      /* per name id; offsets into fields */
 	uint32_t nm_cap;
@@ -222,92 +132,42 @@ struct ctx {
 	uint32_t stamp;
 };
 
-/* Name id of frame fr at the context's granularity; NONE on OOM. */
-static uint32_t frame_name(struct ctx *c, uint32_t fr, struct buf *tmp)
+/* Name id of frame fr (of location loc) at the context's granularity
+ * (view_granularity.h names it); NONE on OOM. */
+static uint32_t frame_name(struct ctx *c, uint32_t loc, uint32_t fr, struct buf *tmp, struct view_gran_parts *pt)
 {
-	const struct prof *p = c->p;
-	const struct prof_frame *f = &p->frames[fr];
-	int gran = c->go->gran;
-	bool want_fn = gran != CGRAPH_FILES;
-	bool want_file = gran != CGRAPH_FUNCTIONS;
-	bool want_line = gran == CGRAPH_LINES;
-	const char *fn = "";
-	size_t fnl = 0;
-	struct buf file = BUF_INIT, obj = BUF_INIT;
-	int64_t line = 0;
-	if (f->func != PROF_NONE) {
-		const struct prof_func *pf = &p->funcs[f->func];
-		if (want_fn) {
-			fn = prof_str(p, pf->name);
-			fnl = prof_strlen(p, pf->name);
-		}
-		if (want_file) {
-			const char *fs = prof_str(p, pf->file);
-			size_t fl = pf->file == PROF_NONE ? 0 : prof_strlen(p, pf->file);
-			trim_path(&fs, &fl);
-			if (fl)
-				path_clean(fs, fl, &file);
-		}
-		if (want_line)
-			line = f->line;
-		if (fnl == 0)
-			obj_name(p, f->map_file, &obj);
-	} else {
-		obj_name(p, f->map_file, &obj);
-	}
-	/* PrintableName: the components joined by spaces */
-	tmp->len = 0;
-	if (fnl)
-		buf_add(tmp, fn, fnl);
-	if (line != 0) {
-		if (tmp->len)
-			buf_addc(tmp, ' ');
-		buf_add(tmp, file.data ? file.data : "", file.len);
-		buf_printf(tmp, ":%lld", (long long)line);
-	} else if (file.len) {
-		if (tmp->len)
-			buf_addc(tmp, ' ');
-		buf_add(tmp, file.data, file.len);
-	} else if (fnl) {
-	} else {
-		buf_add(tmp, obj.data ? obj.data : "", obj.len);
-	}
-	uint32_t id = NONE;
+	if (view_gran_frame(c->p, loc, fr, c->go->gran, pt, tmp) < 0)
+		return NONE;
 	bool added = false;
-	if (!tmp->oom && !file.oom && !obj.oom)
-		id = sint_put(&c->names, tmp->data ? tmp->data : "", tmp->len, &added);
-	if (id != NONE && added) {
-		if (id >= c->nm_cap) {
-			uint32_t nc = c->nm_cap ? c->nm_cap * 2 : 256;
-			struct cgraph_name *n = realloc(c->nm, (size_t)nc * sizeof(*n));
-			if (!n) {
-				id = NONE;
-				goto out;
-			}
-			c->nm = n;
-			c->nm_cap = nc;
-		}
-		struct cgraph_name *n = &c->nm[id];
-		memset(n, 0, sizeof(*n));
-		n->line = line;
-		n->fn_off = (uint32_t)c->fields.len;
-		n->fn_len = (uint32_t)fnl;
-		buf_add(&c->fields, fn, fnl);
-		buf_addc(&c->fields, 0);
-		n->file_off = (uint32_t)c->fields.len;
-		n->file_len = (uint32_t)file.len;
-		buf_add(&c->fields, file.data ? file.data : "", file.len);
-		buf_addc(&c->fields, 0);
-		n->obj_off = (uint32_t)c->fields.len;
-		n->obj_len = fnl || file.len ? 0 : (uint32_t)obj.len;
-		buf_add(&c->fields, obj.data ? obj.data : "", n->obj_len);
-		buf_addc(&c->fields, 0);
-		if (c->fields.oom || c->fields.len > UINT32_MAX / 2)
-			id = NONE;
+	uint32_t id = sint_put(&c->names, tmp->data ? tmp->data : "", tmp->len, &added);
+	if (id == NONE || !added)
+		return id;
+	if (id >= c->nm_cap) {
+		uint32_t nc = c->nm_cap ? c->nm_cap * 2 : 256;
+		struct cgraph_name *n = realloc(c->nm, (size_t)nc * sizeof(*n));
+		if (!n)
+			return NONE;
+		c->nm = n;
+		c->nm_cap = nc;
 	}
-out:
-	buf_release(&file);
-	buf_release(&obj);
+	struct cgraph_name *n = &c->nm[id];
+	memset(n, 0, sizeof(*n));
+	n->addr = pt->addr;
+	n->line = pt->line;
+	n->fn_off = (uint32_t)c->fields.len;
+	n->fn_len = (uint32_t)pt->fn_len;
+	buf_add(&c->fields, pt->fn, pt->fn_len);
+	buf_addc(&c->fields, 0);
+	n->file_off = (uint32_t)c->fields.len;
+	n->file_len = (uint32_t)pt->file.len;
+	buf_add(&c->fields, pt->file.data ? pt->file.data : "", pt->file.len);
+	buf_addc(&c->fields, 0);
+	n->obj_off = (uint32_t)c->fields.len;
+	n->obj_len = (uint32_t)pt->obj.len;
+	buf_add(&c->fields, pt->obj.data ? pt->obj.data : "", pt->obj.len);
+	buf_addc(&c->fields, 0);
+	if (c->fields.oom || c->fields.len > UINT32_MAX / 2)
+		return NONE;
 	return id;
 }
 
@@ -537,7 +397,7 @@ static int build(struct ctx *c, const uint8_t *kept, struct wg *g)
 					continue;
 				bool inl = !first;
 				first = false;
-				uint32_t nm = c->finfo[fr];
+				uint32_t nm = c->finfo[c->by_slot ? l->off + k : fr];
 				if (kept && !kept[nm]) {
 					residual = true;
 					continue;
@@ -913,13 +773,15 @@ int cgraph_build(const struct prof *p, const struct view_opts *o, const struct c
 	struct ctx c = { .p = p, .o = o, .go = go };
 	struct wg g = { 0 };
 	struct buf tmp = BUF_INIT;
+	struct view_gran_parts parts;
+	memset(&parts, 0, sizeof(parts));
 	uint8_t *kept = NULL, *nodelets = NULL;
 	/* What the arrays below hold at most, charged to the request's memory
 	 * account (work.h) while they live (the struct bufs charge their own
 	 * growth): per frame its name and a name's sums, stamps, node and kept
 	 * bit, two builds at once; per edge (at most one per frame of the
 	 * trie) its record, hash slot and adjacency, twice; per sample a bit. */
-	size_t nf = (size_t)p->n_frames + 1, ne = (size_t)p->n_nodes + p->n_loc_frames + 1;
+	size_t nf = (size_t)(go->gran == VIEW_GRAN_ADDRESSES ? p->n_loc_frames : p->n_frames) + 1, ne = (size_t)p->n_nodes + p->n_loc_frames + 1;
 	size_t held = nf * (sizeof(uint32_t) + sizeof(struct cgraph_name) +
 	                    2 * (2 * sizeof(int64_t) + 2 * sizeof(uint32_t) + sizeof(struct wnode) + 1)) +
 	              ne * 2 * (sizeof(struct bedge) + sizeof(struct u64slot) * 2 + 3 * sizeof(uint32_t)) +
@@ -932,14 +794,26 @@ int cgraph_build(const struct prof *p, const struct view_opts *o, const struct c
 		return rc;
 	}
 	rc = -1;
-	c.finfo = malloc(((size_t)p->n_frames + 1) * sizeof(uint32_t));
+	c.by_slot = go->gran == VIEW_GRAN_ADDRESSES;
+	c.finfo = malloc(((size_t)(c.by_slot ? p->n_loc_frames : p->n_frames) + 1) * sizeof(uint32_t));
 	if (!c.finfo)
 		goto out;
-	for (uint32_t f = 0; f < p->n_frames; f++) {
-		if ((f & 1023) == 0 && work_poll() != WORK_OK)
-			goto out;
-		if ((c.finfo[f] = frame_name(&c, f, &tmp)) == NONE)
-			goto out;
+	if (c.by_slot) {
+		for (uint32_t L = 0; L < p->n_locs; L++) {
+			if ((L & 1023) == 0 && work_poll() != WORK_OK)
+				goto out;
+			const struct prof_loc *l = &p->locs[L];
+			for (uint32_t k = 0; k < l->n; k++)
+				if ((c.finfo[l->off + k] = frame_name(&c, L, p->loc_frames[l->off + k], &tmp, &parts)) == NONE)
+					goto out;
+		}
+	} else {
+		for (uint32_t f = 0; f < p->n_frames; f++) {
+			if ((f & 1023) == 0 && work_poll() != WORK_OK)
+				goto out;
+			if ((c.finfo[f] = frame_name(&c, PROF_NONE, f, &tmp, &parts)) == NONE)
+				goto out;
+		}
 	}
 	bool visual = go->visual;
 	if (visual && go->nodecount > 0 && labelset_tags(&c) < 0)
@@ -1109,6 +983,7 @@ out:
 	buf_release(&c.ls_tags);
 	buf_release(&c.fields);
 	buf_release(&tmp);
+	view_gran_parts_release(&parts);
 	sint_release(&c.names);
 	sint_release(&c.tags);
 	work_uncharge(held);
@@ -1372,8 +1247,14 @@ static void add_base(const char *s, size_t n, struct buf *out)
 static void multiline_name(const struct cgraph *g, const struct cgraph_name *nm, struct buf *out)
 {
 	bool any = false;
+	if (nm->addr) {
+		buf_printf(out, "%016llx", (unsigned long long)nm->addr);
+		any = true;
+	}
 	if (nm->fn_len) {
 		struct buf sh = BUF_INIT, esc = BUF_INIT;
+		if (any)
+			buf_add(out, "\\n", 2);
 		cgraph_shorten(cgraph_str(g, nm->fn_off), nm->fn_len, &sh);
 		cgraph_dot_escape(sh.data ? sh.data : "", sh.len, &esc);
 		const char *s = esc.data ? esc.data : "";
@@ -1402,7 +1283,9 @@ static void multiline_name(const struct cgraph *g, const struct cgraph_name *nm,
 		add_base(cgraph_str(g, nm->file_off), nm->file_len, out);
 		if (nm->line != 0)
 			buf_printf(out, ":%lld", (long long)nm->line);
-	} else if (!any) {
+	} else if (nm->obj_len) {
+		if (any)
+			buf_add(out, "\\n", 2);
 		cgraph_dot_escape(cgraph_str(g, nm->obj_off), nm->obj_len, out);
 	}
 	buf_add(out, "\\n", 2);

@@ -4,7 +4,7 @@
  * (-dot) and peek (-peek) views.
  *
  * A node is one printed name at the chosen granularity (functions,
- * filefunctions, files, lines); an edge joins a caller to a callee. Each
+ * filefunctions, files, lines, addresses: view_granularity.h); an edge joins a caller to a callee. Each
  * kept sample (view_kept_samples) is walked from the root to the leaf as
  * pprof walks it:
  *   - a node's cum gets the sample's value once per sample, however often
@@ -38,12 +38,15 @@
 #include "buf.h"
 #include "filter.h"
 #include "prof.h"
+#include "view_granularity.h"
 
+/* The granularities are view_granularity.h's, which names the frames. */
 enum cgraph_gran {
-	CGRAPH_FUNCTIONS = 0,
-	CGRAPH_FILEFUNCTIONS,
-	CGRAPH_FILES,
-	CGRAPH_LINES,
+	CGRAPH_FUNCTIONS = VIEW_GRAN_FUNCTIONS,
+	CGRAPH_FILEFUNCTIONS = VIEW_GRAN_FILEFUNCTIONS,
+	CGRAPH_FILES = VIEW_GRAN_FILES,
+	CGRAPH_LINES = VIEW_GRAN_LINES,
+	CGRAPH_ADDRESSES = VIEW_GRAN_ADDRESSES,
 };
 
 /* The granularity named s (NULL or "": functions); -1 when unknown. */
@@ -80,7 +83,8 @@ struct cgraph_name {
 	uint32_t off, len;      /* printable name (NodeInfo.PrintableName) */
 	uint32_t fn_off, fn_len;/* function name ("" when the granularity has none) */
 	uint32_t file_off, file_len;
-	int64_t line;           /* 0 unless lines */
+	uint64_t addr;          /* printed first when not 0 (addresses) */
+	int64_t line;           /* 0 unless lines or addresses */
 	uint32_t obj_off, obj_len; /* printed "[binary]" or "<unknown>" when there is no function name */
 };
 

@@ -67,6 +67,7 @@ struct view_opts {
 	struct tagfilter tagfocus, tagignore;
 	bool has_tagfocus, has_tagignore;
 	double scale;             /* 0 or 1: none; else values * scale, rounded (normalize) */
+	int gran;                 /* enum view_gran (view_granularity.h); 0: functions */
 };
 
 void view_opts_release(struct view_opts *o);

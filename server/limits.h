@@ -186,6 +186,11 @@
 #define FDX_MAX_GRAPH_SVG_NODES     300
 #define FDX_MAX_GRAPH_SVG_EDGES     3000u
 
+/* list?fn=RE: at most this many functions may match (a listing of every
+ * function of a big profile is megabytes nobody reads; pprof prints them
+ * all, a client narrows RE instead) */
+#define FDX_MAX_LIST_FUNCTIONS      200
+
 /* Upload metadata. */
 #define FDX_MAX_NAME_LEN            256u
 #define FDX_MAX_PROFILE_LABELS      32u

@@ -37,6 +37,7 @@
 #include "selection.h"
 #include "store.h"
 #include "util.h"
+#include "view_granularity.h"
 
 /* A side's label filter, name=SPEC, parsed into t (*set when given). 0,
  * or -1 after replying in *res. */
@@ -171,6 +172,11 @@ static enum MHD_Result compare_admitted(struct req *r, bool top, bool check)
 	if (views_parse_opts(r, pb, &ob, &res) < 0)
 		goto out;
 	have_opts = true;
+	if (!view_gran_available(pt, ob.gran)) {
+		res = reply_error(r, 400, "bad_granularity",
+		                  "the target was stored without location addresses; upload it again to diff at addresses");
+		goto out;
+	}
 	static const char *const side_names[4] = { "base_tagfocus", "base_tagignore", "target_tagfocus",
 		                                     "target_tagignore" };
 	for (int i = 0; i < 4; i++)

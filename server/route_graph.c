@@ -60,8 +60,7 @@ static void graph_json(const struct cgraph *g, const struct prof *p, int t, cons
 	json_key(j, "total");
 	json_int(j, g->total);
 	json_key(j, "granularity");
-	static const char *const gn[] = { "functions", "filefunctions", "files", "lines" };
-	json_str(j, gn[go->gran]);
+	json_str(j, view_gran_name(go->gran));
 	json_key(j, "nodefraction");
 	json_double(j, go->nodefraction);
 	json_key(j, "edgefraction");
@@ -178,13 +177,8 @@ static enum MHD_Result graph_view(struct req *r, const char *id, enum what what)
 	struct cgraph_opts go = { CGRAPH_DEFAULT_NODEFRACTION, CGRAPH_DEFAULT_EDGEFRACTION, CGRAPH_DEFAULT_NODECOUNT,
 		                  CGRAPH_FUNCTIONS, true };
 	enum { F_DOT, F_SVG, F_JSON } fmt = F_JSON;
-	const char *g = req_arg(r, "granularity");
-	int gran = cgraph_gran_parse(g);
-	if (gran < 0)
-		return reply_error(r, 400, "bad_granularity",
-		                   "granularity must be functions, filefunctions, files or lines%s",
-		                   g && !strcmp(g, "addresses") ? " (addresses are not kept by the store)" : "");
-	go.gran = gran;
+	if (view_gran_parse(req_arg(r, "granularity")) < 0)
+		return reply_error(r, 400, "bad_granularity", "granularity must be %s", VIEW_GRAN_LIST);
 	struct rx peek_rx;
 	memset(&peek_rx, 0, sizeof(peek_rx));
 	if (what == GRAPH) {
@@ -225,6 +219,7 @@ static enum MHD_Result graph_view(struct req *r, const char *id, enum what what)
 		rx_release(&peek_rx);
 		return res;
 	}
+	go.gran = o.gran; /* views_parse_opts checked it is available */
 	struct cgraph cg;
 	int rc = cgraph_build(prof, &o, &go, &cg);
 	struct buf out = BUF_INIT;
@@ -306,100 +301,4 @@ enum MHD_Result route_graph_peek(struct req *r, const struct route_params *p)
 {
 	struct graph_args a = { route_param(p, "id"), PEEK };
 	return views_heavy(r, graph_run, &a);
-}
-
-static _Thread_local const struct cgraph *top_g;
-static _Thread_local bool top_by_cum;
-
-static int top_cmp(const void *pa, const void *pb)
-{
-	const struct cgraph_node *a = &top_g->nodes[*(const uint32_t *)pa], *b = &top_g->nodes[*(const uint32_t *)pb];
-	int64_t ka = top_by_cum ? a->cum : a->flat, kb = top_by_cum ? b->cum : b->flat;
-	ka = ka < 0 ? -ka : ka;
-	kb = kb < 0 ? -kb : kb;
-	if (ka != kb)
-		return ka > kb ? -1 : 1;
-	const struct cgraph_name *na = &top_g->names[a->name], *nb = &top_g->names[b->name];
-	int c = memcmp(cgraph_str(top_g, na->off), cgraph_str(top_g, nb->off), na->len < nb->len ? na->len : nb->len);
-	if (c)
-		return c;
-	if (na->len != nb->len)
-		return na->len < nb->len ? -1 : 1;
-	int64_t sa = top_by_cum ? a->flat : a->cum, sb = top_by_cum ? b->flat : b->cum;
-	sa = sa < 0 ? -sa : sa;
-	sb = sb < 0 ? -sb : sb;
-	return sa > sb ? -1 : sa < sb;
-}
-
-static int name_only_cmp(const void *pa, const void *pb)
-{
-	const struct cgraph_name *na = &top_g->names[top_g->nodes[*(const uint32_t *)pa].name],
-	                         *nb = &top_g->names[top_g->nodes[*(const uint32_t *)pb].name];
-	int c = memcmp(cgraph_str(top_g, na->off), cgraph_str(top_g, nb->off), na->len < nb->len ? na->len : nb->len);
-	return c ? c : (na->len < nb->len ? -1 : na->len > nb->len);
-}
-
-enum MHD_Result route_graph_top(struct req *r, const struct prof *prof, const struct view_opts *o, int gran,
-                                int order, long limit)
-{
-	struct cgraph_opts go = { 0, 0, 0, gran, false };
-	struct cgraph g;
-	int rc = cgraph_build(prof, o, &go, &g);
-	if (rc != 0) {
-		int stop = work_poll();
-		if (stop != WORK_OK)
-			return reply_stopped(r, stop);
-		if (rc == VIEW_OVERFLOW)
-			return reply_error(r, 422, "overflow", "the values overflow 64 bits");
-		return reply_error(r, 500, "internal", "out of memory building the view");
-	}
-	uint32_t *idx = malloc(((size_t)g.n_nodes + 1) * sizeof(uint32_t));
-	if (!idx) {
-		cgraph_release(&g);
-		return reply_error(r, 500, "internal", "out of memory building the view");
-	}
-	for (uint32_t i = 0; i < g.n_nodes; i++)
-		idx[i] = i;
-	top_g = &g;
-	top_by_cum = order == VIEW_TOP_CUM;
-	qsort(idx, g.n_nodes, sizeof(uint32_t), order == VIEW_TOP_NAME ? name_only_cmp : top_cmp);
-	struct buf out = BUF_INIT;
-	struct json j;
-	json_init(&j, &out);
-	json_obj_begin(&j);
-	json_key(&j, "sample_type");
-	view_json_sample_type(&j, prof, o->type);
-	json_key(&j, "total");
-	json_int(&j, g.kept_total);
-	json_key(&j, "granularity");
-	static const char *const gn[] = { "functions", "filefunctions", "files", "lines" };
-	json_str(&j, gn[gran]);
-	json_key(&j, "count");
-	json_uint(&j, g.n_nodes);
-	json_key(&j, "rows");
-	json_arr_begin(&j);
-	int64_t sum = 0;
-	for (uint32_t i = 0; i < g.n_nodes && (limit <= 0 || i < (uint32_t)limit); i++) {
-		const struct cgraph_node *n = &g.nodes[idx[i]];
-		sum += n->flat;
-		json_obj_begin(&j);
-		json_key(&j, "function");
-		json_name(&j, &g, idx[i]);
-		json_key(&j, "flat");
-		json_int(&j, n->flat);
-		json_key(&j, "cum");
-		json_int(&j, n->cum);
-		json_key(&j, "sum");
-		json_int(&j, sum);
-		json_obj_end(&j);
-	}
-	json_arr_end(&j);
-	json_obj_end(&j);
-	free(idx);
-	cgraph_release(&g);
-	if (out.oom) {
-		buf_release(&out);
-		return reply_error(r, 500, "internal", "out of memory building the view");
-	}
-	return reply_buf(r, 200, "application/json", &out);
 }

@@ -32,6 +32,10 @@ static int share_json(struct req *r, const char *id, const struct prof *p, const
 		*res = reply_error(r, 400, "bad_request", "runtime shares take focus, ignore, hide and tag filters only");
 		return -1;
 	}
+	if (o->gran != 0) {
+		*res = reply_error(r, 400, "bad_granularity", "runtime shares are per function (granularity=functions)");
+		return -1;
+	}
 	char value[160];
 	const char *pkey = NULL;
 	for (int i = 0; i < 2 && !pkey; i++) {

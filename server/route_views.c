@@ -5,9 +5,10 @@
  *   GET /api/v1/profiles/{id}/flamegraph?sample_type=&max_nodes=N&<filters>
  *   GET /api/v1/profiles/{id}/tags?sample_type=&<filters>
  *   GET /api/v1/profiles/{id}/sandwich?function=NAME&sample_type=&<filters>
+ *   GET /api/v1/profiles/{id}/list?fn=RE&sample_type=&<filters>   (always at lines)
  *
  * <filters>: focus, ignore, hide, show, show_from, prune_from (regexes),
- * tagfocus, tagignore.
+ * tagfocus, tagignore; granularity= (view_granularity.h) on every view.
  * A tag total beyond 64 bits is a 422 overflow naming the key.
  */
 #include <stdio.h>
@@ -16,13 +17,13 @@
 
 #include "encoding.h"
 #include "heavy.h"
-#include "cgraph.h"
 #include "json.h"
 #include "limits.h"
 #include "routes.h"
 #include "store.h"
 #include "util.h"
 #include "view.h"
+#include "view_granularity.h"
 #include "view_pseudo.h"
 
 
@@ -47,6 +48,20 @@ int views_parse_opts(struct req *r, const struct prof *p, struct view_opts *o, e
 		return -1;
 	}
 	o->type = t;
+	/* granularity (view_granularity.h), on every view */
+	const char *g = req_arg(r, "granularity");
+	int gran = view_gran_parse(g);
+	if (gran < 0) {
+		*res = reply_error(r, 400, "bad_granularity", "granularity must be %s", VIEW_GRAN_LIST);
+		return -1;
+	}
+	if (!view_gran_available(p, gran)) {
+		*res = reply_error(r, 400, "bad_granularity",
+		                   "this profile was stored without location addresses (before flamedex kept them, "
+		                   "or it is a merge or an import); upload it again to view it at addresses");
+		return -1;
+	}
+	o->gran = gran;
 	char err[256];
 	static const char *const rx_names[] = { "focus", "ignore", "hide", "show", "show_from", "prune_from" };
 	struct rx *rxs[] = { &o->focus, &o->ignore, &o->hide, &o->show, &o->show_from, &o->prune_from };
@@ -171,7 +186,7 @@ enum MHD_Result views_heavy(struct req *r, enum MHD_Result (*fn)(struct req *r, 
 	return res;
 }
 
-enum views_kind { VIEWS_TOP, VIEWS_FLAME, VIEWS_TAGS, VIEWS_SANDWICH };
+enum views_kind { VIEWS_TOP, VIEWS_FLAME, VIEWS_TAGS, VIEWS_SANDWICH, VIEWS_LIST };
 
 /* ---- ETags: a stored profile's views are immutable until it is deleted ---- */
 
@@ -249,7 +264,7 @@ static enum MHD_Result one_view(struct req *r, const char *id, enum views_kind w
 static enum MHD_Result one_view_admitted(struct req *r, const char *id, enum views_kind what)
 {
 	bool top = what == VIEWS_TOP, flame = what == VIEWS_FLAME, tags = what == VIEWS_TAGS,
-	     sandwich = what == VIEWS_SANDWICH;
+	     sandwich = what == VIEWS_SANDWICH, list = what == VIEWS_LIST;
 	if (!util_is_id(id))
 		return reply_error(r, 404, "not_found", "no profile with id %.40s", id);
 
@@ -272,15 +287,22 @@ static enum MHD_Result one_view_admitted(struct req *r, const char *id, enum vie
 		return reply_error(r, 400, "bad_request", "max_values must be a non-negative integer");
 	if (req_long(r, "max_nodes", FDX_DEFAULT_MAX_NODES, 0, 100000000, &max_nodes) < 0)
 		return reply_error(r, 400, "bad_request", "max_nodes must be a non-negative integer");
-	/* granularity: top at the others is cgraph's (route_graph_top) */
-	int gran = cgraph_gran_parse(req_arg(r, "granularity"));
-	if (gran < 0 || (gran != CGRAPH_FUNCTIONS && !top))
-		return reply_error(r, 400, "bad_granularity", "%s",
-		                   gran < 0 ? "granularity must be functions, filefunctions, files or lines"
-		                            : "granularity other than functions is served on top, graph and peek only");
+	if (view_gran_parse(req_arg(r, "granularity")) < 0)
+		return reply_error(r, 400, "bad_granularity", "granularity must be %s", VIEW_GRAN_LIST);
 	const char *function = req_arg(r, "function");
 	if (sandwich && (!function || !*function))
 		return reply_error(r, 400, "bad_request", "sandwich needs function=NAME");
+	/* list: fn= is a regex over function names, as pprof's -list=RE */
+	struct rx fn_rx;
+	memset(&fn_rx, 0, sizeof(fn_rx));
+	const char *fn = req_arg(r, "fn");
+	if (list) {
+		if (!fn || !*fn)
+			return reply_error(r, 400, "bad_request", "list needs fn=REGEX (function names, Go syntax)");
+		char err[256];
+		if (rx_compile(&fn_rx, fn, strlen(fn), 0, err, sizeof(err)) < 0)
+			return reply_error(r, 400, "bad_regex", "fn: %s", err);
+	}
 
 	/* A stored profile's views never change until it is deleted: a client
 	 * that has this one revalidates for a 304 without a decode. */
@@ -291,11 +313,14 @@ static enum MHD_Result one_view_admitted(struct req *r, const char *id, enum vie
 		const char *inm = req_header(r, "If-None-Match");
 		if (inm && enc_etag_matches(inm, etag)) {
 			int e = store_name(id, name, sizeof(name));
-			if (e == 1)
+			if (e == 1) {
+				rx_release(&fn_rx);
 				return reply_error(r, 404, "not_found", "no profile with id %.40s", id);
+			}
 			if (e == 0) {
 				reply_header(r, "ETag", etag);
 				reply_header(r, "Vary", "Accept-Encoding");
+				rx_release(&fn_rx);
 				return reply_empty(r, 304);
 			}
 		}
@@ -305,14 +330,11 @@ static enum MHD_Result one_view_admitted(struct req *r, const char *id, enum vie
 	enum MHD_Result res;
 	struct prof *prof = views_load(r, id, &o, &res);
 	if (!prof) {
+		rx_release(&fn_rx);
 		return res;
 	}
-	if (top && gran != CGRAPH_FUNCTIONS) {
-		res = route_graph_top(r, prof, &o, gran, (int)order, limit);
-		view_opts_release(&o);
-		store_release(prof);
-		return res;
-	}
+	if (list)
+		o.gran = VIEW_GRAN_LINES; /* pprof -list is at lines, whatever -granularity says */
 	struct view v;
 	char why[512] = "";
 	int rc = view_build(prof, &o, tags, &v);
@@ -326,14 +348,23 @@ static enum MHD_Result one_view_admitted(struct req *r, const char *id, enum vie
 			rc = view_flame_json(&v, max_nodes, &j);
 		else if (tags)
 			rc = view_tags_json(&v, max_values, &j, why, sizeof(why));
+		else if (list)
+			rc = view_list_json(&v, &fn_rx, FDX_MAX_LIST_FUNCTIONS, &j);
 		else
 			rc = view_sandwich_json(&v, function, max_nodes, &j);
 		view_release(&v);
 	}
 	view_opts_release(&o);
 	store_release(prof);
+	rx_release(&fn_rx);
 	if (rc != 0)
 		buf_release(&out);
+	if (rc == VIEW_NOT_FOUND && list)
+		return reply_error(r, 404, "not_found", "no function of this view matches fn");
+	if (rc == VIEW_TOO_MANY)
+		return reply_error(r, 400, "too_many_functions",
+		                   "more than %d functions match fn (FDX_MAX_LIST_FUNCTIONS); narrow the regex",
+		                   FDX_MAX_LIST_FUNCTIONS);
 	if (rc == VIEW_NOT_FOUND)
 		return reply_error(r, 404, "not_found", "function %.200s is not in this view", function);
 	if (rc == VIEW_OVERFLOW)
@@ -363,4 +394,9 @@ enum MHD_Result route_views_tags(struct req *r, const struct route_params *p)
 enum MHD_Result route_views_sandwich(struct req *r, const struct route_params *p)
 {
 	return one_view(r, route_param(p, "id"), VIEWS_SANDWICH);
+}
+
+enum MHD_Result route_views_list(struct req *r, const struct route_params *p)
+{
+	return one_view(r, route_param(p, "id"), VIEWS_LIST);
 }

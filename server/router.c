@@ -25,6 +25,7 @@ static const struct route table[] = {
 	{ M_GET,    "/api/v1/profiles/:id/flamegraph", route_views_flamegraph,  ROLE_READ },
 	{ M_GET,    "/api/v1/profiles/:id/tags",       route_views_tags,        ROLE_READ },
 	{ M_GET,    "/api/v1/profiles/:id/sandwich",   route_views_sandwich,    ROLE_READ },
+	{ M_GET,    "/api/v1/profiles/:id/list",       route_views_list,        ROLE_READ },
 	{ M_GET,    "/api/v1/profiles/:id/graph",      route_graph,             ROLE_READ },
 	{ M_GET,    "/api/v1/profiles/:id/peek",       route_graph_peek,        ROLE_READ },
 	{ M_GET,    "/api/v1/profiles/:id/export",     route_export,            ROLE_READ },

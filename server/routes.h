@@ -55,13 +55,8 @@ enum MHD_Result route_views_tags(struct req *r, const struct route_params *p);
 /* route_graph.c: pprof's call graph (:id) as DOT, SVG or JSON; peek */
 enum MHD_Result route_graph(struct req *r, const struct route_params *p);
 enum MHD_Result route_graph_peek(struct req *r, const struct route_params *p);
-struct prof;
-struct view_opts;
-/* top at a granularity other than functions (route_views.c hands it over):
- * go tool pprof -top -lines etc.; order an enum view_top_order. */
-enum MHD_Result route_graph_top(struct req *r, const struct prof *prof, const struct view_opts *o, int gran,
-                                int order, long limit);
 enum MHD_Result route_views_sandwich(struct req *r, const struct route_params *p);
+enum MHD_Result route_views_list(struct req *r, const struct route_params *p);  /* pprof -list's numbers */
 /* route_export.c */
 enum MHD_Result route_export(struct req *r, const struct route_params *p);
 

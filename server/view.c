@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "view_granularity.h"
 #include "view_pseudo.h"
 #include "view_transform.h"
 #include "work.h"
@@ -38,13 +39,16 @@ void view_json_header(const struct view *v, struct json *j)
 	view_json_sample_type(j, v->p, v->type);
 	json_key(j, "total");
 	json_int(j, v->total);
+	json_key(j, "granularity");
+	json_str(j, view_gran_name(v->gran));
 }
 
 void view_release(struct view *v)
 {
-	ntree_release(&v->t);
+	ntree_release(&v->t); /* before own_p: the tree may borrow its shared one */
 	free(v->ls_sum);
 	free(v->ls_seen);
+	view_gran_prof_free(v->own_p);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -233,7 +237,29 @@ static int node_bits(const struct prof *p, const struct view_opts *o, const uint
 	return 0;
 }
 
+static int build_view(const struct prof *p, const struct view_opts *o, bool with_tags, struct view *v);
+
 int view_build(const struct prof *p, const struct view_opts *o, bool with_tags, struct view *v)
+{
+	if (o->gran == VIEW_GRAN_FUNCTIONS)
+		return build_view(p, o, with_tags, v);
+	/* the same view of the profile keyed by the names at o->gran */
+	struct prof *gp = view_gran_prof(p, o->gran);
+	if (!gp) {
+		memset(v, 0, sizeof(*v));
+		return -1;
+	}
+	int rc = build_view(gp, o, with_tags, v);
+	if (rc != 0) {
+		view_gran_prof_free(gp);
+		return rc;
+	}
+	v->own_p = gp;
+	v->gran = o->gran;
+	return 0;
+}
+
+static int build_view(const struct prof *p, const struct view_opts *o, bool with_tags, struct view *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->p = p;

@@ -10,6 +10,7 @@
  *   view_flame.c     the flame graph
  *   view_sandwich.c  the callers and callees of one function
  *   view_tags.c      totals per label value (go tool pprof -tags)
+ *   view_list.c      the line table of functions (go tool pprof -list)
  *   diff.c           base against target (diff.h)
  *
  * The profile is never modified (its shared name tree is built once, on
@@ -35,6 +36,7 @@
 enum {
 	VIEW_NOT_FOUND = 1,   /* sandwich: the function is not in the view */
 	VIEW_OVERFLOW = 2,    /* a sum does not fit in int64 (the message says which) */
+	VIEW_TOO_MANY = 3,    /* list: more functions match than asked for */
 };
 
 /* Value columns of a view's tree. */
@@ -52,6 +54,10 @@ struct view {
 	/* per-label-set sums of kept samples with a stack (with_tags only) */
 	int64_t *ls_sum;
 	bool *ls_seen;
+	/* o->gran other than functions: p is this profile, keyed by the names
+	 * at that granularity (view_granularity.h), owned by the view */
+	struct prof *own_p;
+	int gran;              /* o->gran */
 };
 
 /* Filter and fold p under o into v. with_tags fills ls_sum/ls_seen.
@@ -61,7 +67,10 @@ struct view {
  * hide are removed and a sample left without frames is dropped; with any
  * of the three set, samples without locations are dropped. Then tagfocus
  * and tagignore. Values are multiplied by o->scale when it is not 0 or 1,
- * rounded (pprof's ScaleN). 0, -1, or VIEW_OVERFLOW when the scaled
+ * rounded (pprof's ScaleN). With o->gran, the tree's names (and v->p)
+ * are those of that granularity, the filters still matching the
+ * profile's functions and files as pprof's do (view_granularity.h).
+ * 0, -1, or VIEW_OVERFLOW when the scaled
  * values overflow int64. v is released on failure. */
 int view_build(const struct prof *p, const struct view_opts *o, bool with_tags, struct view *v);
 void view_release(struct view *v);
@@ -104,6 +113,20 @@ int view_sandwich_json(const struct view *v, const char *function, long max_node
  * two values of one key counts twice); err then names the key. */
 int view_tags_json(const struct view *v, long max_values, struct json *j, char *err, size_t errcap);
 
+/* go tool pprof -list=re's numbers, without the sources: v must be built
+ * at lines granularity. {"sample_type","total","granularity","functions":
+ * [{"function","file","flat","cum","source":null,"lines":[{"line","flat",
+ * "cum"}…]}…],"no_source_info":[names]}: one entry per function whose
+ * name matches re and file it has lines in (function names in byte order,
+ * then files), flat and cum the sums over its lines, lines ascending with
+ * their own flat and cum (only lines with a value: pprof prints the
+ * others as "."); no_source_info the matching functions without a file
+ * name (pprof: "No source information"). VIEW_NOT_FOUND when no function
+ * matches, VIEW_TOO_MANY when more than max_functions do, VIEW_OVERFLOW
+ * when a sum does not fit. */
+struct rx;
+int view_list_json(const struct view *v, const struct rx *re, uint32_t max_functions, struct json *j);
+
 /* The samples view_build keeps under o (o->scale is not applied):
  * keep[s] for every sample s; *fb the FILTER_* bits of every frame when
  * o hides frames (NULL otherwise), so a caller walking stacks can skip
@@ -119,7 +142,7 @@ int view_kept_samples(const struct prof *p, const struct view_opts *o, uint8_t *
 
 /* {"type","unit"} of sample type t ("" when p has none). */
 void view_json_sample_type(struct json *j, const struct prof *p, int t);
-/* The members "sample_type" and "total" of v. */
+/* The members "sample_type", "total" and "granularity" of v. */
 void view_json_header(const struct view *v, struct json *j);
 /* view_flame.c: for every string id that names a function: the string id of its file
  * (the first frame's), PROF_NONE for others. p->n_strs entries, malloc'd. */

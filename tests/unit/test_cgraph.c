@@ -120,7 +120,8 @@ START_TEST(granularity_names)
 	cgraph_release(&g);
 	ck_assert_int_eq(cgraph_gran_parse("filefunctions"), CGRAPH_FILEFUNCTIONS);
 	ck_assert_int_eq(cgraph_gran_parse(""), CGRAPH_FUNCTIONS);
-	ck_assert_int_eq(cgraph_gran_parse("addresses"), -1);
+	ck_assert_int_eq(cgraph_gran_parse("addresses"), CGRAPH_ADDRESSES);
+	ck_assert_int_eq(cgraph_gran_parse("address"), -1);
 	prof_free(p);
 }
 END_TEST
