@@ -39,8 +39,10 @@ void view_json_header(const struct view *v, struct json *j)
 	view_json_sample_type(j, v->p, v->type);
 	json_key(j, "total");
 	json_int(j, v->total);
-	json_key(j, "granularity");
-	json_str(j, view_gran_name(v->gran));
+	if (v->gran != VIEW_GRAN_FUNCTIONS) { /* the default is left out */
+		json_key(j, "granularity");
+		json_str(j, view_gran_name(v->gran));
+	}
 }
 
 void view_release(struct view *v)

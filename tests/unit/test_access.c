@@ -325,6 +325,7 @@ static const struct {
 	{ M_GET, "/api/v1/profiles/:id/flamegraph", ROLE_READ },
 	{ M_GET, "/api/v1/profiles/:id/tags", ROLE_READ },
 	{ M_GET, "/api/v1/profiles/:id/sandwich", ROLE_READ },
+	{ M_GET, "/api/v1/profiles/:id/list", ROLE_READ },
 	{ M_GET, "/api/v1/profiles/:id/graph", ROLE_READ },
 	{ M_GET, "/api/v1/profiles/:id/peek", ROLE_READ },
 	{ M_GET, "/api/v1/profiles/:id/export", ROLE_READ },

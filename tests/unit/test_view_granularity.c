@@ -11,10 +11,10 @@
  * At lines: main:1 0/20, alpha:2 5/15, beta:3 10/17, gamma:4 2/2,
  * gamma:8 0/3, inlined:7 3/3 (flat/cum).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsoncheck.h"
 #include "regex.h"
 #include "tests.h"
 #include "view.h"
