@@ -1,5 +1,5 @@
-"""granularity= on /top (and its refusals elsewhere) against `go tool pprof
--top -lines / -filefunctions / -files`.
+"""granularity= on /top against `go tool pprof -top -lines / -filefunctions /
+-files / -addresses` (the other views: test_granularity_views.py).
 
 Every row (printed name, flat, cum) in pprof's order, for flat and cum
 order, on every proto profile of the corpus with lines and on generated
@@ -15,7 +15,7 @@ import catalog
 import pproftool
 
 PROFILE_IDS = [pid for pid, st in catalog.ALL_PROFILES if st]
-GRANS = ["lines", "filefunctions", "files"]
+GRANS = ["lines", "filefunctions", "files", "addresses"]
 
 
 def rows_of(client, pid, params):
@@ -68,15 +68,7 @@ def test_top_with_filters_at_lines(client, uploads, profile_path):
     assert got == want.rows
 
 
-@pytest.mark.parametrize("path", ["flamegraph", "tags", "sandwich?function=main.main"])
-def test_other_views_refuse_other_granularities(client, uploads, path):
-    r, _ = uploads.get("parca/labels.pb.gz")
-    sep = "&" if "?" in path else "?"
-    resp = client.get("/api/v1/profiles/%s/%s%sgranularity=lines" % (r.json()["id"], path, sep))
-    assert resp.status == 400 and resp.error_code() == "bad_granularity"
-
-
-@pytest.mark.parametrize("g", ["addresses", "bogus", "LINES"])
+@pytest.mark.parametrize("g", ["address", "bogus", "LINES"])
 def test_bad_granularity(client, uploads, g):
     r, _ = uploads.get("parca/labels.pb.gz")
     resp = client.get("/api/v1/profiles/%s/top" % r.json()["id"], {"granularity": g})

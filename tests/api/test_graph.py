@@ -140,6 +140,7 @@ SETTINGS = [
     {"nodecount": 5},
     {"granularity": "lines"},
     {"granularity": "filefunctions"},
+    {"granularity": "addresses"},
     {"focus": "runtime", "hide": "mallocgc"},
     {"ignore": "runtime\\.", "nodecount": 20},
 ]
@@ -204,6 +205,7 @@ def test_dot_random_profiles(client, upload, seed):
         f.flush()
         pid = upload(data)["id"]
         for params in ({}, {"nodecount": 8}, {"granularity": "lines", "nodecount": 12},
+                       {"granularity": "addresses", "nodecount": 12},
                        {"hide": "F1$", "nodefraction": 0.05}):
             want = pprof_dot(f.name, "bytes", pprof_args(params))
             got = server_dot(client, pid, params)
@@ -282,7 +284,7 @@ def test_hostile_names_are_escaped(client, upload):
     ({"nodecount": "301", "format": "svg"}, "bad_request"),
     ({"nodecount": "x"}, "bad_request"),
     ({"granularity": "bogus"}, "bad_granularity"),
-    ({"granularity": "addresses"}, "bad_granularity"),
+    ({"granularity": "address"}, "bad_granularity"),
     ({"focus": "("}, "bad_regex"),
     ({"sample_type": "nope"}, "unknown_sample_type"),
 ])

@@ -4,7 +4,7 @@ pprof prints, for each node whose name matches RE (in flat order), its
 callers and callees with the edge weights, flat, running flat sum and cum;
 the test parses that text (exact integers with -unit=<sample unit>) and
 requires the same entries, in the same order, with the same numbers and
-inline marks. (-list needs the source files on disk and is not served.)
+inline marks. (-list: test_list.py.)
 """
 
 import re
@@ -97,18 +97,21 @@ def test_peek_no_match_like_pprof(client, uploads, profile_path):
     assert ok.status == 200 and ok.json()["entries"]
 
 
-def test_peek_granularity_lines(client, uploads, profile_path):
+@pytest.mark.parametrize("gran", ["lines", "addresses"])
+def test_peek_granularity(client, uploads, profile_path, gran):
     pid = "go/devirt.pprof"
     r, _ = uploads.get(pid)
     path = profile_path(pid)
     flags, suffix = pproftool.unit_args("nanoseconds")
-    want = parse_peek(pproftool.run_pprof(["-peek", "Multiply", "-lines"] + flags, path), suffix)
+    want = parse_peek(pproftool.run_pprof(["-peek", "Multiply", "-" + gran] + flags, path), suffix)
     got = client.get_json("/api/v1/profiles/%s/peek" % r.json()["id"],
-                          {"re": "Multiply", "granularity": "lines"})
+                          {"re": "Multiply", "granularity": gran})
     assert [e["function"] for e in got["entries"]] == [w["function"] for w in want]
     assert any(":" in e["function"] for e in got["entries"])
     for e, w in zip(got["entries"], want):
+        assert (e["flat"], e["cum"]) == (w["flat"], w["cum"]), e["function"]
         assert [(c["function"], c["weight"]) for c in e["callers"]] == [(a, b) for a, b, _ in w["callers"]]
+        assert [(c["function"], c["weight"]) for c in e["callees"]] == [(a, b) for a, b, _ in w["callees"]]
 
 
 def test_peek_errors(client, uploads):
