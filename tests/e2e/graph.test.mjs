@@ -82,7 +82,7 @@ test('a click on a node focuses the profile on that function', async () => {
 test('granularity lines: nodes named function file:line', async () => {
   await page.goto(url + '?view=graph');
   await waitGraph(page);
-  await page.selectOption('#graph-gran', 'lines');
+  await page.selectOption('#gran', 'lines');
   await page.waitForFunction(() => new URL(location.href).searchParams.get('gran') === 'lines');
   await page.waitForFunction(() => [...document.querySelectorAll('#graph-host g.node[data-name]')].some((g) => / \S+\.go:\d+$/.test(g.dataset.name)));
   await shot(page, 'graph-lines');

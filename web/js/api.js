@@ -78,6 +78,7 @@ export const api = {
   tags: (pid, params, signal) => request('GET', `/profiles/${id(pid)}/tags`, { params, signal }),
   sandwich: (pid, params, signal) => request('GET', `/profiles/${id(pid)}/sandwich`, { params, signal }),
   peek: (pid, params, signal) => request('GET', `/profiles/${id(pid)}/peek`, { params, signal }),
+  list: (pid, params, signal) => request('GET', `/profiles/${id(pid)}/list`, { params, signal }),
   diff: (params, signal) => request('GET', '/diff', { params, signal }),
   diffTop: (params, signal) => request('GET', '/diff/top', { params, signal }),
   leaks: (params, signal) => request('GET', '/leaks', { params, signal }),

@@ -13,6 +13,7 @@ import { renderTop } from './views/top.js';
 import { renderLabels } from './views/labels.js';
 import { SandwichView } from './views/sandwich.js';
 import { GraphView, fetchGraphSvg, renderPeek } from './views/graph.js';
+import { renderList, functionOf, listRegex, GRANULARITIES } from './views/list.js';
 import { appBar, copyLinkButton, showError } from './chrome.js';
 import { FilterBar, FILTER_KEYS, FILTER_DEFAULTS, STACK_KEYS, filterParams, mergeTags, parseTagExpr, tagExpr } from './filterbar.js';
 import { ExportMenu } from './exportmenu.js';
@@ -38,6 +39,7 @@ const DEFAULTS = {
   gran: '',
   nodecount: '',
   peek: '',
+  list: '',
 };
 const VIEWS = [
   ['flame', 'Flame graph'],
@@ -45,6 +47,7 @@ const VIEWS = [
   ['sandwich', 'Callers / callees'],
   ['graph', 'Graph'],
   ['peek', 'Peek'],
+  ['list', 'Lines'],
   ['labels', 'Labels'],
 ];
 const TOP_LIMIT = 1000;
@@ -145,31 +148,36 @@ export class ProfilePage {
       h('label', { class: 'field wide' }, h('span', null, 'Function'), this.sandwichPick), this.fnList, this.sandwichBody);
     this.labelsView = h('section', { class: 'view', id: 'view-labels' });
     // call graph and peek (views/graph.js)
-    const granSel = () => h('select', { class: 'input gran-select', 'aria-label': 'Granularity', onchange: (ev) => this.set({ gran: ev.target.value }, { push: true }) },
-      [['', 'functions'], ['filefunctions', 'file:function'], ['files', 'files'], ['lines', 'lines']].map(([v, l]) => h('option', { value: v }, l)));
-    this.graphGran = granSel();
-    this.graphGran.id = 'graph-gran';
-    this.peekGran = granSel();
-    this.peekGran.id = 'peek-gran';
+    // one granularity for the flame graph, top, callers/callees, graph and peek (views/list.js names them);
+    // a merge keeps no addresses
+    this.granSel = h('select', { class: 'select gran-select', id: 'gran', 'aria-label': 'Granularity', title: 'Name frames by function, file:function, file, line or address (pprof -functions … -addresses)', onchange: () => this.set({ gran: this.granSel.value, zoom: '' }, { push: true }) },
+      GRANULARITIES.filter(([v]) => !(this.src.merged && v === 'addresses')).map(([v, l]) => h('option', { value: v }, l)));
     this.graphCount = h('input', { class: 'input', id: 'graph-nodecount', type: 'number', min: '1', max: '300', placeholder: '80', 'aria-label': 'Nodes shown' });
     this.graphCount.addEventListener('change', () => this.set({ nodecount: this.graphCount.value.trim() }, { push: true }));
     this.graphBody = h('div', { class: 'graph-body' });
     this.graphView = h('section', { class: 'view', id: 'view-graph' },
       h('div', { class: 'graph-controls' },
-        h('label', { class: 'field' }, h('span', null, 'Granularity'), this.graphGran),
         h('label', { class: 'field' }, h('span', null, 'Nodes'), this.graphCount)),
       this.graphBody);
-    this.graph = new GraphView(this.graphBody, { onFocus: (fn) => this.filters.set({ focus: '^' + regexEscape(fn) + '$' }, { push: true }) });
+    this.graph = new GraphView(this.graphBody, { onFocus: (fn) => this.focusOn(fn) });
     this.peekIn = h('input', { class: 'input mono', id: 'peek-re', type: 'text', placeholder: 'Regex (Go syntax), e.g. ^main\\.', autocomplete: 'off', spellcheck: 'false', 'aria-label': 'Functions to peek at' });
     this.peekIn.addEventListener('change', () => this.set({ peek: this.peekIn.value.trim() }, { push: true }));
     this.peekBody = h('div', { class: 'peek-body' });
     this.peekView = h('section', { class: 'view', id: 'view-peek' },
       h('div', { class: 'graph-controls' },
-        h('label', { class: 'field wide' }, h('span', null, 'Peek at'), this.peekIn),
-        h('label', { class: 'field' }, h('span', null, 'Granularity'), this.peekGran)),
+        h('label', { class: 'field wide' }, h('span', null, 'Peek at'), this.peekIn)),
       this.peekBody);
-    this.views = { flame: this.flameView, top: this.topView, sandwich: this.sandwichView, labels: this.labelsView, graph: this.graphView, peek: this.peekView };
-    this.viewWrap = h('div', { class: 'views' }, this.flameView, this.topView, this.sandwichView, this.labelsView, this.graphView, this.peekView);
+    // the line table of functions (views/list.js), pprof -list
+    this.listIn = h('input', { class: 'input mono', id: 'list-re', type: 'text', placeholder: 'Functions, regex (Go syntax), e.g. ^main\\.handle', autocomplete: 'off', spellcheck: 'false', 'aria-label': 'Functions to list' });
+    this.listIn.addEventListener('change', () => this.set({ list: this.listIn.value.trim() }, { push: true }));
+    this.listBody = h('div', { class: 'list-body', id: 'list-body' });
+    this.listView = h('section', { class: 'view', id: 'view-list' },
+      h('div', { class: 'graph-controls' },
+        h('label', { class: 'field wide' }, h('span', null, 'List'), this.listIn)),
+      this.listBody);
+    this.views = { flame: this.flameView, top: this.topView, sandwich: this.sandwichView, labels: this.labelsView, graph: this.graphView, peek: this.peekView, list: this.listView };
+    this.viewWrap = h('div', { class: 'views' }, this.flameView, this.topView, this.sandwichView, this.labelsView, this.graphView, this.peekView, this.listView);
+    if (this.src.merged) this.tabs.querySelector('#tab-list').hidden = true; // a merge has no /list
     this.runtime = new RuntimeStrip(); // the runtime share summary of CPU profiles (runtime.js)
 
     replace(this.root,
@@ -183,6 +191,7 @@ export class ProfilePage {
         this.runtime.el,
         h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'View controls' },
           h('label', { class: 'field' }, h('span', null, 'Sample type'), this.typeSel),
+          h('label', { class: 'field' }, h('span', null, 'Granularity'), this.granSel),
           h('div', { class: 'search-box' }, this.searchIn,
             h('label', { class: 'check', title: 'Treat the search as a regular expression' }, this.reBox, h('span', null, 'regex'))),
           this.matchInfo,
@@ -197,6 +206,7 @@ export class ProfilePage {
           h('kbd', null, '/'), ' search · ', h('kbd', null, 'Esc'), ' reset zoom · ', h('kbd', null, 'r'), ' reset zoom and search · ',
           h('kbd', null, 'o'), ' flip orientation · ', h('kbd', null, 's'), ' callers/callees of the frame under the mouse · ',
           h('kbd', null, 'c'), ' collapse recursion · ', h('kbd', null, 'm'), ' merge the frame under the mouse into its callers · ',
+          h('kbd', null, 'l'), ' line table of the frame under the mouse (Lines) · ',
           'right click or ', h('kbd', null, 'a'), ' actions of the frame under the mouse (or the zoomed one)')));
 
     this.fg = new FlameGraph(this.flameHost, {
@@ -257,14 +267,31 @@ export class ProfilePage {
   }
 
   filterParams() {
-    return { sample_type: this.us.state.sample_type, ...filterParams(this.us.state) };
+    const p = { sample_type: this.us.state.sample_type, ...filterParams(this.us.state) };
+    if (this.us.state.gran) p.granularity = this.us.state.gran;
+    return p;
   }
 
-  /** The filters the runtime share takes (it refuses the stack-cutting ones). */
+  /** The filters the runtime share takes (it refuses the stack-cutting ones, and is per function). */
   runtimeParams() {
     const p = this.filterParams();
     for (const k of STACK_KEYS) delete p[k];
+    delete p.granularity;
     return p;
+  }
+
+  /** Focus the profile on the function of a name shown at the current granularity. */
+  focusOn(name, patch = {}) {
+    const fn = functionOf(name, this.us.state.gran);
+    if (fn === null) return;
+    this.filters.set({ focus: '^' + regexEscape(fn) + '$', ...patch }, { push: true });
+  }
+
+  /** The Lines view of the function of a name shown at the current granularity. */
+  listOf(name) {
+    const fn = functionOf(name, this.us.state.gran);
+    if (fn === null) return;
+    this.set({ view: 'list', list: listRegex(fn) }, { push: true });
   }
 
   refresh() {
@@ -281,6 +308,7 @@ export class ProfilePage {
     else if (v === 'sandwich') main = this.loadSandwich();
     else if (v === 'graph') main = this.loadGraph();
     else if (v === 'peek') main = this.loadPeek();
+    else if (v === 'list') main = this.loadList();
     else { this.renderLabelsView(); main = this.loadTags(); }
     // the label picker's data comes second: it must not delay the first graph
     Promise.resolve(main).finally(() => { this.loadTags(); if (!this.src.merged) this.runtime.loadProfile(this.id, this.runtimeParams()); });
@@ -295,8 +323,8 @@ export class ProfilePage {
     this.fg.setOrientation(s.orient === 'flame');
     if (this.meta) this.typeSel.value = this.selectedType();
     if (document.activeElement !== this.sandwichPick) this.sandwichPick.value = s.fn;
-    this.graphGran.value = s.gran;
-    this.peekGran.value = s.gran;
+    this.granSel.value = s.gran;
+    if (document.activeElement !== this.listIn) this.listIn.value = s.list;
     if (document.activeElement !== this.graphCount) this.graphCount.value = s.nodecount;
     if (document.activeElement !== this.peekIn) this.peekIn.value = s.peek;
     for (const b of this.tabs.children) {
@@ -517,9 +545,10 @@ export class ProfilePage {
       test: m.test || null,
       limit: TOP_LIMIT,
       onSort: (k) => this.set({ sort: k }),
-      onFocus: (fn) => this.filters.set({ focus: '^' + regexEscape(fn) + '$', view: 'flame' }, { push: true }),
+      onFocus: (fn) => this.focusOn(fn, { view: 'flame' }),
       onSandwich: (fn) => this.set({ view: 'sandwich', fn }, { push: true }),
       onMenu: (fn, x, y) => this.openMenu(fn, x, y, null),
+      onList: this.src.merged || this.us.state.gran === 'files' ? null : (fn) => this.listOf(fn),
     });
     this.matchInfo.textContent = m.error || '';
   }
@@ -528,7 +557,7 @@ export class ProfilePage {
 
   async loadGraph() {
     const s = this.us.state;
-    const params = { ...this.filterParams(), granularity: s.gran, nodecount: s.nodecount };
+    const params = { ...this.filterParams(), nodecount: s.nodecount };
     const key = JSON.stringify(params);
     if (this.graphKey === key) return;
     this.graphBody.querySelector('#graph-host').dataset.ready = '0';
@@ -546,10 +575,30 @@ export class ProfilePage {
         'Type a regex above: each function it matches is listed with its callers (↑) and callees (↓) and the weight of each call, as go tool pprof -peek prints them.'));
       return;
     }
-    const params = { ...this.filterParams(), granularity: s.gran, re: s.peek };
+    const params = { ...this.filterParams(), re: s.peek };
     const data = await this.loader.load('peek', JSON.stringify(params), (signal) => api.peek(this.id, params, signal));
     if (!data || this.us.state.view !== 'peek') return;
     renderPeek(this.peekBody, data, { onFocus: (fn) => this.set({ peek: '^' + regexEscape(fn) + '$' }, { push: true }) });
+  }
+
+  // ---- list view (views/list.js) ------------------------------------------
+
+  async loadList() {
+    const s = this.us.state;
+    if (!s.list) {
+      replace(this.listBody, h('p', { class: 'empty' },
+        'Type a regex above, or press l over a frame of the flame graph, or use ≡ in the Top table: each function it matches is listed line by line with its flat and cum, as go tool pprof -list prints them.'));
+      return;
+    }
+    // always at lines (pprof -list is); the other filters apply
+    const params = { ...this.filterParams(), fn: s.list };
+    delete params.granularity;
+    const data = await this.loader.load('list', JSON.stringify(params), (signal) => api.list(this.id, params, signal));
+    if (!data || this.us.state.view !== 'list') return;
+    renderList(this.listBody, data, {
+      onFocus: (fn) => this.focusOn(fn, { view: 'flame', gran: '' }),
+      onSandwich: (fn) => this.set({ view: 'sandwich', fn, gran: '' }, { push: true }),
+    });
   }
 
   // ---- sandwich view ----------------------------------------------------
@@ -768,6 +817,12 @@ export class ProfilePage {
     else if (ev.key === 'o') this.toggleOrientation();
     else if (ev.key === 'g') this.set({ view: 'graph' }, { push: true });
     else if (ev.key === 'p') this.set({ view: 'peek' }, { push: true });
+    else if (ev.key === 'l' && !this.src.merged) {
+      // over a frame: its function's lines; else the Lines view
+      const node = this.us.state.view === 'flame' && this.flame ? this.fg.hoveredNode() : 0;
+      if (node > 0) this.listOf(this.flame.model.nameOf(node));
+      else this.set({ view: 'list' }, { push: true });
+    }
     else if (ev.key === 'c') this.filters.set({ collapse_recursion: this.us.state.collapse_recursion === '1' ? '' : '1' }, { push: true });
     else if (ev.key === 'm' && this.us.state.view === 'flame') {
       // merge_fn takes a regex: the frame's name, whole and escaped; a second one is added as an alternative

@@ -20,8 +20,10 @@ const COLS = [
  * @param {{total:number, rows:{function:string, flat:number, cum:number}[], sample_type:{unit:string}}} data
  * @param {{sort:string, test:((s:string)=>boolean)|null, limit:number,
  *          onSort:(k:string)=>void, onFocus:(fn:string)=>void, onSandwich:(fn:string)=>void,
- *          onMenu?:(fn:string, x:number, y:number)=>void}} o
- *   onMenu opens the frame menu of a row (right click, or its ⋯ button)
+ *          onMenu?:(fn:string, x:number, y:number)=>void,
+ *          onList?:((fn:string)=>void)|null}} o
+ *   onMenu opens the frame menu of a row (right click, or its ⋯ button);
+ *   onList: a ≡ button to the row's line table
  */
 export function renderTop(el, data, o) {
   const unit = data.sample_type ? data.sample_type.unit : '';
@@ -59,6 +61,7 @@ export function renderTop(el, data, o) {
       h('td', { class: 'fn' }, h('button', { class: 'link fn-focus', type: 'button', title: 'Focus the flame graph on this function', onclick: () => o.onFocus(fn) }, fn),
         r.inline ? h('span', { class: 'inline-mark muted', title: r.inline === 'inline' ? 'every call of this function was inlined' : 'some calls of this function were inlined' }, ` (${r.inline})`) : null),
       h('td', { class: 'act' }, h('button', { class: 'icon-btn', type: 'button', title: 'Callers and callees of this function', 'aria-label': 'Callers and callees', onclick: () => o.onSandwich(fn) }, '⇅'),
+        o.onList ? h('button', { class: 'icon-btn list-btn', type: 'button', title: 'Line table of this function (Lines)', 'aria-label': 'Line table', onclick: () => o.onList(fn) }, '≡') : null,
         menu ? h('button', { class: 'icon-btn row-menu', type: 'button', title: 'Actions: focus, ignore, hide, show from, peek, merge, copy… (or right click the row)', 'aria-label': 'Actions', 'aria-haspopup': 'menu', onclick: menu }, '⋯') : null),
     ));
   }
