@@ -349,6 +349,29 @@ test('a sign-in expires after --session-ttl', async () => {
   assert.deepEqual(browser.problems, []);
 });
 
+test('upload snippets carry the token header only where a token is needed', async () => {
+  const page = await browser.context.newPage();
+  try {
+    await page.goto(`${open.url}/leaks`);
+    await page.waitForSelector('pre.snippet');
+    await page.waitForResponse((r) => r.url().endsWith('/api/v1/whoami')).catch(() => {});
+    const plain = await page.textContent('pre.snippet');
+    assert.match(plain, /curl --data-binary @g\$i\.pb\.gz/);
+    assert.ok(!plain.includes('Authorization'), plain);
+    await page.goto(`${authed.url}/login?next=/leaks`);
+    await page.fill('#login-token', tokens.read);
+    await Promise.all([page.waitForURL(`${authed.url}/leaks`), page.click('#login-submit')]);
+    await page.waitForFunction(() => (document.querySelector('pre.snippet')?.textContent || '').includes('Authorization'));
+    const text = await page.textContent('pre.snippet');
+    // the reader's own token, never the one this browser signed in with
+    assert.match(text, /curl -H "Authorization: Bearer \$FLAMEDEX_TOKEN" --data-binary @g\$i\.pb\.gz '/);
+    assert.ok(!text.includes(tokens.read));
+  } finally {
+    await page.close();
+    await browser.context.clearCookies();
+  }
+});
+
 test('no token ever reaches a log', () => {
   for (const s of [open, authed, expiring]) {
     const log = s.log();

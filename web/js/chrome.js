@@ -16,9 +16,44 @@ export function signInHref() {
  * button; a "Sign in" link when nobody is; nothing on a server without an
  * auth file (whoami says auth: false), or when whoami does not answer.
  */
+let whoamiOnce = null;
+/** One GET /api/v1/whoami a page: its Response (a clone each caller). */
+function whoamiResponse() {
+  if (!whoamiOnce) whoamiOnce = fetch('/api/v1/whoami', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+  return whoamiOnce.then((res) => res.clone());
+}
+
+/**
+ * What a shell snippet shown on a page needs to be run against this
+ * server: '' without an auth file, else the header that carries a token
+ * (the token itself is the reader's: $FLAMEDEX_TOKEN). Resolves '' when
+ * whoami does not answer.
+ */
+export function curlAuth() {
+  return whoamiResponse()
+    .then(async (res) => {
+      if (res.status === 401) return ' -H "Authorization: Bearer $FLAMEDEX_TOKEN"';
+      if (!res.ok) return '';
+      const who = await res.json();
+      return who && who.auth ? ' -H "Authorization: Bearer $FLAMEDEX_TOKEN"' : '';
+    })
+    .catch(() => '');
+}
+
+/**
+ * A <pre> of a shell snippet that uploads to this server: text(auth) is
+ * the snippet given curlAuth()'s header ('' at first, then what whoami
+ * says), so a copied command works on a server with --auth-file too.
+ */
+export function curlSnippet(text) {
+  const pre = h('pre', { class: 'snippet' }, text(''));
+  curlAuth().then((a) => { if (a) pre.textContent = text(a); });
+  return pre;
+}
+
 function whoBox(signIn) {
   const box = h('span', { class: 'appbar-who', id: 'whoami', hidden: true });
-  fetch('/api/v1/whoami', { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+  whoamiResponse()
     .then(async (res) => {
       if (res.status === 401 && signIn) {
         replace(box, h('a', { href: signInHref(), id: 'sign-in' }, 'Sign in'));

@@ -6,7 +6,7 @@ import { api } from './api.js';
 import { h, replace, toast, isTyping } from './dom.js';
 import { formatInt, formatTime, formatAgo, formatBytes } from './format.js';
 import { UrlState } from './urlstate.js';
-import { appBar, profileHref } from './chrome.js';
+import { appBar, profileHref, curlSnippet } from './chrome.js';
 import { UploadList, fileInput } from './uploads.js';
 
 const PAGE = 20;
@@ -199,7 +199,7 @@ class HomePage {
       replace(this.emptyEl, filtered
         ? 'No profile matches these filters.'
         : ['No profiles yet. Drop a file above, or upload from a script:',
-          h('pre', { class: 'snippet' }, `curl --data-binary @cpu.pb.gz '${location.origin}/api/v1/profiles?name=checkout&labels=service:checkout'`)]);
+          curlSnippet((a) => `curl${a} --data-binary @cpu.pb.gz '${location.origin}/api/v1/profiles?name=checkout&labels=service:checkout'`)]);
     }
     this.renderPager(offset, rows.length, total);
   }

@@ -8,7 +8,7 @@ import { api, regexEscape } from './api.js';
 import { h, svg, replace } from './dom.js';
 import { formatInt, formatBytes, formatTime, formatNanos } from './format.js';
 import { UrlState } from './urlstate.js';
-import { appBar, copyLinkButton, showError } from './chrome.js';
+import { appBar, copyLinkButton, showError, curlSnippet } from './chrome.js';
 import { UploadList, fileInput } from './uploads.js';
 
 const DEFAULTS = {
@@ -193,7 +193,7 @@ class LeaksPage {
       replace(this.tableHost, h('div', { class: 'empty' },
         h('p', null, 'Pick a service above, upload a series of snapshots, or tick snapshots in the ', h('a', { href: '/' }, 'profile list'), ' and use "Leak table for selected".'),
         h('p', { class: 'muted' }, 'A series is best taken from one process at regular intervals, e.g. every few minutes:'),
-        h('pre', { class: 'snippet' }, `for i in $(seq 6); do\n  curl -s localhost:6060/debug/pprof/goroutine > g$i.pb.gz\n  curl --data-binary @g$i.pb.gz '${location.origin}/api/v1/profiles?labels=service:checkout'\n  sleep 300\ndone`)));
+        curlSnippet((a) => `for i in $(seq 6); do\n  curl -s localhost:6060/debug/pprof/goroutine > g$i.pb.gz\n  curl${a} --data-binary @g$i.pb.gz '${location.origin}/api/v1/profiles?labels=service:checkout'\n  sleep 300\ndone`)));
       return;
     }
     const key = JSON.stringify(q);
