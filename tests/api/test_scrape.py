@@ -547,6 +547,10 @@ def test_retention_uploads_deletes_old_uploads(tmp_path):
             data = f.read()
         up = c.upload_ok(data, {"name": "old"})
         until("the upload deleted", lambda: c.get("/api/v1/profiles/%s" % up["id"]).status == 404, timeout=60)
+        # the counters are added to after the delete's commit: a reader may
+        # see the 404 a moment before the count
+        until("the deletion counted", lambda: c.get_json("/api/v1/targets")["retention"]["deleted_uploads"] >= 1,
+              timeout=30)
         ret = c.get_json("/api/v1/targets")["retention"]
         assert ret["deleted_uploads"] == 1 and ret["deleted_scraped"] == 0, ret
         assert c.get_json("/api/v1/targets")["targets"] == []
