@@ -207,6 +207,7 @@ export class ProfilePage {
           h('kbd', null, 'o'), ' flip orientation · ', h('kbd', null, 's'), ' callers/callees of the frame under the mouse · ',
           h('kbd', null, 'c'), ' collapse recursion · ', h('kbd', null, 'm'), ' merge the frame under the mouse into its callers · ',
           h('kbd', null, 'l'), ' line table of the frame under the mouse (Lines) · ',
+          h('kbd', null, 'g'), ' graph · ', h('kbd', null, 'p'), ' peek · ',
           'right click or ', h('kbd', null, 'a'), ' actions of the frame under the mouse (or the zoomed one)')));
 
     this.fg = new FlameGraph(this.flameHost, {
@@ -549,6 +550,7 @@ export class ProfilePage {
       onSandwich: (fn) => this.set({ view: 'sandwich', fn }, { push: true }),
       onMenu: (fn, x, y) => this.openMenu(fn, x, y, null),
       onList: this.src.merged || this.us.state.gran === 'files' ? null : (fn) => this.listOf(fn),
+      gran: s.gran,
     });
     this.matchInfo.textContent = m.error || '';
   }
@@ -751,6 +753,7 @@ export class ProfilePage {
   openMenu(name, x, y, pseudo) {
     const entries = frameActions(this.us.state, name, {
       pseudo,
+      list: !this.src.merged,
       compareUrl: this.src.merged ? null : (key, value, focus) => this.labelDiffUrl(key, value, null, focus),
     });
     this.menu.open(x, y, name, entries);
@@ -825,12 +828,12 @@ export class ProfilePage {
     }
     else if (ev.key === 'c') this.filters.set({ collapse_recursion: this.us.state.collapse_recursion === '1' ? '' : '1' }, { push: true });
     else if (ev.key === 'm' && this.us.state.view === 'flame') {
-      // merge_fn takes a regex: the frame's name, whole and escaped; a second one is added as an alternative
+      // merge_fn takes a regex: the frame's function, whole and escaped (the frame
+      // menu's Merge, frameactions.js); a second one is added as an alternative
       const node = this.fg.hoveredNode();
       if (node > 0) {
-        const re = '^' + regexEscape(this.flame.model.nameOf(node)) + '$';
-        const cur = this.us.state.merge_fn;
-        if (!cur.split('|').includes(re)) this.filters.set({ merge_fn: cur ? cur + '|' + re : re }, { push: true });
+        const e = frameActions(this.us.state, this.flame.model.nameOf(node)).find((a) => a.id === 'merge');
+        if (e && e.patch) this.filters.set(e.patch, { push: true });
       }
     } else if (ev.key === 's' && this.us.state.view === 'flame') {
       const node = this.fg.hoveredNode();
