@@ -298,7 +298,8 @@ export class ProfilePage {
   refresh() {
     if (!this.meta) return;
     this.updateCompareLink();
-    if (this.exportMenu) this.exportMenu.update(this.filterParams());
+    // the export is of what the page shows: its filters, granularity and, on the flame graph, its zoom
+    if (this.exportMenu) this.exportMenu.update({ ...this.filterParams(), zoom: this.us.state.view === 'flame' ? this.us.state.zoom : '' });
     this.hideError();
     this.syncControls();
     this.showView();
