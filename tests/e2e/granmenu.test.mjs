@@ -257,3 +257,50 @@ for (const scheme of ['light', 'dark']) {
     }
   });
 }
+
+test('Export carries the granularity and the zoom: the zoomed frame\'s stacks, read back by go tool pprof', { timeout: 120000 }, async () => {
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.page();
+    await page.goto(`${srv.url}/p/${prof.id}?gran=lines`);
+    await waitFlame(page, SEL);
+    const fullHref = await page.getAttribute('#export-menu a[data-format="folded"]', 'href');
+    assert.equal(new URL(fullHref, srv.url).searchParams.get('granularity'), 'lines');
+    const full = (await (await page.request.get(srv.url + fullHref)).text()).trim().split('\n');
+    // zoom into the frame of main.handleA that calls hashLoop
+    const names = await page.$eval(SEL, (c) => c.flamegraph.model.names.slice());
+    const frame = names.filter((n) => n.startsWith('main.handleA ')).sort().pop();
+    const f = await frameAt(page, SEL, frame);
+    await page.mouse.click(f.x, f.y);
+    await page.waitForFunction(() => new URL(location.href).searchParams.has('zoom'));
+    await waitFlame(page, SEL);
+    const zoom = param(page, 'zoom');
+    const href = await page.getAttribute('#export-menu a[data-format="folded"]', 'href');
+    const q = new URL(href, srv.url).searchParams;
+    assert.equal(q.get('zoom'), zoom);
+    assert.equal(q.get('granularity'), 'lines');
+    // the folded export: the lines of the unzoomed one through the zoomed frame (its path a prefix)
+    const zpath = await page.$eval(SEL, (c) => c.flamegraph.model.pathOf(c.flamegraph.zoom));
+    assert.equal(zpath[zpath.length - 1], frame);
+    const prefix = zpath.join(';') + ';';
+    const want = full.filter((l) => l.startsWith(prefix) || l.slice(0, l.lastIndexOf(' ')) === zpath.join(';'));
+    assert.ok(want.length > 0 && want.length < full.length);
+    const got = (await (await page.request.get(srv.url + href)).text()).trim().split('\n');
+    assert.deepEqual(got, want);
+    // the pprof export: go tool pprof's total is the zoomed frame's, as the breadcrumb says
+    const zoomed = await page.$eval(SEL, (c) => c.flamegraph.model.total[c.flamegraph.zoom]);
+    const pb = path.join(tmpDir('granmenu-export'), 'zoomed.pb.gz');
+    fs.writeFileSync(pb, await (await page.request.get(srv.url + await page.getAttribute('#export-menu a[data-format="pprof"]', 'href'))).body());
+    const out = execFileSync('go', ['tool', 'pprof', '-unit=ns', '-top', pb], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const m = /of (\d+)ns total/.exec(out);
+    assert.ok(m, out);
+    assert.equal(Number(m[1]), zoomed);
+    // not on another view: Top shows no zoom, its export has none
+    await page.click('#tab-top');
+    await page.waitForSelector('#view-top tbody tr');
+    assert.equal(new URL(await page.getAttribute('#export-menu a[data-format="folded"]', 'href'), srv.url).searchParams.get('zoom'), null);
+    assert.deepEqual(browser.problems, []);
+  } finally {
+    await browser.close();
+  }
+});
