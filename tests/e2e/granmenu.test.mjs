@@ -232,7 +232,7 @@ for (const scheme of ['light', 'dark']) {
       const got = await page.$$eval('#list-body section.list-fn', (ss) => ss.map((s) => ({
         function: s.dataset.function, file: s.dataset.file,
         flat: s.querySelector('.list-flat').textContent, cum: s.querySelector('.list-cum').textContent,
-        lines: [...s.querySelectorAll('tbody tr')].map((r) => [Number(r.dataset.line), r.children[1].textContent, r.children[2].textContent]),
+        lines: [...s.querySelectorAll('tbody tr[data-line]')].map((r) => [Number(r.dataset.line), r.children[1].textContent, r.children[2].textContent]),
       })));
       const dot = (v) => (v ? formatValue(v, UNIT) : '.');
       assert.deepEqual(got, want.map((w) => ({
@@ -249,8 +249,39 @@ for (const scheme of ['light', 'dark']) {
         return s.length === 1 && s[0].dataset.function === fn;
       }, most.function);
       await page.$eval('#list-re', (e) => e.blur());
+      // lines without samples between two listed ones are one gap row
+      const gaps = await page.$$eval('#list-body tr.list-gap', (g) => g.length);
+      const wantGaps = most.lines.filter(([l], k) => k > 0 && l > most.lines[k - 1][0] + 1).length;
+      assert.equal(gaps, wantGaps);
       await shot(page, `granmenu-list-${scheme}`);
       await docsShot(page, `views-list-${scheme}`);
+
+      // a line's number: where that line is in the call tree (the flame graph at lines, its frames
+      // highlighted: their outermost total is the line's cum, as -list counts it, once per sample)
+      const [hot, , hotCum] = most.lines.slice().sort((a, b) => b[2] - a[2])[0];
+      const lineName = `${most.function} ${most.file}:${hot}`;
+      await page.click(`#list-body tr[data-line="${hot}"] .line-flame`);
+      await page.waitForFunction(() => (new URL(location.href).searchParams.get('view') || 'flame') === 'flame');
+      assert.equal(param(page, 'gran'), 'lines');
+      assert.equal(param(page, 're'), '1');
+      assert.equal(param(page, 'search'), '^' + regexEscape(lineName) + '$');
+      await waitFlame(page, SEL);
+      await page.waitForFunction(() => document.querySelector('#match-info').dataset.matches > 0);
+      const hits = await page.$eval(SEL, (c, name) => {
+        const m = c.flamegraph.model;
+        const r = m.search((s) => s === name);
+        return r.value;
+      }, lineName);
+      assert.equal(hits, hotCum);
+      assert.ok(await frameAt(page, SEL, lineName), 'the line is drawn');
+      // ... and its callers and callees at lines
+      await page.goBack();
+      await page.waitForSelector(`#list-body tr[data-line="${hot}"] .line-sandwich`);
+      await page.click(`#list-body tr[data-line="${hot}"] .line-sandwich`);
+      await page.waitForFunction(() => new URL(location.href).searchParams.get('view') === 'sandwich');
+      assert.equal(param(page, 'fn'), lineName);
+      assert.equal(param(page, 'gran'), 'lines');
+      await page.waitForFunction(() => document.querySelector('#view-sandwich canvas'));
       assert.deepEqual(browser.problems, []);
     } finally {
       await browser.close();

@@ -601,6 +601,13 @@ export class ProfilePage {
     renderList(this.listBody, data, {
       onFocus: (fn) => this.focusOn(fn, { view: 'flame', gran: '' }),
       onSandwich: (fn) => this.set({ view: 'sandwich', fn, gran: '' }, { push: true }),
+      // a line in the call tree: the flame graph at lines with that line's frames highlighted, or its callers/callees
+      onLineFlame: (name) => {
+        clearTimeout(this.searchTimer);
+        this.searchPending = null;
+        this.set({ view: 'flame', gran: 'lines', zoom: '', search: '^' + regexEscape(name) + '$', re: '1' }, { push: true });
+      },
+      onLineSandwich: (name) => this.set({ view: 'sandwich', gran: 'lines', fn: name }, { push: true }),
     });
   }
 
