@@ -653,7 +653,43 @@ export class ProfilePage {
       active: tf ? tf.key + '\u0000' + tf.value : '',
       onPick: (key, value) => this.set({ ...this.filters.tagPatch('tagfocus', key, value), view: 'flame' }, { push: true }),
       compareUrl: (key, value, other) => this.labelDiffUrl(key, value, other),
+      onBaseline: this.src.merged ? null : (key, value, group) => this.openBaselineDiff(key, value, group),
     });
+  }
+
+  /**
+   * The diff of label key=value (a request) against its baseline: the
+   * other samples of the value of `group` (its endpoint) that carries most
+   * of key=value's samples (from /tags under tagfocus=key=^value$),
+   * normalized, since one request is a slice of its endpoint.
+   */
+  async openBaselineDiff(key, value, group) {
+    let data;
+    try {
+      data = await this.src.tags({ sample_type: this.us.state.sample_type, tagfocus: tagExpr(key, value, false) });
+    } catch (e) {
+      this.showError(e, false);
+      return;
+    }
+    const t = (data.tags || []).find((x) => String(x.key) === group);
+    const best = t && (t.values || []).slice().sort((a, b) => b.total - a.total)[0];
+    if (!best) {
+      toast(`${key}=${value} has no ${group} label`, 'error');
+      return;
+    }
+    location.assign(this.baselineDiffUrl(key, value, group, String(best.value)));
+  }
+
+  /** /diff of this profile: base group=gvalue without key=value, target key=value, normalized. */
+  baselineDiffUrl(key, value, group, gvalue) {
+    const id = encodeURIComponent(this.id);
+    const q = new URLSearchParams();
+    if (this.us.state.sample_type) q.set('sample_type', this.us.state.sample_type);
+    q.set('base_tagfocus', tagExpr(group, gvalue, false));
+    q.set('base_tagignore', tagExpr(key, value, false));
+    q.set('target_tagfocus', tagExpr(key, value, false));
+    q.set('normalize', '1');
+    return `/diff/${id}/${id}?${q}`;
   }
 
   /**
