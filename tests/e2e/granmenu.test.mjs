@@ -274,6 +274,9 @@ for (const scheme of ['light', 'dark']) {
       }, lineName);
       assert.equal(hits, hotCum);
       assert.ok(await frameAt(page, SEL, lineName), 'the line is drawn');
+      await page.mouse.move(2, 2);
+      await shot(page, `granmenu-line-flame-${scheme}`);
+      await docsShot(page, `views-line-flame-${scheme}`);
       // ... and its callers and callees at lines
       await page.goBack();
       await page.waitForSelector(`#list-body tr[data-line="${hot}"] .line-sandwich`);
