@@ -97,12 +97,41 @@ START_TEST(zoom_sets_cum_above_the_frame)
 }
 END_TEST
 
+/* build, zoom and export; every allocation failure is a -1, never another answer */
+static int op_zoom(void *ctx, struct buf *out)
+{
+	const struct prof *p = ctx;
+	struct view_opts o;
+	test_view_opts(&o, 0, NULL, NULL, NULL, NULL, NULL);
+	o.gran = VIEW_GRAN_LINES;
+	struct view v;
+	int rc = view_build(p, &o, false, &v);
+	if (rc == 0) {
+		const char *path = "main.main /src/main.go:1;pkg.alpha /src/pkg/a.go:2";
+		rc = view_zoom(&v, path, strlen(path), NULL);
+		if (rc == 0)
+			rc = export_folded(&v, out);
+		view_release(&v);
+	}
+	view_opts_release(&o);
+	return rc < 0 ? -1 : rc;
+}
+
+START_TEST(zoom_under_allocation_failures)
+{
+	struct prof *p = test_tree_profile();
+	failalloc_check("view_build + view_zoom + export_folded", op_zoom, p);
+	prof_free(p);
+}
+END_TEST
+
 Suite *view_zoom_suite(void)
 {
 	Suite *s = suite_create("view_zoom");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, zoom_keeps_the_frame_and_its_context);
 	tcase_add_test(tc, zoom_sets_cum_above_the_frame);
+	tcase_add_test(tc, zoom_under_allocation_failures);
 	suite_add_tcase(s, tc);
 	return s;
 }
