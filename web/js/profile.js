@@ -527,6 +527,7 @@ export class ProfilePage {
     this.matchInfo.textContent = r.count
       ? `${formatInt(r.count)} frame${r.count === 1 ? '' : 's'} match · ${formatValue(r.value, this.flame.unit)} · ${formatPercent(r.value, model.rootTotal)} of total`
       : 'no frames match';
+    this.matchInfo.title = this.matchInfo.textContent;
   }
 
   fillFnList(names) {
