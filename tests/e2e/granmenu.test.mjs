@@ -338,3 +338,39 @@ test('Export carries the granularity and the zoom: the zoomed frame\'s stacks, r
     await browser.close();
   }
 });
+
+for (const scheme of ['light', 'dark']) {
+  test(`the diff page at lines: frames and rows named per line, a row's focus on its function (${scheme})`, { timeout: 120000 }, async () => {
+    const browser = await launchBrowser({ colorScheme: scheme });
+    try {
+      const page = await browser.page();
+      // one endpoint of the profile against the other (the label slices of the labels tab)
+      const q = new URLSearchParams({ base_tagfocus: 'endpoint=^/api/a$', target_tagfocus: 'endpoint=^/api/b$' });
+      await page.goto(`${srv.url}/diff/${prof.id}/${prof.id}?${q}`);
+      await waitFlame(page, '.diff-graph canvas.flame-canvas');
+      await page.selectOption('#gran', 'lines');
+      await page.waitForFunction(() => new URL(location.href).searchParams.get('gran') === 'lines');
+      const api = await (await fetch(`${srv.url}/api/v1/diff/top?` + new URLSearchParams({ base: prof.id, target: prof.id, ...Object.fromEntries(q), granularity: 'lines', max_growth: '10', min_share: '1', sort: 'cum_delta', limit: '50' }))).json();
+      // the table leaves out unchanged rows whose delta is 0
+      const want = api.rows.filter((r) => r.change === 'grew' || r.change === 'shrank' || r.target_cum !== r.base_cum).map((r) => r.function);
+      assert.ok(want.length > 0 && want.every((n) => / \S+:\d+$/.test(n)), want.join(', '));
+      await page.waitForFunction((n) => document.querySelectorAll('#regress-table tr[data-fn]').length === n
+        && document.querySelector('#regress-table tr[data-fn]').dataset.fn.includes(':'), want.length);
+      const shown = await page.$$eval('#regress-table tr[data-fn]', (trs) => trs.map((t) => t.dataset.fn));
+      assert.deepEqual(shown.slice().sort(), want.slice().sort());
+      const names = await page.$eval('.diff-graph canvas.flame-canvas', (c) => c.flamegraph.model.names.slice(1));
+      assert.ok(names.length && names.every((n) => / \S+:\d+$/.test(n) || /^\[.*\]$|^<unknown>$/.test(n)), names.join(', '));
+      await shot(page, `granmenu-diff-lines-${scheme}`);
+      // a row is a line; its focus is its function's, and the granularity stays
+      const row = shown.find((n) => n.startsWith('main.'));
+      await page.click(`#regress-table tr[data-fn="${row}"] .fn-focus`);
+      const fn = row.slice(0, row.indexOf(' '));
+      await page.waitForFunction((re) => new URL(location.href).searchParams.get('focus') === re, '^' + regexEscape(fn) + '$');
+      assert.equal(param(page, 'gran'), 'lines');
+      await waitFlame(page, '.diff-graph canvas.flame-canvas');
+      assert.deepEqual(browser.problems, []);
+    } finally {
+      await browser.close();
+    }
+  });
+}

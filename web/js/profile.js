@@ -690,6 +690,7 @@ export class ProfilePage {
     q.set('base_tagignore', tagExpr(key, value, false));
     q.set('target_tagfocus', tagExpr(key, value, false));
     q.set('normalize', '1');
+    if (this.us.state.gran) q.set('gran', this.us.state.gran);
     return `/diff/${id}/${id}?${q}`;
   }
 
@@ -706,6 +707,7 @@ export class ProfilePage {
     else q.set('base_tagfocus', one(other));
     q.set('target_tagfocus', one(value));
     if (focus) q.set('focus', focus);
+    if (this.us.state.gran) q.set('gran', this.us.state.gran);
     return `/diff/${id}/${id}?${q}`;
   }
 
@@ -766,7 +768,7 @@ export class ProfilePage {
     const [base, target] = this.compareRole.value === 'base' ? [this.id, other] : [other, this.id];
     const q = new URLSearchParams();
     const s = this.us.state;
-    for (const k of ['sample_type', ...FILTER_KEYS]) if (s[k]) q.set(k, s[k]);
+    for (const k of ['sample_type', ...FILTER_KEYS, 'gran']) if (s[k]) q.set(k, s[k]);
     const qs = q.toString();
     this.compareGo.setAttribute('href', `/diff/${encodeURIComponent(base)}/${encodeURIComponent(target)}${qs ? '?' + qs : ''}`);
   }
