@@ -1,7 +1,7 @@
 /*
  * route_export.c: a view of one profile in another tool's format.
  *
- *   GET /api/v1/profiles/{id}/export?format=pprof|folded|svg&sample_type=&<filters>
+ *   GET /api/v1/profiles/{id}/export?format=pprof|folded|svg&sample_type=&zoom=&<filters>
  *
  * <filters> are those of the other views (route_views.c), tagroot and
  * tagleaf included; the answer is export.h's writer of the view: a
@@ -9,6 +9,8 @@
  * folded stacks (text/plain) or an SVG flame graph (image/svg+xml), each
  * with a Content-Disposition naming the file. An unknown format is 400
  * bad_request; an answer over FDX_MAX_EXPORT_BYTES is 413 export_too_large.
+ * zoom= (the profile page's zoom path, view_zoom.h) cuts the view to that
+ * frame first, so the export is of what the page shows.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 #include "store.h"
 #include "util.h"
 #include "view.h"
+#include "view_zoom.h"
 #include "work.h"
 
 enum MHD_Result route_export(struct req *r, const struct route_params *pp)
@@ -49,7 +52,12 @@ enum MHD_Result route_export(struct req *r, const struct route_params *pp)
 	}
 	struct view v;
 	struct buf out = BUF_INIT;
+	const char *zoom = req_arg(r, "zoom");
 	int rc = view_build(prof, &o, false, &v);
+	if (rc == 0 && zoom && *zoom && view_zoom(&v, zoom, strlen(zoom), NULL) != 0) {
+		view_release(&v);
+		rc = -1;
+	}
 	if (rc == 0) {
 		rc = formats[f].write(&v, &out);
 		view_release(&v);

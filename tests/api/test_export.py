@@ -176,3 +176,60 @@ def test_export_errors(client, uploads):
     assert r.status == 400 and r.error_code() == "unknown_sample_type"
     r = client.get("/api/v1/profiles/notaprofile0000/export", {"format": "pprof"})
     assert r.status == 404
+
+
+def _folded_lines(client, id_, params):
+    out = []
+    for line in _export(client, id_, "folded", params).body.decode("utf-8").splitlines():
+        m = LINE.match(line)
+        assert m, line[:200]
+        out.append((tuple(m.group(1).split(";")), int(m.group(2))))
+    return out
+
+
+def _zoom_param(frames):
+    """The profile page's zoom (web/js/urlstate.js joinPath): ';' between names, '\\' escaping."""
+    return ";".join(f.replace("\\", "\\\\").replace(";", "\\;") for f in frames)
+
+
+@pytest.mark.parametrize("gran", ["functions", "lines"])
+def test_zoomed_export_is_the_frames_subtree(client, uploads, gran, tmp_path):
+    """zoom= (the page's zoom path) exports the zoomed frame's stacks alone,
+    with the frames above it: pprof reads the zoomed profile back with those
+    stacks' flat and cum, the SVG's total is theirs, and a path the view has
+    not (past its first name) is cut where it stops matching, as the page does."""
+    id_ = _uploaded(uploads, "gen/cpu")
+    base = {"sample_type": 1}
+    if gran != "functions":
+        base["granularity"] = gran
+    full = _folded_lines(client, id_, base)
+    # the frame: the heaviest two-frame prefix of the stacks deeper than it
+    weight = collections.Counter()
+    for frames, v in full:
+        if len(frames) > 2:
+            weight[frames[:2]] += abs(v)
+    prefix = weight.most_common(1)[0][0]
+    want = [(f, v) for f, v in full if f[:2] == prefix]
+    assert 0 < len(want) < len(full)
+    zoom = _zoom_param(prefix)
+    assert _folded_lines(client, id_, dict(base, zoom=zoom)) == want
+    # a name the view has not ends the path: the zoom is the frame above it
+    one = [(f, v) for f, v in full if f[:1] == prefix[:1]]
+    assert _folded_lines(client, id_, dict(base, zoom=_zoom_param(prefix[:1] + ("no.such.frame",) + prefix[1:]))) == one
+    assert _folded_lines(client, id_, dict(base, zoom="no.such.frame")) == full
+
+    total = sum(abs(v) for _, v in want)
+    flat, cum = collections.Counter(), collections.Counter()
+    for frames, v in want:
+        flat[frames[-1]] += v
+        for name in set(frames):
+            cum[name] += v
+    mine = tmp_path / "zoomed.pb.gz"
+    mine.write_bytes(_export(client, id_, "pprof", dict(base, zoom=zoom)).body)
+    rep = pproftool.top(str(mine), None, "nanoseconds")
+    assert rep.total == total
+    got, dups = pproftool.top_by_name(rep)
+    assert not dups
+    assert got == {n: (flat.get(n, 0), c) for n, c in cum.items()}
+    svg = _export(client, id_, "svg", dict(base, zoom=zoom)).body.decode("utf-8")
+    assert ", total %d" % total in svg

@@ -95,7 +95,7 @@ for (const scheme of ['light', 'dark']) {
       // right click, Focus on it
       await menuOn(page, 'main.api');
       const items = await page.$$eval('#frame-menu .ctx-item', (b) => b.map((x) => x.dataset.action));
-      assert.deepEqual(items, ['focus', 'ignore', 'hide', 'show_from', 'peek', 'collapse', 'merge', 'copy']);
+      assert.deepEqual(items, ['focus', 'ignore', 'hide', 'show_from', 'peek', 'list', 'collapse', 'merge', 'copy']);
       await shot(page, `contextmenu-flame-${scheme}`);
       await pick(page, 'focus');
       assert.equal(await expectFlame(page, 'focus', '^main\\.api$'), 420 * MS10);
@@ -232,7 +232,7 @@ for (const scheme of ['light', 'dark']) {
       // a tagroot frame: the name filters are off, the comparison is on
       await reset(page, '?tagroot=endpoint');
       await menuOn(page, '/cart');
-      for (const a of ['focus', 'ignore', 'hide', 'show_from', 'peek', 'merge']) {
+      for (const a of ['focus', 'ignore', 'hide', 'show_from', 'peek', 'list', 'merge']) {
         assert.equal(await page.$eval(`#frame-menu .ctx-item[data-action="${a}"]`, (b) => b.disabled), true, a);
       }
       await shot(page, `contextmenu-tagroot-${scheme}`);

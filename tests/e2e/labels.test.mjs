@@ -1,11 +1,13 @@
 // pprof labels: the label breakdown table (from /tags), one click on a value
 // focuses the flame graph on it (tagfocus=KEY=^VALUE$), and the label picker
-// in the filter bar focuses or ignores a value.
+// in the filter bar focuses or ignores a value; a request's value (trace_id)
+// against its baseline, the other samples of its endpoint.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { startServer, launchBrowser, corpusFile, shot, uploadViaPicker, uploadViaApi, waitFlame } from './lib/harness.mjs';
+import { cpuProfile } from './lib/synth.mjs';
 
 let srv, browser, page, url;
 
@@ -110,4 +112,51 @@ test('a numeric label (bytes) focuses with the pprof KEY=VALUE form', async () =
   await waitFlame(page);
   await page.waitForFunction((w) => document.querySelector('#view-flame canvas').flamegraph.model.rootTotal === w, v.total);
   assert.deepEqual(browser.problems, []);
+});
+
+test('a request against its baseline: trace_id=t1 vs the rest of its endpoint, normalized', async () => {
+  const MS10 = 10000000;
+  const traces = {
+    'main.main;main.api;main.parse': ['/checkout', 't1'],
+    'main.main;main.api;main.encode': ['/checkout', 't2'],
+    'main.main;main.web;main.render': ['/cart', 't3'],
+    'main.main;main.web;main.parse': ['/cart', 't4'],
+    'main.main;main.api;main.slow': ['/checkout', 't1'],
+  };
+  const prof = await uploadViaApi(srv.url, cpuProfile({
+    'main.main;main.api;main.parse': 300,
+    'main.main;main.api;main.encode': 120,
+    'main.main;main.web;main.render': 200,
+    'main.main;main.web;main.parse': 40,
+    'main.main;main.api;main.slow': 60,
+  }, { labels: (s) => ({ endpoint: traces[s][0], trace_id: traces[s][1] }) }), { name: 'requests' });
+  for (const scheme of ['light', 'dark']) {
+    const b = scheme === 'light' ? browser : await launchBrowser({ colorScheme: 'dark' });
+    try {
+      const p = scheme === 'light' ? page : await b.page();
+      await p.goto(`${srv.url}/p/${prof.id}?view=labels`);
+      const btn = p.locator('.label-card[data-key="trace_id"] .label-baseline[data-value="t1"]');
+      await btn.waitFor();
+      assert.equal(await btn.textContent(), 'vs its endpoint');
+      // the grouping key has no baseline of its own (no key with fewer values)
+      assert.equal(await p.locator('.label-card[data-key="endpoint"] .label-baseline').count(), 0);
+      const resp = p.waitForResponse((r) => r.url().includes('/api/v1/diff?') && r.url().includes('base_tagignore='));
+      await btn.click();
+      const j = await (await resp).json();
+      const u = new URL(p.url());
+      assert.equal(u.pathname, `/diff/${prof.id}/${prof.id}`);
+      assert.equal(u.searchParams.get('base_tagfocus'), 'endpoint=^/checkout$');
+      assert.equal(u.searchParams.get('base_tagignore'), 'trace_id=^t1$');
+      assert.equal(u.searchParams.get('target_tagfocus'), 'trace_id=^t1$');
+      assert.equal(u.searchParams.get('normalize'), '1');
+      // t1 is main.parse 300 + main.slow 60; the rest of /checkout is t2's main.encode 120
+      assert.equal(j.target_total, 360 * MS10);
+      assert.equal(j.base_total, 120 * MS10);
+      await p.waitForSelector('.diff-graph canvas.flame-canvas[data-ready="1"]');
+      await shot(p, `labels-baseline-diff-${scheme}`);
+      assert.deepEqual(b.problems, []);
+    } finally {
+      if (scheme !== 'light') await b.close();
+    }
+  }
 });

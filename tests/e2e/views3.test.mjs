@@ -68,7 +68,7 @@ test('l over a flame frame opens its line table, with the numbers of /list', asy
   const j = await api('list?fn=' + encodeURIComponent('^runtime\\.mallocgc$'));
   const got = await page.$$eval('#list-body section.list-fn', (ss) => ss.map((s) => ({
     fn: s.dataset.function, file: s.dataset.file,
-    lines: [...s.querySelectorAll('tbody tr')].map((r) => Number(r.dataset.line)),
+    lines: [...s.querySelectorAll('tbody tr[data-line]')].map((r) => Number(r.dataset.line)),
   })));
   assert.deepEqual(got, j.functions.map((x) => ({ fn: x.function, file: x.file, lines: x.lines.map((l) => l.line) })));
   assert.ok(got[0].lines.length > 1);

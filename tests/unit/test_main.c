@@ -30,6 +30,7 @@ int main(void)
 	srunner_add_suite(sr, view_suite());
 	srunner_add_suite(sr, cgraph_suite());
 	srunner_add_suite(sr, view_granularity_suite());
+	srunner_add_suite(sr, view_zoom_suite());
 	srunner_add_suite(sr, diff_suite());
 	srunner_add_suite(sr, gate_suite());
 	srunner_add_suite(sr, hdr_suite());

@@ -40,6 +40,7 @@ Suite *runtime_share_suite(void);
 Suite *view_suite(void);
 Suite *cgraph_suite(void);
 Suite *view_granularity_suite(void);
+Suite *view_zoom_suite(void);
 Suite *diff_suite(void);
 Suite *gate_suite(void);
 Suite *hdr_suite(void);

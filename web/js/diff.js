@@ -12,7 +12,7 @@
 // its function changed that way and the frame itself moved in that
 // direction, and the legend and the table count functions, saying so.
 
-import { api, regexEscape } from './api.js';
+import { api } from './api.js';
 import { h, replace, isTyping } from './dom.js';
 import { formatValue, formatPercent, formatInt, formatTime, formatDelta, formatRelative, unitKind, shortName } from './format.js';
 import { UrlState } from './urlstate.js';
@@ -26,6 +26,8 @@ import { LatestFetch } from './fetchonce.js';
 import { renderCrumbs, zoomNode, zoomParam } from './crumbs.js';
 import { typeValue, typeLabel, selectedType, typeUnit } from './sampletypes.js';
 import { RuntimeStrip } from './runtime.js';
+import { GRANULARITIES } from './views/list.js';
+import { filterTarget } from './frameactions.js';
 
 const DEFAULTS = {
   sample_type: '',
@@ -41,6 +43,7 @@ const DEFAULTS = {
   target_tagfocus: '',
   target_tagignore: '',
   zoom: '',
+  gran: '',
   sort: 'cum_delta',
   limit: '50',
 };
@@ -124,6 +127,9 @@ class DiffPage {
       el.addEventListener('change', commitThreshold);
       el.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') commitThreshold(); });
     }
+    // frames named as pprof's -lines (-files, …) name them; the filters still match functions and files
+    this.granSel = h('select', { class: 'select gran-select', id: 'gran', 'aria-label': 'Granularity', title: 'Name frames by function, file:function, file, line or address (pprof -functions … -addresses)', onchange: () => this.set({ gran: this.granSel.value, zoom: '' }, { push: true }) },
+      GRANULARITIES.map(([v, l]) => h('option', { value: v }, l)));
     this.resetBtn = h('button', { class: 'btn small', type: 'button', id: 'reset-zoom', title: 'Reset the zoom (Esc)', onclick: () => this.set({ zoom: '' }, { push: true }) }, 'Reset zoom');
 
     this.filters = new FilterBar({ state: () => this.us.state, set: (patch, opts) => this.set(patch, opts), pair: true });
@@ -153,6 +159,7 @@ class DiffPage {
         h('header', { class: 'profile-head' }, h('h1', { class: 'profile-title' }, 'Compare profiles'), this.headEl),
         h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Diff controls' },
           h('label', { class: 'field' }, h('span', null, 'Sample type'), this.typeSel),
+          h('label', { class: 'field' }, h('span', null, 'Granularity'), this.granSel),
           h('label', { class: 'check', title: 'Scale the target to the base\'s total (go tool pprof -normalize): compare shares, not amounts' }, this.normBox, h('span', null, 'normalize')),
           h('label', { class: 'field' }, h('span', null, 'Width'), this.widthSel),
           h('label', { class: 'field' }, h('span', null, 'Colours'), this.paletteSel),
@@ -228,6 +235,7 @@ class DiffPage {
       base: this.baseId, target: this.targetId, sample_type: s.sample_type, normalize: s.normalize === '1' ? '1' : '',
       max_growth: String(th.maxGrowth), min_share: String(th.minShare), ...filterParams(s),
       base_tagfocus: s.base_tagfocus, base_tagignore: s.base_tagignore, target_tagfocus: s.target_tagfocus, target_tagignore: s.target_tagignore,
+      granularity: s.gran,
     };
   }
 
@@ -260,6 +268,7 @@ class DiffPage {
       this.sideEl.hidden = !parts.length;
     }
     this.normBox.checked = s.normalize === '1';
+    this.granSel.value = GRANULARITIES.some(([v]) => v === s.gran) ? s.gran : '';
     this.widthSel.value = s.width === 'max' ? 'max' : 'target';
     this.paletteSel.value = s.palette in PALETTES ? s.palette : 'rg';
     // on the root element: the tooltip lives outside the page's main element
@@ -504,7 +513,7 @@ class DiffPage {
           dm.normalize ? h('span', { class: 'muted' }, `raw: ${formatDelta(dm.targetAll / dm.scale - dm.baseAll, unit)} (${formatRelative(dm.targetAll / dm.scale - dm.baseAll, dm.baseAll)})`) : null)),
       h('div', { class: 'sum-cats' }, this.runtime.el));
     const rp = { ...this.params(), normalize: '' }; // shares: normalize changes nothing
-    for (const k of [...STACK_KEYS, 'base_tagfocus', 'base_tagignore', 'target_tagfocus', 'target_tagignore']) delete rp[k]; // not taken there
+    for (const k of [...STACK_KEYS, 'base_tagfocus', 'base_tagignore', 'target_tagfocus', 'target_tagignore', 'granularity']) delete rp[k]; // not taken there (per function)
     this.runtime.loadDiff(rp);
   }
 
@@ -531,12 +540,13 @@ class DiffPage {
     const focusRe = this.us.state.focus;
     const row = (r) => {
       const dir = r.change === 'grew' ? ' up' : r.change === 'shrank' ? ' down' : ' muted';
-      const re = '^' + regexEscape(r.fn) + '$';
-      return h('tr', { class: (dir === ' muted' ? 'small' : '') + (focusRe === re ? ' active' : ''), dataset: { fn: r.fn, status: r.status, change: r.change || '' } },
+      // at a granularity a row is a line (file, address): the focus takes its function (its file), as pprof's -focus
+      const re = filterTarget(r.fn, this.us.state.gran).re;
+      return h('tr', { class: (dir === ' muted' ? 'small' : '') + (re && focusRe === re ? ' active' : ''), dataset: { fn: r.fn, status: r.status, change: r.change || '' } },
         h('td', { class: 'fn' },
           h('div', { class: 'fn-cell' },
             r.status === 'new' || r.status === 'gone' ? h('span', { class: 'status-tag', dataset: { status: r.status } }, r.status) : null,
-            h('button', { class: 'link fn-focus', type: 'button', title: r.fn + (typeof r.q === 'number' ? `\nHolm-adjusted p = ${r.q}` : '') + '\nClick: focus the diff on this function', dataset: { fn: r.fn }, onclick: () => this.filters.set({ focus: re }, { push: true }) }, shortName(r.fn)))),
+            h('button', { class: 'link fn-focus', type: 'button', title: r.fn + (typeof r.q === 'number' ? `\nHolm-adjusted p = ${r.q}` : '') + '\nClick: focus the diff on this function', dataset: { fn: r.fn }, onclick: () => { if (re) this.filters.set({ focus: re }, { push: true }); } }, shortName(r.fn)))),
         h('td', { class: 'num' }, formatValue(r.b, unit)),
         h('td', { class: 'num' }, formatValue(r.t, unit)),
         h('td', { class: 'num delta' + dir }, formatDelta(r.d, unit)),
@@ -544,9 +554,11 @@ class DiffPage {
     };
     // the heading counts functions: all the server judged so, and how many
     // of them the rows shown (the top `limit`) hold
+    // what a row is at the granularity (a function, or a line, file, address of one)
+    const [one, many, heading] = { lines: ['line', 'lines', 'Function, file and line'], files: ['file', 'files', 'File'], addresses: ['address', 'addresses', 'Address, function and line'], filefunctions: ['function', 'functions', 'Function and file'] }[this.us.state.gran] || ['function', 'functions', 'Function'];
     const count = (total, shown) => {
       if (total === null) return `(${formatInt(shown)} shown)`;
-      const f = `${formatInt(total)} function${total === 1 ? '' : 's'}`;
+      const f = `${formatInt(total)} ${total === 1 ? one : many}`;
       return shown < total ? `(${f}; ${formatInt(shown)} shown)` : `(${f})`;
     };
     const group = (label, list, cls, total, id) => h('tbody', { class: 'grp ' + cls, id },
@@ -555,12 +567,12 @@ class DiffPage {
     const metric = flat ? 'flat' : 'cum';
     replace(this.tableEl,
       h('p', { class: 'table-note' }, judged
-        ? `Grew / shrank: beyond sampling noise (Holm-corrected binomial test of each function's samples, α = ${d.alpha}), by more than ${th.maxGrowth}%, holding at least ${th.minShare}% — the CI gate's test. ${formatInt(d.count ?? rows.length)} functions differ; the top ${formatInt((d.rows || []).length)} by ${SORTS.find(([k]) => k === sort)[1]}. ${metric} values${this.dm && this.dm.normalize ? ', target normalized' : ''}. Click a function to focus on it.`
-        : `No count sample type: changes are not judged. ${formatInt(d.count ?? rows.length)} functions differ. Click a function to focus on it.`),
+        ? `Grew / shrank: beyond sampling noise (Holm-corrected binomial test of each function's samples, α = ${d.alpha}), by more than ${th.maxGrowth}%, holding at least ${th.minShare}% — the CI gate's test. ${formatInt(d.count ?? rows.length)} ${many} differ; the top ${formatInt((d.rows || []).length)} by ${SORTS.find(([k]) => k === sort)[1]}. ${metric} values${this.dm && this.dm.normalize ? ', target normalized' : ''}. Click a function to focus on it.`
+        : `No count sample type: changes are not judged. ${formatInt(d.count ?? rows.length)} ${many} differ. Click a function to focus on it.`),
       h('div', { class: 'table-wrap' },
         h('table', { class: 'data regress-table', id: 'regress-table' },
           h('thead', null, h('tr', null,
-            h('th', { class: 'fn' }, 'Function'), h('th', { class: 'num' }, 'Base'), h('th', { class: 'num' }, 'Target'),
+            h('th', { class: 'fn' }, heading), h('th', { class: 'num' }, 'Base'), h('th', { class: 'num' }, 'Target'),
             h('th', { class: 'num' + (sort !== 'relative' ? ' sorted' : '') }, 'Δ ' + metric), h('th', { class: 'num' + (sort === 'relative' ? ' sorted' : '') }, 'Δ %'))),
           group('Grew', grew, 'grew', judged ? d.grew : null),
           group('Shrank', shrank, 'shrank', judged ? d.shrank : null),

@@ -158,10 +158,37 @@ export function formatRelative(delta, base) {
  * A Go name without its import path, for narrow places
  * ("github.com/a/b/pkg.(*T).F" → "pkg.(*T).F"); a '/' in the receiver,
  * the arguments or the type arguments (after the first '(' or '[') stays.
+ * A name printed at a granularity keeps its parts, each shortened:
+ * "github.com/a/b.F /src/b/x.go:12" → "b.F x.go:12" (the function first,
+ * so a cut from the right keeps it), "/src/b/x.go" → "x.go", an address
+ * without its leading zeros ("00000000004a1b2c main.f /x.go:3" →
+ * "4a1b2c main.f x.go:3").
  */
 export function shortName(name) {
   const s = String(name);
+  const sp = s.lastIndexOf(' ');
+  if (sp > 0 && isFileRef(s.slice(sp + 1))) {
+    let head = s.slice(0, sp);
+    const a = /^([0-9a-f]{16}) (.+)$/.exec(head);
+    const addr = a ? (a[1].replace(/^0+(?=.)/, '') + ' ') : '';
+    if (a) head = a[2];
+    return addr + goShort(head) + ' ' + baseName(s.slice(sp + 1));
+  }
+  if (sp < 0 && s.startsWith('/') && isFileRef(s)) return baseName(s);
+  return goShort(s);
+}
+
+function goShort(s) {
   const open = s.search(/[([]/);
   const cut = open > 0 ? s.lastIndexOf('/', open) : s.lastIndexOf('/');
   return cut >= 0 ? s.slice(cut + 1) : s;
+}
+
+/** A file as the granularities print it: a path, or a name with a line ("x.go:12"). */
+function isFileRef(t) {
+  return /^\/\S*$/.test(t) || /^[^\s()]+\.[A-Za-z0-9]+:\d+$/.test(t);
+}
+
+function baseName(t) {
+  return t.slice(t.lastIndexOf('/') + 1);
 }

@@ -207,6 +207,7 @@ export class ProfilePage {
           h('kbd', null, 'o'), ' flip orientation · ', h('kbd', null, 's'), ' callers/callees of the frame under the mouse · ',
           h('kbd', null, 'c'), ' collapse recursion · ', h('kbd', null, 'm'), ' merge the frame under the mouse into its callers · ',
           h('kbd', null, 'l'), ' line table of the frame under the mouse (Lines) · ',
+          h('kbd', null, 'g'), ' graph · ', h('kbd', null, 'p'), ' peek · ',
           'right click or ', h('kbd', null, 'a'), ' actions of the frame under the mouse (or the zoomed one)')));
 
     this.fg = new FlameGraph(this.flameHost, {
@@ -297,7 +298,8 @@ export class ProfilePage {
   refresh() {
     if (!this.meta) return;
     this.updateCompareLink();
-    if (this.exportMenu) this.exportMenu.update(this.filterParams());
+    // the export is of what the page shows: its filters, granularity and, on the flame graph, its zoom
+    if (this.exportMenu) this.exportMenu.update({ ...this.filterParams(), zoom: this.us.state.view === 'flame' ? this.us.state.zoom : '' });
     this.hideError();
     this.syncControls();
     this.showView();
@@ -525,6 +527,7 @@ export class ProfilePage {
     this.matchInfo.textContent = r.count
       ? `${formatInt(r.count)} frame${r.count === 1 ? '' : 's'} match · ${formatValue(r.value, this.flame.unit)} · ${formatPercent(r.value, model.rootTotal)} of total`
       : 'no frames match';
+    this.matchInfo.title = this.matchInfo.textContent;
   }
 
   fillFnList(names) {
@@ -549,6 +552,7 @@ export class ProfilePage {
       onSandwich: (fn) => this.set({ view: 'sandwich', fn }, { push: true }),
       onMenu: (fn, x, y) => this.openMenu(fn, x, y, null),
       onList: this.src.merged || this.us.state.gran === 'files' ? null : (fn) => this.listOf(fn),
+      gran: s.gran,
     });
     this.matchInfo.textContent = m.error || '';
   }
@@ -598,6 +602,13 @@ export class ProfilePage {
     renderList(this.listBody, data, {
       onFocus: (fn) => this.focusOn(fn, { view: 'flame', gran: '' }),
       onSandwich: (fn) => this.set({ view: 'sandwich', fn, gran: '' }, { push: true }),
+      // a line in the call tree: the flame graph at lines with that line's frames highlighted, or its callers/callees
+      onLineFlame: (name) => {
+        clearTimeout(this.searchTimer);
+        this.searchPending = null;
+        this.set({ view: 'flame', gran: 'lines', zoom: '', search: '^' + regexEscape(name) + '$', re: '1' }, { push: true });
+      },
+      onLineSandwich: (name) => this.set({ view: 'sandwich', gran: 'lines', fn: name }, { push: true }),
     });
   }
 
@@ -643,7 +654,44 @@ export class ProfilePage {
       active: tf ? tf.key + '\u0000' + tf.value : '',
       onPick: (key, value) => this.set({ ...this.filters.tagPatch('tagfocus', key, value), view: 'flame' }, { push: true }),
       compareUrl: (key, value, other) => this.labelDiffUrl(key, value, other),
+      onBaseline: this.src.merged ? null : (key, value, group) => this.openBaselineDiff(key, value, group),
     });
+  }
+
+  /**
+   * The diff of label key=value (a request) against its baseline: the
+   * other samples of the value of `group` (its endpoint) that carries most
+   * of key=value's samples (from /tags under tagfocus=key=^value$),
+   * normalized, since one request is a slice of its endpoint.
+   */
+  async openBaselineDiff(key, value, group) {
+    let data;
+    try {
+      data = await this.src.tags({ sample_type: this.us.state.sample_type, tagfocus: tagExpr(key, value, false) });
+    } catch (e) {
+      this.showError(e, false);
+      return;
+    }
+    const t = (data.tags || []).find((x) => String(x.key) === group);
+    const best = t && (t.values || []).slice().sort((a, b) => b.total - a.total)[0];
+    if (!best) {
+      toast(`${key}=${value} has no ${group} label`, 'error');
+      return;
+    }
+    location.assign(this.baselineDiffUrl(key, value, group, String(best.value)));
+  }
+
+  /** /diff of this profile: base group=gvalue without key=value, target key=value, normalized. */
+  baselineDiffUrl(key, value, group, gvalue) {
+    const id = encodeURIComponent(this.id);
+    const q = new URLSearchParams();
+    if (this.us.state.sample_type) q.set('sample_type', this.us.state.sample_type);
+    q.set('base_tagfocus', tagExpr(group, gvalue, false));
+    q.set('base_tagignore', tagExpr(key, value, false));
+    q.set('target_tagfocus', tagExpr(key, value, false));
+    q.set('normalize', '1');
+    if (this.us.state.gran) q.set('gran', this.us.state.gran);
+    return `/diff/${id}/${id}?${q}`;
   }
 
   /**
@@ -659,6 +707,7 @@ export class ProfilePage {
     else q.set('base_tagfocus', one(other));
     q.set('target_tagfocus', one(value));
     if (focus) q.set('focus', focus);
+    if (this.us.state.gran) q.set('gran', this.us.state.gran);
     return `/diff/${id}/${id}?${q}`;
   }
 
@@ -719,7 +768,7 @@ export class ProfilePage {
     const [base, target] = this.compareRole.value === 'base' ? [this.id, other] : [other, this.id];
     const q = new URLSearchParams();
     const s = this.us.state;
-    for (const k of ['sample_type', ...FILTER_KEYS]) if (s[k]) q.set(k, s[k]);
+    for (const k of ['sample_type', ...FILTER_KEYS, 'gran']) if (s[k]) q.set(k, s[k]);
     const qs = q.toString();
     this.compareGo.setAttribute('href', `/diff/${encodeURIComponent(base)}/${encodeURIComponent(target)}${qs ? '?' + qs : ''}`);
   }
@@ -751,6 +800,7 @@ export class ProfilePage {
   openMenu(name, x, y, pseudo) {
     const entries = frameActions(this.us.state, name, {
       pseudo,
+      list: !this.src.merged,
       compareUrl: this.src.merged ? null : (key, value, focus) => this.labelDiffUrl(key, value, null, focus),
     });
     this.menu.open(x, y, name, entries);
@@ -825,12 +875,12 @@ export class ProfilePage {
     }
     else if (ev.key === 'c') this.filters.set({ collapse_recursion: this.us.state.collapse_recursion === '1' ? '' : '1' }, { push: true });
     else if (ev.key === 'm' && this.us.state.view === 'flame') {
-      // merge_fn takes a regex: the frame's name, whole and escaped; a second one is added as an alternative
+      // merge_fn takes a regex: the frame's function, whole and escaped (the frame
+      // menu's Merge, frameactions.js); a second one is added as an alternative
       const node = this.fg.hoveredNode();
       if (node > 0) {
-        const re = '^' + regexEscape(this.flame.model.nameOf(node)) + '$';
-        const cur = this.us.state.merge_fn;
-        if (!cur.split('|').includes(re)) this.filters.set({ merge_fn: cur ? cur + '|' + re : re }, { push: true });
+        const e = frameActions(this.us.state, this.flame.model.nameOf(node)).find((a) => a.id === 'merge');
+        if (e && e.patch) this.filters.set(e.patch, { push: true });
       }
     } else if (ev.key === 's' && this.us.state.view === 'flame') {
       const node = this.fg.hoveredNode();

@@ -97,3 +97,15 @@ test('short names drop the import path, but not a / inside the receiver, argumen
   assert.equal(shortName('x/y/pkg.G[go.shape.*a/b.T]'), 'pkg.G[go.shape.*a/b.T]');
   assert.equal(shortName('x/y/pkg.(*L[go.shape.*a/b.T]).M'), 'pkg.(*L[go.shape.*a/b.T]).M');
 });
+
+test('shortName keeps the parts of a name printed at a granularity', () => {
+  assert.equal(shortName('main.odd /work/p/main.go:46'), 'main.odd main.go:46');
+  assert.equal(shortName('github.com/a/b.(*T).F /src/b/x.go:12'), 'b.(*T).F x.go:12');
+  assert.equal(shortName('main.mix /src/main.go'), 'main.mix main.go');
+  assert.equal(shortName('/usr/lib/go/src/runtime/proc.go'), 'proc.go');
+  assert.equal(shortName('00000000004a1b2c net/http.(*conn).serve /go/src/net/http/server.go:1995'), '4a1b2c http.(*conn).serve server.go:1995');
+  assert.equal(shortName('0000000000000000 main.f /x.go:3'), '0 main.f x.go:3');
+  // names with spaces that are no file reference stay as they were
+  assert.equal(shortName('foo (bar.py:12)'), 'foo (bar.py:12)');
+  assert.equal(shortName('[unknown] perf'), '[unknown] perf');
+});

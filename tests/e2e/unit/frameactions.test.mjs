@@ -58,3 +58,38 @@ test('the label comparison: a focused value, or a pseudo-frame', () => {
   // a merged view has no label diff
   assert.equal(by(frameActions(one, 'main.f', {})).compare, undefined);
 });
+
+test('at a granularity the name filters take the frame\'s function, or its file', () => {
+  const ctx = { list: true };
+  const l = by(frameActions({ ...base, gran: 'lines', ignore: '^x$' }, 'main.(*T).f /src/a.go:12', ctx));
+  assert.deepEqual(Object.keys(l), ['focus', 'ignore', 'hide', 'show_from', 'peek', 'list', 'collapse', 'merge', 'copy']);
+  assert.deepEqual(l.focus.patch, { focus: '^main\\.\\(\\*T\\)\\.f$' });
+  assert.deepEqual(l.ignore.patch, { ignore: '^x$|^main\\.\\(\\*T\\)\\.f$' });
+  assert.deepEqual(l.hide.patch, { hide: '^main\\.\\(\\*T\\)\\.f$' });
+  assert.deepEqual(l.show_from.patch, { show_from: '^main\\.\\(\\*T\\)\\.f$' });
+  assert.deepEqual(l.merge.patch, { merge_fn: '^main\\.\\(\\*T\\)\\.f$' });
+  assert.equal(l.focus.label, 'Focus on its function');
+  // peek matches the names of the view: the whole printed name
+  assert.deepEqual(l.peek.patch, { view: 'peek', peek: '^main\\.\\(\\*T\\)\\.f /src/a\\.go:12$' });
+  assert.deepEqual(l.list.patch, { view: 'list', list: '^main\\.\\(\\*T\\)\\.f$' });
+  assert.equal(l.copy.copy, 'main.(*T).f /src/a.go:12');
+  const a = by(frameActions({ ...base, gran: 'addresses' }, '00000000004a1b2c main.f /x.go:3', ctx));
+  assert.deepEqual(a.focus.patch, { focus: '^main\\.f$' });
+  assert.deepEqual(by(frameActions({ ...base, gran: 'filefunctions' }, 'main.f /x.go', ctx)).focus.patch, { focus: '^main\\.f$' });
+  // files: the file (the filters match files as pprof's do); no line table, no merge (a function's)
+  const f = by(frameActions({ ...base, gran: 'files' }, '/src/a.go', ctx));
+  assert.deepEqual(f.focus.patch, { focus: '^/src/a\\.go$' });
+  assert.equal(f.focus.label, 'Focus on it');
+  assert.equal(f.list.disabled, true);
+  assert.equal(f.merge.disabled, true);
+  assert.equal(f.merge.patch, undefined);
+  // a frame without function or file: only peek, collapse and copy
+  const u = by(frameActions({ ...base, gran: 'lines' }, '[app]', ctx));
+  for (const id of ['focus', 'ignore', 'hide', 'show_from', 'list', 'merge']) assert.equal(u[id].disabled, true, id);
+  assert.ok(!u.peek.disabled && !u.collapse.disabled && !u.copy.disabled);
+  // a label comparison from a line focuses on its function
+  const url = (k, v, fo) => `${k}|${v}|${fo}`;
+  assert.equal(by(frameActions({ ...base, gran: 'lines', tagfocus: 'endpoint=^/a$' }, 'main.f /x.go:3', { compareUrl: url })).compare.href, 'endpoint|/a|^main\\.f$');
+  // no list entry unless asked (a merge has no /list)
+  assert.equal(by(frameActions(base, 'main.f')).list, undefined);
+});

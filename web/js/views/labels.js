@@ -3,14 +3,40 @@
 // Shares are of the view's total (data.total), the same whole, and the same
 // formatPercent, as the flame graph's: a key's values and its "no KEY
 // label" row (the samples without the key) make up that whole.
+//
+// Comparisons (o.compareUrl): a value against the rest of the profile, or
+// against the key's other largest value; and, for a key with more values
+// than another (a request's trace_id against its endpoint), a value
+// against its baseline: the other samples of the value of that grouping
+// key it falls in (o.onBaseline; baselineKey says which key groups).
 
 import { h, replace } from '../dom.js';
 import { formatValue, formatPercent, formatInt } from '../format.js';
 
 /**
+ * The key that groups the values of key `key` (a request's endpoint): the
+ * string key other than it with the fewest values, fewer than `key` has,
+ * at least one; null when none.
+ * @param {{key:string, numeric?:boolean, n_values?:number, values:any[]}[]} tags
+ */
+export function baselineKey(tags, key) {
+  const count = (t) => (typeof t.n_values === 'number' ? t.n_values : (t.values || []).length);
+  const me = tags.find((t) => String(t.key) === key);
+  if (!me || me.numeric) return null;
+  let best = null;
+  for (const t of tags) {
+    if (String(t.key) === key || t.numeric || count(t) < 1 || count(t) >= count(me)) continue;
+    if (!best || count(t) < count(best) || (count(t) === count(best) && String(t.key) < String(best.key))) best = t;
+  }
+  return best ? String(best.key) : null;
+}
+
+/**
  * @param {HTMLElement} el
  * @param {{tags:{key:string, values:{value:string,total:number}[]}[]}} data
- * @param {{unit:string, active:string, onPick:(key:string, value:string)=>void}} o
+ * @param {{unit:string, active:string, onPick:(key:string, value:string)=>void,
+ *          compareUrl?:(key:string, value:string, other:string|null)=>string,
+ *          onBaseline?:(key:string, value:string, group:string)=>void}} o
  */
 export function renderLabels(el, data, o) {
   const tags = Array.isArray(data.tags) ? data.tags : [];
@@ -27,6 +53,7 @@ export function renderLabels(el, data, o) {
     const labelled = typeof t.labelled === 'number' ? t.labelled : sum;
     const unlabelled = typeof t.unlabelled === 'number' ? t.unlabelled : 0;
     const FIRST = 25;
+    const group = o.onBaseline ? baselineKey(tags, key) : null;
     const unlabelledRow = unlabelled > 0 ? h('tr', { class: 'unlabelled' },
       h('td', { class: 'fn muted' }, `(no ${key} label)`),
       h('td', { class: 'num' }, formatValue(unlabelled, o.unit)),
@@ -44,7 +71,8 @@ export function renderLabels(el, data, o) {
             return h('tr', { class: cls || null, hidden: i >= FIRST },
               h('td', { class: 'fn' }, h('button', { class: 'link label-value', type: 'button', title: `Focus the flame graph on ${key}=${value}`, dataset: { key, value }, onclick: () => o.onPick(key, value) }, value || '(empty)'),
                 o.compareUrl && !t.numeric ? h('a', { class: 'link label-compare', href: o.compareUrl(key, value, null), title: `Diff ${key}=${value} against the rest of this profile`, dataset: { key, value } }, 'vs rest') : null,
-                o.compareUrl && !t.numeric && values.length > 1 ? h('a', { class: 'link label-compare', href: o.compareUrl(key, value, String(values[i === 0 ? 1 : 0].value)), title: `Diff ${key}=${value} against ${key}=${values[i === 0 ? 1 : 0].value}`, dataset: { key, value } }, `vs ${values[i === 0 ? 1 : 0].value || '(empty)'}`) : null),
+                o.compareUrl && !t.numeric && values.length > 1 ? h('a', { class: 'link label-compare', href: o.compareUrl(key, value, String(values[i === 0 ? 1 : 0].value)), title: `Diff ${key}=${value} against ${key}=${values[i === 0 ? 1 : 0].value}`, dataset: { key, value } }, `vs ${values[i === 0 ? 1 : 0].value || '(empty)'}`) : null,
+                group ? h('button', { class: 'link label-compare label-baseline', type: 'button', title: `Diff ${key}=${value} against the other samples of its ${group} (normalized)`, dataset: { key, value, group }, onclick: () => o.onBaseline(key, value, group) }, `vs its ${group}`) : null),
               h('td', { class: 'num' }, formatValue(v.total, o.unit)),
               h('td', { class: 'num pct' }, bar, h('span', { class: 'pct-text' }, formatPercent(v.total, whole))));
           }), unlabelledRow))),

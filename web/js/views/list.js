@@ -43,12 +43,26 @@ export function listRegex(fn) {
   return '^' + regexEscape(fn) + '$';
 }
 
+/** The name a line of function fn in file has at lines granularity ("main.f /x.go:12"), as the views print it. */
+export function lineName(fn, file, line) {
+  return `${fn} ${file}:${line}`;
+}
+
+/** The regex (Go syntax) that matches exactly the name of that line. */
+export function lineRegex(fn, file, line) {
+  return '^' + regexEscape(lineName(fn, file, line)) + '$';
+}
+
 /**
  * @param {HTMLElement} el
  * @param {{total:number, sample_type:{unit:string}, functions:{function:string, file:string,
  *          flat:number, cum:number, lines:{line:number, flat:number, cum:number}[]}[],
  *          no_source_info:string[]}} data
- * @param {{onSandwich:(fn:string)=>void, onFocus:(fn:string)=>void}} o
+ * @param {{onSandwich:(fn:string)=>void, onFocus:(fn:string)=>void,
+ *          onLineFlame?:(name:string)=>void, onLineSandwich?:(name:string)=>void}} o
+ *   onLineFlame: a line's number shows where that line is in the flame graph
+ *   (name: the line's name at lines granularity); onLineSandwich: its callers
+ *   and callees there. Lines the listing skips (no samples) are one gap row.
  */
 export function renderList(el, data, o) {
   const unit = data.sample_type ? data.sample_type.unit : '';
@@ -56,12 +70,28 @@ export function renderList(el, data, o) {
   const fns = Array.isArray(data.functions) ? data.functions : [];
   const blocks = fns.map((f, i) => {
     const max = Math.max(1, ...f.lines.map((l) => Math.abs(l.cum)));
-    const rows = f.lines.map((l) => h('tr', { dataset: { line: String(l.line) } },
-      h('td', { class: 'num line-no' }, l.line > 0 ? String(l.line) : '?'),
-      h('td', { class: 'num' }, l.flat ? formatValue(l.flat, unit) : '.'),
-      h('td', { class: 'num' }, l.cum ? formatValue(l.cum, unit) : '.'),
-      h('td', { class: 'list-bar-cell' }, bar(l.cum, max, l.flat)),
-      h('td', { class: 'num pct' }, pprofPercent(l.cum, total))));
+    const rows = [];
+    let prev = 0;
+    for (const l of f.lines) {
+      if (prev > 0 && l.line > prev + 1) {
+        const n = l.line - prev - 1;
+        rows.push(h('tr', { class: 'list-gap', 'aria-hidden': 'true' }, h('td', { class: 'num line-no' }, '⋮'),
+          h('td', { colspan: '5', class: 'muted' }, `${n} line${n === 1 ? '' : 's'} without samples`)));
+      }
+      prev = l.line;
+      const name = l.line > 0 ? lineName(f.function, f.file, l.line) : '';
+      rows.push(h('tr', { dataset: { line: String(l.line) } },
+        h('td', { class: 'num line-no' }, name && o.onLineFlame
+          ? h('button', { class: 'link line-flame', type: 'button', title: `Where ${f.function} at line ${l.line} is in the flame graph (at lines, that line highlighted)`, onclick: () => o.onLineFlame(name) }, String(l.line))
+          : (l.line > 0 ? String(l.line) : '?')),
+        h('td', { class: 'num' }, l.flat ? formatValue(l.flat, unit) : '.'),
+        h('td', { class: 'num' }, l.cum ? formatValue(l.cum, unit) : '.'),
+        h('td', { class: 'num pct' }, pprofPercent(l.cum, total)),
+        h('td', { class: 'list-bar-cell' }, bar(l.cum, max, l.flat)),
+        h('td', { class: 'act' }, name && o.onLineSandwich
+          ? h('button', { class: 'icon-btn line-sandwich', type: 'button', title: `Callers and callees of line ${l.line} (at lines)`, 'aria-label': `Callers and callees of line ${l.line}`, onclick: () => o.onLineSandwich(name) }, '⇅')
+          : null)));
+    }
     return h('section', { class: 'list-fn', id: 'list-fn-' + i, dataset: { function: f.function, file: f.file } },
       h('h3', { class: 'list-h' },
         h('span', { class: 'mono list-name' }, f.function),
@@ -79,8 +109,9 @@ export function renderList(el, data, o) {
             h('th', { class: 'num', scope: 'col' }, 'Line'),
             h('th', { class: 'num', scope: 'col' }, 'Flat'),
             h('th', { class: 'num', scope: 'col' }, 'Cum'),
+            h('th', { class: 'num', scope: 'col' }, 'Cum %'),
             h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Share')),
-            h('th', { class: 'num', scope: 'col' }, 'Cum %'))),
+            h('th', { class: 'act' }, h('span', { class: 'sr-only' }, 'Actions')))),
           h('tbody', null, rows))));
   });
   const nosrc = (data.no_source_info || []).length

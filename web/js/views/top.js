@@ -15,15 +15,25 @@ const COLS = [
   { key: 'name', label: 'Function', num: false },
 ];
 
+/** What a row is at each granularity (?granularity=): [column heading, plural]. */
+const ROW_NAMES = {
+  '': ['Function', 'functions'],
+  functions: ['Function', 'functions'],
+  filefunctions: ['Function and file', 'functions'],
+  files: ['File', 'files'],
+  lines: ['Function, file and line', 'lines'],
+  addresses: ['Address, function and line', 'addresses'],
+};
+
 /**
  * @param {HTMLElement} el
  * @param {{total:number, rows:{function:string, flat:number, cum:number}[], sample_type:{unit:string}}} data
  * @param {{sort:string, test:((s:string)=>boolean)|null, limit:number,
  *          onSort:(k:string)=>void, onFocus:(fn:string)=>void, onSandwich:(fn:string)=>void,
  *          onMenu?:(fn:string, x:number, y:number)=>void,
- *          onList?:((fn:string)=>void)|null}} o
+ *          onList?:((fn:string)=>void)|null, gran?:string}} o
  *   onMenu opens the frame menu of a row (right click, or its ⋯ button);
- *   onList: a ≡ button to the row's line table
+ *   onList: a ≡ button to the row's line table; gran: the granularity the rows are named at
  */
 export function renderTop(el, data, o) {
   const unit = data.sample_type ? data.sample_type.unit : '';
@@ -32,14 +42,16 @@ export function renderTop(el, data, o) {
   const all = rows.length;
   if (o.test) rows = rows.filter((r) => o.test(String(r.function)));
   const sort = o.sort === 'cum' || o.sort === 'name' ? o.sort : 'flat';
+  const [heading, plural] = ROW_NAMES[o.gran || ''] || ROW_NAMES[''];
 
   const head = h('tr', null, COLS.map((c) => {
     if (c.sortAs === null) return h('th', { class: 'num', scope: 'col', title: 'Running sum of flat, in the order shown (pprof\'s sum%)' }, c.label);
     const key = c.sortAs || c.key;
     const active = key === sort && !c.sortAs;
+    const label = c.key === 'name' ? heading : c.label;
     return h('th', { class: (c.num ? 'num' : 'fn') + (active ? ' sorted' : ''), scope: 'col', 'aria-sort': active ? (c.num ? 'descending' : 'ascending') : null },
-      h('button', { class: 'th-sort', type: 'button', title: `Sort by ${c.label.toLowerCase()}`, onclick: () => o.onSort(key) },
-        c.label, active ? (c.num ? ' ▾' : ' ▴') : ''));
+      h('button', { class: 'th-sort', type: 'button', title: `Sort by ${c.key === 'name' ? 'name' : label.toLowerCase()}`, onclick: () => o.onSort(key) },
+        label, active ? (c.num ? ' ▾' : ' ▴') : ''));
   }), h('th', { class: 'act' }, h('span', { class: 'sr-only' }, 'Actions')));
 
   const body = h('tbody');
@@ -66,13 +78,13 @@ export function renderTop(el, data, o) {
     ));
   }
   const note = o.test
-    ? `${formatInt(rows.length)} of ${formatInt(all)} functions match the search`
-    : `${formatInt(all)} functions${all >= o.limit ? ` (the top ${formatInt(o.limit)})` : ''} · total ${formatValue(total, unit)}`;
+    ? `${formatInt(rows.length)} of ${formatInt(all)} ${plural} match the search`
+    : `${formatInt(all)} ${plural}${all >= o.limit ? ` (the top ${formatInt(o.limit)})` : ''} · total ${formatValue(total, unit)}`;
   replace(el,
     h('p', { class: 'table-note' }, note),
     h('div', { class: 'table-wrap' },
       h('table', { class: 'data top-table' }, h('thead', null, head), body)),
-    rows.length ? null : h('p', { class: 'empty' }, 'No functions to show.'));
+    rows.length ? null : h('p', { class: 'empty' }, `No ${plural} to show.`));
 }
 
 function pctCell(v, total) {
