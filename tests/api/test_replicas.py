@@ -25,7 +25,7 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 
 from client import Client  # noqa: E402
-from flamedex_server import PG, REPO_ROOT, Server, db_query  # noqa: E402
+from flamedex_server import AUTH, PG, REPO_ROOT, Server, auth_file, db_query, new_token  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not PG, reason="replicas share a PostgreSQL database (FLAMEDEX_TEST_DB=pg)")
 
@@ -54,9 +54,18 @@ class Replicas:
 
     def __init__(self, n, extra_args=()):
         import pgcluster
+        import tempfile
         self.db = pgcluster.new_database()
-        self.servers = [Server(list(extra_args), db=self.db) for _ in range(n)]
+        extra_args = list(extra_args)
+        token = None
+        if AUTH:   # one --auth-file for all, as a deployment has
+            token = new_token()
+            self.auth_dir = tempfile.mkdtemp(prefix="flamedex-replicas-")
+            extra_args += ["--auth-file", auth_file(os.path.join(self.auth_dir, "auth"),
+                                                    [("admin", "test-suite", token)])]
+        self.servers = [Server(extra_args, db=self.db) for _ in range(n)]
         for s in self.servers:
+            s.token = token
             s.start()
         self.clients = [Client(s.url) for s in self.servers]
 
@@ -284,5 +293,67 @@ def test_postgres_restart_is_a_503_then_recovers():
                         "a storing again")
         assert b.get_json("/api/v1/profiles/" + meta.json()["id"])["name"] == "after"
     finally:
+        problems = reps.stop()
+    assert not problems, problems
+
+
+# ---- behind nginx (deploy/nginx-replicas.conf.example) --------------------
+
+
+def test_two_replicas_behind_the_nginx_example(tmp_path):
+    """The example as shipped, its upstream pointed at two replicas: what is
+    uploaded through nginx every replica serves, and nginx's answers are
+    theirs."""
+    import re
+    import shutil as sh
+    import subprocess
+    nginx = sh.which("nginx") or "/usr/sbin/nginx"
+    if not os.access(nginx, os.X_OK):
+        pytest.fail("no nginx: apt-get install nginx-light (or nginx)", pytrace=False)
+    reps = Replicas(2)
+    proc = None
+    try:
+        with open(os.path.join(REPO_ROOT, "deploy", "nginx-replicas.conf.example")) as f:
+            example = f.read()
+        ports = [s.port for s in reps.servers]
+        servers = "".join("    server 127.0.0.1:%d max_fails=2 fail_timeout=5s;\n" % p for p in ports)
+        conf, n = re.subn(r"(?m)^    server 127\.0\.0\.1:808[1-9][^\n]*\n", "", example)
+        assert n == 3, "the example's upstream lists three replicas"
+        conf = conf.replace("    least_conn;\n", "    least_conn;\n" + servers)
+        from flamedex_server import free_port
+        front = free_port()
+        conf, n = re.subn(r"listen 127\.0\.0\.1:8080;", "listen 127.0.0.1:%d;" % front, conf)
+        assert n == 1
+        d = str(tmp_path)
+        with open(os.path.join(d, "nginx.conf"), "w") as f:
+            f.write("pid %s/nginx.pid;\nerror_log %s/error.log;\nevents {}\nhttp {\n"
+                    "access_log %s/access.log;\nclient_body_temp_path %s/body;\nproxy_temp_path %s/proxy;\n"
+                    "%s\n}\n" % (d, d, d, d, d, conf))
+        if os.geteuid() == 0:
+            os.chmod(d, 0o777)
+        proc = subprocess.Popen([nginx, "-p", d, "-c", os.path.join(d, "nginx.conf"), "-g", "daemon off;"],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        token = reps.servers[0].token
+        url = "http://%s127.0.0.1:%d" % ("flamedex:%s@" % token if token else "", front)
+        via = Client(url)
+        wait_for(lambda: proc.poll() is None and via.healthy(), "nginx answering", timeout=20)
+        ids = [via.upload_ok(read(p), {"name": "n%d" % i})["id"] for i, p in enumerate(PROFILES * 2)]
+        assert len(set(ids)) == len(ids)
+        for i, pid in enumerate(ids):
+            metas = [cl.get_json("/api/v1/profiles/" + pid) for cl in reps.clients + [via]]
+            assert metas[0] == metas[1] == metas[2], pid
+            tops = [cl.get("/api/v1/profiles/%s/top" % pid).body for cl in reps.clients + [via]]
+            assert tops[0] == tops[1] == tops[2]
+        # both replicas stored some of them (least_conn among idle ones
+        # goes round them)
+        stored = [s.log_tail(400000).count("msg=stored") for s in reps.servers]
+        assert sum(stored) == len(ids) and all(stored), stored
+        assert via.request("DELETE", "/api/v1/profiles/" + ids[0]).status == 204
+        for cl in reps.clients + [via]:
+            assert cl.get("/api/v1/profiles/" + ids[0]).status == 404
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
         problems = reps.stop()
     assert not problems, problems
