@@ -11,7 +11,8 @@ normal does not fsync each commit either).
 Per profile and backend: the median upload (POST, 201) of REPEAT uploads,
 the cold top and flame graph (first request after a restart: read the
 stored stacks and decode) and the warm ones (median of REPEAT), with go
-tool pprof -top on the same file as the ratio's base. Then uploads a
+tool pprof -top on the same file as the ratio's base (BENCH_PPROF_RUNS,
+default 3, median). Then uploads a
 second of the mid-size profile with 1, 2 and 3 replicas on one PostgreSQL
 (CLIENTS concurrent uploaders spread over them) against one SQLite server,
 and the top view's latency meanwhile. Never asserts on timings.
@@ -88,7 +89,7 @@ class Srv:
 def pprof_top_s(path):
     env = dict(os.environ, GO111MODULE="off", GOPATH="/usr/share/gocode", GOFLAGS="")
     ts = []
-    for _ in range(3):
+    for _ in range(int(os.environ.get("BENCH_PPROF_RUNS", "3"))):
         t0 = time.perf_counter()
         subprocess.run(["go", "tool", "pprof", "-top", "-symbolize=none", path], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, env=env, check=True)
@@ -160,11 +161,12 @@ def main():
     print("load average at start: %s" % open("/proc/loadavg").read().split()[:3])
     rows = []
     for f in files:
-        base = pprof_top_s(f)
         tmp = tempfile.mkdtemp(prefix="flamedex-benchpg-sq-")
         sq = per_backend(f, os.path.join(tmp, "f.db"))
         shutil.rmtree(tmp, ignore_errors=True)
         pg = per_backend(f, cl.new_database())
+        print(os.path.basename(f), "sqlite", sq, "pg", pg, flush=True)
+        base = pprof_top_s(f)
         rows.append((os.path.basename(f), base, sq, pg))
     print("\n| profile | metric | SQLite | PostgreSQL | PG/SQLite | SQLite/pprof | PG/pprof |")
     print("|---|---|---|---|---|---|---|")
@@ -182,7 +184,7 @@ def main():
     rate, lat = load([s], data, LOAD_S)
     s.stop()
     shutil.rmtree(tmp, ignore_errors=True)
-    print("| SQLite, 1 server | %.1f uploads/s | top %.1f ms |" % (rate, lat * 1000))
+    print("| SQLite, 1 server | %.1f uploads/s | top %.1f ms |" % (rate, lat * 1000), flush=True)
     base_rate = rate
     for n in (1, 2, 3):
         db = cl.new_database()
@@ -191,7 +193,7 @@ def main():
         for x in ss:
             x.stop()
         print("| PostgreSQL, %d replica(s) | %.1f uploads/s (%.2fx SQLite) | top %.1f ms |" % (
-            n, rate, rate / base_rate, lat * 1000))
+            n, rate, rate / base_rate, lat * 1000), flush=True)
     print("load average at end: %s" % open("/proc/loadavg").read().split()[:3])
 
 
