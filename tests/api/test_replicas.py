@@ -357,3 +357,27 @@ def test_two_replicas_behind_the_nginx_example(tmp_path):
             proc.wait(timeout=30)
         problems = reps.stop()
     assert not problems, problems
+
+
+def test_replicas_starting_together_migrate_once():
+    import glob
+    import pgcluster
+    db = pgcluster.new_database()
+    servers = [Server(db=db) for _ in range(3)]
+    threads = [threading.Thread(target=s.start) for s in servers]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert all(s.alive() for s in servers)
+        n = len(glob.glob(os.path.join(REPO_ROOT, "schema", "pg", "*.sql")))
+        assert n >= 3
+        rows = db_query(servers[0], "SELECT version FROM schema_migrations ORDER BY version")
+        assert rows == [(v,) for v in range(1, n + 1)], rows
+        migrated = sum(s.log_tail(200000).count("msg=\"migrated database\"") for s in servers)
+        assert migrated == n, migrated   # each migration once, by one of them
+    finally:
+        problems = [p for p in (s.stop() for s in servers) if p]
+        pgcluster.cluster().drop_database(db)
+    assert not problems, problems
