@@ -381,3 +381,21 @@ def test_replicas_starting_together_migrate_once():
         problems = [p for p in (s.stop() for s in servers) if p]
         pgcluster.cluster().drop_database(db)
     assert not problems, problems
+
+
+def test_a_kept_merge_answer_sees_a_delete_on_another_replica(three):
+    a, b, c = three.clients
+    body = read(PROFILES[2])
+    ids = [a.upload_ok(body, {"name": "m%d" % i, "labels": "svc:m"})["id"] for i in range(3)]
+    q = "/api/v1/merge/top?ids=" + ",".join(ids)
+    first = a.get(q)
+    assert first.status == 200, first.body[:300]
+    assert a.get(q).body == first.body   # answered again (kept)
+    assert c.get(q).body == first.body   # the same from another replica
+    assert b.request("DELETE", "/api/v1/profiles/" + ids[1]).status == 204
+    for cl in (a, c):
+        r = cl.get(q)
+        assert r.status == 404 and r.error_code() == "not_found", (r.status, r.body[:300])
+    # the label selection simply no longer has it, on every replica
+    sel = [cl.get_json("/api/v1/merge/top", {"label": "svc:m"})["merge"]["profiles"] for cl in (a, b, c)]
+    assert sel == [2, 2, 2], sel
