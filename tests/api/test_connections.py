@@ -438,7 +438,7 @@ def db_intact(db_dir, pid, db=None):
             assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         finally:
             con.close()
-        db = None
+        db = os.path.join(db_dir, "flamedex.db")
     srv = Server(NO_SUITE_AUTH, db=db)
     shutil.rmtree(srv.dir)
     srv.dir = db_dir
