@@ -84,6 +84,11 @@ int store_health(void)
 	return be->health();
 }
 
+int store_db_bytes(int64_t *bytes)
+{
+	return be->db_bytes ? be->db_bytes(bytes) : 1;
+}
+
 /* ---- writing ------------------------------------------------------------ */
 
 static void types_json(const struct prof *p, struct buf *out)

@@ -84,6 +84,10 @@ void store_unavailable_clear(void);
 /* Close the database and free the cache: no request may be running. */
 void store_shutdown(void);
 int store_health(void);
+/* The database's size when it is not one file (PostgreSQL:
+ * pg_database_size): 0 with *bytes set; 1 when it is a file (SQLite: the
+ * caller measures the file and its WAL); -1 error. */
+int store_db_bytes(int64_t *bytes);
 
 /* Store a decoded profile; writes its id (FDX_ID_LEN+1 bytes). 0, -1, or
  * STORE_FULL when the disk (or the database's --max-db-bytes) has no room

@@ -30,6 +30,8 @@ struct store_backend {
 	int (*open)(const char *db, unsigned pool);
 	void (*close)(void);
 	int (*health)(void);
+	/* NULL: the database is a file (store_db_bytes answers 1) */
+	int (*db_bytes)(int64_t *bytes);
 	/* stacks: the codec.c form of n->prof; types: its types JSON; id:
 	 * already made (util_new_id) */
 	int (*add)(const struct store_new *n, const struct buf *stacks, const struct buf *types, const char *id);

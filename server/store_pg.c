@@ -210,6 +210,21 @@ static int pg_health(void)
 	return r ? 0 : -1;
 }
 
+static int pg_db_bytes(int64_t *bytes)
+{
+	Q(st, "SELECT pg_database_size(current_database())", 0);
+	struct db_pg_conn *c = db_pg_get();
+	if (!c)
+		return -1;
+	PGresult *r = run(c, &st, NULL, false);
+	db_pg_put(c);
+	if (!r)
+		return -1;
+	*bytes = PQntuples(r) == 1 ? db_pg_int(r, 0, 0) : 0;
+	PQclear(r);
+	return 0;
+}
+
 /* ---- writing ------------------------------------------------------------------ */
 
 struct fx_ctx {
@@ -1992,6 +2007,7 @@ const struct store_backend store_pg_backend = {
 	.open = db_pg_open,
 	.close = db_pg_close,
 	.health = pg_health,
+	.db_bytes = pg_db_bytes,
 	.add = pg_add,
 	.del = pg_delete,
 	.exists = pg_exists,
