@@ -288,7 +288,7 @@ static PGresult *run_once(struct db_pg_conn *c, struct db_pg_stmt *st, const cha
 		p = &none;
 	PGresult *r;
 	if (st) {
-		if (!st->slot) {
+		if (!__atomic_load_n(&st->slot, __ATOMIC_ACQUIRE)) {
 			int s = atomic_fetch_add(&next_slot, 1) + 1;
 			if (s >= PG_MAX_STMTS) {
 				util_log("level=error msg=\"too many prepared statements\"");
