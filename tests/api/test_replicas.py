@@ -399,3 +399,50 @@ def test_a_kept_merge_answer_sees_a_delete_on_another_replica(three):
     # the label selection simply no longer has it, on every replica
     sel = [cl.get_json("/api/v1/merge/top", {"label": "svc:m"})["merge"]["profiles"] for cl in (a, b, c)]
     assert sel == [2, 2, 2], sel
+
+
+@pytest.mark.parametrize("pool", ["0", "257", "lots"])
+def test_db_pool_out_of_range_is_refused_at_start(pool, tmp_path):
+    import subprocess
+    from flamedex_server import free_port, server_binary
+    import pgcluster
+    db = pgcluster.new_database()
+    try:
+        r = subprocess.run([server_binary(), "--listen", "127.0.0.1:%d" % free_port(), "--db", db,
+                            "--db-pool", pool], capture_output=True, text=True, timeout=60)
+        assert r.returncode != 0 and "db-pool" in r.stderr, (r.returncode, r.stderr[-500:])
+        # nothing was made in the database
+        rows = db_query(Server(db=db), "SELECT count(*) FROM pg_tables WHERE tablename='profiles'")
+        assert rows == [(0,)], rows
+    finally:
+        pgcluster.cluster().drop_database(db)
+
+
+def test_db_pool_bounds_the_connections_of_a_replica():
+    reps = Replicas(1, ["--db-pool", "2"])
+    try:
+        (a,) = reps.clients
+        body = read(PROFILES[2])
+        errors = []
+
+        def work(k):
+            for i in range(4):
+                r = a.upload(body, {"name": "p%d-%d" % (k, i)})
+                if r.status != 201:
+                    errors.append(r.status)
+
+        ts = [threading.Thread(target=work, args=(k,)) for k in range(6)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        assert not errors, errors
+        # the connections of this database: the pool's, plus the lock
+        # connection retention may hold (db_pg_trylock), plus the query's own
+        n = db_query(reps.servers[0], "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                      "AND pid <> pg_backend_pid()")[0][0]
+        assert n <= 2 + 2, n
+        assert a.get_json("/api/v1/profiles")["total"] == 24
+    finally:
+        problems = reps.stop()
+    assert not problems, problems
