@@ -10,11 +10,13 @@
 #                             pprof, tests/leaks)
 #                           build-tsan/ (gcc, TSan):        make check-api-tsan
 #                             (tests/api, the server under ThreadSanitizer)
-#                           build/ (gcc, no sanitizers):    make check-api-auth
-#                             (tests/api again, every server with --auth-file
-#                             and an admin token on every request; skipped
-#                             with CHECK_AUTH=0), make check-e2e (headless
-#                             Chromium, node tests)
+#                           build/ (gcc, no sanitizers):    make check-api-pg
+#                             (tests/api again as check-api-auth selects
+#                             them, on PostgreSQL: a throwaway cluster,
+#                             every server with --auth-file and an admin
+#                             token on every request, and several replicas
+#                             on one database; skipped with CHECK_AUTH=0),
+#                             make check-e2e (headless Chromium, node tests)
 #                           build-fuzz/ (clang, libFuzzer+ASan+UBSan):
 #                             make fuzz (crash replay, FUZZ_SECONDS per target)
 #                         ends with "N passed, M failed" and fails when any
@@ -26,7 +28,7 @@
 #
 # Environment: FLAMEDEX_LISTEN (serve address), JOBS (make -j, and fuzz
 # targets run at once), FUZZ_SECONDS (per fuzz target, default 60),
-# CHECK_AUTH (0 skips the second API run, with --auth-file).
+# CHECK_AUTH (0 skips the second API run, with --auth-file on PostgreSQL).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,9 +42,13 @@ BUILD_PKGS="build-essential autoconf automake libtool pkg-config libmicrohttpd-d
 BUILD_PKGS="$BUILD_PKGS libyaml-dev libcurl4-openssl-dev"
 # Graphviz: the call graph's SVG layout (server/view_graph.c)
 BUILD_PKGS="$BUILD_PKGS libgraphviz-dev"
+# libpq: the PostgreSQL backend (server/db_pg.c, store_pg.c)
+BUILD_PKGS="$BUILD_PKGS libpq-dev"
 TEST_PKGS="golang-go golang-github-google-pprof-dev python3 python3-pytest chromium openssl"
 # strace: tests/api/test_disk.py checks that --sync full fsyncs before a 201
 TEST_PKGS="$TEST_PKGS strace"
+# PostgreSQL 15: check-api-pg starts a throwaway cluster (tests/lib/pgcluster.py)
+TEST_PKGS="$TEST_PKGS postgresql"
 # libclang-rt-dev pulls in libclang-rt-14-dev on Debian 12, which ships
 # libFuzzer (libclang_rt.fuzzer-x86_64.a); llvm gives ASan llvm-symbolizer.
 FUZZ_PKGS="clang libclang-rt-dev llvm"
@@ -175,8 +181,8 @@ check)
 	wrap=$tsan_wrap pytest_part api-tsan build-tsan check-api-tsan
 
 	if [ "${CHECK_AUTH:-1}" != 0 ]; then
-		log "API tests with --auth-file: make check-api-auth in build (tests/api, an admin token on every request)"
-		pytest_part api-auth build check-api-auth
+		log "API tests on PostgreSQL with --auth-file: make check-api-pg in build (the check-api-auth selection, replicas)"
+		pytest_part api-pg build check-api-pg
 	fi
 
 	log "browser tests: make check-e2e in build (headless Chromium via playwright-core)"

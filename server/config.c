@@ -47,7 +47,10 @@ struct opt {
 
 static const struct opt opts[] = {
 	{ "listen", F_STR(listen), "HOST:PORT", "address to serve on" },
-	{ "db", F_STR(db), "FILE", "SQLite database" },
+	{ "db", F_STR(db), "FILE|URI",
+	  "the database: a file path (SQLite), or PostgreSQL as postgresql://user@host:5432/db or \"host=... dbname=...\"" },
+	{ "db-pool", F_UINT(db_pool, 1, FDX_MAX_DB_POOL), "N",
+	  "PostgreSQL connections this process keeps at most (SQLite: unused)" },
 	{ "web", F_STR(web), "DIR", "static web assets" },
 	{ "max-body", F_SIZE(max_body, 1), "BYTES", "largest upload body" },
 	{ "max-inflated", F_SIZE(max_inflated, 1), "BYTES", "largest profile after gunzip" },
@@ -203,6 +206,7 @@ static void defaults(struct config *c)
 	memset(c, 0, sizeof(*c));
 	snprintf(c->listen, sizeof(c->listen), "127.0.0.1:8080");
 	snprintf(c->db, sizeof(c->db), "var/flamedex.db");
+	c->db_pool = FDX_DB_POOL_DEFAULT;
 	snprintf(c->web, sizeof(c->web), "%s", FDX_WEBDIR);
 	c->max_body = FDX_DEFAULT_MAX_BODY;
 	c->max_inflated = FDX_DEFAULT_MAX_INFLATED;

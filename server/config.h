@@ -18,7 +18,8 @@
 
 struct config {
 	char listen[256];
-	char db[1024];
+	char db[1024];               /* a path (SQLite) or a PostgreSQL conninfo (store.h) */
+	unsigned db_pool;            /* PostgreSQL connections at most (db_pg.h) */
 	char web[1024];
 	size_t max_body;
 	size_t max_inflated;

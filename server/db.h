@@ -1,5 +1,5 @@
 /*
- * db.h: SQLite connections.
+ * db.h: SQLite connections (store_sqlite.c; PostgreSQL's are db_pg.h).
  *
  * One writer connection behind a mutex (every write is one BEGIN IMMEDIATE
  * transaction) and a small pool of read-only connections, each used by one

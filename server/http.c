@@ -21,6 +21,7 @@
 #include "conn.h"
 #include "hdr.h"
 #include "limits.h"
+#include "store.h"
 #include "util.h"
 
 static struct MHD_Daemon *daemon_;
@@ -145,9 +146,21 @@ static void run_req(struct pool_job *job)
 	int why = atomic_load(&r->stop);
 	if (why != WORK_OK)
 		work_stop(&r->work, why);
+	store_unavailable_clear();
 	enum MHD_Result res = why == WORK_OK ? dispatch_(r) : MHD_YES;
 	why = atomic_load(&r->work.stop);
 	work_end(&r->work);
+	if (why == WORK_OK && r->replied && r->status >= 500 && store_unavailable()) {
+		/* The handler failed because the database cannot be reached
+		 * (PostgreSQL down or restarting; store.h): say so, and when to
+		 * try again. The store reconnects by itself on a later request. */
+		if (r->resp)
+			MHD_destroy_response(r->resp);
+		r->resp = NULL;
+		r->hdrs_len = 0;
+		reply_header(r, "Retry-After", "5");
+		res = reply_error(r, 503, "database_unavailable", "the database cannot be reached; retry shortly");
+	}
 	if (why != WORK_OK && (!r->replied || r->status >= 500)) {
 		/* The handler unwound (or never ran): the stop decides the reply. */
 		if (r->resp)

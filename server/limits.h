@@ -191,6 +191,13 @@
  * all, a client narrows RE instead) */
 #define FDX_MAX_LIST_FUNCTIONS      200
 
+/* PostgreSQL (db_pg.c): connections one process keeps to the database. Each
+ * upload holds one for its transaction and each read for its query; the
+ * default covers the handler threads of a small machine, and N replicas
+ * make N times as many (PostgreSQL's max_connections is 100 by default). */
+#define FDX_DB_POOL_DEFAULT         16u
+#define FDX_MAX_DB_POOL             256u
+
 /* Upload metadata. */
 #define FDX_MAX_NAME_LEN            256u
 #define FDX_MAX_PROFILE_LABELS      32u

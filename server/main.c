@@ -124,12 +124,13 @@ int main(int argc, char **argv)
 	heavy_init(cfg.max_heavy, cfg.heavy_wait_s * 1000);
 	if (access_init() < 0)   /* tokens (SIGHUP reloads them), Host and Origin rules */
 		return 1;
-	ensure_parent_dir(cfg.db);
+	if (!store_db_is_pg(cfg.db))
+		ensure_parent_dir(cfg.db);
 	db_configure(&(struct db_opts){ .sync_full = strcmp(cfg.sync, "full") == 0,
 	                                .max_bytes = cfg.max_db_bytes,
 	                                .reserve_bytes = cfg.disk_reserve });
-	if (store_init(cfg.db, cfg.cache_bytes) < 0) {
-		fprintf(stderr, "flamedex: cannot open database %s\n", cfg.db);
+	if (store_init(cfg.db, cfg.cache_bytes, cfg.db_pool) < 0) {
+		fprintf(stderr, "flamedex: cannot open database %s\n", store_db_is_pg(cfg.db) ? "(PostgreSQL)" : cfg.db);
 		access_shutdown();
 		return 1;
 	}
@@ -157,8 +158,10 @@ int main(int argc, char **argv)
 		access_shutdown();
 		return 1;
 	}
-	util_log("level=info msg=listening url=%s://%s db=%s web=%s max_body=%zu max_inflated=%zu",
-	         cfg.tls_cert[0] ? "https" : "http", cfg.listen, cfg.db, cfg.web, cfg.max_body, cfg.max_inflated);
+	/* a conninfo may hold a password: name the backend, not the string */
+	util_log("level=info msg=listening url=%s://%s db=%s backend=%s web=%s max_body=%zu max_inflated=%zu",
+	         cfg.tls_cert[0] ? "https" : "http", cfg.listen, store_db_is_pg(cfg.db) ? "postgresql" : cfg.db,
+	         store_backend_name(), cfg.web, cfg.max_body, cfg.max_inflated);
 	int sig = 0;
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)

@@ -18,6 +18,7 @@
 #include "metrics.h"
 #include "routes.h"
 #include "scrape.h"
+#include "store.h"
 
 static long long file_bytes(const char *path)
 {
@@ -56,13 +57,24 @@ enum MHD_Result route_targets_metrics(struct req *r, const struct route_params *
 	           "# HELP flamedex_inflight_refused_total Reservations refused for want of budget.\n"
 	           "# TYPE flamedex_inflight_refused_total counter\nflamedex_inflight_refused_total %llu\n",
 	           bs.used, bs.limit, bs.peak, bs.refused);
-	char wal[sizeof(cfg.db) + 8];
-	snprintf(wal, sizeof(wal), "%s-wal", cfg.db);
+	/* SQLite: the file and its WAL; PostgreSQL: pg_database_size, and
+	 * no WAL of this database's own (the cluster's is shared) */
+	long long db_b = 0, wal_b = 0;
+	int64_t pg_b = 0;
+	int brc = store_db_bytes(&pg_b);
+	if (brc == 1) {
+		char wal[sizeof(cfg.db) + 8];
+		snprintf(wal, sizeof(wal), "%s-wal", cfg.db);
+		db_b = file_bytes(cfg.db);
+		wal_b = file_bytes(wal);
+	} else if (brc == 0) {
+		db_b = (long long)pg_b;
+	}
 	buf_printf(&out,
-	           "# HELP flamedex_database_bytes Size of the database file and its WAL.\n"
+	           "# HELP flamedex_database_bytes Size of the database file and its WAL (PostgreSQL: the database).\n"
 	           "# TYPE flamedex_database_bytes gauge\nflamedex_database_bytes{file=\"db\"} %lld\n"
 	           "flamedex_database_bytes{file=\"wal\"} %lld\n",
-	           file_bytes(cfg.db), file_bytes(wal));
+	           db_b, wal_b);
 	if (out.oom) {
 		buf_release(&out);
 		return reply_error(r, 500, "internal", "out of memory");

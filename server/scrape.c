@@ -39,6 +39,7 @@ struct slot {
 	/* schedule */
 	double next_ms;  /* util_mono_ms() */
 	bool running;
+	double lease_until_ms;   /* util_mono_ms(): this process may scrape it until then (leases) */
 	unsigned fails;
 	/* the last fetch */
 	int health;      /* 0: not fetched yet, 1: up, -1: down */
@@ -85,6 +86,21 @@ static bool qstop;
 static pthread_t decoders[FDX_SCRAPE_WORKERS];
 static int n_decoders;
 static struct work *running_work[FDX_SCRAPE_WORKERS];   /* under qmu */
+/* Leases (store_lease): with replicas on one database, a slot is scraped
+ * only by the process holding its lease. The leaser thread renews them
+ * every SCRAPE_LEASE_RENEW_MS for SCRAPE_LEASE_TTL_MS; this process counts
+ * a lease as its own for a renewal period less than that (the margin
+ * covers the time the renewal took and the clocks' rates), so when it
+ * cannot renew (dead, or the database gone) it stops before another can
+ * take over, and a dead replica's targets move within TTL + one renewal. */
+#define SCRAPE_LEASE_RENEW_MS 1000
+#define SCRAPE_LEASE_TTL_MS   3000
+static bool leases_on;       /* set before the threads start, cleared after they end */
+static bool lease_th_on;
+static pthread_t lease_th;
+static pthread_mutex_t lmu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t lcv = PTHREAD_COND_INITIALIZER;
+static bool lstop;
 
 /* ---- slots ------------------------------------------------------------- */
 
@@ -488,6 +504,11 @@ static struct xfer *take_due(int room, double *wait_ms)
 		struct slot *s = slots[i];
 		if (s->running)
 			continue;
+		if (leases_on && s->lease_until_ms < now) {
+			if (s->next_ms < now)
+				s->next_ms = now + SCRAPE_LEASE_RENEW_MS;   /* not ours now: look again after a renewal */
+			continue;
+		}
 		if (s->next_ms > now || room <= 0) {
 			if (s->next_ms < soonest)
 				soonest = s->next_ms;
@@ -633,6 +654,76 @@ static void *decoder(void *arg)
 	return NULL;
 }
 
+/* ---- leases ------------------------------------------------------------ */
+
+static void lease_round(void)
+{
+	pthread_mutex_lock(&mu);
+	int n = n_slots;
+	struct slot **held = n ? malloc((size_t)n * sizeof(*held)) : NULL;
+	const char **keys = n ? malloc((size_t)n * sizeof(*keys)) : NULL;
+	bool *mine = n ? calloc((size_t)n, sizeof(*mine)) : NULL;
+	if (n && (!held || !keys || !mine)) {
+		pthread_mutex_unlock(&mu);
+		free(held);
+		free(keys);
+		free(mine);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		held[i] = slots[i];
+		held[i]->refs++;
+		keys[i] = held[i]->key;   /* a slot's key never changes */
+	}
+	pthread_mutex_unlock(&mu);
+	double t0 = util_mono_ms();
+	int rc = store_lease(keys, n, SCRAPE_LEASE_TTL_MS, mine);
+	int taken = 0;
+	pthread_mutex_lock(&mu);
+	for (int i = 0; i < n; i++) {
+		struct slot *s = held[i];
+		bool had = s->lease_until_ms > util_mono_ms();
+		if (rc == 0 && mine[i]) {
+			s->lease_until_ms = t0 + SCRAPE_LEASE_TTL_MS - SCRAPE_LEASE_RENEW_MS;
+			taken += !had;
+		} else if (rc == 0) {
+			s->lease_until_ms = 0;   /* another process holds it */
+		}
+		/* rc < 0: keep what we had; it runs out by itself */
+		slot_unref(s);
+	}
+	pthread_mutex_unlock(&mu);
+	if (taken) {
+		util_log("level=info msg=\"scrape leases taken\" slots=%d", taken);
+		if (multi)
+			curl_multi_wakeup(multi);
+	}
+	free(held);
+	free(keys);
+	free(mine);
+}
+
+static void *leaser(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&lmu);
+	while (!lstop) {
+		pthread_mutex_unlock(&lmu);
+		lease_round();
+		pthread_mutex_lock(&lmu);
+		if (lstop)
+			break;
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += (long)SCRAPE_LEASE_RENEW_MS % 1000 * 1000000L;
+		ts.tv_sec += SCRAPE_LEASE_RENEW_MS / 1000 + ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&lcv, &lmu, &ts);
+	}
+	pthread_mutex_unlock(&lmu);
+	return NULL;
+}
+
 /* ---- start, reload, stop ----------------------------------------------- */
 
 int scrape_start(void)
@@ -670,12 +761,21 @@ int scrape_start(void)
 			break;
 		n_decoders++;
 	}
+	leases_on = store_leases_shared();
 	if (n_decoders == 0 || pthread_create(&fetch_th, NULL, fetcher, NULL) != 0) {
 		fprintf(stderr, "flamedex: cannot start the scraper\n");
 		return -1;
 	}
 	fetch_on = true;
 	started = true;
+	if (leases_on) {
+		lstop = false;
+		if (pthread_create(&lease_th, NULL, leaser, NULL) != 0) {
+			fprintf(stderr, "flamedex: cannot start the scrape leases\n");
+			return -1;
+		}
+		lease_th_on = true;
+	}
 	util_log("level=info msg=\"scraping\" config=%s jobs=%d targets=%d slots=%d transfers=%d decoders=%d",
 	         cfg.scrape_config, jobs, targets, n_slots, FDX_SCRAPE_MAX_TRANSFERS, n_decoders);
 	return scrape_retention_start() < 0 ? -1 : downsample_start();
@@ -725,6 +825,19 @@ void scrape_stop(void)
 	pthread_mutex_lock(&mu);
 	stopping = true;
 	pthread_mutex_unlock(&mu);
+	if (lease_th_on) {
+		pthread_mutex_lock(&lmu);
+		lstop = true;
+		pthread_cond_broadcast(&lcv);
+		pthread_mutex_unlock(&lmu);
+		pthread_join(lease_th, NULL);
+		lease_th_on = false;
+		pthread_mutex_lock(&mu);
+		for (int i = 0; i < n_slots; i++)
+			slots[i]->lease_until_ms = 0;   /* nothing more from here */
+		pthread_mutex_unlock(&mu);
+		store_lease_release();   /* the other replicas take them at once */
+	}
 	if (fetch_on) {
 		curl_multi_wakeup(multi);
 		pthread_join(fetch_th, NULL);
@@ -753,6 +866,7 @@ void scrape_stop(void)
 	started = false;
 	pthread_mutex_lock(&mu);
 	install(NULL);
+	leases_on = false;
 	pthread_mutex_unlock(&mu);
 	if (multi) {
 		curl_multi_cleanup(multi);
@@ -889,6 +1003,8 @@ int scrape_targets_json(struct json *j)
 			json_uint(j, s->fails);
 			json_key(j, "scrapes");
 			json_uint(j, s->scrapes);
+			json_key(j, "leased");
+			json_bool(j, !leases_on || s->lease_until_ms > now_mono);
 			json_key(j, "next_scrape");
 			time_or_null(j, mono_to_unix_ns(s->running ? now_mono : s->next_ms, now_mono, now_ns));
 			json_obj_end(j);

@@ -11,14 +11,15 @@
  *     oldest scraped ones.
  * Each deletion is store_delete: one small transaction of its own (which
  * also forgets the profile in the cache), so uploads and views wait at
- * most for one of them; ids are read RETENTION_BATCH at a time from a
- * reader connection. The candidates' SQL is here, beside the policy, on a
- * read-only connection of db.h; every write goes through store.h.
+ * most for one of them; ids are read RETENTION_BATCH at a time
+ * (store_retention_ids). Replicas sharing a PostgreSQL database run the
+ * passes once: only the process holding the retention job's lock
+ * (store_job_lock, an advisory lock) sweeps; the others try again each
+ * period, so one takes over within a period when the holder dies.
  */
 #include "scrape.h"
 
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,7 +27,6 @@
 #include <time.h>
 
 #include "config.h"
-#include "db.h"
 #include "limits.h"
 #include "store.h"
 #include "util.h"
@@ -41,50 +41,6 @@ static pthread_cond_t rcv = PTHREAD_COND_INITIALIZER;
 static bool rstop;
 static atomic_ullong deleted_scraped, deleted_uploads, deleted_bytes;
 
-/* Up to max ids matching sql (one int64 parameter, or none when arg < 0). */
-static int candidates(const char *sql, int64_t arg, char (*ids)[FDX_ID_LEN + 1], int64_t *bytes, int max)
-{
-	sqlite3 *c = db_reader_get();
-	if (!c)
-		return -1;
-	sqlite3_stmt *st;
-	int n = 0;
-	if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) != SQLITE_OK) {
-		util_log("level=error msg=\"retention query failed\" err=\"%s\"", sqlite3_errmsg(c));
-		db_reader_put(c);
-		return -1;
-	}
-	if (arg >= 0)
-		sqlite3_bind_int64(st, 1, arg);
-	while (n < max && sqlite3_step(st) == SQLITE_ROW) {
-		const char *id = (const char *)sqlite3_column_text(st, 0);
-		if (!id || strlen(id) > FDX_ID_LEN)
-			continue;
-		memcpy(ids[n], id, strlen(id) + 1);
-		bytes[n] = sqlite3_column_int64(st, 1);
-		n++;
-	}
-	sqlite3_finalize(st);
-	db_reader_put(c);
-	return n;
-}
-
-static int64_t scalar_i64(const char *sql)
-{
-	sqlite3 *c = db_reader_get();
-	if (!c)
-		return -1;
-	sqlite3_stmt *st;
-	int64_t v = -1;
-	if (sqlite3_prepare_v2(c, sql, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_type(st, 0) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	db_reader_put(c);
-	return v;
-}
-
 static bool should_stop(void)
 {
 	pthread_mutex_lock(&rmu);
@@ -93,8 +49,9 @@ static bool should_stop(void)
 	return s;
 }
 
-/* Delete what sql finds until it finds nothing; the count, or -1. */
-static int sweep(const char *sql, int64_t arg, bool scraped, int64_t *budget_bytes)
+/* Delete what store_retention_ids(which, before) finds until it finds
+ * nothing; the count, or -1. */
+static int sweep(enum store_retention which, int64_t before, bool scraped, int64_t *budget_bytes)
 {
 	int total = 0;
 	for (;;) {
@@ -102,7 +59,7 @@ static int sweep(const char *sql, int64_t arg, bool scraped, int64_t *budget_byt
 			return total;
 		char ids[RETENTION_BATCH][FDX_ID_LEN + 1];
 		int64_t bytes[RETENTION_BATCH];
-		int n = candidates(sql, arg, ids, bytes, RETENTION_BATCH);
+		int n = store_retention_ids(which, before, ids, bytes, RETENTION_BATCH);
 		if (n <= 0)
 			return n < 0 ? -1 : total;
 		for (int i = 0; i < n; i++) {
@@ -127,30 +84,24 @@ int scrape_retention_pass(void)
 	int total = 0, rc;
 	int64_t now = util_now_nanos();
 	if (cfg.retention_s) {
-		/* downsampled profiles (downsample.h) have --downsample-retention */
-		rc = sweep("SELECT id, bytes FROM profiles WHERE scrape_job IS NOT NULL AND ds_step IS NULL AND uploaded_at < ?1 "
-		           "ORDER BY uploaded_at LIMIT 32",
-		           now - (int64_t)cfg.retention_s * 1000000000LL, true, NULL);
+		rc = sweep(STORE_RET_SCRAPED_BEFORE, now - (int64_t)cfg.retention_s * 1000000000LL, true, NULL);
 		if (rc < 0)
 			return -1;
 		total += rc;
 	}
 	if (cfg.retention_uploads_s) {
-		rc = sweep("SELECT id, bytes FROM profiles WHERE scrape_job IS NULL AND uploaded_at < ?1 "
-		           "ORDER BY uploaded_at LIMIT 32",
-		           now - (int64_t)cfg.retention_uploads_s * 1000000000LL, false, NULL);
+		rc = sweep(STORE_RET_UPLOADS_BEFORE, now - (int64_t)cfg.retention_uploads_s * 1000000000LL, false, NULL);
 		if (rc < 0)
 			return -1;
 		total += rc;
 	}
 	if (cfg.retention_bytes) {
-		int64_t have = scalar_i64("SELECT SUM(bytes) FROM profiles WHERE scrape_job IS NOT NULL");
-		if (have < 0)
+		int64_t have, oldest;
+		if (store_scraped_stats(&have, &oldest) < 0)
 			return -1;
 		int64_t over = have - (int64_t)cfg.retention_bytes;
 		if (over > 0) {
-			rc = sweep("SELECT id, bytes FROM profiles WHERE scrape_job IS NOT NULL ORDER BY uploaded_at LIMIT 32",
-			           -1, true, &over);
+			rc = sweep(STORE_RET_SCRAPED_OLDEST, 0, true, &over);
 			if (rc < 0)
 				return -1;
 			total += rc;
@@ -167,7 +118,8 @@ static void *loop(void *arg)
 	pthread_mutex_lock(&rmu);
 	while (!rstop) {
 		pthread_mutex_unlock(&rmu);
-		scrape_retention_pass();
+		if (store_job_lock(STORE_JOB_RETENTION) == 1)
+			scrape_retention_pass();
 		pthread_mutex_lock(&rmu);
 		if (rstop)
 			break;
@@ -216,13 +168,9 @@ void scrape_retention_json(struct json *j)
 	json_uint(j, cfg.retention_bytes);
 	json_key(j, "uploads_seconds");
 	json_uint(j, cfg.retention_uploads_s);
-	/* how far back scraped data goes: the oldest profile time, raw
-	 * (scraped, not downsampled) or downsampled, each through its index
-	 * of migration 010 */
-	int64_t oldest = scalar_i64(
-		"SELECT min(t) FROM (SELECT min(coalesce(time_nanos, client_time, uploaded_at)) AS t FROM profiles "
-		"WHERE scrape_job IS NOT NULL AND ds_step IS NULL AND ds_into IS NULL UNION ALL "
-		"SELECT min(coalesce(time_nanos, client_time, uploaded_at)) FROM profiles WHERE ds_step IS NOT NULL)");
+	int64_t bytes = 0, oldest = 0;
+	if (store_scraped_stats(&bytes, &oldest) < 0)
+		bytes = oldest = 0;
 	json_key(j, "oldest_scraped");
 	if (oldest > 0) {
 		char ts[40];
@@ -231,7 +179,6 @@ void scrape_retention_json(struct json *j)
 	} else {
 		json_null(j);
 	}
-	int64_t bytes = scalar_i64("SELECT COALESCE(SUM(bytes),0) FROM profiles WHERE scrape_job IS NOT NULL");
 	json_key(j, "scraped_bytes");
 	json_int(j, bytes < 0 ? 0 : bytes);
 	json_key(j, "deleted_scraped");

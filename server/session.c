@@ -1,5 +1,6 @@
 /*
- * session.c: sign-in sessions in SQLite, and the cookie (see session.h).
+ * session.c: sign-in sessions, kept in the database through store.h, and the
+ * cookie (see session.h).
  */
 #include "session.h"
 
@@ -8,8 +9,8 @@
 #include <string.h>
 
 #include "config.h"
-#include "db.h"
 #include "origin.h"
+#include "store.h"
 #include "util.h"
 
 #define SESSION_ID_BYTES 32
@@ -24,44 +25,19 @@ static bool id_hash(const char *id, char hex[AUTH_HEX_LEN + 1])
 	return true;
 }
 
-/* Run one prepared statement to completion and finalize it. 0 or -1. */
-static int run(sqlite3 *c, sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		util_log("level=error msg=\"session sql failed\" err=\"%s\"", sqlite3_errmsg(c));
-		return -1;
-	}
-	return 0;
-}
-
 int session_create(const struct auth_who *who, char id[SESSION_ID_LEN + 1], int64_t *expires_at)
 {
-	char hex[AUTH_HEX_LEN + 1];
-	if (auth_random_b64url(SESSION_ID_BYTES, id) < 0 || !id_hash(id, hex))
+	struct store_session s;
+	memset(&s, 0, sizeof(s));
+	if (auth_random_b64url(SESSION_ID_BYTES, id) < 0 || !id_hash(id, s.id_hash))
 		return -1;
 	int64_t now = util_now_nanos();
 	*expires_at = now + (int64_t)cfg.session_ttl_s * 1000000000;
-	sqlite3 *c = db_writer_lock();
-	sqlite3_stmt *st;
-	int rc = -1;
-	if (sqlite3_prepare_v2(c, "DELETE FROM sessions WHERE expires_at <= ?", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, now);
-		run(c, st);
-	}
-	if (sqlite3_prepare_v2(c,
-	        "INSERT INTO sessions(id_hash,token_hash,name,created_at,expires_at) VALUES(?,?,?,?,?)", -1,
-	        &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, who->token_hash, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, who->name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, now);
-		sqlite3_bind_int64(st, 5, *expires_at);
-		rc = run(c, st);
-	}
-	db_writer_unlock();
-	return rc;
+	snprintf(s.token_hash, sizeof(s.token_hash), "%s", who->token_hash);
+	snprintf(s.name, sizeof(s.name), "%s", who->name);
+	s.created_at = now;
+	s.expires_at = *expires_at;
+	return store_session_put(&s, now);
 }
 
 int session_find(const char *id, struct auth_who *who)
@@ -69,34 +45,14 @@ int session_find(const char *id, struct auth_who *who)
 	char hex[AUTH_HEX_LEN + 1];
 	if (!id_hash(id, hex))
 		return 1;
-	sqlite3 *c = db_reader_get();
-	if (!c)
-		return -1;
-	sqlite3_stmt *st;
-	int rc = -1;
-	char token_hash[AUTH_HEX_LEN + 1] = "";
-	int64_t expires = 0;
-	if (sqlite3_prepare_v2(c, "SELECT token_hash, expires_at FROM sessions WHERE id_hash=?", -1, &st, NULL) ==
-	    SQLITE_OK) {
-		sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
-		int s = sqlite3_step(st);
-		if (s == SQLITE_ROW) {
-			const char *t = (const char *)sqlite3_column_text(st, 0);
-			snprintf(token_hash, sizeof(token_hash), "%s", t ? t : "");
-			expires = sqlite3_column_int64(st, 1);
-			rc = 0;
-		} else if (s == SQLITE_DONE) {
-			rc = 1;
-		}
-		sqlite3_finalize(st);
-	}
-	db_reader_put(c);
+	struct store_session s;
+	int rc = store_session_get(hex, &s);
 	if (rc != 0)
 		return rc;
-	if (expires <= util_now_nanos() || !auth_find_hash(token_hash, who))
+	if (s.expires_at <= util_now_nanos() || !auth_find_hash(s.token_hash, who))
 		return 1;
 	who->session = true;
-	who->expires_at = expires;
+	who->expires_at = s.expires_at;
 	return 0;
 }
 
@@ -105,15 +61,7 @@ int session_end(const char *id)
 	char hex[AUTH_HEX_LEN + 1];
 	if (!id_hash(id, hex))
 		return 0;
-	sqlite3 *c = db_writer_lock();
-	sqlite3_stmt *st;
-	int rc = -1;
-	if (sqlite3_prepare_v2(c, "DELETE FROM sessions WHERE id_hash=?", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
-		rc = run(c, st);
-	}
-	db_writer_unlock();
-	return rc;
+	return store_session_del(hex);
 }
 
 void session_cookie(const char *id, char *out, size_t cap)

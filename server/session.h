@@ -1,6 +1,7 @@
 /*
- * session.h: the sign-in sessions of people, in SQLite (table sessions,
- * schema/003_access.sql), and their cookie.
+ * session.h: the sign-in sessions of people, in the database (table
+ * sessions, schema/003_access.sql and schema/pg/; through store.h), and
+ * their cookie.
  *
  * Signing in (route_auth.c) with a token makes a session: a random id of
  * 32 bytes (256 bits), sent once, as the cookie value. The database keeps

@@ -1,5 +1,10 @@
 /*
- * store.h: profiles in SQLite.
+ * store.h: profiles in SQLite or PostgreSQL.
+ *
+ * store_init picks the backend from --db (store_be.h): a file path is
+ * SQLite (store_sqlite.c, db.c), a postgresql:// or postgres:// URI or a
+ * libpq keyword string is PostgreSQL (store_pg.c, db_pg.c); the contract
+ * below is the same for both.
  *
  * A stored profile is one row in each of profiles, blobs and stacks (plus
  * its labels), written in one transaction: an upload is either all there
@@ -11,6 +16,7 @@
 #ifndef FDX_STORE_H
 #define FDX_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,12 +68,26 @@ struct store_ds {
 	int n_members;
 };
 
-/* Open (and migrate) the database; keep at most cache_bytes of decoded
+/* Open (and migrate) the database (a path, or a PostgreSQL conninfo with a
+ * pool of at most pool connections); keep at most cache_bytes of decoded
  * profiles in memory. 0 or -1. */
-int store_init(const char *db_path, size_t cache_bytes);
+int store_init(const char *db, size_t cache_bytes, unsigned pool);
+/* Whether db (a --db value) names a PostgreSQL database. */
+bool store_db_is_pg(const char *db);
+/* "sqlite" or "pg". */
+const char *store_backend_name(void);
+/* Whether a failure of this thread's current request came from a
+ * database that cannot be reached (PostgreSQL down): then the request is
+ * answered 503 database_unavailable. store_unavailable_clear at its start. */
+bool store_unavailable(void);
+void store_unavailable_clear(void);
 /* Close the database and free the cache: no request may be running. */
 void store_shutdown(void);
 int store_health(void);
+/* The database's size when it is not one file (PostgreSQL:
+ * pg_database_size): 0 with *bytes set; 1 when it is a file (SQLite: the
+ * caller measures the file and its WAL); -1 error. */
+int store_db_bytes(int64_t *bytes);
 
 /* Store a decoded profile; writes its id (FDX_ID_LEN+1 bytes). 0, -1, or
  * STORE_FULL when the disk (or the database's --max-db-bytes) has no room
@@ -285,5 +305,53 @@ int store_ds_merged(char (*ids)[23], int64_t *bytes, int max, int *n);
 int store_ds_expired(int64_t before, char (*ids)[23], int64_t *bytes, int max, int *n);
 /* The profile labels of id (at most max) into out. 0, 1 unknown, -1. */
 int store_labels_of(const char *id, struct store_label *out, int max, int *n);
+
+/* ---- sessions (session.h) --------------------------------------------- */
+
+struct store_session {
+	char id_hash[65];      /* hex SHA-256 of the cookie value */
+	char token_hash[65];   /* hex SHA-256 of the token signed in with */
+	char name[129];
+	int64_t created_at, expires_at;   /* unix ns */
+};
+/* Store s, removing the sessions expired at now. 0 or -1. */
+int store_session_put(const struct store_session *s, int64_t now);
+/* The session of id_hash into out: 0, 1 none, -1 error. */
+int store_session_get(const char *id_hash, struct store_session *out);
+/* Remove it (none is fine): 0 or -1. */
+int store_session_del(const char *id_hash);
+
+/* ---- retention (scrape_retention.c) ------------------------------------ */
+
+#define FDX_STORE_ID_CAP 23
+enum store_retention {
+	STORE_RET_SCRAPED_BEFORE,   /* scraped profiles stored before `before` */
+	STORE_RET_UPLOADS_BEFORE,   /* uploaded ones stored before `before` */
+	STORE_RET_SCRAPED_OLDEST,   /* scraped ones, any time (before ignored) */
+};
+/* Up to max ids (and their upload's bytes) of which, oldest first by
+ * upload time: their count, or -1. */
+int store_retention_ids(enum store_retention which, int64_t before, char (*ids)[FDX_STORE_ID_CAP], int64_t *bytes,
+                        int max);
+/* The scraped profiles' total bytes and oldest upload time (0: none). */
+int store_scraped_stats(int64_t *bytes, int64_t *oldest);
+
+/* Background jobs that run in one process of those sharing a database. */
+enum store_job {
+	STORE_JOB_RETENTION,
+};
+/* 1: this process runs job now (it holds its lock, until it exits or
+ * loses the database), 0: another does, -1: error. Always 1 on SQLite. */
+int store_job_lock(enum store_job job);
+
+/* Scrape target leases (scrape.c): whether targets are shared with other
+ * processes (PostgreSQL) and so scraped only under a lease. */
+bool store_leases_shared(void);
+/* Take or renew the leases of keys[0, n) for ttl_ms: mine[i] says whether
+ * this process holds key i now (held by no live other, or expired). 0, or
+ * -1 (then none is known to be mine). Always all mine on SQLite. */
+int store_lease(const char *const *keys, int n, int ttl_ms, bool *mine);
+/* Give every lease of this process back (a clean stop). */
+void store_lease_release(void);
 
 #endif

@@ -428,16 +428,18 @@ def test_client_hang_up_stops_its_work():
         assert r.client.healthy()
 
 
-def db_intact(db_dir, pid):
-    """The database a stopped server left in db_dir is consistent, and a new
-    server opens it with the profile pid in it."""
-    db = os.path.join(db_dir, "flamedex.db")
-    con = sqlite3.connect(db)
-    try:
-        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    finally:
-        con.close()
-    srv = Server(NO_SUITE_AUTH)
+def db_intact(db_dir, pid, db=None):
+    """The database a stopped server left in db_dir (or db, a PostgreSQL
+    one) is consistent, and a new server opens it with the profile pid in
+    it."""
+    if db is None or not db.startswith("postgres"):
+        con = sqlite3.connect(os.path.join(db_dir, "flamedex.db"))
+        try:
+            assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        finally:
+            con.close()
+        db = os.path.join(db_dir, "flamedex.db")
+    srv = Server(NO_SUITE_AUTH, db=db)
     shutil.rmtree(srv.dir)
     srv.dir = db_dir
     srv.log_path = os.path.join(db_dir, "server-again.log")
@@ -493,7 +495,7 @@ def test_sigterm_during_work_exits_and_keeps_the_database():
         # Stopped means stopped: nothing listens any more.
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", port), timeout=2).close()
-        db_intact(srv.dir, pid)
+        db_intact(srv.dir, pid, srv.db)
     finally:
         srv._kill()
         shutil.rmtree(srv.dir, ignore_errors=True)
@@ -531,7 +533,7 @@ def test_stop_is_bounded_and_a_second_signal_exits_at_once():
                 assert rc == 1 and "second signal: exiting at once" in log, log[-2000:]
             else:
                 assert rc == 0 and "msg=stopped" in log, log[-2000:]
-            db_intact(srv.dir, pid)
+            db_intact(srv.dir, pid, srv.db)
         finally:
             srv._kill()
             shutil.rmtree(srv.dir, ignore_errors=True)

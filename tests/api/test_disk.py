@@ -34,7 +34,7 @@ import pytest
 
 import pb
 from client import Client
-from flamedex_server import Server, server_binary
+from flamedex_server import Server, server_binary, sqlite_only
 
 PROFILE_KIB = 300          # each upload ~300 KiB of incompressible strings
 TMPFS_SIZE = "12m"
@@ -351,11 +351,13 @@ def wal_syncs(extra_args, uploads=3):
     return sum(1 for ln in lines if "-wal>" in ln and ("fsync(" in ln or "fdatasync(" in ln))
 
 
+@sqlite_only   # --sync is SQLite's; PostgreSQL's commit is its synchronous_commit
 def test_sync_full_fsyncs_every_acknowledged_upload():
     n = wal_syncs([])              # the default is --sync full
     assert n >= 3, "with --sync full, 3 uploads made %d fsyncs of the WAL" % n
 
 
+@sqlite_only   # --sync is SQLite's; PostgreSQL's commit is its synchronous_commit
 def test_sync_normal_does_not_fsync_each_commit():
     n = wal_syncs(["--sync", "normal"])
     assert n == 0, "with --sync normal, 3 small uploads made %d fsyncs of the WAL" % n

@@ -464,7 +464,6 @@ def test_a_crash_between_store_and_delete_never_counts_twice(tmp_path, monkeypat
     hold.write_text("")
     monkeypatch.setenv("FLAMEDEX_TEST_DOWNSAMPLE_HOLD", str(hold))
     srv = Server(["--config", str(cfg)]).start()
-    db = os.path.join(srv.dir, "flamedex.db")
     srv2 = None
     try:
         c = Client(srv.url, token=srv.token)
@@ -488,7 +487,8 @@ def test_a_crash_between_store_and_delete_never_counts_twice(tmp_path, monkeypat
         srv.proc.kill()          # the crash
         srv.proc.wait()
         monkeypatch.delenv("FLAMEDEX_TEST_DOWNSAMPLE_HOLD")
-        srv2 = Server(["--db", db, "--downsample-after", "1h", "--downsample-step", "1m"]).start()
+        # the same database (a file, or the same PostgreSQL one)
+        srv2 = Server(["--downsample-after", "1h", "--downsample-step", "1m"], db=srv.db).start()
         c2 = Client(srv2.url, token=srv2.token)
         until("the originals deleted", lambda: all(c2.get("/api/v1/profiles/%s" % m["id"]).status == 404
                                                    for ms in rec.buckets.values() for m in ms))

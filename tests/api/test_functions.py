@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import catalog  # noqa: E402
 import pproftool  # noqa: E402
 from client import Client  # noqa: E402
-from flamedex_server import Server  # noqa: E402
+from flamedex_server import Server, db_query, sqlite_only  # noqa: E402
 
 CORPUS_PICK = [
     "agent-insight/cpu.pb.gz", "agent-insight/heap.pb.gz", "agent-insight/goroutine.pb.gz",
@@ -191,14 +191,10 @@ def db_path(srv):
 
 
 def rows_of(srv, pid_id):
-    con = sqlite3.connect(db_path(srv))
-    try:
-        (seq,) = con.execute("SELECT seq FROM profiles WHERE id=?", (pid_id,)).fetchone() or (None,)
-        if seq is None:
-            return None
-        return con.execute("SELECT count(*) FROM profile_functions WHERE profile_seq=?", (seq,)).fetchone()[0]
-    finally:
-        con.close()
+    seq = db_query(srv, "SELECT seq FROM profiles WHERE id=?", (pid_id,))
+    if not seq:
+        return None
+    return db_query(srv, "SELECT count(*) FROM profile_functions WHERE profile_seq=?", (seq[0][0],))[0][0]
 
 
 def test_delete_removes_rows(stored, srv, picked, profile_path):
@@ -207,14 +203,12 @@ def test_delete_removes_rows(stored, srv, picked, profile_path):
         meta = c.upload_ok(f.read(), {"name": "doomed", "labels": "service:findex"})
     victim = meta["id"]
     assert victim in [p["id"] for p in c.get_json("/api/v1/timeline?label=service:findex")["points"]]
-    con = sqlite3.connect(db_path(srv))
-    (seq,) = con.execute("SELECT seq FROM profiles WHERE id=?", (victim,)).fetchone()
-    assert con.execute("SELECT count(*) FROM profile_functions WHERE profile_seq=?", (seq,)).fetchone()[0] > 0
+    ((seq,),) = db_query(srv, "SELECT seq FROM profiles WHERE id=?", (victim,))
+    assert db_query(srv, "SELECT count(*) FROM profile_functions WHERE profile_seq=?", (seq,))[0][0] > 0
     r = c.request("DELETE", "/api/v1/profiles/" + victim)
     assert r.status == 204
-    assert con.execute("SELECT count(*) FROM profile_functions WHERE profile_seq=?", (seq,)).fetchone()[0] == 0
-    assert con.execute("SELECT count(*) FROM profile_findex WHERE profile_seq=?", (seq,)).fetchone()[0] == 0
-    con.close()
+    assert db_query(srv, "SELECT count(*) FROM profile_functions WHERE profile_seq=?", (seq,))[0][0] == 0
+    assert db_query(srv, "SELECT count(*) FROM profile_findex WHERE profile_seq=?", (seq,))[0][0] == 0
     r = c.get("/api/v1/functions?match=.&ids=" + victim)
     assert r.status == 404 and r.error_code() == "not_found"
     r = c.get("/api/v1/timeline?ids=%s,%s" % (ids[picked[0][0]], victim))
@@ -227,6 +221,7 @@ def test_delete_removes_rows(stored, srv, picked, profile_path):
     check_profile(c, pid, path, types, ids[pid])
 
 
+@sqlite_only   # SQLite's migrations; schema/pg/ has no 007 to go back before
 def test_rebuild_on_a_database_made_before_007(stored, srv, picked):
     """Drop 007's tables and set user_version back: the database as the
     previous release left it. The next start migrates and indexes every

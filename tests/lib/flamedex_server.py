@@ -18,6 +18,12 @@ token, and its url carries that token as userinfo
 it as Basic auth, which the server also takes. So the whole API suite
 runs unchanged with and without --auth-file. auth_file() writes an auth
 file for the tests that want their own tokens.
+
+Backends: with FLAMEDEX_TEST_DB=pg (make check-api-pg) every server that
+is not given a --db of its own runs on a fresh database of a throwaway
+PostgreSQL cluster (tests/lib/pgcluster.py) instead of a SQLite file;
+self.db is what --db got either way. Tests that look inside the SQLite
+file or at its disk accounting are marked sqlite_only.
 """
 
 import hashlib
@@ -38,6 +44,10 @@ SERVER_START_TIMEOUT = 10.0
 
 
 AUTH = os.environ.get("FLAMEDEX_TEST_AUTH") == "1"
+PG = os.environ.get("FLAMEDEX_TEST_DB") == "pg"
+
+# A test (or module: pytestmark = sqlite_only) about the SQLite file itself.
+sqlite_only = pytest.mark.skipif(PG, reason="reads or sizes the SQLite file (FLAMEDEX_TEST_DB=pg)")
 
 
 def new_token():
@@ -83,7 +93,7 @@ def healthy(port):
 class Server:
     """One flamedex process with its own database directory and log."""
 
-    def __init__(self, extra_args=()):
+    def __init__(self, extra_args=(), db=None):
         self.dir = tempfile.mkdtemp(prefix="flamedex-test-")
         self.log_path = os.path.join(self.dir, "server.log")
         self.extra_args = list(extra_args)
@@ -95,6 +105,15 @@ class Server:
         self.proc = None
         self.url = None
         self.port = None
+        # db: a database to share (replicas); else a fresh one
+        self.own_db = None
+        if db is not None:
+            self.db = db
+        elif PG and "--db" not in self.extra_args:
+            import pgcluster
+            self.db = self.own_db = pgcluster.new_database()
+        else:
+            self.db = os.path.join(self.dir, "flamedex.db")
 
     def start(self):
         binary = server_binary()
@@ -109,7 +128,7 @@ class Server:
             with open(self.log_path, "ab") as log:
                 self.proc = subprocess.Popen(
                     [binary, "--listen", "127.0.0.1:%d" % port,
-                     "--db", os.path.join(self.dir, "flamedex.db"), "--web", "web"] + self.extra_args,
+                     "--db", self.db, "--web", "web"] + self.extra_args,
                     cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
             deadline = time.monotonic() + SERVER_START_TIMEOUT
             while time.monotonic() < deadline:
@@ -145,6 +164,9 @@ class Server:
         problem = None
         if self.proc is None:
             shutil.rmtree(self.dir, ignore_errors=True)
+            if self.own_db:
+                import pgcluster
+                pgcluster.cluster().drop_database(self.own_db)
             return None
         if self.proc.poll() is not None:
             problem = "server had already exited with status %s" % self.proc.returncode
@@ -161,6 +183,9 @@ class Server:
             problem += " (log and database in %s)\n%s" % (self.dir, self.log_tail())
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
+            if self.own_db:
+                import pgcluster
+                pgcluster.cluster().drop_database(self.own_db)
         return problem
 
 
@@ -172,3 +197,45 @@ def session_server(extra_args=()):
     problem = srv.stop()
     if problem:
         pytest.fail(problem)
+
+
+def _pg_literal(v):
+    if v is None:
+        return "NULL"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+def db_query(srv, sql, params=()):
+    """Rows of one statement (? placeholders) on srv's database, whichever
+    backend it is: the SQLite file through sqlite3, PostgreSQL through
+    psql (values as literals: test data only). Integers come back as int,
+    everything else as str, on both."""
+    if srv.db.startswith("postgres"):
+        import pgcluster
+        parts = sql.split("?")
+        assert len(parts) == len(params) + 1, (sql, params)
+        text = parts[0] + "".join(_pg_literal(v) + rest for v, rest in zip(params, parts[1:]))
+        c = pgcluster.cluster()
+        psql = os.path.join(pgcluster.PG_BIN, "psql")
+        p = subprocess.run([psql, "-X", "-q", "-A", "-t", "-F", "\x1f", "-v", "ON_ERROR_STOP=1", "-d", srv.db,
+                            "-c", text], capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, "psql: %s: %s" % (text, p.stderr)
+        del c
+        rows = []
+        for line in p.stdout.splitlines():
+            if line == "" and "\x1f" not in line and not rows and not p.stdout.strip():
+                continue
+            rows.append(tuple(int(v) if v.lstrip("-").isdigit() else v for v in line.split("\x1f")))
+        return rows
+    import sqlite3
+    con = sqlite3.connect(srv.db)
+    try:
+        rows = con.execute(sql, params).fetchall()
+        con.commit()
+        return rows
+    finally:
+        con.close()

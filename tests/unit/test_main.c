@@ -39,6 +39,7 @@ int main(void)
 	srunner_add_suite(sr, scrape_config_suite());
 	srunner_add_suite(sr, merge_suite());
 	srunner_add_suite(sr, respcache_suite());
+	srunner_add_suite(sr, db_pg_suite());
 	srunner_add_suite(sr, speedscope_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

@@ -49,6 +49,7 @@ Suite *jsonrd_suite(void);
 Suite *scrape_config_suite(void);
 Suite *merge_suite(void);
 Suite *respcache_suite(void);
+Suite *db_pg_suite(void);
 Suite *speedscope_suite(void);
 
 /* ---- profile.proto writer (pbw.c) ---------------------------------------- */
