@@ -324,7 +324,13 @@ struct prof *ingest_decode_opts(const uint8_t *data, size_t n, size_t max_inflat
 		               name);
 		break;
 	case INGEST_PROTO:
-		p = decode_proto(body, len, err);
+		if (inflated) {
+			/* the decoder frees the inflated bytes once it has read them */
+			p = decode_proto_owned(inflated, len, err);
+			inflated = NULL;
+		} else {
+			p = decode_proto(body, len, err);
+		}
 		break;
 	case INGEST_FOLDED:
 		p = import_folded(body, len, err);
