@@ -15,7 +15,7 @@
 #include "util.h"
 #include "work.h"
 
-#define STACKS_FORMAT 1
+#define STACKS_FORMAT CODEC_FORMAT  /* the stacks row's format column: codec.h's version of the blob */
 
 static struct cache *cache;
 
