@@ -337,6 +337,7 @@ static enum MHD_Result one_view_admitted(struct req *r, const char *id, enum vie
 		o.gran = VIEW_GRAN_LINES; /* pprof -list is at lines, whatever -granularity says */
 	struct view v;
 	char why[512] = "";
+	o.tot_only = top || flame;   /* they read the totals only (view.h) */
 	int rc = view_build(prof, &o, tags, &v);
 	struct buf out = BUF_INIT;
 	struct json j;
