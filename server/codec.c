@@ -40,6 +40,8 @@ struct zout {
 	z_stream zs;
 	struct buf *out;
 	uint64_t raw;
+	size_t start, max;   /* the blob starts at out[start]; max: its cap, 0 none */
+	bool over;           /* the blob passed max: the encoder stops */
 };
 
 #define STAGE (256u * 1024)
@@ -65,6 +67,10 @@ static int zflush(struct zout *z, struct buf *b, int mode)
 			break;
 	}
 	b->len = 0;
+	if (z->max && z->out->len - z->start > z->max) {
+		z->over = true;
+		return -1;
+	}
 	return 0;
 }
 
@@ -169,7 +175,7 @@ static int put_nodes_v3(const struct prof *p, struct buf *b, struct zout *z)
 	return 0;
 }
 
-int codec_encode_version(const struct prof *p, struct buf *out, int version)
+static int encode(const struct prof *p, struct buf *out, int version, size_t max)
 {
 	if (version < 1 || version > CODEC_FORMAT)
 		return -1;
@@ -178,6 +184,8 @@ int codec_encode_version(const struct prof *p, struct buf *out, int version)
 	memset(&z, 0, sizeof(z));
 	z.out = out;
 	size_t start = out->len;
+	z.start = start;
+	z.max = max;
 	if (deflateInit(&z.zs, ZLEVEL) != Z_OK)
 		return -1;
 	/* header; the raw length is patched in at the end */
@@ -273,12 +281,22 @@ fail:
 	deflateEnd(&z.zs);
 	buf_release(&b);
 	out->len = start;
-	return -1;
+	return z.over ? CODEC_OVER : -1;
+}
+
+int codec_encode_version(const struct prof *p, struct buf *out, int version)
+{
+	return encode(p, out, version, 0);
 }
 
 int codec_encode(const struct prof *p, struct buf *out)
 {
-	return codec_encode_version(p, out, CODEC_FORMAT);
+	return encode(p, out, CODEC_FORMAT, 0);
+}
+
+int codec_encode_max(const struct prof *p, struct buf *out, size_t max)
+{
+	return encode(p, out, CODEC_FORMAT, max);
 }
 
 /* The streaming reader: win[0, end) holds inflated bytes not yet parsed

@@ -32,6 +32,12 @@ int codec_encode(const struct prof *p, struct buf *out);
 /* The same in format version 1..CODEC_FORMAT (older ones: what older
  * servers stored; for tests that old rows still read). */
 int codec_encode_version(const struct prof *p, struct buf *out, int version);
+/* codec_encode, but stop as soon as the blob passes max bytes (0: no
+ * cap) and return CODEC_OVER with out's length as it was. The stored
+ * form is left out when it would cost more than it saves (store.c): this
+ * finds out without holding much more than max of it. */
+#define CODEC_OVER 1
+int codec_encode_max(const struct prof *p, struct buf *out, size_t max);
 struct prof *codec_decode(const uint8_t *data, size_t n);
 
 #endif

@@ -16,6 +16,23 @@
 #include "work.h"
 
 #define STACKS_FORMAT CODEC_FORMAT  /* the stacks row's format column: codec.h's version of the blob */
+/* Format 0: no stacks form (an empty data column); the profile is read
+ * back by decoding its original bytes again (store_set_raw_decoder). */
+#define STACKS_FORMAT_RAW 0
+/* The stacks form is kept when it is at most this share of the original
+ * bytes (or the original cannot be decoded again). Above it, storing it
+ * costs more than it saves: on shapes whose stacks barely compress (random
+ * deep leaves) it is 0.75x the gzipped upload and decodes no faster than
+ * the upload itself does (the sorted trie build; docs/BENCHMARKS.md). */
+#define STACKS_MAX_SHARE_NUM 1
+#define STACKS_MAX_SHARE_DEN 3
+
+static store_raw_decoder raw_decoder;
+
+void store_set_raw_decoder(store_raw_decoder fn)
+{
+	raw_decoder = fn;
+}
 
 static struct cache *cache;
 
@@ -207,8 +224,19 @@ int store_add(const struct store_new *n, char *id_out)
 {
 	const struct prof *p = n->prof;
 	struct buf stacks = BUF_INIT, types = BUF_INIT;
-	if (codec_encode(p, &stacks) < 0)
+	/* The stacks form, unless it would pass its share of the original
+	 * and the original can be decoded again instead. */
+	int stacks_format = STACKS_FORMAT;
+	size_t max = n->redecodable && raw_decoder
+	                 ? (size_t)((uint64_t)n->raw_len * STACKS_MAX_SHARE_NUM / STACKS_MAX_SHARE_DEN) + 1
+	                 : 0;
+	int enc = codec_encode_max(p, &stacks, max);
+	if (enc == CODEC_OVER) {
+		stacks_format = STACKS_FORMAT_RAW;
+		buf_release(&stacks);
+	} else if (enc < 0) {
 		goto fail_nolock;
+	}
 	types_json(p, &types);
 	if (types.oom || util_new_id(id_out) < 0)
 		goto fail_nolock;
@@ -294,8 +322,8 @@ int store_add(const struct store_new *n, char *id_out)
 	if (sqlite3_prepare_v2(c, "INSERT INTO stacks(profile_seq,format,data) VALUES(?,?,?)", -1, &st, NULL) != SQLITE_OK)
 		goto rollback;
 	sqlite3_bind_int64(st, 1, seq);
-	sqlite3_bind_int(st, 2, STACKS_FORMAT);
-	sqlite3_bind_blob64(st, 3, stacks.data, stacks.len, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, stacks_format);
+	sqlite3_bind_blob64(st, 3, stacks.len ? stacks.data : "", stacks.len, SQLITE_STATIC);
 	if (step_done(c, st) < 0)
 		goto rollback;
 	if (n->findex && findex_write(c, seq, n->findex) < 0)
@@ -642,16 +670,53 @@ int store_raw(const char *id, uint8_t **data, size_t *len)
 	                 data, len);
 }
 
-/* cache.h's loader: read the stored stacks of id and decode them, the
- * blob charged to the current work while it is held. */
+/* The stacks row of id: its format and data. 0, 1 not found, -1 error. */
+static int read_stacks(const char *id, int *format, uint8_t **data, size_t *len)
+{
+	sqlite3 *c = db_reader_get();
+	if (!c)
+		return -1;
+	sqlite3_stmt *st;
+	int rc = -1;
+	if (sqlite3_prepare_v2(c, "SELECT s.format, s.data FROM stacks s JOIN profiles p ON p.seq=s.profile_seq WHERE p.id=?",
+	                       -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		int s = sqlite3_step(st);
+		if (s == SQLITE_ROW) {
+			*format = sqlite3_column_int(st, 0);
+			size_t n = (size_t)sqlite3_column_bytes(st, 1);
+			const void *b = sqlite3_column_blob(st, 1);
+			*data = malloc(n + 1);
+			if (*data) {
+				if (n)
+					memcpy(*data, b, n);
+				*len = n;
+				rc = 0;
+			}
+		} else if (s == SQLITE_DONE) {
+			rc = 1;
+		}
+		sqlite3_finalize(st);
+	}
+	db_reader_put(c);
+	return rc;
+}
+
+/* cache.h's loader: read the stored stacks of id and decode them (or, for
+ * a profile stored without them, its original bytes), the blob charged to
+ * the current work while it is held. */
 static struct prof *load_stacks(void *ctx, const char *id, int *status)
 {
 	(void)ctx;
 	uint8_t *data;
 	size_t len;
+	int format = 0;
 	double t0 = util_mono_ms();
-	int rc = read_blob(id, "SELECT s.data FROM stacks s JOIN profiles p ON p.seq=s.profile_seq WHERE p.id=?",
-	                   &data, &len);
+	int rc = read_stacks(id, &format, &data, &len);
+	if (rc == 0 && format == STACKS_FORMAT_RAW) {
+		free(data);
+		rc = raw_decoder ? store_raw(id, &data, &len) : -1;
+	}
 	if (rc != 0) {
 		*status = rc == 1 ? 404 : 500;
 		return NULL;
@@ -661,17 +726,18 @@ static struct prof *load_stacks(void *ctx, const char *id, int *status)
 		*status = 503;
 		return NULL;
 	}
-	struct prof *p = codec_decode(data, len);
+	struct prof *p = format == STACKS_FORMAT_RAW ? raw_decoder(data, len) : codec_decode(data, len);
 	free(data);
 	work_uncharge(len);
 	if (!p) {
 		*status = work_poll() != WORK_OK ? 503 : 500;
 		if (*status == 500)
-			util_log("level=error msg=\"stored stacks do not decode\" id=%s", id);
+			util_log("level=error msg=\"stored %s do not decode\" id=%s",
+			         format == STACKS_FORMAT_RAW ? "original bytes" : "stacks", id);
 		return NULL;
 	}
-	util_log("level=info msg=decoded id=%s stored=%zu bytes=%zu ms=%.1f", id, len, prof_mem_bytes(p),
-	         util_mono_ms() - t0);
+	util_log("level=info msg=decoded id=%s from=%s stored=%zu bytes=%zu ms=%.1f", id,
+	         format == STACKS_FORMAT_RAW ? "original" : "stacks", len, prof_mem_bytes(p), util_mono_ms() - t0);
 	return p;
 }
 

@@ -399,6 +399,35 @@ START_TEST(codec_rejects_bad_shape)
 }
 END_TEST
 
+START_TEST(codec_encode_capped)
+{
+	/* codec_encode_max: under the cap the same blob as codec_encode; one
+	 * byte under its size, CODEC_OVER and the buffer as it was. */
+	struct pbw w;
+	pbw_reference(&w, true);
+	struct prof *p = expect_decoded_pbw(&w);
+	pbw_release(&w);
+	struct buf full = BUF_INIT, b = BUF_INIT;
+	ck_assert_int_eq(codec_encode(p, &full), 0);
+	ck_assert_int_eq(codec_encode_max(p, &b, full.len), 0);
+	ck_assert_uint_eq(b.len, full.len);
+	ck_assert_mem_eq(b.data, full.data, full.len);
+	b.len = 0;
+	buf_adds(&b, "prefix");
+	ck_assert_int_eq(codec_encode_max(p, &b, full.len - 1), CODEC_OVER);
+	ck_assert_uint_eq(b.len, 6);
+	ck_assert_mem_eq(b.data, "prefix", 6);
+	ck_assert_int_eq(codec_encode_max(p, &b, 1), CODEC_OVER);
+	ck_assert_uint_eq(b.len, 6);
+	/* 0: no cap */
+	ck_assert_int_eq(codec_encode_max(p, &b, 0), 0);
+	ck_assert_uint_eq(b.len, 6 + full.len);
+	buf_release(&b);
+	buf_release(&full);
+	prof_free(p);
+}
+END_TEST
+
 Suite *codec_suite(void)
 {
 	Suite *s = suite_create("codec");
@@ -413,6 +442,7 @@ Suite *codec_suite(void)
 	tcase_add_loop_test(tc, codec_reads_old_formats, 0, 2);
 	tcase_add_test(tc, codec_roundtrip_not_preorder);
 	tcase_add_test(tc, codec_rejects_bad_shape);
+	tcase_add_test(tc, codec_encode_capped);
 	suite_add_tcase(s, tc);
 	return s;
 }
