@@ -232,6 +232,11 @@ const char *ingest_format_name(enum ingest_format f, bool gzipped)
 	return NULL;
 }
 
+bool ingest_redecodes(const char *format)
+{
+	return format && (!strcmp(format, "pprof") || !strcmp(format, "pprof-uncompressed"));
+}
+
 const char *ingest_format_of(const uint8_t *data, size_t n)
 {
 	const char *name;

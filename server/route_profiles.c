@@ -156,9 +156,7 @@ enum MHD_Result route_profiles_upload(struct req *r, const struct route_params *
 		.uploaded_by = access_name(r),
 		.findex = &fx.rows,
 		.scrape_job = test_scrape_job(),
-		/* a profile.proto decodes again to the same profile (no options
-		 * shape it), so its stacks form may be left out (store.h) */
-		.redecodable = format && (!strcmp(format, "pprof") || !strcmp(format, "pprof-uncompressed")),
+		.redecodable = ingest_redecodes(format),
 	};
 	int src = store_add(&sn, id);
 	findex_release(&fx);
