@@ -173,6 +173,7 @@ enum MHD_Result route_profiles_upload(struct req *r, const struct route_params *
 	util_log("rid=%s msg=stored id=%s samples=%llu nodes=%u decode_ms=%.1f store_ms=%.1f", r->rid, id,
 	         (unsigned long long)p->orig_samples, p->n_nodes, t1 - t0, t2 - t1);
 	access_note_profile(r, id);
+	views_prime(id, p);   /* before the cache takes p (it may free it) */
 	store_cache_add(id, p);
 	struct buf out = BUF_INIT;
 	struct json j;

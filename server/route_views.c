@@ -260,6 +260,34 @@ static void answers_init(void)
 	answers = bytes ? respcache_new(bytes, ANSWER_MAX) : NULL;
 }
 
+void views_prime(const char *id, const struct prof *p)
+{
+	pthread_once(&answers_once, answers_init);
+	if (!answers)
+		return;
+	/* the options views_parse_opts gives a request without arguments */
+	struct view_opts o;
+	memset(&o, 0, sizeof(o));
+	o.type = p->n_types ? prof_sample_index(p, NULL) : 0;
+	o.tot_only = true;
+	if (o.type < 0)
+		return;
+	struct buf key = BUF_INIT, out = BUF_INIT;
+	buf_printf(&key, "view %d %s", (int)VIEWS_FLAME, id);   /* view_key with no arguments */
+	buf_add(&key, "", 1);
+	struct view v;
+	struct json j;
+	json_init(&j, &out);
+	if (!key.oom && view_build(p, &o, false, &v) == 0) {
+		if (view_flame_json(&v, FDX_DEFAULT_MAX_NODES, &j) == 0 && !out.oom)
+			respcache_put(answers, key.data, out.data, out.len);
+		view_release(&v);
+	}
+	view_opts_release(&o);
+	buf_release(&out);
+	buf_release(&key);
+}
+
 static enum MHD_Result one_view_admitted(struct req *r, const char *id, enum views_kind what);
 
 struct one_view_args {
