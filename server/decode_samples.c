@@ -395,6 +395,7 @@ int decode_pass_samples(struct decode_state *d)
 	uint32_t *node_of = malloc((size_t)n * sizeof(uint32_t));
 	if (!node_of)
 		DECODE_OOM(d);
+	d->p->in_refs = d->stk.len / sizeof(uint32_t);
 	rc = build_trie(d, n, node_of);
 	/* The stacks are in the trie now. */
 	buf_release(&d->stk);

@@ -116,6 +116,11 @@ struct prof {
 	int64_t time_nanos, duration_nanos;
 	enum prof_kind kind;
 	uint64_t orig_samples, orig_locations, orig_functions;
+	/* The location references the decoder kept (its walk's length, what
+	 * decoding the original again costs against decoding the trie,
+	 * store.c); 0 when the profile was not decoded from a message here
+	 * (read back from a stacks form, merged). Not stored. */
+	uint64_t in_refs;
 
 	uint32_t n_funcs;
 	struct prof_func *funcs;
