@@ -74,7 +74,7 @@ static int zflush(struct zout *z, struct buf *b, int mode)
 	return 0;
 }
 
-/* ---- optional sections (FDX2) --------------------------------------------- */
+/* ---- optional sections (FDX2, FDX3) ----------------------------------------- */
 
 enum { SECTION_ADDRESSES = 1 };
 
