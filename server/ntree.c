@@ -386,36 +386,50 @@ int ntree_walk(const struct ntree *t, uint32_t n_keys, const int64_t *weight, lo
 {
 	memset(w, 0, sizeof(*w));
 	uint32_t n = t->n;
-	uint32_t *stack = malloc(((size_t)n + 1) * sizeof(uint32_t));
 	w->keep = prune(t, weight, max_nodes);
-	w->order = malloc(((size_t)n + 1) * sizeof(uint32_t));
-	w->depth = malloc(((size_t)n + 1) * sizeof(uint32_t));
+	if (!w->keep)
+		return -1;
+	/* The walk's arrays hold the kept nodes only (at most max_nodes + 1,
+	 * where the tree may have millions): the DFS stack never holds more
+	 * than all of them. */
+	size_t kept = 0;
+	for (uint32_t i = 0; i < n; i++)
+		kept += w->keep[i];
+	uint32_t *stack = malloc((kept + 1) * sizeof(uint32_t));
+	uint32_t *sdepth = malloc((kept + 1) * sizeof(uint32_t));
+	w->order = malloc((kept + 1) * sizeof(uint32_t));
+	w->depth = malloc((kept + 1) * sizeof(uint32_t));
 	w->name_ix = malloc(((size_t)n_keys + 1) * sizeof(uint32_t));
-	if (!stack || !w->keep || !w->order || !w->depth || !w->name_ix) {
+	if (!stack || !sdepth || !w->order || !w->depth || !w->name_ix) {
 		free(stack);
+		free(sdepth);
 		ntree_walk_release(w);
 		return -1;
 	}
 	uint32_t sp = 0;
-	stack[sp++] = 0;
-	w->depth[0] = 0;
+	stack[sp] = 0;
+	sdepth[sp++] = 0;
 	while (sp) {
 		if (work_poll() != WORK_OK) {
 			free(stack);
+			free(sdepth);
 			ntree_walk_release(w);
 			return -1;
 		}
-		uint32_t x = stack[--sp];
-		w->order[w->n++] = x;
+		sp--;
+		uint32_t x = stack[sp], d = sdepth[sp];
+		w->order[w->n] = x;
+		w->depth[w->n++] = d;
 		for (uint32_t c = t->koff[x + 1]; c-- > t->koff[x];) {
 			uint32_t y = t->klist[c];
 			if (w->keep[y]) {
-				w->depth[y] = w->depth[x] + 1;
-				stack[sp++] = y;
+				stack[sp] = y;
+				sdepth[sp++] = d + 1;
 			}
 		}
 	}
 	free(stack);
+	free(sdepth);
 	memset(w->name_ix, 0xff, ((size_t)n_keys + 1) * sizeof(uint32_t));
 	w->n_names = 1;
 	for (uint32_t i = 1; i < w->n; i++) {
@@ -460,7 +474,7 @@ void ntree_json(const struct ntree *t, const struct ntree_walk *w, const struct 
 		uint32_t x = w->order[i];
 		json_arr_begin(j);
 		json_uint(j, x ? w->name_ix[t->key[x]] : 0);
-		json_uint(j, w->depth[x]);
+		json_uint(j, w->depth[i]);
 		for (int c = 0; c < ncols; c++) {
 			const int64_t *tot = t->col[cols[c]];
 			int64_t self = tot[x];
