@@ -82,12 +82,15 @@ static void *stopper(void *arg)
 /* Create the parent directory of the database file when missing. */
 /* store.h's raw decoder: a stored original read back as at its upload
  * (a profile.proto: no options, the same --max-inflated). */
-static struct prof *decode_stored(const uint8_t *data, size_t n)
+static struct prof *decode_stored(const uint8_t *data, size_t n, int *status)
 {
 	struct ingest_opts io = { .speedscope_profile = IMPORT_SPEEDSCOPE_DEFAULT };
 	struct decode_err err;
 	const char *format = NULL;
-	return ingest_decode_opts(data, n, cfg.max_inflated, &io, &format, &err);
+	struct prof *p = ingest_decode_opts(data, n, cfg.max_inflated, &io, &format, &err);
+	if (!p)
+		*status = err.status;
+	return p;
 }
 
 static void ensure_parent_dir(const char *path)

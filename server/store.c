@@ -732,11 +732,18 @@ static struct prof *load_stacks(void *ctx, const char *id, int *status)
 		*status = 503;
 		return NULL;
 	}
-	struct prof *p = format == STACKS_FORMAT_RAW ? raw_decoder(data, len) : codec_decode(data, len);
+	int raw_status = 0;
+	struct prof *p = format == STACKS_FORMAT_RAW ? raw_decoder(data, len, &raw_status) : codec_decode(data, len);
 	free(data);
 	work_uncharge(len);
+	if (!p && (raw_status == 429 || raw_status == 503) && work_poll() == WORK_OK && work_current()) {
+		/* the decoder's memory was refused (ingest's reservation): the
+		 * same stop as a refused charge of the stacks form, so every
+		 * caller answers it as a busy server (work.h) */
+		work_stop(work_current(), WORK_NOMEM);
+	}
 	if (!p) {
-		*status = work_poll() != WORK_OK ? 503 : 500;
+		*status = work_poll() != WORK_OK || raw_status == 429 || raw_status == 503 ? 503 : 500;
 		if (*status == 500)
 			util_log("level=error msg=\"stored %s do not decode\" id=%s",
 			         format == STACKS_FORMAT_RAW ? "original bytes" : "stacks", id);

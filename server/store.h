@@ -73,7 +73,9 @@ int store_init(const char *db_path, size_t cache_bytes);
  * read back: its original bytes decoded again, by fn (main.c gives
  * ingest.h's decoder, which this layer may not call). NULL: none, and
  * every profile keeps its stacks form. */
-typedef struct prof *(*store_raw_decoder)(const uint8_t *data, size_t n);
+typedef struct prof *(*store_raw_decoder)(const uint8_t *data, size_t n, int *status);
+/* (fn returns NULL with *status the decoder's HTTP status: 429 or 503
+ * when memory or work ran short, which a load answers 503 busy.) */
 void store_set_raw_decoder(store_raw_decoder fn);
 /* Close the database and free the cache: no request may be running. */
 void store_shutdown(void);
