@@ -2,7 +2,8 @@
  * test_gate.c: the gate's judgement (gate.h): the binomial tail against
  * exact values, Holm's correction, the ranking (the cause first), the
  * small-sample warning, and the edge cases: zero counts, a function only
- * in the new profile, counts near 2^62, the artifact frame.
+ * in the new profile, counts near 2^62, the artifact frame; Student's t
+ * tail and the run-to-run test against several base runs.
  */
 #include <math.h>
 #include <stdio.h>
@@ -272,6 +273,91 @@ START_TEST(gate_dispersion)
 }
 END_TEST
 
+START_TEST(gate_student_t)
+{
+	/* df 1 is Cauchy: P[T >= 1] = 1/4; df 2: P[T >= t] = (1 - t / sqrt(2 + t^2)) / 2 */
+	ck_assert_double_eq_tol(gate_t_sf(1, 1), 0.25, 1e-12);
+	ck_assert_double_eq_tol(gate_t_sf(2, 2), 0.5 * (1 - 2 / sqrt(6.0)), 1e-12);
+	ck_assert_double_eq_tol(gate_t_sf(-2, 2), 1 - 0.5 * (1 - 2 / sqrt(6.0)), 1e-12);
+	/* the tables' 97.5% point of t with 10 degrees of freedom */
+	ck_assert_double_eq_tol(gate_t_sf(2.228139, 10), 0.025, 1e-6);
+	/* many degrees of freedom: the normal */
+	ck_assert_double_eq_tol(gate_t_sf(3, 1e5), 0.5 * erfc(3 / sqrt(2.0)), 1e-5);
+	ck_assert_double_eq_tol(gate_t_sf(3, GATE_DF_POOLED), 0.5 * erfc(3 / sqrt(2.0)), 1e-15);
+	ck_assert_double_eq_tol(gate_t_sf(0, 3), 0.5, 1e-15);
+}
+END_TEST
+
+/* Three base runs of 200,000 counts: 30 functions of 10,000 whose share
+ * moves by +-6% from run to run (as the allocator's and the encoder's do
+ * between same-code runs), main.quiet (20,000) and main.noisy (20,000,
+ * +-8%); in the target main.quiet and main.noisy both grew by 15%. */
+START_TEST(gate_runs)
+{
+	enum { K = 3, NF = 33 };
+	static const double wiggle[K] = { -0.06, 0, 0.06 };
+	int64_t runs[NF][K];
+	struct gate_fn fns[NF];
+	char names[30][8];
+	int64_t target_total = 200000;
+	for (int i = 0; i < 30; i++) {
+		snprintf(names[i], sizeof(names[i]), "f%02d", i);
+		int64_t sum = 0;
+		for (int j = 0; j < K; j++)
+			sum += runs[i][j] = (int64_t)(10000 * (1 + wiggle[(i + j) % K]));
+		fns[i] = (struct gate_fn){ names[i], 3, sum, 10000, sum, 10000, runs[i] };
+	}
+	for (int j = 0; j < K; j++) {
+		runs[30][j] = 20000;
+		runs[31][j] = (int64_t)(20000 * (1 + 4 * wiggle[j] / 3));
+		runs[32][j] = 200000;
+	}
+	fns[30] = (struct gate_fn){ "main.quiet", 10, 60000, 23000, 60000, 23000, runs[30] };
+	fns[31] = (struct gate_fn){ "main.noisy", 10, 60000, 23000, 60000, 23000, runs[31] };
+	fns[32] = (struct gate_fn){ "main.main", 9, 600000, 200000, 600000, 200000, runs[32] };
+	int64_t run_total[K] = { 200000, 200000, 200000 };
+	struct gate_totals tot = { 600000, target_total, 600000, target_total, K, run_total };
+	struct gate_opts o = opts_10_1;
+	o.min_share_pct = 0.5;
+	struct gate_result r;
+	ck_assert_int_eq(gate_judge(fns, NF, &tot, &o, &r), 0);
+	ck_assert_uint_eq(r.runs, K);
+	ck_assert_uint_eq(r.tested, NF);
+	/* the pooled spread: about the functions' 6% (a log's sd) */
+	ck_assert(r.spread_sd > 0.04 && r.spread_sd < 0.07);
+	const struct gate_row *q = row_of(&r, fns, "main.quiet"), *n = row_of(&r, fns, "main.noisy");
+	ck_assert(q->tested && q->se > 0 && q->df > 2);
+	ck_assert_double_eq_tol(q->log_ratio, log(23000.5 / 200000.5) - log(20000.5 / 200000.5), 1e-12);
+	/* +15% is beyond the quiet function's spread... */
+	ck_assert(q->p_up < n->p_up);
+	/* ...and within the noisy one's */
+	ck_assert_int_eq(n->verdict, GATE_SAME);
+	ck_assert_int_eq(r.grew, q->verdict == GATE_GREW ? 1 : 0);
+	double lo, hi;
+	gate_row_interval(&fns[q->fn], q, &r, &lo, &hi);
+	ck_assert(lo < 15 && hi > 15 && lo < hi);
+	/* the samples needed: finite for growth well beyond the spread,
+	 * none when the spread alone hides it */
+	ck_assert(r.samples_needed > 0);
+	gate_result_release(&r);
+	o.max_growth_pct = 1;
+	ck_assert_int_eq(gate_judge(fns, NF, &tot, &o, &r), 0);
+	ck_assert(isinf(r.samples_needed) && r.too_small);
+	gate_result_release(&r);
+	/* one run, or amounts compared: the pair test */
+	tot.runs = 1;
+	ck_assert_int_eq(gate_judge(fns, NF, &tot, &opts_10_1, &r), 0);
+	ck_assert_uint_eq(r.runs, 0);
+	gate_result_release(&r);
+	tot.runs = K;
+	o = opts_10_1;
+	o.normalize = false;
+	ck_assert_int_eq(gate_judge(fns, NF, &tot, &o, &r), 0);
+	ck_assert_uint_eq(r.runs, 0);
+	gate_result_release(&r);
+}
+END_TEST
+
 Suite *gate_suite(void)
 {
 	Suite *s = suite_create("gate");
@@ -282,6 +368,8 @@ Suite *gate_suite(void)
 	tcase_add_test(tc, gate_small_samples);
 	tcase_add_test(tc, gate_edges);
 	tcase_add_test(tc, gate_dispersion);
+	tcase_add_test(tc, gate_student_t);
+	tcase_add_test(tc, gate_runs);
 	suite_add_tcase(s, tc);
 	return s;
 }
