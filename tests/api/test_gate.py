@@ -193,7 +193,7 @@ def test_gate_bad_input(client, gate_ids):
 
 
 def runs_check(client, bases, target, **params):
-    d = dict(README)
+    d = dict(README, test="runs")
     d.update(params)
     q = list(d.items()) + [("base.ids", ",".join(bases)), ("target", target)]
     return client.get("/api/v1/diff/check", q)
@@ -238,6 +238,10 @@ def test_runs_bad_requests(client, gate_ids):
     assert r.status == 400 and r.json()["error"]["code"] == "bad_request"
     r = runs_check(client, [gate_ids["same0"], gate_ids["same1"]], gate_ids["planted"], test="runs", normalize=0)
     assert r.status == 400 and "normalize" in r.json()["error"]["message"]
-    # the pair test's answer has no run fields
+    # the pair test's answer has no run fields; it is the default, also
+    # for a base selection
     j = check(client, gate_ids["same0"], gate_ids["same1"]).json()
+    assert j["base_runs"] == 1 and j["run_spread"] is None
+    q = dict(README, target=gate_ids["same2"], **{"base.ids": gate_ids["same0"] + "," + gate_ids["same1"]})
+    j = client.get("/api/v1/diff/check", q).json()
     assert j["base_runs"] == 1 and j["run_spread"] is None
