@@ -71,7 +71,8 @@ struct diff_in {
 	int sort;          /* for top: DIFF_SORT_* */
 	long limit;
 	/* the count views of each base run (n_runs of them) when the base is
-	 * a selection of GATE_MIN_RUNS..GATE_MAX_RUNS profiles: the gate's
+	 * a selection of GATE_MIN_RUNS..GATE_MAX_RUNS profiles and test=runs
+	 * was asked: the gate's
 	 * run-to-run test (gate.h); NULL otherwise */
 	const struct view *runs_n;
 	uint32_t n_runs;

@@ -19,7 +19,12 @@ fresh server and asks the gate about:
 
 for each setting of a grid (max_growth, min_share, alpha; normalize=1), and
 what a threshold-only gate (the old one: any function beyond both
-thresholds fails) would have said. Prints a table; writes results.json and
+thresholds fails) would have said. Then the run-to-run test (test=runs):
+k same-code base runs (base.ids=, k in GATE_RUNS_K, default 2,3,5) from
+distinct runs, none the target's, at the same place in their runs, against
+a same-code target (false failures) or a planted one (hits), at most
+GATE_MAX_RUNS_TESTS (300) of each per size and k. GATE_GRID=readme runs
+the pair test at the README's settings only. Prints a table; writes results.json and
 results.md next to the profiles. Needs python3 (standard library), go and
 a server binary (FLAMEDEX_BIN, default build/server/flamedex).
 """
