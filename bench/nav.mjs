@@ -166,6 +166,24 @@ async function open(page, url) {
       requests: es.length,
       wire: es.reduce((a, e) => a + (e.transferSize || 0), 0),
       decoded: es.reduce((a, e) => a + (e.decodedBodySize || 0), 0),
+      // flamedex only: where the time went (ms since navigation start).
+      // doc: the HTML received; fg*: the flame graph request (sent,
+      // first byte, last byte); app: the page had the data in hand
+      // (draw minus received-to-drawn); scripts: the last module loaded.
+      split: (() => {
+        const c = document.querySelector('#view-flame canvas.flame-canvas');
+        const fg = es.find((e) => /\/api\/v1\/profiles\/[^/]+\/flamegraph/.test(e.name));
+        if (!c || !fg) return null;
+        const js = es.filter((e) => /\.js$/.test(e.name));
+        return {
+          doc: es[0].responseEnd,
+          scripts: Math.max(0, ...js.map((e) => e.responseEnd)),
+          fgStart: fg.startTime, fgFirstByte: fg.responseStart, fgEnd: fg.responseEnd,
+          fgWire: fg.transferSize, fgDecoded: fg.decodedBodySize,
+          app: window.__drawn - Number(c.dataset.firstDrawMs || 0),
+          parseToDraw: Number(c.dataset.firstDrawMs || 0), draw: Number(c.dataset.drawMs || 0),
+        };
+      })(),
     };
   });
 }
@@ -194,6 +212,8 @@ const summary = (rs) => ({
   wire: median(rs.map((r) => r.wire)),
   decoded: median(rs.map((r) => r.decoded)),
   requests: median(rs.map((r) => r.requests)),
+  split: rs.every((r) => r.split)
+    ? Object.fromEntries(Object.keys(rs[0].split).map((k) => [k, median(rs.map((r) => r.split[k]))])) : null,
 });
 
 async function benchFlamedex(file) {
@@ -329,6 +349,10 @@ for (const file of files) {
     for (const [k, label] of [['upload', 'after upload'], ['coldServer', 'cold server'], ['coldBrowser', 'cold browser'], ['warm', 'warm']]) {
       const s = r[k];
       console.log(`  flamedex ${label.padEnd(13)} ${fms(s.ms).padStart(8)} (min ${fms(s.min)}, max ${fms(s.max)}, n=${s.n})  wire ${fkb(s.wire)} (decoded ${fkb(s.decoded)}, ${s.requests} requests)`);
+      const x = s.split;
+      if (x) {
+        console.log(`    where: html ${fms(x.doc)}, scripts ${fms(x.scripts)}; /flamegraph sent ${fms(x.fgStart)}, first byte ${fms(x.fgFirstByte)} (server ${fms(x.fgFirstByte - x.fgStart)}), last byte ${fms(x.fgEnd)} (${fkb(x.fgWire)} on the wire, ${fkb(x.fgDecoded)} JSON); app has it ${fms(x.app)}, JSON+model+draw ${fms(x.parseToDraw)} (draw ${fms(x.draw)})`);
+      }
     }
   }
   if (r.pprof || r.pprofError) {
