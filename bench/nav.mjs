@@ -178,7 +178,7 @@ async function open(page, url) {
         return {
           doc: es[0].responseEnd,
           scripts: Math.max(0, ...js.map((e) => e.responseEnd)),
-          fgStart: fg.startTime, fgFirstByte: fg.responseStart, fgEnd: fg.responseEnd,
+          fgStart: fg.startTime, fgSent: fg.requestStart, fgFirstByte: fg.responseStart, fgEnd: fg.responseEnd,
           fgWire: fg.transferSize, fgDecoded: fg.decodedBodySize,
           app: window.__drawn - Number(c.dataset.firstDrawMs || 0),
           parseToDraw: Number(c.dataset.firstDrawMs || 0), draw: Number(c.dataset.drawMs || 0),
@@ -351,7 +351,7 @@ for (const file of files) {
       console.log(`  flamedex ${label.padEnd(13)} ${fms(s.ms).padStart(8)} (min ${fms(s.min)}, max ${fms(s.max)}, n=${s.n})  wire ${fkb(s.wire)} (decoded ${fkb(s.decoded)}, ${s.requests} requests)`);
       const x = s.split;
       if (x) {
-        console.log(`    where: html ${fms(x.doc)}, scripts ${fms(x.scripts)}; /flamegraph sent ${fms(x.fgStart)}, first byte ${fms(x.fgFirstByte)} (server ${fms(x.fgFirstByte - x.fgStart)}), last byte ${fms(x.fgEnd)} (${fkb(x.fgWire)} on the wire, ${fkb(x.fgDecoded)} JSON); app has it ${fms(x.app)}, JSON+model+draw ${fms(x.parseToDraw)} (draw ${fms(x.draw)})`);
+        console.log(`    where: html ${fms(x.doc)}, scripts ${fms(x.scripts)}; /flamegraph asked ${fms(x.fgStart)}, sent ${fms(x.fgSent)}, first byte ${fms(x.fgFirstByte)} (server ${fms(x.fgFirstByte - x.fgSent)}), last byte ${fms(x.fgEnd)} (${fkb(x.fgWire)} on the wire, ${fkb(x.fgDecoded)} JSON); app has it ${fms(x.app)}, JSON+model+draw ${fms(x.parseToDraw)} (draw ${fms(x.draw)})`);
       }
     }
   }
