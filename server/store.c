@@ -1835,3 +1835,11 @@ int store_labels_of(const char *id, struct store_label *out, int max, int *n)
 	db_reader_put(c);
 	return rc;
 }
+
+void store_cache_stats(struct cache_stats *out)
+{
+	if (cache)
+		cache_stats(cache, out);
+	else
+		memset(out, 0, sizeof(*out));
+}

@@ -296,4 +296,8 @@ int store_ds_expired(const char *job, int64_t before, char (*ids)[23], int64_t *
 /* The profile labels of id (at most max) into out. 0, 1 unknown, -1. */
 int store_labels_of(const char *id, struct store_label *out, int max, int *n);
 
+/* The decoded-profile cache's figures (cache.h), for /metrics. */
+struct cache_stats;
+void store_cache_stats(struct cache_stats *out);
+
 #endif
