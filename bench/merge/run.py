@@ -22,7 +22,8 @@ then timed:
          merge; its output is read back with pprof's parser (bench/gen
          -stats) to check that its total is the server's.
 BENCH_PPROF_TIMEOUT (seconds, default 0: none) stops a pprof run that takes
-longer; the table then says "> T s (stopped)".
+longer; the table then marks it "(stopped)" (its CPU time is then not
+counted).
 
 BENCH_ROUNDS rounds (default 5); prints the median and range of each and
 the ratios, in wall time and in CPU time (the server's from /proc, pprof's
@@ -118,39 +119,41 @@ TIMEOUT = float(os.environ.get("BENCH_PPROF_TIMEOUT", "0")) or None
 
 
 def run_pprof(args, cpu, stdout=subprocess.PIPE):
-    """go tool pprof ARGS: (wall seconds, output bytes or None when stopped
-    by BENCH_PPROF_TIMEOUT); its CPU (the children's rusage) appended to cpu.
+    """go tool pprof ARGS: (wall seconds, its output (None when it went to
+    a file), stopped by BENCH_PPROF_TIMEOUT); its CPU (the children's
+    rusage) appended to cpu.
     The go command runs pprof as its child: the whole group is stopped."""
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     p = subprocess.Popen(["go", "tool", "pprof"] + args, env=go_env(), stdout=stdout, stderr=subprocess.PIPE,
                          start_new_session=True)
+    stopped = False
     try:
         out, err = p.communicate(timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
         os.killpg(p.pid, 9)
         p.communicate()
-        out = None
+        out, stopped = None, True
     dt = time.monotonic() - t0
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu.append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
-    if out is not None and p.returncode != 0:
+    if not stopped and p.returncode != 0:
         sys.exit("bench: go tool pprof %s failed: %s" % (" ".join(args[:3]), err.decode()[-500:]))
-    return dt, out
+    return dt, out, stopped
 
 
 def pprof_top(paths, cpu):
-    dt, out = run_pprof(["-symbolize=none", "-top", "-nodecount=20", "-unit=ns"] + paths, cpu)
-    m = re.search(r"of (\d+)ns total", out.decode()) if out is not None else None
-    return dt, int(m.group(1)) if m else None, out is None
+    dt, out, stopped = run_pprof(["-symbolize=none", "-top", "-nodecount=20", "-unit=ns"] + paths, cpu)
+    m = re.search(r"of (\d+)ns total", out.decode()) if not stopped else None
+    return dt, int(m.group(1)) if m else None, stopped
 
 
 def pprof_proto(paths, cpu, dest):
     """pprof's merge of paths written to dest; (wall, total of dest by
     go tool pprof -top, stopped)."""
     with open(dest, "wb") as f:
-        dt, out = run_pprof(["-symbolize=none", "-proto"] + paths, cpu, stdout=f)
-    if out is None:
+        dt, _, stopped = run_pprof(["-symbolize=none", "-proto"] + paths, cpu, stdout=f)
+    if stopped:
         return dt, None, True
     # read back with pprof's own parser (bench/gen -stats: profile.Parse),
     # faster than -top over pprof's merged output (> 10 min here)
