@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
 #include "work.h"
 
 /* A parent's children are scanned (kid/sib lists) up to this many, and
@@ -36,10 +37,12 @@ static int grow(struct ntree *t)
 	uint32_t *nkd = realloc(t->kid, (size_t)nc * sizeof(uint32_t));
 	if (!nkd)
 		return -1;
+	util_advise_huge(nkd, (size_t)nc * sizeof(uint32_t));
 	t->kid = nkd;
 	uint32_t *nsb = realloc(t->sib, (size_t)nc * sizeof(uint32_t));
 	if (!nsb)
 		return -1;
+	util_advise_huge(nsb, (size_t)nc * sizeof(uint32_t));
 	t->sib = nsb;
 	uint8_t *nnk = realloc(t->nkid, (size_t)nc);
 	if (!nnk)
@@ -48,15 +51,18 @@ static int grow(struct ntree *t)
 	uint32_t *np = realloc(t->parent, (size_t)nc * sizeof(uint32_t));
 	if (!np)
 		return -1;
+	util_advise_huge(np, (size_t)nc * sizeof(uint32_t));
 	t->parent = np;
 	uint32_t *nk = realloc(t->key, (size_t)nc * sizeof(uint32_t));
 	if (!nk)
 		return -1;
+	util_advise_huge(nk, (size_t)nc * sizeof(uint32_t));
 	t->key = nk;
 	for (int c = 0; c < t->ncols; c++) {
 		int64_t *na = realloc(t->col[c], (size_t)nc * sizeof(int64_t));
 		if (!na)
 			return -1;
+		util_advise_huge(na, (size_t)nc * sizeof(int64_t));
 		memset(na + t->cap, 0, (size_t)(nc - t->cap) * sizeof(int64_t));
 		t->col[c] = na;
 	}
@@ -203,6 +209,8 @@ int ntree_finish(struct ntree *t, const struct ntree_names *names, bool with_fir
 		free(fill);
 		return -1;
 	}
+	util_advise_huge(klist, ((size_t)n + 1) * sizeof(uint32_t));
+	util_advise_huge(fill, ((size_t)n + 1) * sizeof(uint32_t));
 	for (uint32_t i = 1; i < n; i++)
 		koff[t->parent[i] + 1]++;
 	for (uint32_t i = 0; i < n; i++)
