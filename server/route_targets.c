@@ -64,7 +64,9 @@ enum MHD_Result route_targets_metrics(struct req *r, const struct route_params *
 	           bs.used, bs.limit, bs.peak, bs.refused);
 	/* the caches: hits are requests served from memory (a decoded profile
 	 * found, or shared with a load under way; a kept merged model or
-	 * answer), misses the ones that decoded, merged or rendered */
+	 * answer), misses the ones that decoded, merged or rendered; on a
+	 * shared database (PostgreSQL) store_get looks a profile up with
+	 * cache_get before cache_load, so its hits are found there too */
 	struct cache_stats prof_cs, merged_cs;
 	struct respcache_stats ans;
 	store_cache_stats(&prof_cs);
@@ -95,7 +97,7 @@ enum MHD_Result route_targets_metrics(struct req *r, const struct route_params *
 	           "flamedex_cache_entries{cache=\"profiles\"} %u\n"
 	           "flamedex_cache_entries{cache=\"merges\"} %u\n"
 	           "flamedex_cache_entries{cache=\"answers\"} %u\n",
-	           prof_cs.shared, merged_cs.get_hits, ans.hits, prof_cs.loads, merged_cs.get_misses, ans.misses,
+	           prof_cs.shared + prof_cs.get_hits, merged_cs.get_hits, ans.hits, prof_cs.loads, merged_cs.get_misses, ans.misses,
 	           prof_cs.bytes, merged_cs.bytes, ans.bytes, prof_cs.max_bytes, merged_cs.max_bytes, ans.max_bytes,
 	           prof_cs.cached, merged_cs.cached, ans.entries);
 	/* SQLite: the file and its WAL; PostgreSQL: pg_database_size, and
