@@ -15,6 +15,11 @@
 #   BENCH_PPROF_RUNS  go tool pprof runs per file (default 3; 0 skips)
 #   BENCH_KEEP=1   keep the temporary databases
 #   BENCH_SCALING=0  skip the scaled copies of the random shape
+#   BENCH_NAV=0    skip the browser part (bench/nav.mjs: navigation to a drawn
+#                  flame graph beside go tool pprof -http and speedscope; it
+#                  skips itself with a message when node, chromium or the npm
+#                  packages of tests/e2e and bench/nav are missing)
+#   BENCH_NAV_RUNS flamedex runs per file in it (default 3; pprof 2, speedscope 1)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -121,4 +126,27 @@ keep=()
 status=0
 python3 "$root/bench/bench.py" --bin "$bin" --web "$root/web" --out "$out" \
 	--pprof-runs "${BENCH_PPROF_RUNS:-3}" --floor "$floor" "${keep[@]}" "${files[@]}" || status=$?
+
+# Navigation to a drawn flame graph in headless Chromium (issue 12): the
+# large shapes and the largest real files, beside go tool pprof -http and
+# speedscope. Optional: it says why when it cannot run.
+if [[ ${BENCH_NAV:-1} != 0 ]]; then
+	if ! command -v node >/dev/null; then
+		echo "bench nav: skipped: node not found"
+	else
+		nav=()
+		if (($# > 0)); then
+			nav=("$@")
+		else
+			nav=("$out/large.pb.gz" "$out/random.pb.gz")
+			[[ -f ${apm:-} ]] && nav+=("$apm")
+			for p in pprof/large.cpu pyroscope/ingesters.pb.gz; do
+				[[ -f /work/shared/corpus/$p ]] && nav+=("/work/shared/corpus/$p")
+			done
+		fi
+		r=${BENCH_NAV_RUNS:-3}
+		FLAMEDEX_BIN=$bin FLAMEDEX_WEB=$root/web node "$root/bench/nav.mjs" --runs "$r" \
+			--pprof-runs 2 --speedscope-runs 1 --json "$out/nav.json" "${nav[@]}" || status=$?
+	fi
+fi
 exit "$status"

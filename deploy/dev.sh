@@ -11,8 +11,8 @@
 #                           build-tsan/ (gcc, TSan):        make check-api-tsan
 #                             (tests/api, the server under ThreadSanitizer)
 #                           build/ (gcc, no sanitizers):    make check-api-pg
-#                             (tests/api again as check-api-auth selects
-#                             them, on PostgreSQL: a throwaway cluster,
+#                             (all of tests/api again, on PostgreSQL: a
+#                             throwaway cluster,
 #                             every server with --auth-file and an admin
 #                             token on every request, and several replicas
 #                             on one database; skipped with CHECK_AUTH=0),
@@ -181,7 +181,7 @@ check)
 	wrap=$tsan_wrap pytest_part api-tsan build-tsan check-api-tsan
 
 	if [ "${CHECK_AUTH:-1}" != 0 ]; then
-		log "API tests on PostgreSQL with --auth-file: make check-api-pg in build (the check-api-auth selection, replicas)"
+		log "API tests on PostgreSQL with --auth-file: make check-api-pg in build (all of tests/api, replicas)"
 		pytest_part api-pg build check-api-pg
 	fi
 

@@ -17,7 +17,9 @@
  * ValueType, Mapping, Function and Location are unpacked one at a time
  * with the protoc-c generated code and freed at once; Sample and Label,
  * most of a large file, are read directly with wire.h so that nothing is
- * allocated per sample. Peak memory is the inflated bytes plus the model.
+ * allocated per sample. Peak memory is the inflated bytes plus the kept
+ * stacks; an owned message (decode_proto_owned) is freed before the trie
+ * is built, so the peak there is the kept stacks plus the trie.
  *
  * Semantics follow github.com/google/pprof/profile: string_table[0] is "",
  * ids are non-zero and unique, a sample has one value per sample type,
@@ -269,6 +271,7 @@ static int finish(struct decode_state *d)
 
 static void state_release(struct decode_state *d)
 {
+	free(d->own);
 	free(d->strs);
 	free(d->str_out);
 	for (size_t i = 0; i < d->lits.len / sizeof(char *); i++)
@@ -306,13 +309,14 @@ static void state_release(struct decode_state *d)
 	buf_release(&d->lsets);
 }
 
-struct prof *decode_proto(const uint8_t *data, size_t n, struct decode_err *err)
+static struct prof *decode(const uint8_t *data, uint8_t *own, size_t n, struct decode_err *err)
 {
 	struct decode_state D;
 	struct decode_state *d = &D;
 	memset(d, 0, sizeof(*d));
 	memset(err, 0, sizeof(*err));
 	d->data = data;
+	d->own = own;
 	d->n = n;
 	d->err = err;
 	d->p = prof_alloc();
@@ -343,4 +347,14 @@ struct prof *decode_proto(const uint8_t *data, size_t n, struct decode_err *err)
 	}
 	state_release(d);
 	return p;
+}
+
+struct prof *decode_proto(const uint8_t *data, size_t n, struct decode_err *err)
+{
+	return decode(data, NULL, n, err);
+}
+
+struct prof *decode_proto_owned(uint8_t *data, size_t n, struct decode_err *err)
+{
+	return decode(data, data, n, err);
 }

@@ -32,5 +32,9 @@ void decode_err_set(struct decode_err *e, int status, const char *code, const ch
 /* Decode data[0, n) as one Profile message (no gzip, no sniffing).
  * Returns a new profile, or NULL with *err set. */
 struct prof *decode_proto(const uint8_t *data, size_t n, struct decode_err *err);
+/* The same for a malloc'd message, which the decoder owns and frees on
+ * every path: as soon as the samples are read, before the stack trie is
+ * built, so that the inflated bytes and the trie are never held together. */
+struct prof *decode_proto_owned(uint8_t *data, size_t n, struct decode_err *err);
 
 #endif

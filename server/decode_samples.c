@@ -382,12 +382,20 @@ int decode_pass_samples(struct decode_state *d)
 	free(sc);
 	if (rc < 0)
 		return rc;
+	/* Nothing reads the message from here on: an owned one goes now,
+	 * before the trie's nodes are allocated (docs/BENCHMARKS.md, "Where
+	 * the memory goes"). */
+	free(d->own);
+	d->own = NULL;
+	d->data = NULL;
+	d->n = 0;
 	uint32_t n = (uint32_t)(d->insamples.len / sizeof(struct decode_insample));
 	if (n == 0)
 		return 0;
 	uint32_t *node_of = malloc((size_t)n * sizeof(uint32_t));
 	if (!node_of)
 		DECODE_OOM(d);
+	d->p->in_refs = d->stk.len / sizeof(uint32_t);
 	rc = build_trie(d, n, node_of);
 	/* The stacks are in the trie now. */
 	buf_release(&d->stk);

@@ -54,6 +54,8 @@ struct decode_insample {
 struct decode_state {
 	const uint8_t *data; /* the message */
 	size_t n;
+	uint8_t *own;        /* the message when the decoder owns it (decode_proto_owned):
+	                      * freed as soon as walk 4 has read the samples */
 	struct decode_err *err;
 	struct prof *p;      /* the result, filled in as the walks go */
 

@@ -131,6 +131,24 @@ int diff_views_build_tags(struct diff_views *d, const struct prof *pb, const str
 	return 0;
 }
 
+int diff_run_count_view(struct view *v, const struct prof *base, const struct prof *p, const struct view_opts *o,
+                        char *err, size_t errcap)
+{
+	memset(v, 0, sizeof(*v));
+	int cb = count_type(base, o->type);
+	int cp = cb >= 0 ? find_type(p, prof_str(base, base->type_type[cb]), "count") : -1;
+	if (cp < 0) {
+		snprintf(err, errcap, "a base profile has no count sample type %.64s",
+		         cb >= 0 ? prof_str(base, base->type_type[cb]) : "");
+		return DIFF_INCOMPATIBLE;
+	}
+	struct view_opts on = *o;
+	on.type = cp;
+	on.scale = 0;
+	int rc = view_build(p, &on, false, v);
+	return rc == 0 ? 0 : rc == VIEW_OVERFLOW ? DIFF_INCOMPATIBLE : -1;
+}
+
 void diff_views_in(const struct diff_views *d, struct diff_in *in)
 {
 	memset(in, 0, sizeof(*in));

@@ -52,6 +52,12 @@ int diff_views_build_tags(struct diff_views *d, const struct prof *base, const s
                           const struct view_opts *o, const struct view_opts *tags, bool normalize,
                           bool with_counts, char *err, size_t errcap);
 void diff_views_release(struct diff_views *d);
+/* The count view of one base run p for the run-to-run test: the count
+ * type behind o->type of base (by name and unit in p), with o's filters.
+ * 0; -1 out of memory; DIFF_INCOMPATIBLE (message in err) when p lacks
+ * it. */
+int diff_run_count_view(struct view *v, const struct prof *base, const struct prof *p, const struct view_opts *o,
+                        char *err, size_t errcap);
 
 struct diff_in {
 	const struct view *base, *target;
@@ -64,6 +70,12 @@ struct diff_in {
 	long max_nodes;
 	int sort;          /* for top: DIFF_SORT_* */
 	long limit;
+	/* the count views of each base run (n_runs of them) when the base is
+	 * a selection of GATE_MIN_RUNS..GATE_MAX_RUNS profiles and test=runs
+	 * was asked: the gate's
+	 * run-to-run test (gate.h); NULL otherwise */
+	const struct view *runs_n;
+	uint32_t n_runs;
 	/* the gate's thresholds (gate.h); normalize says whether shares (true)
 	 * or amounts are compared, p0 is ignored (the one above is used) */
 	struct gate_opts gate;

@@ -68,16 +68,25 @@ static int cmp_drow(const void *a, const void *b, void *arg)
 /* Per-function base and target flat/cum (and cum counts) over the union
  * of the tops. Returns the rows (malloc'd, names point into the profiles)
  * and their number in *n, or NULL. */
-static struct drow *diff_rows(const struct diff_in *in, uint32_t *n)
+static struct drow *diff_rows(const struct diff_in *in, uint32_t *n, int64_t **runs_out)
 {
-	const struct view *src[4] = { in->base, in->target, in->base_n, in->target_n };
+	enum { NS = 4 + GATE_MAX_RUNS };
+	const struct view *src[NS] = { in->base, in->target, in->base_n, in->target_n };
 	int nsrc = in->base_n && in->target_n ? 4 : 2;
-	struct top_row *tops[4] = { NULL, NULL, NULL, NULL };
-	uint32_t cnt[4] = { 0, 0, 0, 0 };
+	uint32_t k = nsrc == 4 && runs_out && in->runs_n && in->n_runs <= GATE_MAX_RUNS ? in->n_runs : 0;
+	for (uint32_t j = 0; j < k; j++)
+		src[nsrc++] = &in->runs_n[j];
+	struct top_row *tops[NS];
+	uint32_t cnt[NS];
+	memset(tops, 0, sizeof(tops));
+	memset(cnt, 0, sizeof(cnt));
 	size_t sum = 0;
 	struct ntree_intern u;
 	memset(&u, 0, sizeof(u));
 	struct drow *rows = NULL;
+	int64_t *rn = NULL;
+	if (runs_out)
+		*runs_out = NULL;
 	bool ok = false;
 	for (int s = 0; s < nsrc; s++) {
 		if (!(tops[s] = view_top(src[s], &cnt[s])))
@@ -89,43 +98,51 @@ static struct drow *diff_rows(const struct diff_in *in, uint32_t *n)
 	rows = calloc(sum + 1, sizeof(*rows));
 	if (!rows)
 		goto out;
+	if (k && !(rn = calloc((sum + 1) * k, sizeof(*rn))))
+		goto out;
 	for (int side = 0; side < nsrc; side++) {
 		const struct view *v = src[side];
 		struct top_row *r = tops[side];
 		for (uint32_t i = 0; i < cnt[side]; i++) {
 			const char *s = prof_str(v->p, r[i].key);
 			uint32_t len = prof_strlen(v->p, r[i].key);
-			uint32_t k = ntree_intern(&u, s, len);
-			if (k == NTREE_NONE)
+			uint32_t ix = ntree_intern(&u, s, len);
+			if (ix == NTREE_NONE)
 				goto out;
-			rows[k].name = s;
-			rows[k].len = len;
+			rows[ix].name = s;
+			rows[ix].len = len;
 			switch (side) {
 			case 0:
-				rows[k].bf += r[i].flat;
-				rows[k].bc += r[i].cum;
+				rows[ix].bf += r[i].flat;
+				rows[ix].bc += r[i].cum;
 				break;
 			case 1:
-				rows[k].tf += r[i].flat;
-				rows[k].tc += r[i].cum;
+				rows[ix].tf += r[i].flat;
+				rows[ix].tc += r[i].cum;
 				break;
 			case 2:
-				rows[k].bn += r[i].cum;
+				rows[ix].bn += r[i].cum;
 				break;
-			default:
-				rows[k].tn += r[i].cum;
+			case 3:
+				rows[ix].tn += r[i].cum;
+				break;
+			default: /* a base run's counts */
+				rn[(size_t)ix * k + (size_t)(side - 4)] += r[i].cum;
 				break;
 			}
 		}
 	}
 	*n = u.n;
 	ok = true;
+	if (runs_out)
+		*runs_out = rn;
 out:
-	for (int s = 0; s < 4; s++)
+	for (int s = 0; s < nsrc; s++)
 		free(tops[s]);
 	ntree_intern_release(&u);
 	if (!ok) {
 		free(rows);
+		free(rn);
 		rows = NULL;
 	}
 	return rows;
@@ -134,7 +151,7 @@ out:
 /* The gate's judgement of the rows (gate.h): fills each row's verdict and
  * q, and returns the gate's input (malloc'd) and result in *fns and res
  * for the check's details. 0; -1 out of memory; DIFF_NO_COUNTS. */
-static int judge(const struct diff_in *in, struct drow *rows, uint32_t n, struct gate_fn **fns_out,
+static int judge(const struct diff_in *in, struct drow *rows, uint32_t n, const int64_t *rn, struct gate_fn **fns_out,
                  struct gate_result *res)
 {
 	memset(res, 0, sizeof(*res));
@@ -145,9 +162,15 @@ static int judge(const struct diff_in *in, struct drow *rows, uint32_t n, struct
 	struct gate_fn *fns = calloc((size_t)n + 1, sizeof(*fns));
 	if (!fns)
 		return -1;
+	uint32_t k = rn ? in->n_runs : 0;
 	for (uint32_t i = 0; i < n; i++)
-		fns[i] = (struct gate_fn){ rows[i].name, rows[i].len, rows[i].bc, rows[i].tc, rows[i].bn, rows[i].tn };
-	struct gate_totals tot = { in->base->total, in->target->total, in->base_n->total, in->target_n->total };
+		fns[i] = (struct gate_fn){ rows[i].name, rows[i].len, rows[i].bc, rows[i].tc, rows[i].bn, rows[i].tn,
+			                   k ? rn + (size_t)i * k : NULL };
+	int64_t run_total[GATE_MAX_RUNS];
+	for (uint32_t j = 0; j < k; j++)
+		run_total[j] = in->runs_n[j].total;
+	struct gate_totals tot = { in->base->total, in->target->total, in->base_n->total, in->target_n->total, k,
+		                   k ? run_total : NULL };
 	struct gate_opts o = in->gate;
 	o.p0 = in->p0;
 	if (gate_judge(fns, n, &tot, &o, res) < 0) {
@@ -196,11 +219,13 @@ static const char *verdict_name(int v)
 int diff_top_json(const struct diff_in *in, struct json *j)
 {
 	uint32_t n = 0;
-	struct drow *rows = diff_rows(in, &n);
+	int64_t *rn = NULL;
+	struct drow *rows = diff_rows(in, &n, &rn);
 	if (!rows)
 		return -1;
 	struct gate_result res;
-	int jr = judge(in, rows, n, NULL, &res);
+	int jr = judge(in, rows, n, rn, NULL, &res);
+	free(rn);
 	if (jr == -1) {
 		free(rows);
 		return -1;
@@ -276,10 +301,12 @@ int diff_verdicts(const struct diff_in *in, struct diff_verdict **out, uint32_t 
 	*out = NULL;
 	*n_out = 0;
 	uint32_t n = 0;
-	struct drow *rows = diff_rows(in, &n);
+	int64_t *rn = NULL;
+	struct drow *rows = diff_rows(in, &n, &rn);
 	if (!rows)
 		return -1;
-	int rc = judge(in, rows, n, NULL, res);
+	int rc = judge(in, rows, n, rn, NULL, res);
+	free(rn);
 	if (rc != 0) {
 		free(rows);
 		return rc;
@@ -323,7 +350,7 @@ static void check_row(struct json *j, const struct gate_fn *f, const struct gate
 	json_key(j, "growth_pct");
 	json_round(j, g->growth_pct, 4); /* null when new; 4 decimals, as percentages people read */
 	double lo, hi;
-	gate_interval(f, res, &lo, &hi);
+	gate_row_interval(f, g, res, &lo, &hi);
 	json_key(j, "growth_ci_pct");
 	json_arr_begin(j);
 	json_round(j, lo, 4);
@@ -340,19 +367,36 @@ static void check_row(struct json *j, const struct gate_fn *f, const struct gate
 		json_p(j, g->q_up);
 	else
 		json_null(j);
+	/* the run-to-run test's statistic and degrees of freedom (null
+	 * without base runs or untested; df null: the normal) */
+	bool rt = res->runs && g->tested && g->se > 0;
+	json_key(j, "t");
+	if (rt)
+		json_round(j, g->log_ratio / g->se, 3);
+	else
+		json_null(j);
+	json_key(j, "df");
+	if (rt && g->df < GATE_DF_POOLED)
+		json_round(j, g->df, 2);
+	else
+		json_null(j);
 	json_obj_end(j);
 }
 
 int diff_check_json(const struct diff_in *in, struct json *j, char *summary, size_t cap)
 {
 	uint32_t n = 0;
-	struct drow *rows = diff_rows(in, &n);
+	int64_t *rn = NULL;
+	struct drow *rows = diff_rows(in, &n, &rn);
 	if (!rows)
 		return -1;
 	struct gate_fn *fns = NULL;
 	struct gate_result res;
-	int rc = judge(in, rows, n, &fns, &res);
+	int rc = judge(in, rows, n, rn, &fns, &res);
 	free(rows);
+	free(rn);
+	for (uint32_t i = 0; rc == 0 && i < n; i++)
+		fns[i].run_n = NULL; /* freed: the rows' details need none */
 	if (rc != 0)
 		return rc;
 	const struct gate_opts *o = &in->gate;
@@ -365,12 +409,30 @@ int diff_check_json(const struct diff_in *in, struct json *j, char *summary, siz
 	json_key(j, "target_count_total");
 	json_int(j, in->target_n->total);
 	json_key(j, "test");
-	json_str(j, o->normalize ? "conditional binomial of counts, share compared, one-sided, Holm across functions"
-	                         : "conditional binomial of counts, amount compared, one-sided, Holm across functions");
+	json_str(j, res.runs ? "moderated t of log shares against the base runs' spread (empirical Bayes), one-sided, "
+	                       "Holm across functions"
+	            : o->normalize ? "conditional binomial of counts, share compared, one-sided, Holm across functions"
+	                           : "conditional binomial of counts, amount compared, one-sided, Holm across functions");
 	json_key(j, "p0");
 	json_double(j, res.p0);
 	json_key(j, "dispersion");
 	json_round(j, res.dispersion, 3);
+	json_key(j, "base_runs");
+	json_uint(j, res.runs ? res.runs : 1);
+	/* the run-to-run test's pooled spread: null without base runs */
+	json_key(j, "run_spread");
+	if (res.runs) {
+		json_obj_begin(j);
+		json_key(j, "share_sd_pct");
+		json_round(j, expm1(res.spread_sd) * 100, 2);
+		json_key(j, "prior_df");
+		if (res.spread_df >= GATE_DF_POOLED)
+			json_null(j); /* every function's spread is the pooled one */
+		else
+			json_round(j, res.spread_df, 2);
+		json_obj_end(j);
+	} else
+		json_null(j);
 	diff_json_verdicts(in, &res, j);
 	json_key(j, "regressions");
 	json_arr_begin(j);
@@ -414,7 +476,40 @@ int diff_check_json(const struct diff_in *in, struct json *j, char *summary, siz
 	json_obj_end(j);
 	json_key(j, "warnings");
 	json_arr_begin(j);
-	if (res.too_small) {
+	if (res.too_small && res.runs) {
+		/* the run-to-run test: the spread, the target's counts and the
+		 * number of runs decide */
+		const char *cn = prof_str(in->base_n->p, in->base_n->p->type_type[in->base_n->type]);
+		char msg[640];
+		char need[160];
+		if (isfinite(res.samples_needed))
+			snprintf(need, sizeof(need), "growth of %g%% needs about %.0f %s in each profile", o->max_growth_pct,
+			         res.samples_needed, cn);
+		else
+			snprintf(need, sizeof(need),
+			         "no number of samples finds growth of %g%% against this spread: it is the runs that vary",
+			         o->max_growth_pct);
+		if (isfinite(res.detectable_pct))
+			snprintf(msg, sizeof(msg),
+			         "the profiles are too small or too noisy to judge growth of %g%%: with %u base runs of "
+			         "about %.0f %s, %lld in the target, and shares varying by %.1f%% from run to run, a function "
+			         "holding %g%% must grow by %.0f%% to be caught %.0f%% of the time; %s",
+			         o->max_growth_pct, res.runs, (double)in->base_n->total / res.runs, cn,
+			         (long long)in->target_n->total, expm1(res.spread_sd) * 100, res.detectable_share * 100,
+			         res.detectable_pct, GATE_POWER * 100, need);
+		else
+			snprintf(msg, sizeof(msg),
+			         "the profiles are too small or too noisy to judge: %u base runs of about %.0f %s, %lld in "
+			         "the target, shares varying by %.1f%% from run to run",
+			         res.runs, (double)in->base_n->total / res.runs, cn, (long long)in->target_n->total,
+			         expm1(res.spread_sd) * 100);
+		json_obj_begin(j);
+		json_key(j, "code");
+		json_str(j, "too_few_samples");
+		json_key(j, "message");
+		json_str(j, msg);
+		json_obj_end(j);
+	} else if (res.too_small) {
 		char msg[512];
 		if (isfinite(res.detectable_pct))
 			snprintf(msg, sizeof(msg),

@@ -68,6 +68,11 @@ struct view_opts {
 	bool has_tagfocus, has_tagignore;
 	double scale;             /* 0 or 1: none; else values * scale, rounded (normalize) */
 	int gran;                 /* enum view_gran (view_granularity.h); 0: functions */
+	/* Not a request option: set by callers that read only the view's
+	 * totals (the flame graph, top, the function index). view_build may
+	 * then leave out the VIEW_SELF column (NULL): one int64 per node of
+	 * the profile's name tree instead of two. */
+	bool tot_only;
 };
 
 void view_opts_release(struct view_opts *o);

@@ -79,7 +79,7 @@ int findex_build(const struct prof *p, struct findex *fx)
 		goto fail;
 	memset(row_of, 0xff, ((size_t)p->n_strs + 1) * sizeof(uint32_t));
 	for (uint32_t t = 0; t < nt; t++) {
-		struct view_opts o = { .type = (int)t };
+		struct view_opts o = { .type = (int)t, .tot_only = true };
 		struct view v;
 		if (work_poll() != WORK_OK || view_build(p, &o, false, &v) != 0)
 			goto fail;

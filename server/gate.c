@@ -195,6 +195,256 @@ double gate_detectable(double s, double nb, double nt, double p0, bool shares, u
 	return detectable(s, nb, nt, p0, shares, m, alpha, power, 1);
 }
 
+/* ---- the run-to-run test -------------------------------------------------------- */
+
+/* Trigamma, psi'(x) for x > 0: the recurrence up to 6, then the
+ * asymptotic series. */
+static double trigamma(double x)
+{
+	double s = 0;
+	while (x < 6) {
+		s += 1 / (x * x);
+		x += 1;
+	}
+	double x2 = 1 / (x * x);
+	return s + 1 / x + x2 / 2 + x2 / x * (1.0 / 6 - x2 * (1.0 / 30 - x2 * (1.0 / 42 - x2 / 30)));
+}
+
+/* The y with trigamma(y) = v (v > 0): trigamma falls from +inf to 0, so
+ * bisection on log y. */
+static double trigamma_inv(double v)
+{
+	double lo = log(1e-8), hi = log(1e12);
+	for (int i = 0; i < 200 && hi - lo > 1e-10; i++) {
+		double mid = (lo + hi) / 2;
+		if (trigamma(exp(mid)) > v)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return exp((lo + hi) / 2);
+}
+
+/* The continued fraction of the regularized incomplete beta I_x(a, b)
+ * (modified Lentz), for x < (a + 1) / (a + b + 2). */
+static double beta_cf(double a, double b, double x)
+{
+	const double tiny = 1e-300;
+	double c = 1, d = 1 - (a + b) * x / (a + 1);
+	if (fabs(d) < tiny)
+		d = tiny;
+	d = 1 / d;
+	double h = d;
+	for (int m = 1; m < 10000; m++) {
+		double m2 = 2.0 * m;
+		double num = m * (b - m) * x / ((a + m2 - 1) * (a + m2));
+		d = 1 + num * d;
+		c = 1 + num / c;
+		if (fabs(d) < tiny)
+			d = tiny;
+		if (fabs(c) < tiny)
+			c = tiny;
+		d = 1 / d;
+		h *= d * c;
+		num = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1));
+		d = 1 + num * d;
+		c = 1 + num / c;
+		if (fabs(d) < tiny)
+			d = tiny;
+		if (fabs(c) < tiny)
+			c = tiny;
+		d = 1 / d;
+		double del = d * c;
+		h *= del;
+		if (fabs(del - 1) < 1e-15)
+			break;
+	}
+	return h;
+}
+
+/* I_x(a, b) */
+static double beta_inc(double a, double b, double x)
+{
+	if (!(x > 0))
+		return 0;
+	if (!(x < 1))
+		return 1;
+	int sg;
+	double lf = lgamma_r(a + b, &sg) - lgamma_r(a, &sg) - lgamma_r(b, &sg) + a * log(x) + b * log1p(-x);
+	if (x < (a + 1) / (a + b + 2))
+		return exp(lf) * beta_cf(a, b, x) / a;
+	return 1 - exp(lf) * beta_cf(b, a, 1 - x) / b;
+}
+
+double gate_t_sf(double t, double df)
+{
+	if (isnan(t))
+		return 1;
+	if (df >= GATE_DF_POOLED)
+		return 0.5 * erfc(t / sqrt(2.0));
+	double x = df / (df + t * t), half = 0.5 * beta_inc(df / 2, 0.5, x);
+	return t > 0 ? half : 1 - half;
+}
+
+/* The t with P[T >= t] = q (0 < q < 1), by bisection. */
+static double t_quantile_up(double q, double df)
+{
+	double lo = -1e6, hi = 1e6;
+	for (int i = 0; i < 300 && hi - lo > 1e-10 * (1 + fabs(lo)); i++) {
+		double mid = (lo + hi) / 2;
+		if (gate_t_sf(mid, df) > q)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (lo + hi) / 2;
+}
+
+/* The sampling variance of the log of a share s from a count a: the
+ * binomial's (1 - s) / a, with 1 - s at least 1% (a caller near 100% is
+ * not given a zero variance) and half a sample added (a = 0). */
+static double log_share_var(double a, double total)
+{
+	double s = total > 0 ? a / total : 0, q = 1 - s;
+	return (q > 0.01 ? q : 0.01) / (a + 0.5);
+}
+
+static double log_share(double a, double total)
+{
+	return log((a + 0.5) / (total + 0.5));
+}
+
+/* The moderated t of every tested function against k base runs (see
+ * gate.h): fills p_up, p_down, log_ratio, se, df of each row in idx, and
+ * res's spread. 0, or -1 out of memory. */
+static int spread_test(struct gate_result *res, const uint32_t *idx, uint32_t m, const struct gate_fn *fns,
+                       const struct gate_totals *tot)
+{
+	uint32_t k = tot->runs;
+	double nt = (double)tot->target_n;
+	res->runs = k;
+	res->spread_sd = 0;
+	res->spread_df = GATE_DF_POOLED;
+	if (!m)
+		return 0;
+	/* per function: the runs' mean log share, V, its sampling part */
+	double *mean = malloc((size_t)m * 3 * sizeof(double));
+	if (!mean)
+		return -1;
+	double *v = mean + m, *sv = v + m;
+	double d1 = (double)k - 1, excess = 0;
+	for (uint32_t i = 0; i < m; i++) {
+		const struct gate_fn *f = &fns[res->rows[idx[i]].fn];
+		double s = 0, ss = 0, smp = 0;
+		for (uint32_t j = 0; j < k; j++) {
+			double a = f->run_n[j] > 0 ? (double)f->run_n[j] : 0, n = (double)tot->run_total[j];
+			s += log_share(a, n);
+			smp += log_share_var(a, n);
+		}
+		mean[i] = s / k;
+		for (uint32_t j = 0; j < k; j++) {
+			double a = f->run_n[j] > 0 ? (double)f->run_n[j] : 0, n = (double)tot->run_total[j];
+			double e = log_share(a, n) - mean[i];
+			ss += e * e;
+		}
+		v[i] = ss / d1;
+		sv[i] = smp / k;
+		excess += v[i] - sv[i];
+	}
+	/* the prior: tau0^2, the mean excess over sampling (unbiased for the
+	 * functions' mean tau^2), and d0 from the spread of log(V / prior)
+	 * beyond trigamma(d1 / 2), V's own (limma's fitFDist, with the prior's
+	 * scale by moments) */
+	double tau0 = excess / m > 0 ? excess / m : 0;
+	double d0 = GATE_DF_POOLED;
+	if (m >= 3) {
+		double el = 0, el2 = 0;
+		uint32_t used = 0;
+		for (uint32_t i = 0; i < m; i++) {
+			if (!(v[i] > 0))
+				continue;
+			double e = log(v[i] / (tau0 + sv[i]));
+			el += e;
+			el2 += e * e;
+			used++;
+		}
+		if (used >= 3) {
+			double mu = el / used, var = (el2 - used * mu * mu) / (used - 1);
+			double extra = var - trigamma(d1 / 2);
+			if (extra > 0) {
+				d0 = 2 * trigamma_inv(extra);
+				if (d0 > GATE_DF_POOLED)
+					d0 = GATE_DF_POOLED;
+			}
+		}
+	}
+	res->spread_sd = sqrt(tau0);
+	res->spread_df = d0;
+	for (uint32_t i = 0; i < m; i++) {
+		struct gate_row *r = &res->rows[idx[i]];
+		const struct gate_fn *f = &fns[r->fn];
+		double prior = tau0 + sv[i];
+		double vv = d0 >= GATE_DF_POOLED ? prior : (d0 * prior + d1 * v[i]) / (d0 + d1);
+		double tau = vv - sv[i] > 0 ? vv - sv[i] : 0;
+		double b = f->target_n > 0 ? (double)f->target_n : 0;
+		double se2 = tau + log_share_var(b, nt) + vv / k;
+		r->log_ratio = log_share(b, nt) - mean[i];
+		r->se = sqrt(se2);
+		r->df = d0 >= GATE_DF_POOLED ? GATE_DF_POOLED : d0 + d1;
+		double t = r->log_ratio / r->se;
+		r->p_up = gate_t_sf(t, r->df);
+		r->p_down = gate_t_sf(-t, r->df);
+	}
+	free(mean);
+	return 0;
+}
+
+/* Growth (percent) at share s that k base runs of nb counts each and a
+ * target of nt find power of the time at one-sided alpha / m, with
+ * run-to-run spread tau (sd of a log share) and df: the smallest g with
+ * log(1 + g) >= (t_{alpha/m} + z_power) se(g); +inf when none. */
+static double detectable_runs(double s, double nb, double nt, uint32_t k, double tau, double df, uint32_t m,
+                              double alpha, double power)
+{
+	if (!(s > 0) || !(nb > 0) || !(nt > 0) || k < 1 || !(alpha > 0))
+		return INFINITY;
+	double need = t_quantile_up(alpha / (m ? m : 1), df) + z_quantile(power);
+	double lo = 0, hi = 1e4, g;
+	/* se(g) falls as g rises (the target's count grows): bisection on
+	 * the margin log(1 + g) - need se(g), which rises */
+#define MARGIN(g) (log1p(g) - need * sqrt(tau * tau * (1 + 1.0 / k) + log_share_var(s * (1 + (g)) * nt, nt) + \
+	                                    log_share_var(s * nb, nb) / k))
+	if (MARGIN(hi) < 0)
+		return INFINITY;
+	for (int i = 0; i < 200 && hi - lo > 1e-9; i++) {
+		g = (lo + hi) / 2;
+		if (MARGIN(g) >= 0)
+			hi = g;
+		else
+			lo = g;
+	}
+#undef MARGIN
+	return hi * 100;
+}
+
+/* Counts each profile (k base runs and the target) needs for growth g at
+ * share s to be found power of the time: from log(1 + g)^2 / need^2 =
+ * tau^2 (1 + 1/k) + (1 - s) (1 / (s (1 + g)) + 1 / (s k)) / N; +inf when the
+ * spread alone is too wide (more runs would not do: the target's own run
+ * varies by tau). */
+static double samples_needed_runs(double s, double g, uint32_t k, double tau, double df, uint32_t m, double alpha,
+                                  double power)
+{
+	if (!(s > 0) || !(g > 0) || k < 1 || !(alpha > 0))
+		return INFINITY;
+	double need = t_quantile_up(alpha / (m ? m : 1), df) + z_quantile(power);
+	double room = log1p(g) * log1p(g) / (need * need) - tau * tau * (1 + 1.0 / k);
+	if (!(room > 0))
+		return INFINITY;
+	double q = 1 - s > 0.01 ? 1 - s : 0.01;
+	return q * (1 / (s * (1 + g)) + 1 / (s * k)) / room;
+}
+
 /* ---- the judgement ------------------------------------------------------------- */
 
 /* Frames that say how a sample was taken, not where the time went: never
@@ -387,12 +637,17 @@ int gate_judge(const struct gate_fn *fns, uint32_t n, const struct gate_totals *
 	}
 	res->tested = m;
 	res->dispersion = dispersion(res->rows, idx, m, p0, fns);
-	if (res->dispersion < 0) {
+	bool runs = o->normalize && tot->runs >= GATE_MIN_RUNS && tot->run_total;
+	for (uint32_t j = 0; runs && j < tot->runs; j++)
+		runs = tot->run_total[j] > 0;
+	for (uint32_t i = 0; runs && i < m; i++)
+		runs = fns[res->rows[idx[i]].fn].run_n != NULL;
+	if (res->dispersion < 0 || (runs && spread_test(res, idx, m, fns, tot) < 0)) {
 		free(idx);
 		gate_result_release(res);
 		return -1;
 	}
-	if (res->dispersion > 1) {
+	if (!runs && res->dispersion > 1) {
 		/* overdispersed: each p to its z, shrunk by the spread, and back */
 		for (uint32_t i = 0; i < m; i++) {
 			struct gate_row *r = &res->rows[idx[i]];
@@ -420,11 +675,23 @@ int gate_judge(const struct gate_fn *fns, uint32_t n, const struct gate_totals *
 	free(idx);
 
 	res->detectable_share = min_share > 0.01 ? min_share : 0.01;
-	res->detectable_pct = detectable(res->detectable_share, nb, nt, p0, o->normalize, m ? m : 1, o->alpha,
-	                                 GATE_POWER, res->dispersion);
-	res->samples_needed = g > 0 ? ceil(gate_samples_needed(res->detectable_share, g, m ? m : 1, o->alpha, GATE_POWER) *
-	                                   res->dispersion * res->dispersion)
-	                            : 0;
+	if (runs) {
+		/* a base run's counts: the merged base's over the runs */
+		double df = res->spread_df >= GATE_DF_POOLED ? GATE_DF_POOLED : res->spread_df + tot->runs - 1;
+		res->detectable_pct = detectable_runs(res->detectable_share, nb / tot->runs, nt, tot->runs, res->spread_sd, df,
+		                                      m ? m : 1, o->alpha, GATE_POWER);
+		double need = g > 0 ? samples_needed_runs(res->detectable_share, g, tot->runs, res->spread_sd, df, m ? m : 1,
+		                                          o->alpha, GATE_POWER)
+		                    : 0;
+		res->samples_needed = isfinite(need) ? ceil(need) : INFINITY;
+	} else {
+		res->detectable_pct = detectable(res->detectable_share, nb, nt, p0, o->normalize, m ? m : 1, o->alpha,
+		                                 GATE_POWER, res->dispersion);
+		res->samples_needed = g > 0 ? ceil(gate_samples_needed(res->detectable_share, g, m ? m : 1, o->alpha,
+		                                                       GATE_POWER) *
+		                                   res->dispersion * res->dispersion)
+		                            : 0;
+	}
 	res->too_small = !(res->detectable_pct <= o->max_growth_pct);
 	return 0;
 }
@@ -461,4 +728,16 @@ void gate_interval(const struct gate_fn *f, const struct gate_result *res, doubl
 		double pu = cp_bound(b, n, 0.025, true);
 		*hi = pu >= 1 ? INFINITY : (pu / (1 - pu) * k - 1) * 100;
 	}
+}
+
+void gate_row_interval(const struct gate_fn *f, const struct gate_row *g, const struct gate_result *res, double *lo,
+                       double *hi)
+{
+	if (!res->runs || !g->tested || !(g->se > 0)) {
+		gate_interval(f, res, lo, hi);
+		return;
+	}
+	double t = t_quantile_up(0.025, g->df);
+	*lo = expm1(g->log_ratio - t * g->se) * 100;
+	*hi = expm1(g->log_ratio + t * g->se) * 100;
 }

@@ -29,6 +29,18 @@
  * unchanged), each p-value is that of its z divided by that spread (an
  * empirical null, after Efron) before the correction.
  *
+ * With several base runs (gate_totals.runs >= GATE_MIN_RUNS, shares
+ * compared) each function's own run-to-run spread is measured instead:
+ * the log of its share in each base run has a sample variance V (runs - 1
+ * degrees of freedom), modelled as tau^2 + sampling variance; V is
+ * shrunk towards the functions' pooled tau0^2 + its own sampling variance
+ * with d0 prior degrees of freedom estimated from how much the V spread
+ * beyond what their chi^2 law allows (empirical Bayes, Smyth's moderated
+ * t, 2004), and the target's log share is compared with the runs' mean by
+ * a t with d0 + runs - 1 degrees of freedom, its variance tau^2 (its own
+ * run) + its sampling variance + V / runs. Holm and the thresholds as
+ * above.
+ *
  * Frames that record how a sample was taken (gate_is_artifact) are never
  * judged. A function grew when its Holm-adjusted p-value for growth is < alpha,
  * its growth exceeds max_growth%, and it holds at least min_share% of the
@@ -53,12 +65,17 @@
 #define GATE_DEFAULT_MIN_SHARE 1   /* percent */
 #define GATE_POWER 0.8 /* "detectable": seen this often */
 #define GATE_MIN_FAMILY 20 /* functions needed to measure the dispersion */
+#define GATE_MIN_RUNS 2    /* base runs that make the run-to-run test */
+#define GATE_MAX_RUNS 32   /* at most: more base profiles are one merged base */
 
 struct gate_fn {
 	const char *name;
 	uint32_t len;
 	int64_t base_cum, target_cum; /* the compared type's values */
 	int64_t base_n, target_n;     /* the count type's */
+	/* the count type's cum in each base run (gate_totals.runs of them;
+	 * NULL without runs): base_n is their sum */
+	const int64_t *run_n;
 };
 
 struct gate_opts {
@@ -74,6 +91,10 @@ struct gate_opts {
 struct gate_totals {
 	int64_t base, target;     /* values */
 	int64_t base_n, target_n; /* counts */
+	/* several base runs (the base is their merge): with at least
+	 * GATE_MIN_RUNS and shares compared, the run-to-run test below */
+	uint32_t runs;
+	const int64_t *run_total; /* counts of each run */
 };
 
 enum { GATE_SAME = 0, GATE_GREW = 1, GATE_SHRANK = 2 };
@@ -93,6 +114,10 @@ struct gate_row {
 	double growth_pct;
 	double p_up, p_down; /* one-sided exact p-values */
 	double q_up, q_down; /* Holm-adjusted (1 when not tested) */
+	/* the run-to-run test (gate_result.runs > 0, tested rows): the log of
+	 * the share's ratio (target over the base runs' geometric mean), its
+	 * standard error and the t's degrees of freedom */
+	double log_ratio, se, df;
 };
 
 struct gate_result {
@@ -104,6 +129,13 @@ struct gate_result {
 	 * (median |z| / 0.6745, at least 1): the p-values are those of z /
 	 * dispersion */
 	double dispersion;
+	/* the run-to-run test: base runs used (0: the pair test), the
+	 * functions' pooled run-to-run spread of a share (sd of its log, the
+	 * prior of the empirical Bayes shrinkage) and the prior's degrees of
+	 * freedom (how much each function's own spread is pulled to it;
+	 * GATE_DF_POOLED: completely) */
+	uint32_t runs;
+	double spread_sd, spread_df;
 	/* growth (percent) a function holding min_share (at least 1%) would
 	 * need to be found GATE_POWER of the time with these counts and this
 	 * dispersion; +inf when none would do */
@@ -114,6 +146,8 @@ struct gate_result {
 	double samples_needed;
 	bool too_small;           /* detectable_pct > max_growth_pct */
 };
+
+#define GATE_DF_POOLED 1e6
 
 /* Frames never judged (they record how a sample was taken):
  * runtime.asyncPreempt. */
@@ -128,6 +162,15 @@ void gate_result_release(struct gate_result *res);
  * Clopper-Pearson on the conditional binomial); lo -100 when b = 0, hi
  * +inf when a = 0. */
 void gate_interval(const struct gate_fn *f, const struct gate_result *res, double *lo, double *hi);
+
+/* A row's 95% interval of growth: gate_interval's, or with base runs
+ * (res->runs) the run-to-run t's on the log ratio of shares. */
+void gate_row_interval(const struct gate_fn *f, const struct gate_row *g, const struct gate_result *res, double *lo,
+                       double *hi);
+
+/* P[T >= t] for Student's t with df degrees of freedom (df >=
+ * GATE_DF_POOLED: the standard normal). */
+double gate_t_sf(double t, double df);
 
 /* P[X >= k] for X ~ Binomial(n, p): exact while n p (1 - p) <= 1e4, else
  * the signed-root deviance approximation with continuity correction. */

@@ -232,6 +232,11 @@ const char *ingest_format_name(enum ingest_format f, bool gzipped)
 	return NULL;
 }
 
+bool ingest_redecodes(const char *format)
+{
+	return format && (!strcmp(format, "pprof") || !strcmp(format, "pprof-uncompressed"));
+}
+
 const char *ingest_format_of(const uint8_t *data, size_t n)
 {
 	const char *name;
@@ -324,7 +329,13 @@ struct prof *ingest_decode_opts(const uint8_t *data, size_t n, size_t max_inflat
 		               name);
 		break;
 	case INGEST_PROTO:
-		p = decode_proto(body, len, err);
+		if (inflated) {
+			/* the decoder frees the inflated bytes once it has read them */
+			p = decode_proto_owned(inflated, len, err);
+			inflated = NULL;
+		} else {
+			p = decode_proto(body, len, err);
+		}
 		break;
 	case INGEST_FOLDED:
 		p = import_folded(body, len, err);

@@ -38,6 +38,10 @@ enum ingest_format {
  * (gzipped profile.proto), pprof-uncompressed, text-debug1, text-debug2,
  * folded, speedscope (the text formats whether gzipped or not); NULL for
  * INGEST_REFUSED. */
+/* Whether a stored original of this format (ingest_format_name) decodes
+ * again, with no options, to the profile its upload gave: a profile.proto
+ * does (store.h's redecodable); imports may depend on upload options. */
+bool ingest_redecodes(const char *format);
 const char *ingest_format_name(enum ingest_format f, bool gzipped);
 
 /* The format name of stored upload bytes (only the first n of them may

@@ -28,6 +28,7 @@
 #include "auth.h"
 #include "budget.h"
 #include "heavy.h"
+#include "import_speedscope.h"
 #include "config.h"
 #include "findex.h"
 #include "ingest.h"
@@ -79,6 +80,19 @@ static void *stopper(void *arg)
 }
 
 /* Create the parent directory of the database file when missing. */
+/* store.h's raw decoder: a stored original read back as at its upload
+ * (a profile.proto: no options, the same --max-inflated). */
+static struct prof *decode_stored(const uint8_t *data, size_t n, int *status)
+{
+	struct ingest_opts io = { .speedscope_profile = IMPORT_SPEEDSCOPE_DEFAULT };
+	struct decode_err err;
+	const char *format = NULL;
+	struct prof *p = ingest_decode_opts(data, n, cfg.max_inflated, &io, &format, &err);
+	if (!p)
+		*status = err.status;
+	return p;
+}
+
 static void ensure_parent_dir(const char *path)
 {
 	char dir[1024];
@@ -134,6 +148,7 @@ int main(int argc, char **argv)
 		access_shutdown();
 		return 1;
 	}
+	store_set_raw_decoder(decode_stored);
 	/* profiles stored before the function index (migration 007) */
 	long indexed = findex_rebuild();
 	if (indexed < 0)

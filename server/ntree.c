@@ -83,7 +83,10 @@ int ntree_init(struct ntree *t, int ncols, uint32_t root_key, size_t hint)
 {
 	memset(t, 0, sizeof(*t));
 	t->ncols = ncols < 0 ? 0 : ncols > NTREE_MAX_COLS ? NTREE_MAX_COLS : ncols;
-	if (u64map_init(&t->index, hint / 8) < 0 || grow(t) < 0)
+	/* The index holds the children of parents with many children only:
+	 * it starts small and grows (its slots are written when made, so an
+	 * index sized for the whole tree would be resident from the start). */
+	if (u64map_init(&t->index, hint / 64) < 0 || grow(t) < 0)
 		return -1;
 	t->parent[0] = 0;
 	t->key[0] = root_key;
@@ -158,67 +161,85 @@ static int cmp_by_name(const void *a, const void *b, void *arg)
 	return r ? r : (lx < ly ? -1 : lx > ly);
 }
 
-/* first[] by one DFS with an on-path counter per key; ~x on the stack
- * marks leaving x. */
+/* first[] by one DFS with an on-path counter per key. The DFS keeps the
+ * current path only (a node and the next of its children to visit, per
+ * level), so its memory is the tree's depth, not its size. */
 static int mark_first(struct ntree *t, uint32_t n_keys)
 {
 	uint32_t n = t->n;
 	uint8_t *first = malloc((size_t)n + 1);
 	uint32_t *onpath = calloc((size_t)n_keys + 1, sizeof(uint32_t));
-	uint32_t *stack = malloc(((size_t)n * 2 + 2) * sizeof(uint32_t));
-	if (!first || !onpath || !stack) {
-		free(first);
-		free(onpath);
-		free(stack);
-		return -1;
-	}
-	const uint32_t *key = t->key;
-	uint32_t sp = 0;
+	size_t cap = 64;
+	uint32_t *path = malloc(cap * 2 * sizeof(uint32_t));   /* (node, next child) per level */
+	if (!first || !onpath || !path)
+		goto fail;
+	const uint32_t *key = t->key, *koff = t->koff, *klist = t->klist;
+	size_t sp = 0;
 	first[0] = 0;
-	for (uint32_t c = t->koff[0]; c < t->koff[1]; c++)
-		stack[sp++] = t->klist[c];
+	path[0] = 0;
+	path[1] = koff[0];
+	sp = 1;
 	while (sp) {
-		uint32_t x = stack[--sp];
-		if (x & 0x80000000u) {
-			onpath[key[x & 0x7fffffffu]]--;
+		uint32_t x = path[2 * sp - 2], c = path[2 * sp - 1];
+		if (c == koff[x + 1]) {
+			if (x)
+				onpath[key[x]]--;
+			sp--;
 			continue;
 		}
-		first[x] = onpath[key[x]] == 0;
-		onpath[key[x]]++;
-		stack[sp++] = x | 0x80000000u;
-		for (uint32_t c = t->koff[x]; c < t->koff[x + 1]; c++)
-			stack[sp++] = t->klist[c];
+		path[2 * sp - 1] = c + 1;
+		uint32_t y = klist[c];
+		first[y] = onpath[key[y]] == 0;
+		onpath[key[y]]++;
+		if (sp == cap) {
+			uint32_t *np = realloc(path, cap * 4 * sizeof(uint32_t));
+			if (!np)
+				goto fail;
+			path = np;
+			cap *= 2;
+		}
+		path[2 * sp] = y;
+		path[2 * sp + 1] = koff[y];
+		sp++;
 	}
 	free(onpath);
-	free(stack);
+	free(path);
 	t->first = first;
 	return 0;
+fail:
+	free(first);
+	free(onpath);
+	free(path);
+	return -1;
 }
 
 int ntree_finish(struct ntree *t, const struct ntree_names *names, bool with_first)
 {
 	uint32_t n = t->n;
+	/* The child lists and the index are for adding nodes: they go before
+	 * the sorted lists are made, so the two are never held together. */
+	u64map_release(&t->index);
+	free_lists(t);
 	if (work_hold(&t->held, ((size_t)n + 2) * 2 * sizeof(uint32_t) + (with_first ? n : 0)) < 0)
 		return -1;
 	uint32_t *koff = calloc((size_t)n + 2, sizeof(uint32_t));
 	uint32_t *klist = malloc(((size_t)n + 1) * sizeof(uint32_t));
-	uint32_t *fill = malloc(((size_t)n + 1) * sizeof(uint32_t));
-	if (!koff || !klist || !fill) {
+	if (!koff || !klist) {
 		free(koff);
 		free(klist);
-		free(fill);
 		return -1;
 	}
 	util_advise_huge(klist, ((size_t)n + 1) * sizeof(uint32_t));
-	util_advise_huge(fill, ((size_t)n + 1) * sizeof(uint32_t));
+	/* Counting sort by parent, koff itself the cursor: counts at
+	 * koff[parent + 2], prefix sums make koff[x + 1] the start of x's
+	 * children, and placing them moves it to their end, which is where
+	 * x + 1's start: koff[x] is then the start of x's children. */
 	for (uint32_t i = 1; i < n; i++)
-		koff[t->parent[i] + 1]++;
-	for (uint32_t i = 0; i < n; i++)
+		koff[t->parent[i] + 2]++;
+	for (uint32_t i = 0; i <= n; i++)
 		koff[i + 1] += koff[i];
-	memcpy(fill, koff, (size_t)n * sizeof(uint32_t));
 	for (uint32_t i = 1; i < n; i++)
-		klist[fill[t->parent[i]]++] = i;
-	free(fill);
+		klist[koff[t->parent[i] + 1]++] = i;
 	struct name_ctx ctx = { names, t->key };
 	t->koff = koff;
 	t->klist = klist;
@@ -230,8 +251,6 @@ int ntree_finish(struct ntree *t, const struct ntree_names *names, bool with_fir
 	}
 	if (with_first && mark_first(t, names->n) < 0)
 		return -1;
-	u64map_release(&t->index);
-	free_lists(t);
 	return 0;
 }
 
@@ -294,38 +313,34 @@ void ntree_sum_up(struct ntree *t, int from, int to)
 
 /* ---- pruning and the pre-order walk ----------------------------------------- */
 
-/* The k-th largest value of a[0..n) (k >= 1), by quickselect; a is reordered. */
-static int64_t kth_largest(int64_t *a, size_t n, size_t k)
+/* The k-th largest |w[i]| (abs_sat) over i < n (1 <= k <= n), by radix
+ * select: four passes over w, each fixing 16 more bits of the answer
+ * (counting, among the values that share the bits fixed so far, how many
+ * have each next digit), so nothing of w's size is allocated. */
+static int64_t kth_largest_abs(const int64_t *w, size_t n, size_t k)
 {
-	size_t lo = 0, hi = n - 1, want = k - 1;
-	uint64_t seed = 0x9e3779b97f4a7c15ULL;
-	while (lo < hi) {
-		seed = hash_mix64(seed + lo + hi);
-		int64_t pivot = a[lo + seed % (hi - lo + 1)];
-		size_t i = lo, j = hi;
-		while (i <= j) {
-			while (a[i] > pivot)
-				i++;
-			while (a[j] < pivot)
-				j--;
-			if (i <= j) {
-				int64_t x = a[i];
-				a[i] = a[j];
-				a[j] = x;
-				i++;
-				if (j == 0)
-					break;
-				j--;
-			}
+	uint32_t *cnt = malloc(65536 * sizeof(uint32_t));
+	uint64_t prefix = 0, mask = 0;
+	if (!cnt)
+		return -1;
+	for (int shift = 48; shift >= 0; shift -= 16) {
+		memset(cnt, 0, 65536 * sizeof(uint32_t));
+		for (size_t i = 0; i < n; i++) {
+			uint64_t u = (uint64_t)abs_sat(w[i]);
+			if ((u & mask) == prefix)
+				cnt[(u >> shift) & 0xffff]++;
 		}
-		if (want <= j)
-			hi = j;
-		else if (want >= i)
-			lo = i;
-		else
-			return a[want];
+		uint32_t d = 65535;
+		for (;; d--) {
+			if (k <= cnt[d] || d == 0)
+				break;
+			k -= cnt[d];
+		}
+		prefix |= (uint64_t)d << shift;
+		mask |= (uint64_t)0xffff << shift;
 	}
-	return a[want];
+	free(cnt);
+	return (int64_t)prefix;
 }
 
 /* keep[]: see ntree_walk. */
@@ -345,15 +360,11 @@ static uint8_t *prune(const struct ntree *t, const int64_t *weight, long max_nod
 			keep[i] = weight[i] != 0 && keep[parent[i]];
 		return keep;
 	}
-	int64_t *a = malloc(((size_t)n + 1) * sizeof(int64_t));
-	if (!a) {
+	int64_t thr = kth_largest_abs(weight, n, (size_t)max_nodes);
+	if (thr < 0) {
 		free(keep);
 		return NULL;
 	}
-	for (uint32_t i = 0; i < n; i++)
-		a[i] = abs_sat(weight[i]);
-	int64_t thr = kth_largest(a, n, (size_t)max_nodes);
-	free(a);
 	long count = 1;
 	for (uint32_t i = 1; i < n; i++)
 		if (abs_sat(weight[i]) > thr && keep[parent[i]]) {
@@ -382,36 +393,50 @@ int ntree_walk(const struct ntree *t, uint32_t n_keys, const int64_t *weight, lo
 {
 	memset(w, 0, sizeof(*w));
 	uint32_t n = t->n;
-	uint32_t *stack = malloc(((size_t)n + 1) * sizeof(uint32_t));
 	w->keep = prune(t, weight, max_nodes);
-	w->order = malloc(((size_t)n + 1) * sizeof(uint32_t));
-	w->depth = malloc(((size_t)n + 1) * sizeof(uint32_t));
+	if (!w->keep)
+		return -1;
+	/* The walk's arrays hold the kept nodes only (at most max_nodes + 1,
+	 * where the tree may have millions): the DFS stack never holds more
+	 * than all of them. */
+	size_t kept = 0;
+	for (uint32_t i = 0; i < n; i++)
+		kept += w->keep[i];
+	uint32_t *stack = malloc((kept + 1) * sizeof(uint32_t));
+	uint32_t *sdepth = malloc((kept + 1) * sizeof(uint32_t));
+	w->order = malloc((kept + 1) * sizeof(uint32_t));
+	w->depth = malloc((kept + 1) * sizeof(uint32_t));
 	w->name_ix = malloc(((size_t)n_keys + 1) * sizeof(uint32_t));
-	if (!stack || !w->keep || !w->order || !w->depth || !w->name_ix) {
+	if (!stack || !sdepth || !w->order || !w->depth || !w->name_ix) {
 		free(stack);
+		free(sdepth);
 		ntree_walk_release(w);
 		return -1;
 	}
 	uint32_t sp = 0;
-	stack[sp++] = 0;
-	w->depth[0] = 0;
+	stack[sp] = 0;
+	sdepth[sp++] = 0;
 	while (sp) {
 		if (work_poll() != WORK_OK) {
 			free(stack);
+			free(sdepth);
 			ntree_walk_release(w);
 			return -1;
 		}
-		uint32_t x = stack[--sp];
-		w->order[w->n++] = x;
+		sp--;
+		uint32_t x = stack[sp], d = sdepth[sp];
+		w->order[w->n] = x;
+		w->depth[w->n++] = d;
 		for (uint32_t c = t->koff[x + 1]; c-- > t->koff[x];) {
 			uint32_t y = t->klist[c];
 			if (w->keep[y]) {
-				w->depth[y] = w->depth[x] + 1;
-				stack[sp++] = y;
+				stack[sp] = y;
+				sdepth[sp++] = d + 1;
 			}
 		}
 	}
 	free(stack);
+	free(sdepth);
 	memset(w->name_ix, 0xff, ((size_t)n_keys + 1) * sizeof(uint32_t));
 	w->n_names = 1;
 	for (uint32_t i = 1; i < w->n; i++) {
@@ -456,7 +481,7 @@ void ntree_json(const struct ntree *t, const struct ntree_walk *w, const struct 
 		uint32_t x = w->order[i];
 		json_arr_begin(j);
 		json_uint(j, x ? w->name_ix[t->key[x]] : 0);
-		json_uint(j, w->depth[x]);
+		json_uint(j, w->depth[i]);
 		for (int c = 0; c < ncols; c++) {
 			const int64_t *tot = t->col[cols[c]];
 			int64_t self = tot[x];

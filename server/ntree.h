@@ -121,7 +121,7 @@ struct ntree_walk {
 	uint32_t n;                /* nodes shown */
 	uint32_t *order;           /* [n] their ids, root first */
 	uint8_t *keep;             /* per node: shown */
-	uint32_t *depth;           /* per node shown: its depth (root 0) */
+	uint32_t *depth;           /* [n] per node shown, in order: its depth (root 0) */
 	uint32_t *name_ix;         /* per key: index in "names", NTREE_NONE if absent */
 	uint32_t n_names;          /* "names" entries, the root's included */
 };

@@ -64,7 +64,7 @@ size_t prof_mem_bytes(const struct prof *p)
 	       /* the lazily built name tree once it is built (its real size:
 	        * at most one node per frame of each trie node); before, room
 	        * for about one node per trie node */
-	       (p->ntree ? ntree_mem_bytes(&p->ntree->t) + ((size_t)p->n_nodes + 1) * sizeof(uint32_t)
+	       (p->ntree ? ntree_mem_bytes(&p->ntree->t) + (p->ntree->ntof ? ((size_t)p->n_nodes + 1) * sizeof(uint32_t) : 0)
 	                 : (size_t)p->n_nodes * 21);
 }
 

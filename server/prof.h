@@ -86,8 +86,16 @@ struct prof_sample {
  * use by view.c and borrowed by every view that does not hide frames. */
 struct prof_ntree {
 	struct ntree t;
-	uint32_t *ntof;          /* location-trie node -> node of t */
+	uint32_t *ntof;          /* location-trie node -> node of t; NULL when that is
+	                          * the identity (every location one frame, no two
+	                          * sibling locations of one name: t is the trie) */
 };
+
+/* The node of the profile's name tree for location-trie node n. */
+static inline uint32_t prof_ntree_node(const struct prof_ntree *t, uint32_t n)
+{
+	return t->ntof ? t->ntof[n] : n;
+}
 
 void prof_ntree_free(struct prof_ntree *t);
 
@@ -108,6 +116,11 @@ struct prof {
 	int64_t time_nanos, duration_nanos;
 	enum prof_kind kind;
 	uint64_t orig_samples, orig_locations, orig_functions;
+	/* The location references the decoder kept (its walk's length, what
+	 * decoding the original again costs against decoding the trie,
+	 * store.c); 0 when the profile was not decoded from a message here
+	 * (read back from a stacks form, merged). Not stored. */
+	uint64_t in_refs;
 
 	uint32_t n_funcs;
 	struct prof_func *funcs;

@@ -20,7 +20,9 @@
  * Either side may be a selection instead of one id (selection.h): base.ids=,
  * base.label=, base.type=, base.from=, base.to= (and target.…); that side
  * is then the merge of its profiles, as pprof merges several -diff_base
- * (or several target) sources.
+ * (or several target) sources. A base selection of GATE_MIN_RUNS to
+ * GATE_MAX_RUNS profiles is read run by run with test=runs: the gate's
+ * verdicts then come from the run-to-run test (gate.h).
  *
  * The sample type is chosen in the base profile (default: the base's
  * default) and must exist, with the same unit, in the target: anything
@@ -123,6 +125,18 @@ static enum MHD_Result compare_admitted(struct req *r, bool top, bool check)
 		if (*end || !(alpha > 0) || !(alpha < 1))
 			return reply_error(r, 400, "bad_request", "alpha must be a probability between 0 and 1 (exclusive)");
 	}
+	/* test=pair (default): the pair test, a base selection merged into
+	 * one profile; runs: the run-to-run test against each profile of a
+	 * base selection of GATE_MIN_RUNS..GATE_MAX_RUNS, or a 400. Not the
+	 * default: bench/gate measured it no better (docs/GATE.md) */
+	int test = 1; /* 1 pair, 2 runs */
+	if ((s = req_arg(r, "test")) && *s) {
+		test = !strcmp(s, "pair") ? 1 : !strcmp(s, "runs") ? 2 : -1;
+		if (test < 0)
+			return reply_error(r, 400, "bad_request", "test must be pair or runs");
+		if (test == 2 && !normalize)
+			return reply_error(r, 400, "bad_request", "test=runs compares shares: it needs normalize=1");
+	}
 	int sort = DIFF_SORT_CUM_DELTA;
 	if ((s = req_arg(r, "sort")) && *s) {
 		static const char *const names[] = { "cum_delta", "flat_delta", "relative", "target", "base" };
@@ -145,11 +159,23 @@ static enum MHD_Result compare_admitted(struct req *r, bool top, bool check)
 	memset(side, 0, sizeof(side));
 	struct diff_views d;
 	memset(&d, 0, sizeof(d));
+	/* the base's runs, each held while the rows read their names */
+	struct selection bsel = { 0 };
+	struct prof *run_p[GATE_MAX_RUNS];
+	struct view run_v[GATE_MAX_RUNS];
+	uint32_t n_runs = 0;
+	memset(run_v, 0, sizeof(run_v));
 	for (int k = 0; k < 2; k++) {
 		const char *id = k ? tid : bid;
 		if (id)
 			continue;
-		int rc = selection_load(r, k ? "target." : "base.", k ? &stg : &sb, &res);
+		int rc;
+		if (k == 0) {
+			rc = selection_parse(r, "base.", &bsel, &res);
+			if (rc == 0)
+				rc = selection_merge(r, &bsel, &sb, &res);
+		} else
+			rc = selection_load(r, "target.", &stg, &res);
 		if (rc == SELECTION_ABSENT)
 			res = reply_error(r, 400, "bad_request",
 			                  "diff needs base=ID (or base.ids=, base.label=…) and target=ID (or target.ids=, "
@@ -216,6 +242,35 @@ static enum MHD_Result compare_admitted(struct req *r, bool top, bool check)
 		                  "against sampling noise");
 		goto out;
 	}
+	bool can_runs = d.counts && normalize && !bid && bsel.n >= GATE_MIN_RUNS && bsel.n <= GATE_MAX_RUNS;
+	if (test == 2 && !can_runs) {
+		res = reply_error(r, 400, "bad_request",
+		                  "test=runs needs a base selection of %d to %d profiles (base.ids=A,B,…) with a count "
+		                  "sample type",
+		                  GATE_MIN_RUNS, GATE_MAX_RUNS);
+		goto out;
+	}
+	if (can_runs && test == 2) {
+		for (int i = 0; i < bsel.n; i++) {
+			int st = 0;
+			struct prof *pr = store_get(bsel.ids[i], &st);
+			if (!pr) {
+				res = st == 404 ? reply_error(r, 404, "not_found", "no profile with id %.40s", bsel.ids[i])
+				                : reply_error(r, 500, "internal", "could not load a profile");
+				goto out;
+			}
+			run_p[n_runs] = pr;
+			int vr = diff_run_count_view(&run_v[n_runs], pb, pr, &obase, why, sizeof(why));
+			n_runs++;
+			if (vr != 0) {
+				res = vr == DIFF_INCOMPATIBLE ? reply_error(r, 400, "incompatible_profiles", "%s", why)
+				                              : reply_error(r, 500, "internal", "out of memory building the diff");
+				goto out;
+			}
+		}
+		in.runs_n = run_v;
+		in.n_runs = n_runs;
+	}
 	struct buf out = BUF_INIT;
 	struct json j;
 	json_init(&j, &out);
@@ -254,6 +309,11 @@ static enum MHD_Result compare_admitted(struct req *r, bool top, bool check)
 	}
 	res = reply_buf(r, check && rc > 0 ? 422 : 200, "application/json", &out);
 out:
+	for (uint32_t i = 0; i < n_runs; i++) {
+		view_release(&run_v[i]);
+		store_release(run_p[i]);
+	}
+	selection_release(&bsel);
 	diff_views_release(&d);
 	for (int i = 0; i < 4; i++)
 		if (side_set[i])

@@ -156,6 +156,7 @@ enum MHD_Result route_profiles_upload(struct req *r, const struct route_params *
 		.uploaded_by = access_name(r),
 		.findex = &fx.rows,
 		.scrape_job = test_scrape_job(),
+		.redecodable = ingest_redecodes(format),
 	};
 	int src = store_add(&sn, id);
 	findex_release(&fx);
@@ -172,14 +173,20 @@ enum MHD_Result route_profiles_upload(struct req *r, const struct route_params *
 	util_log("rid=%s msg=stored id=%s samples=%llu nodes=%u decode_ms=%.1f store_ms=%.1f", r->rid, id,
 	         (unsigned long long)p->orig_samples, p->n_nodes, t1 - t0, t2 - t1);
 	access_note_profile(r, id);
-	store_cache_add(id, p);
 	struct buf out = BUF_INIT;
 	struct json j;
 	json_init(&j, &out);
 	if (store_meta(id, &j) != 0) {
+		store_cache_add(id, p);
 		buf_release(&out);
 		return reply_error(r, 500, "internal", "stored profile not readable");
 	}
+	/* After the answer is written (a prime that runs out of the request's
+	 * time or memory is only skipped), before the cache takes p (it may
+	 * free it). */
+	if (work_poll() == WORK_OK)
+		views_prime(id, p);
+	store_cache_add(id, p);
 	return reply_buf(r, 201, "application/json", &out);
 }
 

@@ -11,14 +11,17 @@
  * tagfocus, tagignore; granularity= (view_granularity.h) on every view.
  * A tag total beyond 64 bits is a 422 overflow naming the key.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "encoding.h"
 #include "heavy.h"
 #include "json.h"
 #include "limits.h"
+#include "respcache.h"
 #include "routes.h"
 #include "store.h"
 #include "util.h"
@@ -222,24 +225,67 @@ static int cmp_arg(const void *a, const void *b)
 /* The ETag of this view (kind, profile id, the query with its arguments
  * sorted, the coding the reply will get): 0, or -1 when the query is too
  * big to name (the view then goes without a validator). */
-static int view_etag(struct req *r, const char *id, enum views_kind what, char etag[ENC_ETAG_LEN])
+/* The key of a view of one stored profile: the view, the id and the
+ * query's arguments sorted (NUL-terminated in key). 0 or -1. */
+static int view_key(struct req *r, const char *id, enum views_kind what, struct buf *key)
 {
 	struct query_args q = { .n = 0, .over = false };
 	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
 	if (q.over)
 		return -1;
 	qsort(q.a, (size_t)q.n, sizeof(q.a[0]), cmp_arg);
-	struct buf key = BUF_INIT;
-	buf_printf(&key, "view %d %s", (int)what, id);
+	buf_printf(key, "view %d %s", (int)what, id);
 	for (int i = 0; i < q.n; i++) {
 		/* length-prefixed, so no two queries serialize alike */
-		buf_printf(&key, " %zu:%s=%zu:%s", strlen(q.a[i].k), q.a[i].k, strlen(q.a[i].v), q.a[i].v);
+		buf_printf(key, " %zu:%s=%zu:%s", strlen(q.a[i].k), q.a[i].k, strlen(q.a[i].v), q.a[i].v);
 	}
-	int rc = key.oom ? -1 : 0;
-	if (rc == 0)
-		enc_etag(key.data, key.len, enc_accepts_gzip(req_header(r, "Accept-Encoding")), etag);
+	buf_add(key, "", 1);
+	return key->oom ? -1 : 0;
+}
+
+/* ---- kept answers ----------------------------------------------------------
+ * A stored profile never changes until it is deleted, and ids are never
+ * reused: a view's JSON is a pure function of its key (view_key), kept in
+ * a response cache (respcache.h, a share of --cache-bytes) so that a
+ * repeated view costs a copy. A hit is used only while the profile still
+ * exists. */
+#define ANSWER_MAX (16u << 20)   /* a flame graph of 20,000 nodes is 1-2 MB */
+
+static struct respcache *answers;
+static pthread_once_t answers_once = PTHREAD_ONCE_INIT;
+
+static void answers_init(void)
+{
+	size_t bytes = cfg.cache_bytes / 16;
+	answers = bytes ? respcache_new(bytes, ANSWER_MAX) : NULL;
+}
+
+void views_prime(const char *id, const struct prof *p)
+{
+	pthread_once(&answers_once, answers_init);
+	if (!answers)
+		return;
+	/* the options views_parse_opts gives a request without arguments */
+	struct view_opts o;
+	memset(&o, 0, sizeof(o));
+	o.type = p->n_types ? prof_sample_index(p, NULL) : 0;
+	o.tot_only = true;
+	if (o.type < 0)
+		return;
+	struct buf key = BUF_INIT, out = BUF_INIT;
+	buf_printf(&key, "view %d %s", (int)VIEWS_FLAME, id);   /* view_key with no arguments */
+	buf_add(&key, "", 1);
+	struct view v;
+	struct json j;
+	json_init(&j, &out);
+	if (!key.oom && view_build(p, &o, false, &v) == 0) {
+		if (view_flame_json(&v, FDX_DEFAULT_MAX_NODES, &j) == 0 && !out.oom)
+			respcache_put(answers, key.data, out.data, out.len);
+		view_release(&v);
+	}
+	view_opts_release(&o);
+	buf_release(&out);
 	buf_release(&key);
-	return rc;
 }
 
 static enum MHD_Result one_view_admitted(struct req *r, const char *id, enum views_kind what);
@@ -307,17 +353,22 @@ static enum MHD_Result one_view_admitted(struct req *r, const char *id, enum vie
 	/* A stored profile's views never change until it is deleted: a client
 	 * that has this one revalidates for a 304 without a decode. */
 	char etag[ENC_ETAG_LEN];
-	bool have_etag = view_etag(r, id, what, etag) == 0;
+	struct buf key = BUF_INIT;
+	bool have_etag = view_key(r, id, what, &key) == 0;
+	if (have_etag)
+		enc_etag(key.data, key.len - 1, enc_accepts_gzip(req_header(r, "Accept-Encoding")), etag);
 	if (have_etag) {
 		char name[8];
 		const char *inm = req_header(r, "If-None-Match");
 		if (inm && enc_etag_matches(inm, etag)) {
 			int e = store_name(id, name, sizeof(name));
 			if (e == 1) {
+				buf_release(&key);
 				rx_release(&fn_rx);
 				return reply_error(r, 404, "not_found", "no profile with id %.40s", id);
 			}
 			if (e == 0) {
+				buf_release(&key);
 				reply_header(r, "ETag", etag);
 				reply_header(r, "Vary", "Accept-Encoding");
 				rx_release(&fn_rx);
@@ -326,10 +377,24 @@ static enum MHD_Result one_view_admitted(struct req *r, const char *id, enum vie
 		}
 	}
 
+	pthread_once(&answers_once, answers_init);
+	if (have_etag && answers) {
+		struct buf kept = BUF_INIT;
+		char name[8];
+		if (respcache_get(answers, key.data, &kept) && !kept.oom && store_name(id, name, sizeof(name)) == 0) {
+			buf_release(&key);
+			rx_release(&fn_rx);
+			reply_header(r, "ETag", etag);
+			return reply_buf(r, 200, "application/json", &kept);
+		}
+		buf_release(&kept);
+	}
+
 	struct view_opts o;
 	enum MHD_Result res;
 	struct prof *prof = views_load(r, id, &o, &res);
 	if (!prof) {
+		buf_release(&key);
 		rx_release(&fn_rx);
 		return res;
 	}
@@ -337,6 +402,7 @@ static enum MHD_Result one_view_admitted(struct req *r, const char *id, enum vie
 		o.gran = VIEW_GRAN_LINES; /* pprof -list is at lines, whatever -granularity says */
 	struct view v;
 	char why[512] = "";
+	o.tot_only = top || flame;   /* they read the totals only (view.h) */
 	int rc = view_build(prof, &o, tags, &v);
 	struct buf out = BUF_INIT;
 	struct json j;
@@ -359,6 +425,9 @@ static enum MHD_Result one_view_admitted(struct req *r, const char *id, enum vie
 	rx_release(&fn_rx);
 	if (rc != 0)
 		buf_release(&out);
+	else if (have_etag && answers && !out.oom)
+		respcache_put(answers, key.data, out.data, out.len);
+	buf_release(&key);
 	if (rc == VIEW_NOT_FOUND && list)
 		return reply_error(r, 404, "not_found", "no function of this view matches fn");
 	if (rc == VIEW_TOO_MANY)

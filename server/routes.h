@@ -116,6 +116,11 @@ struct prof *views_load(struct req *r, const char *id, struct view_opts *o, enum
  * fn(r, ctx) as a heavy request (heavy.h): admitted, or answered 503 busy
  * with Retry-After when no slot frees up in time. */
 enum MHD_Result views_heavy(struct req *r, enum MHD_Result (*fn)(struct req *r, void *ctx), void *ctx);
+/* route_views.c, used by route_profiles.c after an upload: the answer of
+ * the profile's default flame graph (GET .../flamegraph, no arguments:
+ * what the page asks for first) computed now and kept, so that the first
+ * view is as fast as a warm one. Nothing when memory is short. */
+void views_prime(const char *id, const struct prof *p);
 /* 503 busy with Retry-After and this message (heavy_reserve refused). */
 enum MHD_Result views_busy(struct req *r, const char *msg);
 

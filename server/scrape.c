@@ -391,6 +391,7 @@ static void xfer_store(struct xfer *x)
 		.uploaded_by = NULL,
 		.scrape_job = fp->job,
 		.findex = &fx.rows,
+		.redecodable = ingest_redecodes(format),
 	};
 	int src = store_add(&sn, x->id);
 	findex_release(&fx);

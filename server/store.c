@@ -21,6 +21,31 @@ static struct cache *cache;
 static const struct store_backend *be = &store_sqlite_backend;
 static _Thread_local bool unavailable;
 
+/* Format 0 of the stacks row: no stacks form (an empty data column); the
+ * profile is read back by decoding its original bytes again
+ * (store_set_raw_decoder). Otherwise the row's format is codec.h's
+ * version of the blob. */
+#define STACKS_FORMAT_RAW 0
+/* The stacks form is left out only when both (and the original can be
+ * decoded again): it would pass this share of the original bytes, and
+ * decoding the original would cost about what decoding the trie does,
+ * i.e. the original's location references are at most REDECODE_MAX_X
+ * times the trie's nodes. On shapes whose stacks barely compress (random
+ * deep leaves) the stacks form is 0.75x the gzipped upload and decodes no
+ * faster than the original (the sorted trie build); on a trie that shares
+ * most prefixes (8M references in 1.2M nodes) it decodes 3x faster, and
+ * is kept. docs/BENCHMARKS.md. */
+#define STACKS_MAX_SHARE_NUM 1
+#define STACKS_MAX_SHARE_DEN 3
+#define REDECODE_MAX_X 3
+
+static store_raw_decoder raw_decoder;
+
+void store_set_raw_decoder(store_raw_decoder fn)
+{
+	raw_decoder = fn;
+}
+
 void store_note_unavailable(void)
 {
 	unavailable = true;
@@ -126,14 +151,27 @@ static void types_json(const struct prof *p, struct buf *out)
 
 int store_add(const struct store_new *n, char *id_out)
 {
+	const struct prof *p = n->prof;
 	struct buf stacks = BUF_INIT, types = BUF_INIT;
 	int rc = -1;
-	if (codec_encode(n->prof, &stacks) < 0)
+	/* The stacks form, unless it would pass its share of the original
+	 * and the original can be decoded again instead. */
+	int stacks_format = CODEC_FORMAT;
+	bool cheap = p->in_refs > 0 && p->in_refs <= (uint64_t)REDECODE_MAX_X * p->n_nodes;
+	size_t max = n->redecodable && raw_decoder && cheap
+	                 ? (size_t)((uint64_t)n->raw_len * STACKS_MAX_SHARE_NUM / STACKS_MAX_SHARE_DEN) + 1
+	                 : 0;
+	int enc = codec_encode_max(p, &stacks, max);
+	if (enc == CODEC_OVER) {
+		stacks_format = STACKS_FORMAT_RAW;
+		buf_release(&stacks);
+	} else if (enc < 0) {
 		goto out;
-	types_json(n->prof, &types);
+	}
+	types_json(p, &types);
 	if (types.oom || util_new_id(id_out) < 0)
 		goto out;
-	rc = be->add(n, &stacks, &types, id_out);
+	rc = be->add(n, &stacks, stacks_format, &types, id_out);
 out:
 	buf_release(&stacks);
 	buf_release(&types);
@@ -175,15 +213,21 @@ int store_name(const char *id, char *out, size_t cap)
 	return be->name_of(id, out, cap);
 }
 
-/* cache.h's loader: read the stored stacks of id and decode them, the
- * blob charged to the current work while it is held. */
+/* cache.h's loader: read the stored stacks of id and decode them (or, for
+ * a profile stored without them, its original bytes), the blob charged to
+ * the current work while it is held. */
 static struct prof *load_stacks(void *ctx, const char *id, int *status)
 {
 	(void)ctx;
 	uint8_t *data;
 	size_t len;
+	int format = 0;
 	double t0 = util_mono_ms();
-	int rc = be->stacks(id, &data, &len);
+	int rc = be->stacks(id, &format, &data, &len);
+	if (rc == 0 && format == STACKS_FORMAT_RAW) {
+		free(data);
+		rc = raw_decoder ? be->raw(id, &data, &len) : -1;
+	}
 	if (rc != 0) {
 		*status = rc == 1 ? 404 : 500;
 		return NULL;
@@ -193,17 +237,25 @@ static struct prof *load_stacks(void *ctx, const char *id, int *status)
 		*status = 503;
 		return NULL;
 	}
-	struct prof *p = codec_decode(data, len);
+	int raw_status = 0;
+	struct prof *p = format == STACKS_FORMAT_RAW ? raw_decoder(data, len, &raw_status) : codec_decode(data, len);
 	free(data);
 	work_uncharge(len);
+	if (!p && (raw_status == 429 || raw_status == 503) && work_poll() == WORK_OK && work_current()) {
+		/* the decoder's memory was refused (ingest's reservation): the
+		 * same stop as a refused charge of the stacks form, so every
+		 * caller answers it as a busy server (work.h) */
+		work_stop(work_current(), WORK_NOMEM);
+	}
 	if (!p) {
-		*status = work_poll() != WORK_OK ? 503 : 500;
+		*status = work_poll() != WORK_OK || raw_status == 429 || raw_status == 503 ? 503 : 500;
 		if (*status == 500)
-			util_log("level=error msg=\"stored stacks do not decode\" id=%s", id);
+			util_log("level=error msg=\"stored %s do not decode\" id=%s",
+			         format == STACKS_FORMAT_RAW ? "original bytes" : "stacks", id);
 		return NULL;
 	}
-	util_log("level=info msg=decoded id=%s stored=%zu bytes=%zu ms=%.1f", id, len, prof_mem_bytes(p),
-	         util_mono_ms() - t0);
+	util_log("level=info msg=decoded id=%s from=%s stored=%zu bytes=%zu ms=%.1f", id,
+	         format == STACKS_FORMAT_RAW ? "original" : "stacks", len, prof_mem_bytes(p), util_mono_ms() - t0);
 	return p;
 }
 

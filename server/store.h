@@ -54,6 +54,9 @@ struct store_new {
 	const char *scrape_job;    /* the scrape job (scrape.h) that fetched it, NULL: uploaded */
 	const char *format;        /* the format it came in (ingest_format_name), NULL: "pprof" */
 	const struct store_ds *ds; /* a downsampled profile (downsample.h), NULL: not one */
+	bool redecodable;          /* raw decodes again to prof (the decoder store_set_raw_decoder
+	                            * names): the stacks form may then be left out when it
+	                            * would cost more than it saves (store.c, STACKS_MAX_SHARE) */
 };
 
 /* What makes a stored profile a downsampled one: the merge of members
@@ -81,6 +84,14 @@ const char *store_backend_name(void);
  * answered 503 database_unavailable. store_unavailable_clear at its start. */
 bool store_unavailable(void);
 void store_unavailable_clear(void);
+/* How a profile stored without its stacks form (store_new.redecodable) is
+ * read back: its original bytes decoded again, by fn (main.c gives
+ * ingest.h's decoder, which this layer may not call). NULL: none, and
+ * every profile keeps its stacks form. */
+typedef struct prof *(*store_raw_decoder)(const uint8_t *data, size_t n, int *status);
+/* (fn returns NULL with *status the decoder's HTTP status: 429 or 503
+ * when memory or work ran short, which a load answers 503 busy.) */
+void store_set_raw_decoder(store_raw_decoder fn);
 /* Close the database and free the cache: no request may be running. */
 void store_shutdown(void);
 int store_health(void);

@@ -32,15 +32,19 @@ struct store_backend {
 	int (*health)(void);
 	/* NULL: the database is a file (store_db_bytes answers 1) */
 	int (*db_bytes)(int64_t *bytes);
-	/* stacks: the codec.c form of n->prof; types: its types JSON; id:
-	 * already made (util_new_id) */
-	int (*add)(const struct store_new *n, const struct buf *stacks, const struct buf *types, const char *id);
+	/* stacks: the codec.c form of n->prof (empty when stacks_format is
+	 * 0: none, the original is decoded again), stacks_format the stacks
+	 * row's format column; types: its types JSON; id: already made
+	 * (util_new_id) */
+	int (*add)(const struct store_new *n, const struct buf *stacks, int stacks_format, const struct buf *types,
+	           const char *id);
 	int (*del)(const char *id);   /* the cache is store.c's */
 	int (*exists)(const char *id);   /* 0 stored, 1 not, -1 error */
 	int (*meta)(const char *id, struct json *j);
 	int (*list)(const struct store_query *q, struct json *j);
 	int (*raw)(const char *id, uint8_t **data, size_t *len);
-	int (*stacks)(const char *id, uint8_t **data, size_t *len);   /* the stored stacks, malloc'd */
+	/* the stored stacks row: its format and data (malloc'd, maybe empty) */
+	int (*stacks)(const char *id, int *format, uint8_t **data, size_t *len);
 	int (*name_of)(const char *id, char *out, size_t cap);
 	int (*edit)(const char *id, const char *name, const struct store_label *labels, int n_labels);
 	int (*labels)(const char *key, struct json *j);

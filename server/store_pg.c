@@ -35,7 +35,6 @@
 #include "util.h"
 #include "work.h"
 
-#define STACKS_FORMAT 1
 /* tries of a write transaction that lost a deadlock or serialization race */
 #define PG_TX_TRIES 4
 
@@ -360,7 +359,8 @@ static int ds_write(struct db_pg_conn *c, int64_t seq, const struct store_ds *ds
 }
 
 /* One upload transaction: 0, STORE_CHANGED, or -1 (retryable tells why). */
-static int add_tx(struct db_pg_conn *c, const struct store_new *n, const struct buf *stacks, const struct buf *types,
+static int add_tx(struct db_pg_conn *c, const struct store_new *n, const struct buf *stacks, int stacks_format,
+                  const struct buf *types,
                   const char *id)
 {
 	Q(st_seq, "SELECT nextval(pg_get_serial_sequence('profiles', 'seq'))", 0);
@@ -384,7 +384,7 @@ static int add_tx(struct db_pg_conn *c, const struct store_new *n, const struct 
 		return -1;
 	memset(&p, 0, sizeof(p));
 	db_pg_pint(&p, seq);
-	db_pg_pint(&p, STACKS_FORMAT);
+	db_pg_pint(&p, stacks_format);
 	db_pg_pblob(&p, stacks->data, stacks->len);
 	if (cmd(c, &st_stacks, &p) < 0)
 		return -1;
@@ -441,14 +441,15 @@ static int add_tx(struct db_pg_conn *c, const struct store_new *n, const struct 
 	return db_pg_exec(c, "COMMIT");
 }
 
-static int pg_add(const struct store_new *n, const struct buf *stacks, const struct buf *types, const char *id)
+static int pg_add(const struct store_new *n, const struct buf *stacks, int stacks_format, const struct buf *types,
+                  const char *id)
 {
 	struct db_pg_conn *c = db_pg_get();
 	if (!c)
 		return -1;
 	int rc = -1;
 	for (int t = 0; t < PG_TX_TRIES; t++) {
-		rc = add_tx(c, n, stacks, types, id);
+		rc = add_tx(c, n, stacks, stacks_format, types, id);
 		if (rc == 0)
 			break;
 		db_pg_exec(c, "ROLLBACK");
@@ -845,10 +846,43 @@ static int pg_raw(const char *id, uint8_t **data, size_t *len)
 	return read_one(&st, id, data, len);
 }
 
-static int pg_stacks(const char *id, uint8_t **data, size_t *len)
+static int pg_stacks(const char *id, int *format, uint8_t **data, size_t *len)
 {
-	Q(st, "SELECT s.data FROM stacks s JOIN profiles p ON p.seq=s.profile_seq WHERE p.id=$1", 1);
-	return read_one(&st, id, data, len);
+	/* a binary result (the bytea as bytes): the format as text, whose
+	 * binary form is its characters */
+	Q(st, "SELECT s.data, s.format::text FROM stacks s JOIN profiles p ON p.seq=s.profile_seq WHERE p.id=$1", 1);
+	struct db_pg_conn *c = db_pg_get();
+	if (!c)
+		return -1;
+	struct db_pg_params p = { 0 };
+	db_pg_ptext(&p, id);
+	PGresult *r = run(c, &st, &p, true);
+	int rc = -1;
+	if (r) {
+		if (PQntuples(r) == 0) {
+			rc = 1;
+		} else {
+			char digits[16];
+			size_t dn = db_pg_len(r, 0, 1);
+			size_t n = db_pg_len(r, 0, 0);
+			if (dn > 0 && dn < sizeof(digits)) {
+				memcpy(digits, db_pg_str(r, 0, 1), dn);
+				digits[dn] = 0;
+				*format = atoi(digits);
+				*data = malloc(n + 1);
+				if (*data) {
+					if (n)
+						memcpy(*data, db_pg_str(r, 0, 0), n);
+					(*data)[n] = 0;
+					*len = n;
+					rc = 0;
+				}
+			}
+		}
+		PQclear(r);
+	}
+	db_pg_put(c);
+	return rc;
 }
 
 static int pg_exists(const char *id)

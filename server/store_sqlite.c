@@ -14,7 +14,6 @@
 #include "util.h"
 #include "work.h"
 
-#define STACKS_FORMAT 1
 
 /* ---- setup ------------------------------------------------------------ */
 
@@ -143,7 +142,8 @@ static int ds_write(sqlite3 *c, sqlite3_int64 seq, const struct store_ds *ds)
 	return rc;
 }
 
-static int sq_add(const struct store_new *n, const struct buf *stacks_, const struct buf *types_, const char *id_out)
+static int sq_add(const struct store_new *n, const struct buf *stacks_, int stacks_format, const struct buf *types_,
+                  const char *id_out)
 {
 	const struct prof *p = n->prof;
 	const struct buf stacks = *stacks_, types = *types_;
@@ -224,8 +224,8 @@ static int sq_add(const struct store_new *n, const struct buf *stacks_, const st
 	if (sqlite3_prepare_v2(c, "INSERT INTO stacks(profile_seq,format,data) VALUES(?,?,?)", -1, &st, NULL) != SQLITE_OK)
 		goto rollback;
 	sqlite3_bind_int64(st, 1, seq);
-	sqlite3_bind_int(st, 2, STACKS_FORMAT);
-	sqlite3_bind_blob64(st, 3, stacks.data, stacks.len, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, stacks_format);
+	sqlite3_bind_blob64(st, 3, stacks.len ? stacks.data : "", stacks.len, SQLITE_STATIC);
 	if (step_done(c, st) < 0)
 		goto rollback;
 	if (n->findex && findex_write(c, seq, n->findex) < 0)
@@ -563,10 +563,36 @@ static int sq_raw(const char *id, uint8_t **data, size_t *len)
 	                 data, len);
 }
 
-static int sq_stacks(const char *id, uint8_t **data, size_t *len)
+static int sq_stacks(const char *id, int *format, uint8_t **data, size_t *len)
 {
-	return read_blob(id, "SELECT s.data FROM stacks s JOIN profiles p ON p.seq=s.profile_seq WHERE p.id=?", data,
-	                 len);
+	sqlite3 *c = db_reader_get();
+	if (!c)
+		return -1;
+	sqlite3_stmt *st;
+	int rc = -1;
+	if (sqlite3_prepare_v2(c, "SELECT s.format, s.data FROM stacks s JOIN profiles p ON p.seq=s.profile_seq WHERE p.id=?",
+	                       -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		int s = sqlite3_step(st);
+		if (s == SQLITE_ROW) {
+			*format = sqlite3_column_int(st, 0);
+			size_t n = (size_t)sqlite3_column_bytes(st, 1);
+			const void *b = sqlite3_column_blob(st, 1);
+			*data = malloc(n + 1);
+			if (*data) {
+				if (n)
+					memcpy(*data, b, n);
+				(*data)[n] = 0;
+				*len = n;
+				rc = 0;
+			}
+		} else if (s == SQLITE_DONE) {
+			rc = 1;
+		}
+		sqlite3_finalize(st);
+	}
+	db_reader_put(c);
+	return rc;
 }
 
 static int sq_exists(const char *id)

@@ -165,9 +165,17 @@ static const struct prof_ntree *shared_tree(const struct prof *cp)
 		struct ntree_names names = prof_names(p);
 		if (t && (t->ntof = malloc(((size_t)p->n_nodes + 1) * sizeof(uint32_t))) &&
 		    ntree_init(&t->t, 0, PROF_NONE, p->n_nodes) == 0 && fold_trie(p, NULL, NULL, NULL, &t->t, t->ntof) == 0 &&
-		    ntree_finish(&t->t, &names, true) == 0)
+		    ntree_finish(&t->t, &names, true) == 0) {
+			/* The identity map is not kept (prof.h). */
+			bool identity = t->t.n == p->n_nodes;
+			for (uint32_t n = 0; identity && n < p->n_nodes; n++)
+				identity = t->ntof[n] == n;
+			if (identity) {
+				free(t->ntof);
+				t->ntof = NULL;
+			}
 			p->ntree = t;
-		else
+		} else
 			prof_ntree_free(t);
 	}
 	pthread_mutex_unlock(&p->lazy_mu);
@@ -313,8 +321,10 @@ static int build_view(const struct prof *p, const struct view_opts *o, bool with
 	}
 	if (base_labelsets(p, &is_base) < 0)
 		goto out;
+	/* Totals only: one column, summed up in place (see view.h). */
+	bool one_col = o->tot_only && shared && !pseudo && !view_transform_wanted(o);
 	if (shared) {
-		if (ntree_borrow(&v->t, &shared->t, VIEW_NCOLS) < 0)
+		if (ntree_borrow(&v->t, &shared->t, one_col ? 1 : VIEW_NCOLS) < 0)
 			goto out;
 	} else {
 		selfv = calloc((size_t)N + 1, sizeof(int64_t));
@@ -370,7 +380,7 @@ static int build_view(const struct prof *p, const struct view_opts *o, bool with
 		if (pseudo && view_kept_add(&kept, node, ls, val, pruned) < 0)
 			goto out;
 		if (shared) {
-			v->t.col[VIEW_SELF][shared->ntof[node]] += val;
+			v->t.col[VIEW_SELF][prof_ntree_node(shared, node)] += val;
 		} else {
 			selfv[node] += val;
 			absv[node] += av;
@@ -399,14 +409,20 @@ static int build_view(const struct prof *p, const struct view_opts *o, bool with
 		/* kept.node: trie nodes -> nodes of v->t */
 		for (uint32_t i = 0; i < kept.n; i++) {
 			uint32_t n = kept.node[i];
-			kept.node[i] = shared ? shared->ntof[n] : (n == 0 || absv[n] ? ntof_priv[n] : 0);
+			kept.node[i] = shared ? prof_ntree_node(shared, n) : (n == 0 || absv[n] ? ntof_priv[n] : 0);
 		}
 		if (view_pseudo_fold(v, o, &kept) < 0)
 			goto out;
 	}
 	if (view_transform_wanted(o) && view_transform(v, o) < 0)
 		goto out;
-	ntree_sum_up(&v->t, VIEW_SELF, VIEW_TOT);
+	if (one_col) {
+		ntree_sum_up(&v->t, VIEW_SELF, VIEW_SELF);
+		v->t.col[VIEW_TOT] = v->t.col[VIEW_SELF];
+		v->t.col[VIEW_SELF] = NULL;
+	} else {
+		ntree_sum_up(&v->t, VIEW_SELF, VIEW_TOT);
+	}
 	v->total = total_base > 0 ? total_base : total_abs;
 	rc = 0;
 out:

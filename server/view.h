@@ -49,7 +49,9 @@ struct view {
 	                        * (or of the pprof::base samples, in a diff profile) */
 	/* col[VIEW_SELF]: the values of samples whose stack ends at the node;
 	 * col[VIEW_TOT]: of those whose stack passes through it. The nodes
-	 * are the profile's shared tree unless hide is set. */
+	 * are the profile's shared tree unless hide is set. With
+	 * view_opts.tot_only, col[VIEW_SELF] may be NULL (a node's self is
+	 * then its total less its children's). */
 	struct ntree t;
 	/* per-label-set sums of kept samples with a stack (with_tags only) */
 	int64_t *ls_sum;

@@ -30,13 +30,25 @@ struct top_row *view_top(const struct view *v, uint32_t *nrows)
 	struct top_row *rows = NULL;
 	if (!flat || !cum || !used)
 		goto out;
+	const int64_t *self = t->col[VIEW_SELF], *tot = t->col[VIEW_TOT];
 	for (uint32_t x = 1; x < t->n; x++) {
 		if (work_poll() != WORK_OK)
 			goto out;
 		uint32_t key = t->key[x];
-		flat[key] += t->col[VIEW_SELF][x];
+		if (self) {
+			flat[key] += self[x];
+		} else {
+			/* a tot_only view (filter.h): self is the total less the
+			 * children's. Added modulo 2^64 (the partial sums of a
+			 * recursive function may pass int64; the final flat fits). */
+			flat[key] = (int64_t)((uint64_t)flat[key] + (uint64_t)tot[x]);
+			if (t->parent[x]) {
+				uint32_t pk = t->key[t->parent[x]];
+				flat[pk] = (int64_t)((uint64_t)flat[pk] - (uint64_t)tot[x]);
+			}
+		}
 		if (t->first[x])
-			cum[key] += t->col[VIEW_TOT][x];
+			cum[key] += tot[x];
 		used[key] = 1;
 	}
 	uint32_t n = 0;
@@ -93,7 +105,13 @@ enum { EDGE_SEEN = 1, EDGE_NOT_INLINE = 2 };
 enum { FN_INLINE_IN = 1, FN_CALLED_IN = 2 };
 
 /* fnb[key]: FN_INLINE_IN when an inline edge reaches the function,
- * FN_CALLED_IN when an ordinary one does. 0 or -1. */
+ * FN_CALLED_IN when an ordinary one does. An edge is inline when all its
+ * passes are; an ordinary pass just makes its callee FN_CALLED_IN. So two
+ * walks: the first marks the callees of ordinary passes and collects only
+ * the edges that have an inline pass (locations of several frames: few,
+ * where the edges of a profile can be millions); the second, only when
+ * there are such edges, finds which of them also have an ordinary pass.
+ * 0 or -1. */
 static int inline_bits(const struct view *v, uint8_t *fnb)
 {
 	const struct prof *p = v->p;
@@ -113,71 +131,81 @@ static int inline_bits(const struct view *v, uint8_t *fnb)
 	int rc = -1;
 	if ((!shared && !at) || u64map_init(&edges, 256) < 0)
 		goto out;
-/* A weighted pass of a sample over the edge cur -> c, inline or not. */
+/* A weighted pass of a sample over the edge cur -> c, inline or not:
+ * walk 1 records it, walk 2 marks inline edges that have ordinary passes. */
 #define EDGE(cur, c, inl)                                                                      \
 	do {                                                                                   \
 		if ((cur) != 0 && t->key[cur] != t->key[c] && t->col[VIEW_TOT][c] != 0) {     \
-			int ins;                                                               \
 			uint64_t ek = (uint64_t)t->key[cur] << 32 | t->key[c];                 \
-			uint32_t *slot = u64map_put(&edges, ek, &ins);                         \
-			if (!slot)                                                             \
-				goto out;                                                      \
-			if (ins) {                                                             \
-				if (ne == ecap) {                                              \
-					uint32_t nc = ecap ? ecap * 2 : 256;                   \
-					uint32_t *nb = realloc(eb, (size_t)nc * 2 * sizeof(uint32_t)); \
-					if (!nb)                                               \
-						goto out;                                      \
-					eb = nb;                                               \
-					ecap = nc;                                             \
+			if (walk == 2) {                                                       \
+				uint32_t *slot = (inl) ? NULL : u64map_get(&edges, ek);        \
+				if (slot)                                                      \
+					eb[2 * (size_t)*slot + 1] |= EDGE_NOT_INLINE;          \
+			} else if (!(inl)) {                                                   \
+				fnb[t->key[c]] |= FN_CALLED_IN;                                \
+			} else {                                                               \
+				int ins;                                                       \
+				uint32_t *slot = u64map_put(&edges, ek, &ins);                 \
+				if (!slot)                                                     \
+					goto out;                                              \
+				if (ins) {                                                     \
+					if (ne == ecap) {                                      \
+						uint32_t nc = ecap ? ecap * 2 : 256;           \
+						uint32_t *nb = realloc(eb, (size_t)nc * 2 * sizeof(uint32_t)); \
+						if (!nb)                                       \
+							goto out;                              \
+						eb = nb;                                       \
+						ecap = nc;                                     \
+					}                                                      \
+					*slot = ne;                                            \
+					eb[2 * (size_t)ne] = t->key[c];                        \
+					eb[2 * (size_t)ne + 1] = EDGE_SEEN;                    \
+					ne++;                                                  \
 				}                                                              \
-				*slot = ne;                                                    \
-				eb[2 * (size_t)ne] = t->key[c];                                \
-				eb[2 * (size_t)ne + 1] = EDGE_SEEN;                            \
-				ne++;                                                          \
 			}                                                                      \
-			if (!(inl))                                                            \
-				eb[2 * (size_t)*slot + 1] |= EDGE_NOT_INLINE;                  \
 		}                                                                              \
 	} while (0)
-	if (shared) {
-		for (uint32_t n = 1; n < p->n_nodes; n++) {
-			if ((n & 4095) == 0 && work_poll() != WORK_OK)
-				goto out;
-			uint32_t c = sh->ntof[n], nf = p->locs[p->nodes[n].loc].n;
-			/* frames innermost first: frame k's node is c, its caller's parent[c] */
-			for (uint32_t k = nf; k-- > 0;) {
-				uint32_t cur = t->parent[c];
-				EDGE(cur, c, k != 0);
-				c = cur;
+	for (int walk = 1; walk <= 2 && (walk == 1 || ne > 0); walk++) {
+		if (shared) {
+			for (uint32_t n = 1; n < p->n_nodes; n++) {
+				if ((n & 4095) == 0 && work_poll() != WORK_OK)
+					goto out;
+				uint32_t c = prof_ntree_node(sh, n), nf = p->locs[p->nodes[n].loc].n;
+				/* frames innermost first: frame k's node is c, its caller's parent[c] */
+				for (uint32_t k = nf; k-- > 0;) {
+					uint32_t cur = t->parent[c];
+					EDGE(cur, c, k != 0);
+					c = cur;
+				}
 			}
-		}
-		goto edges_done;
-	}
-	at[0] = 0;
-	for (uint32_t n = 1; n < p->n_nodes; n++) {
-		uint32_t cur = at[p->nodes[n].parent];
-		at[n] = cur;
-		if (cur == NTREE_NONE)
 			continue;
-		const struct prof_loc *l = &p->locs[p->nodes[n].loc];
-		bool outermost = true;
-		for (uint32_t k = 0; k < l->n && cur != NTREE_NONE; k++) {
-			uint32_t fk = p->frames[p->loc_frames[l->off + k]].key;
-			uint32_t c = find_child(p, t, cur, fk);
-			if (c == NTREE_NONE)
-				continue; /* hidden, or no weight below */
-			bool inl = !outermost;
-			outermost = false;
-			EDGE(cur, c, inl);
-			cur = c;
 		}
-		at[n] = cur;
+		at[0] = 0;
+		for (uint32_t n = 1; n < p->n_nodes; n++) {
+			uint32_t cur = at[p->nodes[n].parent];
+			at[n] = cur;
+			if (cur == NTREE_NONE)
+				continue;
+			const struct prof_loc *l = &p->locs[p->nodes[n].loc];
+			bool outermost = true;
+			for (uint32_t k = 0; k < l->n && cur != NTREE_NONE; k++) {
+				uint32_t fk = p->frames[p->loc_frames[l->off + k]].key;
+				uint32_t c = find_child(p, t, cur, fk);
+				if (c == NTREE_NONE)
+					continue; /* hidden, or no weight below */
+				bool inl = !outermost;
+				outermost = false;
+				EDGE(cur, c, inl);
+				cur = c;
+			}
+			at[n] = cur;
+		}
 	}
-edges_done:
 #undef EDGE
 	for (uint32_t e = 0; e < ne; e++) {
-		fnb[eb[2 * (size_t)e]] |= (eb[2 * (size_t)e + 1] & EDGE_NOT_INLINE) ? FN_CALLED_IN : FN_INLINE_IN;
+		/* an edge with an ordinary pass made its callee FN_CALLED_IN in walk 1 */
+		if (!(eb[2 * (size_t)e + 1] & EDGE_NOT_INLINE))
+			fnb[eb[2 * (size_t)e]] |= FN_INLINE_IN;
 	}
 	rc = 0;
 out:

@@ -19,7 +19,12 @@ fresh server and asks the gate about:
 
 for each setting of a grid (max_growth, min_share, alpha; normalize=1), and
 what a threshold-only gate (the old one: any function beyond both
-thresholds fails) would have said. Prints a table; writes results.json and
+thresholds fails) would have said. Then the run-to-run test (test=runs):
+k same-code base runs (base.ids=, k in GATE_RUNS_K, default 2,3,5) from
+distinct runs, none the target's, at the same place in their runs, against
+a same-code target (false failures) or a planted one (hits), at most
+GATE_MAX_RUNS_TESTS (300) of each per size and k. GATE_GRID=readme runs
+the pair test at the README's settings only. Prints a table; writes results.json and
 results.md next to the profiles. Needs python3 (standard library), go and
 a server binary (FLAMEDEX_BIN, default build/server/flamedex).
 """
@@ -42,6 +47,14 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.environ.get("GATE_OUT", os.path.join(ROOT, "bench", "out", "gate"))
 BIN = os.environ.get("FLAMEDEX_BIN", os.path.join(ROOT, "build", "server", "flamedex"))
 GRID = [(g, s, a) for g in (10, 15, 20) for s in (1, 2) for a in (0.01, 0.05)]
+README = (10, 2, 0.01)  # the README recipe's max_growth, min_share, alpha
+if os.environ.get("GATE_GRID") == "readme":  # only the recipe's settings (quicker)
+    GRID = [README]
+# the run-to-run test: k same-code base runs (base.ids=), at these k
+RUNS_K = [int(k) for k in os.environ.get("GATE_RUNS_K", "2,3,5").split(",") if k]
+RUNS_GRID = [README, (10, 1, 0.01), (10, 2, 0.05)]
+RUNS_SIZES = ["tenth", "half", "whole"]  # a base run needs its own run: no "double"
+MAX_RUNS_TESTS = int(os.environ.get("GATE_MAX_RUNS_TESTS", "300"))
 PLANTED_FN = "main.render"
 SIZES = [("tenth", 1), ("half", 5), ("whole", 10), ("double", 20)]  # chunks a profile; double: two runs
 MAX_PAIRS = int(os.environ.get("GATE_MAX_PAIRS", "400"))  # per kind and size: every k-th pair beyond
@@ -132,6 +145,88 @@ def upper95(k, n):
     return hi
 
 
+def runs_tests(nul, pla, k):
+    """The run-to-run test's cases of one size: (bases, target) with k
+    base profiles from k distinct same-code runs, none the target's run,
+    each at the same place in its run as the target (the same tenth or
+    half). Same-code targets (null) and planted ones; at most
+    MAX_RUNS_TESTS of each, evenly spread."""
+    def by_run(group):
+        out = {}
+        for r, p in group:
+            out.setdefault(r, []).append(p)
+        return out
+    nr, pr = by_run(nul), by_run(pla)
+    null_cases, planted_cases = [], []
+    for tr, ps in sorted(nr.items()):
+        others = [r for r in sorted(nr) if r != tr]
+        for combo in itertools.combinations(others, k):
+            for c, t in enumerate(ps):
+                if all(c < len(nr[b]) for b in combo):
+                    null_cases.append(([nr[b][c] for b in combo], t))
+    for tr, ps in sorted(pr.items()):
+        for combo in itertools.combinations(sorted(nr), k):
+            for c, t in enumerate(ps):
+                if all(c < len(nr[b]) for b in combo):
+                    planted_cases.append(([nr[b][c] for b in combo], t))
+    def spread(cases):
+        if len(cases) <= MAX_RUNS_TESTS:
+            return cases
+        step = len(cases) / MAX_RUNS_TESTS
+        return [cases[int(i * step)] for i in range(MAX_RUNS_TESTS)]
+    return spread(null_cases), spread(planted_cases)
+
+
+def run_mode(base, ids, null, planted):
+    """The false failures and hits of the run-to-run test per size and k."""
+    out = {}
+    for name in RUNS_SIZES:
+        for k in RUNS_K:
+            nc, pc = runs_tests(null[name], planted[name], k)
+            if not nc:
+                continue
+            for g, s, a in RUNS_GRID:
+                q = {"normalize": 1, "max_growth": g, "min_share": s, "alpha": a, "test": "runs"}
+                def ask(bases, t):
+                    st, j = get(base + "/api/v1/diff/check?" + urllib.parse.urlencode(
+                        dict(q, target=ids[t], **{"base.ids": ",".join(ids[b] for b in bases)})))
+                    assert st in (200, 422), (st, j)
+                    return st, j
+                ff, fail_fns, spread_null, df_null, warn = 0, {}, [], [], 0
+                samples = None
+                for bases, t in nc:
+                    st, j = ask(bases, t)
+                    samples = samples or [j["base_count_total"] // k, j["target_count_total"]]
+                    spread_null.append(j["run_spread"]["share_sd_pct"])
+                    df_null.append(j["run_spread"]["prior_df"] if j["run_spread"]["prior_df"] is not None else float("inf"))
+                    warn += bool(j["warnings"])
+                    if st == 422:
+                        ff += 1
+                        for r in j["regressions"]:
+                            fail_fns[r["function"]] = fail_fns.get(r["function"], 0) + 1
+                hit = first = 0
+                det = []
+                for bases, t in pc:
+                    st, j = ask(bases, t)
+                    names = [r["function"] for r in j["regressions"]]
+                    det.append(j["detectable"]["growth_pct"] if j["detectable"]["growth_pct"] is not None else float("inf"))
+                    if st == 422 and PLANTED_FN in names:
+                        hit += 1
+                        first += names[0] == PLANTED_FN
+                med = lambda xs: sorted(xs)[len(xs) // 2] if xs else None
+                out.setdefault(name, {}).setdefault(str(k), []).append({
+                    "max_growth": g, "min_share": s, "alpha": a, "samples_example": samples,
+                    "null_tests": len(nc), "planted_tests": len(pc),
+                    "false_failures": ff, "false_failure_rate": ff / len(nc), "false_failure_upper95": upper95(ff, len(nc)),
+                    "false_failure_functions": fail_fns, "warned_null": warn,
+                    "hits": hit, "hit_rate": hit / len(pc) if pc else float("nan"), "planted_first": first,
+                    "spread_sd_pct_median": med(spread_null), "prior_df_median": med(df_null),
+                    "detectable_pct_median": med(det),
+                })
+                print("runs %s k=%d %s: false %d/%d, hits %d/%d" % (name, k, (g, s, a), ff, len(nc), hit, len(pc)), flush=True)
+    return out
+
+
 def main():
     if not os.access(BIN, os.X_OK):
         sys.exit("bench/gate: no server binary at %s (set FLAMEDEX_BIN)" % BIN)
@@ -216,6 +311,7 @@ def main():
                     "low_dispersion_pairs": low, "low_dispersion_hits": low_hit,
                 })
             results["sizes"][name] = size
+        results["runs_test"] = run_mode(base, ids, null, planted)
     finally:
         srv.terminate()
         srv.wait(timeout=30)
@@ -234,6 +330,19 @@ def main():
                 st["hits"], size["planted_pairs"], 100 * st["hit_rate"], st["planted_first"],
                 100 * st["threshold_only_hit_rate"], st["dispersion_median_null"] or 0,
                 st["dispersion_median_planted"] or 0, st["low_dispersion_hits"], st["low_dispersion_pairs"]))
+    lines += ["", "The run-to-run test (base.ids= of k same-code runs, test=runs):", "",
+              "| profile size | samples (each) | k base runs | max_growth | min_share | alpha | null tests | false failures | rate (95% upper) | planted tests | hits | rate | first | run spread of a share (median sd) | prior df (median) | detectable at min_share, 80% (median) |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, byk in results.get("runs_test", {}).items():
+        for k, sts in byk.items():
+            for st in sts:
+                lines.append("| %s | ~%s | %s | %g%% | %g%% | %g | %d | %d | %.2f%% (%.1f%%) | %d | %d | %.1f%% | %d | %.2f%% | %s | %.1f%% |" % (
+                    name, st["samples_example"][1] if st["samples_example"] else "?", k, st["max_growth"], st["min_share"],
+                    st["alpha"], st["null_tests"], st["false_failures"], 100 * st["false_failure_rate"],
+                    100 * st["false_failure_upper95"], st["planted_tests"], st["hits"], 100 * st["hit_rate"],
+                    st["planted_first"], st["spread_sd_pct_median"] or 0,
+                    "%.1f" % st["prior_df_median"] if st["prior_df_median"] not in (None, float("inf")) else "pooled",
+                    st["detectable_pct_median"] if st["detectable_pct_median"] is not None else float("nan")))
     text = "\n".join(lines) + "\n"
     with open(os.path.join(OUT, "results.md"), "w") as f:
         f.write(text)

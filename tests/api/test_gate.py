@@ -24,14 +24,15 @@ PLANTED = "main.render"
 
 @pytest.fixture(scope="session")
 def gate_profiles(tmp_path_factory):
-    """{"same0", "same1", "planted"}: gateprof runs of ~1,200 samples each;
-    planted has main.render doing 4x its work (5% -> ~17% of the CPU)."""
+    """{"same0", "same1", "same2", "planted"}: gateprof runs of ~1,200
+    samples each; planted has main.render doing 4x its work (5% -> ~17% of
+    the CPU)."""
     out = str(tmp_path_factory.mktemp("gate"))
     env = go_env(out)
     exe = os.path.join(out, "gateprof")
     subprocess.run(["go", "build", "-o", exe, "./gateprof"], cwd=catalog.PROGS_DIR, env=env, check=True,
                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
-    runs = {"same0": 0, "same1": 0, "planted": 300}
+    runs = {"same0": 0, "same1": 0, "same2": 0, "planted": 300}
     paths, procs = {}, {}
     for name, plant in runs.items():
         paths[name] = os.path.join(out, name + ".pb.gz")
@@ -189,3 +190,58 @@ def test_gate_bad_input(client, gate_ids):
     # the views still answer, without marks
     top = client.get_json("/api/v1/diff/top", {"base": p, "target": p})
     assert top["grew"] is None and all(row["change"] is None for row in top["rows"])
+
+
+def runs_check(client, bases, target, **params):
+    d = dict(README, test="runs")
+    d.update(params)
+    q = list(d.items()) + [("base.ids", ",".join(bases)), ("target", target)]
+    return client.get("/api/v1/diff/check", q)
+
+
+def test_runs_same_code_passes_planted_fails(client, gate_ids):
+    """Several base runs: each function's run-to-run spread is measured
+    (docs/GATE.md, "The run-to-run test"); a third same-code run passes,
+    the planted regression fails with its function first."""
+    bases = [gate_ids["same0"], gate_ids["same1"]]
+    r = runs_check(client, bases, gate_ids["same2"])
+    j = r.json()
+    assert r.status == 200, j
+    assert j["base_runs"] == 2 and j["test"].startswith("moderated t")
+    assert j["run_spread"]["share_sd_pct"] >= 0
+    assert j["regressions"] == []
+    r = runs_check(client, bases, gate_ids["planted"])
+    j = r.json()
+    assert r.status == 422, j
+    assert j["regressions"][0]["function"] == PLANTED, [x["function"] for x in j["regressions"]]
+    row = j["regressions"][0]
+    # the evidence: the t, its degrees of freedom (null: the normal), the
+    # p-values and the interval, which holds the growth seen
+    assert row["t"] > 0 and (row["df"] is None or row["df"] > 0)
+    assert row["p_adjusted"] < README["alpha"] and row["p_value"] <= row["p_adjusted"]
+    lo, hi = row["growth_ci_pct"]
+    assert lo < row["growth_pct"] < hi and lo > 10
+    # the merged base's numbers are still the pair's: base_count is the
+    # sum of the runs'
+    pair = runs_check(client, bases, gate_ids["planted"], test="pair").json()
+    assert pair["base_runs"] == 1 and pair["run_spread"] is None
+    assert pair["base_count_total"] == j["base_count_total"]
+    prow = [x for x in pair["regressions"] + pair["within_noise"] if x["function"] == PLANTED][0]
+    assert prow["base_count"] == row["base_count"] and prow["growth_pct"] == row["growth_pct"]
+
+
+def test_runs_bad_requests(client, gate_ids):
+    # one base profile cannot measure a spread
+    r = check(client, gate_ids["same0"], gate_ids["planted"], test="runs")
+    assert r.status == 400 and r.json()["error"]["code"] == "bad_request" and "test=runs" in r.json()["error"]["message"]
+    r = runs_check(client, [gate_ids["same0"], gate_ids["same1"]], gate_ids["planted"], test="bogus")
+    assert r.status == 400 and r.json()["error"]["code"] == "bad_request"
+    r = runs_check(client, [gate_ids["same0"], gate_ids["same1"]], gate_ids["planted"], test="runs", normalize=0)
+    assert r.status == 400 and "normalize" in r.json()["error"]["message"]
+    # the pair test's answer has no run fields; it is the default, also
+    # for a base selection
+    j = check(client, gate_ids["same0"], gate_ids["same1"]).json()
+    assert j["base_runs"] == 1 and j["run_spread"] is None
+    q = dict(README, target=gate_ids["same2"], **{"base.ids": gate_ids["same0"] + "," + gate_ids["same1"]})
+    j = client.get("/api/v1/diff/check", q).json()
+    assert j["base_runs"] == 1 and j["run_spread"] is None

@@ -2,7 +2,8 @@
  * test_gate.c: the gate's judgement (gate.h): the binomial tail against
  * exact values, Holm's correction, the ranking (the cause first), the
  * small-sample warning, and the edge cases: zero counts, a function only
- * in the new profile, counts near 2^62, the artifact frame.
+ * in the new profile, counts near 2^62, the artifact frame; Student's t
+ * tail and the run-to-run test against several base runs.
  */
 #include <math.h>
 #include <stdio.h>
@@ -11,7 +12,7 @@
 #include "gate.h"
 #include "tests.h"
 
-#define FN(n, bc, tc) { n, (uint32_t)sizeof(n) - 1, bc, tc, bc, tc }
+#define FN(n, bc, tc) { n, (uint32_t)sizeof(n) - 1, bc, tc, bc, tc, NULL }
 
 static const struct gate_opts opts_10_1 = { .max_growth_pct = 10, .min_share_pct = 1, .alpha = 0.01,
                                             .normalize = true };
@@ -55,7 +56,7 @@ START_TEST(gate_holm)
 		FN("a", 500, 600), FN("b", 500, 580), FN("c", 500, 560), FN("d", 500, 500),
 		FN("rest", 8000, 7760),
 	};
-	struct gate_totals tot = { 10000, 10000, 10000, 10000 };
+	struct gate_totals tot = { 10000, 10000, 10000, 10000, 0, NULL };
 	struct gate_result r;
 	ck_assert_int_eq(gate_judge(fns, 5, &tot, &opts_10_1, &r), 0);
 	ck_assert_uint_eq(r.tested, 5);
@@ -88,7 +89,7 @@ START_TEST(gate_ranking)
 		FN("main.main", 100000, 100000), FN("runtime.nextFree", 50, 200), FN("main.handler", 30000, 35000),
 		FN("main.regexWork", 5000, 10000), FN("main.encode", 10000, 8000), FN("runtime.mallocgc", 60, 240),
 	};
-	struct gate_totals tot = { 100000, 100000, 100000, 100000 };
+	struct gate_totals tot = { 100000, 100000, 100000, 100000, 0, NULL };
 	struct gate_result r;
 	ck_assert_int_eq(gate_judge(fns, 6, &tot, &opts_10_1, &r), 0);
 	ck_assert_uint_eq(r.grew, 2);
@@ -123,7 +124,7 @@ START_TEST(gate_small_samples)
 	/* 800 samples a profile: a function holding 1% would have to grow by
 	 * hundreds of percent to be seen; the result says so. */
 	struct gate_fn fns[] = { FN("main.work", 40, 60), FN("main.main", 800, 800) };
-	struct gate_totals small = { 800, 800, 800, 800 };
+	struct gate_totals small = { 800, 800, 800, 800, 0, NULL };
 	struct gate_result r;
 	ck_assert_int_eq(gate_judge(fns, 2, &small, &opts_10_1, &r), 0);
 	ck_assert(r.too_small);
@@ -134,7 +135,7 @@ START_TEST(gate_small_samples)
 	ck_assert(r.samples_needed == ceil(gate_samples_needed(0.01, 0.1, 2, 0.01, GATE_POWER)));
 	gate_result_release(&r);
 	/* ten million samples: 10% at 1% is well within reach */
-	struct gate_totals big = { 10000000, 10000000, 10000000, 10000000 };
+	struct gate_totals big = { 10000000, 10000000, 10000000, 10000000, 0, NULL };
 	struct gate_fn fb[] = { FN("main.work", 100000, 100000), FN("main.main", 10000000, 10000000) };
 	ck_assert_int_eq(gate_judge(fb, 2, &big, &opts_10_1, &r), 0);
 	ck_assert(!r.too_small);
@@ -154,14 +155,14 @@ START_TEST(gate_edges)
 {
 	struct gate_result r;
 	/* nothing at all */
-	struct gate_totals zero = { 0, 0, 0, 0 };
+	struct gate_totals zero = { 0, 0, 0, 0, 0, NULL };
 	ck_assert_int_eq(gate_judge(NULL, 0, &zero, &opts_10_1, &r), 0);
 	ck_assert_uint_eq(r.n, 0);
 	ck_assert(r.too_small);
 	gate_result_release(&r);
 	/* zero counts in both, and a base of zero samples */
 	struct gate_fn z[] = { FN("a", 0, 0), FN("b", 0, 10) };
-	struct gate_totals half = { 0, 10, 0, 10 };
+	struct gate_totals half = { 0, 10, 0, 10, 0, NULL };
 	ck_assert_int_eq(gate_judge(z, 2, &half, &opts_10_1, &r), 0);
 	ck_assert_uint_eq(r.tested, 0);
 	ck_assert_uint_eq(r.grew, 0);
@@ -169,7 +170,7 @@ START_TEST(gate_edges)
 	/* a function only in the new profile: growth +inf, its interval
 	 * unbounded above and well above zero below */
 	struct gate_fn nw[] = { FN("main.new", 0, 600), FN("main.main", 10000, 10000) };
-	struct gate_totals tot = { 10000, 10000, 10000, 10000 };
+	struct gate_totals tot = { 10000, 10000, 10000, 10000, 0, NULL };
 	ck_assert_int_eq(gate_judge(nw, 2, &tot, &opts_10_1, &r), 0);
 	ck_assert_uint_eq(r.grew, 1);
 	ck_assert_str_eq(nw[r.rows[0].fn].name, "main.new");
@@ -191,9 +192,9 @@ START_TEST(gate_edges)
 	/* huge counts: 2.5% -> 2.6% of 4e18 samples is beyond noise, and
 	 * nothing overflows */
 	int64_t N = 4000000000000000000LL;
-	struct gate_fn huge[] = { { "main.f", 6, N / 40, N / 1000 * 26, N / 40, N / 1000 * 26 },
-		                  { "main.main", 9, N, N, N, N } };
-	struct gate_totals ht = { N, N, N, N };
+	struct gate_fn huge[] = { { "main.f", 6, N / 40, N / 1000 * 26, N / 40, N / 1000 * 26, NULL },
+		                  { "main.main", 9, N, N, N, N, NULL } };
+	struct gate_totals ht = { N, N, N, N, 0, NULL };
 	ck_assert_int_eq(gate_judge(huge, 2, &ht, &(struct gate_opts){ 1, 1, 0.01, true, 0 }, &r), 0);
 	ck_assert_uint_eq(r.grew, 1);
 	ck_assert(r.rows[0].q_up < 1e-100);
@@ -216,7 +217,7 @@ START_TEST(gate_edges)
 	/* amounts (normalize off) over unequal durations: twice the time,
 	 * twice the samples is no growth */
 	struct gate_fn am[] = { FN("a", 1000, 2000), FN("main", 10000, 20000) };
-	struct gate_totals at = { 10000, 20000, 10000, 20000 };
+	struct gate_totals at = { 10000, 20000, 10000, 20000, 0, NULL };
 	struct gate_opts amounts = opts_10_1;
 	amounts.normalize = false;
 	amounts.p0 = 2.0 / 3;
@@ -243,12 +244,12 @@ START_TEST(gate_dispersion)
 	char names[31][8];
 	for (int i = 0; i < 30; i++) {
 		snprintf(names[i], sizeof(names[i]), "f%02d", i);
-		fns[i] = (struct gate_fn){ names[i], 3, 1000, i % 2 ? 1100 : 900, 1000, i % 2 ? 1100 : 900 };
+		fns[i] = (struct gate_fn){ names[i], 3, 1000, i % 2 ? 1100 : 900, 1000, i % 2 ? 1100 : 900, NULL };
 	}
 	fns[30] = (struct gate_fn)FN("main.some", 1000, 1250);
 	fns[31] = (struct gate_fn)FN("main.real", 1000, 1600);
 	fns[32] = (struct gate_fn)FN("main.main", 100000, 100000);
-	struct gate_totals tot = { 100000, 100000, 100000, 100000 };
+	struct gate_totals tot = { 100000, 100000, 100000, 100000, 0, NULL };
 	struct gate_result r;
 	ck_assert_int_eq(gate_judge(fns, 33, &tot, &opts_10_1, &r), 0);
 	/* at 1% of both together (2,000 samples) 18 are tested: too few to
@@ -272,6 +273,95 @@ START_TEST(gate_dispersion)
 }
 END_TEST
 
+START_TEST(gate_student_t)
+{
+	/* df 1 is Cauchy: P[T >= 1] = 1/4; df 2: P[T >= t] = (1 - t / sqrt(2 + t^2)) / 2 */
+	ck_assert_double_eq_tol(gate_t_sf(1, 1), 0.25, 1e-12);
+	ck_assert_double_eq_tol(gate_t_sf(2, 2), 0.5 * (1 - 2 / sqrt(6.0)), 1e-12);
+	ck_assert_double_eq_tol(gate_t_sf(-2, 2), 1 - 0.5 * (1 - 2 / sqrt(6.0)), 1e-12);
+	/* the tables' 97.5% point of t with 10 degrees of freedom */
+	ck_assert_double_eq_tol(gate_t_sf(2.228139, 10), 0.025, 1e-6);
+	/* many degrees of freedom: the normal */
+	ck_assert_double_eq_tol(gate_t_sf(3, 1e5), 0.5 * erfc(3 / sqrt(2.0)), 1e-5);
+	ck_assert_double_eq_tol(gate_t_sf(3, GATE_DF_POOLED), 0.5 * erfc(3 / sqrt(2.0)), 1e-15);
+	ck_assert_double_eq_tol(gate_t_sf(0, 3), 0.5, 1e-15);
+}
+END_TEST
+
+/* Three base runs of 200,000 counts: 30 functions of 10,000 whose share
+ * moves by +-1.2% to +-18% from run to run (as the allocator's and the
+ * encoder's do between same-code runs), main.quiet (20,000 in each) and
+ * main.noisy (20,000, +-8%); in the target main.quiet and main.noisy both
+ * grew by 15%. */
+START_TEST(gate_runs)
+{
+	enum { K = 3, NF = 33 };
+	static const double wiggle[K] = { -0.06, 0, 0.06 };
+	int64_t runs[NF][K];
+	struct gate_fn fns[NF];
+	char names[30][8];
+	int64_t target_total = 200000;
+	for (int i = 0; i < 30; i++) {
+		snprintf(names[i], sizeof(names[i]), "f%02d", i);
+		int64_t sum = 0;
+		double amp = 0.2 * pow(15, (i % 5) / 4.0); /* 1.2% to 18%: some vary much more */
+		for (int j = 0; j < K; j++)
+			sum += runs[i][j] = (int64_t)(10000 * (1 + amp * wiggle[(i + j) % K]));
+		fns[i] = (struct gate_fn){ names[i], 3, sum, 10000, sum, 10000, runs[i] };
+	}
+	for (int j = 0; j < K; j++) {
+		runs[30][j] = 20000;
+		runs[31][j] = (int64_t)(20000 * (1 + 4 * wiggle[j] / 3));
+		runs[32][j] = 200000;
+	}
+	fns[30] = (struct gate_fn){ "main.quiet", 10, 60000, 23000, 60000, 23000, runs[30] };
+	fns[31] = (struct gate_fn){ "main.noisy", 10, 60000, 23000, 60000, 23000, runs[31] };
+	fns[32] = (struct gate_fn){ "main.main", 9, 600000, 200000, 600000, 200000, runs[32] };
+	int64_t run_total[K] = { 200000, 200000, 200000 };
+	struct gate_totals tot = { 600000, target_total, 600000, target_total, K, run_total };
+	struct gate_opts o = opts_10_1;
+	o.min_share_pct = 0.5;
+	struct gate_result r;
+	ck_assert_int_eq(gate_judge(fns, NF, &tot, &o, &r), 0);
+	ck_assert_uint_eq(r.runs, K);
+	ck_assert_uint_eq(r.tested, NF);
+	/* the pooled spread: the functions' mean variance (a log's sd), and
+	 * how far they differ beyond chi^2 noise: a finite prior df */
+	ck_assert(r.spread_sd > 0.04 && r.spread_sd < 0.12);
+	ck_assert(r.spread_df > 0 && r.spread_df < GATE_DF_POOLED);
+	const struct gate_row *q = row_of(&r, fns, "main.quiet"), *n = row_of(&r, fns, "main.noisy");
+	ck_assert(q->tested && q->se > 0 && q->df > 2);
+	ck_assert_double_eq_tol(q->log_ratio, log(23000.5 / 200000.5) - log(20000.5 / 200000.5), 1e-12);
+	/* +15% is beyond the quiet function's spread... */
+	ck_assert(q->p_up < n->p_up);
+	/* ...and within the noisy one's */
+	ck_assert_int_eq(n->verdict, GATE_SAME);
+	ck_assert_int_eq(r.grew, q->verdict == GATE_GREW ? 1 : 0);
+	double lo, hi;
+	gate_row_interval(&fns[q->fn], q, &r, &lo, &hi);
+	ck_assert(lo < 15 && hi > 15 && lo < hi);
+	/* the samples needed: finite for growth well beyond the spread,
+	 * none when the spread alone hides it */
+	ck_assert(r.samples_needed > 0);
+	gate_result_release(&r);
+	o.max_growth_pct = 1;
+	ck_assert_int_eq(gate_judge(fns, NF, &tot, &o, &r), 0);
+	ck_assert(isinf(r.samples_needed) && r.too_small);
+	gate_result_release(&r);
+	/* one run, or amounts compared: the pair test */
+	tot.runs = 1;
+	ck_assert_int_eq(gate_judge(fns, NF, &tot, &opts_10_1, &r), 0);
+	ck_assert_uint_eq(r.runs, 0);
+	gate_result_release(&r);
+	tot.runs = K;
+	o = opts_10_1;
+	o.normalize = false;
+	ck_assert_int_eq(gate_judge(fns, NF, &tot, &o, &r), 0);
+	ck_assert_uint_eq(r.runs, 0);
+	gate_result_release(&r);
+}
+END_TEST
+
 Suite *gate_suite(void)
 {
 	Suite *s = suite_create("gate");
@@ -282,6 +372,8 @@ Suite *gate_suite(void)
 	tcase_add_test(tc, gate_small_samples);
 	tcase_add_test(tc, gate_edges);
 	tcase_add_test(tc, gate_dispersion);
+	tcase_add_test(tc, gate_student_t);
+	tcase_add_test(tc, gate_runs);
 	suite_add_tcase(s, tc);
 	return s;
 }
