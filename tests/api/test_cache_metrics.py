@@ -1,15 +1,16 @@
 """/metrics says what the caches do (issue 14: "cache hits and bytes";
 server/route_targets.c): flamedex_cache_{hits,misses}_total, _bytes,
 _limit_bytes and _entries, each by cache: "profiles" (decoded profiles,
-store.c), "merges" (merged models) and "answers" (merged views' kept
-replies, selection.c). A server of its own, so that the counts are this
+store.c), "merges" (merged models), "answers" (merged views' kept
+replies, selection.c) and "views" (one profile's views' kept replies,
+route_views.c). A server of its own, so that the counts are this
 test's alone."""
 
 import pb
 from client import Client
 from flamedex_server import Server
 
-CACHES = ("profiles", "merges", "answers")
+CACHES = ("profiles", "merges", "answers", "views")
 
 
 def scrape(c):
@@ -41,14 +42,27 @@ def test_cache_hits_misses_and_bytes():
                 assert m(s0, what, cache) >= 0
         assert m(s0, "limit_bytes", "profiles") > 0
 
-        # one profile's view twice: a decoded profile held, then found
+        # one profile's view: rendered (a views miss) from the decoded
+        # profile; the same view again: its kept answer (a views hit), the
+        # profile not looked up; another view of it: the decoded profile
+        # found (a profiles hit, no decode), a new answer
         assert c.get("/api/v1/profiles/%s/top" % a).status == 200
         s1 = scrape(c)
+        assert m(s1, "misses_total", "views") == m(s0, "misses_total", "views") + 1
+        assert m(s1, "entries", "views") == m(s0, "entries", "views") + 1 and m(s1, "bytes", "views") > 0
+        assert m(s1, "limit_bytes", "views") > 0
         assert c.get("/api/v1/profiles/%s/top" % a).status == 200
         s2 = scrape(c)
-        assert m(s2, "hits_total", "profiles") == m(s1, "hits_total", "profiles") + 1
-        assert m(s2, "misses_total", "profiles") == m(s1, "misses_total", "profiles")
-        assert m(s2, "bytes", "profiles") > 0 and m(s2, "entries", "profiles") >= 1
+        assert m(s2, "hits_total", "views") == m(s1, "hits_total", "views") + 1
+        assert m(s2, "misses_total", "views") == m(s1, "misses_total", "views")
+        assert m(s2, "hits_total", "profiles") == m(s1, "hits_total", "profiles")
+        assert c.get("/api/v1/profiles/%s/top" % a, {"limit": 1}).status == 200
+        s2b = scrape(c)
+        assert m(s2b, "hits_total", "profiles") == m(s2, "hits_total", "profiles") + 1
+        assert m(s2b, "misses_total", "profiles") == m(s2, "misses_total", "profiles")
+        assert m(s2b, "misses_total", "views") == m(s2, "misses_total", "views") + 1
+        assert m(s2b, "bytes", "profiles") > 0 and m(s2b, "entries", "profiles") >= 1
+        s2 = s2b
 
         # a merge: model and answer made (misses), then the same answer kept
         q = {"ids": "%s,%s" % (a, b), "limit": 10}
