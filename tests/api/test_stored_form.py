@@ -15,12 +15,11 @@ import gzip
 import os
 import random
 import signal
-import sqlite3
 
 import catalog
 import pb
 from client import Client
-from flamedex_server import Server
+from flamedex_server import Server, db_query
 
 APM = "apm-server/default.pgo@fd94d0ec"
 SMALL = "agent-insight/cpu.pb.gz"
@@ -95,20 +94,19 @@ def test_views_same_after_restart_from_either_stored_form():
         srv.proc.send_signal(signal.SIGTERM)
         assert srv.proc.wait(timeout=30) == 0, srv.log_tail()
 
-        db = sqlite3.connect(os.path.join(srv.dir, "flamedex.db"))
+        # the stacks rows, on either backend (db_query)
         formats = {}
         for name, pid in ids.items():
-            (fmt, n), = db.execute(
-                "SELECT s.format, length(s.data) FROM stacks s JOIN profiles p ON p.seq=s.profile_seq "
+            (fmt, n), = db_query(
+                srv, "SELECT s.format, length(s.data) FROM stacks s JOIN profiles p ON p.seq=s.profile_seq "
                 "WHERE p.id=?", (pid,))
-            (raw,), = db.execute(
-                "SELECT length(b.raw) FROM blobs b JOIN profiles p ON p.seq=b.profile_seq WHERE p.id=?", (pid,))
+            (raw,), = db_query(
+                srv, "SELECT length(b.raw) FROM blobs b JOIN profiles p ON p.seq=b.profile_seq WHERE p.id=?", (pid,))
             formats[name] = fmt
             if fmt == 0:
                 assert n == 0, "%s: format 0 with %d bytes of stacks" % (name, n)
             else:
                 assert fmt == 3 and n > 0, "%s: format %d, %d bytes for %d raw" % (name, fmt, n, raw)
-        db.close()
         assert formats["random leaves"] == 0, "the random-leaves profile kept its stacks form: %r" % formats
         assert formats["apm uncompressed"] == 3, "the uncompressed apm profile has no stacks form: %r" % formats
 
