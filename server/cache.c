@@ -42,6 +42,7 @@ struct cache {
 	size_t bytes, max;
 	uint64_t clock;
 	unsigned long long loads, shared;
+	unsigned long long get_hits, get_misses;
 	unsigned waiting;        /* cache_load calls waiting for a load */
 };
 
@@ -157,6 +158,9 @@ struct prof *cache_get(struct cache *c, const char *id)
 		e->used = ++c->clock;
 		e->refs++;
 		p = e->p;
+		c->get_hits++;
+	} else {
+		c->get_misses++;
 	}
 	pthread_mutex_unlock(&c->mu);
 	return p;
@@ -344,6 +348,8 @@ void cache_stats(struct cache *c, struct cache_stats *out)
 	out->max_bytes = c->max;
 	out->loads = c->loads;
 	out->shared = c->shared;
+	out->get_hits = c->get_hits;
+	out->get_misses = c->get_misses;
 	out->waiting = c->waiting;
 	for (struct centry *e = c->entries; e; e = e->next) {
 		if (e->loading)

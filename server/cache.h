@@ -96,6 +96,7 @@ struct cache_stats {
 	unsigned long long loads;   /* cache_load calls that decoded */
 	unsigned long long shared;  /* cache_load calls that shared a profile */
 	unsigned waiting;           /* cache_load calls waiting for another's load */
+	unsigned long long get_hits, get_misses;   /* cache_get calls that found, did not find */
 };
 void cache_stats(struct cache *c, struct cache_stats *out);
 

@@ -52,6 +52,15 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;   /* settings, stop, curr
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static struct scrape_downsample flags_set, file_set;
 static bool use_file;
+/* the jobs with a policy of their own (the file's jobs[].downsample), as
+ * given: resolved against the active settings when used */
+struct job_policy {
+	char job[FDX_SCRAPE_MAX_NAME + 1];
+	struct scrape_downsample own;
+};
+static struct job_policy *job_set;
+static int n_job_set;
+static unsigned gen;                /* bumped by downsample_configure */
 static bool stop_flag, th_on;
 static pthread_t th;
 static struct work *current;        /* the pass's work, to stop it */
@@ -59,7 +68,15 @@ static const char *hold_path;       /* the test hook (downsample.h) */
 
 static char holder[FDX_ID_LEN + 1];  /* this process, in the lease */
 static int64_t lease_until;          /* the pass thread's own */
-static int64_t done_until = INT64_MIN;
+/* per job: buckets before this are not walked again until the rescan
+ * (one failed); the pass thread's own */
+struct job_state {
+	char job[FDX_SCRAPE_MAX_NAME + 1];
+	int64_t done_until;
+};
+static struct job_state *states;
+static int n_states, cap_states;
+static unsigned states_gen;
 static double last_rescan;
 
 static atomic_ullong n_merged, n_members, n_expired, bytes_in, bytes_out;
@@ -74,13 +91,81 @@ static struct scrape_downsample active(void)
 	return s;
 }
 
+/* A job's settings: the base (the file's top level, or the flags') with
+ * the keys the job gives in its own downsample: instead. */
+static struct scrape_downsample resolve(const struct scrape_downsample *base, const struct scrape_downsample *own)
+{
+	struct scrape_downsample s = *base;
+	if (!s.step_s)
+		s.step_s = 3600;
+	if (!own || !own->set)
+		return s;
+	if (own->given & SCRAPE_DS_AFTER)
+		s.after_s = own->after_s;
+	if (own->given & SCRAPE_DS_STEP)
+		s.step_s = own->step_s;
+	if (own->given & SCRAPE_DS_RETENTION)
+		s.retention_s = own->retention_s;
+	if (own->off)
+		s.after_s = 0;
+	s.set = true;
+	s.given = own->given;
+	s.off = own->off;
+	s.line = own->line;
+	return s;
+}
+
+static const struct scrape_downsample *own_of(const struct job_policy *js, int n, const char *job)
+{
+	for (int i = 0; job && i < n; i++)
+		if (!strcmp(js[i].job, job))
+			return &js[i].own;
+	return NULL;
+}
+
 void downsample_settings(struct scrape_downsample *out)
 {
 	*out = active();
 }
 
-int downsample_check(const struct scrape_downsample *d, char *err, size_t cap)
+void downsample_settings_for(const char *job, struct scrape_downsample *out)
 {
+	pthread_mutex_lock(&mu);
+	struct scrape_downsample base = use_file ? file_set : flags_set;
+	*out = resolve(&base, own_of(job_set, n_job_set, job));
+	pthread_mutex_unlock(&mu);
+}
+
+/* Can job's own settings (resolved against base) be used? */
+static int check_job(const struct scrape_job *job, const struct scrape_downsample *base, char *err, size_t cap)
+{
+	struct scrape_downsample s = resolve(base, &job->downsample);
+	unsigned line = job->downsample.line;
+	if (!s.off && !s.after_s) {
+		snprintf(err, cap,
+		         "line %u: job \"%s\": downsample needs after: neither the job, the top-level downsample nor "
+		         "--downsample-after gives one (or say enabled: false)",
+		         line, job->name);
+		return -1;
+	}
+	if (s.after_s && s.retention_s && s.retention_s <= s.after_s) {
+		snprintf(err, cap, "line %u: job \"%s\": downsample retention (%us) must be longer than after (%us)", line,
+		         job->name, s.retention_s, s.after_s);
+		return -1;
+	}
+	if (s.after_s && cfg.retention_s && cfg.retention_s <= s.after_s) {
+		snprintf(err, cap,
+		         "line %u: job \"%s\": --retention %us deletes scraped profiles before downsampling (after %us) "
+		         "merges them: make it longer, or keep the history with a downsample retention",
+		         line, job->name, cfg.retention_s, s.after_s);
+		return -1;
+	}
+	return 0;
+}
+
+int downsample_check(const struct scrape_config *c, char *err, size_t cap)
+{
+	const struct scrape_downsample *d = c ? &c->downsample : NULL;
 	struct scrape_downsample s = { 0 };
 	if (d && d->set) {
 		s = *d;
@@ -104,16 +189,37 @@ int downsample_check(const struct scrape_downsample *d, char *err, size_t cap)
 		         cfg.retention_s, s.after_s);
 		return -1;
 	}
+	for (int i = 0; c && i < c->n_jobs; i++)
+		if (c->jobs[i].downsample.set && check_job(&c->jobs[i], &s, err, cap) < 0)
+			return -1;
 	return 0;
 }
 
-void downsample_configure(const struct scrape_downsample *d)
+int downsample_configure(const struct scrape_config *c)
 {
+	int n = 0;
+	for (int i = 0; c && i < c->n_jobs; i++)
+		n += c->jobs[i].downsample.set;
+	struct job_policy *js = n ? calloc((size_t)n, sizeof(*js)) : NULL;
+	if (n && !js)
+		return -1;
+	n = 0;
+	for (int i = 0; c && i < c->n_jobs; i++) {
+		if (!c->jobs[i].downsample.set)
+			continue;
+		snprintf(js[n].job, sizeof(js[n].job), "%s", c->jobs[i].name);
+		js[n++].own = c->jobs[i].downsample;
+	}
 	pthread_mutex_lock(&mu);
-	use_file = d && d->set;
+	use_file = c && c->downsample.set;
 	if (use_file)
-		file_set = *d;
+		file_set = c->downsample;
+	free(job_set);
+	job_set = js;
+	n_job_set = n;
+	gen++;
 	pthread_mutex_unlock(&mu);
+	return 0;
 }
 
 static bool should_stop(void)
@@ -167,14 +273,15 @@ static bool lease(void)
 /* ---- deleting ------------------------------------------------------------ */
 
 /* Delete what list() finds until it finds nothing; the count, -1 on error. */
-static int sweep(int (*list)(int64_t arg, char (*ids)[23], int64_t *bytes, int max, int *n), int64_t arg)
+static int sweep(int (*list)(const char *job, int64_t arg, char (*ids)[23], int64_t *bytes, int max, int *n),
+                 const char *job, int64_t arg)
 {
 	int total = 0;
 	while (!should_stop()) {
 		char ids[DOWNSAMPLE_BATCH][23];
 		int64_t bytes[DOWNSAMPLE_BATCH];
 		int n = 0;
-		if (list(arg, ids, bytes, DOWNSAMPLE_BATCH, &n) < 0)
+		if (list(job, arg, ids, bytes, DOWNSAMPLE_BATCH, &n) < 0)
 			return -1;
 		if (n == 0)
 			break;
@@ -192,15 +299,16 @@ static int sweep(int (*list)(int64_t arg, char (*ids)[23], int64_t *bytes, int m
 	return total;
 }
 
-static int list_merged(int64_t arg, char (*ids)[23], int64_t *bytes, int max, int *n)
+static int list_merged(const char *job, int64_t arg, char (*ids)[23], int64_t *bytes, int max, int *n)
 {
+	(void)job;
 	(void)arg;
 	return store_ds_merged(ids, bytes, max, n);
 }
 
-static int list_expired(int64_t before, char (*ids)[23], int64_t *bytes, int max, int *n)
+static int list_expired(const char *job, int64_t before, char (*ids)[23], int64_t *bytes, int max, int *n)
 {
-	return store_ds_expired(before, ids, bytes, max, n);
+	return store_ds_expired(job, before, ids, bytes, max, n);
 }
 
 /* ---- merging -------------------------------------------------------------- */
@@ -460,7 +568,7 @@ static int series(const struct store_ds_cand *rows, int n, int64_t from, const s
 /* Walk the bucket [from, from + step): every series' candidates, a page
  * at a time. false when the walk must end (stopped, lease lost, disk
  * full); *failed when a series was skipped (its candidates stay). */
-static bool bucket(int64_t from, const struct scrape_downsample *s, bool *failed)
+static bool bucket(const char *job, int64_t from, const struct scrape_downsample *s, bool *failed)
 {
 	int64_t to = from + (int64_t)s->step_s * 1000000000LL;
 	struct store_ds_key cursor = { 0 };
@@ -470,7 +578,7 @@ static bool bucket(int64_t from, const struct scrape_downsample *s, bool *failed
 		if (should_stop())
 			go = false;
 		struct store_ds_page pg;
-		if (!go || store_ds_page(from, to, &cursor, DOWNSAMPLE_PAGE, &pg) < 0)
+		if (!go || store_ds_page(job, from, to, &cursor, DOWNSAMPLE_PAGE, &pg) < 0)
 			break;
 		if (pg.n == 0) {
 			store_ds_page_free(&pg);
@@ -509,46 +617,106 @@ static bool bucket(int64_t from, const struct scrape_downsample *s, bool *failed
 	return go && !full;
 }
 
-static int pass(void)
+/* The pass thread's state of job (made when missing); NULL: no memory. */
+static struct job_state *state_of(const char *job)
 {
-	struct scrape_downsample s = active();
-	int gone = sweep(list_merged, 0);
-	if (gone < 0)
-		return -1;
-	if (s.retention_s) {
-		int rc = sweep(list_expired, util_now_nanos() - (int64_t)s.retention_s * 1000000000LL);
+	for (int i = 0; i < n_states; i++)
+		if (!strcmp(states[i].job, job))
+			return &states[i];
+	if (n_states == cap_states) {
+		int cap = cap_states ? 2 * cap_states : 16;
+		struct job_state *ns = realloc(states, (size_t)cap * sizeof(*ns));
+		if (!ns)
+			return NULL;
+		states = ns;
+		cap_states = cap;
+	}
+	struct job_state *st = &states[n_states++];
+	snprintf(st->job, sizeof(st->job), "%s", job);
+	st->done_until = INT64_MIN;
+	return st;
+}
+
+/* One job's part of a pass under its settings s: its downsampled
+ * profiles past retention, then its complete buckets, oldest first. 0
+ * (on to the next job), 1 (the pass must end: stopped, lease lost, disk
+ * full) or -1. */
+static int job_pass(const char *job, const struct scrape_downsample *s)
+{
+	if (s->retention_s) {
+		int rc = sweep(list_expired, job, util_now_nanos() - (int64_t)s->retention_s * 1000000000LL);
 		if (rc < 0)
 			return -1;
 		atomic_fetch_add(&n_expired, (unsigned long long)rc);
 	}
-	if (!s.after_s || !s.step_s)
+	if (!s->after_s || !s->step_s)
 		return 0;
-	unsigned long long before = atomic_load(&n_members);
-	int64_t step = (int64_t)s.step_s * 1000000000LL;
-	int64_t cutoff = floor_to(util_now_nanos() - (int64_t)s.after_s * 1000000000LL, step);
-	double now = util_mono_ms();
-	if (now - last_rescan > DOWNSAMPLE_RESCAN_MS) {
-		done_until = INT64_MIN;
-		last_rescan = now;
-	}
+	struct job_state *js = state_of(job);
+	if (!js)
+		return -1;
+	int64_t step = (int64_t)s->step_s * 1000000000LL;
+	int64_t cutoff = floor_to(util_now_nanos() - (int64_t)s->after_s * 1000000000LL, step);
 	while (!should_stop()) {
 		struct store_ds_cand c;
-		int rc = store_ds_oldest(done_until, cutoff, &c);
-		if (rc != 0) {
-			if (rc < 0)
-				return -1;
-			break;
-		}
+		int rc = store_ds_oldest(job, js->done_until, cutoff, &c);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;
 		if (!lease())
-			break;
+			return 1;
 		int64_t from = floor_to(c.time, step);
 		bool failed;
-		bool go = bucket(from, &s, &failed);
-		if (failed)
-			done_until = from + step;   /* what failed waits for the next rescan */
+		bool go = bucket(job, from, s, &failed);
+		if (failed && (js = state_of(job)) != NULL)
+			js->done_until = from + step;   /* what failed waits for the next rescan */
 		if (!go)
+			return 1;
+		if (!js)
+			return -1;
+	}
+	return 1;
+}
+
+static int pass(void)
+{
+	pthread_mutex_lock(&mu);
+	struct scrape_downsample base = use_file ? file_set : flags_set;
+	int n_js = n_job_set;
+	struct job_policy *js = n_js ? malloc((size_t)n_js * sizeof(*js)) : NULL;
+	if (js)
+		memcpy(js, job_set, (size_t)n_js * sizeof(*js));
+	unsigned g = gen;
+	pthread_mutex_unlock(&mu);
+	if (n_js && !js)
+		return -1;
+	int rc = sweep(list_merged, NULL, 0);
+	unsigned long long before = atomic_load(&n_members);
+	double now = util_mono_ms();
+	if (now - last_rescan > DOWNSAMPLE_RESCAN_MS || g != states_gen) {
+		n_states = 0;   /* every bucket walked again */
+		states_gen = g;
+		last_rescan = now;
+	}
+	/* job by job, each under its own policy (the base when it has none) */
+	char job[FDX_SCRAPE_MAX_NAME + 1] = "";
+	while (rc >= 0 && !should_stop()) {
+		char next[sizeof(job)];
+		int r = store_ds_next_job(job, next, sizeof(next));
+		if (r != 0) {
+			if (r < 0)
+				rc = -1;
+			break;
+		}
+		memcpy(job, next, sizeof(job));
+		struct scrape_downsample s = resolve(&base, own_of(js, n_js, job));
+		r = job_pass(job, &s);
+		if (r < 0)
+			rc = -1;
+		if (r != 0)
 			break;
 	}
+	free(js);
+	if (rc < 0)
+		return -1;
 	return (int)(atomic_load(&n_members) - before);
 }
 
@@ -602,10 +770,7 @@ int downsample_start(void)
 	stop_flag = false;
 	struct scrape_downsample s = use_file ? file_set : flags_set;
 	pthread_mutex_unlock(&mu);
-	if (use_file && downsample_check(&file_set, err, sizeof(err)) < 0) {
-		fprintf(stderr, "flamedex: --config %s: %s\n", cfg.scrape_config, err);
-		return -1;
-	}
+	/* the file's settings were checked by scrape_start (downsample_check) */
 	const char *h = getenv("FLAMEDEX_TEST_DOWNSAMPLE_HOLD");
 	hold_path = h && *h ? h : NULL;
 	if (!s.after_s && !cfg.scrape_config[0]) {
@@ -625,8 +790,8 @@ int downsample_start(void)
 		return -1;
 	}
 	th_on = true;
-	util_log("level=info msg=downsample after_s=%u step_s=%u retention_s=%u source=%s", s.after_s, s.step_s,
-	         s.retention_s, use_file ? "config" : s.after_s ? "flags" : "none");
+	util_log("level=info msg=downsample after_s=%u step_s=%u retention_s=%u source=%s jobs_own=%d", s.after_s,
+	         s.step_s, s.retention_s, use_file ? "config" : s.after_s ? "flags" : "none", n_job_set);
 	return 0;
 }
 
@@ -645,6 +810,9 @@ void downsample_stop(void)
 	if (lease_until)
 		store_lock_drop("downsample", holder);
 	lease_until = 0;
+	free(states);
+	states = NULL;
+	n_states = cap_states = 0;
 }
 
 /* ---- reading -------------------------------------------------------------- */
@@ -660,6 +828,12 @@ void downsample_json(struct json *j)
 	pthread_mutex_lock(&mu);
 	struct scrape_downsample s = use_file ? file_set : flags_set;
 	bool file = use_file;
+	int n_js = n_job_set;
+	struct job_policy *js = n_js ? malloc((size_t)n_js * sizeof(*js)) : NULL;
+	if (js)
+		memcpy(js, job_set, (size_t)n_js * sizeof(*js));
+	else
+		n_js = 0;
 	pthread_mutex_unlock(&mu);
 	json_obj_begin(j);
 	json_key(j, "after_seconds");
@@ -681,6 +855,26 @@ void downsample_json(struct json *j)
 	json_uint(j, saved());
 	json_key(j, "expired");
 	json_uint(j, atomic_load(&n_expired));
+	/* the jobs with their own policy: what it comes to */
+	json_key(j, "jobs");
+	json_arr_begin(j);
+	for (int i = 0; i < n_js; i++) {
+		struct scrape_downsample r = resolve(&s, &js[i].own);
+		json_obj_begin(j);
+		json_key(j, "job");
+		json_str(j, js[i].job);
+		json_key(j, "enabled");
+		json_bool(j, r.after_s != 0);
+		json_key(j, "after_seconds");
+		json_uint(j, r.after_s);
+		json_key(j, "step_seconds");
+		json_uint(j, r.after_s ? r.step_s : 0);
+		json_key(j, "retention_seconds");
+		json_uint(j, r.retention_s);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	free(js);
 	json_obj_end(j);
 }
 

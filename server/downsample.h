@@ -37,7 +37,12 @@
  * Settings: --downsample-after, --downsample-step (default 1h),
  * --downsample-retention (0: downsampled profiles are kept), replaced by
  * the --config file's top-level `downsample: {after, step, retention}`
- * when it has one (SIGHUP applies a new one).
+ * when it has one (SIGHUP applies a new one). A job's own `downsample:`
+ * (in its scrape config) overrides those key by key for that job's
+ * profiles (`enabled: false`: not downsampled); a pass walks the jobs
+ * that have candidates or downsampled profiles one by one
+ * (store_ds_next_job), each under its settings; a job no longer in the
+ * file gets the base ones.
  *
  * Test hook: when FLAMEDEX_TEST_DOWNSAMPLE_HOLD names a file that exists,
  * a pass that stored a merged profile creates NAME.held and waits, before
@@ -59,18 +64,25 @@
  * once, the members a crash left behind. -1 with a message on stderr. */
 int downsample_start(void);
 void downsample_stop(void);
-/* Can d (the file's, or NULL: the flags') be used with the other flags?
- * 0, or -1 with the reason in err. */
-int downsample_check(const struct scrape_downsample *d, char *err, size_t cap);
-/* Use d (the --config file's downsample:) from now on; NULL or !d->set:
- * the flags'. */
-void downsample_configure(const struct scrape_downsample *d);
-/* The settings in use (after_s 0: none). */
+/* Can c's downsampling (its top-level downsample:, or NULL / none: the
+ * flags'; and each job's own, resolved against it) be used with the
+ * other flags? 0, or -1 with the reason in err ("line N: job \"x\": ..."). */
+int downsample_check(const struct scrape_config *c, char *err, size_t cap);
+/* Use c's settings from now on (its top-level downsample:, else the
+ * flags'; and its jobs' own); NULL: the flags', no job of its own. 0, or
+ * -1 out of memory (nothing changed). */
+int downsample_configure(const struct scrape_config *c);
+/* The base settings in use (after_s 0: none). */
 void downsample_settings(struct scrape_downsample *out);
+/* The settings that apply to scrape job `job` (NULL: an upload's: the
+ * base). */
+void downsample_settings_for(const char *job, struct scrape_downsample *out);
 /* One pass now; the number of profiles merged away, or -1. */
 int downsample_pass(void);
 /* {"after_seconds", "step_seconds", "retention_seconds", "source",
- * "merged", "downsampled", "saved_bytes"} (GET /api/v1/targets). */
+ * "merged", "downsampled", "saved_bytes", "expired", "jobs": [{"job",
+ * "enabled", "after_seconds", "step_seconds", "retention_seconds"}]}
+ * (GET /api/v1/targets; jobs: those with settings of their own). */
 void downsample_json(struct json *j);
 void downsample_metrics(struct buf *out);
 

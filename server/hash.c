@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 #define EMPTY UINT64_MAX
 
 static size_t pow2_for(size_t hint)
@@ -43,6 +45,7 @@ int u64map_init(struct u64map *m, size_t hint)
 		m->cap = 0;
 		return -1;
 	}
+	util_advise_huge(m->slots, m->cap * sizeof(*m->slots));   /* before the first touch */
 	memset(m->slots, 0xff, m->cap * sizeof(*m->slots));
 	return 0;
 }

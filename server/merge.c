@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "util.h"
 #include "work.h"
 
 /* ---- strings: copied into chunks that never move ------------------------- */
@@ -149,6 +150,7 @@ static int grow(void **arr, uint32_t *cap, uint64_t need, size_t elem)
 	void *n = realloc(*arr, (size_t)ncap * elem);
 	if (!n)
 		return -1;
+	util_advise_huge(n, (size_t)ncap * elem);
 	*arr = n;
 	*cap = (uint32_t)ncap;
 	return 0;
@@ -619,6 +621,7 @@ int merge_add(struct merge *m, const struct prof *p, char *err, size_t errcap)
 					m->cap_samples = old; /* values still fit the old capacity */
 					goto out;
 				}
+				util_advise_huge(nv, (size_t)m->cap_samples * (nt ? nt : 1) * 8);
 				m->values = nv;
 			}
 			m->samples[m->n_samples] = (struct prof_sample){ node, ls };

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
 #include "work.h"
 
 /* A parent's children are scanned (kid/sib lists) up to this many, and
@@ -36,10 +37,12 @@ static int grow(struct ntree *t)
 	uint32_t *nkd = realloc(t->kid, (size_t)nc * sizeof(uint32_t));
 	if (!nkd)
 		return -1;
+	util_advise_huge(nkd, (size_t)nc * sizeof(uint32_t));
 	t->kid = nkd;
 	uint32_t *nsb = realloc(t->sib, (size_t)nc * sizeof(uint32_t));
 	if (!nsb)
 		return -1;
+	util_advise_huge(nsb, (size_t)nc * sizeof(uint32_t));
 	t->sib = nsb;
 	uint8_t *nnk = realloc(t->nkid, (size_t)nc);
 	if (!nnk)
@@ -48,15 +51,18 @@ static int grow(struct ntree *t)
 	uint32_t *np = realloc(t->parent, (size_t)nc * sizeof(uint32_t));
 	if (!np)
 		return -1;
+	util_advise_huge(np, (size_t)nc * sizeof(uint32_t));
 	t->parent = np;
 	uint32_t *nk = realloc(t->key, (size_t)nc * sizeof(uint32_t));
 	if (!nk)
 		return -1;
+	util_advise_huge(nk, (size_t)nc * sizeof(uint32_t));
 	t->key = nk;
 	for (int c = 0; c < t->ncols; c++) {
 		int64_t *na = realloc(t->col[c], (size_t)nc * sizeof(int64_t));
 		if (!na)
 			return -1;
+		util_advise_huge(na, (size_t)nc * sizeof(int64_t));
 		memset(na + t->cap, 0, (size_t)(nc - t->cap) * sizeof(int64_t));
 		t->col[c] = na;
 	}
@@ -223,6 +229,7 @@ int ntree_finish(struct ntree *t, const struct ntree_names *names, bool with_fir
 		free(klist);
 		return -1;
 	}
+	util_advise_huge(klist, ((size_t)n + 1) * sizeof(uint32_t));
 	/* Counting sort by parent, koff itself the cursor: counts at
 	 * koff[parent + 2], prefix sums make koff[x + 1] the start of x's
 	 * children, and placing them moves it to their end, which is where

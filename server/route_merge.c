@@ -33,6 +33,14 @@
 #include "view.h"
 #include "work.h"
 
+/* the retention of job's downsampled profiles (its own policy, else the base) */
+static unsigned job_ds_retention(const char *job)
+{
+	struct scrape_downsample d;
+	downsample_settings_for(job, &d);
+	return d.retention_s;
+}
+
 enum MHD_Result route_merge_series(struct req *r, const struct route_params *rp)
 {
 	(void)rp;
@@ -52,7 +60,7 @@ enum MHD_Result route_merge_series(struct req *r, const struct route_params *rp)
 	struct scrape_downsample ds;
 	downsample_settings(&ds);
 	struct store_series_retention ret = { .scraped_s = cfg.retention_s, .uploads_s = cfg.retention_uploads_s,
-		                              .downsampled_s = ds.retention_s };
+		                              .downsampled_s = ds.retention_s, .downsampled_of = job_ds_retention };
 	struct buf out = BUF_INIT;
 	struct json j;
 	json_init(&j, &out);

@@ -8,16 +8,21 @@
  *   GET /metrics          Prometheus text format (role: --metrics-role):
  *                         requests by route (metrics.h), the scraper's and
  *                         retention's (scrape.h), the memory account's
- *                         (budget.h), the database's size
+ *                         (budget.h), the caches' (decoded profiles,
+ *                         merged models, merged views' answers), the
+ *                         database's size
  */
 #include <stdio.h>
 #include <sys/stat.h>
 
 #include "budget.h"
+#include "cache.h"
 #include "config.h"
 #include "metrics.h"
+#include "respcache.h"
 #include "routes.h"
 #include "scrape.h"
+#include "selection.h"
 #include "store.h"
 
 static long long file_bytes(const char *path)
@@ -57,6 +62,52 @@ enum MHD_Result route_targets_metrics(struct req *r, const struct route_params *
 	           "# HELP flamedex_inflight_refused_total Reservations refused for want of budget.\n"
 	           "# TYPE flamedex_inflight_refused_total counter\nflamedex_inflight_refused_total %llu\n",
 	           bs.used, bs.limit, bs.peak, bs.refused);
+	/* the caches: hits are requests served from memory (a decoded profile
+	 * found, or shared with a load under way; a kept merged model or
+	 * answer; a kept answer of one profile's view), misses the ones that
+	 * decoded, merged or rendered; on a shared database (PostgreSQL)
+	 * store_get looks a profile up with cache_get before cache_load, so
+	 * its hits are found there too */
+	struct cache_stats prof_cs, merged_cs;
+	struct respcache_stats ans, views;
+	store_cache_stats(&prof_cs);
+	selection_cache_stats(&merged_cs, &ans);
+	views_cache_stats(&views);
+	buf_printf(&out,
+	           "# HELP flamedex_cache_hits_total Lookups answered from a cache, by cache.\n"
+	           "# TYPE flamedex_cache_hits_total counter\n"
+	           "flamedex_cache_hits_total{cache=\"profiles\"} %llu\n"
+	           "flamedex_cache_hits_total{cache=\"merges\"} %llu\n"
+	           "flamedex_cache_hits_total{cache=\"answers\"} %llu\n"
+	           "flamedex_cache_hits_total{cache=\"views\"} %llu\n"
+	           "# HELP flamedex_cache_misses_total Lookups that had to decode, merge or render, by cache.\n"
+	           "# TYPE flamedex_cache_misses_total counter\n"
+	           "flamedex_cache_misses_total{cache=\"profiles\"} %llu\n"
+	           "flamedex_cache_misses_total{cache=\"merges\"} %llu\n"
+	           "flamedex_cache_misses_total{cache=\"answers\"} %llu\n"
+	           "flamedex_cache_misses_total{cache=\"views\"} %llu\n"
+	           "# HELP flamedex_cache_bytes Bytes held by a cache now, by cache.\n"
+	           "# TYPE flamedex_cache_bytes gauge\n"
+	           "flamedex_cache_bytes{cache=\"profiles\"} %zu\n"
+	           "flamedex_cache_bytes{cache=\"merges\"} %zu\n"
+	           "flamedex_cache_bytes{cache=\"answers\"} %zu\n"
+	           "flamedex_cache_bytes{cache=\"views\"} %zu\n"
+	           "# HELP flamedex_cache_limit_bytes A cache's bound (--cache-bytes and its shares), by cache.\n"
+	           "# TYPE flamedex_cache_limit_bytes gauge\n"
+	           "flamedex_cache_limit_bytes{cache=\"profiles\"} %zu\n"
+	           "flamedex_cache_limit_bytes{cache=\"merges\"} %zu\n"
+	           "flamedex_cache_limit_bytes{cache=\"answers\"} %zu\n"
+	           "flamedex_cache_limit_bytes{cache=\"views\"} %zu\n"
+	           "# HELP flamedex_cache_entries Entries held by a cache now, by cache.\n"
+	           "# TYPE flamedex_cache_entries gauge\n"
+	           "flamedex_cache_entries{cache=\"profiles\"} %u\n"
+	           "flamedex_cache_entries{cache=\"merges\"} %u\n"
+	           "flamedex_cache_entries{cache=\"answers\"} %u\n"
+	           "flamedex_cache_entries{cache=\"views\"} %u\n",
+	           prof_cs.shared + prof_cs.get_hits, merged_cs.get_hits, ans.hits, views.hits, prof_cs.loads,
+	           merged_cs.get_misses, ans.misses, views.misses, prof_cs.bytes, merged_cs.bytes, ans.bytes, views.bytes,
+	           prof_cs.max_bytes, merged_cs.max_bytes, ans.max_bytes, views.max_bytes, prof_cs.cached,
+	           merged_cs.cached, ans.entries, views.entries);
 	/* SQLite: the file and its WAL; PostgreSQL: pg_database_size, and
 	 * no WAL of this database's own (the cluster's is shared) */
 	long long db_b = 0, wal_b = 0;

@@ -260,6 +260,14 @@ static void answers_init(void)
 	answers = bytes ? respcache_new(bytes, ANSWER_MAX) : NULL;
 }
 
+void views_cache_stats(struct respcache_stats *out)
+{
+	pthread_once(&answers_once, answers_init);
+	memset(out, 0, sizeof(*out));
+	if (answers)
+		respcache_stats(answers, out);
+}
+
 void views_prime(const char *id, const struct prof *p)
 {
 	pthread_once(&answers_once, answers_init);

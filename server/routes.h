@@ -121,6 +121,10 @@ enum MHD_Result views_heavy(struct req *r, enum MHD_Result (*fn)(struct req *r, 
  * what the page asks for first) computed now and kept, so that the first
  * view is as fast as a warm one. Nothing when memory is short. */
 void views_prime(const char *id, const struct prof *p);
+/* route_views.c, for /metrics: the kept answers' figures (all 0 before
+ * the first view, or with no share of --cache-bytes). */
+struct respcache_stats;
+void views_cache_stats(struct respcache_stats *out);
 /* 503 busy with Retry-After and this message (heavy_reserve refused). */
 enum MHD_Result views_busy(struct req *r, const char *msg);
 

@@ -734,11 +734,15 @@ int scrape_start(void)
 	char err[512];
 	struct scrape_config *c;
 	if (scrape_config_load(cfg.scrape_config, &c, err, sizeof(err)) < 0 ||
-	    downsample_check(&c->downsample, err, sizeof(err)) < 0) {
+	    downsample_check(c, err, sizeof(err)) < 0) {
 		fprintf(stderr, "flamedex: --config %s: %s\n", cfg.scrape_config, err);
 		return -1;
 	}
-	downsample_configure(&c->downsample);
+	if (downsample_configure(c) < 0) {
+		fprintf(stderr, "flamedex: out of memory loading --config\n");
+		scrape_config_free(c);
+		return -1;
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(multi = curl_multi_init())) {
 		fprintf(stderr, "flamedex: cannot initialise libcurl\n");
 		scrape_config_free(c);
@@ -793,7 +797,7 @@ int scrape_reload(void)
 		return -1;
 	}
 	if (scrape_config_load(cfg.scrape_config, &c, err, sizeof(err)) < 0 ||
-	    downsample_check(&c->downsample, err, sizeof(err)) < 0) {
+	    downsample_check(c, err, sizeof(err)) < 0) {
 		if (c) {
 			scrape_config_free(c);
 			c = NULL;
@@ -808,8 +812,8 @@ int scrape_reload(void)
 	int n = n_slots;
 	pthread_mutex_unlock(&mu);
 	curl_multi_wakeup(multi);
-	if (rc == 0)
-		downsample_configure(&c->downsample);
+	if (rc == 0 && downsample_configure(c) < 0)
+		util_log("level=error msg=\"config reload: out of memory; keeping the old downsampling settings\"");
 	if (rc < 0)
 		util_log("level=error msg=\"config reload failed: out of memory; keeping the old configuration\"");
 	else

@@ -401,14 +401,16 @@ static int add_targets(struct ctx *x, struct scrape_job *j, const yaml_node_t *s
 	return 0;
 }
 
+static int parse_downsample(struct ctx *x, const yaml_node_t *m, struct scrape_downsample *d, const char *job);
+
 static int parse_job(struct ctx *x, const yaml_node_t *m, struct scrape_job *j)
 {
 	if (m->type != YAML_MAPPING_NODE)
 		return fail(x, m, "an entry of scrape_configs must be a mapping, not %s", type_name(m));
 	static const char *const keys[] = { "job_name", "scrape_interval", "scrape_timeout", "scheme",
-	                                    "static_configs", "profiling_config", NULL };
+	                                    "static_configs", "profiling_config", "downsample", NULL };
 	unsigned seen = 0;
-	const yaml_node_t *statics = NULL, *prof = NULL, *timeout = NULL, *scheme_at = NULL;
+	const yaml_node_t *statics = NULL, *prof = NULL, *timeout = NULL, *scheme_at = NULL, *ds = NULL;
 	snprintf(j->scheme, sizeof(j->scheme), "http");
 	j->interval_ms = 10000;
 	for (yaml_node_pair_t *pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
@@ -438,13 +440,18 @@ static int parse_job(struct ctx *x, const yaml_node_t *m, struct scrape_job *j)
 		case 4:
 			statics = v;
 			break;
-		default:
+		case 5:
 			prof = v;
+			break;
+		default:
+			ds = v;   /* after the loop: its messages name the job */
 			break;
 		}
 	}
 	if (!j->name[0])
 		return fail(x, m, "a scrape config has no job_name");
+	if (ds && parse_downsample(x, ds, &j->downsample, j->name) < 0)
+		return -1;
 	if (scheme_at && strcmp(j->scheme, "http") && strcmp(j->scheme, "https"))
 		return fail(x, scheme_at, "scheme must be http or https, not \"%s\"", j->scheme);
 	j->timeout_ms = j->interval_ms;
@@ -551,32 +558,53 @@ static int seconds(struct ctx *x, const yaml_node_t *n, const char *what, unsign
 	return 0;
 }
 
-/* downsample: {after, step, retention} (downsample.h) */
-static int parse_downsample(struct ctx *x, const yaml_node_t *m)
+/* downsample: {after, step, retention} (downsample.h): the top level's
+ * (job NULL) or a job's own (every key optional, and enabled). */
+static int parse_downsample(struct ctx *x, const yaml_node_t *m, struct scrape_downsample *d, const char *job)
 {
-	struct scrape_downsample *d = &x->c->downsample;
+	char what[FDX_SCRAPE_MAX_NAME + 48];
+	if (job)
+		snprintf(what, sizeof(what), "job \"%s\": downsample", job);
+	else
+		snprintf(what, sizeof(what), "downsample");
 	if (m->type != YAML_MAPPING_NODE)
-		return fail(x, m, "downsample must be a mapping with after and step, not %s", type_name(m));
-	static const char *const keys[] = { "after", "step", "retention", NULL };
+		return fail(x, m, "%s must be a mapping with after and step, not %s", what, type_name(m));
+	static const char *const keys[] = { "after", "step", "retention", "enabled", NULL };
 	unsigned seen = 0;
+	memset(d, 0, sizeof(*d));
+	d->line = (unsigned)m->start_mark.line + 1;
 	d->step_s = 3600;
 	for (yaml_node_pair_t *pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
 		yaml_node_t *k = node(x, pr->key), *v = node(x, pr->value);
-		int ki = key_index(x, k, keys, "downsample", &seen);
+		int ki = key_index(x, k, keys, what, &seen);
 		if (ki < 0)
 			return -1;
-		if (ki == 0 && seconds(x, v, "downsample.after", 1, FDX_DOWNSAMPLE_MAX_AGE_S, false, &d->after_s) < 0)
+		char name[sizeof(what) + 16];
+		snprintf(name, sizeof(name), "%s.%s", what, keys[ki]);
+		if (ki == 0 && seconds(x, v, name, 1, FDX_DOWNSAMPLE_MAX_AGE_S, false, &d->after_s) < 0)
 			return -1;
-		if (ki == 1 && seconds(x, v, "downsample.step", 1, FDX_DOWNSAMPLE_MAX_STEP_S, false, &d->step_s) < 0)
+		if (ki == 1 && seconds(x, v, name, 1, FDX_DOWNSAMPLE_MAX_STEP_S, false, &d->step_s) < 0)
 			return -1;
-		if (ki == 2 && seconds(x, v, "downsample.retention", 1, FDX_DOWNSAMPLE_MAX_AGE_S, true, &d->retention_s) < 0)
+		if (ki == 2 && seconds(x, v, name, 1, FDX_DOWNSAMPLE_MAX_AGE_S, true, &d->retention_s) < 0)
 			return -1;
+		if (ki == 3) {
+			if (!job)
+				return fail(x, k, "downsample.enabled is for a job's own downsample (leave downsample out "
+				                  "to turn it off)");
+			bool on;
+			if (boolean(x, v, name, &on) < 0)
+				return -1;
+			d->off = !on;
+		}
 	}
+	d->given = seen & 7u;
+	d->set = true;
+	if (job)
+		return 0;   /* checked with what it overrides (downsample_check) */
 	if (!(seen & 1))
 		return fail(x, m, "downsample needs after (how old a scraped profile is before it is merged)");
 	if (d->retention_s && d->retention_s <= d->after_s)
 		return fail(x, m, "downsample.retention must be longer than downsample.after");
-	d->set = true;
 	return 0;
 }
 
@@ -596,7 +624,7 @@ static int parse_root(struct ctx *x, const yaml_node_t *root)
 		if (ki == 1)
 			continue;   /* Parca's storage: not ours, ignored */
 		if (ki == 2) {
-			if (parse_downsample(x, v) < 0)
+			if (parse_downsample(x, v, &x->c->downsample, NULL) < 0)
 				return -1;
 			continue;
 		}

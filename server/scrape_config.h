@@ -52,24 +52,34 @@ struct scrape_profile {
 	unsigned seconds; /* of ?seconds= when cpu or delta */
 };
 
+/* The `downsample:` mapping (downsample.h). At the top level after is
+ * required, step defaults to 1h; after and step at least 1 s, step at
+ * most a day; retention 0 (kept) or longer than after. In a job (its own
+ * policy, overriding the top level's or the flags' key by key) every key
+ * is optional, `enabled: false` turns downsampling off for the job, and
+ * what the job's settings come to is checked by downsample_check. */
+struct scrape_downsample {
+	bool set;                 /* the file (or the job) has a downsample mapping */
+	unsigned after_s;         /* scraped profiles older than this are merged */
+	unsigned step_s;          /* into one per series and step-long bucket */
+	unsigned retention_s;     /* downsampled profiles older than this go; 0: kept */
+	unsigned given;           /* in a job: SCRAPE_DS_* of the keys it gives */
+	bool off;                 /* in a job: enabled: false */
+	unsigned line;            /* where the mapping starts (1-based) */
+};
+#define SCRAPE_DS_AFTER 1u
+#define SCRAPE_DS_STEP 2u
+#define SCRAPE_DS_RETENTION 4u
+
 struct scrape_job {
 	char name[FDX_SCRAPE_MAX_NAME + 1];
+	struct scrape_downsample downsample;   /* its own policy when .set */
 	char scheme[8];
 	unsigned interval_ms, timeout_ms;
 	struct scrape_target *targets;
 	int n_targets;
 	struct scrape_profile profiles[FDX_SCRAPE_MAX_PROFILES];   /* enabled ones only */
 	int n_profiles;
-};
-
-/* The top-level `downsample:` mapping (downsample.h): after and step
- * required to be at least 1 s, step at most a day; retention 0 (kept) or
- * longer than after. */
-struct scrape_downsample {
-	bool set;                 /* the file has a downsample mapping */
-	unsigned after_s;         /* scraped profiles older than this are merged */
-	unsigned step_s;          /* into one per series and step-long bucket */
-	unsigned retention_s;     /* downsampled profiles older than this go; 0: kept */
 };
 
 struct scrape_config {

@@ -493,3 +493,13 @@ void sel_prof_release(struct sel_prof *sp)
 		budget_give(sp->charged);
 	sp->charged = 0;
 }
+
+void selection_cache_stats(struct cache_stats *merged, struct respcache_stats *ans)
+{
+	memset(merged, 0, sizeof(*merged));
+	memset(ans, 0, sizeof(*ans));
+	if (merges)
+		cache_stats(merges, merged);
+	if (answers)
+		respcache_stats(answers, ans);
+}

@@ -109,4 +109,10 @@ int selection_merge(struct req *r, const struct selection *s, struct sel_prof *o
 int selection_load(struct req *r, const char *prefix, struct sel_prof *out, enum MHD_Result *res);
 void sel_prof_release(struct sel_prof *sp);
 
+/* The figures of the merged models' cache and the merged views' kept
+ * answers (zeroed when off), for /metrics. */
+struct cache_stats;
+struct respcache_stats;
+void selection_cache_stats(struct cache_stats *merged, struct respcache_stats *answers);
+
 #endif

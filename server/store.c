@@ -448,14 +448,20 @@ void store_lock_drop(const char *name, const char *holder)
 	be->lock_drop(name, holder);
 }
 
-int store_ds_oldest(int64_t from, int64_t before, struct store_ds_cand *out)
+int store_ds_oldest(const char *job, int64_t from, int64_t before, struct store_ds_cand *out)
 {
-	return be->ds_oldest(from, before, out);
+	return be->ds_oldest(job, from, before, out);
 }
 
-int store_ds_page(int64_t from, int64_t to, const struct store_ds_key *after, int max, struct store_ds_page *pg)
+int store_ds_next_job(const char *after, char *out, size_t cap)
 {
-	return be->ds_page(from, to, after, max, pg);
+	return be->ds_next_job(after ? after : "", out, cap);
+}
+
+int store_ds_page(const char *job, int64_t from, int64_t to, const struct store_ds_key *after, int max,
+                  struct store_ds_page *pg)
+{
+	return be->ds_page(job, from, to, after, max, pg);
 }
 
 int store_ds_merged(char (*ids)[23], int64_t *bytes, int max, int *n)
@@ -463,9 +469,9 @@ int store_ds_merged(char (*ids)[23], int64_t *bytes, int max, int *n)
 	return be->ds_merged(ids, bytes, max, n);
 }
 
-int store_ds_expired(int64_t before, char (*ids)[23], int64_t *bytes, int max, int *n)
+int store_ds_expired(const char *job, int64_t before, char (*ids)[23], int64_t *bytes, int max, int *n)
 {
-	return be->ds_expired(before, ids, bytes, max, n);
+	return be->ds_expired(job, before, ids, bytes, max, n);
 }
 
 int store_labels_of(const char *id, struct store_label *out, int max, int *n)
@@ -500,3 +506,13 @@ void store_ds_page_free(struct store_ds_page *pg)
 	memset(pg, 0, sizeof(*pg));
 }
 
+
+/* ---- the cache's figures (/metrics) ---------------------------------------- */
+
+void store_cache_stats(struct cache_stats *out)
+{
+	if (cache)
+		cache_stats(cache, out);
+	else
+		memset(out, 0, sizeof(*out));
+}

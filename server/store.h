@@ -249,6 +249,9 @@ int store_fx_select(const struct store_sel *s, struct store_fx_profile *out, int
  * for store_series to say (the store knows no flags). */
 struct store_series_retention {
 	unsigned scraped_s, uploads_s, downsampled_s;
+	/* the downsampled profiles' retention of a scrape job (its own
+	 * policy), or NULL: downsampled_s for every series */
+	unsigned (*downsampled_of)(const char *job);
 };
 /* {"series":[{"labels":{...},"kind","profiles","first","last","bytes",
  * "retention":{...}}...]}: the profiles of s (its time range ignored)
@@ -278,8 +281,13 @@ struct store_ds_cand {
 	char job[65];                /* profiles.scrape_job */
 };
 /* The oldest candidate (a scraped profile, not downsampled, not merged
- * yet) whose time is in [from, before). 0, 1 none, -1 error. */
-int store_ds_oldest(int64_t from, int64_t before, struct store_ds_cand *out);
+ * yet) of scrape job `job` whose time is in [from, before). 0, 1 none,
+ * -1 error. */
+int store_ds_oldest(const char *job, int64_t from, int64_t before, struct store_ds_cand *out);
+/* The first scrape job after `after` ("" or NULL: the first) that has a
+ * candidate or a downsampled profile, into out: each job has its own
+ * downsampling policy. 0, 1 none, -1 error. */
+int store_ds_next_job(const char *after, char *out, size_t cap);
 
 /* A series as downsampling groups profiles: kind, scrape job, whether
  * the profile covers a window (duration_ns > 0: a CPU or delta profile,
@@ -304,16 +312,18 @@ struct store_ds_page {
 	struct store_ds_key *keys;    /* n_groups */
 	int full;                     /* max rows were read: the last series may go on */
 };
-/* The candidates whose time is in [from, to), of the series after `after`
- * (NULL or after->ls NULL: every series), at most max rows. 0 or -1. */
-int store_ds_page(int64_t from, int64_t to, const struct store_ds_key *after, int max, struct store_ds_page *pg);
+/* The candidates of scrape job `job` whose time is in [from, to), of the
+ * series after `after` (NULL or after->ls NULL: every series), at most
+ * max rows. 0 or -1. */
+int store_ds_page(const char *job, int64_t from, int64_t to, const struct store_ds_key *after, int max,
+                  struct store_ds_page *pg);
 void store_ds_page_free(struct store_ds_page *pg);
 /* Profiles already merged into a downsampled one (to delete), at most
  * max, with their bytes. 0 or -1. */
 int store_ds_merged(char (*ids)[23], int64_t *bytes, int max, int *n);
-/* Downsampled profiles whose time is before `before`, oldest first, at
- * most max, with their bytes. 0 or -1. */
-int store_ds_expired(int64_t before, char (*ids)[23], int64_t *bytes, int max, int *n);
+/* Downsampled profiles of scrape job `job` whose time is before
+ * `before`, oldest first, at most max, with their bytes. 0 or -1. */
+int store_ds_expired(const char *job, int64_t before, char (*ids)[23], int64_t *bytes, int max, int *n);
 /* The profile labels of id (at most max) into out. 0, 1 unknown, -1. */
 int store_labels_of(const char *id, struct store_label *out, int max, int *n);
 
@@ -364,5 +374,9 @@ bool store_leases_shared(void);
 int store_lease(const char *const *keys, int n, int ttl_ms, bool *mine);
 /* Give every lease of this process back (a clean stop). */
 void store_lease_release(void);
+
+/* The decoded-profile cache's figures (cache.h), for /metrics. */
+struct cache_stats;
+void store_cache_stats(struct cache_stats *out);
 
 #endif

@@ -86,10 +86,12 @@ struct store_backend {
 	/* downsampling (downsample.h): named leases and the candidates */
 	int (*lock_take)(const char *name, const char *holder, int64_t ttl_ns);
 	void (*lock_drop)(const char *name, const char *holder);
-	int (*ds_oldest)(int64_t from, int64_t before, struct store_ds_cand *out);
-	int (*ds_page)(int64_t from, int64_t to, const struct store_ds_key *after, int max, struct store_ds_page *pg);
+	int (*ds_oldest)(const char *job, int64_t from, int64_t before, struct store_ds_cand *out);
+	int (*ds_next_job)(const char *after, char *out, size_t cap);   /* after: never NULL */
+	int (*ds_page)(const char *job, int64_t from, int64_t to, const struct store_ds_key *after, int max,
+	               struct store_ds_page *pg);
 	int (*ds_merged)(char (*ids)[23], int64_t *bytes, int max, int *n);
-	int (*ds_expired)(int64_t before, char (*ids)[23], int64_t *bytes, int max, int *n);
+	int (*ds_expired)(const char *job, int64_t before, char (*ids)[23], int64_t *bytes, int max, int *n);
 	int (*labels_of)(const char *id, struct store_label *out, int max, int *n);
 };
 

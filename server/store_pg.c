@@ -1526,12 +1526,12 @@ static int pg_series(const struct store_sel *s, const struct store_series_retent
 	buf_printf(&b, "SELECT kind, ls, count(*), min(t), max(t), sum(bytes), "
 	               "min(CASE WHEN ds_step IS NULL THEN t END), "
 	               "max(CASE WHEN ds_step IS NOT NULL THEN t + ds_step * 1000000000 END), "
-	               "count(*) FILTER (WHERE ds_step IS NOT NULL), max(ds_step), count(*) FILTER (WHERE uploaded) "
+	               "count(*) FILTER (WHERE ds_step IS NOT NULL), max(ds_step), count(*) FILTER (WHERE uploaded), max(job) "
 	               "FROM (SELECT p.kind, "
 	               "(SELECT string_agg(encode(convert_to(pl.key, 'SQL_ASCII'), 'hex') || ':' || "
 	               "encode(convert_to(pl.value, 'SQL_ASCII'), 'hex'), ',' ORDER BY pl.key) FROM profile_labels pl "
 	               "WHERE pl.profile_seq=p.seq AND NOT (pl.key='downsampled' AND p.ds_step IS NOT NULL)) AS ls, "
-	               SEL_TIME " AS t, p.bytes, p.ds_step, p.scrape_job IS NULL AS uploaded");
+	               SEL_TIME " AS t, p.bytes, p.ds_step, p.scrape_job IS NULL AS uploaded, p.scrape_job AS job");
 	sel_sql(s, false, NULL, &b, &p);
 	buf_printf(&b, ") x GROUP BY kind, ls ORDER BY ls COLLATE \"C\" NULLS FIRST, kind LIMIT %d", FDX_MAX_SELECTION);
 	int rc = -1;
@@ -1598,7 +1598,13 @@ static int pg_series(const struct store_sel *s, const struct store_series_retent
 		json_key(j, "retention_seconds");   /* of the raw profiles */
 		secs_or_null(j, ret ? (n_up == n_all - n_ds && n_up ? ret->uploads_s : ret->scraped_s) : 0);
 		json_key(j, "downsampled_retention_seconds");
-		secs_or_null(j, ret ? ret->downsampled_s : 0);
+		{
+			/* a series is one job's (its labels include job:): its policy */
+			unsigned ds_s = ret ? ret->downsampled_s : 0;
+			if (ret && ret->downsampled_of && !db_pg_null(r, i, 11))
+				ds_s = ret->downsampled_of(db_pg_str(r, i, 11));
+			secs_or_null(j, ds_s);
+		}
 		json_obj_end(j);
 		json_obj_end(j);
 		if (work_poll() != WORK_OK) {
@@ -1887,16 +1893,18 @@ static void ds_row(const PGresult *r, int i, struct store_ds_cand *o)
 	snprintf(o->job, sizeof(o->job), "%s", db_pg_null(r, i, 5) ? "" : db_pg_str(r, i, 5));
 }
 
-static int pg_ds_oldest(int64_t from, int64_t before, struct store_ds_cand *out)
+static int pg_ds_oldest(const char *job, int64_t from, int64_t before, struct store_ds_cand *out)
 {
-	Q(st, "SELECT " DS_COLS " FROM profiles p WHERE " DS_CAND " AND " SEL_TIME " >= $1 AND " SEL_TIME " < $2 "
-	      "ORDER BY " SEL_TIME ", p.seq LIMIT 1", 2);
+	/* through the job's partial index (migration 004) */
+	Q(st, "SELECT " DS_COLS " FROM profiles p WHERE " DS_CAND " AND p.scrape_job = $3 AND " SEL_TIME " >= $1 AND "
+	      SEL_TIME " < $2 ORDER BY " SEL_TIME ", p.seq LIMIT 1", 3);
 	struct db_pg_conn *c = db_pg_get();
 	if (!c)
 		return -1;
 	struct db_pg_params p = { 0 };
 	db_pg_pint(&p, from);
 	db_pg_pint(&p, before);
+	db_pg_ptext(&p, job);
 	PGresult *r = run(c, &st, &p, false);
 	db_pg_put(c);
 	if (!r)
@@ -1910,15 +1918,19 @@ static int pg_ds_oldest(int64_t from, int64_t before, struct store_ds_cand *out)
 	return rc;
 }
 
-static int pg_ds_page(int64_t from, int64_t to, const struct store_ds_key *after, int max, struct store_ds_page *pg)
+static int pg_ds_page(const char *job, int64_t from, int64_t to, const struct store_ds_key *after, int max,
+                      struct store_ds_page *pg)
 {
-	/* the bucket's candidates through the partial index, then sorted by
-	 * series: the label set is read once per candidate */
-	Q(st_first, "SELECT * FROM (SELECT " DS_COLS ", " DS_LS " AS ls FROM profiles p WHERE " DS_CAND " AND " SEL_TIME
-	            " >= $1 AND " SEL_TIME " < $2) x ORDER BY kind, scrape_job, windowed, ls, t, seq LIMIT $3", 3);
-	Q(st_after, "SELECT * FROM (SELECT " DS_COLS ", " DS_LS " AS ls FROM profiles p WHERE " DS_CAND " AND " SEL_TIME
-	            " >= $1 AND " SEL_TIME " < $2) x WHERE (kind, scrape_job, windowed, ls) > ($4, $5, $6::int, $7) "
-	            "ORDER BY kind, scrape_job, windowed, ls, t, seq LIMIT $3", 7);
+	/* the job's candidates in the bucket through its partial index
+	 * (migration 004), then sorted by series: the label set is read once
+	 * per candidate */
+	Q(st_first, "SELECT * FROM (SELECT " DS_COLS ", " DS_LS " AS ls FROM profiles p WHERE " DS_CAND
+	            " AND p.scrape_job = $4 AND " SEL_TIME " >= $1 AND " SEL_TIME " < $2) x"
+	            " ORDER BY kind, scrape_job, windowed, ls, t, seq LIMIT $3", 4);
+	Q(st_after, "SELECT * FROM (SELECT " DS_COLS ", " DS_LS " AS ls FROM profiles p WHERE " DS_CAND
+	            " AND p.scrape_job = $4 AND " SEL_TIME " >= $1 AND " SEL_TIME " < $2) x"
+	            " WHERE (kind, scrape_job, windowed, ls) > ($5, $6, $7::int, $8)"
+	            " ORDER BY kind, scrape_job, windowed, ls, t, seq LIMIT $3", 8);
 	memset(pg, 0, sizeof(*pg));
 	bool cursor = after && after->ls;
 	pg->rows = malloc((size_t)max * sizeof(*pg->rows));
@@ -1933,6 +1945,7 @@ static int pg_ds_page(int64_t from, int64_t to, const struct store_ds_key *after
 	db_pg_pint(&p, from);
 	db_pg_pint(&p, to);
 	db_pg_pint(&p, max);
+	db_pg_ptext(&p, job);
 	if (cursor) {
 		db_pg_ptext(&p, after->kind);
 		db_pg_ptext(&p, after->job);
@@ -1977,9 +1990,9 @@ static int pg_ds_page(int64_t from, int64_t to, const struct store_ds_key *after
 }
 
 /* Up to max ids (and bytes) of st (one optional int64 parameter, then the
- * limit). */
-static int ids_bytes(struct db_pg_stmt *st, bool has_arg, int64_t arg, char (*ids)[23], int64_t *bytes, int max,
-                     int *n)
+ * limit, then the scrape job if not NULL). */
+static int ids_bytes(struct db_pg_stmt *st, bool has_arg, int64_t arg, const char *job, char (*ids)[23],
+                     int64_t *bytes, int max, int *n)
 {
 	*n = 0;
 	struct db_pg_conn *c = db_pg_get();
@@ -1989,6 +2002,8 @@ static int ids_bytes(struct db_pg_stmt *st, bool has_arg, int64_t arg, char (*id
 	if (has_arg)
 		db_pg_pint(&p, arg);
 	db_pg_pint(&p, max);
+	if (job)
+		db_pg_ptext(&p, job);
 	PGresult *r = run(c, st, &p, false);
 	db_pg_put(c);
 	if (!r)
@@ -2005,14 +2020,34 @@ static int ids_bytes(struct db_pg_stmt *st, bool has_arg, int64_t arg, char (*id
 static int pg_ds_merged(char (*ids)[23], int64_t *bytes, int max, int *n)
 {
 	Q(st, "SELECT id, bytes FROM profiles WHERE ds_into IS NOT NULL ORDER BY ds_into, seq LIMIT $1", 1);
-	return ids_bytes(&st, false, 0, ids, bytes, max, n);
+	return ids_bytes(&st, false, 0, NULL, ids, bytes, max, n);
 }
 
-static int pg_ds_expired(int64_t before, char (*ids)[23], int64_t *bytes, int max, int *n)
+static int pg_ds_expired(const char *job, int64_t before, char (*ids)[23], int64_t *bytes, int max, int *n)
 {
-	Q(st, "SELECT p.id, p.bytes FROM profiles p WHERE p.ds_step IS NOT NULL AND " SEL_TIME " < $1 "
-	      "ORDER BY " SEL_TIME ", p.seq LIMIT $2", 2);
-	return ids_bytes(&st, true, before, ids, bytes, max, n);
+	Q(st, "SELECT p.id, p.bytes FROM profiles p WHERE p.ds_step IS NOT NULL AND p.scrape_job = $3 AND " SEL_TIME
+	      " < $1 ORDER BY " SEL_TIME ", p.seq LIMIT $2", 3);
+	return ids_bytes(&st, true, before, job, ids, bytes, max, n);
+}
+
+static int pg_ds_next_job(const char *after, char *out, size_t cap)
+{
+	/* the smallest job after `after` among the candidates and among the
+	 * downsampled profiles: two seeks of migration 004's indexes (the
+	 * column is COLLATE "C": byte order, as SQLite's) */
+	Q(st, "SELECT least((SELECT min(p.scrape_job) FROM profiles p WHERE " DS_CAND " AND p.scrape_job > $1),"
+	      " (SELECT min(p.scrape_job) FROM profiles p WHERE p.ds_step IS NOT NULL AND p.scrape_job IS NOT NULL"
+	      " AND p.scrape_job > $1))", 1);
+	PGresult *r = query2(&st, after, NULL);
+	if (!r)
+		return -1;
+	int rc = 1;
+	if (PQntuples(r) == 1 && !db_pg_null(r, 0, 0)) {
+		snprintf(out, cap, "%s", db_pg_str(r, 0, 0));
+		rc = 0;
+	}
+	PQclear(r);
+	return rc;
 }
 
 static int pg_labels_of(const char *id, struct store_label *out, int max, int *n)
@@ -2079,6 +2114,7 @@ const struct store_backend store_pg_backend = {
 	.lock_take = pg_lock_take,
 	.lock_drop = pg_lock_drop,
 	.ds_oldest = pg_ds_oldest,
+	.ds_next_job = pg_ds_next_job,
 	.ds_page = pg_ds_page,
 	.ds_merged = pg_ds_merged,
 	.ds_expired = pg_ds_expired,

@@ -1357,7 +1357,7 @@ static int sq_series(const struct store_sel *s, const struct store_series_retent
 	               " count(*), min(" SEL_TIME "), max(" SEL_TIME "), sum(p.bytes),"
 	               " min(CASE WHEN p.ds_step IS NULL THEN " SEL_TIME " END),"
 	               " max(CASE WHEN p.ds_step IS NOT NULL THEN " SEL_TIME " + p.ds_step * 1000000000 END),"
-	               " sum(p.ds_step IS NOT NULL), max(p.ds_step), sum(p.scrape_job IS NULL)");
+	               " sum(p.ds_step IS NOT NULL), max(p.ds_step), sum(p.scrape_job IS NULL), max(p.scrape_job)");
 	sel_sql(s, false, NULL, &b);
 	buf_printf(&b, " GROUP BY p.kind, ls ORDER BY ls, p.kind LIMIT %d", FDX_MAX_SELECTION);
 	if (b.oom) {
@@ -1433,7 +1433,14 @@ static int sq_series(const struct store_sel *s, const struct store_series_retent
 			json_key(j, "retention_seconds");   /* of the raw profiles */
 			secs_or_null(j, ret ? (n_up == n_all - n_ds && n_up ? ret->uploads_s : ret->scraped_s) : 0);
 			json_key(j, "downsampled_retention_seconds");
-			secs_or_null(j, ret ? ret->downsampled_s : 0);
+			{
+				/* a series is one job's (its labels include job:): its policy */
+				const char *job = (const char *)sqlite3_column_text(st, 11);
+				unsigned ds_s = ret ? ret->downsampled_s : 0;
+				if (ret && ret->downsampled_of && job)
+					ds_s = ret->downsampled_of(job);
+				secs_or_null(j, ds_s);
+			}
 			json_obj_end(j);
 			json_obj_end(j);
 			if (work_poll() != WORK_OK)
@@ -1520,17 +1527,19 @@ static void ds_row(sqlite3_stmt *st, struct store_ds_cand *o)
 	snprintf(o->job, sizeof(o->job), "%s", job ? job : "");
 }
 
-static int sq_ds_oldest(int64_t from, int64_t before, struct store_ds_cand *out)
+static int sq_ds_oldest(const char *job, int64_t from, int64_t before, struct store_ds_cand *out)
 {
 	sqlite3 *c = db_reader_get();
 	if (!c)
 		return -1;
 	sqlite3_stmt *st;
 	int rc = -1;
-	if (sqlite3_prepare_v2(c, "SELECT " DS_COLS " FROM profiles p WHERE " DS_CAND " AND " SEL_TIME " >= ?1 AND "
-	                          SEL_TIME " < ?2 ORDER BY " SEL_TIME ", p.seq LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(c, "SELECT " DS_COLS " FROM profiles p WHERE " DS_CAND " AND p.scrape_job = ?3 AND "
+	                          SEL_TIME " >= ?1 AND " SEL_TIME " < ?2 ORDER BY " SEL_TIME ", p.seq LIMIT 1", -1, &st,
+	                          NULL) == SQLITE_OK) {
 		sqlite3_bind_int64(st, 1, from);
 		sqlite3_bind_int64(st, 2, before);
+		sqlite3_bind_text(st, 3, job, -1, SQLITE_STATIC);
 		int s = sqlite3_step(st);
 		if (s == SQLITE_ROW) {
 			ds_row(st, out);
@@ -1544,18 +1553,21 @@ static int sq_ds_oldest(int64_t from, int64_t before, struct store_ds_cand *out)
 	return rc;
 }
 
-static int sq_ds_page(int64_t from, int64_t to, const struct store_ds_key *after, int max, struct store_ds_page *pg)
+static int sq_ds_page(const char *job, int64_t from, int64_t to, const struct store_ds_key *after, int max,
+                      struct store_ds_page *pg)
 {
 	memset(pg, 0, sizeof(*pg));
 	bool cursor = after && after->ls;
 	/* the bucket's candidates through the partial index, then sorted by
 	 * series: the label set is read once per candidate */
 	const char *sql = cursor
-		? "SELECT * FROM (SELECT " DS_COLS ", " DS_LS " AS ls FROM profiles p WHERE " DS_CAND " AND " SEL_TIME
-		  " >= ?1 AND " SEL_TIME " < ?2) WHERE (kind, scrape_job, windowed, ls) > (?4, ?5, ?6, ?7)"
+		? "SELECT * FROM (SELECT " DS_COLS ", " DS_LS " AS ls FROM profiles p WHERE " DS_CAND
+		  " AND p.scrape_job = ?8 AND " SEL_TIME " >= ?1 AND " SEL_TIME " < ?2)"
+		  " WHERE (kind, scrape_job, windowed, ls) > (?4, ?5, ?6, ?7)"
 		  " ORDER BY kind, scrape_job, windowed, ls, 3, seq LIMIT ?3"
-		: "SELECT * FROM (SELECT " DS_COLS ", " DS_LS " AS ls FROM profiles p WHERE " DS_CAND " AND " SEL_TIME
-		  " >= ?1 AND " SEL_TIME " < ?2) ORDER BY kind, scrape_job, windowed, ls, 3, seq LIMIT ?3";
+		: "SELECT * FROM (SELECT " DS_COLS ", " DS_LS " AS ls FROM profiles p WHERE " DS_CAND
+		  " AND p.scrape_job = ?8 AND " SEL_TIME " >= ?1 AND " SEL_TIME " < ?2)"
+		  " ORDER BY kind, scrape_job, windowed, ls, 3, seq LIMIT ?3";
 	pg->rows = malloc((size_t)max * sizeof(*pg->rows));
 	pg->first = malloc(((size_t)max + 1) * sizeof(*pg->first));
 	pg->keys = calloc((size_t)max, sizeof(*pg->keys));
@@ -1574,6 +1586,7 @@ static int sq_ds_page(int64_t from, int64_t to, const struct store_ds_key *after
 		sqlite3_bind_int64(st, 1, from);
 		sqlite3_bind_int64(st, 2, to);
 		sqlite3_bind_int(st, 3, max);
+		sqlite3_bind_text(st, 8, job, -1, SQLITE_STATIC);
 		if (cursor) {
 			sqlite3_bind_text(st, 4, after->kind, -1, SQLITE_STATIC);
 			sqlite3_bind_text(st, 5, after->job, -1, SQLITE_STATIC);
@@ -1618,7 +1631,8 @@ static int sq_ds_page(int64_t from, int64_t to, const struct store_ds_key *after
 
 /* Up to max ids (and bytes) of what sql (one optional int64 parameter)
  * selects. */
-static int ids_bytes(const char *sql, bool has_arg, int64_t arg, char (*ids)[23], int64_t *bytes, int max, int *n)
+static int ids_bytes(const char *sql, bool has_arg, int64_t arg, const char *job, char (*ids)[23], int64_t *bytes,
+                     int max, int *n)
 {
 	sqlite3 *c = db_reader_get();
 	if (!c)
@@ -1630,6 +1644,8 @@ static int ids_bytes(const char *sql, bool has_arg, int64_t arg, char (*ids)[23]
 		if (has_arg)
 			sqlite3_bind_int64(st, 1, arg);
 		sqlite3_bind_int(st, has_arg ? 2 : 1, max);
+		if (job)
+			sqlite3_bind_text(st, 3, job, -1, SQLITE_STATIC);
 		int s = SQLITE_DONE;
 		while (*n < max && (s = sqlite3_step(st)) == SQLITE_ROW) {
 			snprintf(ids[*n], 23, "%s", (const char *)sqlite3_column_text(st, 0));
@@ -1646,14 +1662,43 @@ static int ids_bytes(const char *sql, bool has_arg, int64_t arg, char (*ids)[23]
 static int sq_ds_merged(char (*ids)[23], int64_t *bytes, int max, int *n)
 {
 	return ids_bytes("SELECT id, bytes FROM profiles WHERE ds_into IS NOT NULL ORDER BY ds_into, seq LIMIT ?1",
-	                 false, 0, ids, bytes, max, n);
+	                 false, 0, NULL, ids, bytes, max, n);
 }
 
-static int sq_ds_expired(int64_t before, char (*ids)[23], int64_t *bytes, int max, int *n)
+static int sq_ds_expired(const char *job, int64_t before, char (*ids)[23], int64_t *bytes, int max, int *n)
 {
-	return ids_bytes("SELECT p.id, p.bytes FROM profiles p WHERE p.ds_step IS NOT NULL AND " SEL_TIME " < ?1 "
-	                 "ORDER BY " SEL_TIME ", p.seq LIMIT ?2",
-	                 true, before, ids, bytes, max, n);
+	return ids_bytes("SELECT p.id, p.bytes FROM profiles p WHERE p.ds_step IS NOT NULL AND p.scrape_job = ?3 AND "
+	                 SEL_TIME " < ?1 ORDER BY " SEL_TIME ", p.seq LIMIT ?2",
+	                 true, before, job, ids, bytes, max, n);
+}
+
+static int sq_ds_next_job(const char *after, char *out, size_t cap)
+{
+	sqlite3 *c = db_reader_get();
+	if (!c)
+		return -1;
+	sqlite3_stmt *st;
+	int rc = -1;
+	/* the smallest job after `after` among the candidates and among the
+	 * downsampled profiles: two index seeks (migration 012) */
+	if (sqlite3_prepare_v2(c, "SELECT min(j) FROM ("
+	                          "SELECT min(p.scrape_job) AS j FROM profiles p WHERE " DS_CAND " AND p.scrape_job > ?1"
+	                          " UNION ALL SELECT min(p.scrape_job) FROM profiles p WHERE p.ds_step IS NOT NULL AND"
+	                          " p.scrape_job IS NOT NULL AND p.scrape_job > ?1)", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, after ? after : "", -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			const char *j = (const char *)sqlite3_column_text(st, 0);
+			if (!j) {
+				rc = 1;
+			} else {
+				snprintf(out, cap, "%s", j);
+				rc = 0;
+			}
+		}
+		sqlite3_finalize(st);
+	}
+	db_reader_put(c);
+	return rc;
 }
 
 static int sq_labels_of(const char *id, struct store_label *out, int max, int *n)
@@ -1860,6 +1905,7 @@ const struct store_backend store_sqlite_backend = {
 	.lock_take = sq_lock_take,
 	.lock_drop = sq_lock_drop,
 	.ds_oldest = sq_ds_oldest,
+	.ds_next_job = sq_ds_next_job,
 	.ds_page = sq_ds_page,
 	.ds_merged = sq_ds_merged,
 	.ds_expired = sq_ds_expired,

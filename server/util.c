@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -122,4 +123,19 @@ void util_log_escape(const char *s, char *out, size_t cap)
 		}
 	}
 	out[o] = '\0';
+}
+
+void util_advise_huge(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+	if (!p || bytes < UTIL_HUGE_MIN)
+		return;
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1), hi = ((uintptr_t)p + bytes) & ~(huge - 1);
+	if (hi > lo)
+		(void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)bytes;
+#endif
 }

@@ -23,6 +23,14 @@ void util_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Copy s into out (cap bytes) with control chars, quotes, spaces escaped. */
 void util_log_escape(const char *s, char *out, size_t cap);
 
+/* Ask for transparent huge pages on the 2 MiB-aligned part of the block
+ * [p, p + bytes) when it is at least UTIL_HUGE_MIN bytes (the merge's
+ * maps and arrays, hundreds of MB read at random: 4 KiB pages make every
+ * lookup a TLB miss and every fresh page a fault). Advice only: nothing
+ * happens when the kernel says no, or THP is off. */
+#define UTIL_HUGE_MIN (8u << 20)
+void util_advise_huge(void *p, size_t bytes);
+
 /* Checked add of non-negative int64; returns false on overflow. */
 static inline bool util_add_ok(int64_t *acc, int64_t v)
 {

@@ -15,7 +15,15 @@ then timed:
          (its key is the ordered id list), so this is the folding itself;
   warm   the label request again: the merge itself is cached;
   pprof  go tool pprof -top -symbolize=none over the 100 files
-         (BENCH_PPROF_RUNS runs, default 1; 0 skips it).
+         (BENCH_PPROF_RUNS runs, default 1; 0 skips it);
+  proto  go tool pprof -proto -symbolize=none over the 100 files: pprof's
+         merge alone, written as one profile.proto (BENCH_PPROF_PROTO_RUNS
+         runs, default 1; 0 skips it), side by side with flamedex's cold
+         merge; its output is read back with pprof's parser (bench/gen
+         -stats) to check that its total is the server's.
+BENCH_PPROF_TIMEOUT (seconds, default 0: none) stops a pprof run that takes
+longer; the table then marks it "(stopped)" (its CPU time is then not
+counted).
 
 BENCH_ROUNDS rounds (default 5); prints the median and range of each and
 the ratios, in wall time and in CPU time (the server's from /proc, pprof's
@@ -107,16 +115,51 @@ def timed_merge(c, pid, cpu=None, ids=None):
     return dt, r.json()
 
 
-def pprof_top(paths, cpu):
+TIMEOUT = float(os.environ.get("BENCH_PPROF_TIMEOUT", "0")) or None
+
+
+def run_pprof(args, cpu, stdout=subprocess.PIPE):
+    """go tool pprof ARGS: (wall seconds, its output (None when it went to
+    a file), stopped by BENCH_PPROF_TIMEOUT); its CPU (the children's
+    rusage) appended to cpu.
+    The go command runs pprof as its child: the whole group is stopped."""
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
-    p = subprocess.run(["go", "tool", "pprof", "-symbolize=none", "-top", "-nodecount=20", "-unit=ns"] + paths,
-                       env=go_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=True)
+    p = subprocess.Popen(["go", "tool", "pprof"] + args, env=go_env(), stdout=stdout, stderr=subprocess.PIPE,
+                         start_new_session=True)
+    stopped = False
+    try:
+        out, err = p.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, 9)
+        p.communicate()
+        out, stopped = None, True
     dt = time.monotonic() - t0
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu.append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
-    m = re.search(r"of (\d+)ns total", p.stdout.decode())
-    return dt, int(m.group(1)) if m else None
+    if not stopped and p.returncode != 0:
+        sys.exit("bench: go tool pprof %s failed: %s" % (" ".join(args[:3]), err.decode()[-500:]))
+    return dt, out, stopped
+
+
+def pprof_top(paths, cpu):
+    dt, out, stopped = run_pprof(["-symbolize=none", "-top", "-nodecount=20", "-unit=ns"] + paths, cpu)
+    m = re.search(r"of (\d+)ns total", out.decode()) if not stopped else None
+    return dt, int(m.group(1)) if m else None, stopped
+
+
+def pprof_proto(paths, cpu, dest):
+    """pprof's merge of paths written to dest; (wall, total of dest by
+    go tool pprof -top, stopped)."""
+    with open(dest, "wb") as f:
+        dt, _, stopped = run_pprof(["-symbolize=none", "-proto"] + paths, cpu, stdout=f)
+    if stopped:
+        return dt, None, True
+    # read back with pprof's own parser (bench/gen -stats: profile.Parse),
+    # faster than -top over pprof's merged output (> 10 min here)
+    st = subprocess.run([os.path.join(OUT, "gen"), "-stats", dest], stdout=subprocess.PIPE, check=True)
+    m = re.search(r"total cpu/nanoseconds = (\d+)", st.stdout.decode())
+    return dt, int(m.group(1)) if m else None, False
 
 
 def fmt(xs):
@@ -151,19 +194,40 @@ def main():
         proc.wait()
         pp = []
         total = None
+        stopped = False
         for _ in range(int(os.environ.get("BENCH_PPROF_RUNS", "1"))):
-            dt, total = pprof_top(paths, pp_cpu)
+            dt, total, stopped = pprof_top(paths, pp_cpu)
             pp.append(dt)
+            if stopped:
+                break
         if not pp:
             pp, pp_cpu, total = [float("nan")], [float("nan")], j["total"]
+        if stopped:
+            total = j["total"]
+        px, px_cpu = [], []
+        px_total, px_stopped = j["total"], False
+        for _ in range(int(os.environ.get("BENCH_PPROF_PROTO_RUNS", "1"))):
+            dt, px_total, px_stopped = pprof_proto(paths, px_cpu, os.path.join(tmp, "pprof-merged.pb.gz"))
+            px.append(dt)
+            if px_stopped:
+                px_total = j["total"]
+                break
+        if not px:
+            px, px_cpu = [float("nan")], [float("nan")]
         same = total == j["total"]
+        same_proto = px_total == j["total"]
         med = statistics.median
         print("merge of %d profiles (%s each), %d rounds; wall time, then CPU time" % (
             len(paths), "bench/gen -size mid", ROUNDS))
         print("  flamedex cold  %s   cpu %s" % (fmt(cold), fmt(cold_cpu)))
         print("  flamedex refold %s  cpu %s" % (fmt(refold), fmt(refold_cpu)))
         print("  flamedex warm  %s   cpu %s" % (fmt(warm), fmt(warm_cpu)))
-        print("  go tool pprof  %s   cpu %s" % (fmt(pp), fmt(pp_cpu)))
+        print("  go tool pprof -top   %s%s   cpu %s" % (fmt(pp), " (stopped)" if stopped else "", fmt(pp_cpu)))
+        print("  go tool pprof -proto %s%s   cpu %s" % (fmt(px), " (stopped)" if px_stopped else "", fmt(px_cpu)))
+        print("  side by side, the merge alone: pprof -proto / flamedex cold %.1fx (cpu %.1fx), "
+              "/ refold %.1fx (cpu %.1fx); totals equal: %s" % (
+                  med(px) / med(cold), med(px_cpu) / max(med(cold_cpu), 1e-3), med(px) / med(refold),
+                  med(px_cpu) / max(med(refold_cpu), 1e-3), same_proto))
         print("  pprof/cold %.1fx (cpu %.1fx), pprof/refold %.1fx (cpu %.1fx), pprof/warm %.1fx (cpu %.1fx); "
               "totals equal: %s (%d)" % (
                   med(pp) / med(cold), med(pp_cpu) / max(med(cold_cpu), 1e-3), med(pp) / med(refold),
@@ -171,6 +235,8 @@ def main():
                   med(pp_cpu) / max(med(warm_cpu), 1e-3), same, j["total"]))
         if not same:
             sys.exit("bench: merged total %d differs from pprof's %s" % (j["total"], total))
+        if not same_proto:
+            sys.exit("bench: merged total %d differs from pprof -proto's %s" % (j["total"], px_total))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -374,7 +374,8 @@ def test_metrics_and_targets_count_it(world):
     assert metric(text, "flamedex_downsample_saved_bytes_total") == before - after > 0
     ds = c.get_json("/api/v1/targets")["downsample"]
     assert ds == {"after_seconds": 3600, "step_seconds": STEP, "retention_seconds": 0, "source": "config",
-                  "merged": 8, "downsampled": 4 * N, "saved_bytes": before - after, "expired": 0}, ds
+                  "merged": 8, "downsampled": 4 * N, "saved_bytes": before - after, "expired": 0,
+                  "jobs": []}, ds
 
 
 def test_series_say_how_far_back_data_goes(world):

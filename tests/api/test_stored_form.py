@@ -94,15 +94,14 @@ def test_views_same_after_restart_from_either_stored_form():
         srv.proc.send_signal(signal.SIGTERM)
         assert srv.proc.wait(timeout=30) == 0, srv.log_tail()
 
-        # the stacks rows, on either backend (db_query: SQLite or PostgreSQL)
+        # the stacks rows, on either backend (db_query)
         formats = {}
         for name, pid in ids.items():
-            (fmt, n), = db_query(srv,
-                                 "SELECT s.format, length(s.data) FROM stacks s JOIN profiles p ON p.seq=s.profile_seq "
-                                 "WHERE p.id=?", (pid,))
-            (raw,), = db_query(srv,
-                               "SELECT length(b.raw) FROM blobs b JOIN profiles p ON p.seq=b.profile_seq WHERE p.id=?",
-                               (pid,))
+            (fmt, n), = db_query(
+                srv, "SELECT s.format, length(s.data) FROM stacks s JOIN profiles p ON p.seq=s.profile_seq "
+                "WHERE p.id=?", (pid,))
+            (raw,), = db_query(
+                srv, "SELECT length(b.raw) FROM blobs b JOIN profiles p ON p.seq=b.profile_seq WHERE p.id=?", (pid,))
             formats[name] = fmt
             if fmt == 0:
                 assert n == 0, "%s: format 0 with %d bytes of stacks" % (name, n)

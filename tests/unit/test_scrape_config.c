@@ -188,6 +188,10 @@ START_TEST(test_replay)
 	char err[512];
 	ck_assert_msg(scrape_config_load(example, &c, err, sizeof(err)) == 0, "deploy/scrape.yaml: %s", err);
 	ck_assert_int_eq(c->n_jobs, 2);
+	ck_assert(!c->jobs[0].downsample.set);
+	ck_assert(c->jobs[1].downsample.set);   /* search's own step and retention */
+	ck_assert_uint_eq(c->jobs[1].downsample.given, SCRAPE_DS_STEP | SCRAPE_DS_RETENTION);
+	ck_assert_uint_eq(c->jobs[1].downsample.step_s, 6 * 3600);
 	scrape_config_free(c);
 	/* deep nesting and a long flow sequence are refused, not a crash */
 	size_t big = 200000;
@@ -232,6 +236,27 @@ START_TEST(test_downsample)
 	refused("downsample: {after: 1h}\ndownsample: {after: 2h}\n", "key \"downsample\" appears twice");
 	refused("scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets: ['a:1']\n"
 	        "        labels: {downsampled: x}\n", "label \"downsampled\" is set by downsampling");
+	/* a job's own: every key optional, given ones recorded, enabled */
+	c = parse_ok("scrape_configs:\n  - job_name: a\n    static_configs: [{targets: ['a:1']}]\n"
+	             "    downsample: {retention: 30d}\n  - job_name: b\n    downsample: {enabled: false}\n"
+	             "  - job_name: c\n");
+	ck_assert(!c->downsample.set);
+	ck_assert(c->jobs[0].downsample.set && !c->jobs[0].downsample.off);
+	ck_assert_uint_eq(c->jobs[0].downsample.given, SCRAPE_DS_RETENTION);
+	ck_assert_uint_eq(c->jobs[0].downsample.retention_s, 30 * 86400);
+	ck_assert_uint_eq(c->jobs[0].downsample.line, 4);
+	ck_assert(c->jobs[1].downsample.set && c->jobs[1].downsample.off);
+	ck_assert_uint_eq(c->jobs[1].downsample.given, 0);
+	ck_assert(!c->jobs[2].downsample.set);
+	scrape_config_free(c);
+	refused("scrape_configs:\n  - job_name: a\n    downsample: {after: 1h, every: 2h}\n",
+	        "line 3: unknown key \"every\" in job \"a\": downsample");
+	refused("scrape_configs:\n  - job_name: a\n    downsample: {step: 2d}\n",
+	        "job \"a\": downsample.step: 2d is out of range");
+	refused("scrape_configs:\n  - job_name: a\n    downsample: {enabled: maybe}\n",
+	        "job \"a\": downsample.enabled must be true or false");
+	refused("scrape_configs:\n  - job_name: a\n    downsample: 1h\n", "job \"a\": downsample must be a mapping");
+	refused("downsample: {after: 1h, enabled: true}\n", "downsample.enabled is for a job");
 }
 END_TEST
 
