@@ -423,23 +423,6 @@ fail:
 	return -1;
 }
 
-/* The test hook: wait while the file exists (downsample.h). */
-static void hold_for_test(void)
-{
-	if (!hold_path || access(hold_path, F_OK) != 0)
-		return;
-	char marker[4096];
-	snprintf(marker, sizeof(marker), "%s.held", hold_path);
-	FILE *f = fopen(marker, "w");
-	if (f)
-		fclose(f);
-	while (access(hold_path, F_OK) == 0 && !should_stop()) {
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
-	}
-	unlink(marker);
-}
-
 /* Write the merge m of ch (first: its oldest member) as one profile of
  * the bucket starting at from, and store it. 0, STORE_CHANGED, STORE_FULL
  * or -1. */
@@ -556,7 +539,7 @@ static int series(const struct store_ds_cand *rows, int n, int64_t from, const s
 	if (ch.charged)
 		budget_give(ch.charged);
 	if (rc == 0 && ch.n) {
-		hold_for_test();
+		util_test_hold(hold_path, should_stop);
 		for (int i = 0; i < ch.n && !should_stop(); i++)
 			if (store_delete(ch.ids[i]) < 0)
 				break;              /* the next pass's sweep deletes the rest */

@@ -37,22 +37,9 @@ static int stopped(void)
 	return w && atomic_load(&w->stop) != WORK_OK;
 }
 
-/* The test hook: while the file hold_path names exists, an admitted
- * request waits (until its work is stopped), having made hold_path.held. */
-static void hold_for_test(void)
+static bool stopped_b(void)
 {
-	if (!hold_path || access(hold_path, F_OK) != 0)
-		return;
-	char marker[4096];
-	snprintf(marker, sizeof(marker), "%s.held", hold_path);
-	FILE *f = fopen(marker, "w");
-	if (f)
-		fclose(f);
-	while (access(hold_path, F_OK) == 0 && !stopped()) {
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
-	}
-	unlink(marker);
+	return stopped() != 0;
 }
 
 int heavy_enter(void)
@@ -89,13 +76,8 @@ int heavy_enter(void)
 	struct work *w = work_current();
 	if (w)
 		budget_reserve(&w->resv, 0, wait_limit_ms, NULL);
-	hold_for_test();
+	util_test_hold(hold_path, stopped_b);
 	return 0;
-}
-
-static bool stopped_b(void)
-{
-	return stopped() != 0;
 }
 
 int heavy_reserve(size_t n)

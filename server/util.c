@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char b64url[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -138,4 +139,20 @@ void util_advise_huge(void *p, size_t bytes)
 	(void)p;
 	(void)bytes;
 #endif
+}
+
+void util_test_hold(const char *path, bool (*stop)(void))
+{
+	if (!path || access(path, F_OK) != 0)
+		return;
+	char marker[4096];
+	snprintf(marker, sizeof(marker), "%s.held", path);
+	FILE *f = fopen(marker, "w");
+	if (f)
+		fclose(f);
+	while (access(path, F_OK) == 0 && !stop()) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	unlink(marker);
 }

@@ -19,6 +19,10 @@ int64_t util_now_nanos(void);
 double util_mono_ms(void);
 
 /* Log one line to stderr; fmt should produce key=value pairs. */
+/* The tests' hold hook (heavy.h, downsample.h): when the file path names
+ * exists (path NULL: never), make path.held and wait while the file is
+ * still there and stop() says no, then remove path.held. */
+void util_test_hold(const char *path, bool (*stop)(void));
 void util_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Copy s into out (cap bytes) with control chars, quotes, spaces escaped. */
 void util_log_escape(const char *s, char *out, size_t cap);
