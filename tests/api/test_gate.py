@@ -202,7 +202,8 @@ def runs_check(client, bases, target, **params):
 def test_runs_same_code_passes_planted_fails(client, gate_ids):
     """Several base runs: each function's run-to-run spread is measured
     (docs/GATE.md, "The run-to-run test"); a third same-code run passes,
-    the planted regression fails with its function first."""
+    and the planted function is the strongest evidence of growth (first
+    when the check fails)."""
     bases = [gate_ids["same0"], gate_ids["same1"]]
     r = runs_check(client, bases, gate_ids["same2"])
     j = r.json()
