@@ -93,6 +93,8 @@ static const struct opt opts[] = {
 	/* storage (db.h) */
 	{ "sync", F_STR(sync), "full|normal",
 	  "full: a 201 survives a power cut (fsync per commit); normal: faster, may lose the last uploads on power loss" },
+	{ "series-storage", F_STR(series_storage), "off|labelled|all",
+	  "which uploads share their series' dictionary (series.h): labelled (default): those with profile labels" },
 	{ "max-db-bytes", F_SIZE(max_db_bytes, 0), "BYTES",
 	  "cap on the database's size; beyond it uploads get 507 (0: none, the disk is the cap)" },
 	{ "disk-reserve", F_SIZE(disk_reserve, 0), "BYTES",
@@ -226,6 +228,7 @@ static void defaults(struct config *c)
 	snprintf(c->metrics_role, sizeof(c->metrics_role), "read");
 	c->auth_failures = AUTH_DEFAULT_FAILURES;
 	snprintf(c->sync, sizeof(c->sync), "full");
+	snprintf(c->series_storage, sizeof(c->series_storage), "labelled");
 	c->disk_reserve = FDX_DEFAULT_DISK_RESERVE;
 	c->max_selection = FDX_MAX_SELECTION;
 }
@@ -268,6 +271,11 @@ int config_load(int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "flamedex: unexpected argument: %s\n", argv[optind]);
 		usage(stderr, &def);
+		return -1;
+	}
+	if (strcmp(cfg.series_storage, "off") != 0 && strcmp(cfg.series_storage, "labelled") != 0 &&
+	    strcmp(cfg.series_storage, "all") != 0) {
+		fprintf(stderr, "flamedex: bad value for --series-storage: %s (off, labelled or all)\n", cfg.series_storage);
 		return -1;
 	}
 	if (strcmp(cfg.sync, "full") != 0 && strcmp(cfg.sync, "normal") != 0) {

@@ -38,6 +38,7 @@
 #include "router.h"
 #include "scrape.h"
 #include "store.h"
+#include "series.h"
 #include "util.h"
 #include "work.h"
 
@@ -143,6 +144,7 @@ int main(int argc, char **argv)
 	db_configure(&(struct db_opts){ .sync_full = strcmp(cfg.sync, "full") == 0,
 	                                .max_bytes = cfg.max_db_bytes,
 	                                .reserve_bytes = cfg.disk_reserve });
+	series_set_mode((enum series_mode)series_mode_parse(cfg.series_storage));
 	if (store_init(cfg.db, cfg.cache_bytes, cfg.db_pool) < 0) {
 		fprintf(stderr, "flamedex: cannot open database %s\n", store_db_is_pg(cfg.db) ? "(PostgreSQL)" : cfg.db);
 		access_shutdown();

@@ -22,6 +22,7 @@
 #include "json.h"
 #include "jsonrd.h"
 #include "limits.h"
+#include "profwrite.h"
 #include "routes.h"
 #include "store.h"
 #include "timearg.h"
@@ -349,6 +350,25 @@ enum MHD_Result route_profiles_raw(struct req *r, const struct route_params *rp)
 		return reply_error(r, 404, "not_found", "no profile with id %.40s", id);
 	if (rc < 0)
 		return reply_error(r, 500, "internal", "raw lookup failed");
+	if (len == 0) {
+		/* the original was not kept (a scrape job's keep_raw: false):
+		 * the stored model, written as a gzipped profile.proto */
+		free(data);
+		data = NULL;
+		int st = 0;
+		struct prof *p = store_get(id, &st);
+		if (!p)
+			return st == 404 ? reply_error(r, 404, "not_found", "no profile with id %.40s", id)
+			       : st == 503 ? reply_stopped(r, work_poll())
+			                   : reply_error(r, 500, "internal", "could not load the profile");
+		struct profwrite_opts o = { 0 };
+		int wrc = profwrite_gz(p, &o, &data, &len);
+		store_release(p);
+		if (wrc != 0) {
+			int w = work_poll();
+			return w != WORK_OK ? reply_stopped(r, w) : reply_error(r, 500, "internal", "out of memory");
+		}
+	}
 	struct buf disp = BUF_INIT;
 	route_profiles_disposition(name, raw_ext(data, len), &disp);
 	if (disp.oom) {

@@ -23,6 +23,7 @@
 #include "routes.h"
 #include "scrape.h"
 #include "selection.h"
+#include "series.h"
 #include "store.h"
 
 static long long file_bytes(const char *path)
@@ -108,6 +109,27 @@ enum MHD_Result route_targets_metrics(struct req *r, const struct route_params *
 	           merged_cs.get_misses, ans.misses, views.misses, prof_cs.bytes, merged_cs.bytes, ans.bytes, views.bytes,
 	           prof_cs.max_bytes, merged_cs.max_bytes, ans.max_bytes, views.max_bytes, prof_cs.cached,
 	           merged_cs.cached, ans.entries, views.entries);
+	/* series storage (series.h): what this process wrote and read */
+	struct series_stats ss;
+	series_stats(&ss);
+	buf_printf(&out,
+	           "# HELP flamedex_series_puts_total Profiles stored against their series' dictionary.\n"
+	           "# TYPE flamedex_series_puts_total counter\nflamedex_series_puts_total %llu\n"
+	           "# HELP flamedex_series_chunks_total Dictionary chunks written (a profile that repeats its series writes none).\n"
+	           "# TYPE flamedex_series_chunks_total counter\nflamedex_series_chunks_total %llu\n"
+	           "# HELP flamedex_series_chunk_bytes_total Bytes of the dictionary chunks written.\n"
+	           "# TYPE flamedex_series_chunk_bytes_total counter\nflamedex_series_chunk_bytes_total %llu\n"
+	           "# HELP flamedex_series_blob_bytes_total Bytes of the profiles' own parts written.\n"
+	           "# TYPE flamedex_series_blob_bytes_total counter\nflamedex_series_blob_bytes_total %llu\n"
+	           "# HELP flamedex_series_groups_made_total Dictionary groups started.\n"
+	           "# TYPE flamedex_series_groups_made_total counter\nflamedex_series_groups_made_total %llu\n"
+	           "# HELP flamedex_series_dict_loads_total Group dictionaries read from the database.\n"
+	           "# TYPE flamedex_series_dict_loads_total counter\nflamedex_series_dict_loads_total %llu\n"
+	           "# HELP flamedex_series_dict_hits_total Group dictionaries found in memory.\n"
+	           "# TYPE flamedex_series_dict_hits_total counter\nflamedex_series_dict_hits_total %llu\n",
+	           (unsigned long long)ss.puts, (unsigned long long)ss.chunks, (unsigned long long)ss.chunk_bytes,
+	           (unsigned long long)ss.blob_bytes, (unsigned long long)ss.groups_made,
+	           (unsigned long long)ss.dict_loads, (unsigned long long)ss.dict_hits);
 	/* SQLite: the file and its WAL; PostgreSQL: pg_database_size, and
 	 * no WAL of this database's own (the cluster's is shared) */
 	long long db_b = 0, wal_b = 0;

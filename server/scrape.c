@@ -34,6 +34,7 @@ struct slot {
 	/* what to fetch: changed by a reload */
 	char url[FDX_SCRAPE_MAX_HOST + FDX_SCRAPE_MAX_PATH + 40];
 	unsigned interval_ms, timeout_ms, seconds;
+	bool keep_raw;   /* the job's keep_raw (scrape_config.h) */
 	struct store_label labels[FDX_MAX_PROFILE_LABELS];
 	int n_labels;
 	/* schedule */
@@ -138,6 +139,7 @@ static void slot_set(struct slot *s, const struct scrape_job *j, const struct sc
 		snprintf(s->url, sizeof(s->url), "%s://%s%s", j->scheme, t->host, p->path);
 	s->interval_ms = j->interval_ms;
 	s->timeout_ms = j->timeout_ms;
+	s->keep_raw = j->keep_raw;
 	s->seconds = p->cpu || p->delta ? p->seconds : 0;
 	s->n_labels = 0;
 	snprintf(s->labels[0].key, sizeof(s->labels[0].key), "job");
@@ -242,6 +244,7 @@ struct fetch_params {
 	char url[sizeof(((struct slot *)0)->url)];
 	char job[FDX_SCRAPE_MAX_NAME + 1], instance[FDX_SCRAPE_MAX_HOST + 1], profile[FDX_SCRAPE_MAX_NAME + 1];
 	unsigned timeout_ms, seconds;
+	bool keep_raw;
 	struct store_label labels[FDX_MAX_PROFILE_LABELS];
 	int n_labels;
 };
@@ -385,6 +388,7 @@ static void xfer_store(struct xfer *x)
 		.n_labels = fp->n_labels,
 		.raw = x->b.data,
 		.raw_len = x->b.len,
+		.raw_dropped = !fp->keep_raw,
 		.format = format,
 		.prof = p,
 		.client_time = x->t_ns,
@@ -528,6 +532,7 @@ static struct xfer *take_due(int room, double *wait_ms)
 		snprintf(fp->profile, sizeof(fp->profile), "%s", s->profile);
 		fp->timeout_ms = s->timeout_ms;
 		fp->seconds = s->seconds;
+		fp->keep_raw = s->keep_raw;
 		fp->n_labels = s->n_labels;
 		memcpy(fp->labels, s->labels, sizeof(fp->labels));
 		x->next = list;

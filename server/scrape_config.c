@@ -408,8 +408,9 @@ static int parse_job(struct ctx *x, const yaml_node_t *m, struct scrape_job *j)
 	if (m->type != YAML_MAPPING_NODE)
 		return fail(x, m, "an entry of scrape_configs must be a mapping, not %s", type_name(m));
 	static const char *const keys[] = { "job_name", "scrape_interval", "scrape_timeout", "scheme",
-	                                    "static_configs", "profiling_config", "downsample", NULL };
+	                                    "static_configs", "profiling_config", "downsample", "keep_raw", NULL };
 	unsigned seen = 0;
+	j->keep_raw = true;
 	const yaml_node_t *statics = NULL, *prof = NULL, *timeout = NULL, *scheme_at = NULL, *ds = NULL;
 	snprintf(j->scheme, sizeof(j->scheme), "http");
 	j->interval_ms = 10000;
@@ -443,8 +444,12 @@ static int parse_job(struct ctx *x, const yaml_node_t *m, struct scrape_job *j)
 		case 5:
 			prof = v;
 			break;
-		default:
+		case 6:
 			ds = v;   /* after the loop: its messages name the job */
+			break;
+		default:
+			if (boolean(x, v, "keep_raw", &j->keep_raw) < 0)
+				return -1;
 			break;
 		}
 	}

@@ -80,6 +80,10 @@ struct scrape_job {
 	int n_targets;
 	struct scrape_profile profiles[FDX_SCRAPE_MAX_PROFILES];   /* enabled ones only */
 	int n_profiles;
+	/* keep_raw: false stores the scraped bytes not at all, only the model
+	 * (its stacks form or its series' part, series.h): /raw then writes
+	 * the model as profile.proto (profwrite.h); true (default) keeps them */
+	bool keep_raw;
 };
 
 struct scrape_config {

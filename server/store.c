@@ -13,6 +13,7 @@
 #include "cache.h"
 #include "codec.h"
 #include "db_pg.h"
+#include "series.h"
 #include "store_be.h"
 #include "util.h"
 #include "work.h"
@@ -76,8 +77,17 @@ void store_release(struct prof *p)
 	cache_release(cache, p);
 }
 
+/* FLAMEDEX_TEST_REDECODE=1 (tests only: check-api-pg, check-api-tsan):
+ * an upload's decoded model is not kept, so that every view of it reads
+ * the stored form back (the codec's or the series', series.h). */
+static bool test_redecode;
+
 void store_cache_add(const char *id, struct prof *p)
 {
+	if (test_redecode) {
+		prof_free(p);
+		return;
+	}
 	cache_release(cache, cache_put(cache, id, p));
 }
 
@@ -86,6 +96,8 @@ void store_cache_add(const char *id, struct prof *p)
 int store_init(const char *db, size_t cache_bytes, unsigned pool)
 {
 	be = store_db_is_pg(db) ? &store_pg_backend : &store_sqlite_backend;
+	const char *rd = getenv("FLAMEDEX_TEST_REDECODE");
+	test_redecode = rd && strcmp(rd, "1") == 0;
 	cache = cache_new(cache_bytes);
 	if (!cache)
 		return -1;
@@ -101,6 +113,7 @@ void store_shutdown(void)
 {
 	cache_free(cache);
 	cache = NULL;
+	series_reset();
 	be->close();
 }
 
@@ -149,16 +162,81 @@ static void types_json(const struct prof *p, struct buf *out)
 	json_obj_end(&j);
 }
 
+/* The series key of an upload: its kind and its labels, sorted. */
+static int label_cmp(const void *a, const void *b)
+{
+	const struct store_label *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	return c ? c : strcmp(x->value, y->value);
+}
+
+static int series_key(const struct store_new *n, struct buf *key)
+{
+	struct store_label *ls = n->n_labels ? malloc((size_t)n->n_labels * sizeof(*ls)) : NULL;
+	if (n->n_labels && !ls)
+		return -1;
+	if (n->n_labels)
+		memcpy(ls, n->labels, (size_t)n->n_labels * sizeof(*ls));
+	qsort(ls, (size_t)n->n_labels, sizeof(*ls), label_cmp);
+	buf_adds(key, prof_kind_name(n->prof->kind));
+	for (int i = 0; i < n->n_labels; i++) {
+		buf_addc(key, '\x1f');
+		buf_adds(key, ls[i].key);
+		buf_addc(key, '\x1e');
+		buf_adds(key, ls[i].value);
+	}
+	free(ls);
+	return key->oom ? -1 : 0;
+}
+
+/* Store n against its series (series.h): 0, STORE_FULL, STORE_CHANGED,
+ * -1, or 1 when it is not stored that way (the caller stores it alone). */
+static int add_series(const struct store_new *n, const struct buf *types, const char *id)
+{
+	struct buf key = BUF_INIT;
+	if (series_key(n, &key) < 0) {
+		buf_release(&key);
+		return 1;
+	}
+	int rc = 1;
+	/* a stale group (its last profile deleted meanwhile) is redone in a
+	 * new one */
+	for (int tries = 0; tries < 3; tries++) {
+		struct series_put sp;
+		if (series_put_begin(key.data, key.len, n->prof, &sp) < 0) {
+			rc = 1;
+			break;
+		}
+		struct store_chunk ch = { sp.grp, sp.need, sp.seq, (const uint8_t *)sp.chunk.data, sp.chunk.len };
+		rc = be->add(n, &sp.blob, SERIES_FORMAT, types, id, &ch);
+		series_put_end(&sp, rc);
+		if (rc != STORE_SERIES_STALE)
+			break;
+	}
+	buf_release(&key);
+	return rc == STORE_SERIES_STALE ? -1 : rc;
+}
+
 int store_add(const struct store_new *n, char *id_out)
 {
 	const struct prof *p = n->prof;
 	struct buf stacks = BUF_INIT, types = BUF_INIT;
 	int rc = -1;
+	if (series_wanted(p, n->n_labels)) {
+		types_json(p, &types);
+		if (types.oom || util_new_id(id_out) < 0)
+			goto out;
+		rc = add_series(n, &types, id_out);
+		if (rc != 1)
+			goto out;
+		buf_release(&types);
+		rc = -1;
+	}
 	/* The stacks form, unless it would pass its share of the original
 	 * and the original can be decoded again instead. */
 	int stacks_format = CODEC_FORMAT;
 	bool cheap = p->in_refs > 0 && p->in_refs <= (uint64_t)REDECODE_MAX_X * p->n_nodes;
-	size_t max = n->redecodable && raw_decoder && cheap
+	size_t max = n->redecodable && !n->raw_dropped && raw_decoder && cheap
 	                 ? (size_t)((uint64_t)n->raw_len * STACKS_MAX_SHARE_NUM / STACKS_MAX_SHARE_DEN) + 1
 	                 : 0;
 	int enc = codec_encode_max(p, &stacks, max);
@@ -171,7 +249,7 @@ int store_add(const struct store_new *n, char *id_out)
 	types_json(p, &types);
 	if (types.oom || util_new_id(id_out) < 0)
 		goto out;
-	rc = be->add(n, &stacks, stacks_format, &types, id_out);
+	rc = be->add(n, &stacks, stacks_format, &types, id_out, NULL);
 out:
 	buf_release(&stacks);
 	buf_release(&types);
@@ -213,6 +291,12 @@ int store_name(const char *id, char *out, size_t cap)
 	return be->name_of(id, out, cap);
 }
 
+static int read_chunks(void *ctx, const char *grp, uint32_t from, uint32_t to, series_each_chunk each, void *ectx)
+{
+	(void)ctx;
+	return be->dict_chunks(grp, from, to, each, ectx);
+}
+
 /* cache.h's loader: read the stored stacks of id and decode them (or, for
  * a profile stored without them, its original bytes), the blob charged to
  * the current work while it is held. */
@@ -238,9 +322,23 @@ static struct prof *load_stacks(void *ctx, const char *id, int *status)
 		return NULL;
 	}
 	int raw_status = 0;
-	struct prof *p = format == STACKS_FORMAT_RAW ? raw_decoder(data, len, &raw_status) : codec_decode(data, len);
+	struct prof *p = format == STACKS_FORMAT_RAW ? raw_decoder(data, len, &raw_status)
+	                 : format == SERIES_FORMAT ? series_decode(data, len, read_chunks, NULL)
+	                                           : codec_decode(data, len);
 	free(data);
 	work_uncharge(len);
+	if (!p && format == SERIES_FORMAT && raw_decoder && work_poll() == WORK_OK) {
+		/* its group could not be read (the database busy or a chunk
+		 * damaged): the original bytes, when they were kept, stand in */
+		uint8_t *raw = NULL;
+		size_t rlen = 0;
+		if (be->raw(id, &raw, &rlen) == 0 && rlen > 0 && work_charge(rlen) == 0) {
+			util_log("level=warn msg=\"series group unreadable: decoding the original\" id=%s", id);
+			p = raw_decoder(raw, rlen, &raw_status);
+			work_uncharge(rlen);
+		}
+		free(raw);
+	}
 	if (!p && (raw_status == 429 || raw_status == 503) && work_poll() == WORK_OK && work_current()) {
 		/* the decoder's memory was refused (ingest's reservation): the
 		 * same stop as a refused charge of the stacks form, so every
@@ -255,7 +353,7 @@ static struct prof *load_stacks(void *ctx, const char *id, int *status)
 		return NULL;
 	}
 	util_log("level=info msg=decoded id=%s from=%s stored=%zu bytes=%zu ms=%.1f", id,
-	         format == STACKS_FORMAT_RAW ? "original" : "stacks", len, prof_mem_bytes(p), util_mono_ms() - t0);
+	         format == STACKS_FORMAT_RAW ? "original" : format == SERIES_FORMAT ? "series" : "stacks", len, prof_mem_bytes(p), util_mono_ms() - t0);
 	return p;
 }
 

@@ -44,7 +44,10 @@ struct store_new {
 	const struct store_label *labels;
 	int n_labels;
 	const uint8_t *raw;
-	size_t raw_len;
+	size_t raw_len;            /* the upload's size (profiles.bytes), also when raw_dropped */
+	bool raw_dropped;          /* the original is not kept (a scrape job's keep_raw: false):
+	                            * blobs.raw is empty, the model is always stored, and
+	                            * /raw writes the model as profile.proto */
 	const struct prof *prof;
 	int64_t client_time;  /* unix ns from the upload's time=, 0: none; kept
 	                       * only when prof has no time_nanos of its own */

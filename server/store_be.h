@@ -21,6 +21,20 @@
 #include "buf.h"
 #include "store.h"
 
+/* An FDX4 stacks row's group (series.h), written with the row in its
+ * transaction: the group must then have the chunks [0, need), the new
+ * chunk seq included when seq is not UINT32_MAX (seq 0 makes the group).
+ * When it has not (its last profile was deleted meanwhile, or the chunk
+ * count is not seq), add stores nothing and returns STORE_SERIES_STALE. */
+struct store_chunk {
+	const char *grp;
+	uint32_t need;
+	uint32_t seq;
+	const uint8_t *data;
+	size_t len;
+};
+#define STORE_SERIES_STALE 4
+
 struct store_backend {
 	const char *name;          /* "sqlite", "pg" */
 	/* true: other processes may delete profiles (replicas on one
@@ -35,9 +49,15 @@ struct store_backend {
 	/* stacks: the codec.c form of n->prof (empty when stacks_format is
 	 * 0: none, the original is decoded again), stacks_format the stacks
 	 * row's format column; types: its types JSON; id: already made
-	 * (util_new_id) */
+	 * (util_new_id); chunk: the row's group, NULL when stacks_format is
+	 * not SERIES_FORMAT */
 	int (*add)(const struct store_new *n, const struct buf *stacks, int stacks_format, const struct buf *types,
-	           const char *id);
+	           const char *id, const struct store_chunk *chunk);
+	/* the chunks [from, to) of group grp, in order, to each (series.h's
+	 * reader); 0, or -1 when one is missing or on error. A profile's
+	 * delete deletes its group with its last profile (del). */
+	int (*dict_chunks)(const char *grp, uint32_t from, uint32_t to,
+	                   int (*each)(void *ectx, uint32_t seq, const uint8_t *data, size_t len), void *ectx);
 	int (*del)(const char *id);   /* the cache is store.c's */
 	int (*exists)(const char *id);   /* 0 stored, 1 not, -1 error */
 	int (*meta)(const char *id, struct json *j);

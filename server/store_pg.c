@@ -358,14 +358,56 @@ static int ds_write(struct db_pg_conn *c, int64_t seq, const struct store_ds *ds
 	return 0;
 }
 
+/* The group of an FDX4 row, inside the caller's transaction (store_be.h,
+ * struct store_chunk): 0, STORE_SERIES_STALE, -1 error. The UPDATEs lock
+ * the group's row until the commit, so a delete of the group's last
+ * profile (delete_tx) waits for this upload and then sees its row. */
+static int chunk_write(struct db_pg_conn *c, const struct store_chunk *ch)
+{
+	Q(st_new, "INSERT INTO dict_groups(grp, chunks, bytes) VALUES($1, 1, $2) ON CONFLICT DO NOTHING", 2);
+	Q(st_next, "UPDATE dict_groups SET chunks=chunks+1, bytes=bytes+$1 WHERE grp=$2 AND chunks=$3", 3);
+	Q(st_have, "UPDATE dict_groups SET chunks=chunks WHERE grp=$1 AND chunks>=$2", 2);
+	Q(st_chunk, "INSERT INTO dict_chunks(grp, seq, data) VALUES($1, $2, $3)", 3);
+	struct db_pg_params p = { 0 };
+	struct db_pg_stmt *st;
+	if (ch->seq == 0) {
+		st = &st_new;
+		db_pg_ptext(&p, ch->grp);
+		db_pg_pint(&p, (int64_t)ch->len);
+	} else if (ch->seq != UINT32_MAX) {
+		st = &st_next;
+		db_pg_pint(&p, (int64_t)ch->len);
+		db_pg_ptext(&p, ch->grp);
+		db_pg_pint(&p, ch->seq);
+	} else {
+		st = &st_have;
+		db_pg_ptext(&p, ch->grp);
+		db_pg_pint(&p, ch->need);
+	}
+	PGresult *r = run(c, st, &p, false);
+	if (!r)
+		return -1;
+	bool one = strcmp(PQcmdTuples(r), "1") == 0;
+	PQclear(r);
+	if (!one)
+		return STORE_SERIES_STALE;
+	if (ch->seq == UINT32_MAX)
+		return 0;
+	memset(&p, 0, sizeof(p));
+	db_pg_ptext(&p, ch->grp);
+	db_pg_pint(&p, ch->seq);
+	db_pg_pblob(&p, ch->data, ch->len);
+	return cmd(c, &st_chunk, &p);
+}
+
 /* One upload transaction: 0, STORE_CHANGED, or -1 (retryable tells why). */
 static int add_tx(struct db_pg_conn *c, const struct store_new *n, const struct buf *stacks, int stacks_format,
                   const struct buf *types,
-                  const char *id)
+                  const char *id, const struct store_chunk *chunk)
 {
 	Q(st_seq, "SELECT nextval(pg_get_serial_sequence('profiles', 'seq'))", 0);
 	Q(st_blob, "INSERT INTO blobs(profile_seq, raw) VALUES($1, $2)", 2);
-	Q(st_stacks, "INSERT INTO stacks(profile_seq, format, data) VALUES($1, $2, $3)", 3);
+	Q(st_stacks, "INSERT INTO stacks(profile_seq, format, data, grp) VALUES($1, $2, $3, $4)", 4);
 	Q(st_prof, "INSERT INTO profiles(seq, id, name, kind, uploaded_at, time_nanos, duration_ns, samples, functions, "
 	           "locations, bytes, types_json, client_time, uploaded_by, scrape_job, format) "
 	           "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)", 16);
@@ -379,13 +421,19 @@ static int add_tx(struct db_pg_conn *c, const struct store_new *n, const struct 
 	PQclear(r);
 	struct db_pg_params p = { 0 };
 	db_pg_pint(&p, seq);
-	db_pg_pblob(&p, n->raw, n->raw_len);
+	db_pg_pblob(&p, n->raw_dropped ? (const uint8_t *)"" : n->raw, n->raw_dropped ? 0 : n->raw_len);
 	if (cmd(c, &st_blob, &p) < 0)
 		return -1;
+	if (chunk) {
+		int crc = chunk_write(c, chunk);
+		if (crc != 0)
+			return crc;
+	}
 	memset(&p, 0, sizeof(p));
 	db_pg_pint(&p, seq);
 	db_pg_pint(&p, stacks_format);
 	db_pg_pblob(&p, stacks->data, stacks->len);
+	db_pg_ptext(&p, chunk ? chunk->grp : NULL);
 	if (cmd(c, &st_stacks, &p) < 0)
 		return -1;
 	if (n->findex && findex_write(c, seq, n->findex) < 0)
@@ -442,18 +490,18 @@ static int add_tx(struct db_pg_conn *c, const struct store_new *n, const struct 
 }
 
 static int pg_add(const struct store_new *n, const struct buf *stacks, int stacks_format, const struct buf *types,
-                  const char *id)
+                  const char *id, const struct store_chunk *chunk)
 {
 	struct db_pg_conn *c = db_pg_get();
 	if (!c)
 		return -1;
 	int rc = -1;
 	for (int t = 0; t < PG_TX_TRIES; t++) {
-		rc = add_tx(c, n, stacks, stacks_format, types, id);
+		rc = add_tx(c, n, stacks, stacks_format, types, id, chunk);
 		if (rc == 0)
 			break;
 		db_pg_exec(c, "ROLLBACK");
-		if (rc == STORE_CHANGED || !db_pg_retryable(c))
+		if (rc == STORE_CHANGED || rc == STORE_SERIES_STALE || !db_pg_retryable(c))
 			break;
 	}
 	if (rc < 0)
@@ -466,6 +514,11 @@ static int pg_add(const struct store_new *n, const struct buf *stacks, int stack
 static int delete_tx(struct db_pg_conn *c, const char *id)
 {
 	Q(st_labels, "SELECT key, value FROM profile_labels WHERE profile_seq=$1 ORDER BY key", 1);
+	Q(st_grp, "SELECT grp FROM stacks WHERE profile_seq=$1 AND grp IS NOT NULL", 1);
+	Q(st_lock, "SELECT 1 FROM dict_groups WHERE grp=$1 FOR UPDATE", 1);
+	Q(st_used, "SELECT 1 FROM stacks WHERE grp=$1 LIMIT 1", 1);
+	Q(st_gdel, "DELETE FROM dict_groups WHERE grp=$1", 1);
+	Q(st_cdel, "DELETE FROM dict_chunks WHERE grp=$1", 1);
 	static struct db_pg_stmt dels[] = {
 		DB_PG_STMT("DELETE FROM profile_labels WHERE profile_seq=$1", 1),
 		DB_PG_STMT("DELETE FROM blobs WHERE profile_seq=$1", 1),
@@ -488,9 +541,40 @@ static int delete_tx(struct db_pg_conn *c, const char *id)
 	if (!lr)
 		return -1;
 	int rc = -1;
+	/* the row's series group goes with its last profile (series.h): its
+	 * row locked first, then (a statement of its own, so that it sees
+	 * an upload that committed while this one waited) whether any stacks
+	 * row still names it */
+	char grp[64] = "";
+	PGresult *gr = run(c, &st_grp, &p, false);
+	if (!gr)
+		goto out;
+	if (PQntuples(gr) > 0)
+		snprintf(grp, sizeof(grp), "%s", db_pg_str(gr, 0, 0));
+	PQclear(gr);
 	for (size_t i = 0; i < sizeof(dels) / sizeof(dels[0]); i++)
 		if (cmd(c, &dels[i], &p) < 0)
 			goto out;
+	if (grp[0]) {
+		struct db_pg_params gp = { 0 };
+		db_pg_ptext(&gp, grp);
+		PGresult *lk = run(c, &st_lock, &gp, false);
+		if (!lk)
+			goto out;
+		bool there = PQntuples(lk) > 0;
+		PQclear(lk);
+		if (there) {
+			PGresult *u = run(c, &st_used, &gp, false);
+			if (!u)
+				goto out;
+			bool used = PQntuples(u) > 0;
+			PQclear(u);
+			if (!used && (cmd(c, &st_gdel, &gp) < 0 || cmd(c, &st_cdel, &gp) < 0))
+				goto out;
+			if (!used)
+				util_log("level=info msg=\"series group deleted\" grp=%s (its last profile went)", grp);
+		}
+	}
 	struct label_delta d[FDX_MAX_PROFILE_LABELS];
 	int nl = 0;
 	for (int i = 0; i < PQntuples(lr) && nl < (int)FDX_MAX_PROFILE_LABELS; i++)
@@ -844,6 +928,49 @@ static int pg_raw(const char *id, uint8_t **data, size_t *len)
 {
 	Q(st, "SELECT b.raw FROM blobs b JOIN profiles p ON p.seq=b.profile_seq WHERE p.id=$1", 1);
 	return read_one(&st, id, data, len);
+}
+
+static int pg_dict_chunks(const char *grp, uint32_t from, uint32_t to,
+                          int (*each)(void *ectx, uint32_t seq, const uint8_t *data, size_t len), void *ectx)
+{
+	/* binary results: seq as text (its characters) */
+	Q(st, "SELECT data, seq::text FROM dict_chunks WHERE grp=$1 AND seq>=$2 AND seq<$3 ORDER BY seq", 3);
+	struct db_pg_conn *c = db_pg_get();
+	if (!c)
+		return -1;
+	struct db_pg_params p = { 0 };
+	db_pg_ptext(&p, grp);
+	db_pg_pint(&p, from);
+	db_pg_pint(&p, to);
+	PGresult *r = run(c, &st, &p, true);
+	int rc = -1;
+	if (r) {
+		int n = PQntuples(r);
+		rc = (uint32_t)n == to - from ? 0 : -1;
+		if (rc < 0)
+			util_log("level=error msg=\"series chunks missing\" backend=pg grp=%s from=%u to=%u rows=%d", grp, from,
+			         to, n);
+		for (int i = 0; i < n && rc == 0; i++) {
+			char digits[16];
+			size_t dn = db_pg_len(r, i, 1);
+			if (dn == 0 || dn >= sizeof(digits)) {
+				rc = -1;
+				break;
+			}
+			memcpy(digits, db_pg_str(r, i, 1), dn);
+			digits[dn] = 0;
+			uint32_t seq = (uint32_t)strtoul(digits, NULL, 10);
+			if (seq != from + (uint32_t)i ||
+			    each(ectx, seq, (const uint8_t *)db_pg_str(r, i, 0), db_pg_len(r, i, 0)) < 0)
+				rc = -1;
+		}
+		PQclear(r);
+	} else {
+		util_log("level=error msg=\"series chunks query failed\" backend=pg grp=%s sqlstate=%s", grp,
+		         db_pg_sqlstate(c));
+	}
+	db_pg_put(c);
+	return rc;
 }
 
 static int pg_stacks(const char *id, int *format, uint8_t **data, size_t *len)
@@ -2084,6 +2211,7 @@ const struct store_backend store_pg_backend = {
 	.list = pg_list,
 	.raw = pg_raw,
 	.stacks = pg_stacks,
+	.dict_chunks = pg_dict_chunks,
 	.name_of = pg_name,
 	.edit = pg_edit,
 	.labels = pg_labels,

@@ -142,8 +142,47 @@ static int ds_write(sqlite3 *c, sqlite3_int64 seq, const struct store_ds *ds)
 	return rc;
 }
 
+/* The group of an FDX4 row, inside the caller's transaction (store_be.h,
+ * struct store_chunk): 0, STORE_SERIES_STALE, -1 error. */
+static int chunk_write(sqlite3 *c, const struct store_chunk *ch)
+{
+	sqlite3_stmt *st;
+	if (ch->seq == 0) {
+		if (sqlite3_prepare_v2(c, "INSERT INTO dict_groups(grp,chunks,bytes) VALUES(?,1,?) ON CONFLICT DO NOTHING",
+		                       -1, &st, NULL) != SQLITE_OK)
+			return -1;
+		sqlite3_bind_text(st, 1, ch->grp, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)ch->len);
+	} else if (ch->seq != UINT32_MAX) {
+		if (sqlite3_prepare_v2(c, "UPDATE dict_groups SET chunks=chunks+1, bytes=bytes+? WHERE grp=? AND chunks=?",
+		                       -1, &st, NULL) != SQLITE_OK)
+			return -1;
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)ch->len);
+		sqlite3_bind_text(st, 2, ch->grp, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, ch->seq);
+	} else {
+		if (sqlite3_prepare_v2(c, "UPDATE dict_groups SET chunks=chunks WHERE grp=? AND chunks>=?", -1, &st, NULL) !=
+		    SQLITE_OK)
+			return -1;
+		sqlite3_bind_text(st, 1, ch->grp, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, ch->need);
+	}
+	if (step_done(c, st) < 0)
+		return -1;
+	if (sqlite3_changes(c) != 1)
+		return STORE_SERIES_STALE;
+	if (ch->seq == UINT32_MAX)
+		return 0;
+	if (sqlite3_prepare_v2(c, "INSERT INTO dict_chunks(grp,seq,data) VALUES(?,?,?)", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, ch->grp, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, ch->seq);
+	sqlite3_bind_blob64(st, 3, ch->data, ch->len, SQLITE_STATIC);
+	return step_done(c, st);
+}
+
 static int sq_add(const struct store_new *n, const struct buf *stacks_, int stacks_format, const struct buf *types_,
-                  const char *id_out)
+                  const char *id_out, const struct store_chunk *chunk)
 {
 	const struct prof *p = n->prof;
 	const struct buf stacks = *stacks_, types = *types_;
@@ -152,7 +191,7 @@ static int sq_add(const struct store_new *n, const struct buf *stacks_, int stac
 	size_t fx_bytes = 0;
 	if (n->findex)
 		fx_bytes = n->findex->off[n->findex->n] + n->findex->n * 16;
-	if (db_room(c, n->raw_len + stacks.len + types.len + fx_bytes) < 0) {
+	if (db_room(c, (n->raw_dropped ? 0 : n->raw_len) + stacks.len + types.len + fx_bytes + (chunk ? chunk->len : 0)) < 0) {
 		db_writer_unlock();
 		return STORE_FULL;
 	}
@@ -218,14 +257,29 @@ static int sq_add(const struct store_new *n, const struct buf *stacks_, int stac
 	if (sqlite3_prepare_v2(c, "INSERT INTO blobs(profile_seq,raw) VALUES(?,?)", -1, &st, NULL) != SQLITE_OK)
 		goto rollback;
 	sqlite3_bind_int64(st, 1, seq);
-	sqlite3_bind_blob64(st, 2, n->raw, n->raw_len, SQLITE_STATIC);
+	sqlite3_bind_blob64(st, 2, n->raw_dropped ? (const void *)"" : n->raw, n->raw_dropped ? 0 : n->raw_len, SQLITE_STATIC);
 	if (step_done(c, st) < 0)
 		goto rollback;
-	if (sqlite3_prepare_v2(c, "INSERT INTO stacks(profile_seq,format,data) VALUES(?,?,?)", -1, &st, NULL) != SQLITE_OK)
+	if (chunk) {
+		int crc = chunk_write(c, chunk);
+		if (crc == STORE_SERIES_STALE) {
+			sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
+			db_writer_unlock();
+			return STORE_SERIES_STALE;
+		}
+		if (crc < 0)
+			goto rollback;
+	}
+	if (sqlite3_prepare_v2(c, "INSERT INTO stacks(profile_seq,format,data,grp) VALUES(?,?,?,?)", -1, &st, NULL) !=
+	    SQLITE_OK)
 		goto rollback;
 	sqlite3_bind_int64(st, 1, seq);
 	sqlite3_bind_int(st, 2, stacks_format);
 	sqlite3_bind_blob64(st, 3, stacks.len ? stacks.data : "", stacks.len, SQLITE_STATIC);
+	if (chunk)
+		sqlite3_bind_text(st, 4, chunk->grp, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 4);
 	if (step_done(c, st) < 0)
 		goto rollback;
 	if (n->findex && findex_write(c, seq, n->findex) < 0)
@@ -262,6 +316,15 @@ static int delete_tx(sqlite3 *c, const char *id)
 		sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL);
 		return 1;
 	}
+	/* the row's series group goes with its last profile (series.h) */
+	char grp[64] = "";
+	if (sqlite3_prepare_v2(c, "SELECT grp FROM stacks WHERE profile_seq=? AND grp IS NOT NULL", -1, &st, NULL) !=
+	    SQLITE_OK)
+		goto rollback;
+	sqlite3_bind_int64(st, 1, seq);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(grp, sizeof(grp), "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
 	static const char *const dels[] = {
 		"DELETE FROM profile_labels WHERE profile_seq=?",
 		"DELETE FROM blobs WHERE profile_seq=?",
@@ -276,6 +339,21 @@ static int delete_tx(sqlite3 *c, const char *id)
 		sqlite3_bind_int64(st, 1, seq);
 		if (step_done(c, st) < 0)
 			goto rollback;
+	}
+	if (grp[0]) {
+		if (sqlite3_prepare_v2(c, "DELETE FROM dict_groups WHERE grp=?1 AND NOT EXISTS "
+		                          "(SELECT 1 FROM stacks WHERE grp=?1)", -1, &st, NULL) != SQLITE_OK)
+			goto rollback;
+		sqlite3_bind_text(st, 1, grp, -1, SQLITE_STATIC);
+		if (step_done(c, st) < 0)
+			goto rollback;
+		if (sqlite3_changes(c) == 1) {
+			if (sqlite3_prepare_v2(c, "DELETE FROM dict_chunks WHERE grp=?", -1, &st, NULL) != SQLITE_OK)
+				goto rollback;
+			sqlite3_bind_text(st, 1, grp, -1, SQLITE_STATIC);
+			if (step_done(c, st) < 0)
+				goto rollback;
+		}
 	}
 	if (sqlite3_exec(c, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto rollback;
@@ -589,6 +667,37 @@ static int sq_stacks(const char *id, int *format, uint8_t **data, size_t *len)
 		} else if (s == SQLITE_DONE) {
 			rc = 1;
 		}
+		sqlite3_finalize(st);
+	}
+	db_reader_put(c);
+	return rc;
+}
+
+static int sq_dict_chunks(const char *grp, uint32_t from, uint32_t to,
+                          int (*each)(void *ectx, uint32_t seq, const uint8_t *data, size_t len), void *ectx)
+{
+	sqlite3 *c = db_reader_get();
+	if (!c)
+		return -1;
+	sqlite3_stmt *st;
+	int rc = -1;
+	if (sqlite3_prepare_v2(c, "SELECT seq, data FROM dict_chunks WHERE grp=? AND seq>=? AND seq<? ORDER BY seq", -1,
+	                       &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, grp, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, from);
+		sqlite3_bind_int64(st, 3, to);
+		rc = 0;
+		uint32_t next = from;
+		int s;
+		while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
+			uint32_t seq = (uint32_t)sqlite3_column_int64(st, 0);
+			const void *b = sqlite3_column_blob(st, 1);
+			size_t n = (size_t)sqlite3_column_bytes(st, 1);
+			if (seq != next++ || each(ectx, seq, b ? b : (const void *)"", n) < 0)
+				rc = -1;
+		}
+		if (rc == 0 && (s != SQLITE_DONE || next != to))
+			rc = -1;
 		sqlite3_finalize(st);
 	}
 	db_reader_put(c);
@@ -1877,6 +1986,7 @@ const struct store_backend store_sqlite_backend = {
 	.list = sq_list,
 	.raw = sq_raw,
 	.stacks = sq_stacks,
+	.dict_chunks = sq_dict_chunks,
 	.name_of = sq_name,
 	.edit = sq_edit,
 	.labels = sq_labels,

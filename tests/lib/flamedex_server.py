@@ -45,6 +45,10 @@ SERVER_START_TIMEOUT = 10.0
 
 AUTH = os.environ.get("FLAMEDEX_TEST_AUTH") == "1"
 PG = os.environ.get("FLAMEDEX_TEST_DB") == "pg"
+# FLAMEDEX_TEST_SERIES=all (check-api-pg, check-api-tsan): every upload is
+# stored against its series' dictionary (--series-storage all,
+# server/series.h), so every test of tests/api also checks that path.
+SERIES = os.environ.get("FLAMEDEX_TEST_SERIES", "")
 
 # A test (or module: pytestmark = sqlite_only) about the SQLite file itself.
 sqlite_only = pytest.mark.skipif(PG, reason="reads or sizes the SQLite file (FLAMEDEX_TEST_DB=pg)")
@@ -102,6 +106,8 @@ class Server:
             self.token = new_token()
             path = auth_file(os.path.join(self.dir, "auth"), [("admin", "test-suite", self.token)])
             self.extra_args += ["--auth-file", path]
+        if SERIES and "--series-storage" not in self.extra_args:
+            self.extra_args += ["--series-storage", SERIES]
         self.proc = None
         self.url = None
         self.port = None
@@ -163,7 +169,7 @@ class Server:
         cleanly (the database directory is then kept for a look)."""
         problem = None
         if self.proc is None:
-            shutil.rmtree(self.dir, ignore_errors=True)
+            os.environ.get("FLAMEDEX_TEST_KEEP") or shutil.rmtree(self.dir, ignore_errors=True)
             if self.own_db:
                 import pgcluster
                 pgcluster.cluster().drop_database(self.own_db)
@@ -182,7 +188,7 @@ class Server:
         if problem:
             problem += " (log and database in %s)\n%s" % (self.dir, self.log_tail())
         else:
-            shutil.rmtree(self.dir, ignore_errors=True)
+            os.environ.get("FLAMEDEX_TEST_KEEP") or shutil.rmtree(self.dir, ignore_errors=True)
             if self.own_db:
                 import pgcluster
                 pgcluster.cluster().drop_database(self.own_db)
