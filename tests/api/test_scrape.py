@@ -606,3 +606,36 @@ def test_missing_config_file_is_a_startup_error(tmp_path):
                         str(tmp_path / "f.db"), "--config", str(tmp_path / "nope.yaml")],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode != 0 and "cannot open" in r.stderr, r.stderr
+
+
+def test_keep_raw_false_stores_no_original_and_raw_is_the_model(goprog, tmp_path):
+    """A job with keep_raw: false stores the model only (blobs.raw empty):
+    /raw then writes the stored model as profile.proto, which go tool pprof
+    reads with the numbers of the server's own /top."""
+    import checks
+    import pproftool
+    from flamedex_server import db_query
+    app = GoService(goprog, "app").start()
+    cfg = tmp_path / "s.yaml"
+    text = json.loads(config_text([("nokeep", "1s", [app.addr], None,
+                                    {**off_defaults(), "goroutine": {"enabled": True}})]))
+    text["scrape_configs"][0]["keep_raw"] = False
+    cfg.write_text(json.dumps(text))
+    srv = Server(["--config", str(cfg)]).start()
+    try:
+        c = Client(srv.url, token=srv.token)
+        p = until("a scraped profile", lambda: profiles(c, "job:nokeep"))[0]
+        (n,), = db_query(srv, "SELECT length(b.raw) FROM blobs b JOIN profiles p ON p.seq=b.profile_seq WHERE p.id=?",
+                         (p["id"],))
+        assert n == 0, "keep_raw: false kept %d bytes of the original" % n
+        raw = c.get("/api/v1/profiles/%s/raw" % p["id"])
+        assert raw.status == 200 and raw.body[:2] == b"\x1f\x8b", raw
+        path = tmp_path / "rebuilt.pb.gz"
+        path.write_bytes(raw.body)
+        rep = pproftool.top(str(path), None, "count")
+        j = c.get_json("/api/v1/profiles/%s/top" % p["id"], {"limit": 0})
+        checks.compare_top(j, rep, "keep_raw: false")
+    finally:
+        problem = srv.stop()
+        app.stop()
+    assert problem is None, problem
