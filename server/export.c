@@ -77,7 +77,7 @@ static int folded_visit(void *ctx, uint32_t n, uint32_t depth)
 {
 	struct folded *f = ctx;
 	(void)depth;
-	uint32_t par = f->v->t.parent[n];
+	uint32_t par = ntree_parent(&f->v->t, n);
 	f->path.len = par == 0 ? 0 : f->pl[par];
 	if (par != 0)
 		buf_addc(&f->path, ';');
@@ -223,7 +223,7 @@ int export_pprof(const struct view *v, struct buf *out)
 			goto out;
 		}
 		ids.len = 0;
-		for (uint32_t x = n; x != 0; x = t->parent[x])
+		for (uint32_t x = n; x != 0; x = ntree_parent(t, x))
 			wire_put_uvarint(&ids, t->key[x] < p->n_strs ? fid[t->key[x]] : 0);
 		m.len = 0;
 		if (ids.len)
@@ -343,7 +343,7 @@ static int svg_visit(void *ctx, uint32_t n, uint32_t depth)
 {
 	struct svg *s = ctx;
 	const struct ntree *t = &s->v->t;
-	uint32_t par = t->parent[n];
+	uint32_t par = ntree_parent(t, n);
 	double w = (double)absv(t->col[VIEW_TOT][n]) * s->scale;
 	s->x[n] = s->next[par];
 	s->next[par] += w;

@@ -96,6 +96,21 @@ int ntree_init(struct ntree *t, int ncols, uint32_t root_key, size_t hint)
 	return 0;
 }
 
+int ntree_init_lent(struct ntree *t, uint32_t n, const uint32_t *parent, unsigned pshift, uint32_t *key)
+{
+	memset(t, 0, sizeof(*t));
+	if (n == 0 || n >= NTREE_MAX_NODES || work_hold(&t->held, (size_t)n * sizeof(uint32_t)) < 0) {
+		free(key);
+		return -1;
+	}
+	t->n = t->cap = n;
+	t->parent = (uint32_t *)parent; /* never written: parent_lent */
+	t->pshift = pshift;
+	t->parent_lent = true;
+	t->key = key;
+	return 0;
+}
+
 /* A new node (parent, key), linked into parent's list; NTREE_NONE when
  * out of memory. */
 static uint32_t add_node(struct ntree *t, uint32_t parent, uint32_t key)
@@ -235,11 +250,11 @@ int ntree_finish(struct ntree *t, const struct ntree_names *names, bool with_fir
 	 * children, and placing them moves it to their end, which is where
 	 * x + 1's start: koff[x] is then the start of x's children. */
 	for (uint32_t i = 1; i < n; i++)
-		koff[t->parent[i] + 2]++;
+		koff[ntree_parent(t, i) + 2]++;
 	for (uint32_t i = 0; i <= n; i++)
 		koff[i + 1] += koff[i];
 	for (uint32_t i = 1; i < n; i++)
-		klist[koff[t->parent[i] + 1]++] = i;
+		klist[koff[ntree_parent(t, i) + 1]++] = i;
 	struct name_ctx ctx = { names, t->key };
 	t->koff = koff;
 	t->klist = klist;
@@ -259,6 +274,7 @@ int ntree_borrow(struct ntree *t, const struct ntree *shape, int ncols)
 	memset(t, 0, sizeof(*t));
 	t->n = t->cap = shape->n;
 	t->parent = shape->parent;
+	t->pshift = shape->pshift;
 	t->key = shape->key;
 	t->koff = shape->koff;
 	t->klist = shape->klist;
@@ -277,7 +293,8 @@ void ntree_release(struct ntree *t)
 {
 	work_unhold(&t->held);
 	if (!t->borrowed) {
-		free(t->parent);
+		if (!t->parent_lent)
+			free(t->parent);
 		free(t->key);
 		free(t->koff);
 		free(t->klist);
@@ -294,7 +311,7 @@ size_t ntree_mem_bytes(const struct ntree *t)
 {
 	size_t cap = t->cap > t->n ? t->cap : t->n, b = 0;
 	if (!t->borrowed)
-		b += cap * (2 * sizeof(uint32_t)) + ((size_t)t->n + 1) * sizeof(uint32_t) +
+		b += cap * ((t->parent_lent ? 1 : 2) * sizeof(uint32_t)) + ((size_t)t->n + 1) * sizeof(uint32_t) +
 		     (t->klist ? (size_t)t->n * sizeof(uint32_t) : 0) + (t->first ? (size_t)t->n : 0) +
 		     t->index.cap * sizeof(*t->index.slots) + (t->kid ? cap * (2 * sizeof(uint32_t) + 1) : 0);
 	for (int c = 0; c < t->ncols; c++)
@@ -308,7 +325,7 @@ void ntree_sum_up(struct ntree *t, int from, int to)
 		memcpy(t->col[to], t->col[from], (size_t)t->n * sizeof(int64_t));
 	int64_t *v = t->col[to];
 	for (uint32_t i = t->n; i-- > 1;)
-		v[t->parent[i]] += v[i];
+		v[ntree_parent(t, i)] += v[i];
 }
 
 /* ---- pruning and the pre-order walk ----------------------------------------- */
@@ -347,7 +364,6 @@ static int64_t kth_largest_abs(const int64_t *w, size_t n, size_t k)
 static uint8_t *prune(const struct ntree *t, const int64_t *weight, long max_nodes)
 {
 	uint32_t n = t->n;
-	const uint32_t *parent = t->parent;
 	uint8_t *keep = calloc((size_t)n + 1, 1);
 	if (!keep)
 		return NULL;
@@ -357,7 +373,7 @@ static uint8_t *prune(const struct ntree *t, const int64_t *weight, long max_nod
 		nonzero += weight[i] != 0;
 	if (max_nodes <= 0 || (uint64_t)max_nodes >= (uint64_t)nonzero + 1) {
 		for (uint32_t i = 1; i < n; i++)
-			keep[i] = weight[i] != 0 && keep[parent[i]];
+			keep[i] = weight[i] != 0 && keep[ntree_parent(t, i)];
 		return keep;
 	}
 	int64_t thr = kth_largest_abs(weight, n, (size_t)max_nodes);
@@ -367,12 +383,12 @@ static uint8_t *prune(const struct ntree *t, const int64_t *weight, long max_nod
 	}
 	long count = 1;
 	for (uint32_t i = 1; i < n; i++)
-		if (abs_sat(weight[i]) > thr && keep[parent[i]]) {
+		if (abs_sat(weight[i]) > thr && keep[ntree_parent(t, i)]) {
 			keep[i] = 1;
 			count++;
 		}
 	for (uint32_t i = 1; i < n && count < max_nodes; i++)
-		if (!keep[i] && thr > 0 && abs_sat(weight[i]) == thr && keep[parent[i]]) {
+		if (!keep[i] && thr > 0 && abs_sat(weight[i]) == thr && keep[ntree_parent(t, i)]) {
 			keep[i] = 1;
 			count++;
 		}
@@ -556,7 +572,7 @@ int ntree_fold(struct ntree *dst, struct ntree_intern *u, int dcol, const struct
 		uint32_t len;
 		const char *s = ntree_name(src_names, src->key[i], &len);
 		uint32_t k = ntree_intern(u, s, len);
-		if (k == NTREE_NONE || (map[i] = ntree_child(dst, map[src->parent[i]], k)) == NTREE_NONE) {
+		if (k == NTREE_NONE || (map[i] = ntree_child(dst, map[ntree_parent(src, i)], k)) == NTREE_NONE) {
 			rc = -1;
 			goto out;
 		}

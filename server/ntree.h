@@ -12,6 +12,8 @@
  *
  * Life of a tree:
  *   ntree_init     the root alone
+ *   (or ntree_init_lent: every node given, parents lent by the caller;
+ *   then straight to ntree_finish)
  *   ntree_child    finds or adds the child of a node for a key; callers add
  *                  values into the columns as they go
  *   ntree_finish   sorts every node's children by name and, when asked,
@@ -69,7 +71,12 @@ static inline const char *ntree_name(const struct ntree_names *nm, uint32_t k, u
 
 struct ntree {
 	uint32_t n;                /* nodes */
-	uint32_t *parent;          /* parent[0] = 0 */
+	/* node i's parent is parent[i << pshift] (read it with ntree_parent);
+	 * pshift is 0 but in a tree whose parents are lent by an array of
+	 * pairs (ntree_init_lent: a location trie that is its own name tree,
+	 * whose parents are the trie's); parent of 0 is 0 */
+	uint32_t *parent;
+	unsigned pshift;
 	uint32_t *key;             /* key[0] is the root key given to ntree_init */
 	/* after ntree_finish: the children of i are klist[koff[i]..koff[i+1]),
 	 * sorted by name (bytes, then length) */
@@ -90,12 +97,24 @@ struct ntree {
 	uint32_t *kid, *sib;
 	uint8_t *nkid;
 	bool borrowed;             /* the nodes belong to another tree */
+	bool parent_lent;          /* parent belongs to the caller of ntree_init_lent */
 	struct work_held held;     /* bytes charged to the work that built it (work.h) */
 };
 
 /* A tree holding only the root (key root_key), with ncols zeroed columns;
  * hint is the expected number of nodes. 0 or -1. */
 int ntree_init(struct ntree *t, int ncols, uint32_t root_key, size_t hint);
+/* A tree of n nodes given whole: node i's parent is parent[i << pshift]
+ * (< i for i > 0, parent of 0 is 0; lent: that array must outlive the
+ * tree and its borrowers) and its key is key[i] (taken: the tree frees
+ * it, also on failure); no value columns and no child index, so no
+ * ntree_child: finish it next. 0 or -1. */
+int ntree_init_lent(struct ntree *t, uint32_t n, const uint32_t *parent, unsigned pshift, uint32_t *key);
+/* The parent of node i (i < t->n). */
+static inline uint32_t ntree_parent(const struct ntree *t, uint32_t i)
+{
+	return t->parent[(size_t)i << t->pshift];
+}
 /* The child of parent with key, added (values zero) if absent; NTREE_NONE
  * when an allocation fails. Not after ntree_finish. */
 uint32_t ntree_child(struct ntree *t, uint32_t parent, uint32_t key);

@@ -227,7 +227,7 @@ int view_pseudo_fold(struct view *v, const struct view_opts *o, const struct vie
 				break;
 			*slot = NTREE_NONE;
 			up[depth++] = x;
-			x = v->t.parent[x];
+			x = ntree_parent(&v->t, x);
 		}
 		uint32_t at = x == 0 ? cur : *slot;
 		while (depth > 0) {

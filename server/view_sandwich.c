@@ -23,7 +23,7 @@ static int sandwich_trees(const struct view *v, uint32_t fkey, struct ntree *ce,
 	memset(map, 0xff, ((size_t)t->n + 1) * sizeof(uint32_t));
 	*cumf = 0;
 	for (uint32_t i = 1; i < t->n; i++) {
-		uint32_t par = t->parent[i];
+		uint32_t par = ntree_parent(t, i);
 		above[i] = above[par] || (par && t->key[par] == fkey);
 		if (t->key[i] == fkey && !above[i]) {
 			map[i] = 0;
@@ -42,7 +42,7 @@ static int sandwich_trees(const struct view *v, uint32_t fkey, struct ntree *ce,
 			continue;
 		ca->col[0][0] += tot[i];
 		uint32_t cur = 0;
-		for (uint32_t a = t->parent[i]; a != 0; a = t->parent[a]) {
+		for (uint32_t a = ntree_parent(t, i); a != 0; a = ntree_parent(t, a)) {
 			if ((cur = ntree_child(ca, cur, t->key[a])) == NTREE_NONE)
 				goto out;
 			ca->col[0][cur] += tot[i];

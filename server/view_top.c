@@ -42,8 +42,8 @@ struct top_row *view_top(const struct view *v, uint32_t *nrows)
 			 * children's. Added modulo 2^64 (the partial sums of a
 			 * recursive function may pass int64; the final flat fits). */
 			flat[key] = (int64_t)((uint64_t)flat[key] + (uint64_t)tot[x]);
-			if (t->parent[x]) {
-				uint32_t pk = t->key[t->parent[x]];
+			if (ntree_parent(t, x)) {
+				uint32_t pk = t->key[ntree_parent(t, x)];
 				flat[pk] = (int64_t)((uint64_t)flat[pk] - (uint64_t)tot[x]);
 			}
 		}
@@ -173,7 +173,7 @@ static int inline_bits(const struct view *v, uint8_t *fnb)
 				uint32_t c = prof_ntree_node(sh, n), nf = p->locs[p->nodes[n].loc].n;
 				/* frames innermost first: frame k's node is c, its caller's parent[c] */
 				for (uint32_t k = nf; k-- > 0;) {
-					uint32_t cur = t->parent[c];
+					uint32_t cur = ntree_parent(t, c);
 					EDGE(cur, c, k != 0);
 					c = cur;
 				}

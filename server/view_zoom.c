@@ -83,7 +83,7 @@ int view_zoom(struct view *v, const char *path, size_t len, uint32_t *depth)
 		work_uncharge(held);
 		return -1;
 	}
-	for (uint32_t x = v->t.parent[z];; x = v->t.parent[x]) {
+	for (uint32_t x = ntree_parent(&v->t, z);; x = ntree_parent(&v->t, x)) {
 		in[x] = 2;
 		if (x == 0)
 			break;
@@ -98,7 +98,7 @@ int view_zoom(struct view *v, const char *path, size_t len, uint32_t *depth)
 			rc = -1;
 			break;
 		}
-		if (x > z && in[v->t.parent[x]] == 1)
+		if (x > z && in[ntree_parent(&v->t, x)] == 1)
 			in[x] = 1;
 		if (in[x] == 1)
 			total += absv(self[x]);
