@@ -18,6 +18,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "decode_state.h"
 #include "limits.h"
@@ -353,6 +355,23 @@ static int aggregate(struct decode_state *d, uint32_t n, const uint32_t *node_of
 
 /* ---- walk 4 -------------------------------------------------------------------- */
 
+/* Walk 4 is the last to read the message, and reads it forwards: the
+ * pages of an owned message wholly before upto are not read again, and
+ * are given back to the system every RELEASE_STEP bytes (*done: where the
+ * last release ended), so that the message and the stacks kept from it
+ * are not both resident at their full sizes. The memory stays allocated
+ * (a page read again would read zeros) until walk 4 frees it. */
+#define RELEASE_STEP ((size_t)4 << 20)
+
+static void release_read(const struct decode_state *d, const uint8_t *upto, uintptr_t page, uintptr_t *done)
+{
+	if (!d->own || page == 0 || (uintptr_t)upto < *done || (uintptr_t)upto - *done < RELEASE_STEP)
+		return;
+	uintptr_t lo = *done, hi = (uintptr_t)upto & ~(page - 1);
+	if (hi > lo && madvise((void *)lo, hi - lo, MADV_DONTNEED) == 0)
+		*done = hi;
+}
+
 /* Walk 4 reads sample (they refer to the locations of walk 3 and need
  * the sample types), each checked and kept as it comes; then the trie is
  * built from the sorted stacks and the samples aggregated. */
@@ -369,7 +388,16 @@ int decode_pass_samples(struct decode_state *d)
 	struct wire_reader r = wire_reader_of(d->data, d->n);
 	struct wire_field f;
 	int rc = 0;
-	while (rc == 0 && wire_next_field(&r, &f) > 0) {
+	/* released from the first whole page of the message on (the one
+	 * before may hold the allocator's header); everything before r.p has
+	 * been read when the next field is */
+	long pg = sysconf(_SC_PAGESIZE);
+	uintptr_t page = pg > 0 && (pg & (pg - 1)) == 0 ? (uintptr_t)pg : 0;
+	uintptr_t released = page ? ((uintptr_t)d->data + page - 1) & ~(page - 1) : 0;
+	while (rc == 0) {
+		release_read(d, r.p, page, &released);
+		if (wire_next_field(&r, &f) <= 0)
+			break;
 		if (f.num != PB_PROFILE_SAMPLE)
 			continue;
 		if (d->p->n_types == 0) {

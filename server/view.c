@@ -156,38 +156,39 @@ static int cuts_build(const struct prof *p, const struct view_opts *o, const uin
 	return 0;
 }
 
-/* The keys of the trie's nodes when the trie is its own name tree, else
- * NULL: every location one frame and no two locations of one key (then
- * no two siblings, which have distinct locations, have one key, and
- * fold_trie would give every trie node a new child of its parent's node,
- * numbered as the trie is). A profile with two such locations (one
- * function at two lines) takes the general fold, which finds the
- * identity afterwards when it holds all the same. */
-static uint32_t *trie_keys(const struct prof *p)
+/* When the trie is its own name tree, the key of each location shifted
+ * by one (ntree_init_lent's kmap: [0] the root's key), else NULL: every
+ * location one frame and no two locations of one key (then no two
+ * siblings, which have distinct locations, have one key, and fold_trie
+ * would give every trie node a new child of its parent's node, numbered
+ * as the trie is). A profile with two such locations (one function at two
+ * lines) takes the general fold, which finds the identity afterwards when
+ * it holds all the same. */
+static uint32_t *trie_kmap(const struct prof *p)
 {
-	if (p->n_nodes == 0 || p->nodes[0].parent != 0)
+	if (p->n_nodes == 0 || p->nodes[0].parent != 0 || p->nodes[0].loc != PROF_NONE)
 		return NULL;
 	uint8_t *seen = calloc((size_t)p->n_strs + 1, 1);
-	uint32_t *lkey = malloc(((size_t)p->n_locs + 1) * sizeof(uint32_t));
-	uint32_t *key = NULL;
-	bool ok = seen && lkey;
+	uint32_t *kmap = malloc(((size_t)p->n_locs + 1) * sizeof(uint32_t));
+	bool ok = seen && kmap;
+	if (ok)
+		kmap[0] = PROF_NONE;
 	for (uint32_t L = 0; ok && L < p->n_locs; L++) {
 		uint32_t k = p->locs[L].n == 1 ? p->frames[p->loc_frames[p->locs[L].off]].key : PROF_NONE;
 		ok = k < p->n_strs && !seen[k];
 		if (ok) {
 			seen[k] = 1;
-			lkey[L] = k;
+			kmap[L + 1] = k;
 		}
 	}
-	if (ok && (key = malloc(((size_t)p->n_nodes + 1) * sizeof(uint32_t)))) {
-		util_advise_huge(key, ((size_t)p->n_nodes + 1) * sizeof(uint32_t));
-		key[0] = PROF_NONE;
-		for (uint32_t n = 1; n < p->n_nodes; n++)
-			key[n] = lkey[p->nodes[n].loc];
-	}
+	for (uint32_t n = 1; ok && n < p->n_nodes; n++)
+		ok = p->nodes[n].loc < p->n_locs;
 	free(seen);
-	free(lkey);
-	return key;
+	if (!ok) {
+		free(kmap);
+		return NULL;
+	}
+	return kmap;
 }
 
 /* The shared name tree of p, built on first use; NULL when out of memory. */
@@ -195,16 +196,17 @@ static const struct prof_ntree *shared_tree(const struct prof *cp)
 {
 	struct prof *p = (struct prof *)cp; /* only the lazy cache is written */
 	pthread_mutex_lock(&p->lazy_mu);
-	uint32_t *key = p->ntree ? NULL : trie_keys(p);
-	if (key) {
-		/* The trie is the tree: it lends its parents (prof_node pairs) */
+	uint32_t *kmap = p->ntree ? NULL : trie_kmap(p);
+	if (kmap) {
+		/* The trie is the tree: it lends its (parent, location) pairs */
 		struct prof_ntree *t = calloc(1, sizeof(*t));
 		struct ntree_names names = prof_names(p);
-		_Static_assert(sizeof(struct prof_node) == 2 * sizeof(uint32_t) && offsetof(struct prof_node, parent) == 0,
+		_Static_assert(sizeof(struct prof_node) == 2 * sizeof(uint32_t) && offsetof(struct prof_node, parent) == 0 &&
+		                   offsetof(struct prof_node, loc) == sizeof(uint32_t),
 		               "prof_node is (parent, loc)");
 		if (!t)
-			free(key);
-		if (t && ntree_init_lent(&t->t, p->n_nodes, &p->nodes[0].parent, 1, key) == 0 &&
+			free(kmap);
+		if (t && ntree_init_lent(&t->t, p->n_nodes, &p->nodes[0].parent, kmap) == 0 &&
 		    ntree_finish(&t->t, &names, true) == 0)
 			p->ntree = t;
 		else

@@ -35,7 +35,7 @@ int view_transform(struct view *v, const struct view_opts *o)
 	for (uint32_t i = 1; i < t0->n; i++) {
 		if ((i & 1023) == 0 && work_poll() != WORK_OK)
 			goto out;
-		uint32_t par = m[ntree_parent(t0, i)], key = t0->key[i];
+		uint32_t par = m[ntree_parent(t0, i)], key = ntree_key(t0, i);
 		bool drop = false;
 		if (merge && key < p->n_strs) {
 			if (!merge[key])
@@ -43,7 +43,7 @@ int view_transform(struct view *v, const struct view_opts *o)
 			drop = merge[key] == 2;
 		}
 		for (uint32_t x = par; o->collapse_recursion && !drop && x != 0; x = ntree_parent(&t, x))
-			drop = t.key[x] == key;
+			drop = ntree_key(&t, x) == key;
 		if (drop) {
 			m[i] = par;
 		} else if ((m[i] = ntree_child(&t, par, key)) == NTREE_NONE) {

@@ -35,7 +35,7 @@ static uint32_t child_named(const struct view *v, const struct ntree_names *nm, 
 	size_t start = *i, end = *i;
 	for (uint32_t c = v->t.koff[n]; c < v->t.koff[n + 1]; c++) {
 		uint32_t ch = v->t.klist[c], nlen;
-		const char *name = ntree_name(nm, v->t.key[ch], &nlen);
+		const char *name = ntree_name(nm, ntree_key(&v->t, ch), &nlen);
 		size_t at = start;
 		if (element_is(s, len, &at, name, nlen)) {
 			*i = at;
