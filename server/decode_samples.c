@@ -456,6 +456,7 @@ int decode_pass_samples(struct decode_state *d)
 	d->own = NULL;
 	d->data = NULL;
 	d->n = 0;
+	decode_drop_lookups(d);
 	uint32_t n = (uint32_t)(d->insamples.len / sizeof(struct decode_insample));
 	if (n == 0)
 		return 0;
