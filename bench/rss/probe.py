@@ -6,13 +6,14 @@
 Per file: a fresh server on an empty database, one upload, the first flame
 graph, top, the flame graph again; prints VmHWM (the peak resident set) as
 MiB and as a multiple of the inflated profile, VmRSS after each step, the
-server's CPU for the upload, and a digest of every answer (the same digests
+server's CPU for the upload, the trie's nodes (from the server's log), and a digest of every answer (the same digests
 from two binaries mean the same answers). Uses bench/bench.py's Server.
 Never asserts on figures.
 """
 import argparse
 import hashlib
 import json
+import re
 import os
 import shutil
 import sys
@@ -57,6 +58,9 @@ def probe(binary, web, path):
             out["digest"][step] = hashlib.sha256(body).hexdigest()[:16]
         out["hwm_kb"] = status_kb(srv, "VmHWM")
         srv.stop()
+        with open(os.path.join(tmp, "log"), errors="replace") as f:
+            m = re.search(r"msg=stored .* nodes=(\d+)", f.read())
+        out["nodes"] = int(m.group(1)) if m else None
     finally:
         if srv.proc is not None:
             srv.proc.kill()
@@ -79,9 +83,9 @@ def main():
             print(json.dumps(r))
             continue
         mib = r["hwm_kb"] / 1024
-        print("%-22s inflated %6.1f MB  peak %6.1f MiB = %4.1fx  (after upload %6.1f MiB)  upload CPU %.2f s  "
+        print("%-22s nodes %s  inflated %6.1f MB  peak %6.1f MiB = %4.1fx  (after upload %6.1f MiB)  upload CPU %.2f s  "
               "rss MiB %s  digests %s" % (
-                  r["file"], r["inflated"] / 1e6, mib, r["hwm_kb"] * 1024 / r["inflated"], r["hwm_upload_kb"] / 1024,
+                  r["file"], r["nodes"], r["inflated"] / 1e6, mib, r["hwm_kb"] * 1024 / r["inflated"], r["hwm_upload_kb"] / 1024,
                   r["upload_cpu"], {k: round(v / 1024) for k, v in r["rss_kb"].items()},
                   ",".join(r["digest"].values())))
         sys.stdout.flush()
