@@ -15,6 +15,11 @@
  * children's, as prof.h requires. Last, in file order, samples with the
  * same (node, label set) are summed, as pprof's Merge does on load, so the
  * aggregated samples keep the order of their first appearance.
+ *
+ * Memory: an owned message's pages are given back as the walk passes them
+ * (but the string table's, release_read), and the message and the
+ * decoder's lookups are gone before the trie is built, so the peak is the
+ * kept stacks and the trie, not those plus the message.
  */
 #include <stdlib.h>
 #include <string.h>
