@@ -15,9 +15,16 @@
  * children's, as prof.h requires. Last, in file order, samples with the
  * same (node, label set) are summed, as pprof's Merge does on load, so the
  * aggregated samples keep the order of their first appearance.
+ *
+ * Memory: an owned message's pages are given back as the walk passes them
+ * (but the string table's, release_read), and the message and the
+ * decoder's lookups are gone before the trie is built, so the peak is the
+ * kept stacks and the trie, not those plus the message.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "decode_state.h"
 #include "limits.h"
@@ -353,6 +360,66 @@ static int aggregate(struct decode_state *d, uint32_t n, const uint32_t *node_of
 
 /* ---- walk 4 -------------------------------------------------------------------- */
 
+/* Walk 4 is the last to read the message, and reads it forwards: the
+ * pages of an owned message wholly before upto are not read again but
+ * for the file's string table (its spans are read when a label's string
+ * is first used, and the output string map compares with them), so those
+ * outside the table's pages are given back to the system every
+ * RELEASE_STEP bytes, and the message and the stacks kept from it are not
+ * both resident at their full sizes. The memory stays allocated (a page
+ * read again would read zeros) until walk 4 frees it. */
+#define RELEASE_STEP ((uintptr_t)4 << 20)
+
+struct release {
+	uintptr_t page;       /* 0: nothing is released */
+	uintptr_t done;       /* released (or skipped) up to here */
+	uintptr_t keep_lo, keep_hi;   /* the string table's pages */
+};
+
+static void release_init(const struct decode_state *d, struct release *rl)
+{
+	memset(rl, 0, sizeof(*rl));
+	long pg = sysconf(_SC_PAGESIZE);
+	if (!d->own || pg <= 0 || (pg & (pg - 1)) != 0)
+		return;
+	uintptr_t page = (uintptr_t)pg, lo = UINTPTR_MAX, hi = 0;
+	for (uint32_t i = 0; i < d->n_strs; i++) {
+		uintptr_t s = (uintptr_t)d->strs[i].p;
+		if (!d->strs[i].p || d->strs[i].len == 0)
+			continue;
+		if (s < lo)
+			lo = s;
+		if (s + d->strs[i].len > hi)
+			hi = s + d->strs[i].len;
+	}
+	rl->page = page;
+	/* from the first whole page of the message on: the one before may
+	 * hold the allocator's header */
+	rl->done = ((uintptr_t)d->data + page - 1) & ~(page - 1);
+	rl->keep_lo = lo == UINTPTR_MAX ? 0 : lo & ~(page - 1);
+	rl->keep_hi = lo == UINTPTR_MAX ? 0 : (hi + page - 1) & ~(page - 1);
+}
+
+static void release_read(struct release *rl, const uint8_t *upto)
+{
+	if (!rl->page)
+		return;
+	uintptr_t lo = rl->done, hi = (uintptr_t)upto & ~(rl->page - 1);
+	if (hi <= lo || hi - lo < RELEASE_STEP)
+		return;
+	/* [lo, hi) less [keep_lo, keep_hi): at most two pieces */
+	uintptr_t a_hi = hi < rl->keep_lo ? hi : rl->keep_lo, b_lo = lo > rl->keep_hi ? lo : rl->keep_hi;
+	if (rl->keep_hi == 0) {
+		a_hi = hi;
+		b_lo = hi;
+	}
+	if (a_hi > lo)
+		(void)madvise((void *)lo, a_hi - lo, MADV_DONTNEED);
+	if (hi > b_lo)
+		(void)madvise((void *)b_lo, hi - b_lo, MADV_DONTNEED);
+	rl->done = hi;
+}
+
 /* Walk 4 reads sample (they refer to the locations of walk 3 and need
  * the sample types), each checked and kept as it comes; then the trie is
  * built from the sorted stacks and the samples aggregated. */
@@ -369,7 +436,12 @@ int decode_pass_samples(struct decode_state *d)
 	struct wire_reader r = wire_reader_of(d->data, d->n);
 	struct wire_field f;
 	int rc = 0;
-	while (rc == 0 && wire_next_field(&r, &f) > 0) {
+	struct release rl;
+	release_init(d, &rl);
+	while (rc == 0) {
+		release_read(&rl, r.p);
+		if (wire_next_field(&r, &f) <= 0)
+			break;
 		if (f.num != PB_PROFILE_SAMPLE)
 			continue;
 		if (d->p->n_types == 0) {
@@ -389,6 +461,7 @@ int decode_pass_samples(struct decode_state *d)
 	d->own = NULL;
 	d->data = NULL;
 	d->n = 0;
+	decode_drop_lookups(d);
 	uint32_t n = (uint32_t)(d->insamples.len / sizeof(struct decode_insample));
 	if (n == 0)
 		return 0;

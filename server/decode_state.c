@@ -48,6 +48,26 @@ uint32_t decode_out_str(struct decode_state *d, uint64_t i)
 	return id;
 }
 
+void decode_drop_lookups(struct decode_state *d)
+{
+	free(d->strs);
+	d->strs = NULL;
+	d->n_strs = d->cap_strs = 0;
+	free(d->str_out);
+	d->str_out = NULL;
+	strmap_release(&d->smap);
+	for (size_t i = 0; i < d->lits.len / sizeof(char *); i++)
+		free(((char **)d->lits.data)[i]);
+	buf_release(&d->lits);
+	u64map_release(&d->map_ids);
+	u64map_release(&d->fn_ids);
+	u64map_release(&d->loc_ids);
+	u64map_release(&d->frame_ids);
+	free(d->loc_dense);
+	d->loc_dense = NULL;
+	d->loc_dense_n = 0;
+}
+
 uint32_t decode_out_lit(struct decode_state *d, const char *s, size_t len)
 {
 	/* The map keeps a pointer to its key: the arena moves as it grows,

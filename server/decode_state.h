@@ -119,6 +119,11 @@ struct decode_state {
 /* Output string id of file string index i (< n_strs), interning it on
  * first use; PROF_NONE when out of memory. */
 uint32_t decode_out_str(struct decode_state *d, uint64_t i);
+/* Walk 4 has read the message: release what resolves its references (the
+ * file's string spans, the output string map, the id maps), which the
+ * trie build, the aggregation and finish() do not read, before the trie
+ * is built. */
+void decode_drop_lookups(struct decode_state *d);
 /* Output string id of a string that is not in the file. */
 uint32_t decode_out_lit(struct decode_state *d, const char *s, size_t len);
 /* 0 when idx is a valid string index; else -1, error set, naming what. */

@@ -184,7 +184,7 @@ static void json_changes(const struct ntree *t, const struct ntree_walk *w, cons
 			return;
 		}
 		for (uint32_t i = 1; i < w->n; i++) { /* the root's key is no name */
-			uint32_t k = t->key[w->order[i]], ix = w->name_ix[k];
+			uint32_t k = ntree_key(t, w->order[i]), ix = w->name_ix[k];
 			if (ix != NTREE_NONE && ix < w->n_names)
 				by_ix[ix] = verdict[k] == GATE_GREW ? 1 : verdict[k] == GATE_SHRANK ? -1 : 0;
 		}
@@ -202,7 +202,7 @@ static void json_changes(const struct ntree *t, const struct ntree_walk *w, cons
 		if (!verdict)
 			json_null(j);
 		else
-			json_bool(j, i > 0 && verdict[t->key[w->order[i]]] != GATE_SAME);
+			json_bool(j, i > 0 && verdict[ntree_key(t, w->order[i])] != GATE_SAME);
 	}
 	json_arr_end(j);
 }

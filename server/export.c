@@ -60,7 +60,7 @@ static int walk(const struct ntree *t, visit_fn visit, void *ctx)
 static const char *node_name(const struct view *v, uint32_t n, uint32_t *len)
 {
 	struct ntree_names names = prof_names(v->p);
-	return ntree_name(&names, v->t.key[n], len);
+	return ntree_name(&names, ntree_key(&v->t, n), len);
 }
 
 /* ---- folded ------------------------------------------------------------- */
@@ -77,7 +77,7 @@ static int folded_visit(void *ctx, uint32_t n, uint32_t depth)
 {
 	struct folded *f = ctx;
 	(void)depth;
-	uint32_t par = f->v->t.parent[n];
+	uint32_t par = ntree_parent(&f->v->t, n);
 	f->path.len = par == 0 ? 0 : f->pl[par];
 	if (par != 0)
 		buf_addc(&f->path, ';');
@@ -193,7 +193,7 @@ int export_pprof(const struct view *v, struct buf *out)
 	/* functions and locations: one per name, id = order of first use */
 	uint32_t nf = 0;
 	for (uint32_t n = 1; n < t->n; n++) {
-		uint32_t k = t->key[n];
+		uint32_t k = ntree_key(t, n);
 		if (k >= p->n_strs || fid[k])
 			continue;
 		fid[k] = ++nf;
@@ -223,8 +223,8 @@ int export_pprof(const struct view *v, struct buf *out)
 			goto out;
 		}
 		ids.len = 0;
-		for (uint32_t x = n; x != 0; x = t->parent[x])
-			wire_put_uvarint(&ids, t->key[x] < p->n_strs ? fid[t->key[x]] : 0);
+		for (uint32_t x = n; x != 0; x = ntree_parent(t, x))
+			wire_put_uvarint(&ids, ntree_key(t, x) < p->n_strs ? fid[ntree_key(t, x)] : 0);
 		m.len = 0;
 		if (ids.len)
 			wire_put_bytes_field(&m, PB_SAMPLE_LOCATION_ID, ids.data, ids.len);
@@ -343,7 +343,7 @@ static int svg_visit(void *ctx, uint32_t n, uint32_t depth)
 {
 	struct svg *s = ctx;
 	const struct ntree *t = &s->v->t;
-	uint32_t par = t->parent[n];
+	uint32_t par = ntree_parent(t, n);
 	double w = (double)absv(t->col[VIEW_TOT][n]) * s->scale;
 	s->x[n] = s->next[par];
 	s->next[par] += w;

@@ -359,7 +359,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	util_log_escape(r->url, path, sizeof(path));
 	util_log_escape(r->method_str, method, sizeof(method));
 	util_log("rid=%s method=%s path=%s status=%d bytes=%zu in=%zu ms=%.1f%s%s%s", r->rid, method, path,
-	         r->status, r->resp_bytes, r->body.len + r->file.len, util_mono_ms() - r->t0,
+	         r->status, r->resp_bytes, r->body.len + r->file.len + r->in_released, util_mono_ms() - r->t0,
 	         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1", r->stopped ? " stopped=" : "",
 	         stop_name(r->stopped));
 	conn_idle(r->c);

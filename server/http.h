@@ -79,6 +79,7 @@ struct req {
 	struct buf file;          /* multipart: the first "file" part */
 	int n_files;              /* multipart: "file" parts seen (only the first is kept) */
 	char file_name[256];      /* multipart: the first file part's file name */
+	size_t in_released;       /* body bytes a handler released before the end (for the log's in=) */
 	bool replied;
 	char hdrs[256];           /* reply_header: "name\0value\0" pairs */
 	size_t hdrs_len;

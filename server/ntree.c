@@ -53,11 +53,11 @@ static int grow(struct ntree *t)
 		return -1;
 	util_advise_huge(np, (size_t)nc * sizeof(uint32_t));
 	t->parent = np;
-	uint32_t *nk = realloc(t->key, (size_t)nc * sizeof(uint32_t));
+	uint32_t *nk = realloc(t->keyv, (size_t)nc * sizeof(uint32_t));
 	if (!nk)
 		return -1;
 	util_advise_huge(nk, (size_t)nc * sizeof(uint32_t));
-	t->key = nk;
+	t->keyv = nk;
 	for (int c = 0; c < t->ncols; c++) {
 		int64_t *na = realloc(t->col[c], (size_t)nc * sizeof(int64_t));
 		if (!na)
@@ -89,10 +89,27 @@ int ntree_init(struct ntree *t, int ncols, uint32_t root_key, size_t hint)
 	if (u64map_init(&t->index, hint / 64) < 0 || grow(t) < 0)
 		return -1;
 	t->parent[0] = 0;
-	t->key[0] = root_key;
+	t->keyv[0] = root_key;
 	t->kid[0] = NTREE_NONE;
 	t->nkid[0] = 0;
 	t->n = 1;
+	return 0;
+}
+
+int ntree_init_lent(struct ntree *t, uint32_t n, const uint32_t *pairs, uint32_t *kmap)
+{
+	memset(t, 0, sizeof(*t));
+	if (n == 0 || n >= NTREE_MAX_NODES) {
+		free(kmap);
+		return -1;
+	}
+	/* never written: parent_lent */
+	t->parent = (uint32_t *)pairs;
+	t->keyv = (uint32_t *)pairs + 1;
+	t->pshift = 1;
+	t->kmap = kmap;
+	t->parent_lent = true;
+	t->n = t->cap = n;
 	return 0;
 }
 
@@ -104,7 +121,7 @@ static uint32_t add_node(struct ntree *t, uint32_t parent, uint32_t key)
 		return NTREE_NONE;
 	uint32_t id = t->n++;
 	t->parent[id] = parent;
-	t->key[id] = key;
+	t->keyv[id] = key;
 	t->kid[id] = NTREE_NONE;
 	t->nkid[id] = 0;
 	t->sib[id] = t->kid[parent];
@@ -120,14 +137,14 @@ uint32_t ntree_child(struct ntree *t, uint32_t parent, uint32_t key)
 		return NTREE_NONE;
 	if (t->nkid[parent] < NTREE_SCAN_KIDS) {
 		for (uint32_t c = t->kid[parent]; c != NTREE_NONE; c = t->sib[c])
-			if (t->key[c] == key)
+			if (t->keyv[c] == key)
 				return c;
 		uint32_t id = add_node(t, parent, key);
 		if (id != NTREE_NONE && t->nkid[parent] == NTREE_SCAN_KIDS) {
 			/* from now on this parent's children are found by the index */
 			for (uint32_t c = t->kid[parent]; c != NTREE_NONE; c = t->sib[c]) {
 				int ins;
-				uint32_t *slot = u64map_put(&t->index, (uint64_t)parent << 32 | t->key[c], &ins);
+				uint32_t *slot = u64map_put(&t->index, (uint64_t)parent << 32 | t->keyv[c], &ins);
 				if (!slot)
 					return NTREE_NONE;
 				*slot = c;
@@ -148,15 +165,15 @@ uint32_t ntree_child(struct ntree *t, uint32_t parent, uint32_t key)
 
 struct name_ctx {
 	const struct ntree_names *names;
-	const uint32_t *key;
+	const struct ntree *t;
 };
 
 static int cmp_by_name(const void *a, const void *b, void *arg)
 {
 	const struct name_ctx *c = arg;
 	uint32_t lx, ly;
-	const char *x = ntree_name(c->names, c->key[*(const uint32_t *)a], &lx);
-	const char *y = ntree_name(c->names, c->key[*(const uint32_t *)b], &ly);
+	const char *x = ntree_name(c->names, ntree_key(c->t, *(const uint32_t *)a), &lx);
+	const char *y = ntree_name(c->names, ntree_key(c->t, *(const uint32_t *)b), &ly);
 	int r = memcmp(x, y, lx < ly ? lx : ly);
 	return r ? r : (lx < ly ? -1 : lx > ly);
 }
@@ -173,7 +190,7 @@ static int mark_first(struct ntree *t, uint32_t n_keys)
 	uint32_t *path = malloc(cap * 2 * sizeof(uint32_t));   /* (node, next child) per level */
 	if (!first || !onpath || !path)
 		goto fail;
-	const uint32_t *key = t->key, *koff = t->koff, *klist = t->klist;
+	const uint32_t *koff = t->koff, *klist = t->klist;
 	size_t sp = 0;
 	first[0] = 0;
 	path[0] = 0;
@@ -183,14 +200,15 @@ static int mark_first(struct ntree *t, uint32_t n_keys)
 		uint32_t x = path[2 * sp - 2], c = path[2 * sp - 1];
 		if (c == koff[x + 1]) {
 			if (x)
-				onpath[key[x]]--;
+				onpath[ntree_key(t, x)]--;
 			sp--;
 			continue;
 		}
 		path[2 * sp - 1] = c + 1;
 		uint32_t y = klist[c];
-		first[y] = onpath[key[y]] == 0;
-		onpath[key[y]]++;
+		uint32_t ky = ntree_key(t, y);
+		first[y] = onpath[ky] == 0;
+		onpath[ky]++;
 		if (sp == cap) {
 			uint32_t *np = realloc(path, cap * 4 * sizeof(uint32_t));
 			if (!np)
@@ -235,12 +253,12 @@ int ntree_finish(struct ntree *t, const struct ntree_names *names, bool with_fir
 	 * children, and placing them moves it to their end, which is where
 	 * x + 1's start: koff[x] is then the start of x's children. */
 	for (uint32_t i = 1; i < n; i++)
-		koff[t->parent[i] + 2]++;
+		koff[ntree_parent(t, i) + 2]++;
 	for (uint32_t i = 0; i <= n; i++)
 		koff[i + 1] += koff[i];
 	for (uint32_t i = 1; i < n; i++)
-		klist[koff[t->parent[i] + 1]++] = i;
-	struct name_ctx ctx = { names, t->key };
+		klist[koff[ntree_parent(t, i) + 1]++] = i;
+	struct name_ctx ctx = { names, t };
 	t->koff = koff;
 	t->klist = klist;
 	for (uint32_t i = 0; i < n; i++) {
@@ -259,7 +277,9 @@ int ntree_borrow(struct ntree *t, const struct ntree *shape, int ncols)
 	memset(t, 0, sizeof(*t));
 	t->n = t->cap = shape->n;
 	t->parent = shape->parent;
-	t->key = shape->key;
+	t->pshift = shape->pshift;
+	t->keyv = shape->keyv;
+	t->kmap = shape->kmap;
 	t->koff = shape->koff;
 	t->klist = shape->klist;
 	t->first = shape->first;
@@ -277,8 +297,11 @@ void ntree_release(struct ntree *t)
 {
 	work_unhold(&t->held);
 	if (!t->borrowed) {
-		free(t->parent);
-		free(t->key);
+		if (!t->parent_lent) {
+			free(t->parent);
+			free(t->keyv);
+		}
+		free(t->kmap);
 		free(t->koff);
 		free(t->klist);
 		free(t->first);
@@ -294,7 +317,7 @@ size_t ntree_mem_bytes(const struct ntree *t)
 {
 	size_t cap = t->cap > t->n ? t->cap : t->n, b = 0;
 	if (!t->borrowed)
-		b += cap * (2 * sizeof(uint32_t)) + ((size_t)t->n + 1) * sizeof(uint32_t) +
+		b += cap * ((t->parent_lent ? 0 : 2) * sizeof(uint32_t)) + ((size_t)t->n + 1) * sizeof(uint32_t) +
 		     (t->klist ? (size_t)t->n * sizeof(uint32_t) : 0) + (t->first ? (size_t)t->n : 0) +
 		     t->index.cap * sizeof(*t->index.slots) + (t->kid ? cap * (2 * sizeof(uint32_t) + 1) : 0);
 	for (int c = 0; c < t->ncols; c++)
@@ -308,7 +331,7 @@ void ntree_sum_up(struct ntree *t, int from, int to)
 		memcpy(t->col[to], t->col[from], (size_t)t->n * sizeof(int64_t));
 	int64_t *v = t->col[to];
 	for (uint32_t i = t->n; i-- > 1;)
-		v[t->parent[i]] += v[i];
+		v[ntree_parent(t, i)] += v[i];
 }
 
 /* ---- pruning and the pre-order walk ----------------------------------------- */
@@ -347,7 +370,6 @@ static int64_t kth_largest_abs(const int64_t *w, size_t n, size_t k)
 static uint8_t *prune(const struct ntree *t, const int64_t *weight, long max_nodes)
 {
 	uint32_t n = t->n;
-	const uint32_t *parent = t->parent;
 	uint8_t *keep = calloc((size_t)n + 1, 1);
 	if (!keep)
 		return NULL;
@@ -357,7 +379,7 @@ static uint8_t *prune(const struct ntree *t, const int64_t *weight, long max_nod
 		nonzero += weight[i] != 0;
 	if (max_nodes <= 0 || (uint64_t)max_nodes >= (uint64_t)nonzero + 1) {
 		for (uint32_t i = 1; i < n; i++)
-			keep[i] = weight[i] != 0 && keep[parent[i]];
+			keep[i] = weight[i] != 0 && keep[ntree_parent(t, i)];
 		return keep;
 	}
 	int64_t thr = kth_largest_abs(weight, n, (size_t)max_nodes);
@@ -367,12 +389,12 @@ static uint8_t *prune(const struct ntree *t, const int64_t *weight, long max_nod
 	}
 	long count = 1;
 	for (uint32_t i = 1; i < n; i++)
-		if (abs_sat(weight[i]) > thr && keep[parent[i]]) {
+		if (abs_sat(weight[i]) > thr && keep[ntree_parent(t, i)]) {
 			keep[i] = 1;
 			count++;
 		}
 	for (uint32_t i = 1; i < n && count < max_nodes; i++)
-		if (!keep[i] && thr > 0 && abs_sat(weight[i]) == thr && keep[parent[i]]) {
+		if (!keep[i] && thr > 0 && abs_sat(weight[i]) == thr && keep[ntree_parent(t, i)]) {
 			keep[i] = 1;
 			count++;
 		}
@@ -440,7 +462,7 @@ int ntree_walk(const struct ntree *t, uint32_t n_keys, const int64_t *weight, lo
 	memset(w->name_ix, 0xff, ((size_t)n_keys + 1) * sizeof(uint32_t));
 	w->n_names = 1;
 	for (uint32_t i = 1; i < w->n; i++) {
-		uint32_t k = t->key[w->order[i]];
+		uint32_t k = ntree_key(t, w->order[i]);
 		if (w->name_ix[k] == NTREE_NONE)
 			w->name_ix[k] = w->n_names++;
 	}
@@ -455,7 +477,7 @@ static void json_names(const struct ntree *t, const struct ntree_walk *w, const 
 	json_arr_begin(j);
 	json_str(j, first);
 	for (uint32_t i = 1, emitted = 1; i < w->n && emitted < w->n_names; i++) {
-		uint32_t k = t->key[w->order[i]];
+		uint32_t k = ntree_key(t, w->order[i]);
 		if (w->name_ix[k] != emitted)
 			continue;
 		emitted++;
@@ -480,7 +502,7 @@ void ntree_json(const struct ntree *t, const struct ntree_walk *w, const struct 
 	for (uint32_t i = 0; i < w->n; i++) {
 		uint32_t x = w->order[i];
 		json_arr_begin(j);
-		json_uint(j, x ? w->name_ix[t->key[x]] : 0);
+		json_uint(j, x ? w->name_ix[ntree_key(t, x)] : 0);
 		json_uint(j, w->depth[i]);
 		for (int c = 0; c < ncols; c++) {
 			const int64_t *tot = t->col[cols[c]];
@@ -554,9 +576,9 @@ int ntree_fold(struct ntree *dst, struct ntree_intern *u, int dcol, const struct
 	map[0] = 0;
 	for (uint32_t i = 1; i < src->n; i++) {
 		uint32_t len;
-		const char *s = ntree_name(src_names, src->key[i], &len);
+		const char *s = ntree_name(src_names, ntree_key(src, i), &len);
 		uint32_t k = ntree_intern(u, s, len);
-		if (k == NTREE_NONE || (map[i] = ntree_child(dst, map[src->parent[i]], k)) == NTREE_NONE) {
+		if (k == NTREE_NONE || (map[i] = ntree_child(dst, map[ntree_parent(src, i)], k)) == NTREE_NONE) {
 			rc = -1;
 			goto out;
 		}

@@ -3,8 +3,8 @@
  *
  * A name tree is a tree of names (function names at pprof's "functions"
  * granularity). Node 0 is the root; every other node i has a parent
- * parent[i] < i, so arrays are walked parents-first forwards and
- * children-first backwards, and a key key[i], the id of its name in a
+ * ntree_parent(t, i) < i, so arrays are walked parents-first forwards and
+ * children-first backwards, and a key (ntree_key), the id of its name in a
  * name table (struct ntree_names). A node has at most one child per key,
  * so one path of names is one node. Every node carries one int64 in each
  * value column; a tree has as many columns as its builder asked for
@@ -12,6 +12,8 @@
  *
  * Life of a tree:
  *   ntree_init     the root alone
+ *   (or ntree_init_lent: every node given, parents lent by the caller;
+ *   then straight to ntree_finish)
  *   ntree_child    finds or adds the child of a node for a key; callers add
  *                  values into the columns as they go
  *   ntree_finish   sorts every node's children by name and, when asked,
@@ -69,12 +71,21 @@ static inline const char *ntree_name(const struct ntree_names *nm, uint32_t k, u
 
 struct ntree {
 	uint32_t n;                /* nodes */
-	uint32_t *parent;          /* parent[0] = 0 */
-	uint32_t *key;             /* key[0] is the root key given to ntree_init */
+	/* node i's parent and key: read them with ntree_parent, ntree_key.
+	 * Most trees hold them: parent[i] and keyv[i] (pshift 0, kmap NULL).
+	 * A tree made by ntree_init_lent reads them off a location trie that
+	 * is its own name tree (prof.h), whose (parent, location) pairs it is
+	 * lent: parent[2i] and kmap[keyv[2i] + 1] (pshift 1, keyv = parent + 1,
+	 * kmap the key of each location, shifted by one so that the root's
+	 * location PROF_NONE finds the root key). Parent of 0 is 0. */
+	uint32_t *parent;
+	uint32_t *keyv;
+	unsigned pshift;
+	uint32_t *kmap;
 	/* after ntree_finish: the children of i are klist[koff[i]..koff[i+1]),
 	 * sorted by name (bytes, then length) */
 	uint32_t *koff, *klist;
-	/* after ntree_finish(.., true): first[i] = key[i] is on no node above
+	/* after ntree_finish(.., true): first[i] = the key of i is on no node above
 	 * i, so a value counted at every node with first set counts once per
 	 * path (pprof's cum); first[0] = 0 */
 	uint8_t *first;
@@ -90,12 +101,31 @@ struct ntree {
 	uint32_t *kid, *sib;
 	uint8_t *nkid;
 	bool borrowed;             /* the nodes belong to another tree */
+	bool parent_lent;          /* parent and keyv belong to the caller of ntree_init_lent */
 	struct work_held held;     /* bytes charged to the work that built it (work.h) */
 };
 
 /* A tree holding only the root (key root_key), with ncols zeroed columns;
  * hint is the expected number of nodes. 0 or -1. */
 int ntree_init(struct ntree *t, int ncols, uint32_t root_key, size_t hint);
+/* A tree of n nodes given whole as n (parent, x) pairs (pairs[2i],
+ * pairs[2i + 1]; parent < i for i > 0, parent of 0 is 0; lent: the array
+ * must outlive the tree and its borrowers): node i's key is
+ * kmap[(uint32_t)(x + 1)] (so x = UINT32_MAX, the root's, reads kmap[0];
+ * the caller sees that every x + 1 is within kmap). kmap is taken (the
+ * tree frees it, also on failure). No value columns and no child index,
+ * so no ntree_child: finish it next. 0 or -1. */
+int ntree_init_lent(struct ntree *t, uint32_t n, const uint32_t *pairs, uint32_t *kmap);
+/* The parent of node i (i < t->n). */
+static inline uint32_t ntree_parent(const struct ntree *t, uint32_t i)
+{
+	return t->parent[(size_t)i << t->pshift];
+}
+/* The key of node i (i < t->n). */
+static inline uint32_t ntree_key(const struct ntree *t, uint32_t i)
+{
+	return t->kmap ? t->kmap[(uint32_t)(t->keyv[(size_t)i << t->pshift] + 1)] : t->keyv[i];
+}
 /* The child of parent with key, added (values zero) if absent; NTREE_NONE
  * when an allocation fails. Not after ntree_finish. */
 uint32_t ntree_child(struct ntree *t, uint32_t parent, uint32_t key);

@@ -88,7 +88,10 @@ struct prof_ntree {
 	struct ntree t;
 	uint32_t *ntof;          /* location-trie node -> node of t; NULL when that is
 	                          * the identity (every location one frame, no two
-	                          * sibling locations of one name: t is the trie) */
+	                          * sibling locations of one name: t is the trie;
+	                          * when no two locations at all have one name, t
+	                          * is lent the trie's nodes, ntree_init_lent, and
+	                          * lives no longer than they do) */
 };
 
 /* The node of the profile's name tree for location-trie node n. */

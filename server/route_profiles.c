@@ -161,6 +161,11 @@ enum MHD_Result route_profiles_upload(struct req *r, const struct route_params *
 	};
 	int src = store_add(&sn, id);
 	findex_release(&fx);
+	/* The upload's bytes are stored: release them before the views are
+	 * primed, the peak of the request (a body as large as the gzipped
+	 * profile would otherwise sit beside the name tree and a view). */
+	r->in_released += body->len;
+	buf_release(body);
 	if (src == STORE_FULL) {
 		prof_free(p);
 		return reply_error(r, 507, "insufficient_storage",

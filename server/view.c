@@ -14,6 +14,7 @@
 #include "view.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,12 +156,62 @@ static int cuts_build(const struct prof *p, const struct view_opts *o, const uin
 	return 0;
 }
 
+/* When the trie is its own name tree, the key of each location shifted
+ * by one (ntree_init_lent's kmap: [0] the root's key), else NULL: every
+ * location one frame and no two locations of one key (then no two
+ * siblings, which have distinct locations, have one key, and fold_trie
+ * would give every trie node a new child of its parent's node, numbered
+ * as the trie is). A profile with two such locations (one function at two
+ * lines) takes the general fold, which finds the identity afterwards when
+ * it holds all the same. */
+static uint32_t *trie_kmap(const struct prof *p)
+{
+	if (p->n_nodes == 0 || p->nodes[0].parent != 0 || p->nodes[0].loc != PROF_NONE)
+		return NULL;
+	uint8_t *seen = calloc((size_t)p->n_strs + 1, 1);
+	uint32_t *kmap = malloc(((size_t)p->n_locs + 1) * sizeof(uint32_t));
+	bool ok = seen && kmap;
+	if (ok)
+		kmap[0] = PROF_NONE;
+	for (uint32_t L = 0; ok && L < p->n_locs; L++) {
+		uint32_t k = p->locs[L].n == 1 ? p->frames[p->loc_frames[p->locs[L].off]].key : PROF_NONE;
+		ok = k < p->n_strs && !seen[k];
+		if (ok) {
+			seen[k] = 1;
+			kmap[L + 1] = k;
+		}
+	}
+	for (uint32_t n = 1; ok && n < p->n_nodes; n++)
+		ok = p->nodes[n].loc < p->n_locs;
+	free(seen);
+	if (!ok) {
+		free(kmap);
+		return NULL;
+	}
+	return kmap;
+}
+
 /* The shared name tree of p, built on first use; NULL when out of memory. */
 static const struct prof_ntree *shared_tree(const struct prof *cp)
 {
 	struct prof *p = (struct prof *)cp; /* only the lazy cache is written */
 	pthread_mutex_lock(&p->lazy_mu);
-	if (!p->ntree) {
+	uint32_t *kmap = p->ntree ? NULL : trie_kmap(p);
+	if (kmap) {
+		/* The trie is the tree: it lends its (parent, location) pairs */
+		struct prof_ntree *t = calloc(1, sizeof(*t));
+		struct ntree_names names = prof_names(p);
+		_Static_assert(sizeof(struct prof_node) == 2 * sizeof(uint32_t) && offsetof(struct prof_node, parent) == 0 &&
+		                   offsetof(struct prof_node, loc) == sizeof(uint32_t),
+		               "prof_node is (parent, loc)");
+		if (!t)
+			free(kmap);
+		if (t && ntree_init_lent(&t->t, p->n_nodes, &p->nodes[0].parent, kmap) == 0 &&
+		    ntree_finish(&t->t, &names, true) == 0)
+			p->ntree = t;
+		else
+			prof_ntree_free(t);
+	} else if (!p->ntree) {
 		struct prof_ntree *t = calloc(1, sizeof(*t));
 		struct ntree_names names = prof_names(p);
 		if (t && (t->ntof = malloc(((size_t)p->n_nodes + 1) * sizeof(uint32_t))) &&

@@ -227,12 +227,12 @@ int view_pseudo_fold(struct view *v, const struct view_opts *o, const struct vie
 				break;
 			*slot = NTREE_NONE;
 			up[depth++] = x;
-			x = v->t.parent[x];
+			x = ntree_parent(&v->t, x);
 		}
 		uint32_t at = x == 0 ? cur : *slot;
 		while (depth > 0) {
 			uint32_t y = up[--depth];
-			if ((at = ntree_child(&t, at, v->t.key[y])) == NTREE_NONE)
+			if ((at = ntree_child(&t, at, ntree_key(&v->t, y))) == NTREE_NONE)
 				goto out;
 			uint32_t *s = u64map_get(&memo, ((uint64_t)cur << 32) | y);
 			if (s)

@@ -23,14 +23,14 @@ static int sandwich_trees(const struct view *v, uint32_t fkey, struct ntree *ce,
 	memset(map, 0xff, ((size_t)t->n + 1) * sizeof(uint32_t));
 	*cumf = 0;
 	for (uint32_t i = 1; i < t->n; i++) {
-		uint32_t par = t->parent[i];
-		above[i] = above[par] || (par && t->key[par] == fkey);
-		if (t->key[i] == fkey && !above[i]) {
+		uint32_t par = ntree_parent(t, i);
+		above[i] = above[par] || (par && ntree_key(t, par) == fkey);
+		if (ntree_key(t, i) == fkey && !above[i]) {
 			map[i] = 0;
 			ce->col[0][0] += tot[i];
 			*cumf += tot[i];
 		} else if (above[i] && map[par] != NTREE_NONE) {
-			uint32_t c = ntree_child(ce, map[par], t->key[i]);
+			uint32_t c = ntree_child(ce, map[par], ntree_key(t, i));
 			if (c == NTREE_NONE)
 				goto out;
 			ce->col[0][c] += tot[i];
@@ -38,12 +38,12 @@ static int sandwich_trees(const struct view *v, uint32_t fkey, struct ntree *ce,
 		}
 	}
 	for (uint32_t i = 1; i < t->n; i++) {
-		if (t->key[i] != fkey || above[i])
+		if (ntree_key(t, i) != fkey || above[i])
 			continue;
 		ca->col[0][0] += tot[i];
 		uint32_t cur = 0;
-		for (uint32_t a = t->parent[i]; a != 0; a = t->parent[a]) {
-			if ((cur = ntree_child(ca, cur, t->key[a])) == NTREE_NONE)
+		for (uint32_t a = ntree_parent(t, i); a != 0; a = ntree_parent(t, a)) {
+			if ((cur = ntree_child(ca, cur, ntree_key(t, a))) == NTREE_NONE)
 				goto out;
 			ca->col[0][cur] += tot[i];
 		}
@@ -63,8 +63,8 @@ int view_sandwich_json(const struct view *v, const char *function, long max_node
 	const struct prof *p = v->p;
 	uint32_t fkey = PROF_NONE;
 	for (uint32_t i = 1; i < v->t.n && fkey == PROF_NONE; i++)
-		if (strcmp(prof_str(p, v->t.key[i]), function) == 0)
-			fkey = v->t.key[i];
+		if (strcmp(prof_str(p, ntree_key(&v->t, i)), function) == 0)
+			fkey = ntree_key(&v->t, i);
 	if (fkey == PROF_NONE)
 		return VIEW_NOT_FOUND;
 	struct ntree ce, ca;

@@ -34,7 +34,7 @@ struct top_row *view_top(const struct view *v, uint32_t *nrows)
 	for (uint32_t x = 1; x < t->n; x++) {
 		if (work_poll() != WORK_OK)
 			goto out;
-		uint32_t key = t->key[x];
+		uint32_t key = ntree_key(t, x);
 		if (self) {
 			flat[key] += self[x];
 		} else {
@@ -42,8 +42,8 @@ struct top_row *view_top(const struct view *v, uint32_t *nrows)
 			 * children's. Added modulo 2^64 (the partial sums of a
 			 * recursive function may pass int64; the final flat fits). */
 			flat[key] = (int64_t)((uint64_t)flat[key] + (uint64_t)tot[x]);
-			if (t->parent[x]) {
-				uint32_t pk = t->key[t->parent[x]];
+			if (ntree_parent(t, x)) {
+				uint32_t pk = ntree_key(t, ntree_parent(t, x));
 				flat[pk] = (int64_t)((uint64_t)flat[pk] - (uint64_t)tot[x]);
 			}
 		}
@@ -84,10 +84,10 @@ static uint32_t find_child(const struct prof *p, const struct ntree *t, uint32_t
 	uint32_t lo = t->koff[x], hi = t->koff[x + 1];
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2, c = t->klist[mid];
-		if (t->key[c] == k)
+		if (ntree_key(t, c) == k)
 			return c;
-		const char *cn = prof_str(p, t->key[c]);
-		uint32_t cl = prof_strlen(p, t->key[c]);
+		const char *cn = prof_str(p, ntree_key(t, c));
+		uint32_t cl = prof_strlen(p, ntree_key(t, c));
 		int r = memcmp(cn, kn, cl < kl ? cl : kl);
 		if (r == 0)
 			r = cl < kl ? -1 : cl > kl ? 1 : 0;
@@ -135,14 +135,14 @@ static int inline_bits(const struct view *v, uint8_t *fnb)
  * walk 1 records it, walk 2 marks inline edges that have ordinary passes. */
 #define EDGE(cur, c, inl)                                                                      \
 	do {                                                                                   \
-		if ((cur) != 0 && t->key[cur] != t->key[c] && t->col[VIEW_TOT][c] != 0) {     \
-			uint64_t ek = (uint64_t)t->key[cur] << 32 | t->key[c];                 \
+		if ((cur) != 0 && ntree_key(t, cur) != ntree_key(t, c) && t->col[VIEW_TOT][c] != 0) {     \
+			uint64_t ek = (uint64_t)ntree_key(t, cur) << 32 | ntree_key(t, c);                 \
 			if (walk == 2) {                                                       \
 				uint32_t *slot = (inl) ? NULL : u64map_get(&edges, ek);        \
 				if (slot)                                                      \
 					eb[2 * (size_t)*slot + 1] |= EDGE_NOT_INLINE;          \
 			} else if (!(inl)) {                                                   \
-				fnb[t->key[c]] |= FN_CALLED_IN;                                \
+				fnb[ntree_key(t, c)] |= FN_CALLED_IN;                                \
 			} else {                                                               \
 				int ins;                                                       \
 				uint32_t *slot = u64map_put(&edges, ek, &ins);                 \
@@ -158,7 +158,7 @@ static int inline_bits(const struct view *v, uint8_t *fnb)
 						ecap = nc;                                     \
 					}                                                      \
 					*slot = ne;                                            \
-					eb[2 * (size_t)ne] = t->key[c];                        \
+					eb[2 * (size_t)ne] = ntree_key(t, c);                        \
 					eb[2 * (size_t)ne + 1] = EDGE_SEEN;                    \
 					ne++;                                                  \
 				}                                                              \
@@ -173,7 +173,7 @@ static int inline_bits(const struct view *v, uint8_t *fnb)
 				uint32_t c = prof_ntree_node(sh, n), nf = p->locs[p->nodes[n].loc].n;
 				/* frames innermost first: frame k's node is c, its caller's parent[c] */
 				for (uint32_t k = nf; k-- > 0;) {
-					uint32_t cur = t->parent[c];
+					uint32_t cur = ntree_parent(t, c);
 					EDGE(cur, c, k != 0);
 					c = cur;
 				}

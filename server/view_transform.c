@@ -35,15 +35,15 @@ int view_transform(struct view *v, const struct view_opts *o)
 	for (uint32_t i = 1; i < t0->n; i++) {
 		if ((i & 1023) == 0 && work_poll() != WORK_OK)
 			goto out;
-		uint32_t par = m[t0->parent[i]], key = t0->key[i];
+		uint32_t par = m[ntree_parent(t0, i)], key = ntree_key(t0, i);
 		bool drop = false;
 		if (merge && key < p->n_strs) {
 			if (!merge[key])
 				merge[key] = rx_match(&o->merge_fn, prof_str(p, key), prof_strlen(p, key)) ? 2 : 1;
 			drop = merge[key] == 2;
 		}
-		for (uint32_t x = par; o->collapse_recursion && !drop && x != 0; x = t.parent[x])
-			drop = t.key[x] == key;
+		for (uint32_t x = par; o->collapse_recursion && !drop && x != 0; x = ntree_parent(&t, x))
+			drop = ntree_key(&t, x) == key;
 		if (drop) {
 			m[i] = par;
 		} else if ((m[i] = ntree_child(&t, par, key)) == NTREE_NONE) {

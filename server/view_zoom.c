@@ -35,7 +35,7 @@ static uint32_t child_named(const struct view *v, const struct ntree_names *nm, 
 	size_t start = *i, end = *i;
 	for (uint32_t c = v->t.koff[n]; c < v->t.koff[n + 1]; c++) {
 		uint32_t ch = v->t.klist[c], nlen;
-		const char *name = ntree_name(nm, v->t.key[ch], &nlen);
+		const char *name = ntree_name(nm, ntree_key(&v->t, ch), &nlen);
 		size_t at = start;
 		if (element_is(s, len, &at, name, nlen)) {
 			*i = at;
@@ -83,7 +83,7 @@ int view_zoom(struct view *v, const char *path, size_t len, uint32_t *depth)
 		work_uncharge(held);
 		return -1;
 	}
-	for (uint32_t x = v->t.parent[z];; x = v->t.parent[x]) {
+	for (uint32_t x = ntree_parent(&v->t, z);; x = ntree_parent(&v->t, x)) {
 		in[x] = 2;
 		if (x == 0)
 			break;
@@ -98,7 +98,7 @@ int view_zoom(struct view *v, const char *path, size_t len, uint32_t *depth)
 			rc = -1;
 			break;
 		}
-		if (x > z && in[v->t.parent[x]] == 1)
+		if (x > z && in[ntree_parent(&v->t, x)] == 1)
 			in[x] = 1;
 		if (in[x] == 1)
 			total += absv(self[x]);
