@@ -100,6 +100,11 @@ def test_answers_survive_a_restart_without_a_decode():
             assert plain.headers["etag"] != gz.headers["etag"]
             before[view] = (plain, gz)
 
+        # what was primed at upload is what the view computes: the same
+        # views under other keys (defaults spelled out) are computed now
+        assert fetch(c, pid, FLAME + "?max_nodes=20000").body == before[FLAME][0].body
+        assert fetch(c, pid, TOP + "&granularity=functions").body == before[TOP][0].body
+
         # the rows: one per kept view, of this format, the JSON's length,
         # at most the gzipped reply's size (the same bytes)
         kept = rows(srv, pid)
@@ -182,6 +187,36 @@ def test_answers_written_at_first_view_when_missing_or_of_another_format():
         assert fetch(c, pid, FLAME).body == flame
         m2 = metrics(c)
         assert stored(m2, "hits") == 1 and decodes(m2) == 0, m2
+    finally:
+        problem = srv.stop()
+    assert not problem, problem
+
+
+def test_answer_over_the_cap_is_not_kept():
+    """A flame graph that gzips above answers.h's 1 MiB is computed as
+    before and never stored (the top table, small, still is)."""
+    rnd = random.Random(11)
+    # 20,000 leaves of random 200-character names: the default flame graph
+    # (20,000 nodes) is about 5 MB of JSON that gzips to about 2.5 MB
+    stacks = {("main.main", "".join(rnd.choice("0123456789abcdef") for _ in range(200))): [1, 10000000]
+              for _ in range(20000)}
+    srv = Srv()
+    srv.start()
+    try:
+        c = Client(srv.url)
+        m0 = metrics(c)
+        pid = c.upload_ok(pb.simple_profile(stacks), {"name": "big"})["id"]
+        m1 = metrics(c)
+        flame = fetch(c, pid, FLAME, GZ)
+        assert len(flame.body) > (1 << 20), len(flame.body)
+        assert set(rows(srv, pid)) == {"0 5:limit=4:1000 4:sort=4:flat"}, rows(srv, pid)
+        assert stored(m1, "skipped") == stored(m0, "skipped") + 1, m1
+        c = restart(srv)
+        again = fetch(c, pid, FLAME, GZ)
+        assert gzip.decompress(again.body) == gzip.decompress(flame.body)
+        m2 = metrics(c)
+        assert stored(m2, "hits") == 0 and decodes(m2) == 1 and stored(m2, "skipped") == 1, m2
+        assert set(rows(srv, pid)) == {"0 5:limit=4:1000 4:sort=4:flat"}
     finally:
         problem = srv.stop()
     assert not problem, problem
