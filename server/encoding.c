@@ -125,6 +125,44 @@ int enc_gzip(const void *in, size_t n, void **out, size_t *out_len)
 	return 0;
 }
 
+int enc_gunzip(const void *in, size_t n, size_t want, void **out)
+{
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	if (inflateInit2(&z, 15 + 16) != Z_OK)
+		return -1;
+	unsigned char *o = malloc(want + 1);   /* one byte more: a longer stream is caught */
+	if (!o) {
+		inflateEnd(&z);
+		return -1;
+	}
+	const unsigned char *src = in;
+	size_t left = n;
+	z.next_out = o;
+	int rc;
+	do {
+		if (z.avail_in == 0 && left) {
+			uInt take = left > (1u << 30) ? (1u << 30) : (uInt)left;
+			z.next_in = (unsigned char *)(uintptr_t)src;
+			z.avail_in = take;
+			src += take;
+			left -= take;
+		}
+		size_t used = (size_t)(z.next_out - o);
+		size_t room = want + 1 - used;
+		z.avail_out = (uInt)(room > (1u << 30) ? (1u << 30) : room);
+		rc = inflate(&z, Z_NO_FLUSH);
+	} while (rc == Z_OK && (z.avail_in || left) && z.next_out < o + want + 1);
+	size_t produced = (size_t)(z.next_out - o);
+	inflateEnd(&z);
+	if (rc != Z_STREAM_END || produced != want || z.avail_in || left) {
+		free(o);
+		return -1;
+	}
+	*out = o;
+	return 0;
+}
+
 /* ---- ETags ------------------------------------------------------------------- */
 
 static uint64_t build_id;

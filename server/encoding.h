@@ -13,6 +13,10 @@
  *     commas, optional ";q=" weights; "gzip" or "x-gzip" with q > 0, or
  *     "*" with q > 0 when gzip is not named; q=0 refuses. A missing header
  *     accepts nothing (identity is always acceptable).
+ *   - enc_gzip is deterministic (fixed level, no name or time in the
+ *     header): the same body and zlib give the same bytes, so a body
+ *     gzipped once and kept (answers.h) is the representation a fresh
+ *     reply would send under the same ETag;
  *   - enc_gzip never changes its input; on any failure it returns -1 and
  *     the caller sends the body as it is.
  *   - ETags (enc_etag) are strong and name one representation: the same
@@ -43,6 +47,12 @@ bool enc_compressible(const char *ctype);
 /* gzip in[0, n) into a new malloc'ed *out of *out_len bytes: 0, or -1
  * (out of memory or a zlib error; *out untouched). */
 int enc_gzip(const void *in, size_t n, void **out, size_t *out_len);
+
+/* gunzip one gzip member in[0, n) that inflates to exactly want bytes into
+ * a new malloc'ed *out: 0, or -1 (not gzip, corrupt, another length, out
+ * of memory; *out untouched). want is the caller's cap too: nothing
+ * beyond it is ever allocated. */
+int enc_gunzip(const void *in, size_t n, size_t want, void **out);
 
 /* Strong ETags: '"' + 32 hex digits + '"' and a NUL. */
 #define ENC_ETAG_LEN 35

@@ -141,6 +141,13 @@ enum MHD_Result reply_error(struct req *r, int status, const char *code, const c
 /* Takes ownership of data (malloc'd). */
 enum MHD_Result reply_owned(struct req *r, int status, const char *ctype, void *data, size_t len);
 enum MHD_Result reply_empty(struct req *r, int status);
+/* A body kept gzipped (answers.h): gz[0, gz_len) (malloc'd, owned from
+ * now on) is enc_gzip of raw_len bytes. Sent as it is, with
+ * Content-Encoding: gzip, to a client that accepts gzip when reply_owned
+ * would have gzipped the raw body (same type and size rule, so the same
+ * headers and ETag); inflated and sent as reply_owned sends it otherwise.
+ * A body that does not inflate to raw_len bytes is a 500. */
+enum MHD_Result reply_gzipped(struct req *r, int status, const char *ctype, void *gz, size_t gz_len, size_t raw_len);
 /* (http.c) The reply to a request whose work stopped for reason why (work.h):
  * WORK_CANCELLED none (the connection is closed: the client is gone);
  * WORK_SHUTDOWN 503 shutting_down, WORK_DEADLINE 503 over_budget naming

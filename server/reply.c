@@ -15,6 +15,7 @@
 #include "json.h"
 #include "limits.h"
 #include "util.h"
+#include "work.h"
 
 #define CSP "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
             "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -135,6 +136,40 @@ enum MHD_Result reply_owned(struct req *r, int status, const char *ctype, void *
 	if (vary)
 		MHD_add_response_header(resp, "Vary", "Accept-Encoding");
 	return send_resp(r, status, resp, ctype);
+}
+
+enum MHD_Result reply_gzipped(struct req *r, int status, const char *ctype, void *gz, size_t gz_len, size_t raw_len)
+{
+	bool worth = raw_len >= ENC_MIN_BYTES && status != 204 && status != 304 && enc_compressible(ctype);
+	if (worth && enc_accepts_gzip(req_header(r, "Accept-Encoding"))) {
+		struct owned_body *o = malloc(sizeof(*o));
+		struct MHD_Response *resp =
+			o ? MHD_create_response_from_buffer_with_free_callback_cls(gz_len, gz, free_owned, o) : NULL;
+		if (!resp) {
+			free(o);
+			free(gz);
+			return MHD_NO;
+		}
+		o->data = gz;
+		o->len = gz_len;
+		budget_force(gz_len);
+		r->resp_bytes = gz_len;
+		MHD_add_response_header(resp, "Content-Encoding", "gzip");
+		MHD_add_response_header(resp, "Vary", "Accept-Encoding");
+		return send_resp(r, status, resp, ctype);
+	}
+	/* the inflated body is held until it is sent: charged first */
+	if (work_charge(raw_len) < 0) {
+		free(gz);
+		return reply_error(r, 503, "busy", "no memory for the response now; retry shortly");
+	}
+	void *raw = NULL;
+	int rc = enc_gunzip(gz, gz_len, raw_len, &raw);
+	free(gz);
+	work_uncharge(raw_len);   /* reply_owned counts it from here on */
+	if (rc < 0)
+		return reply_error(r, 500, "internal", "a kept answer did not inflate");
+	return reply_owned(r, status, ctype, raw, raw_len);
 }
 
 enum MHD_Result reply_static(struct req *r, int status, const char *ctype, const char *text)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "answers.h"
 #include "budget.h"
 #include "cache.h"
 #include "config.h"
@@ -143,6 +144,27 @@ enum MHD_Result route_targets_metrics(struct req *r, const struct route_params *
 	} else if (brc == 0) {
 		db_b = (long long)pg_b;
 	}
+	/* the views' answers kept in the database (answers.h) */
+	struct answers_stats as;
+	answers_stats(&as);
+	buf_printf(&out,
+	           "# HELP flamedex_view_answers_stored_hits_total Views served from an answer kept in the database (no decode).\n"
+	           "# TYPE flamedex_view_answers_stored_hits_total counter\nflamedex_view_answers_stored_hits_total %llu\n"
+	           "# HELP flamedex_view_answers_stored_misses_total Lookups of a kept view that found no answer of this format.\n"
+	           "# TYPE flamedex_view_answers_stored_misses_total counter\nflamedex_view_answers_stored_misses_total %llu\n"
+	           "# HELP flamedex_view_answers_stored_writes_total Answers written to the database.\n"
+	           "# TYPE flamedex_view_answers_stored_writes_total counter\nflamedex_view_answers_stored_writes_total %llu\n"
+	           "# HELP flamedex_view_answers_stored_skipped_total Answers not kept (over the size cap, or the profile gone).\n"
+	           "# TYPE flamedex_view_answers_stored_skipped_total counter\nflamedex_view_answers_stored_skipped_total %llu\n"
+	           "# HELP flamedex_view_answers_stored_errors_total Database errors reading or writing kept answers.\n"
+	           "# TYPE flamedex_view_answers_stored_errors_total counter\nflamedex_view_answers_stored_errors_total %llu\n"
+	           "# HELP flamedex_view_answers_stored_written_bytes_total Gzipped bytes of the answers written.\n"
+	           "# TYPE flamedex_view_answers_stored_written_bytes_total counter\n"
+	           "flamedex_view_answers_stored_written_bytes_total %llu\n"
+	           "# HELP flamedex_view_answers_stored_served_bytes_total Gzipped bytes of the answers read back.\n"
+	           "# TYPE flamedex_view_answers_stored_served_bytes_total counter\n"
+	           "flamedex_view_answers_stored_served_bytes_total %llu\n",
+	           as.hits, as.misses, as.writes, as.skipped, as.errors, as.bytes_written, as.bytes_served);
 	buf_printf(&out,
 	           "# HELP flamedex_database_bytes Size of the database file and its WAL (PostgreSQL: the database).\n"
 	           "# TYPE flamedex_database_bytes gauge\nflamedex_database_bytes{file=\"db\"} %lld\n"

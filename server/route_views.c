@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "answers.h"
 #include "config.h"
 #include "encoding.h"
 #include "heavy.h"
@@ -28,6 +29,7 @@
 #include "view.h"
 #include "view_granularity.h"
 #include "view_pseudo.h"
+#include "work.h"
 
 
 /* Fill o from the query. Returns 0, or replies with a 400 and returns -1
@@ -222,12 +224,20 @@ static int cmp_arg(const void *a, const void *b)
 	return c ? c : strcmp(x->v, y->v);
 }
 
-/* The ETag of this view (kind, profile id, the query with its arguments
- * sorted, the coding the reply will get): 0, or -1 when the query is too
- * big to name (the view then goes without a validator). */
-/* The key of a view of one stored profile: the view, the id and the
- * query's arguments sorted (NUL-terminated in key). 0 or -1. */
-static int view_key(struct req *r, const char *id, enum views_kind what, struct buf *key)
+/* The arguments args[0, n), sorted, appended to b length-prefixed (so
+ * that no two queries serialize alike): " 5:limit=4:1000 4:sort=4:flat". */
+static void args_text(struct buf *b, const struct query_arg *a, int n)
+{
+	for (int i = 0; i < n; i++)
+		buf_printf(b, " %zu:%s=%zu:%s", strlen(a[i].k), a[i].k, strlen(a[i].v), a[i].v);
+}
+
+/* The key of a view of one stored profile, which its ETag hashes (with
+ * the coding the reply will get): "view", the view, the id and the
+ * query's arguments sorted (NUL-terminated in key); *args_at: where the
+ * arguments start in it. 0, or -1 when the query is too big to name (the
+ * view then goes without a validator). */
+static int view_key(struct req *r, const char *id, enum views_kind what, struct buf *key, size_t *args_at)
 {
 	struct query_args q = { .n = 0, .over = false };
 	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
@@ -235,12 +245,44 @@ static int view_key(struct req *r, const char *id, enum views_kind what, struct 
 		return -1;
 	qsort(q.a, (size_t)q.n, sizeof(q.a[0]), cmp_arg);
 	buf_printf(key, "view %d %s", (int)what, id);
-	for (int i = 0; i < q.n; i++) {
-		/* length-prefixed, so no two queries serialize alike */
-		buf_printf(key, " %zu:%s=%zu:%s", strlen(q.a[i].k), q.a[i].k, strlen(q.a[i].v), q.a[i].v);
-	}
+	*args_at = key->len;
+	args_text(key, q.a, q.n);
 	buf_add(key, "", 1);
 	return key->oom ? -1 : 0;
+}
+
+/* ---- answers kept in the database (answers.h) ------------------------------
+ * The page's first requests of a profile: the default flame graph
+ * (web/js/prefetch.js asks for it without arguments) and the table its
+ * Top view asks for (sort=flat&limit=1000: profile.js's TOP_LIMIT). Both
+ * come from one view of the totals, so views_prime computes them together
+ * at upload. Their names in the database are their view keys without
+ * "view" and the id ("1", "0 5:limit=4:1000 4:sort=4:flat"). */
+static const struct query_arg top_args[] = { { "limit", "1000" }, { "sort", "flat" } };   /* sorted */
+
+/* The database name of view `what` with the serialized arguments args
+ * into name (NUL-terminated): 0, or -1 (out of memory). */
+static int answer_name(enum views_kind what, const char *args, struct buf *name)
+{
+	buf_printf(name, "%d%s", (int)what, args);
+	buf_add(name, "", 1);
+	return name->oom ? -1 : 0;
+}
+
+/* Whether view `what` with the serialized arguments args is one that is
+ * kept in the database. */
+static bool answer_kept(enum views_kind what, const char *args)
+{
+	if (what == VIEWS_FLAME)
+		return args[0] == '\0';
+	if (what != VIEWS_TOP)
+		return false;
+	struct buf t = BUF_INIT;
+	args_text(&t, top_args, 2);
+	buf_add(&t, "", 1);
+	bool same = !t.oom && strcmp(args, t.data) == 0;
+	buf_release(&t);
+	return same;
 }
 
 /* ---- kept answers ----------------------------------------------------------
@@ -268,32 +310,50 @@ void views_cache_stats(struct respcache_stats *out)
 		respcache_stats(answers, out);
 }
 
+/* Keep one answer computed at upload: in memory (key: view `what` of id
+ * with the serialized arguments args) and in the database. */
+static void prime_one(const char *id, enum views_kind what, const char *args, const struct buf *out)
+{
+	struct buf key = BUF_INIT, name = BUF_INIT;
+	buf_printf(&key, "view %d %s%s", (int)what, id, args);   /* as view_key names it */
+	buf_add(&key, "", 1);
+	if (!key.oom && answers)
+		respcache_put(answers, key.data, out->data, out->len);
+	if (answer_name(what, args, &name) == 0)
+		answers_put(id, name.data, out->data, out->len, NULL, NULL);
+	buf_release(&name);
+	buf_release(&key);
+}
+
 void views_prime(const char *id, const struct prof *p)
 {
 	pthread_once(&answers_once, answers_init);
-	if (!answers)
-		return;
-	/* the options views_parse_opts gives a request without arguments */
+	/* the options views_parse_opts gives a request without arguments (sort
+	 * and limit are not options of the view) */
 	struct view_opts o;
 	memset(&o, 0, sizeof(o));
 	o.type = p->n_types ? prof_sample_index(p, NULL) : 0;
 	o.tot_only = true;
 	if (o.type < 0)
 		return;
-	struct buf key = BUF_INIT, out = BUF_INIT;
-	buf_printf(&key, "view %d %s", (int)VIEWS_FLAME, id);   /* view_key with no arguments */
-	buf_add(&key, "", 1);
+	struct buf flame = BUF_INIT, top = BUF_INIT, targs = BUF_INIT;
+	args_text(&targs, top_args, 2);
+	buf_add(&targs, "", 1);
 	struct view v;
 	struct json j;
-	json_init(&j, &out);
-	if (!key.oom && view_build(p, &o, false, &v) == 0) {
-		if (view_flame_json(&v, FDX_DEFAULT_MAX_NODES, &j) == 0 && !out.oom)
-			respcache_put(answers, key.data, out.data, out.len);
+	if (!targs.oom && view_build(p, &o, false, &v) == 0) {
+		json_init(&j, &flame);
+		if (view_flame_json(&v, FDX_DEFAULT_MAX_NODES, &j) == 0 && !flame.oom)
+			prime_one(id, VIEWS_FLAME, "", &flame);
+		json_init(&j, &top);
+		if (work_poll() == WORK_OK && view_top_json_order(&v, VIEW_TOP_FLAT, 1000, &j) == 0 && !top.oom)
+			prime_one(id, VIEWS_TOP, targs.data, &top);
 		view_release(&v);
 	}
 	view_opts_release(&o);
-	buf_release(&out);
-	buf_release(&key);
+	buf_release(&flame);
+	buf_release(&top);
+	buf_release(&targs);
 }
 
 static enum MHD_Result one_view_admitted(struct req *r, const char *id, enum views_kind what);
@@ -362,7 +422,8 @@ static enum MHD_Result one_view_admitted(struct req *r, const char *id, enum vie
 	 * that has this one revalidates for a 304 without a decode. */
 	char etag[ENC_ETAG_LEN];
 	struct buf key = BUF_INIT;
-	bool have_etag = view_key(r, id, what, &key) == 0;
+	size_t args_at = 0;
+	bool have_etag = view_key(r, id, what, &key, &args_at) == 0;
 	if (have_etag)
 		enc_etag(key.data, key.len - 1, enc_accepts_gzip(req_header(r, "Accept-Encoding")), etag);
 	if (have_etag) {
@@ -398,10 +459,28 @@ static enum MHD_Result one_view_admitted(struct req *r, const char *id, enum vie
 		buf_release(&kept);
 	}
 
+	/* one of the views kept in the database: its answer, if this profile
+	 * has one of this format (the row exists only while the profile does) */
+	struct buf aname = BUF_INIT;
+	bool keep = have_etag && answer_kept(what, key.data + args_at) &&
+	            answer_name(what, key.data + args_at, &aname) == 0;
+	if (keep) {
+		void *gz;
+		size_t gz_len, raw_len;
+		if (answers_get(id, aname.data, &gz, &gz_len, &raw_len) == 0) {
+			buf_release(&aname);
+			buf_release(&key);
+			rx_release(&fn_rx);
+			reply_header(r, "ETag", etag);
+			return reply_gzipped(r, 200, "application/json", gz, gz_len, raw_len);
+		}
+	}
+
 	struct view_opts o;
 	enum MHD_Result res;
 	struct prof *prof = views_load(r, id, &o, &res);
 	if (!prof) {
+		buf_release(&aname);
 		buf_release(&key);
 		rx_release(&fn_rx);
 		return res;
@@ -436,6 +515,18 @@ static enum MHD_Result one_view_admitted(struct req *r, const char *id, enum vie
 	else if (have_etag && answers && !out.oom)
 		respcache_put(answers, key.data, out.data, out.len);
 	buf_release(&key);
+	/* a kept view this profile had no answer of (stored before answers
+	 * were, or by another format): keep it now, and send the gzipped bytes
+	 * made for that to a client that takes them */
+	void *gz = NULL;
+	size_t gz_len = 0;
+	if (keep && rc == 0 && !out.oom)
+		answers_put(id, aname.data, out.data, out.len, &gz, &gz_len);
+	buf_release(&aname);
+	if (gz && !enc_accepts_gzip(req_header(r, "Accept-Encoding"))) {
+		free(gz);
+		gz = NULL;
+	}
 	if (rc == VIEW_NOT_FOUND && list)
 		return reply_error(r, 404, "not_found", "no function of this view matches fn");
 	if (rc == VIEW_TOO_MANY)
@@ -450,6 +541,11 @@ static enum MHD_Result one_view_admitted(struct req *r, const char *id, enum vie
 		return reply_error(r, 500, "internal", "out of memory building the view");
 	if (have_etag)
 		reply_header(r, "ETag", etag);
+	if (gz) {
+		size_t raw_len = out.len;
+		buf_release(&out);
+		return reply_gzipped(r, 200, "application/json", gz, gz_len, raw_len);
+	}
 	return reply_buf(r, 200, "application/json", &out);
 }
 

@@ -116,10 +116,13 @@ struct prof *views_load(struct req *r, const char *id, struct view_opts *o, enum
  * fn(r, ctx) as a heavy request (heavy.h): admitted, or answered 503 busy
  * with Retry-After when no slot frees up in time. */
 enum MHD_Result views_heavy(struct req *r, enum MHD_Result (*fn)(struct req *r, void *ctx), void *ctx);
-/* route_views.c, used by route_profiles.c after an upload: the answer of
+/* route_views.c, used by route_profiles.c after an upload: the answers of
  * the profile's default flame graph (GET .../flamegraph, no arguments:
- * what the page asks for first) computed now and kept, so that the first
- * view is as fast as a warm one. Nothing when memory is short. */
+ * what the page asks for first) and of the page's top table
+ * (sort=flat&limit=1000) computed now and kept, in memory and in the
+ * database (answers.h), so that the first view is as fast as a warm one,
+ * after a restart and on another replica too. Nothing when memory is
+ * short. */
 void views_prime(const char *id, const struct prof *p);
 /* route_views.c, for /metrics: the kept answers' figures (all 0 before
  * the first view, or with no share of --cache-bytes). */

@@ -577,6 +577,16 @@ int store_labels_of(const char *id, struct store_label *out, int max, int *n)
 	return be->labels_of(id, out, max, n);
 }
 
+int store_answer_put(const char *id, const char *name, int format, const void *gz, size_t gz_len, size_t raw_len)
+{
+	return be->answer_put(id, name, format, gz, gz_len, raw_len);
+}
+
+int store_answer_get(const char *id, const char *name, int format, uint8_t **gz, size_t *gz_len, size_t *raw_len)
+{
+	return be->answer_get(id, name, format, gz, gz_len, raw_len);
+}
+
 void store_ds_key_free(struct store_ds_key *k)
 {
 	free(k->ls);

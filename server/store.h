@@ -330,6 +330,19 @@ int store_ds_expired(const char *job, int64_t before, char (*ids)[23], int64_t *
 /* The profile labels of id (at most max) into out. 0, 1 unknown, -1. */
 int store_labels_of(const char *id, struct store_label *out, int max, int *n);
 
+/* ---- stored view answers (answers.h, schema/014) ------------------------ */
+
+/* Keep the gzipped JSON answer gz[0, gz_len) (raw_len bytes inflated) of
+ * view `name` of profile id, written by view code of `format`, replacing
+ * the one of that name (whatever its format). 0, 1 unknown profile (or
+ * deleted meanwhile: nothing is kept), -1 error. */
+int store_answer_put(const char *id, const char *name, int format, const void *gz, size_t gz_len, size_t raw_len);
+/* The kept answer of view `name` of profile id in `format` (malloc'd into
+ * *gz): 0, 1 none (no such profile, view or format), -1 error. A row
+ * exists only while its profile does (store_delete removes them in its
+ * transaction). */
+int store_answer_get(const char *id, const char *name, int format, uint8_t **gz, size_t *gz_len, size_t *raw_len);
+
 /* ---- sessions (session.h) --------------------------------------------- */
 
 struct store_session {

@@ -113,6 +113,9 @@ struct store_backend {
 	int (*ds_merged)(char (*ids)[23], int64_t *bytes, int max, int *n);
 	int (*ds_expired)(const char *job, int64_t before, char (*ids)[23], int64_t *bytes, int max, int *n);
 	int (*labels_of)(const char *id, struct store_label *out, int max, int *n);
+	/* stored view answers (answers.h, schema/014, pg/006) */
+	int (*answer_put)(const char *id, const char *name, int format, const void *gz, size_t gz_len, size_t raw_len);
+	int (*answer_get)(const char *id, const char *name, int format, uint8_t **gz, size_t *gz_len, size_t *raw_len);
 };
 
 extern const struct store_backend store_sqlite_backend;

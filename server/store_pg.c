@@ -525,6 +525,7 @@ static int delete_tx(struct db_pg_conn *c, const char *id)
 		DB_PG_STMT("DELETE FROM stacks WHERE profile_seq=$1", 1),
 		DB_PG_STMT("DELETE FROM profile_functions WHERE profile_seq=$1", 1),
 		DB_PG_STMT("DELETE FROM profile_findex WHERE profile_seq=$1", 1),
+		DB_PG_STMT("DELETE FROM view_answers WHERE profile_seq=$1", 1),
 		DB_PG_STMT("DELETE FROM profiles WHERE seq=$1", 1),
 	};
 	if (db_pg_exec(c, "BEGIN") < 0)
@@ -916,6 +917,76 @@ static int read_one(struct db_pg_stmt *st, const char *id, uint8_t **data, size_
 				(*data)[n] = 0;
 				*len = n;
 				rc = 0;
+			}
+		}
+		PQclear(r);
+	}
+	db_pg_put(c);
+	return rc;
+}
+
+/* ---- stored view answers (answers.h, schema/pg/006) -------------------------------- */
+
+static int pg_answer_put(const char *id, const char *name, int format, const void *gz, size_t gz_len, size_t raw_len)
+{
+	/* one statement in autocommit: the foreign key's check share-locks the
+	 * profile row, so a delete under way (FOR UPDATE) is waited for and
+	 * the row then refused; no row at all when the profile is unknown */
+	Q(st, "INSERT INTO view_answers(profile_seq, name, format, raw_len, gz) "
+	      "SELECT seq, $2, $3, $4, $5 FROM profiles WHERE id=$1 "
+	      "ON CONFLICT (profile_seq, name) DO UPDATE SET format=excluded.format, raw_len=excluded.raw_len, "
+	      "gz=excluded.gz RETURNING 1", 5);
+	struct db_pg_conn *c = db_pg_get();
+	if (!c)
+		return -1;
+	struct db_pg_params p = { 0 };
+	db_pg_ptext(&p, id);
+	db_pg_ptext(&p, name);
+	db_pg_pint(&p, format);
+	db_pg_pint(&p, (int64_t)raw_len);
+	db_pg_pblob(&p, gz, gz_len);
+	PGresult *r = run(c, &st, &p, false);
+	int rc = -1;
+	if (r) {
+		rc = PQntuples(r) == 1 ? 0 : 1;
+		PQclear(r);
+	}
+	db_pg_put(c);
+	return rc;
+}
+
+static int pg_answer_get(const char *id, const char *name, int format, uint8_t **gz, size_t *gz_len, size_t *raw_len)
+{
+	/* a binary result (the bytea as bytes): the length as text, whose
+	 * binary form is its characters */
+	Q(st, "SELECT a.gz, a.raw_len::text FROM view_answers a JOIN profiles p ON p.seq=a.profile_seq "
+	      "WHERE p.id=$1 AND a.name=$2 AND a.format=$3", 3);
+	struct db_pg_conn *c = db_pg_get();
+	if (!c)
+		return -1;
+	struct db_pg_params p = { 0 };
+	db_pg_ptext(&p, id);
+	db_pg_ptext(&p, name);
+	db_pg_pint(&p, format);
+	PGresult *r = run(c, &st, &p, true);
+	int rc = -1;
+	if (r) {
+		if (PQntuples(r) == 0) {
+			rc = 1;
+		} else {
+			char digits[24];
+			size_t dn = db_pg_len(r, 0, 1), n = db_pg_len(r, 0, 0);
+			if (dn > 0 && dn < sizeof(digits)) {
+				memcpy(digits, db_pg_str(r, 0, 1), dn);
+				digits[dn] = 0;
+				*gz = malloc(n ? n : 1);
+				if (*gz) {
+					if (n)
+						memcpy(*gz, db_pg_str(r, 0, 0), n);
+					*gz_len = n;
+					*raw_len = (size_t)strtoull(digits, NULL, 10);
+					rc = 0;
+				}
 			}
 		}
 		PQclear(r);
@@ -2247,4 +2318,6 @@ const struct store_backend store_pg_backend = {
 	.ds_merged = pg_ds_merged,
 	.ds_expired = pg_ds_expired,
 	.labels_of = pg_labels_of,
+	.answer_put = pg_answer_put,
+	.answer_get = pg_answer_get,
 };

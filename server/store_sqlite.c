@@ -331,6 +331,7 @@ static int delete_tx(sqlite3 *c, const char *id)
 		"DELETE FROM stacks WHERE profile_seq=?",
 		"DELETE FROM profile_functions WHERE profile_seq=?",
 		"DELETE FROM profile_findex WHERE profile_seq=?",
+		"DELETE FROM view_answers WHERE profile_seq=?",
 		"DELETE FROM profiles WHERE seq=?",
 	};
 	for (size_t i = 0; i < sizeof(dels) / sizeof(dels[0]); i++) {
@@ -1838,6 +1839,66 @@ static int sq_labels_of(const char *id, struct store_label *out, int max, int *n
 	return rc;
 }
 
+/* ---- stored view answers (answers.h, schema/014) --------------------------- */
+
+static int sq_answer_put(const char *id, const char *name, int format, const void *gz, size_t gz_len, size_t raw_len)
+{
+	sqlite3 *c = db_writer_lock();
+	sqlite3_stmt *st;
+	int rc = -1;
+	/* one statement: the profile's seq and the row, in autocommit; the
+	 * foreign key (foreign_keys=ON, db.c) and the writer lock mean a
+	 * profile deleted meanwhile gets no row (0 changes: 1) */
+	if (sqlite3_prepare_v2(c, "INSERT INTO view_answers(profile_seq,name,format,raw_len,gz) "
+	                          "SELECT seq,?,?,?,? FROM profiles WHERE id=? "
+	                          "ON CONFLICT(profile_seq,name) DO UPDATE SET format=excluded.format, "
+	                          "raw_len=excluded.raw_len, gz=excluded.gz",
+	                       -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, format);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)raw_len);
+		sqlite3_bind_blob64(st, 4, gz, gz_len, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, id, -1, SQLITE_STATIC);
+		if (step_done(c, st) == 0)
+			rc = sqlite3_changes(c) == 1 ? 0 : 1;
+	}
+	db_writer_unlock();
+	return rc;
+}
+
+static int sq_answer_get(const char *id, const char *name, int format, uint8_t **gz, size_t *gz_len, size_t *raw_len)
+{
+	sqlite3 *c = db_reader_get();
+	if (!c)
+		return -1;
+	sqlite3_stmt *st;
+	int rc = -1;
+	if (sqlite3_prepare_v2(c, "SELECT a.raw_len, a.gz FROM view_answers a JOIN profiles p ON p.seq=a.profile_seq "
+	                          "WHERE p.id=? AND a.name=? AND a.format=?", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, format);
+		int s = sqlite3_step(st);
+		if (s == SQLITE_ROW) {
+			size_t n = (size_t)sqlite3_column_bytes(st, 1);
+			const void *b = sqlite3_column_blob(st, 1);
+			*gz = malloc(n ? n : 1);
+			if (*gz) {
+				if (n)
+					memcpy(*gz, b, n);
+				*gz_len = n;
+				*raw_len = (size_t)sqlite3_column_int64(st, 0);
+				rc = 0;
+			}
+		} else if (s == SQLITE_DONE) {
+			rc = 1;
+		}
+		sqlite3_finalize(st);
+	}
+	db_reader_put(c);
+	return rc;
+}
+
 /* ---- sessions (session.h) ------------------------------------------------- */
 
 static int run_done(sqlite3 *c, sqlite3_stmt *st)
@@ -2020,4 +2081,6 @@ const struct store_backend store_sqlite_backend = {
 	.ds_merged = sq_ds_merged,
 	.ds_expired = sq_ds_expired,
 	.labels_of = sq_labels_of,
+	.answer_put = sq_answer_put,
+	.answer_get = sq_answer_get,
 };

@@ -186,11 +186,14 @@ def test_concurrent_uploads_to_one_series_all_read_back():
     assert not problem, problem
 
 
-def test_a_damaged_chunk_is_a_500_and_the_server_lives():
+def test_a_damaged_chunk_falls_back_to_the_original_or_is_a_500_and_the_server_lives():
+    """A damaged chunk never crashes: a profile whose original was kept is
+    read from it (same answer); with the original gone too it is a 500."""
     srv = Server(["--series-storage", "labelled", "--cache-bytes", "1"]).start()
     try:
         c = Client(srv.url)
         pid = c.upload_ok(read("agent-insight/cpu.pb.gz"), {"labels": "service:bad"})["id"]
+        before = c.request("GET", "/api/v1/profiles/%s/top" % pid).body
         _, _, grp = stacks_row(srv, pid)
         srv.proc.send_signal(signal.SIGTERM)
         assert srv.proc.wait(timeout=30) == 0
@@ -199,6 +202,17 @@ def test_a_damaged_chunk_is_a_500_and_the_server_lives():
             db_query(srv, "UPDATE dict_chunks SET data=substring(data from 1 for 20) WHERE grp=?", (grp,))
         else:
             db_query(srv, "UPDATE dict_chunks SET data=substr(data, 1, 20) WHERE grp=?", (grp,))
+        srv.start()
+        c = Client(srv.url)
+        r = c.request("GET", "/api/v1/profiles/%s/top" % pid)
+        assert r.status == 200 and r.body == before, r
+        assert "series group unreadable: decoding the original" in srv.log_tail(200000)
+        srv.proc.send_signal(signal.SIGTERM)
+        assert srv.proc.wait(timeout=30) == 0
+        if PG:
+            db_query(srv, "UPDATE blobs SET raw='' WHERE profile_seq=(SELECT seq FROM profiles WHERE id=?)", (pid,))
+        else:
+            db_query(srv, "UPDATE blobs SET raw=x'' WHERE profile_seq=(SELECT seq FROM profiles WHERE id=?)", (pid,))
         srv.start()
         c = Client(srv.url)
         r = c.request("GET", "/api/v1/profiles/%s/top" % pid)

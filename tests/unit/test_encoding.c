@@ -75,6 +75,61 @@ static void roundtrip(const unsigned char *in, size_t n)
 	free(z);
 }
 
+/* enc_gunzip gives back exactly what enc_gzip took, and refuses a wrong
+ * length, a cut or corrupt stream and bytes that are not gzip. */
+static void gunzip_back(const unsigned char *in, size_t n)
+{
+	void *z = NULL, *back = NULL;
+	size_t zl = 0;
+	ck_assert_int_eq(enc_gzip(in, n, &z, &zl), 0);
+	ck_assert_int_eq(enc_gunzip(z, zl, n, &back), 0);
+	if (n)
+		ck_assert_mem_eq(back, in, n);
+	free(back);
+	back = NULL;
+	ck_assert_int_eq(enc_gunzip(z, zl, n + 1, &back), -1);   /* shorter than said */
+	ck_assert_ptr_null(back);
+	if (n) {
+		ck_assert_int_eq(enc_gunzip(z, zl, n - 1, &back), -1);   /* longer than said */
+		ck_assert_ptr_null(back);
+	}
+	ck_assert_int_eq(enc_gunzip(z, zl - 4, n, &back), -1);   /* cut: no length trailer */
+	ck_assert_ptr_null(back);
+	((unsigned char *)z)[zl - 6] ^= 0x55;   /* the CRC no longer matches */
+	ck_assert_int_eq(enc_gunzip(z, zl, n, &back), -1);
+	ck_assert_ptr_null(back);
+	free(z);
+	ck_assert_int_eq(enc_gunzip(in, n, n, &back), -1);   /* not gzip at all */
+	ck_assert_ptr_null(back);
+}
+
+START_TEST(enc_gunzip_checks)
+{
+	gunzip_back((const unsigned char *)"", 0);
+	gunzip_back((const unsigned char *)"{\"a\":1}", 7);
+	size_t n = 1u << 20;
+	unsigned char *big = malloc(n);
+	ck_assert_ptr_nonnull(big);
+	uint32_t x = 7;
+	for (size_t i = 0; i < n; i++) {
+		x = x * 1103515245u + 12345u;
+		big[i] = (i % 8) ? (unsigned char)'a' : (unsigned char)(x >> 24);
+	}
+	gunzip_back(big, n);
+	/* the same input gzips to the same bytes (a kept gzipped body is what a
+	 * fresh reply sends) */
+	void *z1, *z2;
+	size_t l1, l2;
+	ck_assert_int_eq(enc_gzip(big, n, &z1, &l1), 0);
+	ck_assert_int_eq(enc_gzip(big, n, &z2, &l2), 0);
+	ck_assert_uint_eq(l1, l2);
+	ck_assert_mem_eq(z1, z2, l1);
+	free(z1);
+	free(z2);
+	free(big);
+}
+END_TEST
+
 START_TEST(enc_gzip_roundtrip)
 {
 	roundtrip((const unsigned char *)"", 0);
@@ -137,6 +192,7 @@ Suite *encoding_suite(void)
 	tcase_add_test(tc, enc_accept_header);
 	tcase_add_test(tc, enc_types);
 	tcase_add_test(tc, enc_gzip_roundtrip);
+	tcase_add_test(tc, enc_gunzip_checks);
 	tcase_add_test(tc, enc_etags);
 	suite_add_tcase(s, tc);
 	return s;
