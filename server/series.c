@@ -1033,14 +1033,15 @@ static void dict_unref(struct dentry *e)
 		dentry_free(e);
 }
 
-/* Drop e from the table (dicts_mu held). */
+/* Drop e from the table and the table's reference (dicts_mu held):
+ * freed now or at its last reader's release. */
 static void dict_drop_locked(int i)
 {
 	struct dentry *e = dicts[i];
 	dicts[i] = dicts[--n_dicts];
 	dicts_bytes -= e->bytes;
 	e->gone = true;
-	if (e->refs == 0)
+	if (--e->refs == 0)
 		dentry_free(e);
 }
 
@@ -1154,7 +1155,7 @@ static struct dentry *dict_get(const char *grp, uint32_t need, series_chunks_fn 
 				struct dentry *o = dicts[i];
 				o->refs++;
 				pthread_mutex_unlock(&dicts_mu);
-				dict_unref(e);
+				dentry_free(e);   /* never shared: no one else holds it */
 				return o;
 			}
 			dict_drop_locked(i);
