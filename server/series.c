@@ -386,6 +386,8 @@ struct writer {
 	pthread_mutex_t mu;
 	uint64_t used;
 	int busy;          /* held by a put (the table's lock guards it) */
+	bool full;         /* past a group's bounds, as its last put left it
+	                    * (the table's lock guards it: the counts are w->mu's) */
 	bool dead;         /* dropped from the table: its maps may hold entries
 	                    * that were never written (w->mu guards it) */
 };
@@ -807,8 +809,7 @@ static struct writer *writer_take(const char *key, size_t key_len)
 			at = i;
 			break;
 		}
-	if (w && (w->n_nodes >= SERIES_GROUP_NODES || w->n_chunks >= SERIES_GROUP_CHUNKS ||
-	          w->bytes >= SERIES_GROUP_BYTES) && !w->busy) {
+	if (w && w->full && !w->busy) {
 		/* closed: the next profile starts a new group */
 		writers[at] = writers[--n_writers];
 		writer_free(w);
@@ -863,8 +864,11 @@ static void writer_give(struct writer *w, bool drop)
 {
 	if (drop)
 		w->dead = true;
+	bool full = w->n_nodes >= SERIES_GROUP_NODES || w->n_chunks >= SERIES_GROUP_CHUNKS ||
+	            w->bytes >= SERIES_GROUP_BYTES;
 	pthread_mutex_unlock(&w->mu);
 	pthread_mutex_lock(&writers_mu);
+	w->full = full;
 	w->busy--;
 	bool in_table = false;
 	for (int i = 0; i < n_writers; i++)
