@@ -92,6 +92,36 @@ static struct islot *itab_find(struct itab *t, uint64_t h64, eq_fn eq, const str
 	}
 }
 
+/* ---- what a series group's earlier sources brought ---------------------------- */
+
+/* A source read back from a series group names, per entry, the group's id
+ * of it (prof.h, struct prof_origin). The group's entries never change,
+ * so an entry of a later source of the group with an id seen before maps
+ * to the same merged id as it did then (the same content, and for a
+ * function, frame, location or node the same entries below it): it is
+ * taken from here instead of being looked up. Only what is new to the
+ * group's map goes through the index, in the same order as without the
+ * map, so the merged model is the same. A few groups are kept, least
+ * recently used out (a selection's profiles come in time order, its
+ * series interleaved); a dropped map only costs lookups. */
+#define GMAPS_MAX 8
+
+struct gmap {
+	char grp[PROF_GRP_CAP];
+	uint32_t *id[PROF_ORIG_N];  /* the group's id -> merged id + 1 (0: not met yet) */
+	uint32_t cap[PROF_ORIG_N];
+	uint64_t used;
+};
+
+static void gmap_free(struct gmap *g)
+{
+	if (!g)
+		return;
+	for (int t = 0; t < PROF_ORIG_N; t++)
+		free(g->id[t]);
+	free(g);
+}
+
 /* ---- the merge -------------------------------------------------------------- */
 
 struct merge {
@@ -133,6 +163,10 @@ struct merge {
 
 	struct itab ftab, frtab, ltab, lstab;
 	struct u64map node_ids, sample_ids;
+
+	struct gmap *gmaps[GMAPS_MAX];
+	int n_gmaps;
+	uint64_t gticks;
 };
 
 /* Room for need elements of size elem in *arr (capacity *cap). */
@@ -198,6 +232,8 @@ void merge_free(struct merge *m)
 	free(m->lstab.s);
 	u64map_release(&m->node_ids);
 	u64map_release(&m->sample_ids);
+	for (int i = 0; i < m->n_gmaps; i++)
+		gmap_free(m->gmaps[i]);
 	free(m);
 }
 
@@ -218,7 +254,68 @@ size_t merge_mem_bytes(const struct merge *m)
 	     (size_t)m->cap_samples * (sizeof(*m->samples) + 8 * (size_t)m->n_types);
 	b += ((size_t)m->ftab.cap + m->frtab.cap + m->ltab.cap + m->lstab.cap) * sizeof(struct islot);
 	b += (m->node_ids.cap + m->sample_ids.cap) * sizeof(struct u64slot);
+	for (int i = 0; i < m->n_gmaps; i++)
+		for (int t = 0; t < PROF_ORIG_N; t++)
+			b += (size_t)m->gmaps[i]->cap[t] * 4;
 	return b;
+}
+
+/* The map of p's group, with room for every group id p names; NULL when p
+ * has no group or memory ran short (p then takes the lookups). */
+static struct gmap *gmap_for(struct merge *m, const struct prof *p)
+{
+	const struct prof_origin *o = p->origin;
+	if (!o)
+		return NULL;
+	struct gmap *g = NULL;
+	int at = -1;
+	for (int i = 0; i < m->n_gmaps; i++)
+		if (strcmp(m->gmaps[i]->grp, o->grp) == 0) {
+			g = m->gmaps[i];
+			at = i;
+			break;
+		}
+	if (!g) {
+		if (m->n_gmaps == GMAPS_MAX) {
+			int old = 0;
+			for (int i = 1; i < m->n_gmaps; i++)
+				if (m->gmaps[i]->used < m->gmaps[old]->used)
+					old = i;
+			gmap_free(m->gmaps[old]);
+			m->gmaps[old] = m->gmaps[--m->n_gmaps];
+		}
+		g = calloc(1, sizeof(*g));
+		if (!g)
+			return NULL;
+		snprintf(g->grp, sizeof(g->grp), "%s", o->grp);
+		at = m->n_gmaps;
+		m->gmaps[m->n_gmaps++] = g;
+	}
+	g->used = ++m->gticks;
+	for (int t = 0; t < PROF_ORIG_N; t++) {
+		if (o->end[t] <= g->cap[t])
+			continue;
+		uint32_t *n = realloc(g->id[t], (size_t)o->end[t] * 4);
+		if (!n) {
+			gmap_free(g);
+			m->gmaps[at] = m->gmaps[--m->n_gmaps];
+			return NULL;
+		}
+		memset(n + g->cap[t], 0, (size_t)(o->end[t] - g->cap[t]) * 4);
+		g->id[t] = n;
+		g->cap[t] = o->end[t];
+	}
+	return g;
+}
+
+/* Where the merged id + 1 of p's entry i of table t is kept in g (0 there:
+ * not met yet); NULL without a map. */
+static inline uint32_t *gmap_slot(struct gmap *g, const struct prof *p, int t, uint32_t i)
+{
+	if (!g)
+		return NULL;
+	uint32_t gid = p->origin->id[t][i];
+	return gid < g->cap[t] ? &g->id[t][gid] : NULL;
 }
 
 /* The merged id of string s[0, len), added when new; UINT32_MAX when out
@@ -410,12 +507,20 @@ int merge_add(struct merge *m, const struct prof *p, char *err, size_t errcap)
 	if (!smap || !fmap || !frmap || !lmap || !lsmap || !nmap)
 		goto out;
 
+	struct gmap *g = gmap_for(m, p);
 	for (uint32_t i = 0; i < p->n_strs; i++) {
 		if ((i & 4095) == 0 && work_poll() != WORK_OK)
 			goto out;
+		uint32_t *known = gmap_slot(g, p, PROF_ORIG_STR, i);
+		if (known && *known) {
+			smap[i] = *known - 1;
+			continue;
+		}
 		smap[i] = intern_str(m, prof_str(p, i), prof_strlen(p, i));
 		if (smap[i] == UINT32_MAX)
 			goto out;
+		if (known)
+			*known = smap[i] + 1;
 	}
 	int h = merge_header(m, p, smap, err, errcap);
 	if (h != 0) {
@@ -428,6 +533,11 @@ int merge_add(struct merge *m, const struct prof *p, char *err, size_t errcap)
 	m->orig_functions += p->orig_functions;
 
 	for (uint32_t i = 0; i < p->n_funcs; i++) {
+		uint32_t *known = gmap_slot(g, p, PROF_ORIG_FUNC, i);
+		if (known && *known) {
+			fmap[i] = *known - 1;
+			continue;
+		}
 		struct prof_func f = { map_str(smap, p->n_strs, p->funcs[i].name),
 		                       map_str(smap, p->n_strs, p->funcs[i].sysname),
 		                       map_str(smap, p->n_strs, p->funcs[i].file) };
@@ -443,8 +553,15 @@ int merge_add(struct merge *m, const struct prof *p, char *err, size_t errcap)
 			m->ftab.len++;
 		}
 		fmap[i] = s->id1 - 1;
+		if (known)
+			*known = s->id1;
 	}
 	for (uint32_t i = 0; i < p->n_frames; i++) {
+		uint32_t *known = gmap_slot(g, p, PROF_ORIG_FRAME, i);
+		if (known && *known) {
+			frmap[i] = *known - 1;
+			continue;
+		}
 		const struct prof_frame *sf = &p->frames[i];
 		struct prof_frame f;
 		memset(&f, 0, sizeof(f));
@@ -465,6 +582,8 @@ int merge_add(struct merge *m, const struct prof *p, char *err, size_t errcap)
 			m->frtab.len++;
 		}
 		frmap[i] = s->id1 - 1;
+		if (known)
+			*known = s->id1;
 	}
 	uint32_t maxn = 1;
 	for (uint32_t i = 0; i < p->n_locs; i++)
@@ -474,6 +593,11 @@ int merge_add(struct merge *m, const struct prof *p, char *err, size_t errcap)
 	if (!seq)
 		goto out;
 	for (uint32_t i = 0; i < p->n_locs; i++) {
+		uint32_t *known = gmap_slot(g, p, PROF_ORIG_LOC, i);
+		if (known && *known) {
+			lmap[i] = *known - 1;
+			continue;
+		}
 		const struct prof_loc *sl = &p->locs[i];
 		uint64_t hh = 0x51ed270b27u + sl->n;
 		for (uint32_t k = 0; k < sl->n; k++) {
@@ -496,6 +620,8 @@ int merge_add(struct merge *m, const struct prof *p, char *err, size_t errcap)
 			m->ltab.len++;
 		}
 		lmap[i] = s->id1 - 1;
+		if (known)
+			*known = s->id1;
 	}
 	uint32_t maxl = 1;
 	for (uint32_t i = 0; i < p->n_labelsets; i++)
@@ -541,40 +667,49 @@ int merge_add(struct merge *m, const struct prof *p, char *err, size_t errcap)
 	/* Nodes in order of depth: the parents of one depth's nodes are all
 	 * mapped before it starts, so its lookups are independent and the
 	 * slot of a node a few places ahead is prefetched while this one is
-	 * looked up (the merged map is far larger than the CPU caches). */
+	 * looked up (the merged map is far larger than the CPU caches). The
+	 * nodes the group's map knows are mapped first and left out of the
+	 * order (their ids do not depend on it). */
+	uint32_t n_order = 0;
 	if (p->n_nodes) {
 		uint32_t N = p->n_nodes, maxd = 0;
 		depth = malloc((size_t)N * 4);
 		order = malloc((size_t)N * 4);
 		if (!depth || !order)
 			goto out;
+		memset(nmap, 0xff, (size_t)N * 4);
+		nmap[0] = 0;
 		depth[0] = 0;
 		for (uint32_t i = 1; i < N; i++) {
 			uint32_t par = p->nodes[i].parent < i ? p->nodes[i].parent : 0;
 			depth[i] = depth[par] + 1;
 			if (depth[i] > maxd)
 				maxd = depth[i];
+			const uint32_t *known = gmap_slot(g, p, PROF_ORIG_NODE, i);
+			if (known && *known)
+				nmap[i] = *known - 1;
 		}
 		pos = calloc((size_t)maxd + 2, 4);
 		if (!pos)
 			goto out;
 		for (uint32_t i = 1; i < N; i++)
-			pos[depth[i] + 1]++;
+			if (nmap[i] == UINT32_MAX)
+				pos[depth[i] + 1]++;
 		for (uint32_t d = 1; d <= maxd + 1; d++)
 			pos[d] += pos[d - 1];
 		for (uint32_t i = 1; i < N; i++)
-			order[pos[depth[i]]++] = i;
-		memset(nmap, 0xff, (size_t)N * 4);
-		nmap[0] = 0;
-		if (u64map_reserve(&m->node_ids, N) < 0 || GROW(m, nodes, (uint64_t)m->n_nodes + N) < 0)
+			if (nmap[i] == UINT32_MAX)
+				order[pos[depth[i]]++] = i;
+		n_order = pos[maxd];
+		if (u64map_reserve(&m->node_ids, n_order) < 0 || GROW(m, nodes, (uint64_t)m->n_nodes + n_order) < 0)
 			goto out;
 	}
 #define NODE_KEY(par, i) \
 	(((uint64_t)(par) << 32) | (p->nodes[i].loc < p->n_locs ? lmap[p->nodes[i].loc] : PROF_NONE))
-	for (uint32_t k = 0; k + 1 < p->n_nodes; k++) {
+	for (uint32_t k = 0; k < n_order; k++) {
 		if ((k & 4095) == 0 && work_poll() != WORK_OK)
 			goto out;
-		if (k + PREFETCH_AHEAD + 1 < p->n_nodes) {
+		if (k + PREFETCH_AHEAD < n_order) {
 			uint32_t a = order[k + PREFETCH_AHEAD];
 			uint32_t apar = nmap[p->nodes[a].parent < a ? p->nodes[a].parent : 0];
 			if (apar != UINT32_MAX)
@@ -592,6 +727,9 @@ int merge_add(struct merge *m, const struct prof *p, char *err, size_t errcap)
 			*v = m->n_nodes++;
 		}
 		nmap[i] = *v;
+		uint32_t *known = gmap_slot(g, p, PROF_ORIG_NODE, i);
+		if (known)
+			*known = *v + 1;
 	}
 #undef NODE_KEY
 	uint32_t nt = m->n_types;

@@ -46,7 +46,17 @@ void prof_free(struct prof *p)
 	free(p->loc_addr);
 	free(p->loc_map);
 	free(p->maps);
+	prof_origin_free(p->origin);
 	free(p);
+}
+
+void prof_origin_free(struct prof_origin *o)
+{
+	if (!o)
+		return;
+	for (int t = 0; t < PROF_ORIG_N; t++)
+		free(o->id[t]);
+	free(o);
 }
 
 size_t prof_mem_bytes(const struct prof *p)
@@ -61,6 +71,8 @@ size_t prof_mem_bytes(const struct prof *p)
 	       (size_t)p->n_samples * (sizeof(*p->samples) + 8 * (size_t)p->n_types) +
 	       (p->loc_addr ? (size_t)p->n_locs * 8 : 0) + (p->loc_map ? (size_t)p->n_locs * 4 : 0) +
 	       (size_t)p->n_maps * sizeof(*p->maps) +
+	       (p->origin ? sizeof(*p->origin) + ((size_t)p->n_strs + p->n_funcs + p->n_frames + p->n_locs + p->n_nodes) * 4
+	                  : 0) +
 	       /* the lazily built name tree once it is built (its real size:
 	        * at most one node per frame of each trie node); before, room
 	        * for about one node per trie node */

@@ -102,6 +102,21 @@ static inline uint32_t prof_ntree_node(const struct prof_ntree *t, uint32_t n)
 
 void prof_ntree_free(struct prof_ntree *t);
 
+/* Where a profile read back from a series group comes from (series.h):
+ * the group's name and, for each of the profile's strings, functions,
+ * frames, locations and trie nodes, the id of that entry in the group.
+ * A group's entries never change and its name is never reused, so two
+ * profiles' entries with one group id are equal, parents included:
+ * merge.c folds what a group's earlier profiles brought without looking
+ * it up again. NULL in every other profile. */
+#define PROF_GRP_CAP 48
+enum { PROF_ORIG_STR, PROF_ORIG_FUNC, PROF_ORIG_FRAME, PROF_ORIG_LOC, PROF_ORIG_NODE, PROF_ORIG_N };
+struct prof_origin {
+	char grp[PROF_GRP_CAP];
+	uint32_t *id[PROF_ORIG_N];   /* the profile's entry -> the group's; one per n_strs, n_funcs, ... */
+	uint32_t end[PROF_ORIG_N];   /* 1 + the largest group id in id[t] (0: none) */
+};
+
 struct prof {
 	/* strings */
 	char *arena;
@@ -152,6 +167,10 @@ struct prof {
 	uint32_t n_maps;
 	struct prof_mapping *maps;
 
+	/* Set by series_decode only (prof_origin above); a profile derived
+	 * from another (granularity) has none. */
+	struct prof_origin *origin;
+
 	/* built lazily, guarded by lazy_mu */
 	pthread_mutex_t lazy_mu;
 	struct prof_ntree *ntree;
@@ -178,6 +197,7 @@ static inline struct ntree_names prof_names(const struct prof *p)
 }
 
 void prof_free(struct prof *p);
+void prof_origin_free(struct prof_origin *o);
 /* Approximate heap bytes held by p (for the cache budget), its name tree
  * included once built. Reads p->ntree: hold p->lazy_mu when another
  * thread may be building it. */

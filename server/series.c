@@ -1184,6 +1184,33 @@ static struct dentry *dict_get(const char *grp, uint32_t need, series_chunks_fn 
 	return e;
 }
 
+_Static_assert(SERIES_GRP_CAP == PROF_GRP_CAP, "a profile's origin holds a group's name");
+
+/* The profile's origin (prof.h) from the renumbering: keep[t][i] is the
+ * profile's id + 1 of the group's entry i of table t (0: not used), for
+ * gn[t] group entries and pn[t] profile entries. NULL when out of memory. */
+static struct prof_origin *origin_make(const char *grp, uint32_t *const keep[PROF_ORIG_N],
+                                       const uint32_t gn[PROF_ORIG_N], const uint32_t pn[PROF_ORIG_N])
+{
+	struct prof_origin *o = calloc(1, sizeof(*o));
+	if (!o)
+		return NULL;
+	snprintf(o->grp, sizeof(o->grp), "%s", grp);
+	for (int t = 0; t < PROF_ORIG_N; t++) {
+		o->id[t] = malloc(((size_t)pn[t] + 1) * 4);
+		if (!o->id[t]) {
+			prof_origin_free(o);
+			return NULL;
+		}
+		for (uint32_t i = 0; i < gn[t]; i++)
+			if (keep[t][i]) {
+				o->id[t][keep[t][i] - 1] = i;
+				o->end[t] = i + 1;
+			}
+	}
+	return o;
+}
+
 /* Build the profile: the group's entries it uses, renumbered in order. */
 struct prof *series_decode(const uint8_t *blob, size_t n, series_chunks_fn fn, void *ctx)
 {
@@ -1473,6 +1500,12 @@ struct prof *series_decode(const uint8_t *blob, size_t n, series_chunks_fn fn, v
 			                                                       keep_l[d->nodes[i].loc] - 1 };
 	for (uint32_t i = 0; i < p->n_samples; i++)
 		p->samples[i].node = keep_n[p->samples[i].node] - 1;
+	{
+		uint32_t *const keep[PROF_ORIG_N] = { keep_s, keep_f, keep_fr, keep_l, keep_n };
+		const uint32_t gn[PROF_ORIG_N] = { d->n_strs, d->n_funcs, d->n_frames, d->n_locs, d->n_nodes };
+		const uint32_t pn[PROF_ORIG_N] = { ns, nf, nfr, nl, nn };
+		CK((p->origin = origin_make(grp, keep, gn, pn)) != NULL);
+	}
 #undef S
 #undef CK
 #undef ALLOC

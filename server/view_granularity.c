@@ -299,6 +299,7 @@ struct prof *view_gran_prof(const struct prof *p, int gran)
 	memcpy(gp, p, sizeof(*gp));
 	pthread_mutex_init(&gp->lazy_mu, NULL);
 	gp->ntree = NULL;
+	gp->origin = NULL; /* its frames and strings are not the group's */
 	gp->arena = NULL;
 	gp->str_off = gp->str_len = NULL;
 	gp->frames = NULL;
