@@ -1184,8 +1184,6 @@ static struct dentry *dict_get(const char *grp, uint32_t need, series_chunks_fn 
 	return e;
 }
 
-_Static_assert(SERIES_GRP_CAP == PROF_GRP_CAP, "a profile's origin holds a group's name");
-
 /* The profile's origin (prof.h) from the renumbering: keep[t][i] is the
  * profile's id + 1 of the group's entry i of table t (0: not used), for
  * gn[t] group entries and pn[t] profile entries. NULL when out of memory. */

@@ -46,7 +46,7 @@
 /* The stacks row's format for an FDX4 blob (codec formats are 1..3,
  * 0 is "none, decode the original"). */
 #define SERIES_FORMAT 16
-#define SERIES_GRP_CAP 48
+#define SERIES_GRP_CAP PROF_GRP_CAP   /* a group's name fits a profile's origin (prof.h) */
 
 /* Which uploads are stored against their series (--series-storage):
  * none, those with at least one profile label (the default), all (a
