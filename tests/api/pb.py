@@ -253,6 +253,29 @@ def fields(buf):
         yield field, wire, v
 
 
+def keep_samples(data, keep):
+    """The profile with only the samples whose index `keep(i)` is true; every
+    other field (locations, functions, string table, ...) kept as it was, so
+    variants of one profile share their locations but not their stacks."""
+    out = bytearray()
+    i = 0
+    for field, wire, v in fields(maybe_gunzip(data)):
+        if field == 2 and wire == 2:
+            take = keep(i)
+            i += 1
+            if not take:
+                continue
+        if wire == 0:
+            out += f_varint(field, v)
+        elif wire == 1:
+            out += f_fixed64(field, v)
+        elif wire == 2:
+            out += f_bytes(field, v)
+        else:
+            out += f_fixed32(field, v)
+    return gzip.compress(bytes(out))
+
+
 def _signed(v):
     return v - (1 << 64) if v >= 1 << 63 else v
 

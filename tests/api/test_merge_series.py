@@ -18,6 +18,7 @@ cold (--cache-bytes 1).
 import os
 
 import catalog
+import pb
 from client import Client
 from flamedex_server import Server, db_query
 
@@ -99,6 +100,46 @@ def test_merge_of_series_profiles_equals_the_merge_of_the_same_profiles_stored_a
         sel = selections["two groups"]
         assert merged(cs, [ids_s[i] for i in sel], "/merge/top", [("limit", "0")]) == \
             merged(ca, [ids_a[i] for i in sel], "/merge/top", [("limit", "0")])
+    finally:
+        problems = [series.stop(), alone.stop()]
+    assert not any(problems), problems
+
+
+# Profiles of one program taken one after another share nearly all their
+# locations but not all their stacks: a later source meets locations its
+# group's map already holds under trie nodes it does not. Each file here is
+# cut into variants that keep different samples (every other field as it
+# was), all stored in one group, so every per-group map is consulted for
+# entries whose parents are new.
+VARIANT_FILES = ["pyroscope/go.cpu.labels.pprof", "go-profiler-notes/benchmark.cpu.pb.gz",
+                 "apm-server/testdata-heap.pprof", "go/inline_hot.pprof"]
+VARIANTS = [lambda i: i % 3 == 0, lambda i: i % 3 == 1, lambda i: i % 3 != 0, lambda i: i % 2 == 1,
+            lambda i: True]
+VARIANT_VIEWS = VIEWS + [
+                         ("/merge/top", [("limit", "0"), ("granularity", "files")]),
+                         ("/merge/flamegraph", [("granularity", "lines")])]
+
+
+def test_variants_sharing_locations_but_not_stacks_merge_as_when_stored_alone():
+    series = Server(["--series-storage", "labelled", "--cache-bytes", "1"]).start()
+    alone = Server(["--series-storage", "off", "--cache-bytes", "1"]).start()
+    try:
+        cs, ca = Client(series.url), Client(alone.url)
+        for n, rel in enumerate(VARIANT_FILES):
+            data = read(rel)
+            ids_s, ids_a = [], []
+            for k, keep in enumerate(VARIANTS):
+                v = pb.keep_samples(data, keep)
+                q = {"name": "%s #%d" % (rel, k), "labels": "service:variants%d" % n}
+                ids_s.append(cs.upload_ok(v, q)["id"])
+                ids_a.append(ca.upload_ok(v, q)["id"])
+            fs = formats(series, ids_s)
+            assert all(fmt == 16 for fmt, _ in fs) and len({g for _, g in fs}) == 1, (rel, fs)
+            for sel in (ids_s, list(reversed(ids_s))):
+                a = [ids_a[ids_s.index(i)] for i in sel]
+                for path, params in VARIANT_VIEWS:
+                    got, want = merged(cs, sel, path, params), merged(ca, a, path, params)
+                    assert got == want, "%s %s %r: series %r vs alone %r" % (rel, path, params, got[:300], want[:300])
     finally:
         problems = [series.stop(), alone.stop()]
     assert not any(problems), problems
