@@ -6,7 +6,8 @@
  *
  * route_views.c decides which views are kept (the page's first requests:
  * the default flame graph and top, computed at upload by views_prime, or
- * at their first view when a profile has none of this format) and names
+ * at their first view when a profile has none of this format), of which
+ * profiles (a stack trie of --answers-min-nodes nodes or more), and names
  * them as it keys its memory answers, without the profile id; this module
  * gzips, caps, stores, reads back and counts.
  *

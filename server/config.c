@@ -95,6 +95,8 @@ static const struct opt opts[] = {
 	  "full: a 201 survives a power cut (fsync per commit); normal: faster, may lose the last uploads on power loss" },
 	{ "series-storage", F_STR(series_storage), "off|labelled|all",
 	  "which uploads share their series' dictionary (series.h): labelled (default): those with profile labels" },
+	{ "answers-min-nodes", F_UINT(answers_min_nodes, 0, 1000000000), "N",
+	  "keep the page's first views of a profile in the database only when its stack trie has this many nodes (smaller ones view cold in milliseconds; 0: every profile)" },
 	{ "max-db-bytes", F_SIZE(max_db_bytes, 0), "BYTES",
 	  "cap on the database's size; beyond it uploads get 507 (0: none, the disk is the cap)" },
 	{ "disk-reserve", F_SIZE(disk_reserve, 0), "BYTES",
@@ -229,6 +231,7 @@ static void defaults(struct config *c)
 	c->auth_failures = AUTH_DEFAULT_FAILURES;
 	snprintf(c->sync, sizeof(c->sync), "full");
 	snprintf(c->series_storage, sizeof(c->series_storage), "labelled");
+	c->answers_min_nodes = FDX_DEFAULT_ANSWERS_MIN_NODES;
 	c->disk_reserve = FDX_DEFAULT_DISK_RESERVE;
 	c->max_selection = FDX_MAX_SELECTION;
 }

@@ -52,6 +52,7 @@ struct config {
 	/* storage (db.h) */
 	char sync[8];                /* "full" or "normal" */
 	char series_storage[16];     /* "off", "labelled" or "all" (series.h) */
+	unsigned answers_min_nodes;  /* view answers kept for profiles this big (answers.h); 0: all */
 	size_t max_db_bytes;         /* 0: no cap */
 	size_t disk_reserve;         /* bytes of DB-reserve; 0: none */
 

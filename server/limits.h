@@ -36,6 +36,13 @@
  * and giving the space back moves 1 MiB of pages at a time; 8 MiB covers
  * both several times over. */
 #define FDX_DEFAULT_DISK_RESERVE    (8u * 1024 * 1024)
+/* --answers-min-nodes: the page's first views are kept in the database
+ * (answers.h) only for profiles of at least this many stack trie nodes.
+ * A view costs about a microsecond a node cold (decode and build), so a
+ * smaller profile's first view after a restart takes milliseconds and its
+ * two rows (~16 KiB gzipped for a few thousand nodes) would cost more
+ * than they save (docs/BENCHMARKS.md, "Series storage"). */
+#define FDX_DEFAULT_ANSWERS_MIN_NODES 20000
 
 /* ---- connections (server/conn.c, server/http.c) ----
  * A connection costs an fd and, once libmicrohttpd serves it, about 32 KiB;

@@ -310,16 +310,23 @@ void views_cache_stats(struct respcache_stats *out)
 		respcache_stats(answers, out);
 }
 
+/* Whether a profile's kept views are worth a place in the database: only
+ * a big profile is slow to view cold (--answers-min-nodes). */
+static bool answers_worth(const struct prof *p)
+{
+	return p->n_nodes >= cfg.answers_min_nodes;
+}
+
 /* Keep one answer computed at upload: in memory (key: view `what` of id
- * with the serialized arguments args) and in the database. */
-static void prime_one(const char *id, enum views_kind what, const char *args, const struct buf *out)
+ * with the serialized arguments args) and, when `stored`, in the database. */
+static void prime_one(const char *id, enum views_kind what, const char *args, const struct buf *out, bool stored)
 {
 	struct buf key = BUF_INIT, name = BUF_INIT;
 	buf_printf(&key, "view %d %s%s", (int)what, id, args);   /* as view_key names it */
 	buf_add(&key, "", 1);
 	if (!key.oom && answers)
 		respcache_put(answers, key.data, out->data, out->len);
-	if (answer_name(what, args, &name) == 0)
+	if (stored && answer_name(what, args, &name) == 0)
 		answers_put(id, name.data, out->data, out->len, NULL, NULL);
 	buf_release(&name);
 	buf_release(&key);
@@ -344,10 +351,10 @@ void views_prime(const char *id, const struct prof *p)
 	if (!targs.oom && view_build(p, &o, false, &v) == 0) {
 		json_init(&j, &flame);
 		if (view_flame_json(&v, FDX_DEFAULT_MAX_NODES, &j) == 0 && !flame.oom)
-			prime_one(id, VIEWS_FLAME, "", &flame);
+			prime_one(id, VIEWS_FLAME, "", &flame, answers_worth(p));
 		json_init(&j, &top);
 		if (work_poll() == WORK_OK && view_top_json_order(&v, VIEW_TOP_FLAT, 1000, &j) == 0 && !top.oom)
-			prime_one(id, VIEWS_TOP, targs.data, &top);
+			prime_one(id, VIEWS_TOP, targs.data, &top, answers_worth(p));
 		view_release(&v);
 	}
 	view_opts_release(&o);
@@ -508,6 +515,7 @@ static enum MHD_Result one_view_admitted(struct req *r, const char *id, enum vie
 		view_release(&v);
 	}
 	view_opts_release(&o);
+	keep = keep && answers_worth(prof);
 	store_release(prof);
 	rx_release(&fn_rx);
 	if (rc != 0)
@@ -516,8 +524,9 @@ static enum MHD_Result one_view_admitted(struct req *r, const char *id, enum vie
 		respcache_put(answers, key.data, out.data, out.len);
 	buf_release(&key);
 	/* a kept view this profile had no answer of (stored before answers
-	 * were, or by another format): keep it now, and send the gzipped bytes
-	 * made for that to a client that takes them */
+	 * were, or by another format), and the profile is big enough to keep
+	 * one: keep it now, and send the gzipped bytes made for that to a
+	 * client that takes them */
 	void *gz = NULL;
 	size_t gz_len = 0;
 	if (keep && rc == 0 && !out.oom)

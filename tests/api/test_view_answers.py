@@ -15,6 +15,7 @@ gets them at its first view. On either backend (db_query).
 
 import gzip
 import random
+import re
 
 import pb
 from client import Client
@@ -24,6 +25,9 @@ FLAME = "/flamegraph"
 TOP = "/top?sort=flat&limit=1000"
 NAMES = {"1": FLAME, "0 5:limit=4:1000 4:sort=4:flat": TOP}
 GZ = {"Accept-Encoding": "gzip"}
+# these small profiles (a few thousand trie nodes) are below the default
+# --answers-min-nodes: the tests of the rows themselves keep every one
+EVERY = ["--answers-min-nodes", "0"]
 
 
 def profile(seed=5, n_funcs=300, n_samples=600):
@@ -86,7 +90,7 @@ class Srv(Server):
 
 
 def test_answers_survive_a_restart_without_a_decode():
-    srv = Srv()
+    srv = Srv(EVERY)
     srv.start()
     try:
         c = Client(srv.url)
@@ -163,7 +167,7 @@ def test_answers_survive_a_restart_without_a_decode():
 
 
 def test_answers_written_at_first_view_when_missing_or_of_another_format():
-    srv = Srv()
+    srv = Srv(EVERY)
     srv.start()
     try:
         c = Client(srv.url)
@@ -200,7 +204,7 @@ def test_answer_over_the_cap_is_not_kept():
     # (20,000 nodes) is about 5 MB of JSON that gzips to about 2.5 MB
     stacks = {("main.main", "".join(rnd.choice("0123456789abcdef") for _ in range(200))): [1, 10000000]
               for _ in range(20000)}
-    srv = Srv()
+    srv = Srv(EVERY)
     srv.start()
     try:
         c = Client(srv.url)
@@ -217,6 +221,56 @@ def test_answer_over_the_cap_is_not_kept():
         m2 = metrics(c)
         assert stored(m2, "hits") == 0 and decodes(m2) == 1 and stored(m2, "skipped") == 1, m2
         assert set(rows(srv, pid)) == {"0 5:limit=4:1000 4:sort=4:flat"}
+    finally:
+        problem = srv.stop()
+    assert not problem, problem
+
+
+def stored_nodes(srv, pid):
+    """The trie nodes of an upload, from the server's "stored" log line."""
+    with open(srv.log_path) as f:
+        got = re.findall(r"msg=stored id=%s samples=\d+ nodes=(\d+)" % re.escape(pid), f.read())
+    assert len(got) == 1, got
+    return int(got[0])
+
+
+def test_only_profiles_slow_to_view_cold_keep_answers():
+    """--answers-min-nodes: a profile with fewer trie nodes keeps no rows
+    (its first view after a restart decodes it, in milliseconds) and
+    answers the same bytes and ETags as one that keeps them; the default
+    keeps none for these small profiles."""
+    threshold = 1000
+    srv = Srv(["--answers-min-nodes", str(threshold)])
+    srv.start()
+    try:
+        c = Client(srv.url)
+        small = c.upload_ok(profile(seed=4, n_samples=20), {"name": "small"})["id"]
+        big = c.upload_ok(profile(seed=4), {"name": "big"})["id"]
+        assert stored_nodes(srv, small) < threshold <= stored_nodes(srv, big)
+        assert rows(srv, small) == {}
+        assert set(rows(srv, big)) == set(NAMES)
+        before = {(pid, view): fetch(c, pid, view, GZ) for pid in (small, big) for view in (FLAME, TOP)}
+        c = restart(srv)
+        for (pid, view), r0 in before.items():
+            r = fetch(c, pid, view, GZ)
+            assert r.body == r0.body and r.headers["etag"] == r0.headers["etag"], (pid, view)
+        m = metrics(c)
+        # the big profile's two views from its rows, the small one decoded
+        # once (both views from one cached decode) and still keeping nothing
+        assert stored(m, "hits") == 2 and decodes(m) == 1, m
+        assert stored(m, "writes") == 0 and rows(srv, small) == {}, m
+    finally:
+        problem = srv.stop()
+    assert not problem, problem
+
+    srv = Srv()
+    srv.start()
+    try:
+        c = Client(srv.url)
+        pid = c.upload_ok(profile(), {"name": "default"})["id"]
+        assert stored_nodes(srv, pid) < 20000
+        assert rows(srv, pid) == {}
+        assert fetch(c, pid, FLAME).body and rows(srv, pid) == {}
     finally:
         problem = srv.stop()
     assert not problem, problem
