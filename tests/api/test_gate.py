@@ -24,9 +24,14 @@ PLANTED = "main.render"
 
 @pytest.fixture(scope="session")
 def gate_profiles(tmp_path_factory):
-    """{"same0", "same1", "same2", "planted"}: gateprof runs of ~1,200
+    """{"same0", "same1", "same2", "planted"}: gateprof runs of ~1,300
     samples each; planted has main.render doing 4x its work (5% -> ~17% of
-    the CPU)."""
+    the CPU). At half this work (~650 samples on the CI's machine) the
+    planted pair's adjusted p came within 3x of alpha, and above it once
+    in a few runs (the other functions' shares all fall with the planted
+    growth, which widens the family's empirical null); here it is 1e-5 or
+    less (docs/GATE.md: the gate's power is measured by bench/gate, not
+    here)."""
     out = str(tmp_path_factory.mktemp("gate"))
     env = go_env(out)
     exe = os.path.join(out, "gateprof")
@@ -36,7 +41,7 @@ def gate_profiles(tmp_path_factory):
     paths, procs = {}, {}
     for name, plant in runs.items():
         paths[name] = os.path.join(out, name + ".pb.gz")
-        procs[name] = subprocess.Popen([exe, "-work", "22", "-plant", str(plant), paths[name]],
+        procs[name] = subprocess.Popen([exe, "-work", "44", "-plant", str(plant), paths[name]],
                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     for name, p in procs.items():
         p.communicate(timeout=300)
@@ -88,7 +93,7 @@ def test_same_code_passes(client, gate_ids):
     assert j["regressions"] == [] and "error" not in j
     assert j["grew"] == 0
     assert j["count_type"] == "samples"
-    # ~1,200 samples cannot see +10% in a function at min_share: the response says so
+    # ~1,300 samples cannot see +10% in a function at min_share: the response says so
     assert [w["code"] for w in j["warnings"]] == ["too_few_samples"]
     assert j["detectable"]["growth_pct"] > 10 and j["detectable"]["share_pct"] == README["min_share"]
     assert j["detectable"]["samples_needed"] > j["base_count_total"]
