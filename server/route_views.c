@@ -348,13 +348,14 @@ void views_prime(const char *id, const struct prof *p)
 	buf_add(&targs, "", 1);
 	struct view v;
 	struct json j;
+	bool stored = answers_worth(p);
 	if (!targs.oom && view_build(p, &o, false, &v) == 0) {
 		json_init(&j, &flame);
 		if (view_flame_json(&v, FDX_DEFAULT_MAX_NODES, &j) == 0 && !flame.oom)
-			prime_one(id, VIEWS_FLAME, "", &flame, answers_worth(p));
+			prime_one(id, VIEWS_FLAME, "", &flame, stored);
 		json_init(&j, &top);
 		if (work_poll() == WORK_OK && view_top_json_order(&v, VIEW_TOP_FLAT, 1000, &j) == 0 && !top.oom)
-			prime_one(id, VIEWS_TOP, targs.data, &top, answers_worth(p));
+			prime_one(id, VIEWS_TOP, targs.data, &top, stored);
 		view_release(&v);
 	}
 	view_opts_release(&o);
