@@ -87,7 +87,14 @@ def new_id(rnd):
     return "".join(rnd.choice(alpha) for _ in range(22))
 
 
-def clone(db, n):
+def default_labels(i):
+    return (("service", "svc%d" % (i % 50)), ("instance", "i%d" % (i % 500)), ("version", "v%d" % (i % 10)))
+
+
+def clone(db, n, labels_of=default_labels, step_s=10):
+    """Copy the profiles stored in db into n profiles (fresh ids, names
+    svcS-profile-I, times step_s apart, profile labels labels_of(i)); the
+    templates go."""
     con = sqlite3.connect(db)
     cols = [r[1] for r in con.execute("PRAGMA table_info(profiles)")]
     tmpl = con.execute("SELECT * FROM profiles ORDER BY seq").fetchall()
@@ -110,9 +117,9 @@ def clone(db, n):
         row[ci["seq"]] = seq
         row[ci["id"]] = new_id(rnd)
         row[ci["name"]] = "svc%d-profile-%d" % (i % 50, i)
-        row[ci["time_nanos"]] = t0 + i * 10 * 10**9
+        row[ci["time_nanos"]] = t0 + i * step_s * 10**9
         con.execute("INSERT INTO profiles(%s) VALUES(%s)" % (",".join(cols), ",".join("?" * len(cols))), row)
-        for k, v in (("service", "svc%d" % (i % 50)), ("instance", "i%d" % (i % 500)), ("version", "v%d" % (i % 10))):
+        for k, v in labels_of(i):
             con.execute("INSERT INTO profile_labels(profile_seq,key,value) VALUES(?,?,?)", (seq, k, v))
         s = t[0]
         con.execute("INSERT INTO blobs(profile_seq,raw) VALUES(?,?)", (seq, blobs[s]))

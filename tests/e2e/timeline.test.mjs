@@ -213,3 +213,64 @@ test('an empty selection says so', async () => {
   await page.waitForSelector('#tl-error:not([hidden])');
   assert.match(await page.textContent('#tl-error'), /no stored profile/i);
 });
+
+// A series longer than the chart is wide (1,200 profiles, 10 s apart, 1, 2,
+// 3, 4 cores in turn): columns, each the band from the lowest to the
+// highest profile in it and a line through their mean, and one marker that
+// picks the profile nearest the pointer or steps with the arrow keys.
+test('a dense series: a band and a mean line per column, one marker to pick a profile', async () => {
+  const N = 1200, dense = [];
+  for (let i = 0; i < N; i++) {
+    const cores = 1 + (i % 4);
+    const cpu = cores * DUR;
+    const p = encodeProfile({
+      sampleTypes: [['samples', 'count'], ['cpu', 'nanoseconds']],
+      periodType: ['cpu', 'nanoseconds'],
+      period: 10000000,
+      timeNanos: T0 + BigInt(i) * 10n * 1000000000n,
+      durationNanos: DUR,
+      samples: [{ stack: ['main.main', 'main.work'], values: [cpu / 1e7, cpu] }],
+    });
+    dense.push((await uploadViaApi(srv.url, p, { name: `dense-${i}`, labels: 'service:dense' })).id);
+  }
+  await page.goto(srv.url + '/s?label=service:dense&type=cpu');
+  await page.waitForSelector('#tl-svg[data-mode="dense"]');
+  const svgAttrs = await page.$eval('#tl-svg', (s) => ({ points: s.dataset.points, circles: s.querySelectorAll('circle').length }));
+  assert.deepEqual(svgAttrs, { points: String(N), circles: 1 });
+  // the chart's scale: 4 cores is the top value, the axis at 1.1 times it
+  const Y = (v) => 300 - 36 - v / (4 * 1.1) * (300 - 16 - 36);
+  const pairs = (s) => s.trim().split(/\s+/).map((q) => q.split(',').map(Number));
+  const band = pairs(await page.getAttribute('#tl-band', 'points'));
+  const cols = band.length / 2;
+  assert.ok(cols > 100 && cols < N, `columns: ${cols}`);
+  for (const [, y] of band.slice(0, cols)) assert.ok(Math.abs(y - Y(4)) < 0.11 || Math.abs(y - Y(3)) < 0.11, `high ${y}`);
+  for (const [, y] of band.slice(cols)) assert.ok(Math.abs(y - Y(1)) < 0.11 || Math.abs(y - Y(2)) < 0.11, `low ${y}`);
+  const line = pairs(await page.getAttribute('#tl-line', 'points'));
+  assert.equal(line.length, cols);
+  for (const [, y] of line) assert.ok(y > Y(4) - 0.11 && y < Y(1) + 0.11, `mean ${y}`);
+  const mid = line.map(([, y]) => y).sort((a, b) => a - b)[cols >> 1];
+  assert.ok(Math.abs(mid - Y(2.5)) < Y(1) - Y(4), `median mean ${mid}`);
+  assert.match(await page.textContent('#tl-dense-note'), /1,200 profiles/);
+  // the marker starts at the newest; arrows step; the pointer picks the nearest
+  const marker = () => page.$eval('#tl-marker', (m) => ({ id: m.dataset.id, title: m.textContent }));
+  assert.equal((await marker()).id, dense[N - 1]);
+  await page.focus('#tl-marker');
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowLeft');
+  assert.equal((await marker()).id, dense[N - 3]);
+  await page.keyboard.press('Home');
+  assert.equal((await marker()).id, dense[0]);
+  const box = await page.$eval('#tl-svg', (s) => { const r = s.getBoundingClientRect(); return { l: r.left, t: r.top, w: r.width, h: r.height }; });
+  const k = Math.round(N * 0.6);
+  const xOf = (i) => box.l + (70 + i / (N - 1) * (900 - 70 - 60)) / 900 * box.w;
+  await page.mouse.move(xOf(k), box.t + box.h * 0.9);
+  const m = await marker();
+  // about one screen pixel a profile here: the nearest to the pointer is k or next to it
+  assert.ok(Math.abs(dense.indexOf(m.id) - k) <= 1, `picked ${dense.indexOf(m.id)}, pointer at ${k}`);
+  assert.match(m.title, /cores/);
+  await shot(page, 'timeline-dense');
+  const at = await page.$eval('#tl-marker', (c) => { const r = c.getBoundingClientRect(); return { x: r.left + r.width / 2, y: r.top + r.height / 2 }; });
+  await page.mouse.move(at.x, at.y);
+  await page.mouse.click(at.x, at.y);
+  await page.waitForURL(srv.url + '/p/' + m.id);
+});

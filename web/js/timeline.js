@@ -38,6 +38,46 @@ function metricText(name, v) {
   return formatInt(v);
 }
 
+const DENSE_POINTS = 300; // more points than this: columns (about 2.6 chart units a point)
+const BAND_W = 2;         // chart units a column (the plot is W - PAD.l - PAD.r = 770 wide)
+const N_COLS = Math.floor((W - PAD.l - PAD.r) / BAND_W);
+
+/** Items (in time order) grouped into columns BAND_W wide by xOf: for
+ * each, its lowest and highest vOf, their sum and count. */
+function columns(items, xOf, vOf) {
+  const cols = [];
+  let cur = null;
+  for (const it of items) {
+    const v = vOf(it);
+    if (v === null || v === undefined) continue;
+    // the last column holds the right edge (the newest point)
+    const k = Math.max(0, Math.min(N_COLS - 1, Math.floor((xOf(it) - PAD.l) / BAND_W)));
+    if (!cur || cur.k !== k) { cur = { k, x: PAD.l + (k + 0.5) * BAND_W, lo: v, hi: v, sum: 0, n: 0 }; cols.push(cur); }
+    if (v < cur.lo) cur.lo = v;
+    if (v > cur.hi) cur.hi = v;
+    cur.sum += v;
+    cur.n++;
+  }
+  return cols;
+}
+
+/** The polygon of the columns' bands: along the highs, back along the lows. */
+function bandPoints(cols, clampX, Y) {
+  const up = cols.map((c) => `${clampX(c.x).toFixed(1)},${Y(c.hi).toFixed(1)}`);
+  const down = cols.slice().reverse().map((c) => `${clampX(c.x).toFixed(1)},${Y(c.lo).toFixed(1)}`);
+  return up.concat(down).join(' ');
+}
+
+/** The index of the point (time order) nearest to time t. */
+function nearestIndex(pts, t) {
+  let lo = 0, hi = pts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (pts[mid].t < t) lo = mid + 1; else hi = mid;
+  }
+  return lo > 0 && t - pts[lo - 1].t < pts[lo].t - t ? lo - 1 : lo;
+}
+
 const METRIC_TITLE = { cores: 'CPU cores used', inuse_bytes: 'Heap in use', goroutines: 'Goroutines', delay_ns: 'Contention (delay)', total: 'Total' };
 
 class TimelinePage {
@@ -85,6 +125,7 @@ class TimelinePage {
     try {
       const j = await api.timeline(this.selection());
       this.points = j.points.map((p) => ({ ...p, t: Date.parse(p.time) }));
+      this.markerAt = undefined;
     } catch (e) {
       this.points = [];
       showError(this.errorEl, e, { hint: e instanceof ApiError && e.code === 'empty_selection' ? 'No stored profile has these labels and kind.' : '' });
@@ -93,7 +134,7 @@ class TimelinePage {
     }
     const m = this.points[0] ? this.points[0].metric.name : 'total';
     this.metric = m;
-    this.summaryEl.textContent = `${formatInt(this.points.length)} profiles, ${METRIC_TITLE[m] || m} over time. Click a point to open it; drag across the chart to merge a range, shift-drag to compare it with a second.`;
+    this.summaryEl.textContent = `${formatInt(this.points.length)} profiles, ${METRIC_TITLE[m] || m} over time. ${this.points.length > DENSE_POINTS ? 'Point at the chart to pick a profile, click to open it' : 'Click a point to open it'}; drag across the chart to merge a range, shift-drag to compare it with a second.`;
     await this.loadFns();
   }
 
@@ -117,7 +158,7 @@ class TimelinePage {
     let t0 = pts[0].t, t1 = pts[pts.length - 1].t;
     if (t1 === t0) { t0 -= 60000; t1 += 60000; }
     const vals = pts.map((p) => p.metric.value).filter((v) => v !== null);
-    const vmax = Math.max(1e-9, ...vals) * 1.1;
+    const vmax = vals.reduce((a, v) => (v > a ? v : a), 1e-9) * 1.1;
     const X = (t) => PAD.l + (t - t0) / (t1 - t0) * (W - PAD.l - PAD.r);
     const Y = (v) => H - PAD.b - v / vmax * (H - PAD.t - PAD.b);
     const Ys = (f) => H - PAD.b - f * (H - PAD.t - PAD.b);
@@ -150,34 +191,73 @@ class TimelinePage {
     const cmp = s.bfrom && s.bto && s.cfrom && s.cto;
     if (cmp) rangeRect(s.cfrom, s.cto, 'tl-cmprect', 'tl-cmprect', 'A');
     if (s.bfrom && s.bto) rangeRect(s.bfrom, s.bto, 'tl-brushrect', 'tl-brushrect', cmp ? 'B' : '');
-    // the metric
-    const line = pts.filter((p) => p.metric.value !== null).map((p) => `${X(p.t).toFixed(1)},${Y(p.metric.value).toFixed(1)}`).join(' ');
-    kids.push(svg('polyline', { points: line, class: 'tl-line', id: 'tl-line' }));
-    // function shares
+    // the metric, and each plotted function's share: a point per profile
+    // while they fit; past DENSE_POINTS, a column per BAND_W units of the
+    // chart: the band from the lowest to the highest profile in it, the
+    // line through their mean (a polyline through 10,000 points that
+    // alternate draws a solid block, and 10,000 circles hide each other).
+    const valued = pts.filter((p) => p.metric.value !== null);
+    const dense = valued.length > DENSE_POINTS;
+    this.dense = dense;
+    if (dense) {
+      const cols = columns(valued, (p) => X(p.t), (p) => p.metric.value);
+      kids.push(svg('polygon', { points: bandPoints(cols, clampX, Y), class: 'tl-band', id: 'tl-band' }));
+      kids.push(svg('polyline', { points: cols.map((c) => `${clampX(c.x).toFixed(1)},${Y(c.sum / c.n).toFixed(1)}`).join(' '), class: 'tl-line', id: 'tl-line' }));
+    } else {
+      const line = valued.map((p) => `${X(p.t).toFixed(1)},${Y(p.metric.value).toFixed(1)}`).join(' ');
+      kids.push(svg('polyline', { points: line, class: 'tl-line', id: 'tl-line' }));
+    }
     this.fns.forEach((f, k) => {
       const byId = new Map(f.points.map((q) => [q.id, q]));
-      const sp = pts.filter((p) => byId.has(p.id)).map((p) => {
-        const q = byId.get(p.id);
-        return `${X(p.t).toFixed(1)},${Ys(q.total ? Math.abs(q.cum) / Math.abs(q.total) : 0).toFixed(1)}`;
-      }).join(' ');
+      const share = (p) => { const q = byId.get(p.id); return q.total ? Math.abs(q.cum) / Math.abs(q.total) : 0; };
+      const on = pts.filter((p) => byId.has(p.id));
+      const sp = dense
+        ? columns(on, (p) => X(p.t), share).map((c) => `${clampX(c.x).toFixed(1)},${Ys(c.sum / c.n).toFixed(1)}`).join(' ')
+        : on.map((p) => `${X(p.t).toFixed(1)},${Ys(share(p)).toFixed(1)}`).join(' ');
       kids.push(svg('polyline', { points: sp, class: 'tl-fnline', stroke: FN_COLORS[k % FN_COLORS.length], 'data-function': f.function }));
     });
-    // points, each a link to its profile
-    for (const p of pts) {
-      if (p.metric.value === null) continue;
-      const c = svg('circle', { cx: X(p.t).toFixed(1), cy: Y(p.metric.value).toFixed(1), r: 4, class: 'tl-point', 'data-id': p.id, tabindex: 0, role: 'link' },
-        svg('title', null, `${formatTime(p.time)} · ${metricText(p.metric.name, p.metric.value)}`));
-      c.addEventListener('click', (e) => { e.stopPropagation(); location.href = p.url; });
-      c.addEventListener('keydown', (e) => { if (e.key === 'Enter') location.href = p.url; });
-      kids.push(c);
+    // points, each a link to its profile; dense: one marker, moved to the
+    // profile nearest the pointer (or by the arrow keys), at the newest first
+    const title = (p) => `${formatTime(p.time)} · ${metricText(p.metric.name, p.metric.value)}`;
+    let marker = null;
+    if (dense) {
+      marker = svg('circle', { r: 5, class: 'tl-point tl-marker', id: 'tl-marker', tabindex: 0, role: 'link' }, svg('title'));
+      const place = (i) => {
+        const p = valued[i];
+        this.markerAt = i;
+        marker.setAttribute('cx', X(p.t).toFixed(1));
+        marker.setAttribute('cy', Y(p.metric.value).toFixed(1));
+        marker.dataset.id = p.id;
+        marker.setAttribute('aria-label', 'open the profile of ' + title(p) + ' (arrow keys: the one before or after)');
+        marker.firstChild.textContent = title(p);
+      };
+      place(Math.min(this.markerAt ?? valued.length - 1, valued.length - 1));
+      marker.addEventListener('click', (e) => { e.stopPropagation(); location.href = valued[this.markerAt].url; });
+      marker.addEventListener('keydown', (e) => {
+        const step = { ArrowLeft: -1, ArrowRight: 1, PageUp: -10, PageDown: 10, Home: -Infinity, End: Infinity }[e.key];
+        if (e.key === 'Enter') location.href = valued[this.markerAt].url;
+        else if (step) { e.preventDefault(); place(Math.max(0, Math.min(valued.length - 1, this.markerAt + step))); }
+      });
+      this.nearest = (t) => { place(nearestIndex(valued, t)); };
+      kids.push(marker);
+    } else {
+      this.nearest = null;
+      for (const p of valued) {
+        const c = svg('circle', { cx: X(p.t).toFixed(1), cy: Y(p.metric.value).toFixed(1), r: 4, class: 'tl-point', 'data-id': p.id, tabindex: 0, role: 'link' },
+          svg('title', null, title(p)));
+        c.addEventListener('click', (e) => { e.stopPropagation(); location.href = p.url; });
+        c.addEventListener('keydown', (e) => { if (e.key === 'Enter') location.href = p.url; });
+        kids.push(c);
+      }
     }
-    const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: '100%', class: 'tl-svg', id: 'tl-svg', role: 'img', 'aria-label': 'timeline chart' }, ...kids);
+    const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: '100%', class: 'tl-svg', id: 'tl-svg', role: 'img', 'aria-label': 'timeline chart', 'data-points': valued.length, 'data-mode': dense ? 'dense' : 'points' }, ...kids);
     this.wireBrush(chart);
     replace(this.chartHost, chart);
     replace(this.legendEl,
       h('span', { class: 'chip' }, METRIC_TITLE[this.metric] || this.metric),
       this.fns.map((f, k) => h('span', { class: 'chip tl-fnchip', dataset: { color: String(k) } }, h('span', { class: 'tl-swatch', dataset: { color: String(k) } }), f.function)),
-      this.us.state.fn && !this.fns.length ? h('span', { class: 'muted', id: 'tl-fn-none' }, `no function matching ${this.us.state.fn} in these profiles`) : null);
+      this.us.state.fn && !this.fns.length ? h('span', { class: 'muted', id: 'tl-fn-none' }, `no function matching ${this.us.state.fn} in these profiles`) : null,
+      dense ? h('span', { class: 'muted', id: 'tl-dense-note' }, `${formatInt(valued.length)} profiles: each column of the chart is the range (band) and mean (line) of the profiles in it; point at one to pick it`) : null);
     this.drawBrushInfo();
   }
 
@@ -190,6 +270,10 @@ class TimelinePage {
       return t0 + Math.min(1, Math.max(0, (x - PAD.l) / (W - PAD.l - PAD.r))) * (t1 - t0);
     };
     let second = false;
+    // dense: the marker follows the pointer to the nearest profile
+    chart.addEventListener('mousemove', (ev) => {
+      if (this.nearest && !ev.target.classList.contains('tl-point')) this.nearest(tAt(ev));
+    });
     chart.addEventListener('mousedown', (ev) => {
       if (ev.target.classList.contains('tl-point')) return;
       start = tAt(ev);
